@@ -1,0 +1,1 @@
+"""chanjiao's domain: value objects, aggregates, events and the ledger service."""

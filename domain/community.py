@@ -1,0 +1,299 @@
+"""Community: an industry–education body and who belongs to it, period by period.
+
+Membership is kept as periods ``[admitted_on, exited_on)``: the exit date is the
+first day the unit is no longer a member. A unit that re-joins opens a new period;
+old periods are never edited. Each period also remembers when its facts were
+recorded, so "members on D as the ledger knew it at T" can be answered.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from uuid import UUID
+
+from eventsourcing.domain import Aggregate
+
+from domain.errors import (
+    AlreadyMember,
+    CommunityDissolved,
+    EffectiveDateTooEarly,
+    LeadAlreadyHeld,
+    NotAMember,
+    NothingToChange,
+    RoleNotAllowed,
+)
+from domain.events import LedgerCreated, LedgerEvent
+from domain.values import LEAD_TYPES, CommunityKind, ExitReason, Role, UnitType
+
+
+@dataclass
+class MembershipPeriod:
+    unit_id: UUID
+    unit_type: UnitType
+    admitted_on: date
+    admitted_by: str | None
+    admitted_at: datetime
+    roles: list[tuple[date, Role]]
+    exited_on: date | None = None
+    exit_reason: ExitReason | None = None
+    exited_by: str | None = None
+    exited_at: datetime | None = None
+
+    @property
+    def role(self) -> Role:
+        return self.roles[-1][1]
+
+    @property
+    def is_open(self) -> bool:
+        return self.exited_on is None
+
+    def covers(self, day: date) -> bool:
+        return self.admitted_on <= day and (self.exited_on is None or day < self.exited_on)
+
+    def role_on(self, day: date) -> Role:
+        current = self.roles[0][1]
+        for since, role in self.roles:
+            if since > day:
+                break
+            current = role
+        return current
+
+
+class Community(Aggregate):
+    TOPIC = "chanjiao.community"
+
+    class Event(LedgerEvent):
+        pass
+
+    class Created(Event, LedgerCreated):
+        TOPIC = "chanjiao.community.created"
+
+    class Founded(Created):
+        TOPIC = "chanjiao.community.founded.v1"
+        name: str
+        kind: CommunityKind
+        industry: str
+        division: str
+        founded_on: date
+
+    class MemberAdmitted(Event):
+        TOPIC = "chanjiao.community.member_admitted.v1"
+        unit_id: UUID
+        unit_type: UnitType
+        role: Role
+        effective_on: date
+        resolution: str | None
+
+        def apply(self, community: Community) -> None:
+            community.periods.append(
+                MembershipPeriod(
+                    unit_id=self.unit_id,
+                    unit_type=self.unit_type,
+                    admitted_on=self.effective_on,
+                    admitted_by=self.resolution,
+                    admitted_at=self.timestamp,
+                    roles=[(self.effective_on, self.role)],
+                )
+            )
+
+    class MemberRoleChanged(Event):
+        TOPIC = "chanjiao.community.member_role_changed.v1"
+        unit_id: UUID
+        role: Role
+        effective_on: date
+
+        def apply(self, community: Community) -> None:
+            period = community.open_period(self.unit_id)
+            assert period is not None
+            period.roles.append((self.effective_on, self.role))
+
+    class MemberExited(Event):
+        TOPIC = "chanjiao.community.member_exited.v1"
+        unit_id: UUID
+        reason: ExitReason
+        effective_on: date
+        resolution: str | None
+
+        def apply(self, community: Community) -> None:
+            period = community.open_period(self.unit_id)
+            assert period is not None
+            period.exited_on = self.effective_on
+            period.exit_reason = self.reason
+            period.exited_by = self.resolution
+            period.exited_at = self.timestamp
+
+    class Dissolved(Event):
+        TOPIC = "chanjiao.community.dissolved.v1"
+        effective_on: date
+        resolution: str | None
+
+        def apply(self, community: Community) -> None:
+            community.dissolved_on = self.effective_on
+
+    def __init__(
+        self, name: str, kind: CommunityKind, industry: str, division: str, founded_on: date
+    ) -> None:
+        self.name = name
+        self.kind = kind
+        self.industry = industry
+        self.division = division
+        self.founded_on = founded_on
+        self.periods: list[MembershipPeriod] = []
+        self.dissolved_on: date | None = None
+
+    # --- reading ----------------------------------------------------------------
+
+    def open_period(self, unit_id: UUID) -> MembershipPeriod | None:
+        for period in reversed(self.periods):
+            if period.unit_id == unit_id:
+                return period if period.is_open else None
+        return None
+
+    def last_period(self, unit_id: UUID) -> MembershipPeriod | None:
+        for period in reversed(self.periods):
+            if period.unit_id == unit_id:
+                return period
+        return None
+
+    def members_on(self, day: date) -> list[MembershipPeriod]:
+        """The periods covering ``day``, in order of admission."""
+        return [p for p in self.periods if p.covers(day)]
+
+    @property
+    def active_members(self) -> list[MembershipPeriod]:
+        return [p for p in self.periods if p.is_open]
+
+    # --- deciding ---------------------------------------------------------------
+
+    def admit(
+        self,
+        unit_id: UUID,
+        unit_type: UnitType,
+        unit_label: str,
+        role: Role,
+        effective_on: date,
+        resolution: str | None,
+        principal: str,
+    ) -> None:
+        self._check_open(effective_on)
+        if self.open_period(unit_id) is not None:
+            raise AlreadyMember(f"{unit_label} is already an active member of {self.name}")
+        last = self.last_period(unit_id)
+        if last is not None and last.exited_on is not None and effective_on < last.exited_on:
+            raise EffectiveDateTooEarly(
+                f"{unit_label} left {self.name} effective {last.exited_on}; "
+                f"it cannot re-join effective {effective_on}, before it left"
+            )
+        if role is Role.LEAD:
+            self._check_lead(unit_type, unit_label)
+        self.trigger_event(
+            self.MemberAdmitted,
+            unit_id=unit_id,
+            unit_type=unit_type,
+            role=role,
+            effective_on=effective_on,
+            resolution=resolution,
+            principal=principal,
+        )
+
+    def change_role(
+        self, unit_id: UUID, unit_label: str, role: Role, effective_on: date, principal: str
+    ) -> None:
+        period = self._member(unit_id, unit_label, effective_on)
+        if period.role is role:
+            raise NothingToChange(f"{unit_label} is already a {role} member of {self.name}")
+        since = period.roles[-1][0]
+        if effective_on <= since:
+            raise EffectiveDateTooEarly(
+                f"{unit_label}'s role in {self.name} was last set effective {since}; "
+                f"a change must take effect after that, not on {effective_on}"
+            )
+        if role is Role.LEAD:
+            self._check_lead(period.unit_type, unit_label)
+        self.trigger_event(
+            self.MemberRoleChanged,
+            unit_id=unit_id,
+            role=role,
+            effective_on=effective_on,
+            principal=principal,
+        )
+
+    def exit(
+        self,
+        unit_id: UUID,
+        unit_label: str,
+        reason: ExitReason,
+        effective_on: date,
+        resolution: str | None,
+        principal: str,
+    ) -> None:
+        period = self._member(unit_id, unit_label, effective_on)
+        if effective_on <= period.roles[-1][0]:
+            raise EffectiveDateTooEarly(
+                f"{unit_label} became a member of {self.name} (or last changed role) "
+                f"effective {period.roles[-1][0]}; its exit must take effect after that, "
+                f"not on {effective_on}"
+            )
+        self.trigger_event(
+            self.MemberExited,
+            unit_id=unit_id,
+            reason=reason,
+            effective_on=effective_on,
+            resolution=resolution,
+            principal=principal,
+        )
+
+    def dissolve(self, effective_on: date, resolution: str | None, principal: str) -> None:
+        """Dissolution ends every open membership on the same date, then the body."""
+        self._check_open(effective_on)
+        for period in self.active_members:
+            if effective_on <= period.roles[-1][0]:
+                raise EffectiveDateTooEarly(
+                    f"{self.name} cannot be dissolved effective {effective_on}: a member's "
+                    f"admission or role change takes effect {period.roles[-1][0]}"
+                )
+        for period in self.active_members:
+            self.trigger_event(
+                self.MemberExited,
+                unit_id=period.unit_id,
+                reason=ExitReason.DISSOLUTION,
+                effective_on=effective_on,
+                resolution=resolution,
+                principal=principal,
+            )
+        self.trigger_event(
+            self.Dissolved, effective_on=effective_on, resolution=resolution, principal=principal
+        )
+
+    def _check_open(self, effective_on: date) -> None:
+        if self.dissolved_on is not None:
+            raise CommunityDissolved(f"{self.name} was dissolved effective {self.dissolved_on}")
+        if effective_on < self.founded_on:
+            raise EffectiveDateTooEarly(
+                f"{self.name} was founded on {self.founded_on}; "
+                f"nothing can take effect there on {effective_on}"
+            )
+
+    def _member(self, unit_id: UUID, unit_label: str, effective_on: date) -> MembershipPeriod:
+        self._check_open(effective_on)
+        period = self.open_period(unit_id)
+        if period is None:
+            raise NotAMember(f"{unit_label} is not an active member of {self.name}")
+        return period
+
+    def _check_lead(self, unit_type: UnitType, unit_label: str) -> None:
+        """An industry body has at most one active lead of each leading type."""
+        if self.kind is not CommunityKind.INDUSTRY:
+            return
+        if unit_type not in LEAD_TYPES:
+            raise RoleNotAllowed(
+                f"{unit_label} is a {unit_type}; an industry community is led only by "
+                "an enterprise, a university and a vocational school"
+            )
+        for period in self.active_members:
+            if period.unit_type is unit_type and period.role is Role.LEAD:
+                raise LeadAlreadyHeld(
+                    f"{self.name} already has a lead {unit_type.replace('_', ' ')} "
+                    f"(unit {period.unit_id}); an industry community has one at a time"
+                )

@@ -1,0 +1,97 @@
+"""The ledger's errors, named in the user's terms.
+
+Adapters map them by base class: ``InvalidInput`` → 422, ``NotFound`` → 404,
+``Conflict`` → 409. Every error is raised before anything is written.
+"""
+
+
+class LedgerError(Exception):
+    """Base of every error the ledger reports to its users."""
+
+
+class InvalidInput(LedgerError):
+    """The request itself is wrong, whatever the ledger holds."""
+
+
+class InvalidCreditCode(InvalidInput):
+    pass
+
+
+class InvalidDivision(InvalidInput):
+    pass
+
+
+class InvalidAmount(InvalidInput):
+    pass
+
+
+class InvalidDate(InvalidInput):
+    pass
+
+
+class InvalidChoice(InvalidInput):
+    pass
+
+
+class InvalidText(InvalidInput):
+    pass
+
+
+class NotFound(LedgerError):
+    pass
+
+
+class UnitNotFound(NotFound):
+    pass
+
+
+class CommunityNotFound(NotFound):
+    pass
+
+
+class Conflict(LedgerError):
+    """The request is well formed but the ledger's current state refuses it."""
+
+
+class AlreadyRegistered(Conflict):
+    pass
+
+
+class UnitDeregistered(Conflict):
+    pass
+
+
+class AlreadyMember(Conflict):
+    pass
+
+
+class NotAMember(Conflict):
+    pass
+
+
+class LeadAlreadyHeld(Conflict):
+    pass
+
+
+class RoleNotAllowed(Conflict):
+    pass
+
+
+class EffectiveDateTooEarly(Conflict):
+    pass
+
+
+class CommunityDissolved(Conflict):
+    pass
+
+
+class NothingToChange(Conflict):
+    pass
+
+
+class ConcurrentChange(Conflict):
+    """Another writer kept changing the same record; the command was not recorded."""
+
+
+class ConfigurationError(LedgerError):
+    """The ledger cannot start as configured (for example, an unknown database URL)."""

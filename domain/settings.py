@@ -1,0 +1,67 @@
+"""Which store the ledger uses: one URL, translated into the library's settings.
+
+``CHANJIAO_DATABASE_URL`` (or the CLI's ``--db``) is one of
+
+- ``sqlite:///chanjiao.db`` (the default: a file in the working directory),
+  ``sqlite:////absolute/path.db``;
+- ``postgresql://user:password@host:port/dbname[?schema=name]``;
+- ``memory://``: nothing kept (tests and trials).
+"""
+
+from __future__ import annotations
+
+import getpass
+import os
+from urllib.parse import parse_qs, unquote, urlsplit
+
+from domain.errors import ConfigurationError
+
+DEFAULT_DATABASE_URL = "sqlite:///chanjiao.db"
+
+POSTGRES_LOCK_TIMEOUT_S = "5"
+"""The library waits forever for the table lock by default; a writer stuck behind a
+dead transaction should fail and be retried instead."""
+
+
+def database_url(url: str | None = None) -> str:
+    return url or os.environ.get("CHANJIAO_DATABASE_URL") or DEFAULT_DATABASE_URL
+
+
+def store_env(url: str) -> dict[str, str]:
+    """The eventsourcing library's environment for the store named by ``url``."""
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    if scheme == "sqlite":
+        path = url.split("://", 1)[1]
+        path = path[1:] if path.startswith("/") else path
+        if not path:
+            raise ConfigurationError(
+                f"database URL {url!r} names no file; write sqlite:///chanjiao.db"
+            )
+        return {
+            "PERSISTENCE_MODULE": "eventsourcing.sqlite",
+            "SQLITE_DBNAME": unquote(path),
+            "SQLITE_LOCK_TIMEOUT": "10",
+        }
+    if scheme in ("postgresql", "postgres"):
+        dbname = unquote(parts.path.lstrip("/"))
+        if not dbname:
+            raise ConfigurationError(f"database URL {url!r} names no database")
+        query = parse_qs(parts.query)
+        return {
+            "PERSISTENCE_MODULE": "eventsourcing.postgres",
+            "POSTGRES_DBNAME": dbname,
+            "POSTGRES_HOST": parts.hostname or "127.0.0.1",
+            "POSTGRES_PORT": str(parts.port or 5432),
+            "POSTGRES_USER": unquote(parts.username or "") or getpass.getuser(),
+            "POSTGRES_PASSWORD": unquote(parts.password or ""),
+            "POSTGRES_SCHEMA": query.get("schema", [""])[0],
+            "POSTGRES_LOCK_TIMEOUT": POSTGRES_LOCK_TIMEOUT_S,
+            "POSTGRES_CONNECT_TIMEOUT": "10",
+        }
+    if scheme == "memory":
+        return {"PERSISTENCE_MODULE": "eventsourcing.popo"}
+    raise ConfigurationError(
+        f"database URL {url!r} is not understood: use sqlite:///FILE, "
+        "postgresql://USER@HOST:PORT/DBNAME or memory://"
+    )

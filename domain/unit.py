@@ -1,0 +1,132 @@
+"""MemberUnit: an organisation that can belong to any number of bodies."""
+
+from __future__ import annotations
+
+from datetime import date
+from eventsourcing.domain import Aggregate
+
+from domain.errors import EffectiveDateTooEarly, NothingToChange, UnitDeregistered
+from domain.events import LedgerCreated, LedgerEvent
+from domain.values import UnitType, VocationalLevel, province_of
+
+
+class MemberUnit(Aggregate):
+    TOPIC = "chanjiao.unit"
+
+    class Event(LedgerEvent):
+        pass
+
+    class Created(Event, LedgerCreated):
+        TOPIC = "chanjiao.unit.created"
+
+    class Registered(Created):
+        TOPIC = "chanjiao.unit.registered.v1"
+        code: str
+        name: str
+        unit_type: UnitType
+        level: VocationalLevel | None
+        division: str
+
+    class Renamed(Event):
+        TOPIC = "chanjiao.unit.renamed.v1"
+        name: str
+        effective_on: date
+
+        def apply(self, unit: MemberUnit) -> None:
+            unit.names.append((self.effective_on, self.name))
+
+    class Relocated(Event):
+        TOPIC = "chanjiao.unit.relocated.v1"
+        division: str
+        effective_on: date
+
+        def apply(self, unit: MemberUnit) -> None:
+            unit.divisions.append((self.effective_on, self.division))
+
+    class Deregistered(Event):
+        TOPIC = "chanjiao.unit.deregistered.v1"
+        effective_on: date
+
+        def apply(self, unit: MemberUnit) -> None:
+            unit.deregistered_on = self.effective_on
+
+    def __init__(
+        self,
+        code: str,
+        name: str,
+        unit_type: UnitType,
+        level: VocationalLevel | None,
+        division: str,
+    ) -> None:
+        self.code = code
+        self.unit_type = unit_type
+        self.level = level
+        # (effective from, value); the registered value holds from the beginning.
+        self.names: list[tuple[date, str]] = [(date.min, name)]
+        self.divisions: list[tuple[date, str]] = [(date.min, division)]
+        self.deregistered_on: date | None = None
+
+    # --- reading ----------------------------------------------------------------
+
+    @property
+    def name(self) -> str:
+        return self.names[-1][1]
+
+    @property
+    def division(self) -> str:
+        return self.divisions[-1][1]
+
+    @property
+    def province(self) -> str:
+        return province_of(self.division)
+
+    @property
+    def is_deregistered(self) -> bool:
+        return self.deregistered_on is not None
+
+    def name_on(self, day: date) -> str:
+        return _value_on(self.names, day)
+
+    def division_on(self, day: date) -> str:
+        return _value_on(self.divisions, day)
+
+    # --- deciding ---------------------------------------------------------------
+
+    def rename(self, name: str, effective_on: date, principal: str) -> None:
+        self._check_change(effective_on, self.names[-1][0], "renamed")
+        if name == self.name:
+            raise NothingToChange(f"unit {self.code} is already named {name!r}")
+        self.trigger_event(self.Renamed, name=name, effective_on=effective_on, principal=principal)
+
+    def relocate(self, division: str, effective_on: date, principal: str) -> None:
+        self._check_change(effective_on, self.divisions[-1][0], "relocated")
+        if division == self.division:
+            raise NothingToChange(f"unit {self.code} is already located in {division}")
+        self.trigger_event(
+            self.Relocated, division=division, effective_on=effective_on, principal=principal
+        )
+
+    def deregister(self, effective_on: date, principal: str) -> None:
+        self._check_change(effective_on, date.min, "deregistered")
+        self.trigger_event(self.Deregistered, effective_on=effective_on, principal=principal)
+
+    def _check_change(self, effective_on: date, latest: date, what: str) -> None:
+        if self.deregistered_on is not None:
+            raise UnitDeregistered(
+                f"unit {self.code} ({self.name}) was deregistered on {self.deregistered_on}"
+            )
+        if effective_on < latest:
+            raise EffectiveDateTooEarly(
+                f"unit {self.code} cannot be {what} effective {effective_on}: "
+                f"its record already holds a change effective {latest}"
+            )
+
+
+def _value_on(history: list[tuple[date, str]], day: date) -> str:
+    """The value in force on ``day``; before the first change, the first value."""
+    current = history[0][1]
+    for since, value in history:
+        if since > day:
+            break
+        current = value
+    return current
