@@ -1,0 +1,1 @@
+"""The HTTP API (starlette). Its contract is ../shared/design/api.md."""

@@ -1,0 +1,1 @@
+"""The ``chanjiao`` command line."""

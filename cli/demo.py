@@ -1,0 +1,204 @@
+"""``chanjiao demo``: a realistic sample ledger.
+
+Three bodies of different kinds, a few dozen member units across a dozen
+provinces, and two years of admissions, role changes, exits and one re-joining,
+one admission recorded late. Credit codes are made up but valid (their check
+characters are computed), so the sample passes every rule a real secretary meets.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from domain.errors import AlreadyRegistered
+from domain.ledger import Ledger
+from domain.values import credit_code_check_character
+from projections import membership
+
+from cli.render import emit
+
+PRINCIPAL = "demo"
+
+# registering authority + entity category, by unit type (GB 32100-2015 positions 1–2)
+_AUTHORITY = {
+    "enterprise": "91",
+    "university": "12",
+    "vocational_school": "12",
+    "industry_organization": "51",
+    "research_institute": "12",
+    "government": "11",
+    "other": "52",
+}
+
+
+@dataclass(frozen=True)
+class Unit:
+    key: str
+    name: str
+    type: str
+    division: str
+    level: str | None = None
+
+    @property
+    def code(self) -> str:
+        body = _AUTHORITY[self.type] + self.division + f"{_serial(self.key):09d}"
+        return body + credit_code_check_character(body)
+
+
+def _serial(key: str) -> int:
+    return sum((i + 1) * ord(c) for i, c in enumerate(key)) * 7919 % 10**9
+
+
+UNITS = [
+    # the new-energy-vehicle industry community and its cross-provincial members
+    Unit("byd", "比亚迪汽车工业有限公司", "enterprise", "440307"),
+    Unit("catl", "宁德时代新能源科技股份有限公司", "enterprise", "350902"),
+    Unit("saic", "上海汽车集团股份有限公司", "enterprise", "310115"),
+    Unit("changan", "重庆长安汽车股份有限公司", "enterprise", "500112"),
+    Unit("tongji", "同济大学", "university", "310110"),
+    Unit("jlu", "吉林大学", "university", "220104"),
+    Unit("szpt", "深圳职业技术大学", "vocational_school", "440305", "undergraduate"),
+    Unit("cqvc", "重庆工业职业技术学院", "vocational_school", "500112", "higher"),
+    Unit("hbvc", "湖北汽车工业学院", "university", "420302"),
+    Unit("caam", "中国汽车工业协会", "industry_organization", "110105"),
+    Unit("catarc", "中国汽车技术研究中心有限公司", "research_institute", "120116"),
+    Unit("gotion", "国轩高科股份有限公司", "enterprise", "340111"),
+    Unit("xjvc", "新疆交通职业技术学院", "vocational_school", "650104", "higher"),
+    Unit("sxauto", "陕西汽车控股集团有限公司", "enterprise", "610113"),
+    # the Suzhou Industrial Park city consortium
+    Unit("sipac", "苏州工业园区管理委员会", "government", "320571"),
+    Unit("sipvc", "苏州工业园区职业技术学院", "vocational_school", "320571", "higher"),
+    Unit("szvc", "苏州市职业大学", "vocational_school", "320508", "higher"),
+    Unit("sztech", "苏州科技大学", "university", "320505"),
+    Unit("innovent", "信达生物制药（苏州）有限公司", "enterprise", "320571"),
+    Unit("bosch", "博世汽车部件（苏州）有限公司", "enterprise", "320571"),
+    Unit("samsung", "三星电子（苏州）半导体有限公司", "enterprise", "320571"),
+    Unit("szsec", "苏州工业园区工业技术学校", "vocational_school", "320571", "secondary"),
+    Unit("nano", "中国科学院苏州纳米技术与纳米仿生研究所", "research_institute", "320571"),
+    Unit("szia", "苏州市工业互联网产业联盟", "industry_organization", "320508"),
+    Unit("hwsz", "华为技术有限公司苏州研究所", "enterprise", "320571"),
+    Unit("sjtu", "上海交通大学", "university", "310104"),
+    # the Ningbo development community
+    Unit("nbedu", "宁波市教育局", "government", "330203"),
+    Unit("nbpt", "宁波职业技术学院", "vocational_school", "330206", "higher"),
+    Unit("nbcc", "宁波城市职业技术学院", "vocational_school", "330212", "higher"),
+    Unit("nbu", "宁波大学", "university", "330211"),
+    Unit("geely", "吉利汽车集团有限公司", "enterprise", "330282"),
+    Unit("joyson", "均胜电子股份有限公司", "enterprise", "330212"),
+    Unit("nbtrain", "宁波市职业技能培训中心", "other", "330203"),
+    Unit("nbport", "宁波舟山港股份有限公司", "enterprise", "330206"),
+]
+
+BODIES = {
+    "nev": dict(
+        name="全国新能源汽车行业产教融合共同体",
+        kind="industry",
+        industry="新能源汽车",
+        division="440300",
+        founded_on="2023-06-18",
+    ),
+    "sip": dict(
+        name="苏州工业园区市域产教联合体",
+        kind="city",
+        industry="电子信息与生物医药",
+        division="320571",
+        founded_on="2023-09-12",
+    ),
+    "nb": dict(
+        name="宁波市职业教育发展共同体",
+        kind="development",
+        industry="智能制造与港航物流",
+        division="330200",
+        founded_on="2024-01-10",
+    ),
+}
+
+# (date, body, unit, action, detail): two years of membership, in recording order.
+HISTORY = [
+    ("2023-06-18", "nev", "byd", "admit", "lead"),
+    ("2023-06-18", "nev", "tongji", "admit", "lead"),
+    ("2023-06-18", "nev", "szpt", "admit", "lead"),
+    ("2023-06-18", "nev", "catl", "admit", "participant"),
+    ("2023-06-18", "nev", "caam", "admit", "participant"),
+    ("2023-07-01", "nev", "saic", "admit", "participant"),
+    ("2023-07-01", "nev", "jlu", "admit", "participant"),
+    ("2023-07-01", "nev", "catarc", "admit", "participant"),
+    ("2023-09-12", "sip", "sipac", "admit", "participant"),
+    ("2023-09-12", "sip", "sipvc", "admit", "participant"),
+    ("2023-09-12", "sip", "innovent", "admit", "participant"),
+    ("2023-09-12", "sip", "bosch", "admit", "participant"),
+    ("2023-09-12", "sip", "nano", "admit", "participant"),
+    ("2023-10-08", "sip", "szvc", "admit", "participant"),
+    ("2023-10-08", "sip", "sztech", "admit", "participant"),
+    ("2023-11-20", "nev", "changan", "admit", "participant"),
+    ("2023-11-20", "nev", "cqvc", "admit", "participant"),
+    ("2024-01-10", "nb", "nbedu", "admit", "participant"),
+    ("2024-01-10", "nb", "nbpt", "admit", "lead"),
+    ("2024-01-10", "nb", "geely", "admit", "lead"),
+    ("2024-01-10", "nb", "nbu", "admit", "participant"),
+    ("2024-02-26", "sip", "samsung", "admit", "participant"),
+    ("2024-02-26", "sip", "szsec", "admit", "participant"),
+    ("2024-03-15", "nev", "hbvc", "admit", "participant"),
+    ("2024-03-15", "nev", "gotion", "admit", "participant"),
+    ("2024-04-02", "nb", "joyson", "admit", "participant"),
+    ("2024-04-02", "nb", "nbcc", "admit", "participant"),
+    ("2024-05-20", "sip", "szia", "admit", "participant"),
+    ("2024-06-30", "nev", "jlu", "exit", "withdrawal"),
+    ("2024-07-01", "sip", "hwsz", "admit", "participant"),
+    ("2024-09-01", "nev", "xjvc", "admit", "participant"),
+    ("2024-09-01", "nev", "sxauto", "admit", "participant"),
+    ("2024-10-15", "sip", "sjtu", "admit", "participant"),
+    ("2024-12-31", "sip", "samsung", "exit", "withdrawal"),
+    ("2025-01-06", "nb", "nbtrain", "admit", "participant"),
+    ("2025-03-01", "nev", "byd", "role", "participant"),
+    ("2025-03-01", "nev", "catl", "role", "lead"),
+    ("2025-03-18", "nb", "nbport", "admit", "participant"),
+    ("2025-04-30", "nev", "sxauto", "exit", "removal"),
+    ("2025-06-01", "nev", "jlu", "admit", "participant"),
+    ("2025-07-01", "sip", "bosch", "exit", "withdrawal"),
+    ("2025-09-01", "nb", "joyson", "exit", "withdrawal"),
+    # recorded late: took effect in spring 2025, entered after the autumn exits
+    ("2025-04-10", "nb", "nbcc", "role", "lead"),
+]
+
+
+def load_demo(ledger: Ledger, fmt: str) -> None:
+    ids = {}
+    try:
+        for unit in UNITS:
+            ledger.register_unit(
+                code=unit.code, name=unit.name, unit_type=unit.type, level=unit.level,
+                division=unit.division, principal=PRINCIPAL,
+            )  # fmt: skip
+    except AlreadyRegistered:
+        print(f"The demo is already loaded in {ledger.url}; showing it.")
+        known = {b.name: b.id for b in membership.communities(ledger)}
+        ids = {key: known[spec["name"]] for key, spec in BODIES.items()}
+    else:
+        for key, spec in BODIES.items():
+            ids[key] = ledger.found_community(**spec, principal=PRINCIPAL).id
+        codes = {u.key: u.code for u in UNITS}
+        for day, body, unit, action, detail in HISTORY:
+            _record(ledger, ids[body], codes[unit], day, action, detail)
+        print(
+            f"Loaded {len(UNITS)} member units, {len(BODIES)} communities and "
+            f"{len(HISTORY)} membership changes into {ledger.url}."
+        )
+    for community_id in ids.values():
+        emit(membership.members(ledger, community_id), fmt)
+    first = next(iter(ids.values()))
+    print(
+        "\nTry:\n"
+        "  chanjiao community list\n"
+        f"  chanjiao member list {first} --as-of 2024-12-31\n"
+        f"  chanjiao unit show {UNITS[0].code}"
+    )
+
+
+def _record(ledger: Ledger, body: object, code: str, day: str, action: str, detail: str) -> None:
+    if action == "admit":
+        ledger.admit_member(body, code, role=detail, effective_on=day, principal=PRINCIPAL)
+    elif action == "exit":
+        ledger.exit_member(body, code, reason=detail, effective_on=day, principal=PRINCIPAL)
+    else:
+        ledger.change_member_role(body, code, role=detail, effective_on=day, principal=PRINCIPAL)

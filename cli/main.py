@@ -1,0 +1,280 @@
+"""``chanjiao``: the council secretary's command line.
+
+Each subcommand parses its arguments, calls one ledger method and renders the
+answer. Errors are one line on stderr and a non-zero exit code:
+2 invalid input, 3 not found, 4 conflict with what is recorded, 5 store unavailable.
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import os
+import sys
+from collections.abc import Callable, Sequence
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+from eventsourcing.persistence import PersistenceError
+
+from domain.errors import ConfigurationError, Conflict, InvalidInput, LedgerError, NotFound
+from domain.ledger import Ledger
+from projections import membership
+
+from cli.render import emit
+
+Handler = Callable[[Ledger, argparse.Namespace], Any]
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    if not hasattr(args, "run"):
+        parser().print_help(sys.stderr)
+        return 2
+    url = args.db or os.environ.get("CHANJIAO_DATABASE_URL")
+    try:
+        ledger = Ledger(url)
+        try:
+            result = args.run(ledger, args)
+        finally:
+            ledger.close()
+    except InvalidInput as e:
+        return _fail(e, 2)
+    except NotFound as e:
+        return _fail(e, 3)
+    except Conflict as e:
+        return _fail(e, 4)
+    except (ConfigurationError, LedgerError) as e:
+        return _fail(e, 2)
+    except (PersistenceError, OSError) as e:
+        target = _redacted(url or "sqlite:///chanjiao.db")
+        return _fail(f"cannot use the database {target}: {e}".strip(), 5)
+    if result is not None:
+        emit(result, args.format)
+    return 0
+
+
+def _fail(error: object, code: int) -> int:
+    print(f"chanjiao: {error}", file=sys.stderr)
+    return code
+
+
+def _redacted(url: str) -> str:
+    parts = urlsplit(url)
+    if parts.password:
+        netloc = parts.netloc.replace(f":{parts.password}@", ":***@")
+        return urlunsplit(parts._replace(netloc=netloc))
+    return url
+
+
+# --- handlers: one ledger call each -----------------------------------------------
+
+
+def unit_register(ledger: Ledger, a: argparse.Namespace) -> Any:
+    unit = ledger.register_unit(
+        code=a.code, name=a.name, unit_type=a.type, level=a.level, division=a.division,
+        principal=a.principal,
+    )  # fmt: skip
+    return membership.unit_view(ledger, unit.id)
+
+
+def unit_rename(ledger: Ledger, a: argparse.Namespace) -> Any:
+    ledger.rename_unit(a.unit, name=a.name, effective_on=a.effective_on, principal=a.principal)
+    return membership.unit_view(ledger, a.unit)
+
+
+def unit_relocate(ledger: Ledger, a: argparse.Namespace) -> Any:
+    ledger.relocate_unit(
+        a.unit, division=a.division, effective_on=a.effective_on, principal=a.principal
+    )
+    return membership.unit_view(ledger, a.unit)
+
+
+def unit_deregister(ledger: Ledger, a: argparse.Namespace) -> Any:
+    ledger.deregister_unit(a.unit, effective_on=a.effective_on, principal=a.principal)
+    return membership.unit_view(ledger, a.unit)
+
+
+def unit_show(ledger: Ledger, a: argparse.Namespace) -> Any:
+    return membership.unit_view(ledger, a.unit)
+
+
+def community_found(ledger: Ledger, a: argparse.Namespace) -> Any:
+    body = ledger.found_community(
+        name=a.name, kind=a.kind, industry=a.industry, division=a.division,
+        founded_on=a.founded_on, principal=a.principal,
+    )  # fmt: skip
+    return membership.community_view(body)
+
+
+def community_show(ledger: Ledger, a: argparse.Namespace) -> Any:
+    return membership.community_view(ledger.community(a.community))
+
+
+def community_list(ledger: Ledger, a: argparse.Namespace) -> Any:
+    return membership.communities(ledger)
+
+
+def community_dissolve(ledger: Ledger, a: argparse.Namespace) -> Any:
+    body = ledger.dissolve_community(
+        a.community, effective_on=a.effective_on, resolution=a.resolution, principal=a.principal
+    )
+    return membership.community_view(body)
+
+
+def member_admit(ledger: Ledger, a: argparse.Namespace) -> Any:
+    ledger.admit_member(
+        a.community, a.unit, role=a.role, effective_on=a.effective_on,
+        resolution=a.resolution, principal=a.principal,
+    )  # fmt: skip
+    return membership.members(ledger, a.community, as_of=a.effective_on)
+
+
+def member_exit(ledger: Ledger, a: argparse.Namespace) -> Any:
+    ledger.exit_member(
+        a.community, a.unit, reason=a.reason, effective_on=a.effective_on,
+        resolution=a.resolution, principal=a.principal,
+    )  # fmt: skip
+    return membership.members(ledger, a.community, as_of=a.effective_on)
+
+
+def member_role(ledger: Ledger, a: argparse.Namespace) -> Any:
+    ledger.change_member_role(
+        a.community, a.unit, role=a.role, effective_on=a.effective_on, principal=a.principal
+    )
+    return membership.members(ledger, a.community, as_of=a.effective_on)
+
+
+def member_list(ledger: Ledger, a: argparse.Namespace) -> Any:
+    return membership.members(ledger, a.community, as_of=a.as_of, known_at=a.known_at)
+
+
+def demo(ledger: Ledger, a: argparse.Namespace) -> Any:
+    from cli.demo import load_demo
+
+    load_demo(ledger, a.format)
+    return None
+
+
+# --- the parser -------------------------------------------------------------------
+
+
+def parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument(
+        "--db", metavar="URL",
+        help="sqlite:///FILE (default sqlite:///chanjiao.db) or postgresql://USER@HOST/DB; "
+        "default from CHANJIAO_DATABASE_URL",
+    )  # fmt: skip
+    common.add_argument("--format", choices=("table", "json"), default="table")
+    common.add_argument(
+        "--principal", metavar="NAME",
+        default=os.environ.get("CHANJIAO_PRINCIPAL") or f"cli:{_user()}",
+        help="who is recording (default from CHANJIAO_PRINCIPAL, else cli:<login>)",
+    )  # fmt: skip
+
+    root = argparse.ArgumentParser(
+        prog="chanjiao",
+        description="Membership and governance ledger for industry–education communities.",
+    )
+    groups = root.add_subparsers(title="commands", metavar="COMMAND")
+
+    def group(name: str, help_: str) -> argparse._SubParsersAction:
+        return groups.add_parser(name, help=help_).add_subparsers(metavar="ACTION")
+
+    def leaf(parent: Any, name: str, run: Handler, help_: str) -> argparse.ArgumentParser:
+        p = parent.add_parser(name, help=help_, parents=[common])
+        p.set_defaults(run=run)
+        return p
+
+    units = group("unit", "register and maintain member units")
+    p = leaf(units, "register", unit_register, "register a member unit by its credit code")
+    p.add_argument("--code", required=True, help="18-character unified social credit code")
+    p.add_argument("--name", required=True)
+    p.add_argument(
+        "--type", required=True,
+        help="enterprise, university, vocational_school, industry_organization, "
+        "research_institute, government or other",
+    )  # fmt: skip
+    p.add_argument("--level", help="vocational schools: secondary, higher or undergraduate")
+    p.add_argument("--division", required=True, help="6-digit GB/T 2260 division code")
+    p = leaf(units, "rename", unit_rename, "record a unit's new name")
+    _unit(p)
+    p.add_argument("--name", required=True)
+    _effective(p)
+    p = leaf(units, "relocate", unit_relocate, "record a unit's new location")
+    _unit(p)
+    p.add_argument("--division", required=True)
+    _effective(p)
+    p = leaf(units, "deregister", unit_deregister, "record that a unit was deregistered")
+    _unit(p)
+    _effective(p)
+    _unit(leaf(units, "show", unit_show, "a unit, its history and its memberships"))
+
+    bodies = group("community", "found and inspect communities")
+    p = leaf(bodies, "found", community_found, "record the founding of a community")
+    p.add_argument("--name", required=True)
+    p.add_argument("--kind", required=True, help="industry, city or development")
+    p.add_argument("--industry", required=True, help="the industry it serves")
+    p.add_argument("--division", required=True, help="6-digit GB/T 2260 division code")
+    p.add_argument("--founded-on", required=True, metavar="YYYY-MM-DD")
+    _community(leaf(bodies, "show", community_show, "one community"))
+    leaf(bodies, "list", community_list, "every community")
+    p = leaf(bodies, "dissolve", community_dissolve, "dissolve a community (all members exit)")
+    _community(p)
+    _effective(p)
+    p.add_argument("--resolution", help="register number of the resolution, e.g. 2025-007")
+
+    members = group("member", "admissions, exits and the member list")
+    p = leaf(members, "admit", member_admit, "admit a unit to a community")
+    _community(p)
+    _unit(p)
+    p.add_argument("--role", default="participant", help="lead or participant (default)")
+    _effective(p)
+    p.add_argument("--resolution", help="register number of the admitting resolution")
+    p = leaf(members, "exit", member_exit, "record a member's exit")
+    _community(p)
+    _unit(p)
+    p.add_argument("--reason", required=True, help="withdrawal, removal or dissolution")
+    _effective(p)
+    p.add_argument("--resolution", help="register number of the resolution")
+    p = leaf(members, "role", member_role, "change a member's role")
+    _community(p)
+    _unit(p)
+    p.add_argument("--role", required=True, help="lead or participant")
+    _effective(p)
+    p = leaf(members, "list", member_list, "members on a date, as recorded by a time")
+    _community(p)
+    p.add_argument("--as-of", metavar="YYYY-MM-DD", help="effective date (default: today)")
+    p.add_argument(
+        "--known-at", metavar="TIME",
+        help="only what was recorded by then: 2025-07-15, or 2025-07-15T09:30:00+08:00",
+    )  # fmt: skip
+
+    leaf(groups, "demo", demo, "load a realistic sample ledger into the configured store")
+    return root
+
+
+def _unit(p: argparse.ArgumentParser) -> None:
+    p.add_argument("unit", metavar="UNIT", help="unit id or credit code")
+
+
+def _community(p: argparse.ArgumentParser) -> None:
+    p.add_argument("community", metavar="COMMUNITY", help="community id")
+
+
+def _effective(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--effective-on", required=True, metavar="YYYY-MM-DD", help="when it took effect"
+    )
+
+
+def _user() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return "unknown"
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,169 @@
+"""Who the members of a body are, on a date, as the ledger knew it at a time."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from uuid import UUID
+
+import msgspec
+
+from domain.community import Community, MembershipPeriod
+from domain.ledger import Ledger
+from domain.unit import MemberUnit
+from domain.values import parse_date, parse_timestamp, province_name, province_of, today
+
+
+class Member(msgspec.Struct, frozen=True):
+    unit_id: UUID
+    code: str
+    name: str
+    type: str
+    province: str
+    province_name: str
+    role: str
+    since: date
+
+
+class MemberList(msgspec.Struct, frozen=True):
+    community_id: UUID
+    community_name: str
+    as_of: date
+    known_at: datetime | None
+    members: list[Member]
+
+
+class Period(msgspec.Struct, frozen=True):
+    community_id: UUID
+    community_name: str
+    role: str
+    admitted_on: date
+    admitted_by: str | None
+    exited_on: date | None
+    exit_reason: str | None
+    exited_by: str | None
+
+
+class UnitView(msgspec.Struct, frozen=True):
+    id: UUID
+    code: str
+    name: str
+    type: str
+    level: str | None
+    division: str
+    province: str
+    province_name: str
+    deregistered_on: date | None
+    names: list[tuple[date | None, str]]
+    divisions: list[tuple[date | None, str]]
+    memberships: list[Period]
+
+
+class CommunityView(msgspec.Struct, frozen=True):
+    id: UUID
+    name: str
+    kind: str
+    industry: str
+    division: str
+    province: str
+    founded_on: date
+    dissolved_on: date | None
+    active_members: int
+
+
+def members(
+    ledger: Ledger,
+    community: str | UUID,
+    as_of: str | date | None = None,
+    known_at: str | datetime | None = None,
+) -> MemberList:
+    """Members on ``as_of`` (default: today in China), as recorded by ``known_at``
+    (default: everything recorded so far)."""
+    day = parse_date(as_of, "as-of date") if as_of is not None else today()
+    moment = parse_timestamp(known_at, "known-at time") if known_at is not None else None
+    body = (
+        ledger.community(community)
+        if moment is None
+        else ledger.community_as_known_at(community, moment)
+    )
+    rows = [_member(ledger.unit(p.unit_id), p, day) for p in body.members_on(day)]
+    rows.sort(key=lambda m: (m.role != "lead", m.since, m.code))
+    return MemberList(
+        community_id=body.id,
+        community_name=body.name,
+        as_of=day,
+        known_at=moment,
+        members=rows,
+    )
+
+
+def _member(unit: MemberUnit, period: MembershipPeriod, day: date) -> Member:
+    division = unit.division_on(day)
+    return Member(
+        unit_id=unit.id,
+        code=unit.code,
+        name=unit.name_on(day),
+        type=unit.unit_type.value,
+        province=province_of(division),
+        province_name=province_name(division),
+        role=period.role_on(day).value,
+        since=period.admitted_on,
+    )
+
+
+def unit_view(ledger: Ledger, ref: str | UUID) -> UnitView:
+    """A unit with its name and location history and its periods in every body."""
+    unit = ledger.unit(ref)
+    periods = []
+    for community_id in ledger.community_ids():
+        body = ledger.community(community_id)
+        periods.extend(
+            Period(
+                community_id=body.id,
+                community_name=body.name,
+                role=p.role.value,
+                admitted_on=p.admitted_on,
+                admitted_by=p.admitted_by,
+                exited_on=p.exited_on,
+                exit_reason=p.exit_reason.value if p.exit_reason else None,
+                exited_by=p.exited_by,
+            )
+            for p in body.periods
+            if p.unit_id == unit.id
+        )
+    return UnitView(
+        id=unit.id,
+        code=unit.code,
+        name=unit.name,
+        type=unit.unit_type.value,
+        level=unit.level.value if unit.level else None,
+        division=unit.division,
+        province=unit.province,
+        province_name=province_name(unit.division),
+        deregistered_on=unit.deregistered_on,
+        names=[(_since(d), n) for d, n in unit.names],
+        divisions=[(_since(d), v) for d, v in unit.divisions],
+        memberships=periods,
+    )
+
+
+def community_view(body: Community) -> CommunityView:
+    return CommunityView(
+        id=body.id,
+        name=body.name,
+        kind=body.kind.value,
+        industry=body.industry,
+        division=body.division,
+        province=province_of(body.division),
+        founded_on=body.founded_on,
+        dissolved_on=body.dissolved_on,
+        active_members=len(body.active_members),
+    )
+
+
+def communities(ledger: Ledger) -> list[CommunityView]:
+    return [community_view(ledger.community(i)) for i in ledger.community_ids()]
+
+
+def _since(day: date) -> date | None:
+    """The registered value holds 'from the beginning', shown as no date."""
+    return None if day == date.min else day

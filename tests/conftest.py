@@ -1,0 +1,77 @@
+"""Stores for the tests: every persistence-dependent test runs on SQLite and on
+PostgreSQL. Without a reachable PostgreSQL server the PostgreSQL runs are skipped
+with the reason shown, unless ``CHANJIAO_REQUIRE_POSTGRES=1`` (as in CI), which
+turns that into a failure."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+
+import psycopg
+import pytest
+
+from domain.ledger import Ledger
+
+POSTGRES_URL = os.environ.get(
+    "CHANJIAO_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
+)
+REQUIRE_POSTGRES = os.environ.get("CHANJIAO_REQUIRE_POSTGRES") == "1"
+STORES = ["sqlite", "postgres"]
+
+
+def _postgres_problem() -> str | None:
+    try:
+        with psycopg.connect(POSTGRES_URL, connect_timeout=3):
+            return None
+    except psycopg.Error as e:
+        return f"PostgreSQL at {POSTGRES_URL} is not reachable: {str(e).strip()}"
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> str:
+    problem = _postgres_problem()
+    if problem and REQUIRE_POSTGRES:
+        pytest.fail(f"{problem} (CHANJIAO_REQUIRE_POSTGRES=1)", pytrace=False)
+    if problem:
+        pytest.skip(problem)
+    return POSTGRES_URL
+
+
+@pytest.fixture
+def postgres_url(postgres_server: str) -> Iterator[str]:
+    """A fresh schema for one test, dropped afterwards."""
+    schema = f"test_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(postgres_server, autocommit=True) as conn:
+        conn.execute(f"CREATE SCHEMA {schema}")
+    try:
+        yield f"{postgres_server}?schema={schema}"
+    finally:
+        with psycopg.connect(postgres_server, autocommit=True) as conn:
+            conn.execute(f"DROP SCHEMA {schema} CASCADE")
+
+
+@pytest.fixture(params=STORES)
+def database_url(request: pytest.FixtureRequest, tmp_path) -> str:
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'ledger.db'}"
+    return request.getfixturevalue("postgres_url")
+
+
+@pytest.fixture
+def ledger(database_url: str) -> Iterator[Ledger]:
+    app = Ledger(database_url)
+    try:
+        yield app
+    finally:
+        app.close()
+
+
+@pytest.fixture
+def memory_ledger() -> Iterator[Ledger]:
+    app = Ledger("memory://")
+    try:
+        yield app
+    finally:
+        app.close()
