@@ -288,8 +288,8 @@ class Community(Aggregate):
             return
         if unit_type not in LEAD_TYPES:
             raise RoleNotAllowed(
-                f"{unit_label} is a {unit_type}; an industry community is led only by "
-                "an enterprise, a university and a vocational school"
+                f"{unit_label} is registered as {unit_type.replace('_', ' ')}; an industry "
+                "community is led only by an enterprise, a university and a vocational school"
             )
         for period in self.active_members:
             if period.unit_type is unit_type and period.role is Role.LEAD:

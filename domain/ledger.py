@@ -20,7 +20,7 @@ from typing import Any, ParamSpec, TypeVar
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application
-from eventsourcing.persistence import IntegrityError
+from eventsourcing.persistence import ApplicationRecorder, IntegrityError
 from eventsourcing.utils import get_topic
 
 from domain.codec import MsgspecMapper
@@ -56,6 +56,7 @@ P = ParamSpec("P")
 R = TypeVar("R")
 
 MAX_ATTEMPTS = 8
+_TABLE_CREATION_LOCK = 0x6368616E6A69616F  # "chanjiao"
 
 
 def command(method: Callable[P, R]) -> Callable[P, R]:
@@ -82,7 +83,26 @@ class Ledger(Application[UUID]):
 
     def __init__(self, url: str | None = None, env: dict[str, str] | None = None) -> None:
         self.url = database_url(url)
-        super().__init__(env={**store_env(self.url), **(env or {})})
+        settings = store_env(self.url)
+        self._serialise_table_creation = settings["PERSISTENCE_MODULE"].endswith("postgres")
+        if self._serialise_table_creation:
+            settings["CREATE_TABLE"] = "no"
+        super().__init__(env={**settings, **(env or {})})
+
+    def construct_recorder(self) -> ApplicationRecorder:
+        """On PostgreSQL, tables are created under an advisory lock: processes that
+        start together on an empty database would otherwise collide in the catalog
+        ("tuple concurrently updated") while creating the same table and types."""
+        recorder = super().construct_recorder()
+        if self._serialise_table_creation:
+            datastore: Any = getattr(self.factory, "datastore")  # noqa: B009
+            with datastore.get_connection() as conn:
+                conn.execute("SELECT pg_advisory_lock(%s)", (_TABLE_CREATION_LOCK,))
+                try:
+                    recorder.create_table()  # type: ignore[attr-defined]
+                finally:
+                    conn.execute("SELECT pg_advisory_unlock(%s)", (_TABLE_CREATION_LOCK,))
+        return recorder
 
     # --- member units -----------------------------------------------------------
 

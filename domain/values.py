@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import date, datetime, time, timezone
 from enum import StrEnum
 from typing import TypeVar
 from uuid import UUID, uuid5
@@ -210,6 +210,12 @@ def parse_yuan(text: str, *, allow_negative: bool = False) -> int:
             f"such as \"1234.50\"; got {text!r}"
         )
     sign, whole, frac = match.groups()
+    if len(whole.lstrip("0")) > len(str(MAX_FEN // 100)):
+        # Checked before int(): Python refuses to convert over 4300 digits.
+        raise InvalidAmount(
+            f"amount {text.strip()[:24]!r}… is larger than the ledger accepts "
+            "(999999999999.99 yuan)"
+        )
     fen = int(whole) * 100 + int((frac or "").ljust(2, "0"))
     if sign and fen:
         if not allow_negative:
@@ -262,11 +268,19 @@ def today() -> date:
     return datetime.now(SHANGHAI).date()
 
 
+_TIMESTAMP = re.compile(
+    r"[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]{1,6})?)?"
+    r"(Z|[+-][0-9]{2}:[0-9]{2})?"
+)
+
+
 def parse_timestamp(value: str | datetime, what: str = "time") -> datetime:
-    """A recorded-time bound, as a timezone-aware datetime.
+    """A recorded-time bound, as a timezone-aware UTC datetime.
 
     ``2025-07-15T09:30:00+08:00`` is taken as written; a timestamp without an offset
-    is China Standard Time; a bare date means the end of that day in China.
+    is China Standard Time; a bare date ``2025-07-15`` means the end of that day in
+    China. Other ISO spellings (``20250715``, week dates) are refused, so a date is
+    never silently read as the start of its day.
     """
     if isinstance(value, datetime):
         moment = value
@@ -274,11 +288,11 @@ def parse_timestamp(value: str | datetime, what: str = "time") -> datetime:
         text = value.strip()
         try:
             if re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", text):
-                day = date.fromisoformat(text)
-                moment = datetime.combine(day + timedelta(days=1), time(), SHANGHAI)
-                moment -= timedelta(microseconds=1)
+                moment = datetime.combine(date.fromisoformat(text), time.max)
+            elif _TIMESTAMP.fullmatch(text):
+                moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
             else:
-                moment = datetime.fromisoformat(text)
+                raise ValueError
         except ValueError:
             raise InvalidDate(
                 f"{what} must be a timestamp such as 2025-07-15T09:30:00+08:00 "
@@ -288,6 +302,8 @@ def parse_timestamp(value: str | datetime, what: str = "time") -> datetime:
         raise InvalidDate(f"{what} must be a timestamp")
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=SHANGHAI)
+    if moment.date() < EARLIEST_DATE:
+        raise InvalidDate(f"{what} {value} is before {EARLIEST_DATE}, which the ledger refuses")
     return moment.astimezone(timezone.utc)
 
 

@@ -1,0 +1,147 @@
+"""Concurrent writers on one community, each with its own connection.
+
+The ledger must never lose an update: a command whose aggregate changed
+underneath it is re-run against the new state with every rule re-checked.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from uuid import UUID
+
+import pytest
+
+from domain.community import Community
+from domain.errors import AlreadyMember
+from domain.ledger import Ledger
+from tests.factories import credit_code
+
+UNITS = [credit_code(100 + i) for i in range(6)]
+
+
+def setup_body(url: str) -> UUID:
+    ledger = Ledger(url)
+    try:
+        for code in UNITS:
+            ledger.register_unit(code=code, name=f"企业{code[-4:]}", unit_type="enterprise",
+                                 division="320506", principal="p")  # fmt: skip
+        return ledger.found_community(
+            name="苏州市域产教联合体", kind="city", industry="电子信息", division="320500",
+            founded_on="2024-01-01", principal="p",
+        ).id  # fmt: skip
+    finally:
+        ledger.close()
+
+
+class InterleavingLedger(Ledger):
+    """Holds every writer after its first read until all writers have read, so
+    all of them decide on the same version and all but one must conflict."""
+
+    name = Ledger.name  # the same tables as the ledger's
+
+    def __init__(self, url: str, barrier: threading.Barrier) -> None:
+        super().__init__(url)
+        self.barrier = barrier
+        self.reads = 0
+
+    def community(self, ref: str | UUID) -> Community:
+        body = super().community(ref)
+        self.reads += 1
+        if self.reads == 1:
+            self.barrier.wait(timeout=10)
+        return body
+
+
+def race(url: str, body: UUID, codes: list[str]) -> tuple[list[object], list[int]]:
+    barrier = threading.Barrier(len(codes))
+    ledgers = [InterleavingLedger(url, barrier) for _ in codes]
+
+    def admit(i: int) -> object:
+        try:
+            ledgers[i].admit_member(body, codes[i], role="participant",
+                                    effective_on="2024-03-01", principal=f"writer:{i}")
+            return "ok"
+        except AlreadyMember as e:
+            return e
+
+    try:
+        with ThreadPoolExecutor(len(codes)) as pool:
+            outcomes = list(pool.map(admit, range(len(codes))))
+        return outcomes, [ledger.reads for ledger in ledgers]
+    finally:
+        for ledger in ledgers:
+            ledger.close()
+
+
+def test_concurrent_admissions_of_different_units_all_succeed(database_url):
+    body = setup_body(database_url)
+    outcomes, reads = race(database_url, body, UNITS[:4])
+    assert outcomes == ["ok"] * 4
+    assert max(reads) > 1, "the interleaving forced at least one re-run"
+    ledger = Ledger(database_url)
+    try:
+        admitted = {p.unit_id for p in ledger.community(body).periods}
+        assert admitted == {ledger.unit(code).id for code in UNITS[:4]}
+        assert ledger.community(body).version == 1 + 4
+    finally:
+        ledger.close()
+
+
+def test_concurrent_admissions_of_the_same_unit_admit_it_exactly_once(database_url):
+    body = setup_body(database_url)
+    outcomes, _ = race(database_url, body, [UNITS[0]] * 3)
+    assert outcomes.count("ok") == 1
+    refused = [o for o in outcomes if o != "ok"]
+    assert len(refused) == 2
+    assert all("is already an active member" in str(e) for e in refused)
+    ledger = Ledger(database_url)
+    try:
+        assert len(ledger.community(body).periods) == 1
+    finally:
+        ledger.close()
+
+
+def cli(url: str, *args: str) -> subprocess.Popen[str]:
+    env = {**os.environ, "CHANJIAO_DATABASE_URL": url}
+    return subprocess.Popen(
+        [sys.executable, "-m", "cli.main", *args], env=env, text=True,
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    )  # fmt: skip
+
+
+def test_separate_processes_admitting_at_once_lose_nothing(postgres_url):
+    body = setup_body(postgres_url)
+    different = [cli(postgres_url, "member", "admit", str(body), code,
+                     "--effective-on", "2024-03-01") for code in UNITS[:4]]  # fmt: skip
+    same = [cli(postgres_url, "member", "admit", str(body), UNITS[5],
+                "--effective-on", "2024-03-01") for _ in range(3)]  # fmt: skip
+    results = [(p.wait(timeout=60), p.communicate()) for p in different + same]
+    assert [code for code, _ in results[:4]] == [0, 0, 0, 0], results
+    same_codes = sorted(code for code, _ in results[4:])
+    assert same_codes == [0, 4, 4], results
+    assert all("already an active member" in err for code, (_, err) in results[4:] if code)
+    ledger = Ledger(postgres_url)
+    try:
+        admitted = [p.unit_id for p in ledger.community(body).periods]
+        assert sorted(admitted) == sorted(ledger.unit(c).id for c in UNITS[:4] + [UNITS[5]])
+    finally:
+        ledger.close()
+
+
+@pytest.mark.parametrize("store", ["sqlite"])
+def test_separate_processes_on_one_sqlite_file_lose_nothing(tmp_path, store):
+    url = f"sqlite:///{tmp_path / 'shared.db'}"
+    body = setup_body(url)
+    procs = [cli(url, "member", "admit", str(body), code, "--effective-on", "2024-03-01")
+             for code in UNITS[:4]]  # fmt: skip
+    results = [(p.wait(timeout=60), p.communicate()) for p in procs]
+    assert [code for code, _ in results] == [0, 0, 0, 0], results
+    ledger = Ledger(url)
+    try:
+        assert len(ledger.community(body).periods) == 4
+    finally:
+        ledger.close()
