@@ -10,6 +10,7 @@ import msgspec
 from rich.console import Console
 from rich.table import Table
 
+from domain.codec import to_json
 from projections.membership import CommunityView, MemberList, UnitView
 
 
@@ -20,7 +21,7 @@ def console() -> Console:
 
 def emit(value: Any, fmt: str) -> None:
     if fmt == "json":
-        sys.stdout.write(msgspec.json.format(msgspec.json.encode(value).decode(), indent=2))
+        sys.stdout.write(msgspec.json.format(to_json(value).decode(), indent=2))
         sys.stdout.write("\n")
         return
     out = console()

@@ -46,6 +46,11 @@ _encoder = msgspec.json.Encoder(enc_hook=_enc_hook)
 _untyped = msgspec.json.Decoder()
 
 
+def to_json(value: Any) -> bytes:
+    """JSON for events and answers alike (dates as ISO text, datetimes RFC 3339)."""
+    return _encoder.encode(value)
+
+
 @functools.cache
 def _decoder(cls: type) -> tuple[msgspec.json.Decoder[Any], type[msgspec.Struct], tuple[str, ...]]:
     """A typed decoder for the stored state of ``cls`` (its fields minus id and version)."""

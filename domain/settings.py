@@ -4,7 +4,7 @@
 
 - ``sqlite:///chanjiao.db`` (the default: a file in the working directory),
   ``sqlite:////absolute/path.db``;
-- ``postgresql://user:password@host:port/dbname[?schema=name]``;
+- ``postgresql://user:password@host:port/dbname[?schema=name&connect_timeout=s]``;
 - ``memory://``: nothing kept (tests and trials).
 """
 
@@ -57,7 +57,7 @@ def store_env(url: str) -> dict[str, str]:
             "POSTGRES_PASSWORD": unquote(parts.password or ""),
             "POSTGRES_SCHEMA": query.get("schema", [""])[0],
             "POSTGRES_LOCK_TIMEOUT": POSTGRES_LOCK_TIMEOUT_S,
-            "POSTGRES_CONNECT_TIMEOUT": "10",
+            "POSTGRES_CONNECT_TIMEOUT": query.get("connect_timeout", ["10"])[0],
         }
     if scheme == "memory":
         return {"PERSISTENCE_MODULE": "eventsourcing.popo"}

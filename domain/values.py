@@ -80,6 +80,7 @@ def parse_choice(enum: type[E], value: str | E, what: str) -> E:
 
 def parse_level(unit_type: UnitType, level: str | None) -> VocationalLevel | None:
     """A vocational school has a level; no other unit type has one."""
+    level = level.strip() if isinstance(level, str) else level
     if unit_type is UnitType.VOCATIONAL_SCHOOL:
         if not level:
             raise InvalidChoice(
@@ -110,7 +111,8 @@ def parse_credit_code(text: str) -> str:
     """Check a unified social credit code; returns it upper-cased without spaces."""
     if not isinstance(text, str):
         raise InvalidCreditCode(f"credit code must be text, got {type(text).__name__}")
-    code = text.strip().upper()
+    # Only ASCII is upper-cased: "ß".upper() is "SS" and would change the length.
+    code = "".join(c.upper() if c.isascii() else c for c in text.strip())
     if len(code) != 18:
         raise InvalidCreditCode(
             f"credit code must have 18 characters, got {len(code)} in {text.strip()!r}"
@@ -320,7 +322,7 @@ def parse_text(value: str, what: str, *, max_length: int = MAX_TEXT) -> str:
     if len(text) > max_length:
         raise InvalidText(f"{what} must be at most {max_length} characters, got {len(text)}")
     for char in text:
-        if unicodedata.category(char) in ("Cc", "Cf", "Cs", "Co", "Cn"):
+        if unicodedata.category(char) in ("Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"):
             raise InvalidText(
                 f"{what} contains the control or unassigned character U+{ord(char):04X}"
             )

@@ -9,6 +9,7 @@ import os
 import uuid
 from collections.abc import Iterator
 
+import freezegun
 import psycopg
 import pytest
 
@@ -19,6 +20,10 @@ POSTGRES_URL = os.environ.get(
 )
 REQUIRE_POSTGRES = os.environ.get("CHANJIAO_REQUIRE_POSTGRES") == "1"
 STORES = ["sqlite", "postgres"]
+
+# Tests freeze the clock to pin events' recorded times; the connection pool's own
+# timers must keep running or every frozen PostgreSQL test waits out a timeout.
+freezegun.configure(extend_ignore_list=["psycopg", "psycopg_pool"])
 
 
 def _postgres_problem() -> str | None:

@@ -758,3 +758,25 @@ def test_a_level_given_for_a_unit_that_is_not_a_vocational_school_is_refused(uni
         InvalidChoice, match=rf"only vocational schools have a level; a {unit_type.value} has none"
     ):
         parse_level(unit_type, level)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("ﬀ" + "0" * 16, "must have 18 characters, got 17"),
+        ("ß" + "0" * 17, "character 'ß' at position 1 is not allowed"),
+    ],
+)
+def test_non_ascii_letters_are_not_case_folded_into_a_credit_code(text, message):
+    with pytest.raises(InvalidCreditCode, match=message):
+        parse_credit_code(text)
+
+
+@pytest.mark.parametrize("separator", ["\u2028", "\u2029"])
+def test_line_and_paragraph_separators_are_refused_in_names(separator):
+    with pytest.raises(InvalidText, match=f"U\\+{ord(separator):04X}"):
+        parse_text(f"苏州{separator}工业园区", "unit name")
+
+
+def test_a_blank_level_for_a_unit_without_levels_counts_as_none():
+    assert parse_level(UnitType.ENTERPRISE, "   ") is None
