@@ -52,12 +52,14 @@ def to_json(value: Any) -> bytes:
 
 
 @functools.cache
-def _decoder(cls: type) -> tuple[msgspec.json.Decoder[Any], type[msgspec.Struct], tuple[str, ...]]:
-    """A typed decoder for the stored state of ``cls`` (its fields minus id and version)."""
+def _decoder(topic: str) -> tuple[type, msgspec.json.Decoder[Any], type[msgspec.Struct]]:
+    """The event class of ``topic`` and a typed decoder for its stored state (its
+    fields minus id and version), built once per topic."""
+    cls = resolve_topic(topic)
     hints = typing.get_type_hints(cls, localns=_REAL_TYPES)
-    names = tuple(f.name for f in dataclasses.fields(cls) if f.name not in _ID_FIELDS)
+    names = [f.name for f in dataclasses.fields(cls) if f.name not in _ID_FIELDS]
     shape = msgspec.defstruct(f"{cls.__name__}State", [(n, hints[n]) for n in names])
-    return msgspec.json.Decoder(shape), shape, names
+    return cls, msgspec.json.Decoder(shape), shape
 
 
 class MsgspecMapper(Mapper[UUID]):
@@ -81,14 +83,13 @@ class MsgspecMapper(Mapper[UUID]):
         )
 
     def to_domain_event(self, stored_event: StoredEvent) -> DomainEventProtocol[UUID]:
-        cls = resolve_topic(stored_event.topic)
         data = stored_event.state
         try:
+            cls, decoder, shape = _decoder(stored_event.topic)
             if self.cipher:
                 data = self.cipher.decrypt(data)
             if self.compressor:
                 data = self.compressor.decompress(data)
-            decoder, shape, names = _decoder(cls)
             class_version = getattr(cls, "class_version", 1)
             if class_version == 1:
                 decoded = decoder.decode(data)
@@ -104,15 +105,12 @@ class MsgspecMapper(Mapper[UUID]):
                 f"{stored_event.originator_id} version {stored_event.originator_version}: {e}"
             )
             raise MapperDeserialisationError(msg) from e
+        fields = msgspec.structs.asdict(decoded)
         originator_id = stored_event.originator_id
-        fields = {
-            "originator_id": (
-                originator_id if isinstance(originator_id, UUID) else UUID(originator_id)
-            ),
-            "originator_version": stored_event.originator_version,
-        }
-        for name in names:
-            fields[name] = getattr(decoded, name)
+        fields["originator_id"] = (
+            originator_id if isinstance(originator_id, UUID) else UUID(originator_id)
+        )
+        fields["originator_version"] = stored_event.originator_version
         # Like the library's own Mapper: the event is rebuilt, not re-validated.
         event = object.__new__(cls)
         object.__setattr__(event, "__dict__", fields)
