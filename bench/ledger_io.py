@@ -30,6 +30,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, closing, contextmanager
 from pathlib import Path
+from typing import Any
 from uuid import UUID
 
 import msgspec
@@ -203,20 +204,25 @@ def pg_raw_write(conn: psycopg.Connection, schema: str, transactions: list[list[
             cursor.executemany(insert, rows)
 
 
-def pg_raw_read(conn: psycopg.Connection, schema: str) -> int:
-    select = (
-        f"SELECT notification_id, originator_id, originator_version, topic, state "
-        f"FROM {schema}.{TABLE} WHERE notification_id >= %s ORDER BY notification_id LIMIT %s"
-    )
+def raw_read(execute: Callable[..., Any], select: str) -> int:
+    """Page through the log by position and decode every state, untyped."""
     start, count = 1, 0
     while True:
-        page = conn.execute(select, (start, PAGE)).fetchall()
+        page = execute(select, (start, PAGE)).fetchall()
         for row in page:
             msgspec.json.decode(row[4])
         count += len(page)
         if len(page) < PAGE:
             return count
         start = page[-1][0] + 1
+
+
+def pg_raw_read(conn: psycopg.Connection, schema: str) -> int:
+    return raw_read(
+        conn.execute,
+        f"SELECT notification_id, originator_id, originator_version, topic, state "
+        f"FROM {schema}.{TABLE} WHERE notification_id >= %s ORDER BY notification_id LIMIT %s",
+    )
 
 
 @contextmanager
@@ -256,16 +262,9 @@ def sqlite_raw_write(conn: sqlite3.Connection, transactions: list[list[Row]]) ->
 
 
 def sqlite_raw_read(conn: sqlite3.Connection) -> int:
-    select = f"SELECT rowid, * FROM {TABLE} WHERE rowid >= ? ORDER BY rowid LIMIT ?"
-    start, count = 1, 0
-    while True:
-        page = conn.execute(select, (start, PAGE)).fetchall()
-        for row in page:
-            msgspec.json.decode(row[4])
-        count += len(page)
-        if len(page) < PAGE:
-            return count
-        start = page[-1][0] + 1
+    return raw_read(
+        conn.execute, f"SELECT rowid, * FROM {TABLE} WHERE rowid >= ? ORDER BY rowid LIMIT ?"
+    )
 
 
 @contextmanager
