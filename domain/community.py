@@ -14,17 +14,28 @@ from uuid import UUID
 
 from eventsourcing.domain import Aggregate
 
+from domain.charter import FOUNDING_RULES, Rules
 from domain.errors import (
     AlreadyMember,
+    CharterRuleBroken,
     CommunityDissolved,
     EffectiveDateTooEarly,
     LeadAlreadyHeld,
     NotAMember,
     NothingToChange,
+    ResolutionRequired,
     RoleNotAllowed,
 )
 from domain.events import LedgerCreated, LedgerEvent
 from domain.values import LEAD_TYPES, CommunityKind, ExitReason, Role, UnitType
+
+
+@dataclass(frozen=True)
+class Charter:
+    version: str
+    rules: Rules
+    effective_on: date
+    resolution: str | None
 
 
 @dataclass
@@ -123,6 +134,18 @@ class Community(Aggregate):
             period.exited_by = self.resolution
             period.exited_at = self.timestamp
 
+    class CharterAdopted(Event):
+        TOPIC = "chanjiao.community.charter_adopted.v1"
+        version: str
+        rules: Rules
+        effective_on: date
+        resolution: str | None
+
+        def apply(self, community: Community) -> None:
+            community.charters.append(
+                Charter(self.version, self.rules, self.effective_on, self.resolution)
+            )
+
     class Dissolved(Event):
         TOPIC = "chanjiao.community.dissolved.v1"
         effective_on: date
@@ -140,6 +163,7 @@ class Community(Aggregate):
         self.division = division
         self.founded_on = founded_on
         self.periods: list[MembershipPeriod] = []
+        self.charters: list[Charter] = []
         self.dissolved_on: date | None = None
 
     # --- reading ----------------------------------------------------------------
@@ -164,6 +188,47 @@ class Community(Aggregate):
     def active_members(self) -> list[MembershipPeriod]:
         return [p for p in self.periods if p.is_open]
 
+    def charter_on(self, day: date) -> Charter | None:
+        """The charter in force on ``day``; None in the founding phase."""
+        in_force = None
+        for charter in self.charters:
+            if charter.effective_on <= day:
+                in_force = charter
+        return in_force
+
+    def rules_on(self, day: date) -> Rules:
+        charter = self.charter_on(day)
+        return charter.rules if charter else FOUNDING_RULES
+
+    def adopt_charter(
+        self,
+        version: str,
+        rules: Rules,
+        effective_on: date,
+        resolution: str | None,
+        principal: str,
+    ) -> None:
+        """Record a charter. Every charter after the founding one is adopted by a
+        resolution (checked by the ledger, which sees the council)."""
+        self.check_open(effective_on)
+        if any(c.version == version for c in self.charters):
+            raise CharterRuleBroken(f"{self.name} already has a charter version {version}")
+        if self.charters and effective_on < self.charters[-1].effective_on:
+            raise EffectiveDateTooEarly(
+                f"{self.name}'s charter {self.charters[-1].version} took effect "
+                f"{self.charters[-1].effective_on}; a later charter cannot take effect "
+                f"{effective_on}"
+            )
+        if self.charters and resolution is None:
+            raise ResolutionRequired(
+                f"{self.name} has a charter already; a new one needs the register number "
+                "of the charter resolution that adopted it"
+            )
+        self.trigger_event(
+            self.CharterAdopted, version=version, rules=rules, effective_on=effective_on,
+            resolution=resolution, principal=principal,
+        )  # fmt: skip
+
     # --- deciding ---------------------------------------------------------------
 
     def admit(
@@ -176,7 +241,7 @@ class Community(Aggregate):
         resolution: str | None,
         principal: str,
     ) -> None:
-        self._check_open(effective_on)
+        self.check_open(effective_on)
         if self.open_period(unit_id) is not None:
             raise AlreadyMember(f"{unit_label} is already an active member of {self.name}")
         last = self.last_period(unit_id)
@@ -246,7 +311,7 @@ class Community(Aggregate):
 
     def dissolve(self, effective_on: date, resolution: str | None, principal: str) -> None:
         """Dissolution ends every open membership on the same date, then the body."""
-        self._check_open(effective_on)
+        self.check_open(effective_on)
         for period in self.active_members:
             if effective_on <= period.roles[-1][0]:
                 raise EffectiveDateTooEarly(
@@ -266,7 +331,7 @@ class Community(Aggregate):
             self.Dissolved, effective_on=effective_on, resolution=resolution, principal=principal
         )
 
-    def _check_open(self, effective_on: date) -> None:
+    def check_open(self, effective_on: date) -> None:
         if self.dissolved_on is not None:
             raise CommunityDissolved(f"{self.name} was dissolved effective {self.dissolved_on}")
         if effective_on < self.founded_on:
@@ -276,7 +341,7 @@ class Community(Aggregate):
             )
 
     def _member(self, unit_id: UUID, unit_label: str, effective_on: date) -> MembershipPeriod:
-        self._check_open(effective_on)
+        self.check_open(effective_on)
         period = self.open_period(unit_id)
         if period is None:
             raise NotAMember(f"{unit_label} is not an active member of {self.name}")

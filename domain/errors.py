@@ -95,3 +95,31 @@ class ConcurrentChange(Conflict):
 
 class ConfigurationError(LedgerError):
     """The ledger cannot start as configured (for example, an unknown database URL)."""
+
+
+class CouncilNotFound(NotFound):
+    pass
+
+
+class MeetingNotFound(NotFound):
+    pass
+
+
+class ResolutionNotFound(NotFound):
+    pass
+
+
+class SeatRuleBroken(Conflict):
+    """A seat assignment or vacancy the council's rules do not allow."""
+
+
+class ResolutionRequired(Conflict):
+    """The charter requires an adopted resolution for this change."""
+
+
+class ResolutionNotUsable(Conflict):
+    """The resolution named does not authorise this change."""
+
+
+class CharterRuleBroken(Conflict):
+    pass

@@ -6,34 +6,38 @@ lets them decide, and saves. If another writer changed the same aggregate in the
 meantime, the library refuses the save (optimistic concurrency) and the command is
 run again from the start against the new state, re-checking every rule; only if
 that keeps happening does the caller get ``ConcurrentChange``. Nothing is lost and
-nothing is half-written.
+nothing is half-written: a command that changes several aggregates (an exit that
+also vacates the member's council seat) saves them in one transaction.
+
+Governance commands (charter, seats, meetings, resolutions) live in
+``domain/governance.py``.
 """
 
 from __future__ import annotations
 
-import functools
-import random
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import date, datetime
-from typing import Any, ParamSpec, TypeVar
+from typing import Any
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application
-from eventsourcing.persistence import ApplicationRecorder, IntegrityError
+from eventsourcing.persistence import ApplicationRecorder
 from eventsourcing.utils import get_topic
 
+from domain.charter import Matter
 from domain.codec import MsgspecMapper
-from domain.community import Community
-from domain.errors import (
-    AlreadyRegistered,
-    CommunityNotFound,
-    ConcurrentChange,
-    InvalidDate,
-    InvalidInput,
-    UnitDeregistered,
-    UnitNotFound,
+from domain.commands import (
+    as_uuid,
+    command,
+    effective,
+    label,
+    principal_name,
+    resolution_number,
+    unit_ref,
 )
+from domain.community import Community
+from domain.errors import AlreadyRegistered, CommunityNotFound, UnitDeregistered, UnitNotFound
+from domain.governance import GovernanceCommands
 from domain.settings import database_url, store_env
 from domain.unit import MemberUnit
 from domain.values import (
@@ -43,41 +47,17 @@ from domain.values import (
     UnitType,
     parse_choice,
     parse_credit_code,
-    parse_date,
     parse_division,
     parse_level,
     parse_text,
     parse_timestamp,
-    today,
     unit_id_for,
 )
 
-P = ParamSpec("P")
-R = TypeVar("R")
-
-MAX_ATTEMPTS = 8
 _TABLE_CREATION_LOCK = 0x6368616E6A69616F  # "chanjiao"
 
 
-def command(method: Callable[P, R]) -> Callable[P, R]:
-    """Re-run a command whose aggregate changed underneath it (see module docstring)."""
-
-    @functools.wraps(method)
-    def run(*args: P.args, **kwargs: P.kwargs) -> R:
-        for attempt in range(MAX_ATTEMPTS):
-            try:
-                return method(*args, **kwargs)
-            except IntegrityError:
-                time.sleep(random.uniform(0, 0.005 * 2**attempt))
-        raise ConcurrentChange(
-            f"the record kept changing while {method.__name__.replace('_', ' ')} "
-            f"was being recorded ({MAX_ATTEMPTS} attempts); nothing was recorded, try again"
-        )
-
-    return run
-
-
-class Ledger(Application[UUID]):
+class Ledger(GovernanceCommands, Application[UUID]):
     name = "chanjiao"
     env = {"MAPPER_TOPIC": get_topic(MsgspecMapper)}  # noqa: RUF012 (library's own API)
 
@@ -125,7 +105,7 @@ class Ledger(Application[UUID]):
             unit_type=kind,
             level=parse_level(kind, level),
             division=parse_division(division),
-            principal=_principal(principal),
+            principal=principal_name(principal),
         )
         unit_id = unit_id_for(code)
         try:
@@ -145,8 +125,8 @@ class Ledger(Application[UUID]):
         self, unit: str | UUID, *, name: str, effective_on: str | date, principal: str
     ) -> MemberUnit:
         new_name = parse_text(name, "unit name")
-        day = _effective(effective_on)
-        who = _principal(principal)
+        day = effective(effective_on)
+        who = principal_name(principal)
         record = self.unit(unit)
         record.rename(new_name, day, who)
         self.save(record)
@@ -157,8 +137,8 @@ class Ledger(Application[UUID]):
         self, unit: str | UUID, *, division: str, effective_on: str | date, principal: str
     ) -> MemberUnit:
         new_division = parse_division(division)
-        day = _effective(effective_on)
-        who = _principal(principal)
+        day = effective(effective_on)
+        who = principal_name(principal)
         record = self.unit(unit)
         record.relocate(new_division, day, who)
         self.save(record)
@@ -168,8 +148,8 @@ class Ledger(Application[UUID]):
     def deregister_unit(
         self, unit: str | UUID, *, effective_on: str | date, principal: str
     ) -> MemberUnit:
-        day = _effective(effective_on)
-        who = _principal(principal)
+        day = effective(effective_on)
+        who = principal_name(principal)
         record = self.unit(unit)
         record.deregister(day, who)
         self.save(record)
@@ -204,8 +184,8 @@ class Ledger(Application[UUID]):
             kind=parse_choice(CommunityKind, kind, "community kind"),
             industry=parse_text(industry, "industry"),
             division=parse_division(division),
-            founded_on=_effective(founded_on, "founding date"),
-            principal=_principal(principal),
+            founded_on=effective(founded_on, "founding date"),
+            principal=principal_name(principal),
         )
         self.save(community)
         return community
@@ -222,17 +202,21 @@ class Ledger(Application[UUID]):
         principal: str,
     ) -> Community:
         the_role = parse_choice(Role, role, "role")
-        day = _effective(effective_on)
-        reference = _resolution(resolution)
-        who = _principal(principal)
+        day = effective(effective_on)
+        reference = resolution_number(resolution)
+        who = principal_name(principal)
         body = self.community(community)
         member = self.unit(unit)
         if member.is_deregistered:
             raise UnitDeregistered(
-                f"{_label(member)} was deregistered on {member.deregistered_on} "
+                f"{label(member)} was deregistered on {member.deregistered_on} "
                 "and cannot be admitted"
             )
-        body.admit(member.id, member.unit_type, _label(member), the_role, day, reference, who)
+        self.check_authority(
+            body, reference, Matter.ADMISSION, day,
+            required=body.rules_on(day).admission_requires_resolution,
+        )  # fmt: skip
+        body.admit(member.id, member.unit_type, label(member), the_role, day, reference, who)
         self.save(body)
         return body
 
@@ -247,11 +231,11 @@ class Ledger(Application[UUID]):
         principal: str,
     ) -> Community:
         the_role = parse_choice(Role, role, "role")
-        day = _effective(effective_on)
-        who = _principal(principal)
+        day = effective(effective_on)
+        who = principal_name(principal)
         body = self.community(community)
         member = self.unit(unit)
-        body.change_role(member.id, _label(member), the_role, day, who)
+        body.change_role(member.id, label(member), the_role, day, who)
         self.save(body)
         return body
 
@@ -267,13 +251,19 @@ class Ledger(Application[UUID]):
         principal: str,
     ) -> Community:
         the_reason = parse_choice(ExitReason, reason, "exit reason")
-        day = _effective(effective_on)
-        reference = _resolution(resolution)
-        who = _principal(principal)
+        day = effective(effective_on)
+        reference = resolution_number(resolution)
+        who = principal_name(principal)
         body = self.community(community)
         member = self.unit(unit)
-        body.exit(member.id, _label(member), the_reason, day, reference, who)
-        self.save(body)
+        matter = {ExitReason.REMOVAL: Matter.REMOVAL, ExitReason.DISSOLUTION: Matter.DISSOLUTION}
+        self.check_authority(
+            body, reference, matter.get(the_reason, Matter.ORDINARY), day,
+            required=the_reason is ExitReason.REMOVAL
+            and body.rules_on(day).removal_requires_resolution,
+        )  # fmt: skip
+        body.exit(member.id, label(member), the_reason, day, reference, who)
+        self.save(body, *self.vacate_on_exit(body, [member.id], day, who))
         return body
 
     @command
@@ -285,16 +275,20 @@ class Ledger(Application[UUID]):
         resolution: str | None = None,
         principal: str,
     ) -> Community:
-        day = _effective(effective_on)
-        reference = _resolution(resolution)
-        who = _principal(principal)
+        day = effective(effective_on)
+        reference = resolution_number(resolution)
+        who = principal_name(principal)
         body = self.community(community)
+        self.check_authority(body, reference, Matter.DISSOLUTION, day, required=False)
+        members = [p.unit_id for p in body.active_members]
         body.dissolve(day, reference, who)
-        self.save(body)
+        self.save(body, *self.vacate_on_exit(body, members, day, who))
         return body
 
-    def community(self, ref: str | UUID) -> Community:
-        community_id = _uuid(ref, "community id")
+    def community(self, ref: str | UUID | Community) -> Community:
+        if isinstance(ref, Community):
+            return ref
+        community_id = as_uuid(ref, "community id")
         try:
             return self.repository.get(community_id)
         except AggregateNotFoundError:
@@ -328,41 +322,3 @@ class Ledger(Application[UUID]):
             if len(page) < 500:
                 return
             start = page[-1].id + 1
-
-
-def unit_ref(ref: str | UUID) -> UUID:
-    """A unit is named by its id or by its 18-character credit code."""
-    if isinstance(ref, UUID):
-        return ref
-    text = str(ref).strip()
-    if len(text) == 18:
-        return unit_id_for(parse_credit_code(text))
-    return _uuid(text, "unit (an id or an 18-character credit code)")
-
-
-def _uuid(ref: str | UUID, what: str) -> UUID:
-    if isinstance(ref, UUID):
-        return ref
-    try:
-        return UUID(str(ref).strip())
-    except ValueError:
-        raise InvalidInput(f"{what} must be a UUID such as 8c0e…; got {ref!r}") from None
-
-
-def _effective(value: str | date, what: str = "effective date") -> date:
-    day = parse_date(value, what)
-    if day > today():
-        raise InvalidDate(f"{what} {day} is in the future (today is {today()} in China)")
-    return day
-
-
-def _resolution(reference: str | None) -> str | None:
-    return parse_text(reference, "resolution reference", max_length=40) if reference else None
-
-
-def _principal(principal: str) -> str:
-    return parse_text(principal, "principal", max_length=120)
-
-
-def _label(unit: MemberUnit) -> str:
-    return f"{unit.name} ({unit.code})"

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-PURE_DOMAIN = ["errors", "values", "events", "unit", "community"]
+PURE_DOMAIN = ["errors", "values", "events", "unit", "community", "charter", "council"]
 STDLIB = set(sys.stdlib_module_names)
 
 

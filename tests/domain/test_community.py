@@ -59,13 +59,12 @@ def admit(ledger: Ledger, body: Community, code: str, on: str, role: str = "part
 def test_an_admission_records_role_date_resolution_principal_and_recorded_time(memory_ledger):
     body = make(memory_ledger)
     memory_ledger.admit_member(
-        body.id, ENTERPRISE, role="lead", effective_on="2024-02-01", resolution="2024-003",
-        principal="secretary:wang",
-    )  # fmt: skip
+        body.id, ENTERPRISE, role="lead", effective_on="2024-02-01", principal="secretary:wang"
+    )
     event = list(memory_ledger.events.get(body.id))[-1]
     assert isinstance(event, Community.MemberAdmitted)
     assert (event.role, event.effective_on, event.resolution, event.principal) == (
-        Role.LEAD, date(2024, 2, 1), "2024-003", "secretary:wang",
+        Role.LEAD, date(2024, 2, 1), None, "secretary:wang",
     )  # fmt: skip
     assert event.timestamp == datetime(2025, 7, 15, 2, tzinfo=timezone.utc)
 
@@ -151,15 +150,14 @@ def test_rejoining_opens_a_new_period_and_keeps_the_old_one(memory_ledger):
     body = make(memory_ledger)
     admit(memory_ledger, body, ENTERPRISE, "2024-02-01")
     memory_ledger.exit_member(
-        body.id, ENTERPRISE, reason="removal", effective_on="2024-06-30", resolution="2024-009",
-        principal="p",
-    )  # fmt: skip
+        body.id, ENTERPRISE, reason="removal", effective_on="2024-06-30", principal="p"
+    )
     with pytest.raises(EffectiveDateTooEarly, match="cannot re-join effective 2024-06-01"):
         admit(memory_ledger, body, ENTERPRISE, "2024-06-01")
     admit(memory_ledger, body, ENTERPRISE, "2025-01-01")
     periods = memory_ledger.community(body.id).periods
     assert [(p.admitted_on, p.exited_on, p.exit_reason, p.exited_by) for p in periods] == [
-        (date(2024, 2, 1), date(2024, 6, 30), ExitReason.REMOVAL, "2024-009"),
+        (date(2024, 2, 1), date(2024, 6, 30), ExitReason.REMOVAL, None),
         (date(2025, 1, 1), None, None, None),
     ]
     on = memory_ledger.community(body.id).members_on
@@ -172,9 +170,7 @@ def test_dissolution_ends_every_membership_and_then_refuses_changes(memory_ledge
     body = make(memory_ledger)
     admit(memory_ledger, body, ENTERPRISE, "2024-02-01")
     admit(memory_ledger, body, UNIVERSITY, "2024-03-01")
-    memory_ledger.dissolve_community(
-        body.id, effective_on="2025-06-30", resolution="2025-011", principal="p"
-    )
+    memory_ledger.dissolve_community(body.id, effective_on="2025-06-30", principal="p")
     after = memory_ledger.community(body.id)
     assert after.dissolved_on == date(2025, 6, 30)
     assert {(p.exited_on, p.exit_reason) for p in after.periods} == {

@@ -9,6 +9,7 @@ from uuid import UUID
 import pytest
 from freezegun import freeze_time
 
+from domain.charter import Matter, Outcome
 from domain.community import Community
 from domain.errors import AlreadyRegistered, ConfigurationError, InvalidAmount, InvalidCreditCode
 from domain.ledger import Ledger
@@ -36,9 +37,15 @@ def populate(ledger: Ledger) -> UUID:
         division="440300", founded_on="2024-01-01", principal="p",
     )  # fmt: skip
     ledger.admit_member(body.id, SCHOOL, role="lead", effective_on="2024-02-01",
-                        resolution="2024-001", principal="p")  # fmt: skip
-    ledger.admit_member(body.id, FIRM, role="participant", effective_on="2024-02-01",
                         principal="p")  # fmt: skip
+    ledger.assign_seat(body.id, SCHOOL, representative="许建领", office="chair",
+                       effective_on="2024-02-01", principal="p")  # fmt: skip
+    meeting = ledger.record_meeting(body.id, held_on="2024-02-01", present=[SCHOOL],
+                                    principal="p")  # fmt: skip
+    ledger.record_resolution(body.id, meeting=meeting, matter="admission", title="接纳比亚迪",
+                             votes_for=1, votes_against=0, abstentions=0, principal="p")
+    ledger.admit_member(body.id, FIRM, role="participant", effective_on="2024-02-01",
+                        resolution="2024-001", principal="p")  # fmt: skip
     ledger.change_member_role(body.id, FIRM, role="lead", effective_on="2024-03-01",
                               principal="p")  # fmt: skip
     ledger.exit_member(body.id, FIRM, reason="withdrawal", effective_on="2025-01-01",
@@ -63,10 +70,14 @@ def test_every_event_type_comes_back_typed_and_equal(ledger):
         Community.Founded, Community.MemberAdmitted, Community.MemberAdmitted,
         Community.MemberRoleChanged, Community.MemberExited,
     ]  # fmt: skip
-    founded, admitted, _, changed, exited = events
+    founded, lead, admitted, changed, exited = events
     assert founded.kind is CommunityKind.INDUSTRY and founded.founded_on == date(2024, 1, 1)
-    assert admitted.role is Role.LEAD and admitted.resolution == "2024-001"
+    assert lead.role is Role.LEAD and admitted.resolution == "2024-001"
     assert isinstance(admitted.unit_id, UUID) and admitted.effective_on == date(2024, 2, 1)
+    council = [type(e).__name__ for e in ledger.events.get(ledger.council(body_id).id)]
+    assert council == ["Established", "SeatAssigned", "MeetingHeld", "ResolutionRecorded"]
+    resolution = list(ledger.events.get(ledger.council(body_id).id))[-1]
+    assert resolution.matter is Matter.ADMISSION and resolution.outcome is Outcome.ADOPTED
     assert changed.role is Role.LEAD and exited.reason is ExitReason.WITHDRAWAL
 
 
@@ -79,6 +90,8 @@ def test_the_stored_topics_are_the_stable_versioned_event_names(ledger):
         "chanjiao.unit.relocated.v1", "chanjiao.unit.deregistered.v1",
         "chanjiao.community.founded.v1", "chanjiao.community.member_admitted.v1",
         "chanjiao.community.member_role_changed.v1", "chanjiao.community.member_exited.v1",
+        "chanjiao.council.established.v1", "chanjiao.council.seat_assigned.v1",
+        "chanjiao.council.meeting_held.v1", "chanjiao.council.resolution_recorded.v1",
     }  # fmt: skip
     founded = ledger.recorder.select_notifications(
         start=1, limit=1, topics=["chanjiao.community.founded.v1"]

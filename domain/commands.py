@@ -1,0 +1,94 @@
+"""What every ledger command shares: re-running on conflict, and parsing the
+references and dates adapters pass in."""
+
+from __future__ import annotations
+
+import functools
+import random
+import re
+import time
+from collections.abc import Callable
+from datetime import date
+from typing import ParamSpec, TypeVar
+from uuid import UUID
+
+from eventsourcing.persistence import IntegrityError
+
+from domain.errors import ConcurrentChange, InvalidDate, InvalidInput
+from domain.unit import MemberUnit
+from domain.values import parse_credit_code, parse_date, parse_text, today, unit_id_for
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+MAX_ATTEMPTS = 8
+
+
+def command(method: Callable[P, R]) -> Callable[P, R]:
+    """Run get → decide → save again when the save is refused because an aggregate
+    changed underneath it: the re-run reads the new state and re-checks every rule
+    (ADR 0006). Only if that keeps happening does the caller get ConcurrentChange."""
+
+    @functools.wraps(method)
+    def run(*args: P.args, **kwargs: P.kwargs) -> R:
+        for attempt in range(MAX_ATTEMPTS):
+            try:
+                return method(*args, **kwargs)
+            except IntegrityError:
+                time.sleep(random.uniform(0, 0.005 * 2**attempt))
+        raise ConcurrentChange(
+            f"the record kept changing while {method.__name__.replace('_', ' ')} "
+            f"was being recorded ({MAX_ATTEMPTS} attempts); nothing was recorded, try again"
+        )
+
+    return run
+
+
+def unit_ref(ref: str | UUID) -> UUID:
+    """A unit is named by its id or by its 18-character credit code."""
+    if isinstance(ref, UUID):
+        return ref
+    text = str(ref).strip()
+    if len(text) == 18:
+        return unit_id_for(parse_credit_code(text))
+    return as_uuid(text, "unit (an id or an 18-character credit code)")
+
+
+def as_uuid(ref: str | UUID, what: str) -> UUID:
+    if isinstance(ref, UUID):
+        return ref
+    try:
+        return UUID(str(ref).strip())
+    except ValueError:
+        raise InvalidInput(f"{what} must be a UUID such as 8c0e…; got {ref!r}") from None
+
+
+def effective(value: str | date, what: str = "effective date") -> date:
+    """A business date that has already come: a future date is a typing mistake."""
+    day = parse_date(value, what)
+    if day > today():
+        raise InvalidDate(f"{what} {day} is in the future (today is {today()} in China)")
+    return day
+
+
+_NUMBER = re.compile(r"[0-9]{4}-[0-9]{3,}")
+
+
+def resolution_number(reference: str | None, what: str = "resolution") -> str | None:
+    """A register number such as ``2025-007``, or nothing."""
+    if reference is None or not str(reference).strip():
+        return None
+    text = str(reference).strip()
+    if not _NUMBER.fullmatch(text):
+        raise InvalidInput(
+            f"{what} must be a register number such as 2025-007; got {reference!r}"
+        )
+    return text
+
+
+def principal_name(principal: str) -> str:
+    return parse_text(principal, "principal", max_length=120)
+
+
+def label(unit: MemberUnit) -> str:
+    return f"{unit.name} ({unit.code})"

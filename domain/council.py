@@ -1,0 +1,320 @@
+"""Council: a body's seats, meetings and numbered resolution register.
+
+One council per community (its id derives from the community's). The ledger
+service supplies what the council cannot know itself — the charter in force on a
+meeting date, and whether a unit is a member — and the council keeps the rest:
+who held which seat when, who was present, and each resolution's outcome.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from enum import StrEnum
+from uuid import UUID, uuid5
+
+from eventsourcing.domain import Aggregate
+
+from domain.charter import Decision, Matter, Outcome, Rules, Tally, decide
+from domain.errors import (
+    EffectiveDateTooEarly,
+    InvalidInput,
+    MeetingNotFound,
+    ResolutionNotFound,
+    SeatRuleBroken,
+)
+from domain.events import LedgerCreated, LedgerEvent
+
+COUNCIL_NAMESPACE = UUID("0b5d7c1e-7d2a-5f43-8e6b-3c2f1a9d4e70")
+
+
+def council_id_for(community_id: UUID) -> UUID:
+    return uuid5(COUNCIL_NAMESPACE, str(community_id))
+
+
+class Office(StrEnum):
+    CHAIR = "chair"
+    VICE_CHAIR = "vice_chair"
+    SECRETARY_GENERAL = "secretary_general"
+    EXECUTIVE_DIRECTOR = "executive_director"
+    DIRECTOR = "director"
+
+
+@dataclass
+class Seat:
+    unit_id: UUID
+    representative: str
+    office: Office
+    since: date
+    until: date | None = None  # first day no longer held
+
+    def held_on(self, day: date) -> bool:
+        return self.since <= day and (self.until is None or day < self.until)
+
+
+@dataclass(frozen=True)
+class Meeting:
+    number: int
+    held_on: date
+    present: tuple[UUID, ...]
+
+
+@dataclass
+class Resolution:
+    number: str | None  # "2025-007" when adopted
+    meeting: int
+    held_on: date
+    matter: Matter
+    title: str
+    votes_for: int
+    votes_against: int
+    abstentions: int
+    recused: tuple[UUID, ...]
+    revokes: str | None
+    outcome: Outcome
+    reason: str
+    charter_version: str | None
+    revoked_by: str | None = None
+
+    @property
+    def in_force(self) -> bool:
+        return self.outcome is Outcome.ADOPTED and self.revoked_by is None
+
+
+class Council(Aggregate):
+    TOPIC = "chanjiao.council"
+
+    class Event(LedgerEvent):
+        pass
+
+    class Created(Event, LedgerCreated):
+        TOPIC = "chanjiao.council.created"
+
+    class Established(Created):
+        TOPIC = "chanjiao.council.established.v1"
+        community_id: UUID
+
+    class SeatAssigned(Event):
+        TOPIC = "chanjiao.council.seat_assigned.v1"
+        unit_id: UUID
+        representative: str
+        office: Office
+        effective_on: date
+
+        def apply(self, council: Council) -> None:
+            council.seats.append(
+                Seat(self.unit_id, self.representative, self.office, self.effective_on)
+            )
+
+    class SeatVacated(Event):
+        TOPIC = "chanjiao.council.seat_vacated.v1"
+        unit_id: UUID
+        effective_on: date
+        because_member_exited: bool
+
+        def apply(self, council: Council) -> None:
+            seat = council.open_seat(self.unit_id)
+            assert seat is not None
+            seat.until = self.effective_on
+
+    class MeetingHeld(Event):
+        TOPIC = "chanjiao.council.meeting_held.v1"
+        meeting: int
+        held_on: date
+        present: tuple[UUID, ...]
+
+        def apply(self, council: Council) -> None:
+            council.meetings.append(Meeting(self.meeting, self.held_on, self.present))
+
+    class ResolutionRecorded(Event):
+        TOPIC = "chanjiao.council.resolution_recorded.v1"
+        meeting: int
+        matter: Matter
+        title: str
+        votes_for: int
+        votes_against: int
+        abstentions: int
+        recused: tuple[UUID, ...]
+        revokes: str | None
+        seats: int
+        charter_version: str | None
+        outcome: Outcome
+        reason: str
+        number: str | None
+
+        def apply(self, council: Council) -> None:
+            meeting = council.meeting(self.meeting)
+            council.resolutions.append(
+                Resolution(
+                    number=self.number, meeting=self.meeting, held_on=meeting.held_on,
+                    matter=self.matter, title=self.title, votes_for=self.votes_for,
+                    votes_against=self.votes_against, abstentions=self.abstentions,
+                    recused=self.recused, revokes=self.revokes, outcome=self.outcome,
+                    reason=self.reason, charter_version=self.charter_version,
+                )  # fmt: skip
+            )
+            if self.outcome is Outcome.ADOPTED and self.revokes:
+                council.resolution(self.revokes).revoked_by = self.number
+
+    def __init__(self, community_id: UUID) -> None:
+        self.community_id = community_id
+        self.seats: list[Seat] = []
+        self.meetings: list[Meeting] = []
+        self.resolutions: list[Resolution] = []
+
+    @classmethod
+    def establish(cls, community_id: UUID, principal: str) -> Council:
+        return cls._create(
+            cls.Established,
+            id=council_id_for(community_id),
+            community_id=community_id,
+            principal=principal,
+        )
+
+    # --- reading ----------------------------------------------------------------
+
+    def open_seat(self, unit_id: UUID) -> Seat | None:
+        for seat in reversed(self.seats):
+            if seat.unit_id == unit_id and seat.until is None:
+                return seat
+        return None
+
+    def seats_on(self, day: date) -> list[Seat]:
+        return [s for s in self.seats if s.held_on(day)]
+
+    def meeting(self, number: int) -> Meeting:
+        for meeting in self.meetings:
+            if meeting.number == number:
+                return meeting
+        raise MeetingNotFound(f"the council has no meeting {number}")
+
+    def resolution(self, number: str) -> Resolution:
+        for resolution in self.resolutions:
+            if resolution.number == number:
+                return resolution
+        raise ResolutionNotFound(f"the council's register has no resolution {number}")
+
+    # --- deciding ---------------------------------------------------------------
+
+    def assign_seat(
+        self,
+        unit_id: UUID,
+        unit_label: str,
+        representative: str,
+        office: Office,
+        effective_on: date,
+        principal: str,
+    ) -> None:
+        if self.open_seat(unit_id) is not None:
+            raise SeatRuleBroken(f"{unit_label} already holds a council seat")
+        last = next((s for s in reversed(self.seats) if s.unit_id == unit_id), None)
+        if last is not None and last.until is not None and effective_on < last.until:
+            raise EffectiveDateTooEarly(
+                f"{unit_label}'s previous seat ended {last.until}; a new one cannot start "
+                f"{effective_on}"
+            )
+        if office is Office.CHAIR:
+            for seat in self.seats:
+                if seat.office is Office.CHAIR and seat.until is None:
+                    raise SeatRuleBroken(
+                        f"the council already has a chair ({seat.representative}, since "
+                        f"{seat.since}); vacate that seat first"
+                    )
+        self.trigger_event(
+            self.SeatAssigned, unit_id=unit_id, representative=representative, office=office,
+            effective_on=effective_on, principal=principal,
+        )  # fmt: skip
+
+    def vacate_seat(
+        self,
+        unit_id: UUID,
+        unit_label: str,
+        effective_on: date,
+        principal: str,
+        *,
+        because_member_exited: bool = False,
+    ) -> None:
+        seat = self.open_seat(unit_id)
+        if seat is None:
+            raise SeatRuleBroken(f"{unit_label} holds no council seat")
+        if effective_on <= seat.since:
+            raise EffectiveDateTooEarly(
+                f"{unit_label}'s seat was assigned effective {seat.since}; it can be "
+                f"vacated only after that, not on {effective_on}"
+            )
+        self.trigger_event(
+            self.SeatVacated, unit_id=unit_id, effective_on=effective_on,
+            because_member_exited=because_member_exited, principal=principal,
+        )  # fmt: skip
+
+    def hold_meeting(self, held_on: date, present: list[UUID], principal: str) -> int:
+        if len(set(present)) != len(present):
+            raise InvalidInput("a seat is listed as present more than once")
+        holders = {s.unit_id for s in self.seats_on(held_on)}
+        absent = [str(u) for u in present if u not in holders]
+        if absent:
+            raise SeatRuleBroken(
+                f"held no council seat on {held_on}: {', '.join(absent)}; only seat "
+                "holders can be recorded as present"
+            )
+        number = len(self.meetings) + 1
+        self.trigger_event(
+            self.MeetingHeld, meeting=number, held_on=held_on, present=tuple(present),
+            principal=principal,
+        )  # fmt: skip
+        return number
+
+    def record_resolution(
+        self,
+        *,
+        meeting: int,
+        matter: Matter,
+        title: str,
+        votes_for: int,
+        votes_against: int,
+        abstentions: int,
+        recused: list[UUID],
+        revokes: str | None,
+        rules: Rules,
+        charter_version: str | None,
+        principal: str,
+    ) -> Resolution:
+        held = self.meeting(meeting)
+        if len(set(recused)) != len(recused):
+            raise InvalidInput("a seat is listed as recused more than once")
+        not_present = [str(u) for u in recused if u not in held.present]
+        if not_present:
+            raise InvalidInput(
+                f"recused seats must have been present at meeting {meeting}: "
+                f"{', '.join(not_present)} were not"
+            )
+        if revokes is not None:
+            self._check_revocable(revokes, held.held_on)
+        tally = Tally(
+            votes_for=votes_for, votes_against=votes_against, abstentions=abstentions,
+            present=len(held.present), recused=len(recused),
+            seats=len(self.seats_on(held.held_on)),
+        )  # fmt: skip
+        decision: Decision = decide(rules, matter, tally)
+        number = None
+        if decision.outcome is Outcome.ADOPTED:
+            year = held.held_on.year
+            taken = sum(1 for r in self.resolutions if r.number and r.number[:4] == str(year))
+            number = f"{year}-{taken + 1:03d}"
+        self.trigger_event(
+            self.ResolutionRecorded, meeting=meeting, matter=matter, title=title,
+            votes_for=votes_for, votes_against=votes_against, abstentions=abstentions,
+            recused=tuple(recused), revokes=revokes, seats=tally.seats,
+            charter_version=charter_version, outcome=decision.outcome,
+            reason=decision.reason, number=number, principal=principal,
+        )  # fmt: skip
+        return self.resolutions[-1]
+
+    def _check_revocable(self, number: str, held_on: date) -> None:
+        earlier = self.resolution(number)
+        if earlier.revoked_by is not None:
+            raise InvalidInput(f"resolution {number} was already revoked by {earlier.revoked_by}")
+        if earlier.held_on > held_on:
+            raise InvalidInput(
+                f"resolution {number} was adopted on {earlier.held_on}, after this meeting"
+            )

@@ -1,0 +1,263 @@
+"""The ledger's governance commands: charter, seats, meetings, resolutions — and
+the check that a change the charter reserves to the council names a resolution
+that really authorises it."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import TYPE_CHECKING, Any
+from uuid import UUID
+
+from eventsourcing.application import AggregateNotFoundError
+
+from domain.charter import Matter, Rules, make_rules
+from domain.commands import (
+    command,
+    effective,
+    label,
+    principal_name,
+    resolution_number,
+    unit_ref,
+)
+from domain.community import Community
+from domain.council import Council, Office, Resolution, council_id_for
+from domain.errors import (
+    CouncilNotFound,
+    InvalidInput,
+    NotAMember,
+    ResolutionNotFound,
+    ResolutionNotUsable,
+    ResolutionRequired,
+)
+from domain.values import parse_choice, parse_text
+
+if TYPE_CHECKING:
+    from domain.ledger import Ledger
+
+
+class GovernanceCommands:
+    """Mixed into ``Ledger``; every method runs as one ledger command."""
+
+    # --- charter ----------------------------------------------------------------
+
+    @command
+    def adopt_charter(
+        self: Ledger,
+        community: str | UUID,
+        *,
+        version: str,
+        effective_on: str | date | None = None,
+        resolution: str | None = None,
+        quorum: str | None = None,
+        majorities: dict[str, str] | None = None,
+        admission_requires_resolution: bool | None = None,
+        removal_requires_resolution: bool | None = None,
+        principal: str,
+    ) -> Community:
+        """Rules not given are kept from the charter in force (or the founding rules)."""
+        the_version = parse_text(version, "charter version", max_length=40)
+        reference = resolution_number(resolution)
+        day = effective(effective_on, "charter effective date") if effective_on else None
+        who = principal_name(principal)
+        body = self.community(community)
+        if reference is not None:
+            adopted_by = self.authorising_resolution(body, reference, Matter.CHARTER, day)
+            day = day or adopted_by.held_on
+        if day is None:
+            raise InvalidInput("a founding charter needs its effective date")
+        base = body.charters[-1].rules if body.charters else body.rules_on(day)
+        rules: Rules = make_rules(
+            base, quorum=quorum, majorities=majorities,
+            admission_requires_resolution=admission_requires_resolution,
+            removal_requires_resolution=removal_requires_resolution,
+        )  # fmt: skip
+        body.adopt_charter(the_version, rules, day, reference, who)
+        self.save(body)
+        return body
+
+    # --- seats and meetings -----------------------------------------------------
+
+    @command
+    def assign_seat(
+        self: Ledger,
+        community: str | UUID,
+        unit: str | UUID,
+        *,
+        representative: str,
+        office: str,
+        effective_on: str | date,
+        principal: str,
+    ) -> Council:
+        person = parse_text(representative, "representative")
+        the_office = parse_choice(Office, office, "office")
+        day = effective(effective_on)
+        who = principal_name(principal)
+        body = self.community(community)
+        member = self.unit(unit)
+        period = body.open_period(member.id)
+        if period is None or not period.covers(day):
+            raise NotAMember(
+                f"{label(member)} is not an active member of {body.name} on {day}; "
+                "only members hold council seats"
+            )
+        council = self.council_or_new(body, who)
+        council.assign_seat(member.id, label(member), person, the_office, day, who)
+        self.save(council)
+        return council
+
+    @command
+    def vacate_seat(
+        self: Ledger, community: str | UUID, unit: str | UUID, *, effective_on: str | date,
+        principal: str,
+    ) -> Council:  # fmt: skip
+        day = effective(effective_on)
+        who = principal_name(principal)
+        council = self.council(community)
+        member = self.unit(unit)
+        council.vacate_seat(member.id, label(member), day, who)
+        self.save(council)
+        return council
+
+    @command
+    def record_meeting(
+        self: Ledger,
+        community: str | UUID,
+        *,
+        held_on: str | date,
+        present: list[str | UUID],
+        principal: str,
+    ) -> int:
+        """Returns the meeting's number in the council's sequence."""
+        day = effective(held_on, "meeting date")
+        seats = [unit_ref(u) for u in present]
+        who = principal_name(principal)
+        body = self.community(community)
+        body.check_open(day)
+        council = self.council(body.id)
+        number = council.hold_meeting(day, seats, who)
+        self.save(council)
+        return number
+
+    @command
+    def record_resolution(
+        self: Ledger,
+        community: str | UUID,
+        *,
+        meeting: int | str,
+        matter: str,
+        title: str,
+        votes_for: int,
+        votes_against: int,
+        abstentions: int,
+        recused: list[str | UUID] = (),  # type: ignore[assignment]
+        revokes: str | None = None,
+        principal: str,
+    ) -> Resolution:
+        the_matter = parse_choice(Matter, matter, "matter")
+        the_title = parse_text(title, "resolution title")
+        counts = [_count(v, w) for v, w in (
+            (votes_for, "votes for"), (votes_against, "votes against"),
+            (abstentions, "abstentions"), (meeting, "meeting number"),
+        )]  # fmt: skip
+        recused_seats = [unit_ref(u) for u in recused]
+        revoked = resolution_number(revokes, "the resolution revoked")
+        who = principal_name(principal)
+        body = self.community(community)
+        council = self.council(body.id)
+        held_on = council.meeting(counts[3]).held_on
+        charter = body.charter_on(held_on)
+        resolution = council.record_resolution(
+            meeting=counts[3], matter=the_matter, title=the_title, votes_for=counts[0],
+            votes_against=counts[1], abstentions=counts[2], recused=recused_seats,
+            revokes=revoked, rules=body.rules_on(held_on),
+            charter_version=charter.version if charter else None, principal=who,
+        )  # fmt: skip
+        self.save(council)
+        return resolution
+
+    # --- reading ----------------------------------------------------------------
+
+    def council(self: Ledger, community: str | UUID | Community) -> Council:
+        body = community if isinstance(community, Community) else self.community(community)
+        try:
+            return self.repository.get(council_id_for(body.id))
+        except AggregateNotFoundError:
+            raise CouncilNotFound(
+                f"{body.name} has no council yet: assign its first seat to start one"
+            ) from None
+
+    def council_or_new(self: Ledger, body: Community, principal: str) -> Council:
+        try:
+            return self.council(body)
+        except CouncilNotFound:
+            return Council.establish(body.id, principal)
+
+    def authorising_resolution(
+        self: Ledger, body: Community, number: str, matter: Matter, day: date | None
+    ) -> Resolution:
+        """The adopted, unrevoked resolution ``number`` of this body's council on
+        ``matter``, passed on or before ``day``; otherwise a clear refusal."""
+        try:
+            resolution = self.council(body).resolution(number)
+        except (CouncilNotFound, ResolutionNotFound):
+            raise ResolutionNotUsable(
+                f"{body.name}'s register has no resolution {number}"
+            ) from None
+        problem = None
+        if not resolution.in_force:
+            problem = (
+                f"was revoked by {resolution.revoked_by}"
+                if resolution.revoked_by
+                else "was not adopted"
+            )
+        elif resolution.matter is not matter:
+            problem = f"decided a {resolution.matter} matter, not {matter}"
+        elif day is not None and resolution.held_on > day:
+            problem = f"was passed on {resolution.held_on}, after {day}"
+        if problem:
+            raise ResolutionNotUsable(f"resolution {number} of {body.name} {problem}")
+        return resolution
+
+    def check_authority(
+        self: Ledger,
+        body: Community,
+        reference: str | None,
+        matter: Matter,
+        day: date,
+        *,
+        required: bool,
+    ) -> None:
+        if reference is None:
+            if required:
+                raise ResolutionRequired(
+                    f"{body.name}'s charter requires an adopted {matter} resolution for "
+                    f"this; name it with its register number"
+                )
+            return
+        self.authorising_resolution(body, reference, matter, day)
+
+    def vacate_on_exit(
+        self: Ledger, body: Community, unit_ids: list[UUID], day: date, who: str
+    ) -> list[Any]:
+        """Members that leave give up their council seats on the same date; returns
+        the council to save with the community, if it changed."""
+        try:
+            council = self.council(body)
+        except CouncilNotFound:
+            return []
+        leaving = [u for u in unit_ids if council.open_seat(u) is not None]
+        for unit_id in leaving:
+            council.vacate_seat(unit_id, str(unit_id), day, who, because_member_exited=True)
+        return [council] if leaving else []
+
+
+def _count(value: int | str, what: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, str)):
+        raise InvalidInput(f"{what} must be a whole number")
+    try:
+        number = int(value)
+    except ValueError:
+        raise InvalidInput(f"{what} must be a whole number; got {value!r}") from None
+    if not 0 <= number <= 100_000:
+        raise InvalidInput(f"{what} must be between 0 and 100000; got {number}")
+    return number
