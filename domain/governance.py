@@ -211,7 +211,7 @@ class GovernanceCommands:
                 else "was not adopted"
             )
         elif resolution.matter is not matter:
-            problem = f"decided a {resolution.matter} matter, not {matter}"
+            problem = f"is on the matter '{resolution.matter}', not '{matter}'"
         elif day is not None and resolution.held_on > day:
             problem = f"was passed on {resolution.held_on}, after {day}"
         if problem:
