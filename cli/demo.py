@@ -2,7 +2,8 @@
 
 Three bodies of different kinds, a few dozen member units across a dozen
 provinces, and two years of admissions, role changes, exits and one re-joining,
-one admission recorded late. Credit codes are made up but valid (their check
+one admission recorded late; and for the Suzhou consortium a council with its
+charter, seats, meetings and resolution register. Credit codes are made up but valid (their check
 characters are computed), so the sample passes every rule a real secretary meets.
 """
 
@@ -13,7 +14,7 @@ from dataclasses import dataclass
 from domain.errors import AlreadyRegistered
 from domain.ledger import Ledger
 from domain.values import credit_code_check_character
-from projections import membership
+from projections import governance, membership
 
 from cli.render import emit
 
@@ -162,6 +163,47 @@ HISTORY = [
 ]
 
 
+def record_governance(ledger: Ledger, body: object, codes: dict[str, str]) -> None:
+    """The Suzhou consortium's council: a founding charter, seven seats, four
+    meetings — one without a quorum — a charter amendment that makes admissions
+    and removals need a resolution, a revoked resolution, and an admission by
+    resolution under the new charter."""
+    p = PRINCIPAL
+    ledger.adopt_charter(body, version="1.0", effective_on="2023-09-12", principal=p)
+    seats = [("sipac", "chair", "张明"), ("sipvc", "vice_chair", "李华"),
+             ("sztech", "secretary_general", "王芳"), ("innovent", "director", "刘洋"),
+             ("nano", "director", "陈静"), ("szvc", "director", "赵磊")]  # fmt: skip
+    for key, office, person in seats:
+        ledger.assign_seat(body, codes[key], representative=person, office=office,
+                           effective_on="2023-10-15", principal=p)  # fmt: skip
+    ledger.assign_seat(body, codes["szsec"], representative="孙倩", office="director",
+                       effective_on="2024-03-01", principal=p)  # fmt: skip
+    everyone = [codes[k] for k, _, _ in seats] + [codes["szsec"]]
+
+    def resolve(meeting: int, matter: str, title: str, votes: tuple[int, int, int],
+                revokes: str | None = None) -> str | None:  # fmt: skip
+        return ledger.record_resolution(
+            body, meeting=meeting, matter=matter, title=title, votes_for=votes[0],
+            votes_against=votes[1], abstentions=votes[2], revokes=revokes, principal=p,
+        ).number  # fmt: skip
+
+    m1 = ledger.record_meeting(body, held_on="2024-03-20", present=everyone[:6], principal=p)
+    resolve(m1, "ordinary", "2024年度工作计划", (6, 0, 0))
+    m2 = ledger.record_meeting(body, held_on="2024-09-10", present=everyone[:4], principal=p)
+    resolve(m2, "resources", "追加产业学院建设经费", (4, 0, 0))  # no quorum: 4 of 7
+    m3 = ledger.record_meeting(body, held_on="2024-12-20", present=everyone, principal=p)
+    base = resolve(m3, "resources", "设立共享实训基地（独墅湖校区）", (6, 0, 1))
+    amendment = resolve(m3, "charter", "修订章程：成员加入与清退须经理事会决议", (6, 1, 0))
+    ledger.adopt_charter(body, version="2.0", resolution=amendment, effective_on="2025-01-01",
+                         admission_requires_resolution=True,
+                         removal_requires_resolution=True, principal=p)  # fmt: skip
+    m4 = ledger.record_meeting(body, held_on="2025-03-05", present=everyone, principal=p)
+    resolve(m4, "ordinary", "撤销设立共享实训基地决议（选址变更）", (7, 0, 0), revokes=base)
+    admission = resolve(m4, "admission", "接纳中国汽车技术研究中心为成员单位", (5, 1, 1))
+    ledger.admit_member(body, codes["catarc"], role="participant", effective_on="2025-03-10",
+                        resolution=admission, principal=p)  # fmt: skip
+
+
 def load_demo(ledger: Ledger, fmt: str) -> None:
     ids = {}
     try:
@@ -180,18 +222,23 @@ def load_demo(ledger: Ledger, fmt: str) -> None:
         codes = {u.key: u.code for u in UNITS}
         for day, body, unit, action, detail in HISTORY:
             _record(ledger, ids[body], codes[unit], day, action, detail)
+        record_governance(ledger, ids["sip"], codes)
         print(
-            f"Loaded {len(UNITS)} member units, {len(BODIES)} communities and "
-            f"{len(HISTORY)} membership changes into {ledger.url}."
+            f"Loaded {len(UNITS)} member units, {len(BODIES)} communities, "
+            f"{len(HISTORY)} membership changes and a council with its register "
+            f"into {ledger.url}."
         )
     for community_id in ids.values():
         emit(membership.members(ledger, community_id), fmt)
+    emit(governance.register(ledger, ids["sip"]), fmt)
     first = next(iter(ids.values()))
     print(
         "\nTry:\n"
         "  chanjiao community list\n"
         f"  chanjiao member list {first} --as-of 2024-12-31\n"
-        f"  chanjiao unit show {UNITS[0].code}"
+        f"  chanjiao unit show {UNITS[0].code}\n"
+        f"  chanjiao council seat list {ids['sip']}\n"
+        f"  chanjiao charter show {ids['sip']}"
     )
 
 

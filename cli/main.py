@@ -21,6 +21,8 @@ from domain.errors import ConfigurationError, Conflict, InvalidInput, LedgerErro
 from domain.ledger import Ledger
 from projections import membership
 
+from cli import governance
+from cli.args import community_arg, effective_arg, unit_arg
 from cli.render import emit
 
 Handler = Callable[[Ledger, argparse.Namespace], Any]
@@ -199,17 +201,17 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--level", help="vocational schools: secondary, higher or undergraduate")
     p.add_argument("--division", required=True, help="6-digit GB/T 2260 division code")
     p = leaf(units, "rename", unit_rename, "record a unit's new name")
-    _unit(p)
+    unit_arg(p)
     p.add_argument("--name", required=True)
-    _effective(p)
+    effective_arg(p)
     p = leaf(units, "relocate", unit_relocate, "record a unit's new location")
-    _unit(p)
+    unit_arg(p)
     p.add_argument("--division", required=True)
-    _effective(p)
+    effective_arg(p)
     p = leaf(units, "deregister", unit_deregister, "record that a unit was deregistered")
-    _unit(p)
-    _effective(p)
-    _unit(leaf(units, "show", unit_show, "a unit, its history and its memberships"))
+    unit_arg(p)
+    effective_arg(p)
+    unit_arg(leaf(units, "show", unit_show, "a unit, its history and its memberships"))
 
     bodies = group("community", "found and inspect communities")
     p = leaf(bodies, "found", community_found, "record the founding of a community")
@@ -218,55 +220,42 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--industry", required=True, help="the industry it serves")
     p.add_argument("--division", required=True, help="6-digit GB/T 2260 division code")
     p.add_argument("--founded-on", required=True, metavar="YYYY-MM-DD")
-    _community(leaf(bodies, "show", community_show, "one community"))
+    community_arg(leaf(bodies, "show", community_show, "one community"))
     leaf(bodies, "list", community_list, "every community")
     p = leaf(bodies, "dissolve", community_dissolve, "dissolve a community (all members exit)")
-    _community(p)
-    _effective(p)
+    community_arg(p)
+    effective_arg(p)
     p.add_argument("--resolution", help="register number of the resolution, e.g. 2025-007")
 
     members = group("member", "admissions, exits and the member list")
     p = leaf(members, "admit", member_admit, "admit a unit to a community")
-    _community(p)
-    _unit(p)
+    community_arg(p)
+    unit_arg(p)
     p.add_argument("--role", default="participant", help="lead or participant (default)")
-    _effective(p)
+    effective_arg(p)
     p.add_argument("--resolution", help="register number of the admitting resolution")
     p = leaf(members, "exit", member_exit, "record a member's exit")
-    _community(p)
-    _unit(p)
+    community_arg(p)
+    unit_arg(p)
     p.add_argument("--reason", required=True, help="withdrawal, removal or dissolution")
-    _effective(p)
+    effective_arg(p)
     p.add_argument("--resolution", help="register number of the resolution")
     p = leaf(members, "role", member_role, "change a member's role")
-    _community(p)
-    _unit(p)
+    community_arg(p)
+    unit_arg(p)
     p.add_argument("--role", required=True, help="lead or participant")
-    _effective(p)
+    effective_arg(p)
     p = leaf(members, "list", member_list, "members on a date, as recorded by a time")
-    _community(p)
+    community_arg(p)
     p.add_argument("--as-of", metavar="YYYY-MM-DD", help="effective date (default: today)")
     p.add_argument(
         "--known-at", metavar="TIME",
         help="only what was recorded by then: 2025-07-15, or 2025-07-15T09:30:00+08:00",
     )  # fmt: skip
 
+    governance.add_commands(group, leaf)
     leaf(groups, "demo", demo, "load a realistic sample ledger into the configured store")
     return root
-
-
-def _unit(p: argparse.ArgumentParser) -> None:
-    p.add_argument("unit", metavar="UNIT", help="unit id or credit code")
-
-
-def _community(p: argparse.ArgumentParser) -> None:
-    p.add_argument("community", metavar="COMMUNITY", help="community id")
-
-
-def _effective(p: argparse.ArgumentParser) -> None:
-    p.add_argument(
-        "--effective-on", required=True, metavar="YYYY-MM-DD", help="when it took effect"
-    )
 
 
 def _user() -> str:

@@ -11,6 +11,13 @@ from rich.console import Console
 from rich.table import Table
 
 from domain.codec import to_json
+from projections.governance import (
+    CharterView,
+    MeetingRecorded,
+    Register,
+    RegisterEntry,
+    SeatList,
+)
 from projections.membership import CommunityView, MemberList, UnitView
 
 
@@ -34,6 +41,20 @@ def emit(value: Any, fmt: str) -> None:
             out.print(community_table([value], title=value.name))
         case [CommunityView(), *_] | []:
             out.print(community_table(value))
+        case Register():
+            out.print(register_table(value.community_name, value.resolutions))
+        case RegisterEntry():
+            out.print(register_table("resolution recorded", [value]))
+        case SeatList():
+            out.print(seat_table(value))
+        case CharterView():
+            out.print(charter_table(value))
+        case MeetingRecorded():
+            out.print(
+                f"Meeting {value.meeting} held on {value.held_on} recorded with "
+                f"{value.present} seats present; record its resolutions with --meeting "
+                f"{value.meeting}."
+            )
         case _:
             out.print(value)
 
@@ -82,4 +103,57 @@ def community_table(views: Sequence[CommunityView], title: str = "communities") 
             str(c.id), name, c.kind, c.industry, c.division, str(c.founded_on),
             str(c.active_members),
         )  # fmt: skip
+    return table
+
+
+def register_table(title: str, entries: Sequence[RegisterEntry]) -> Table:
+    table = Table(title=f"{title}: resolution register")
+    for column in ("number", "date", "matter", "title", "for/against/abstain", "outcome",
+                   "revoked by"):  # fmt: skip
+        table.add_column(column)
+    for r in entries:
+        tally = f"{r.votes_for}/{r.votes_against}/{r.abstentions}"
+        if r.recused:
+            tally += f" ({r.recused} recused)"
+        outcome = r.reason if r.outcome == "rejected" else "adopted"
+        if r.revokes:
+            outcome += f", revokes {r.revokes}"
+        table.add_row(
+            r.number or "—", str(r.held_on), r.matter, r.title, tally, outcome,
+            r.revoked_by or "",
+        )  # fmt: skip
+    return table
+
+
+def seat_table(view: SeatList) -> Table:
+    table = Table(title=f"{view.community_name}: council seats on {view.as_of}")
+    for column in ("office", "representative", "unit", "code", "since"):
+        table.add_column(column)
+    for seat in view.seats:
+        table.add_row(
+            seat.office.replace("_", "-"), seat.representative, seat.unit_name, seat.code,
+            str(seat.since),
+        )  # fmt: skip
+    table.caption = f"{len(view.seats)} seats"
+    return table
+
+
+def charter_table(view: CharterView) -> Table:
+    if view.version is None:
+        title = f"{view.community_name}: founding-phase rules (no charter adopted) on {view.as_of}"
+    else:
+        by = f", adopted by {view.adopted_by}" if view.adopted_by else ""
+        title = (
+            f"{view.community_name}: charter {view.version} in force since "
+            f"{view.effective_on}{by}"
+        )
+    table = Table(title=title)
+    table.add_column("rule")
+    table.add_column("value")
+    table.add_row("quorum", f"{view.quorum} of all seats present")
+    for matter, majority in view.majorities.items():
+        words = "more than half" if majority.threshold == "more_than_half" else "two-thirds"
+        table.add_row(f"majority: {matter}", f"{words} of {majority.base}")
+    table.add_row("admission needs a resolution", "yes" if view.admission_requires_resolution else "no")
+    table.add_row("removal needs a resolution", "yes" if view.removal_requires_resolution else "no")
     return table

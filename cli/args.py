@@ -1,0 +1,19 @@
+"""Arguments several commands share."""
+
+from __future__ import annotations
+
+import argparse
+
+
+def unit_arg(p: argparse.ArgumentParser) -> None:
+    p.add_argument("unit", metavar="UNIT", help="unit id or credit code")
+
+
+def community_arg(p: argparse.ArgumentParser) -> None:
+    p.add_argument("community", metavar="COMMUNITY", help="community id")
+
+
+def effective_arg(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--effective-on", required=True, metavar="YYYY-MM-DD", help="when it took effect"
+    )
