@@ -14,18 +14,6 @@ FIRM, SCHOOL = credit_code(11), credit_code(12, prefix="12")
 
 
 @pytest.fixture
-def run(database_url, capsys):
-    """Run ``chanjiao ARGS --db URL``; return (exit code, stdout, stderr)."""
-
-    def run(*args: str) -> tuple[int, str, str]:
-        code = main([*args, "--db", database_url, "--principal", "secretary:li"])
-        out, err = capsys.readouterr()
-        return code, out, err
-
-    return run
-
-
-@pytest.fixture
 def body(run) -> str:
     assert run("unit", "register", "--code", FIRM, "--name", "宁德时代", "--type", "enterprise",
                "--division", "350902")[0] == 0  # fmt: skip

@@ -23,16 +23,6 @@ def frozen():
 
 
 @pytest.fixture
-def run(database_url, capsys):
-    def run(*args: str) -> tuple[int, str, str]:
-        code = main([*args, "--db", database_url, "--principal", "secretary:zhou"])
-        out, err = capsys.readouterr()
-        return code, out, err
-
-    return run
-
-
-@pytest.fixture
 def body(run) -> str:
     for code in SEATS + [NEWCOMER]:
         assert run("unit", "register", "--code", code, "--name", f"单位{code[-4:]}",
