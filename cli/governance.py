@@ -59,8 +59,7 @@ def resolution_record(ledger: Ledger, a: argparse.Namespace) -> Any:
         votes_for=a.votes_for, votes_against=a.votes_against, abstentions=a.abstain,
         recused=recused, revokes=a.revokes, principal=a.principal,
     )  # fmt: skip
-    entries = governance.register(ledger, a.community).resolutions
-    return next(e for e in reversed(entries) if e.title == resolution.title)
+    return governance.entry(resolution)
 
 
 def resolution_list(ledger: Ledger, a: argparse.Namespace) -> Any:

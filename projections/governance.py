@@ -8,6 +8,7 @@ from uuid import UUID
 import msgspec
 
 from domain.charter import FOUNDING_RULES, Majority
+from domain.council import Resolution
 from domain.ledger import Ledger
 from domain.values import parse_date, today
 
@@ -79,17 +80,18 @@ def register(ledger: Ledger, community: str | UUID) -> Register:
     return Register(
         community_id=body.id,
         community_name=body.name,
-        resolutions=[
-            RegisterEntry(
-                number=r.number, held_on=r.held_on, meeting=r.meeting, matter=r.matter.value,
-                title=r.title, votes_for=r.votes_for, votes_against=r.votes_against,
-                abstentions=r.abstentions, recused=len(r.recused), outcome=r.outcome.value,
-                reason=r.reason, charter_version=r.charter_version, revokes=r.revokes,
-                revoked_by=r.revoked_by,
-            )  # fmt: skip
-            for r in council.resolutions
-        ],
+        resolutions=[entry(r) for r in council.resolutions],
     )
+
+
+def entry(r: Resolution) -> RegisterEntry:
+    return RegisterEntry(
+        number=r.number, held_on=r.held_on, meeting=r.meeting, matter=r.matter.value,
+        title=r.title, votes_for=r.votes_for, votes_against=r.votes_against,
+        abstentions=r.abstentions, recused=len(r.recused), outcome=r.outcome.value,
+        reason=r.reason, charter_version=r.charter_version, revokes=r.revokes,
+        revoked_by=r.revoked_by,
+    )  # fmt: skip
 
 
 def seats(ledger: Ledger, community: str | UUID, as_of: str | date | None = None) -> SeatList:

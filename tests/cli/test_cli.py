@@ -88,16 +88,6 @@ def test_errors_are_one_clear_line_on_stderr_with_a_distinct_exit_code_and_write
     assert ledger.recorder.max_notification_id() == before
 
 
-@freeze_time("2025-07-15T02:00:00Z")
-def test_an_amount_like_12_345_is_refused_on_the_same_terms(run):
-    # No CLI command takes money until agreements arrive; the parser is shared.
-    from domain.errors import InvalidAmount
-    from domain.values import parse_yuan
-
-    with pytest.raises(InvalidAmount, match="more than two decimal places"):
-        parse_yuan("12.345")
-
-
 def test_the_demo_loads_once_and_then_shows_what_is_loaded(run):
     code, out, err = run("demo")
     assert (code, err) == (0, "")

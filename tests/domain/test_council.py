@@ -237,3 +237,11 @@ def test_an_outcome_never_depends_on_the_order_seats_were_recorded_in(order, pre
             r = resolve(ledger, body, matter="removal", present=present, f=votes_for)
             results.append((r.outcome, r.reason, r.number))
     assert results[0] == results[1]
+
+
+def test_dissolution_vacates_every_seat_with_the_memberships(memory_ledger):
+    body = body_with_council(memory_ledger, seats=4)
+    memory_ledger.dissolve_community(body, effective_on="2025-06-30", principal=P)
+    council = memory_ledger.council(body)
+    assert council.seats_on(date(2025, 6, 29)) and council.seats_on(date(2025, 6, 30)) == []
+    assert all(s.until == date(2025, 6, 30) for s in council.seats)
