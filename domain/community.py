@@ -180,6 +180,9 @@ class Community(Aggregate):
                 return period
         return None
 
+    def is_member_on(self, unit_id: UUID, day: date) -> bool:
+        return any(p.unit_id == unit_id and p.covers(day) for p in self.periods)
+
     def members_on(self, day: date) -> list[MembershipPeriod]:
         """The periods covering ``day``, in order of admission."""
         return [p for p in self.periods if p.covers(day)]

@@ -123,3 +123,20 @@ class ResolutionNotUsable(Conflict):
 
 class CharterRuleBroken(Conflict):
     pass
+
+
+class InvalidShares(InvalidInput):
+    """Shares that are not whole basis points adding up to exactly 10000."""
+
+
+class AgreementNotFound(NotFound):
+    pass
+
+
+class EntryNotFound(NotFound):
+    pass
+
+
+class AgreementRuleBroken(Conflict):
+    """A change the agreement's state does not allow: not yet approved, already
+    terminated, a contribution from a unit that is not a party, …"""

@@ -10,7 +10,8 @@ nothing is half-written: a command that changes several aggregates (an exit that
 also vacates the member's council seat) saves them in one transaction.
 
 Governance commands (charter, seats, meetings, resolutions) live in
-``domain/governance.py``.
+``domain/governance.py``; cost-sharing commands (agreements, contributions, costs,
+benefits) in ``domain/agreements.py``.
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ from domain.commands import (
 )
 from domain.community import Community
 from domain.errors import AlreadyRegistered, CommunityNotFound, UnitDeregistered, UnitNotFound
+from domain.agreements import AgreementCommands
 from domain.governance import GovernanceCommands
 from domain.settings import database_url, store_env
 from domain.unit import MemberUnit
@@ -57,7 +59,7 @@ from domain.values import (
 _TABLE_CREATION_LOCK = 0x6368616E6A69616F  # "chanjiao"
 
 
-class Ledger(GovernanceCommands, Application[UUID]):
+class Ledger(AgreementCommands, GovernanceCommands, Application[UUID]):
     name = "chanjiao"
     env = {"MAPPER_TOPIC": get_topic(MsgspecMapper)}  # noqa: RUF012 (library's own API)
 
@@ -161,9 +163,12 @@ class Ledger(GovernanceCommands, Application[UUID]):
 
     def _unit(self, unit_id: UUID) -> MemberUnit:
         try:
-            return self.repository.get(unit_id)
+            record = self.repository.get(unit_id)
         except AggregateNotFoundError:
-            raise UnitNotFound(f"no member unit {unit_id} is registered") from None
+            record = None
+        if not isinstance(record, MemberUnit):
+            raise UnitNotFound(f"no member unit {unit_id} is registered")
+        return record
 
     # --- communities and membership ---------------------------------------------
 
@@ -290,9 +295,12 @@ class Ledger(GovernanceCommands, Application[UUID]):
             return ref
         community_id = as_uuid(ref, "community id")
         try:
-            return self.repository.get(community_id)
+            record = self.repository.get(community_id)
         except AggregateNotFoundError:
-            raise CommunityNotFound(f"no community {community_id} has been founded") from None
+            record = None
+        if not isinstance(record, Community):
+            raise CommunityNotFound(f"no community {community_id} has been founded")
+        return record
 
     def community_as_known_at(self, ref: str | UUID, known_at: str | datetime) -> Community:
         """The community as the ledger knew it at a recorded time: a fold of the

@@ -21,6 +21,7 @@ from domain.errors import (
     InvalidCreditCode,
     InvalidDate,
     InvalidDivision,
+    InvalidShares,
     InvalidText,
 )
 
@@ -236,6 +237,32 @@ def format_fen(fen: int) -> str:
     sign = "-" if fen < 0 else ""
     whole, part = divmod(abs(fen), 100)
     return f"{sign}{whole}.{part:02d}"
+
+
+_BP = re.compile(r"([0-9]{1,5})|([0-9]{1,3})(?:\.([0-9]{1,2}))?%")
+
+
+def parse_bp(value: int | str, what: str = "share") -> int:
+    """A share in basis points: ``3000``, or as a percentage ``"30%"`` / ``"33.33%"``.
+
+    Whole basis points only (0.01 %): finer shares are refused, never rounded.
+    """
+    if isinstance(value, bool) or not isinstance(value, (int, str)):
+        raise InvalidShares(f"{what} must be a whole number of basis points such as 2500")
+    if isinstance(value, int):
+        bp = value
+    else:
+        match = _BP.fullmatch(value.strip())
+        if not match:
+            raise InvalidShares(
+                f"{what} must be whole basis points (2500) or a percentage with at most two "
+                f"decimals (25%, 33.33%); got {value!r}"
+            )
+        whole_bp, percent, hundredths = match.groups()
+        bp = int(whole_bp) if whole_bp else int(percent) * 100 + int((hundredths or "").ljust(2, "0"))
+    if not 0 <= bp <= 10_000:
+        raise InvalidShares(f"{what} must be from 0 to 10000 basis points (100%); got {value!r}")
+    return bp
 
 
 # --- dates and text ---------------------------------------------------------------

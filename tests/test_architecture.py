@@ -9,7 +9,10 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-PURE_DOMAIN = ["errors", "values", "events", "unit", "community", "charter", "council"]
+PURE_DOMAIN = [
+    "errors", "values", "events", "unit", "community", "charter", "council", "allocation",
+    "agreement",
+]
 STDLIB = set(sys.stdlib_module_names)
 
 

@@ -1,0 +1,325 @@
+"""The ledger's cost-sharing commands: draft, approve, amend and terminate a
+benefit agreement; record contributions, shared costs and benefits; reverse an
+entry recorded by mistake.
+
+What the agreement cannot check itself is checked here, against the body: its
+parties must be members of the body on the dates concerned, and every approval,
+amendment and termination must name an adopted, unrevoked ``agreement``
+resolution of the same body's council passed by then."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from datetime import date
+from typing import TYPE_CHECKING, Any
+from uuid import UUID
+
+from eventsourcing.application import AggregateNotFoundError
+
+from domain.agreement import (
+    AgreementKind,
+    BenefitAgreement,
+    Entry,
+    Party,
+    ResourceKind,
+    check_shares,
+)
+from domain.charter import Matter
+from domain.commands import (
+    as_uuid,
+    command,
+    effective,
+    label,
+    principal_name,
+    resolution_number,
+    unit_ref,
+)
+from domain.community import Community
+from domain.errors import (
+    AgreementNotFound,
+    InvalidAmount,
+    InvalidInput,
+    InvalidShares,
+    NotAMember,
+    ResolutionRequired,
+)
+from domain.values import parse_bp, parse_choice, parse_text, parse_yuan, today
+
+if TYPE_CHECKING:
+    from domain.ledger import Ledger
+
+PartyInput = Mapping[str, Any]
+"""``{"unit_id": id or credit code, "cost_share_bp": …, "benefit_share_bp": …}``"""
+
+
+class AgreementCommands:
+    """Mixed into ``Ledger``; every method runs as one ledger command."""
+
+    @command
+    def draft_agreement(
+        self: Ledger,
+        community: str | UUID,
+        *,
+        title: str,
+        parties: Sequence[PartyInput],
+        kind: str = "other",
+        drafted_on: str | date | None = None,
+        principal: str,
+    ) -> BenefitAgreement:
+        the_title = parse_text(title, "agreement title")
+        the_kind = parse_choice(AgreementKind, kind, "agreement kind")
+        shares = _parties(parties)
+        day = effective(drafted_on, "drafting date") if drafted_on else today()
+        who = principal_name(principal)
+        body = self.community(community)
+        body.check_open(day)
+        labels = self._party_labels(body, shares, day)
+        check_shares(shares, labels)
+        agreement = BenefitAgreement._create(
+            BenefitAgreement.Drafted, community_id=body.id, title=the_title, kind=the_kind,
+            parties=shares, drafted_on=day, principal=who,
+        )  # fmt: skip
+        self.save(agreement)
+        return agreement
+
+    @command
+    def approve_agreement(
+        self: Ledger,
+        agreement: str | UUID,
+        *,
+        resolution: str,
+        effective_on: str | date | None = None,
+        principal: str,
+    ) -> BenefitAgreement:
+        """Effective from the approving resolution's meeting date unless told otherwise."""
+        reference = _required_resolution(resolution, "approving")
+        day = effective(effective_on) if effective_on else None
+        who = principal_name(principal)
+        record = self.agreement(agreement)
+        body = self.community(record.community_id)
+        day = day or self.authorising_resolution(body, reference, Matter.AGREEMENT, None).held_on
+        self.authorising_resolution(body, reference, Matter.AGREEMENT, day)
+        body.check_open(day)
+        self._party_labels(body, record.draft, day)
+        record.approve(day, reference, who)
+        self.save(record)
+        return record
+
+    @command
+    def amend_agreement(
+        self: Ledger,
+        agreement: str | UUID,
+        *,
+        parties: Sequence[PartyInput],
+        resolution: str,
+        effective_on: str | date | None = None,
+        principal: str,
+    ) -> BenefitAgreement:
+        """New parties or shares from an effective date (by default the amending
+        resolution's meeting date); the shares before it stay as they were."""
+        shares = _parties(parties)
+        reference = _required_resolution(resolution, "amending")
+        day = effective(effective_on) if effective_on else None
+        who = principal_name(principal)
+        record = self.agreement(agreement)
+        body = self.community(record.community_id)
+        day = day or self.authorising_resolution(body, reference, Matter.AGREEMENT, None).held_on
+        self.authorising_resolution(body, reference, Matter.AGREEMENT, day)
+        body.check_open(day)
+        labels = self._party_labels(body, shares, day)
+        check_shares(shares, labels)
+        record.amend(shares, day, reference, who, labels)
+        self.save(record)
+        return record
+
+    @command
+    def terminate_agreement(
+        self: Ledger,
+        agreement: str | UUID,
+        *,
+        effective_on: str | date,
+        resolution: str,
+        principal: str,
+    ) -> BenefitAgreement:
+        """The termination date is the first day the agreement is no longer in force."""
+        day = effective(effective_on)
+        reference = _required_resolution(resolution, "terminating")
+        who = principal_name(principal)
+        record = self.agreement(agreement)
+        body = self.community(record.community_id)
+        self.authorising_resolution(body, reference, Matter.AGREEMENT, day)
+        record.terminate(day, reference, who)
+        self.save(record)
+        return record
+
+    @command
+    def record_contribution(
+        self: Ledger,
+        agreement: str | UUID,
+        unit: str | UUID,
+        *,
+        kind: str,
+        amount: str,
+        contributed_on: str | date,
+        description: str,
+        principal: str,
+    ) -> Entry:
+        """``amount`` in yuan (``"1234.50"``); in-kind resources at their agreed value."""
+        resource = parse_choice(ResourceKind, kind, "contribution kind")
+        fen = _amount(amount)
+        day = effective(contributed_on, "contribution date")
+        text = parse_text(description, "description")
+        who = principal_name(principal)
+        record = self.agreement(agreement)
+        body = self.community(record.community_id)
+        member = self.unit(unit)
+        if not body.is_member_on(member.id, day):
+            raise NotAMember(
+                f"{label(member)} is not an active member of {body.name} on {day}; only "
+                "members contribute to the body's agreements"
+            )
+        entry = record.contribute(member.id, label(member), resource, fen, day, text, who)
+        self.save(record)
+        return entry
+
+    @command
+    def record_cost(
+        self: Ledger,
+        agreement: str | UUID,
+        *,
+        amount: str,
+        incurred_on: str | date,
+        description: str,
+        principal: str,
+    ) -> Entry:
+        fen = _amount(amount)
+        day = effective(incurred_on, "date the cost was incurred")
+        text = parse_text(description, "description")
+        who = principal_name(principal)
+        record = self.agreement(agreement)
+        entry = record.incur_cost(fen, day, text, who)
+        self.save(record)
+        return entry
+
+    @command
+    def record_benefit(
+        self: Ledger,
+        agreement: str | UUID,
+        *,
+        amount: str,
+        realized_on: str | date,
+        description: str,
+        principal: str,
+    ) -> Entry:
+        fen = _amount(amount)
+        day = effective(realized_on, "date the benefit was realised")
+        text = parse_text(description, "description")
+        who = principal_name(principal)
+        record = self.agreement(agreement)
+        entry = record.realize_benefit(fen, day, text, who)
+        self.save(record)
+        return entry
+
+    @command
+    def reverse_entry(
+        self: Ledger, agreement: str | UUID, *, entry: int | str, reason: str, principal: str
+    ) -> Entry:
+        """Take a mistaken entry out of every report; the entry itself stays on record."""
+        number = _entry_number(entry)
+        why = parse_text(reason, "reason for the reversal")
+        who = principal_name(principal)
+        record = self.agreement(agreement)
+        reversed_entry = record.reverse(number, why, who)
+        self.save(record)
+        return reversed_entry
+
+    # --- reading ----------------------------------------------------------------
+
+    def agreement(self: Ledger, ref: str | UUID) -> BenefitAgreement:
+        agreement_id = as_uuid(ref, "agreement id")
+        try:
+            record = self.repository.get(agreement_id)
+        except AggregateNotFoundError:
+            record = None
+        if not isinstance(record, BenefitAgreement):
+            raise AgreementNotFound(f"no agreement {agreement_id} has been drafted")
+        return record
+
+    def agreement_ids(self: Ledger, community: UUID | None = None) -> Iterator[UUID]:
+        """Every agreement (of one body, if given), in the order drafted."""
+        start = 1
+        while True:
+            page = self.recorder.select_notifications(
+                start=start, limit=500, topics=[BenefitAgreement.Drafted.TOPIC]
+            )
+            for notification in page:
+                if community is None:
+                    yield notification.originator_id
+                    continue
+                drafted: Any = self.mapper.to_domain_event(notification)
+                if drafted.community_id == community:
+                    yield notification.originator_id
+            if len(page) < 500:
+                return
+            start = page[-1].id + 1
+
+    def _party_labels(
+        self: Ledger, body: Community, parties: Sequence[Party], day: date
+    ) -> dict[UUID, str]:
+        """Each party's label; refuses a party that is not a member of ``body`` on ``day``."""
+        labels = {}
+        for party in parties:
+            member = self.unit(party.unit_id)
+            labels[member.id] = label(member)
+            if not body.is_member_on(member.id, day):
+                raise NotAMember(
+                    f"{label(member)} is not a member of {body.name} on {day}; an agreement's "
+                    "parties are member units of the body"
+                )
+        return labels
+
+
+def _parties(parties: Sequence[PartyInput]) -> tuple[Party, ...]:
+    if isinstance(parties, (str, bytes)) or not isinstance(parties, Sequence):
+        raise InvalidShares("parties must be a list of {unit_id, cost_share_bp, benefit_share_bp}")
+    result = []
+    for i, item in enumerate(parties, 1):
+        if not isinstance(item, Mapping) or "unit_id" not in item:
+            raise InvalidShares(f"party {i} must name its unit_id and both shares")
+        result.append(
+            Party(
+                unit_id=unit_ref(item["unit_id"]),
+                cost_share_bp=parse_bp(item.get("cost_share_bp"), f"party {i}'s cost share"),
+                benefit_share_bp=parse_bp(
+                    item.get("benefit_share_bp"), f"party {i}'s benefit share"
+                ),
+            )
+        )
+    return tuple(result)
+
+
+def _required_resolution(reference: str, what: str) -> str:
+    number = resolution_number(reference, f"the {what} resolution")
+    if number is None:
+        raise ResolutionRequired(
+            f"name the {what} resolution: an adopted agreement resolution of the body's "
+            "council, by its register number such as 2025-007"
+        )
+    return number
+
+
+def _amount(text: str) -> int:
+    fen = parse_yuan(text)
+    if fen == 0:
+        raise InvalidAmount("amount must be more than 0 yuan")
+    return fen
+
+
+def _entry_number(value: int | str) -> int:
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        raise InvalidInput(f"entry must be an entry number such as 3; got {value!r}") from None
+    if isinstance(value, bool) or number < 1:
+        raise InvalidInput(f"entry must be an entry number such as 3; got {value!r}")
+    return number
