@@ -3,7 +3,9 @@
 Three bodies of different kinds, a few dozen member units across a dozen
 provinces, and two years of admissions, role changes, exits and one re-joining,
 one admission recorded late; and for the Suzhou consortium a council with its
-charter, seats, meetings and resolution register. Credit codes are made up but valid (their check
+charter, seats, meetings and resolution register, and a year of cost sharing: a
+shared training base and an industry college with contributions of every kind,
+costs and benefits, a mid-year amendment of shares and one corrected typing mistake. Credit codes are made up but valid (their check
 characters are computed), so the sample passes every rule a real secretary meets.
 """
 
@@ -14,7 +16,7 @@ from dataclasses import dataclass
 from domain.errors import AlreadyRegistered
 from domain.ledger import Ledger
 from domain.values import credit_code_check_character
-from projections import governance, membership
+from projections import cost_sharing, governance, membership
 
 from cli.render import emit
 
@@ -204,6 +206,112 @@ def record_governance(ledger: Ledger, body: object, codes: dict[str, str]) -> No
                         resolution=admission, principal=p)  # fmt: skip
 
 
+COUNCIL = ["sipac", "sipvc", "sztech", "innovent", "nano", "szvc", "szsec"]
+
+TRAINING_BASE = dict(
+    title="共享实训基地（星湖街校区）",
+    kind="training_base",
+    parties=[("sipac", 4000, 2000), ("sipvc", 3000, 4000), ("innovent", 2000, 2500),
+             ("nano", 1000, 1500)],
+    amended=[("sipac", 3500, 2000), ("sipvc", 2500, 3500), ("innovent", 2000, 2000),
+             ("nano", 1000, 1000), ("hwsz", 1000, 1500)],
+)  # fmt: skip
+INDUSTRY_COLLEGE = dict(
+    title="生物医药产业学院",
+    kind="industry_college",
+    parties=[("innovent", 4500, 4000), ("szvc", 3000, 3500), ("sztech", 1500, 1500),
+             ("sjtu", 1000, 1000)],
+)  # fmt: skip
+
+# (date, agreement, what, party or None, contribution kind or None, yuan, description)
+ENTRIES = [
+    ("2025-04-01", "base", "contribution", "sipac", "funds", "3000000.00", "园区财政专项：实训基地建设启动资金"),
+    ("2025-04-01", "base", "contribution", "sipvc", "site", "1800000.00", "星湖街校区实训楼2400平方米三年使用权（按评估价）"),
+    ("2025-04-01", "college", "contribution", "innovent", "funds", "2000000.00", "产业学院共建资金"),
+    ("2025-04-01", "college", "contribution", "szvc", "site", "900000.00", "生物制药实训室场地"),
+    ("2025-04-15", "base", "contribution", "innovent", "equipment", "1250000.00", "生物反应器与纯化设备一套（按协议作价）"),
+    ("2025-04-30", "base", "cost", None, None, "9800000.00", "实训楼改造装修"),
+    ("2025-05-10", "base", "contribution", "nano", "technology", "600000.00", "纳米检测工艺授权（按协议作价）"),
+    ("2025-05-20", "college", "contribution", "sztech", "personnel", "300000.00", "教授团队课程开发"),
+    ("2025-06-15", "college", "contribution", "sjtu", "technology", "350000.00", "合成生物学课程与教材授权"),
+    ("2025-06-30", "base", "contribution", "sipvc", "personnel", "360000.00", "专任实训教师6人（半年工作量折算）"),
+    ("2025-06-30", "base", "cost", None, None, "456789.12", "耗材与检测试剂（第二季度）"),
+    ("2025-06-30", "college", "cost", None, None, "733333.33", "课程开发与实训室建设"),
+    ("2025-08-31", "base", "benefit", None, None, "320000.00", "暑期企业员工技能培训收入"),
+    ("2025-09-01", "college", "contribution", "innovent", "equipment", "700000.00", "细胞培养实训设备"),
+    ("2025-09-01", "college", "contribution", "szvc", "personnel", "420000.00", "双师型教师团队"),
+    ("2025-09-30", "base", "cost", None, None, "523456.78", "耗材、水电与设备维护（第三季度）"),
+    ("2025-10-15", "base", "contribution", "hwsz", "technology", "800000.00", "鲲鹏实训云平台授权"),
+    ("2025-11-01", "base", "contribution", "sipac", "funds", "1500000.00", "第二期建设资金"),
+    ("2025-12-20", "base", "benefit", None, None, "865432.10", "社会化培训与职业技能等级认定收入"),
+    ("2025-12-31", "base", "cost", None, None, "612345.67", "第四季度运行费用"),
+    ("2025-12-31", "college", "cost", None, None, "1011111.11", "秋季学期教学运行"),
+    ("2026-01-10", "base", "contribution", "innovent", "personnel", "240000.00", "企业导师驻校授课"),
+    ("2026-01-15", "college", "benefit", None, None, "540000.01", "订单班培养补助与企业培训收入"),
+    ("2026-02-20", "college", "contribution", "sztech", "technology", "250000.00", "生物药工艺课程包"),
+    ("2026-03-01", "base", "contribution", "nano", "funds", "200000.00", "检测中心共建资金"),
+    ("2026-03-15", "base", "benefit", None, None, "410000.00", "技术服务收入"),
+    ("2026-03-31", "base", "cost", None, None, "498765.43", "第一季度运行费用"),
+]  # fmt: skip
+REPORT_DATE = "2026-03-31"
+
+
+def record_cost_sharing(ledger: Ledger, body: object, codes: dict[str, str]) -> dict[str, object]:
+    """The consortium's shared training base and industry college: approved in
+    March 2025, a year of entries, the base's shares amended from October when
+    Huawei's Suzhou institute joins it, and a cost typed ten times too large,
+    reversed and recorded again."""
+    p = PRINCIPAL
+    council = [codes[k] for k in COUNCIL]
+
+    def resolve(held_on: str, titles: list[tuple[str, tuple[int, int, int]]]) -> list[str]:
+        meeting = ledger.record_meeting(body, held_on=held_on, present=council, principal=p)
+        return [
+            ledger.record_resolution(
+                body, meeting=meeting, matter="agreement", title=title, votes_for=votes[0],
+                votes_against=votes[1], abstentions=votes[2], principal=p,
+            ).number or ""
+            for title, votes in titles
+        ]  # fmt: skip
+
+    def parties(spec: list[tuple[str, int, int]]) -> list[dict[str, object]]:
+        return [{"unit_id": codes[k], "cost_share_bp": c, "benefit_share_bp": b}
+                for k, c, b in spec]  # fmt: skip
+
+    ids = {}
+    for key, spec in (("base", TRAINING_BASE), ("college", INDUSTRY_COLLEGE)):
+        ids[key] = ledger.draft_agreement(
+            body, title=spec["title"], kind=spec["kind"], parties=parties(spec["parties"]),
+            drafted_on="2025-03-15", principal=p,
+        ).id  # fmt: skip
+    approvals = resolve("2025-03-25", [(f"批准{TRAINING_BASE['title']}共建协议", (7, 0, 0)),
+                                       (f"批准{INDUSTRY_COLLEGE['title']}共建协议", (6, 0, 1))])
+    for key, number in zip(("base", "college"), approvals):
+        ledger.approve_agreement(ids[key], resolution=number, effective_on="2025-04-01", principal=p)
+    amended = False
+    for day, key, what, unit, kind, amount, description in ENTRIES:
+        if not amended and day >= "2025-10-01":
+            [number] = resolve("2025-09-20", [("调整共享实训基地分担与分享比例（华为苏州研究所加入）", (7, 0, 0))])
+            ledger.amend_agreement(ids["base"], parties=parties(TRAINING_BASE["amended"]),
+                                   resolution=number, effective_on="2025-10-01", principal=p)
+            amended = True
+        if what == "contribution":
+            ledger.record_contribution(ids[key], codes[str(unit)], kind=str(kind), amount=amount,
+                                       contributed_on=day, description=description, principal=p)
+        elif what == "cost":
+            entry = ledger.record_cost(ids[key], amount=amount, incurred_on=day,
+                                       description=description, principal=p)
+            if amount == "9800000.00":  # the typing mistake, corrected
+                ledger.reverse_entry(ids[key], entry=entry.number, principal=p,
+                                     reason="录入错误：金额多输一位，应为980000.00")
+                ledger.record_cost(ids[key], amount="980000.00", incurred_on=day,
+                                   description=description, principal=p)
+        else:
+            ledger.record_benefit(ids[key], amount=amount, realized_on=day,
+                                  description=description, principal=p)
+    return ids
+
+
 def load_demo(ledger: Ledger, fmt: str) -> None:
     ids = {}
     try:
@@ -216,6 +324,7 @@ def load_demo(ledger: Ledger, fmt: str) -> None:
         print(f"The demo is already loaded in {ledger.url}; showing it.")
         known = {b.name: b.id for b in membership.communities(ledger)}
         ids = {key: known[spec["name"]] for key, spec in BODIES.items()}
+        agreements = [a.id for a in cost_sharing.agreements(ledger, ids["sip"]).agreements]
     else:
         for key, spec in BODIES.items():
             ids[key] = ledger.found_community(**spec, principal=PRINCIPAL).id
@@ -223,14 +332,18 @@ def load_demo(ledger: Ledger, fmt: str) -> None:
         for day, body, unit, action, detail in HISTORY:
             _record(ledger, ids[body], codes[unit], day, action, detail)
         record_governance(ledger, ids["sip"], codes)
+        agreements = list(record_cost_sharing(ledger, ids["sip"], codes).values())
         print(
             f"Loaded {len(UNITS)} member units, {len(BODIES)} communities, "
-            f"{len(HISTORY)} membership changes and a council with its register "
-            f"into {ledger.url}."
+            f"{len(HISTORY)} membership changes, a council with its register and "
+            f"{len(agreements)} cost-sharing agreements into {ledger.url}."
         )
     for community_id in ids.values():
         emit(membership.members(ledger, community_id), fmt)
     emit(governance.register(ledger, ids["sip"]), fmt)
+    for agreement in agreements:
+        emit(cost_sharing.report(ledger, agreement, as_of=REPORT_DATE), fmt)
+    emit(cost_sharing.investment(ledger, ids["sip"], as_of=REPORT_DATE), fmt)
     first = next(iter(ids.values()))
     print(
         "\nTry:\n"
@@ -238,7 +351,9 @@ def load_demo(ledger: Ledger, fmt: str) -> None:
         f"  chanjiao member list {first} --as-of 2024-12-31\n"
         f"  chanjiao unit show {UNITS[0].code}\n"
         f"  chanjiao council seat list {ids['sip']}\n"
-        f"  chanjiao charter show {ids['sip']}"
+        f"  chanjiao charter show {ids['sip']}\n"
+        f"  chanjiao agreement show {agreements[0]}\n"
+        f"  chanjiao report cost-sharing {agreements[0]} --as-of 2025-09-30 --format csv"
     )
 
 

@@ -21,7 +21,7 @@ from domain.errors import ConfigurationError, Conflict, InvalidInput, LedgerErro
 from domain.ledger import Ledger
 from projections import membership
 
-from cli import governance
+from cli import agreements, governance
 from cli.args import community_arg, effective_arg, unit_arg
 from cli.render import emit
 
@@ -162,18 +162,22 @@ def demo(ledger: Ledger, a: argparse.Namespace) -> Any:
 
 
 def parser() -> argparse.ArgumentParser:
-    common = argparse.ArgumentParser(add_help=False)
-    common.add_argument(
-        "--db", metavar="URL",
-        help="sqlite:///FILE (default sqlite:///chanjiao.db) or postgresql://USER@HOST/DB; "
-        "default from CHANJIAO_DATABASE_URL",
-    )  # fmt: skip
-    common.add_argument("--format", choices=("table", "json"), default="table")
-    common.add_argument(
-        "--principal", metavar="NAME",
-        default=os.environ.get("CHANJIAO_PRINCIPAL") or f"cli:{_user()}",
-        help="who is recording (default from CHANJIAO_PRINCIPAL, else cli:<login>)",
-    )  # fmt: skip
+    def common(formats: tuple[str, ...]) -> argparse.ArgumentParser:
+        options = argparse.ArgumentParser(add_help=False)
+        options.add_argument(
+            "--db", metavar="URL",
+            help="sqlite:///FILE (default sqlite:///chanjiao.db) or postgresql://USER@HOST/DB; "
+            "default from CHANJIAO_DATABASE_URL",
+        )  # fmt: skip
+        options.add_argument("--format", choices=formats, default="table")
+        options.add_argument(
+            "--principal", metavar="NAME",
+            default=os.environ.get("CHANJIAO_PRINCIPAL") or f"cli:{_user()}",
+            help="who is recording (default from CHANJIAO_PRINCIPAL, else cli:<login>)",
+        )  # fmt: skip
+        return options
+
+    plain, tabular = common(("table", "json")), common(("table", "json", "csv"))
 
     root = argparse.ArgumentParser(
         prog="chanjiao",
@@ -184,8 +188,10 @@ def parser() -> argparse.ArgumentParser:
     def group(name: str, help_: str) -> argparse._SubParsersAction:
         return groups.add_parser(name, help=help_).add_subparsers(metavar="ACTION")
 
-    def leaf(parent: Any, name: str, run: Handler, help_: str) -> argparse.ArgumentParser:
-        p = parent.add_parser(name, help=help_, parents=[common])
+    def leaf(
+        parent: Any, name: str, run: Handler, help_: str, *, csv: bool = False
+    ) -> argparse.ArgumentParser:
+        p = parent.add_parser(name, help=help_, parents=[tabular if csv else plain])
         p.set_defaults(run=run)
         return p
 
@@ -245,7 +251,7 @@ def parser() -> argparse.ArgumentParser:
     unit_arg(p)
     p.add_argument("--role", required=True, help="lead or participant")
     effective_arg(p)
-    p = leaf(members, "list", member_list, "members on a date, as recorded by a time")
+    p = leaf(members, "list", member_list, "members on a date, as recorded by a time", csv=True)
     community_arg(p)
     p.add_argument("--as-of", metavar="YYYY-MM-DD", help="effective date (default: today)")
     p.add_argument(
@@ -254,6 +260,7 @@ def parser() -> argparse.ArgumentParser:
     )  # fmt: skip
 
     governance.add_commands(group, leaf)
+    agreements.add_commands(group, leaf)
     leaf(groups, "demo", demo, "load a realistic sample ledger into the configured store")
     return root
 

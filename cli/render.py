@@ -1,7 +1,8 @@
-"""Output for people (rich tables) and for scripts (JSON)."""
+"""Output for people (rich tables), for scripts (JSON) and for spreadsheets (CSV)."""
 
 from __future__ import annotations
 
+import csv
 import sys
 from collections.abc import Sequence
 from typing import Any
@@ -11,6 +12,13 @@ from rich.console import Console
 from rich.table import Table
 
 from domain.codec import to_json
+from projections.cost_sharing import (
+    AgreementList,
+    AgreementView,
+    CostSharingReport,
+    EntryView,
+    InvestmentSummary,
+)
 from projections.governance import (
     CharterView,
     MeetingRecorded,
@@ -31,6 +39,9 @@ def emit(value: Any, fmt: str) -> None:
         sys.stdout.write(msgspec.json.format(to_json(value).decode(), indent=2))
         sys.stdout.write("\n")
         return
+    if fmt == "csv":
+        write_csv(csv_rows(value))
+        return
     out = console()
     match value:
         case MemberList():
@@ -49,6 +60,18 @@ def emit(value: Any, fmt: str) -> None:
             out.print(seat_table(value))
         case CharterView():
             out.print(charter_table(value))
+        case AgreementView():
+            out.print(agreement_table(value))
+            out.print(entries_table(value.title, value.entries))
+        case AgreementList():
+            out.print(agreement_list_table(value))
+        case EntryView():
+            out.print(entries_table("entry recorded", [value]))
+        case CostSharingReport():
+            out.print(cost_sharing_table(value))
+        case InvestmentSummary():
+            for table in investment_tables(value):
+                out.print(table)
         case MeetingRecorded():
             out.print(
                 f"Meeting {value.meeting} held on {value.held_on} recorded with "
@@ -157,3 +180,154 @@ def charter_table(view: CharterView) -> Table:
     table.add_row("admission needs a resolution", "yes" if view.admission_requires_resolution else "no")
     table.add_row("removal needs a resolution", "yes" if view.removal_requires_resolution else "no")
     return table
+
+
+def agreement_table(view: AgreementView) -> Table:
+    status = view.status
+    if view.approved_on:
+        status += f", in force from {view.approved_on}"
+    if view.terminated_on:
+        status += f" until {view.terminated_on} (terminated by {view.terminated_by})"
+    table = Table(
+        title=f"{view.title} · {view.kind.replace('_', ' ')} · {view.community_name} · {status}",
+        caption=f"id {view.id}; shares in basis points (10000 = 100%)",
+    )
+    for column in ("shares from", "resolution", "party", "code", "cost share", "benefit share"):
+        table.add_column(column)
+    for terms in view.terms:
+        when = str(terms.effective_on) if terms.effective_on else f"draft {view.drafted_on}"
+        for i, share in enumerate(terms.parties):
+            table.add_row(
+                when if i == 0 else "", (terms.resolution or "") if i == 0 else "", share.name,
+                share.code, str(share.cost_share_bp), str(share.benefit_share_bp),
+            )  # fmt: skip
+    return table
+
+
+def entries_table(title: str, entries: Sequence[EntryView]) -> Table:
+    table = Table(title=f"{title}: entries")
+    for column in ("entry", "date", "type", "party", "kind", "amount (yuan)", "description"):
+        table.add_column(column, justify="right" if column == "amount (yuan)" else "left")
+    for e in entries:
+        description = e.description
+        if e.reversed_because:
+            description = f"[strike]{e.description}[/strike] reversed: {e.reversed_because}"
+        table.add_row(
+            str(e.entry), str(e.on), e.type, e.unit_name or "", e.kind or "", e.amount, description
+        )
+    table.caption = f"{len(entries)} entries"
+    return table
+
+
+def agreement_list_table(view: AgreementList) -> Table:
+    table = Table(title=f"{view.community_name or 'all communities'}: agreements")
+    for column in ("id", "title", "kind", "community", "status", "parties", "from", "until"):
+        table.add_column(column)
+    for a in view.agreements:
+        table.add_row(
+            str(a.id), a.title, a.kind.replace("_", " "), a.community_name, a.status,
+            str(a.parties), str(a.approved_on or ""), str(a.terminated_on or ""),
+        )  # fmt: skip
+    table.caption = f"{len(view.agreements)} agreements"
+    return table
+
+
+def cost_sharing_table(view: CostSharingReport) -> Table:
+    table = Table(
+        title=f"{view.title} ({view.community_name}): cost sharing as of {view.as_of}",
+        caption="shares in basis points in force on that date; each cost and benefit is "
+        "split by the shares in force when it was incurred or realised; balance = "
+        "contributed − cost due",
+    )
+    columns = ("party", "code", "cost share", "cost due", "contributed", "balance",
+               "benefit share", "benefit due")  # fmt: skip
+    for column in columns:
+        table.add_column(column, justify="left" if column in ("party", "code") else "right")
+    for p in view.parties:
+        table.add_row(
+            p.name, p.code, str(p.cost_share_bp), p.cost_due, p.contributed, p.balance,
+            str(p.benefit_share_bp), p.benefit_due,
+        )  # fmt: skip
+    table.add_section()
+    table.add_row(
+        "total", "", "10000", view.total_costs, view.total_contributed, view.total_balance,
+        "10000", view.total_benefits,
+    )  # fmt: skip
+    return table
+
+
+def investment_tables(view: InvestmentSummary) -> list[Table]:
+    head = f"{view.community_name}: contributions as of {view.as_of}"
+    agreements = Table(title=f"{head}, by agreement")
+    for column in ("agreement", "status", "contributed", "costs", "benefits"):
+        agreements.add_column(column, justify="left" if column in ("agreement", "status") else "right")
+    for a in view.agreements:
+        agreements.add_row(a.title, a.status, a.contributed, a.costs, a.benefits)
+    tables = [agreements]
+    for title, slices in (("by kind", view.by_kind), ("by source", view.by_source),
+                          ("by province", view.by_province)):  # fmt: skip
+        table = Table(title=f"{head}, {title}")
+        table.add_column(title.removeprefix("by "))
+        table.add_column("amount (yuan)", justify="right")
+        table.add_column("share", justify="right")
+        for piece in slices:
+            table.add_row(piece.name, piece.amount, f"{piece.share_bp / 100:.2f}%")
+        table.add_section()
+        table.add_row("total", view.total_contributed, "100.00%" if slices and
+                      view.total_contributed != "0.00" else "")  # fmt: skip
+        tables.append(table)
+    return tables
+
+
+# --- CSV ------------------------------------------------------------------------------
+
+
+def csv_rows(value: Any) -> list[list[str]]:
+    """A header row and data rows; money as yuan with two decimals, shares in basis
+    points, so a spreadsheet sums the columns exactly."""
+    match value:
+        case CostSharingReport():
+            rows = [["unit_id", "code", "name", "cost_share_bp", "cost_due", "contributed",
+                     "balance", "benefit_share_bp", "benefit_due"]]  # fmt: skip
+            rows += [
+                [str(p.unit_id), p.code, p.name, str(p.cost_share_bp), p.cost_due,
+                 p.contributed, p.balance, str(p.benefit_share_bp), p.benefit_due]  # fmt: skip
+                for p in value.parties
+            ]
+            rows.append(["", "", "total", "10000", value.total_costs, value.total_contributed,
+                         value.total_balance, "10000", value.total_benefits])  # fmt: skip
+            return rows
+        case InvestmentSummary():
+            rows = [["dimension", "key", "name", "amount", "share_bp"]]
+            for dimension, slices in (("kind", value.by_kind), ("source", value.by_source),
+                                      ("province", value.by_province)):  # fmt: skip
+                rows += [[dimension, s.key, s.name, s.amount, str(s.share_bp)] for s in slices]
+            rows += [["agreement", str(a.agreement_id), a.title, a.contributed, ""]
+                     for a in value.agreements]  # fmt: skip
+            return rows
+        case AgreementList():
+            rows = [["id", "title", "kind", "community_id", "community", "status", "parties",
+                     "approved_on", "terminated_on"]]  # fmt: skip
+            rows += [
+                [str(a.id), a.title, a.kind, str(a.community_id), a.community_name, a.status,
+                 str(a.parties), str(a.approved_on or ""), str(a.terminated_on or "")]  # fmt: skip
+                for a in value.agreements
+            ]
+            return rows
+        case MemberList():
+            rows = [["unit_id", "code", "name", "type", "province", "province_name", "role",
+                     "since"]]  # fmt: skip
+            rows += [
+                [str(m.unit_id), m.code, m.name, m.type, m.province, m.province_name, m.role,
+                 str(m.since)]  # fmt: skip
+                for m in value.members
+            ]
+            return rows
+    raise TypeError(f"no CSV form for {type(value).__name__}")
+
+
+def write_csv(rows: list[list[str]]) -> None:
+    # A byte-order mark first: spreadsheet programs then read the Chinese names as
+    # UTF-8 rather than the system code page. Rows end in CRLF (RFC 4180).
+    sys.stdout.write("\ufeff")
+    csv.writer(sys.stdout).writerows(rows)

@@ -40,6 +40,7 @@ from domain.errors import (
     NothingToChange,
 )
 from domain.events import LedgerCreated, LedgerEvent
+from domain.values import UnitType
 
 WHOLE_BP = 10_000
 """100 % in basis points: every set of shares adds up to exactly this."""
@@ -60,6 +61,29 @@ class ResourceKind(StrEnum):
     SITE = "site"
     PERSONNEL = "personnel"
     TECHNOLOGY = "technology"
+
+
+class Source(StrEnum):
+    """Where an investment comes from, for the multi-source investment picture
+    (多元投入): government, enterprises, schools, and everyone else."""
+
+    GOVERNMENT = "government"
+    ENTERPRISE = "enterprise"
+    SCHOOL = "school"
+    OTHER = "other"
+
+
+_SOURCES = {
+    UnitType.GOVERNMENT: Source.GOVERNMENT,
+    UnitType.ENTERPRISE: Source.ENTERPRISE,
+    UnitType.UNIVERSITY: Source.SCHOOL,
+    UnitType.VOCATIONAL_SCHOOL: Source.SCHOOL,
+}
+
+
+def source_of(unit_type: UnitType) -> Source:
+    """Industry organisations, research institutes and others count as ``other``."""
+    return _SOURCES.get(unit_type, Source.OTHER)
 
 
 class Status(StrEnum):
@@ -303,9 +327,15 @@ class BenefitAgreement(Aggregate):
     @property
     def party_ids(self) -> list[UUID]:
         """Every unit that is or was a party, in the order first listed."""
+        return self.parties_until(None)
+
+    def parties_until(self, day: date | None) -> list[UUID]:
+        """The units listed as parties by ``day`` (drafted, or in terms effective by
+        then), in the order first listed."""
         listed = [p.unit_id for p in self.draft]
         for terms in self.terms:
-            listed += [p.unit_id for p in terms.parties if p.unit_id not in listed]
+            if day is None or terms.effective_on <= day:
+                listed += [p.unit_id for p in terms.parties if p.unit_id not in listed]
         return listed
 
     def entry(self, number: int) -> Entry:
@@ -323,9 +353,10 @@ class BenefitAgreement(Aggregate):
 
         Each cost is split exactly, so the parties' costs due add up to the total
         costs, and likewise for benefits."""
-        costs_due = dict.fromkeys(self.party_ids, 0)
-        benefits_due = dict.fromkeys(self.party_ids, 0)
-        contributed = dict.fromkeys(self.party_ids, 0)
+        parties = self.parties_until(as_of)
+        costs_due = dict.fromkeys(parties, 0)
+        benefits_due = dict.fromkeys(parties, 0)
+        contributed = dict.fromkeys(parties, 0)
         for entry in self.live_entries(until=as_of):
             if entry.kind is EntryKind.CONTRIBUTION:
                 assert entry.unit_id is not None
@@ -350,7 +381,7 @@ class BenefitAgreement(Aggregate):
                 contributed=contributed[unit_id],
                 benefits_due=benefits_due[unit_id],
             )
-            for unit_id in self.party_ids
+            for unit_id in parties
         ]
 
     # --- deciding ---------------------------------------------------------------

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from decimal import Decimal
 
 import pytest
 from freezegun import freeze_time
@@ -96,6 +97,16 @@ def test_the_demo_loads_once_and_then_shows_what_is_loaded(run):
     bodies = json.loads(out)
     assert {b["kind"] for b in bodies} == {"industry", "city", "development"}
     assert all(b["active_members"] > 5 for b in bodies)
+    code, out, _ = run("agreement", "list", "--format", "json")
+    agreements = json.loads(out)["agreements"]
+    assert [(a["kind"], a["status"]) for a in agreements] == [
+        ("training_base", "active"), ("industry_college", "active")]
+    code, out, _ = run("agreement", "show", agreements[0]["id"], "--format", "json")
+    assert len(json.loads(out)["terms"]) == 3  # drafted, approved, amended mid-year
+    code, out, _ = run("report", "cost-sharing", agreements[0]["id"], "--as-of", "2026-03-31",
+                       "--format", "json")  # fmt: skip
+    report = json.loads(out)
+    assert sum(Decimal(p["cost_due"]) for p in report["parties"]) == Decimal(report["total_costs"])
     code, out, _ = run("demo")
     assert code == 0 and "already loaded" in out
 

@@ -7,11 +7,7 @@ import json
 import pytest
 from freezegun import freeze_time
 
-from cli.main import main
-from tests.factories import credit_code
-
-SEATS = [credit_code(500 + i) for i in range(6)]
-NEWCOMER = credit_code(600)
+from tests.cli.steps import NEWCOMER, SEATS, council_body, meeting, resolve
 
 pytestmark = pytest.mark.usefixtures("frozen")
 
@@ -24,35 +20,7 @@ def frozen():
 
 @pytest.fixture
 def body(run) -> str:
-    for code in SEATS + [NEWCOMER]:
-        assert run("unit", "register", "--code", code, "--name", f"单位{code[-4:]}",
-                   "--type", "enterprise", "--division", "440305")[0] == 0  # fmt: skip
-    code, out, err = run("community", "found", "--name", "深圳市域产教联合体", "--kind", "city",
-                         "--industry", "电子信息", "--division", "440300",
-                         "--founded-on", "2024-01-01", "--format", "json")  # fmt: skip
-    assert code == 0, err
-    body = json.loads(out)["id"]
-    for i, code in enumerate(SEATS):
-        assert run("member", "admit", body, code, "--effective-on", "2024-01-15")[0] == 0
-        assert run("council", "seat", "assign", body, code, "--representative", f"代表{i}",
-                   "--office", "chair" if i == 0 else "director",
-                   "--effective-on", "2024-02-01")[0] == 0  # fmt: skip
-    return body
-
-
-def meeting(run, body: str, held_on: str, present: list[str]) -> int:
-    code, out, err = run("council", "meeting", "record", body, "--held-on", held_on,
-                         "--present", *present, "--format", "json")  # fmt: skip
-    assert code == 0, err
-    return json.loads(out)["meeting"]
-
-
-def resolve(run, body, number, matter, title, f, a=0, ab=0, *extra) -> tuple[int, dict | str]:
-    code, out, err = run("council", "resolution", "record", body, "--meeting", str(number),
-                         "--matter", matter, "--title", title, "--for", str(f),
-                         "--against", str(a), "--abstain", str(ab), *extra,
-                         "--format", "json")  # fmt: skip
-    return code, (json.loads(out) if code == 0 else err)
+    return council_body(run)
 
 
 def test_the_register_reads_back_in_order_with_stable_numbers(run, body):

@@ -1,0 +1,308 @@
+"""Cost sharing and benefit sharing, as answers for people and scripts.
+
+Computed from the events: each agreement's ``settle`` splits every cost and
+benefit by the shares in force on its own date. Money leaves here as decimal
+strings of yuan (``"1234.50"``), never floats; shares as integer basis points.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from datetime import date
+from uuid import UUID
+
+import msgspec
+
+from domain.agreement import BenefitAgreement, Entry, EntryKind, Party, ResourceKind, Source, source_of
+from domain.allocation import allocate
+from domain.ledger import Ledger
+from domain.unit import MemberUnit
+from domain.values import format_fen, parse_date, province_name, province_of, today
+
+
+class PartyFigures(msgspec.Struct, frozen=True):
+    unit_id: UUID
+    code: str
+    name: str
+    cost_share_bp: int
+    cost_due: str
+    contributed: str
+    balance: str
+    benefit_share_bp: int
+    benefit_due: str
+
+
+class CostSharingReport(msgspec.Struct, frozen=True):
+    agreement_id: UUID
+    title: str
+    community_id: UUID
+    community_name: str
+    status: str
+    as_of: date
+    total_costs: str
+    total_contributed: str
+    total_balance: str
+    total_benefits: str
+    parties: list[PartyFigures]
+
+
+class Share(msgspec.Struct, frozen=True):
+    unit_id: UUID
+    code: str
+    name: str
+    cost_share_bp: int
+    benefit_share_bp: int
+
+
+class TermsView(msgspec.Struct, frozen=True):
+    effective_on: date | None  # None for the draft
+    resolution: str | None
+    parties: list[Share]
+
+
+class EntryView(msgspec.Struct, frozen=True):
+    agreement_id: UUID
+    entry: int
+    type: str  # contribution, cost or benefit
+    on: date
+    amount: str
+    description: str
+    unit_id: UUID | None
+    unit_name: str | None
+    kind: str | None  # what was contributed
+    reversed_because: str | None
+
+
+class AgreementView(msgspec.Struct, frozen=True):
+    id: UUID
+    title: str
+    kind: str
+    community_id: UUID
+    community_name: str
+    status: str
+    drafted_on: date
+    approved_on: date | None
+    terminated_on: date | None
+    terminated_by: str | None
+    terms: list[TermsView]  # the draft first, then each approval and amendment
+    entries: list[EntryView]
+
+
+class AgreementSummary(msgspec.Struct, frozen=True):
+    id: UUID
+    title: str
+    kind: str
+    community_id: UUID
+    community_name: str
+    status: str
+    parties: int
+    approved_on: date | None
+    terminated_on: date | None
+
+
+class AgreementList(msgspec.Struct, frozen=True):
+    community_id: UUID | None  # None: every body's agreements
+    community_name: str | None
+    agreements: list[AgreementSummary]
+
+
+class Slice(msgspec.Struct, frozen=True):
+    key: str
+    name: str
+    amount: str
+    share_bp: int  # of all contributions; the slices' shares add up to exactly 10000
+
+
+class AgreementTotals(msgspec.Struct, frozen=True):
+    agreement_id: UUID
+    title: str
+    status: str
+    contributed: str
+    costs: str
+    benefits: str
+
+
+class InvestmentSummary(msgspec.Struct, frozen=True):
+    community_id: UUID
+    community_name: str
+    as_of: date
+    total_contributed: str
+    agreements: list[AgreementTotals]
+    by_kind: list[Slice]
+    by_source: list[Slice]
+    by_province: list[Slice]
+
+
+# --- answers --------------------------------------------------------------------
+
+
+def report(ledger: Ledger, agreement: str | UUID, as_of: str | date | None = None) -> CostSharingReport:
+    """Per party as of a date: its shares then, the costs it should bear, what it
+    contributed, the balance, the benefits it is due; and the totals."""
+    day = parse_date(as_of, "as-of date") if as_of else today()
+    record = ledger.agreement(agreement)
+    units = _units(ledger, record.party_ids)
+    positions = record.settle(day)
+    rows = [
+        PartyFigures(
+            unit_id=p.unit_id, code=units[p.unit_id].code, name=units[p.unit_id].name_on(day),
+            cost_share_bp=p.cost_share_bp, cost_due=format_fen(p.costs_due),
+            contributed=format_fen(p.contributed), balance=format_fen(p.balance),
+            benefit_share_bp=p.benefit_share_bp, benefit_due=format_fen(p.benefits_due),
+        )  # fmt: skip
+        for p in positions
+    ]
+    totals = _totals(record.live_entries(until=day))
+    return CostSharingReport(
+        agreement_id=record.id, title=record.title, community_id=record.community_id,
+        community_name=ledger.community(record.community_id).name, status=record.status,
+        as_of=day, total_costs=format_fen(totals[EntryKind.COST]),
+        total_contributed=format_fen(totals[EntryKind.CONTRIBUTION]),
+        total_balance=format_fen(sum(p.balance for p in positions)),
+        total_benefits=format_fen(totals[EntryKind.BENEFIT]), parties=rows,
+    )  # fmt: skip
+
+
+def agreement_view(ledger: Ledger, agreement: str | UUID | BenefitAgreement) -> AgreementView:
+    record = agreement if isinstance(agreement, BenefitAgreement) else ledger.agreement(agreement)
+    units = _units(ledger, record.party_ids)
+    terms = [TermsView(None, None, _shares(record.draft, units))] + [
+        TermsView(t.effective_on, t.resolution, _shares(t.parties, units)) for t in record.terms
+    ]
+    return AgreementView(
+        id=record.id, title=record.title, kind=record.kind, community_id=record.community_id,
+        community_name=ledger.community(record.community_id).name, status=record.status,
+        drafted_on=record.drafted_on, approved_on=record.approved_on,
+        terminated_on=record.terminated_on, terminated_by=record.terminated_by, terms=terms,
+        entries=[entry_view(record, e, units) for e in record.entries],
+    )  # fmt: skip
+
+
+def entry_view(
+    record: BenefitAgreement, entry: Entry, units: dict[UUID, MemberUnit] | None = None
+) -> EntryView:
+    unit = (units or {}).get(entry.unit_id) if entry.unit_id else None
+    return EntryView(
+        agreement_id=record.id, entry=entry.number, type=entry.kind, on=entry.on,
+        amount=format_fen(entry.amount_fen), description=entry.description,
+        unit_id=entry.unit_id, unit_name=unit.name_on(entry.on) if unit else None,
+        kind=entry.resource, reversed_because=entry.reversed_because,
+    )  # fmt: skip
+
+
+def recorded_entry(ledger: Ledger, agreement: str | UUID, entry: Entry) -> EntryView:
+    record = ledger.agreement(agreement)
+    units = _units(ledger, [entry.unit_id] if entry.unit_id else [])
+    return entry_view(record, record.entry(entry.number), units)
+
+
+def agreements(ledger: Ledger, community: str | UUID | None = None) -> AgreementList:
+    """Every agreement (of one body, if given), in the order drafted."""
+    body = ledger.community(community) if community is not None else None
+    body_id = body.id if body else None
+    names: dict[UUID, str] = {}
+    result = []
+    for agreement_id in ledger.agreement_ids(body_id):
+        record = ledger.agreement(agreement_id)
+        if record.community_id not in names:
+            names[record.community_id] = ledger.community(record.community_id).name
+        current = record.terms[-1].parties if record.terms else record.draft
+        result.append(
+            AgreementSummary(
+                id=record.id, title=record.title, kind=record.kind,
+                community_id=record.community_id, community_name=names[record.community_id],
+                status=record.status, parties=len(current), approved_on=record.approved_on,
+                terminated_on=record.terminated_on,
+            )  # fmt: skip
+        )
+    return AgreementList(body_id, body.name if body else None, result)
+
+
+SOURCE_NAMES = {
+    Source.GOVERNMENT: "政府 government",
+    Source.ENTERPRISE: "企业 enterprise",
+    Source.SCHOOL: "院校 school",
+    Source.OTHER: "其他 other",
+}
+KIND_NAMES = {
+    ResourceKind.FUNDS: "资金 funds",
+    ResourceKind.EQUIPMENT: "设备 equipment",
+    ResourceKind.SITE: "场地 site",
+    ResourceKind.PERSONNEL: "人员 personnel",
+    ResourceKind.TECHNOLOGY: "技术 technology",
+}
+
+
+def investment(
+    ledger: Ledger, community: str | UUID, as_of: str | date | None = None
+) -> InvestmentSummary:
+    """The body's multi-source investment picture: every live contribution to any
+    of its agreements up to ``as_of``, by kind, by the contributor's type (its
+    registered type) and by the contributor's province on the contribution date."""
+    day = parse_date(as_of, "as-of date") if as_of else today()
+    body = ledger.community(community)
+    records = [ledger.agreement(a) for a in ledger.agreement_ids(body.id)]
+    units = _units(ledger, {u for r in records for u in r.party_ids})
+    by_kind: dict[str, int] = dict.fromkeys(ResourceKind, 0)
+    by_source: dict[str, int] = dict.fromkeys(Source, 0)
+    by_province: dict[str, int] = defaultdict(int)
+    totals = []
+    for record in records:
+        live = list(record.live_entries(until=day))
+        sums = _totals(live)
+        for entry in live:
+            if entry.kind is EntryKind.CONTRIBUTION:
+                assert entry.unit_id is not None and entry.resource is not None
+                unit = units[entry.unit_id]
+                by_kind[entry.resource] += entry.amount_fen
+                by_source[source_of(unit.unit_type)] += entry.amount_fen
+                by_province[province_of(unit.division_on(entry.on))] += entry.amount_fen
+        totals.append(
+            AgreementTotals(
+                agreement_id=record.id, title=record.title, status=record.status,
+                contributed=format_fen(sums[EntryKind.CONTRIBUTION]),
+                costs=format_fen(sums[EntryKind.COST]),
+                benefits=format_fen(sums[EntryKind.BENEFIT]),
+            )  # fmt: skip
+        )
+    provinces = sorted(by_province.items(), key=lambda kv: (-kv[1], kv[0]))
+    return InvestmentSummary(
+        community_id=body.id, community_name=body.name, as_of=day,
+        total_contributed=format_fen(sum(by_kind.values())), agreements=totals,
+        by_kind=_slices([(k, KIND_NAMES[ResourceKind(k)], v) for k, v in by_kind.items()]),
+        by_source=_slices([(k, SOURCE_NAMES[Source(k)], v) for k, v in by_source.items()]),
+        by_province=_slices([(k, province_name(k), v) for k, v in provinces]),
+    )  # fmt: skip
+
+
+# --- helpers --------------------------------------------------------------------
+
+
+def _totals(entries: Iterable[Entry]) -> dict[EntryKind, int]:
+    sums = dict.fromkeys(EntryKind, 0)
+    for entry in entries:
+        sums[entry.kind] += entry.amount_fen
+    return sums
+
+
+def _slices(parts: list[tuple[str, str, int]]) -> list[Slice]:
+    """Each part's share of the whole, split so the shares add up to exactly 100 %."""
+    total = sum(amount for _, _, amount in parts)
+    shares = allocate(10_000, [a for _, _, a in parts]) if total > 0 else [0] * len(parts)
+    return [
+        Slice(key=key, name=name, amount=format_fen(amount), share_bp=share)
+        for (key, name, amount), share in zip(parts, shares)
+    ]
+
+
+def _units(ledger: Ledger, unit_ids: Iterable[UUID]) -> dict[UUID, MemberUnit]:
+    return {unit_id: ledger.unit(unit_id) for unit_id in unit_ids}
+
+
+def _shares(parties: Iterable[Party], units: dict[UUID, MemberUnit]) -> list[Share]:
+    return [
+        Share(p.unit_id, units[p.unit_id].code, units[p.unit_id].name, p.cost_share_bp,
+              p.benefit_share_bp)  # fmt: skip
+        for p in parties
+    ]
