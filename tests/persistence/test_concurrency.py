@@ -145,3 +145,77 @@ def test_separate_processes_on_one_sqlite_file_lose_nothing(tmp_path, store):
         assert len(ledger.community(body).periods) == 4
     finally:
         ledger.close()
+
+
+def setup_agreement(url: str) -> UUID:
+    """An approved agreement of a body whose four members share it equally."""
+    body = setup_body(url)
+    ledger = Ledger(url)
+    p = "p"
+    try:
+        for code in UNITS[:4]:
+            ledger.admit_member(body, code, role="participant", effective_on="2024-02-01",
+                                principal=p)  # fmt: skip
+            ledger.assign_seat(body, code, representative="代表", office="director",
+                               effective_on="2024-02-01", principal=p)  # fmt: skip
+        meeting = ledger.record_meeting(body, held_on="2024-03-01", present=UNITS[:4], principal=p)
+        number = ledger.record_resolution(
+            body, meeting=meeting, matter="agreement", title="批准协议", votes_for=4,
+            votes_against=0, abstentions=0, principal=p,
+        ).number  # fmt: skip
+        agreement = ledger.draft_agreement(
+            body, title="共享实训基地", drafted_on="2024-02-15", principal=p,
+            parties=[{"unit_id": c, "cost_share_bp": 2500, "benefit_share_bp": 2500}
+                     for c in UNITS[:4]],
+        ).id  # fmt: skip
+        ledger.approve_agreement(agreement, resolution=number or "", principal=p)
+        return agreement
+    finally:
+        ledger.close()
+
+
+class InterleavingAgreementLedger(Ledger):
+    """Every writer reads the agreement at the same version before any saves."""
+
+    name = Ledger.name
+
+    def __init__(self, url: str, barrier: threading.Barrier) -> None:
+        super().__init__(url)
+        self.barrier = barrier
+        self.reads = 0
+
+    def agreement(self, ref):  # type: ignore[no-untyped-def]
+        record = super().agreement(ref)
+        self.reads += 1
+        if self.reads == 1:
+            self.barrier.wait(timeout=10)
+        return record
+
+
+def test_concurrent_contributions_to_one_agreement_are_all_recorded_once(database_url):
+    agreement = setup_agreement(database_url)
+    barrier = threading.Barrier(4)
+    ledgers = [InterleavingAgreementLedger(database_url, barrier) for _ in range(4)]
+
+    def contribute(i: int) -> int:
+        return ledgers[i].record_contribution(
+            agreement, UNITS[i], kind="funds", amount=f"{i + 1}000.00",
+            contributed_on="2024-04-01", description="投入", principal=f"writer:{i}",
+        ).number  # fmt: skip
+
+    try:
+        with ThreadPoolExecutor(4) as pool:
+            numbers = list(pool.map(contribute, range(4)))
+        reads = [ledger.reads for ledger in ledgers]
+    finally:
+        for ledger in ledgers:
+            ledger.close()
+    assert sorted(numbers) == [1, 2, 3, 4]
+    assert max(reads) > 1, "the interleaving forced at least one re-run"
+    ledger = Ledger(database_url)
+    try:
+        record = ledger.agreement(agreement)
+        assert [e.number for e in record.entries] == [1, 2, 3, 4]
+        assert sorted(e.amount_fen for e in record.entries) == [100000, 200000, 300000, 400000]
+    finally:
+        ledger.close()
