@@ -413,7 +413,7 @@ class BenefitAgreement(Aggregate):
         last = self.terms[-1]
         if effective_on <= last.effective_on:
             raise EffectiveDateTooEarly(
-                f"agreement '{self.title}''s shares were last set effective "
+                f"the shares of agreement '{self.title}' were last set effective "
                 f"{last.effective_on}; an amendment must take effect after that, not on "
                 f"{effective_on}"
             )
@@ -437,7 +437,7 @@ class BenefitAgreement(Aggregate):
         last = self.terms[-1]
         if effective_on <= last.effective_on:
             raise EffectiveDateTooEarly(
-                f"agreement '{self.title}''s shares took effect {last.effective_on}; it can "
+                f"the shares of agreement '{self.title}' took effect {last.effective_on}; it can "
                 f"be terminated only after that, not on {effective_on}"
             )
         late = [e for e in self.live_entries() if e.on >= effective_on]

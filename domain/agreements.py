@@ -128,6 +128,9 @@ class AgreementCommands:
         body.check_open(day)
         labels = self._party_labels(body, shares, day)
         check_shares(shares, labels)
+        # Parties the amendment drops are named too, should it be refused because of them.
+        for unit_id in record.party_ids:
+            labels.setdefault(unit_id, label(self.unit(unit_id)))
         record.amend(shares, day, reference, who, labels)
         self.save(record)
         return record
@@ -172,6 +175,7 @@ class AgreementCommands:
         who = principal_name(principal)
         record = self.agreement(agreement)
         body = self.community(record.community_id)
+        body.check_open(day)
         member = self.unit(unit)
         if not body.is_member_on(member.id, day):
             raise NotAMember(
@@ -197,6 +201,7 @@ class AgreementCommands:
         text = parse_text(description, "description")
         who = principal_name(principal)
         record = self.agreement(agreement)
+        self.community(record.community_id).check_open(day)
         entry = record.incur_cost(fen, day, text, who)
         self.save(record)
         return entry
@@ -216,6 +221,7 @@ class AgreementCommands:
         text = parse_text(description, "description")
         who = principal_name(principal)
         record = self.agreement(agreement)
+        self.community(record.community_id).check_open(day)
         entry = record.realize_benefit(fen, day, text, who)
         self.save(record)
         return entry
