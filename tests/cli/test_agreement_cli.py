@@ -11,7 +11,7 @@ from decimal import Decimal
 import pytest
 from freezegun import freeze_time
 
-from tests.cli.steps import NEWCOMER, SEATS, council_body, meeting, resolve
+from tests.cli.steps import NEWCOMER, SEATS, council_body_in
 
 pytestmark = pytest.mark.usefixtures("frozen")
 
@@ -25,16 +25,23 @@ def frozen():
 
 
 @pytest.fixture
-def body(run) -> str:
-    return council_body(run)
+def body(ledger) -> str:
+    """The CLI tests' council body (tests.cli.steps), recorded straight through the
+    ledger: the setting is not what these tests are about."""
+    return str(council_body_in(ledger))
 
 
 @pytest.fixture
-def resolutions(run, body) -> tuple[str, str]:
+def resolutions(ledger, body) -> tuple[str, str]:
     """An agreement resolution of 2024-03-01 to approve, and one of 2024-09-01 to amend."""
-    first = resolve(run, body, meeting(run, body, "2024-03-01", SEATS), "agreement", "批准协议", 6)
-    second = resolve(run, body, meeting(run, body, "2024-09-01", SEATS), "agreement", "调整比例", 6)
-    return first[1]["number"], second[1]["number"]
+    numbers = []
+    for held_on, title in (("2024-03-01", "批准协议"), ("2024-09-01", "调整比例")):
+        meeting = ledger.record_meeting(body, held_on=held_on, present=SEATS, principal="p")
+        numbers.append(ledger.record_resolution(
+            body, meeting=meeting, matter="agreement", title=title, votes_for=6,
+            votes_against=0, abstentions=0, principal="p",
+        ).number)  # fmt: skip
+    return numbers[0], numbers[1]
 
 
 def ok(run, *args: str) -> dict:

@@ -7,7 +7,7 @@ import json
 import pytest
 from freezegun import freeze_time
 
-from tests.cli.steps import NEWCOMER, SEATS, council_body, meeting, resolve
+from tests.cli.steps import NEWCOMER, SEATS, council_body_in, meeting, resolve
 
 pytestmark = pytest.mark.usefixtures("frozen")
 
@@ -19,8 +19,8 @@ def frozen():
 
 
 @pytest.fixture
-def body(run) -> str:
-    return council_body(run)
+def body(ledger) -> str:
+    return str(council_body_in(ledger))
 
 
 def test_the_register_reads_back_in_order_with_stable_numbers(run, body):
