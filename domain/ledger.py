@@ -16,13 +16,13 @@ benefits) in ``domain/agreements.py``.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import date, datetime
 from typing import Any
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application
-from eventsourcing.persistence import ApplicationRecorder
+from eventsourcing.persistence import ApplicationRecorder, Recording
 from eventsourcing.utils import get_topic
 
 from domain.charter import Matter
@@ -64,6 +64,8 @@ class Ledger(AgreementCommands, GovernanceCommands, Application[UUID]):
     env = {"MAPPER_TOPIC": get_topic(MsgspecMapper)}  # noqa: RUF012 (library's own API)
 
     def __init__(self, url: str | None = None, env: dict[str, str] | None = None) -> None:
+        self.after_save: list[Callable[[int], None]] = []
+        """Called with the last position after every save (read models catch up)."""
         self.url = database_url(url)
         settings = store_env(self.url)
         self._serialise_table_creation = settings["PERSISTENCE_MODULE"].endswith("postgres")
@@ -85,6 +87,14 @@ class Ledger(AgreementCommands, GovernanceCommands, Application[UUID]):
                 finally:
                     conn.execute("SELECT pg_advisory_unlock(%s)", (_TABLE_CREATION_LOCK,))
         return recorder
+
+    def _notify(self, recordings: list[Recording[UUID]]) -> None:
+        """The library's hook after each save: tell the listeners how far the log
+        now reaches."""
+        if recordings:
+            position = max(r.notification.id for r in recordings)
+            for listener in self.after_save:
+                listener(position)
 
     # --- member units -----------------------------------------------------------
 

@@ -1,0 +1,303 @@
+"""Read models kept in the ledger's own database, exactly once (ADR 0011).
+
+Each read model owns a few tables (``rm_<model>_<table>``) and a row in the
+library's single-row tracking table (``SQLiteTrackingRecorder`` /
+``PostgresTrackingRecorder``) holding the position of the last event it has
+processed. Catching up reads the events after that position from the ordered
+notification log, and in **one transaction** advances the position by
+compare-and-set (``… WHERE notification_id = <the position it read>``) and writes the
+rows. Two processes catching up at once cannot both apply the same events: the
+second one's compare-and-set finds the position moved, its transaction is rolled
+back and it starts again from the new position. A crash before the commit leaves
+rows and position as they were; after it, both moved together.
+
+The ledger calls ``catch_up`` after every save (``Ledger.after_save``), and readers
+call it before they query, so a command's own writes are always visible to the
+reads that follow it, on both stores alike. The same SQL serves SQLite and
+PostgreSQL: dates and times are ISO text (which sorts as it compares), ids text,
+money integer fen; ``?`` placeholders become ``%s`` for psycopg.
+"""
+
+from __future__ import annotations
+
+import time
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Sequence
+from datetime import date, datetime, timezone
+from typing import Any, ClassVar, TypeVar
+from uuid import UUID
+
+from eventsourcing.persistence import Notification, Tracking
+
+from domain.ledger import Ledger
+
+BATCH = 2000
+"""Events per transaction while catching up or rebuilding."""
+
+SHADOW = "__rebuild"
+"""Suffix of the tables and tracking key a rebuild fills before it takes over."""
+
+
+def iso(value: date | datetime | None) -> str | None:
+    """Dates as ``YYYY-MM-DD``; times as UTC ``YYYY-MM-DDTHH:MM:SS.ffffff`` — one fixed
+    width, so text order is time order."""
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        return value.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")
+    return value.isoformat()
+
+
+def from_iso_time(text: str) -> datetime:
+    return datetime.strptime(text, "%Y-%m-%dT%H:%M:%S.%f").replace(tzinfo=timezone.utc)
+
+
+class ReadModel(ABC):
+    """A set of tables fed from the event log. Subclasses name their tables and
+    columns, and turn each event they care about into SQL."""
+
+    name: ClassVar[str]
+    tables: ClassVar[dict[str, str]]
+    """Logical table name → column definitions (inside ``CREATE TABLE … ( )``)."""
+    indexes: ClassVar[dict[str, str]] = {}
+    """Index suffix → ``table(columns)``."""
+    topics: ClassVar[tuple[str, ...]]
+    """The event types it reads; others never reach ``apply``."""
+
+    def __init__(self, dialect: str, schema: str = "", shadow: bool = False) -> None:
+        self.dialect = dialect
+        self.schema = schema
+        self.shadow = shadow
+        self.key = self.name + (SHADOW if shadow else "")
+        self.bare = {table: self.table(table, shadow) for table in self.tables}
+        self.t = {table: f"{schema}.{bare}" if schema else bare for table, bare in self.bare.items()}
+        self._sql: dict[str, str] = {}
+
+    @classmethod
+    def table(cls, logical: str, shadow: bool = False) -> str:
+        """The unqualified table name."""
+        return f"rm_{cls.name}_{logical}" + (SHADOW if shadow else "")
+
+    def index(self, suffix: str, table: str) -> tuple[str, str]:
+        """(name to create it under, qualified name to drop it by)."""
+        name = f"{self.bare[table]}_{suffix}"
+        return name, f"{self.schema}.{name}" if self.schema else name
+
+    def sql(self, text: str) -> str:
+        """``text`` with ``{table}`` names filled in and placeholders for the driver."""
+        try:
+            return self._sql[text]
+        except KeyError:
+            done = text.format(**self.t)
+            if self.dialect == "postgres":
+                done = done.replace("?", "%s")
+            self._sql[text] = done
+            return done
+
+    def create_statements(self) -> list[str]:
+        statements = [
+            f"CREATE TABLE IF NOT EXISTS {self.t[name]} ({columns})"
+            for name, columns in self.tables.items()
+        ]
+        for suffix, target in self.indexes.items():
+            table, _, columns = target.partition("(")
+            statements.append(
+                f"CREATE INDEX IF NOT EXISTS {self.index(suffix, table)[0]} "
+                f"ON {self.t[table]} ({columns}"
+            )
+        return statements
+
+    def drop_statements(self) -> list[str]:
+        return [f"DROP TABLE IF EXISTS {table}" for table in self.t.values()]
+
+    def run(self, cursor: Any, text: str, params: Sequence[Any] = ()) -> Any:
+        cursor.execute(self.sql(text), tuple(params))
+        return cursor
+
+    @abstractmethod
+    def apply(self, event: Any, cursor: Any) -> None:
+        """Write what ``event`` changes, inside the caller's transaction."""
+
+
+M = TypeVar("M", bound=ReadModel)
+
+
+class Store:
+    """The read models' side of the ledger's database."""
+
+    def __init__(self, ledger: Ledger, models: Sequence[type[ReadModel]]) -> None:
+        self.ledger = ledger
+        factory: Any = ledger.factory
+        module = type(factory).__module__
+        if module.endswith("postgres"):
+            from eventsourcing.postgres import PostgresTrackingRecorder
+
+            self.dialect = "postgres"
+            self.datastore = factory.datastore
+            self.tracking: Any = PostgresTrackingRecorder(
+                self.datastore, tracking_table_name="projection_tracking"
+            )
+            self.schema = self.datastore.schema
+        else:
+            from eventsourcing.sqlite import SQLiteDatastore, SQLiteTrackingRecorder
+
+            self.dialect = "sqlite"
+            # memory:// keeps its read models in an in-memory SQLite database.
+            self.datastore = (
+                factory.datastore if module.endswith("sqlite") else SQLiteDatastore(":memory:")
+            )
+            self.tracking = SQLiteTrackingRecorder(self.datastore)
+            self.schema = ""
+        self.tracking.create_table()
+        self.table = f"{self.schema}.projection_tracking" if self.schema else "tracking"
+        self.model_classes = {m.name: m for m in models}
+        self.live = [m(self.dialect, self.schema) for m in models]
+        self.create(self.live)
+
+    # --- positions ----------------------------------------------------------------
+
+    def position(self, key: str) -> int:
+        return self.tracking.max_tracking_id(key) or 0
+
+    def head(self) -> int:
+        return self.ledger.recorder.max_notification_id() or 0
+
+    def wait(self, position: int, timeout: float = 5.0) -> None:
+        """Block until every live read model has processed ``position``."""
+        for model in self.live:
+            self.tracking.wait(model.key, position, timeout=timeout)
+
+    # --- catching up ----------------------------------------------------------------
+
+    def catch_up(
+        self,
+        models: Sequence[ReadModel] | None = None,
+        progress: Callable[[int, int], None] | None = None,
+    ) -> int:
+        """Bring ``models`` (default: every live one) up to the head of the log, a
+        batch per transaction; returns the position reached."""
+        models = list(self.live if models is None else models)
+        head = self.head()
+        topics = sorted({t for m in models for t in m.topics})
+        while True:
+            positions = {m.key: self.position(m.key) for m in models}
+            start = min(positions.values())
+            if start >= head:
+                return head
+            page = self.ledger.recorder.select_notifications(
+                start=start + 1, limit=BATCH, stop=head, topics=topics
+            )
+            reached = page[-1].id if len(page) == BATCH else head
+            events = [(n, self.ledger.mapper.to_domain_event(n)) for n in page]
+            if self._apply(models, positions, events, reached):
+                if progress:
+                    progress(reached, head)
+
+    def _apply(
+        self,
+        models: Sequence[ReadModel],
+        positions: dict[str, int],
+        events: list[tuple[Notification, Any]],
+        reached: int,
+    ) -> bool:
+        """One transaction: move each model's position from what was read to
+        ``reached`` and apply its events; False (and nothing written) if another
+        process moved a position first."""
+        try:
+            with self.datastore.transaction(commit=True) as cursor:
+                for model in models:
+                    if not self._advance(cursor, model.key, positions[model.key], reached):
+                        raise _Moved
+                    done = positions[model.key]
+                    for notification, event in events:
+                        if notification.id > done and notification.topic in model.topics:
+                            model.apply(event, cursor)
+        except _Moved:
+            time.sleep(0.001)
+            return False
+        return True
+
+    def _advance(self, cursor: Any, key: str, expected: int, reached: int) -> bool:
+        p = "%s" if self.dialect == "postgres" else "?"
+        if expected == 0:
+            cursor.execute(
+                f"INSERT INTO {self.table} (application_name, notification_id) VALUES ({p}, 0) "
+                "ON CONFLICT (application_name) DO NOTHING",
+                (key,),
+            )
+        cursor.execute(
+            f"UPDATE {self.table} SET notification_id = {p} "
+            f"WHERE application_name = {p} AND notification_id = {p}",
+            (reached, key, expected),
+        )
+        return getattr(cursor, "sqlite_cursor", cursor).rowcount == 1
+
+    def model(self, cls: type[M]) -> M:
+        """The live instance of a read model, for its table names and SQL."""
+        return next(m for m in self.live if isinstance(m, cls))
+
+    def query(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
+        """Rows of a read query; ``sql`` as prepared by ``ReadModel.sql``."""
+        with self.datastore.transaction(commit=False) as cursor:
+            cursor.execute(sql, tuple(params))
+            return list(cursor.fetchall())
+
+    # --- tables and rebuilding ------------------------------------------------------
+
+    def create(self, models: Sequence[ReadModel]) -> None:
+        with self.datastore.transaction(commit=True) as cursor:
+            for model in models:
+                for statement in model.create_statements():
+                    cursor.execute(statement)
+
+    def rebuild(self, name: str, progress: Callable[[int, int], None] | None = None) -> int:
+        """Fill a shadow copy of the read model from position zero (resuming one
+        left by an interrupted rebuild), then swap it in, in one transaction, for
+        the live one, which keeps answering until then. Returns the position."""
+        shadow = self.model_classes[name](self.dialect, self.schema, shadow=True)
+        self.create([shadow])
+        self.catch_up([shadow], progress)
+        live = next(m for m in self.live if m.name == name)
+        with self.datastore.transaction(commit=True) as cursor:
+            reached = self._read_position(cursor, shadow.key)
+            # Lock the live position first: a concurrent catch-up waits for the swap
+            # and then finds its compare-and-set refused.
+            self._advance(cursor, live.key, self._read_position(cursor, live.key), reached)
+            for statement in live.drop_statements():
+                cursor.execute(statement)
+            for logical, table in shadow.t.items():
+                cursor.execute(f"ALTER TABLE {table} RENAME TO {live.bare[logical]}")
+            p = "%s" if self.dialect == "postgres" else "?"
+            cursor.execute(f"DELETE FROM {self.table} WHERE application_name = {p}", (shadow.key,))
+        self._rename_indexes(shadow, live)
+        return reached
+
+    def _rename_indexes(self, shadow: ReadModel, live: ReadModel) -> None:
+        """Indexes keep their shadow names after the swap; recreate them under the
+        live names so the next rebuild's shadow indexes do not collide."""
+        with self.datastore.transaction(commit=True) as cursor:
+            for suffix, target in shadow.indexes.items():
+                cursor.execute(f"DROP INDEX IF EXISTS {shadow.index(suffix, target.partition('(')[0])[1]}")
+            for statement in live.create_statements():
+                cursor.execute(statement)
+
+    def _read_position(self, cursor: Any, key: str) -> int:
+        p = "%s" if self.dialect == "postgres" else "?"
+        cursor.execute(
+            f"SELECT notification_id FROM {self.table} WHERE application_name = {p}", (key,)
+        )
+        row = cursor.fetchone()
+        return (row["notification_id"] if row else 0) or 0
+
+    def status(self) -> list[tuple[str, int, int]]:
+        """(read model, position, events behind the head)."""
+        head = self.head()
+        return [(m.name, p, head - p) for m in self.live for p in [self.position(m.key)]]
+
+
+class _Moved(Exception):
+    """Another process advanced a read model first."""
+
+
+def uuid_text(value: UUID | None) -> str | None:
+    return str(value) if value is not None else None

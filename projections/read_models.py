@@ -1,0 +1,31 @@
+"""Every read model, and opening them on a ledger."""
+
+from __future__ import annotations
+
+import logging
+
+from domain.ledger import Ledger
+from projections.machinery import ReadModel, Store
+from projections.membership_model import Membership
+
+MODELS: list[type[ReadModel]] = [Membership]
+
+log = logging.getLogger("chanjiao.projections")
+
+
+def open_store(ledger: Ledger) -> Store:
+    """The read models on ``ledger``'s database, caught up after each of its saves.
+
+    A read model that fails to catch up after a save does not fail the command,
+    which is already recorded: it stays behind (``projections status`` shows it)
+    and the next read catches it up or reports the problem."""
+    store = Store(ledger, MODELS)
+
+    def after_save(position: int) -> None:
+        try:
+            store.catch_up()
+        except Exception:  # noqa: BLE001 (the command is recorded; the read side retries)
+            log.exception("read models could not catch up to position %s", position)
+
+    ledger.after_save.append(after_save)
+    return store
