@@ -19,9 +19,10 @@ from eventsourcing.persistence import PersistenceError
 
 from domain.errors import ConfigurationError, Conflict, InvalidInput, LedgerError, NotFound
 from domain.ledger import Ledger
-from projections import membership
+from projections import membership, membership_model
+from projections.read_models import open_store
 
-from cli import agreements, governance
+from cli import agreements, governance, projections
 from cli.args import community_arg, effective_arg, unit_arg
 from cli.render import emit
 
@@ -37,6 +38,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         ledger = Ledger(url)
         try:
+            args.store = open_store(ledger)
             result = args.run(ledger, args)
         finally:
             ledger.close()
@@ -129,7 +131,7 @@ def member_admit(ledger: Ledger, a: argparse.Namespace) -> Any:
         a.community, a.unit, role=a.role, effective_on=a.effective_on,
         resolution=a.resolution, principal=a.principal,
     )  # fmt: skip
-    return membership.members(ledger, a.community, as_of=a.effective_on)
+    return membership_model.members(a.store, a.community, as_of=a.effective_on)
 
 
 def member_exit(ledger: Ledger, a: argparse.Namespace) -> Any:
@@ -137,18 +139,18 @@ def member_exit(ledger: Ledger, a: argparse.Namespace) -> Any:
         a.community, a.unit, reason=a.reason, effective_on=a.effective_on,
         resolution=a.resolution, principal=a.principal,
     )  # fmt: skip
-    return membership.members(ledger, a.community, as_of=a.effective_on)
+    return membership_model.members(a.store, a.community, as_of=a.effective_on)
 
 
 def member_role(ledger: Ledger, a: argparse.Namespace) -> Any:
     ledger.change_member_role(
         a.community, a.unit, role=a.role, effective_on=a.effective_on, principal=a.principal
     )
-    return membership.members(ledger, a.community, as_of=a.effective_on)
+    return membership_model.members(a.store, a.community, as_of=a.effective_on)
 
 
 def member_list(ledger: Ledger, a: argparse.Namespace) -> Any:
-    return membership.members(ledger, a.community, as_of=a.as_of, known_at=a.known_at)
+    return membership_model.members(a.store, a.community, as_of=a.as_of, known_at=a.known_at)
 
 
 def demo(ledger: Ledger, a: argparse.Namespace) -> Any:
@@ -261,6 +263,7 @@ def parser() -> argparse.ArgumentParser:
 
     governance.add_commands(group, leaf)
     agreements.add_commands(group, leaf)
+    projections.add_commands(group, leaf)
     leaf(groups, "demo", demo, "load a realistic sample ledger into the configured store")
     return root
 
