@@ -27,12 +27,14 @@ from datetime import date, datetime, timezone
 from typing import Any, ClassVar, TypeVar
 from uuid import UUID
 
-from eventsourcing.persistence import Notification, Tracking
+from eventsourcing.persistence import IntegrityError, Notification, OperationalError
 
 from domain.ledger import Ledger
 
 BATCH = 2000
 """Events per transaction while catching up or rebuilding."""
+
+_TABLE_CREATION_LOCK = 0x726D5F7461626C65  # "rm_table"
 
 SHADOW = "__rebuild"
 """Suffix of the tables and tracking key a rebuild fills before it takes over."""
@@ -148,11 +150,33 @@ class Store:
             )
             self.tracking = SQLiteTrackingRecorder(self.datastore)
             self.schema = ""
-        self.tracking.create_table()
         self.table = f"{self.schema}.projection_tracking" if self.schema else "tracking"
         self.model_classes = {m.name: m for m in models}
         self.live = [m(self.dialect, self.schema) for m in models]
-        self.create(self.live)
+        self._create_tables()
+
+    def _create_tables(self) -> None:
+        """Processes starting together on a new database must not trip over each
+        other creating the same tables: on PostgreSQL creation runs under an advisory
+        lock (as the ledger's own tables do); on SQLite a loser of the race retries."""
+        if self.dialect == "postgres":
+            with self.datastore.get_connection() as conn:
+                conn.execute("SELECT pg_advisory_lock(%s)", (_TABLE_CREATION_LOCK,))
+                try:
+                    self.tracking.create_table()
+                    self.create(self.live)
+                finally:
+                    conn.execute("SELECT pg_advisory_unlock(%s)", (_TABLE_CREATION_LOCK,))
+            return
+        for attempt in range(10):
+            try:
+                self.tracking.create_table()
+                self.create(self.live)
+                return
+            except (IntegrityError, OperationalError):
+                if attempt == 9:
+                    raise
+                time.sleep(0.02 * (attempt + 1))
 
     # --- positions ----------------------------------------------------------------
 
