@@ -8,7 +8,7 @@ from typing import Any
 
 from domain.errors import InvalidShares
 from domain.ledger import Ledger
-from projections import cost_sharing
+from projections import cost_sharing, cost_sharing_model
 
 from cli.args import community_arg, unit_arg
 
@@ -48,7 +48,7 @@ def show(ledger: Ledger, a: argparse.Namespace) -> Any:
 
 
 def list_(ledger: Ledger, a: argparse.Namespace) -> Any:
-    return cost_sharing.agreements(ledger, a.community)
+    return cost_sharing_model.agreements(a.store, a.community)
 
 
 def contribute(ledger: Ledger, a: argparse.Namespace) -> Any:
@@ -81,11 +81,11 @@ def reverse(ledger: Ledger, a: argparse.Namespace) -> Any:
 
 
 def report_cost_sharing(ledger: Ledger, a: argparse.Namespace) -> Any:
-    return cost_sharing.report(ledger, a.agreement, as_of=a.as_of)
+    return cost_sharing_model.report(a.store, a.agreement, as_of=a.as_of)
 
 
 def report_investment(ledger: Ledger, a: argparse.Namespace) -> Any:
-    return cost_sharing.investment(ledger, a.community, as_of=a.as_of)
+    return cost_sharing_model.investment(a.store, a.community, as_of=a.as_of)
 
 
 def _parties(items: list[str]) -> list[dict[str, str]]:

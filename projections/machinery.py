@@ -22,7 +22,8 @@ from __future__ import annotations
 
 import time
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import date, datetime, timezone
 from typing import Any, ClassVar, TypeVar
 from uuid import UUID
@@ -183,6 +184,17 @@ class Store:
     def position(self, key: str) -> int:
         return self.tracking.max_tracking_id(key) or 0
 
+    def positions(self, keys: Sequence[str]) -> dict[str, int]:
+        """Several models' positions in one query."""
+        marks = ", ".join("?" for _ in keys)
+        rows = self.query(
+            f"SELECT application_name, notification_id FROM {self.table} "
+            f"WHERE application_name IN ({marks})",
+            keys,
+        )
+        found = {r["application_name"]: r["notification_id"] or 0 for r in rows}
+        return {key: found.get(key, 0) for key in keys}
+
     def head(self) -> int:
         return self.ledger.recorder.max_notification_id() or 0
 
@@ -204,7 +216,7 @@ class Store:
         head = self.head()
         topics = sorted({t for m in models for t in m.topics})
         while True:
-            positions = {m.key: self.position(m.key) for m in models}
+            positions = self.positions([m.key for m in models])
             start = min(positions.values())
             if start >= head:
                 return head
@@ -230,9 +242,11 @@ class Store:
         try:
             with self.datastore.transaction(commit=True) as cursor:
                 for model in models:
-                    if not self._advance(cursor, model.key, positions[model.key], reached):
-                        raise _Moved
                     done = positions[model.key]
+                    if done >= reached:
+                        continue  # already past this batch: neither moved nor applied
+                    if not self._advance(cursor, model.key, done, reached):
+                        raise _Moved
                     for notification, event in events:
                         if notification.id > done and notification.topic in model.topics:
                             model.apply(event, cursor)
@@ -261,10 +275,27 @@ class Store:
         return next(m for m in self.live if isinstance(m, cls))
 
     def query(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
-        """Rows of a read query; ``sql`` as prepared by ``ReadModel.sql``."""
+        """Rows of one read query (``?`` placeholders, or SQL from ``ReadModel.sql``)."""
+        with self.snapshot() as query:
+            return query(sql, params)
+
+    @contextmanager
+    def snapshot(self) -> Iterator[Callable[..., list[Any]]]:
+        """Several reads that see one state of the tables: a catch-up committing in
+        between cannot make one answer mix old and new rows. PostgreSQL needs
+        REPEATABLE READ for that (READ COMMITTED takes a snapshot per statement);
+        a SQLite transaction reads from one snapshot anyway."""
         with self.datastore.transaction(commit=False) as cursor:
-            cursor.execute(sql, tuple(params))
-            return list(cursor.fetchall())
+            if self.dialect == "postgres":
+                cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+
+            def query(sql: str, params: Sequence[Any] = ()) -> list[Any]:
+                if self.dialect == "postgres":
+                    sql = sql.replace("?", "%s")
+                cursor.execute(sql, tuple(params))
+                return list(cursor.fetchall())
+
+            yield query
 
     # --- tables and rebuilding ------------------------------------------------------
 
@@ -284,9 +315,15 @@ class Store:
         live = next(m for m in self.live if m.name == name)
         with self.datastore.transaction(commit=True) as cursor:
             reached = self._read_position(cursor, shadow.key)
-            # Lock the live position first: a concurrent catch-up waits for the swap
-            # and then finds its compare-and-set refused.
-            self._advance(cursor, live.key, self._read_position(cursor, live.key), reached)
+            # Set the live position first, unconditionally: that locks its row, so a
+            # concurrent catch-up either committed before (its rows are dropped with
+            # the old tables) or waits and then finds its compare-and-set refused.
+            self._advance(cursor, live.key, 0, 0)  # make sure the row exists
+            p = "%s" if self.dialect == "postgres" else "?"
+            cursor.execute(
+                f"UPDATE {self.table} SET notification_id = {p} WHERE application_name = {p}",
+                (reached, live.key),
+            )
             for statement in live.drop_statements():
                 cursor.execute(statement)
             for logical, table in shadow.t.items():

@@ -128,19 +128,20 @@ def members(
     community_id = as_uuid(community, "community id")
     store.catch_up()
     model = store.model(Membership)
-    body = store.query(
-        model.sql("SELECT name, recorded_at FROM {communities} WHERE community_id = ?"),
-        (str(community_id),),
-    )
+    t = iso(moment) if moment else LATEST
+    d = iso(day)
+    with store.snapshot() as query:
+        body = query(
+            model.sql("SELECT name, recorded_at FROM {communities} WHERE community_id = ?"),
+            (str(community_id),),
+        )
+        rows = query(model.sql(_MEMBERS), (d, t, d, d, str(community_id), d, t, d, t))
     if not body:
         raise CommunityNotFound(f"no community {community_id} has been founded")
-    t = iso(moment) if moment else LATEST
     if body[0]["recorded_at"] > t:
         raise CommunityNotFound(
             f"community {community_id} had not been recorded yet at {moment.isoformat()}"  # type: ignore[union-attr]
         )
-    d = iso(day)
-    rows = store.query(model.sql(_MEMBERS), (d, t, d, d, str(community_id), d, t, d, t))
     result = [
         Member(
             unit_id=UUID(r["unit_id"]), code=r["code"], name=r["name"], type=r["unit_type"],

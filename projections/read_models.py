@@ -5,10 +5,11 @@ from __future__ import annotations
 import logging
 
 from domain.ledger import Ledger
+from projections.cost_sharing_model import CostSharing
 from projections.machinery import ReadModel, Store
 from projections.membership_model import Membership
 
-MODELS: list[type[ReadModel]] = [Membership]
+MODELS: list[type[ReadModel]] = [Membership, CostSharing]
 
 log = logging.getLogger("chanjiao.projections")
 

@@ -212,3 +212,22 @@ def test_every_save_brings_the_read_models_up_to_date(database_url):
         assert [r["name"] for r in rows] == ["宁波市职业教育发展共同体"]
     finally:
         ledger.close()
+
+
+def test_a_read_model_added_later_catches_up_without_moving_the_others_back(
+    demo_url, small_batches
+):
+    from projections.cost_sharing_model import CostSharing
+
+    ledger = Ledger(demo_url)
+    try:
+        Store(ledger, [Membership]).catch_up()
+        store = Store(ledger, [Membership, CostSharing])
+        assert store.positions(["membership", "cost_sharing"]) == {
+            "membership": store.head(), "cost_sharing": 0}
+        store.catch_up()
+        assert [behind for _, _, behind in store.status()] == [0, 0]
+        assert period_rows(store) == periods_in_events(ledger)
+        assert from_read_model(store) == from_events(ledger)
+    finally:
+        ledger.close()

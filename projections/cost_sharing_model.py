@@ -1,0 +1,475 @@
+"""The cost-sharing read model: agreements, their terms, their entries and the split
+of every cost and benefit over the parties, kept in tables so that a report, a
+body's investment picture and the list of agreements are a few indexed queries,
+not a replay of the agreements' events.
+
+The same answers as ``projections.cost_sharing`` (``report``, ``investment``,
+``agreements``), Struct for Struct, on every date.
+
+Tables (``rm_cost_sharing_<table>``):
+
+- ``agreements``: one row per agreement, in drafting order (``seq``), with its body,
+  title, kind, current status, drafting, approval and termination dates, the
+  terminating resolution and how many parties its current terms (or draft) list.
+- ``terms`` and ``shares``: the draft (``seq`` 0, no effective date) and each
+  approval and amendment (``seq`` 1, 2, … in the order recorded, which is also the
+  order of their effective dates), each with its parties in their listed order and
+  their cost and benefit shares in basis points.
+- ``entries``: every contribution, cost and benefit with its number, type, date,
+  amount in fen, contributing party and resource kind, and the reason it was
+  reversed (NULL while it counts); ``terms_seq`` names the terms it is split by.
+- ``splits``: per entry and party, the fen that party bears (a cost), is due (a
+  benefit) or put in (a contribution: one row, the contributor, the whole amount),
+  with the entry's type, date and whether it still counts copied in, so a party's
+  figures as of a date are one ``SUM … GROUP BY`` over one index.
+- ``units``, ``unit_names``, ``unit_divisions`` and ``communities``: this model's own
+  small copy of what it needs of the member units (code, type, the name and
+  division histories with their effective dates) and of the bodies (name), kept
+  from the ``MemberUnit`` and ``Community.Founded`` events. Read models are
+  independent: this one does not read the membership model's tables, so either can
+  be rebuilt, or left out of a store, on its own.
+
+Re-splitting: each cost and benefit is split with ``domain.allocation.allocate`` by
+the terms in force on its own date. An amendment is recorded with an effective
+date after the last terms', but possibly before entries already recorded; so when
+terms are approved or amended, every cost and benefit of the agreement dated on or
+after the new effective date is split again (its old split rows deleted, new ones
+written) — the new terms are the last ones, so they apply to exactly those
+entries. A termination likewise drops the splits of entries dated from its
+effective date (only reversed entries can be dated there). A reversal marks the
+entry's split rows as no longer counting; it never changes a split.
+
+Each answer catches up first, then reads all it needs in one read-only
+transaction (REPEATABLE READ on PostgreSQL), so a catch-up committing between its
+statements cannot mix old and new splits into one report.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_right
+from collections import defaultdict
+from collections.abc import Callable
+from datetime import date
+from typing import Any
+from uuid import UUID
+
+from domain.agreement import BenefitAgreement, EntryKind, ResourceKind, Source, source_of
+from domain.allocation import allocate
+from domain.commands import as_uuid
+from domain.community import Community
+from domain.errors import AgreementNotFound, CommunityNotFound
+from domain.unit import MemberUnit
+from domain.values import UnitType, format_fen, parse_date, province_name, province_of, today
+from projections.cost_sharing import (
+    KIND_NAMES,
+    SOURCE_NAMES,
+    AgreementList,
+    AgreementSummary,
+    AgreementTotals,
+    CostSharingReport,
+    InvestmentSummary,
+    PartyFigures,
+    _slices,
+)
+from projections.machinery import ReadModel, Store, iso
+
+BEGINNING = date.min.isoformat()  # a unit's registered name and division hold from here
+SPLIT = (EntryKind.COST.value, EntryKind.BENEFIT.value)
+
+A = BenefitAgreement
+
+
+class CostSharing(ReadModel):
+    name = "cost_sharing"
+    tables = {  # noqa: RUF012
+        "agreements": "agreement_id TEXT PRIMARY KEY, seq BIGINT NOT NULL, "
+        "community_id TEXT NOT NULL, title TEXT NOT NULL, kind TEXT NOT NULL, "
+        "status TEXT NOT NULL, drafted_on TEXT NOT NULL, approved_on TEXT, "
+        "terminated_on TEXT, terminated_by TEXT, parties INTEGER NOT NULL",
+        "terms": "agreement_id TEXT NOT NULL, seq INTEGER NOT NULL, effective_on TEXT, "
+        "resolution TEXT, PRIMARY KEY (agreement_id, seq)",
+        "shares": "agreement_id TEXT NOT NULL, seq INTEGER NOT NULL, "
+        "party_order INTEGER NOT NULL, unit_id TEXT NOT NULL, "
+        "cost_share_bp INTEGER NOT NULL, benefit_share_bp INTEGER NOT NULL, "
+        "PRIMARY KEY (agreement_id, seq, party_order)",
+        "entries": "agreement_id TEXT NOT NULL, entry INTEGER NOT NULL, "
+        "entry_type TEXT NOT NULL, on_date TEXT NOT NULL, amount_fen BIGINT NOT NULL, "
+        "description TEXT NOT NULL, unit_id TEXT, resource TEXT, reversed_because TEXT, "
+        "terms_seq INTEGER, PRIMARY KEY (agreement_id, entry)",
+        "splits": "agreement_id TEXT NOT NULL, entry INTEGER NOT NULL, "
+        "party_order INTEGER NOT NULL, unit_id TEXT NOT NULL, entry_type TEXT NOT NULL, "
+        "on_date TEXT NOT NULL, live SMALLINT NOT NULL, part_fen BIGINT NOT NULL, "
+        "PRIMARY KEY (agreement_id, entry, party_order)",
+        "units": "unit_id TEXT PRIMARY KEY, code TEXT NOT NULL, unit_type TEXT NOT NULL",
+        "unit_names": "unit_id TEXT NOT NULL, since TEXT NOT NULL, seq BIGINT NOT NULL, "
+        "name TEXT NOT NULL, PRIMARY KEY (unit_id, since, seq)",
+        "unit_divisions": "unit_id TEXT NOT NULL, since TEXT NOT NULL, seq BIGINT NOT NULL, "
+        "division TEXT NOT NULL, PRIMARY KEY (unit_id, since, seq)",
+        "communities": "community_id TEXT PRIMARY KEY, name TEXT NOT NULL",
+    }
+    indexes = {  # noqa: RUF012
+        "by_community": "agreements(community_id, seq)",
+        "by_date": "splits(agreement_id, on_date)",
+        "entries_by_date": "entries(agreement_id, on_date)",
+    }
+    topics = (
+        MemberUnit.Registered.TOPIC, MemberUnit.Renamed.TOPIC, MemberUnit.Relocated.TOPIC,
+        Community.Founded.TOPIC, A.Drafted.TOPIC, A.Approved.TOPIC, A.Amended.TOPIC,
+        A.Terminated.TOPIC, A.ContributionRecorded.TOPIC, A.CostIncurred.TOPIC,
+        A.BenefitRealized.TOPIC, A.EntryReversed.TOPIC,
+    )  # fmt: skip
+
+    def apply(self, event: Any, c: Any) -> None:  # noqa: C901 (one branch per event type)
+        oid = str(event.originator_id)
+        match event:
+            case MemberUnit.Registered():
+                self.run(c, "INSERT INTO {units} VALUES (?, ?, ?)",
+                         (oid, event.code, event.unit_type.value))  # fmt: skip
+                self.run(c, "INSERT INTO {unit_names} VALUES (?, ?, ?, ?)",
+                         (oid, BEGINNING, event.originator_version, event.name))  # fmt: skip
+                self.run(c, "INSERT INTO {unit_divisions} VALUES (?, ?, ?, ?)",
+                         (oid, BEGINNING, event.originator_version, event.division))  # fmt: skip
+            case MemberUnit.Renamed():
+                self.run(c, "INSERT INTO {unit_names} VALUES (?, ?, ?, ?)",
+                         (oid, iso(event.effective_on), event.originator_version, event.name))
+            case MemberUnit.Relocated():
+                self.run(c, "INSERT INTO {unit_divisions} VALUES (?, ?, ?, ?)",
+                         (oid, iso(event.effective_on), event.originator_version,
+                          event.division))  # fmt: skip
+            case Community.Founded():
+                self.run(c, "INSERT INTO {communities} VALUES (?, ?)", (oid, event.name))
+            case A.Drafted():
+                seq = self.run(c, "SELECT COALESCE(MAX(seq), 0) AS n FROM {agreements}")
+                n = int(seq.fetchone()["n"]) + 1
+                self.run(c, "INSERT INTO {agreements} VALUES (?, ?, ?, ?, ?, ?, ?, NULL, NULL, "
+                         "NULL, ?)",
+                         (oid, n, str(event.community_id), event.title, event.kind.value,
+                          "draft", iso(event.drafted_on), len(event.parties)))  # fmt: skip
+                self._terms(c, oid, 0, None, None, event.parties)
+            case A.Approved():
+                self.run(c, "INSERT INTO {terms} VALUES (?, 1, ?, ?)",
+                         (oid, iso(event.effective_on), event.resolution))  # fmt: skip
+                self.run(c, "INSERT INTO {shares} SELECT agreement_id, 1, party_order, unit_id, "
+                         "cost_share_bp, benefit_share_bp FROM {shares} "
+                         "WHERE agreement_id = ? AND seq = 0", (oid,))  # fmt: skip
+                self.run(c, "UPDATE {agreements} SET status = 'active', approved_on = ? "
+                         "WHERE agreement_id = ?", (iso(event.effective_on), oid))  # fmt: skip
+                self._split(c, oid, since=iso(event.effective_on))
+            case A.Amended():
+                last = self.run(c, "SELECT MAX(seq) AS n FROM {terms} WHERE agreement_id = ?",
+                                (oid,))  # fmt: skip
+                n = int(last.fetchone()["n"]) + 1
+                self._terms(c, oid, n, iso(event.effective_on), event.resolution, event.parties)
+                self.run(c, "UPDATE {agreements} SET parties = ? WHERE agreement_id = ?",
+                         (len(event.parties), oid))  # fmt: skip
+                self._split(c, oid, since=iso(event.effective_on))
+            case A.Terminated():
+                self.run(c, "UPDATE {agreements} SET status = 'terminated', terminated_on = ?, "
+                         "terminated_by = ? WHERE agreement_id = ?",
+                         (iso(event.effective_on), event.resolution, oid))  # fmt: skip
+                self._split(c, oid, since=iso(event.effective_on))
+            case A.ContributionRecorded():
+                day, unit = iso(event.contributed_on), str(event.unit_id)
+                self.run(c, "INSERT INTO {entries} VALUES (?, ?, ?, ?, ?, ?, ?, ?, NULL, NULL)",
+                         (oid, event.entry, EntryKind.CONTRIBUTION.value, day, event.amount_fen,
+                          event.description, unit, event.kind.value))  # fmt: skip
+                self.run(c, "INSERT INTO {splits} VALUES (?, ?, 0, ?, ?, ?, 1, ?)",
+                         (oid, event.entry, unit, EntryKind.CONTRIBUTION.value, day,
+                          event.amount_fen))  # fmt: skip
+            case A.CostIncurred() | A.BenefitRealized():
+                kind, day = (
+                    (EntryKind.COST, event.incurred_on)
+                    if isinstance(event, A.CostIncurred)
+                    else (EntryKind.BENEFIT, event.realized_on)
+                )
+                self.run(c, "INSERT INTO {entries} VALUES (?, ?, ?, ?, ?, ?, NULL, NULL, NULL, "
+                         "NULL)",
+                         (oid, event.entry, kind.value, iso(day), event.amount_fen,
+                          event.description))  # fmt: skip
+                self._split(c, oid, entry=event.entry)
+            case A.EntryReversed():
+                self.run(c, "UPDATE {entries} SET reversed_because = ? "
+                         "WHERE agreement_id = ? AND entry = ?",
+                         (event.reason, oid, event.entry))  # fmt: skip
+                self.run(c, "UPDATE {splits} SET live = 0 WHERE agreement_id = ? AND entry = ?",
+                         (oid, event.entry))  # fmt: skip
+
+    def _terms(self, c: Any, agreement: str, seq: int, effective_on: str | None,
+               resolution: str | None, parties: Any) -> None:  # fmt: skip
+        self.run(c, "INSERT INTO {terms} VALUES (?, ?, ?, ?)",
+                 (agreement, seq, effective_on, resolution))  # fmt: skip
+        c.executemany(
+            self.sql("INSERT INTO {shares} VALUES (?, ?, ?, ?, ?, ?)"),
+            [(agreement, seq, i, str(p.unit_id), p.cost_share_bp, p.benefit_share_bp)
+             for i, p in enumerate(parties)],
+        )  # fmt: skip
+
+    def _split(self, c: Any, agreement: str, *, since: str | None = None,
+               entry: int | None = None) -> None:  # fmt: skip
+        """(Re)split the costs and benefits of ``agreement`` dated from ``since``, or
+        the one numbered ``entry``, by the terms in force on each one's date."""
+        where, param = ("on_date >= ?", since) if entry is None else ("entry = ?", entry)
+        entries = self.run(
+            c, "SELECT entry, entry_type, on_date, amount_fen, reversed_because FROM {entries} "
+            f"WHERE agreement_id = ? AND entry_type IN (?, ?) AND {where}",
+            (agreement, *SPLIT, param),
+        ).fetchall()  # fmt: skip
+        if not entries:
+            return
+        self.run(c, "DELETE FROM {splits} WHERE agreement_id = ? AND entry_type IN (?, ?) "
+                 f"AND {where}", (agreement, *SPLIT, param))  # fmt: skip
+        terminated = self.run(
+            c, "SELECT terminated_on FROM {agreements} WHERE agreement_id = ?", (agreement,)
+        ).fetchone()["terminated_on"]  # fmt: skip
+        terms = self.run(c, "SELECT seq, effective_on FROM {terms} WHERE agreement_id = ? "
+                         "AND seq > 0 ORDER BY seq", (agreement,)).fetchall()  # fmt: skip
+        parties: dict[int, list[tuple[str, int, int]]] = defaultdict(list)
+        for row in self.run(c, "SELECT seq, unit_id, cost_share_bp, benefit_share_bp "
+                            "FROM {shares} WHERE agreement_id = ? AND seq > 0 "
+                            "ORDER BY seq, party_order", (agreement,)).fetchall():  # fmt: skip
+            parties[row["seq"]].append(
+                (row["unit_id"], row["cost_share_bp"], row["benefit_share_bp"])
+            )
+        starts = [t["effective_on"] for t in terms]  # ascending: each after the last
+        rows, renumbered = [], []
+        for e in entries:
+            day = e["on_date"]
+            at = bisect_right(starts, day)
+            if at == 0 or (terminated is not None and day >= terminated):
+                renumbered.append((None, agreement, e["entry"]))
+                continue  # not in force: only a reversed entry can be dated here
+            seq = terms[at - 1]["seq"]
+            column = 1 if e["entry_type"] == EntryKind.COST.value else 2
+            in_force = parties[seq]
+            live = 1 if e["reversed_because"] is None else 0
+            parts = allocate(int(e["amount_fen"]), [p[column] for p in in_force])
+            rows += [
+                (agreement, e["entry"], i, p[0], e["entry_type"], day, live, part)
+                for i, (p, part) in enumerate(zip(in_force, parts, strict=True))
+            ]
+            renumbered.append((seq, agreement, e["entry"]))
+        if rows:
+            c.executemany(self.sql("INSERT INTO {splits} VALUES (?, ?, ?, ?, ?, ?, ?, ?)"), rows)
+        c.executemany(
+            self.sql("UPDATE {entries} SET terms_seq = ? WHERE agreement_id = ? AND entry = ?"),
+            renumbered,
+        )
+
+
+# --- answers --------------------------------------------------------------------
+
+_AGREEMENT = """
+SELECT a.agreement_id, a.title, a.community_id, a.status, c.name AS community_name
+FROM {agreements} a JOIN {communities} c ON c.community_id = a.community_id
+WHERE a.agreement_id = ?
+"""
+
+_SHARES = """
+SELECT s.seq, s.unit_id, s.cost_share_bp, s.benefit_share_bp, u.code,
+  (SELECT n.name FROM {unit_names} n WHERE n.unit_id = s.unit_id AND n.since <= ?
+     ORDER BY n.since DESC, n.seq DESC LIMIT 1) AS name
+FROM {shares} s JOIN {terms} t ON t.agreement_id = s.agreement_id AND t.seq = s.seq
+  JOIN {units} u ON u.unit_id = s.unit_id
+WHERE s.agreement_id = ? AND (s.seq = 0 OR t.effective_on <= ?)
+ORDER BY s.seq, s.party_order
+"""
+
+_FIGURES = """
+SELECT unit_id, entry_type, SUM(part_fen) AS fen FROM {splits}
+WHERE agreement_id = ? AND on_date <= ? AND live = 1
+GROUP BY unit_id, entry_type
+"""
+
+_TOTALS = """
+SELECT entry_type, SUM(amount_fen) AS fen FROM {entries}
+WHERE agreement_id = ? AND on_date <= ? AND reversed_because IS NULL
+GROUP BY entry_type
+"""
+
+
+def report(
+    store: Store, agreement: str | UUID, as_of: str | date | None = None
+) -> CostSharingReport:
+    """Per party as of a date: its shares then, the costs it should bear, what it
+    contributed, the balance, the benefits it is due; and the totals — the same
+    answer as ``projections.cost_sharing.report``."""
+    day = parse_date(as_of, "as-of date") if as_of else today()
+    agreement_id = as_uuid(agreement, "agreement id")
+    store.catch_up()
+    model = store.model(CostSharing)
+    d, key = iso(day), str(agreement_id)
+    with store.snapshot() as query:
+        found = query(model.sql(_AGREEMENT), (key,))
+        if not found:
+            raise AgreementNotFound(f"no agreement {agreement_id} has been drafted")
+        shares = query(model.sql(_SHARES), (d, key, d))
+        sums = query(model.sql(_FIGURES), (key, d))
+        totals = dict.fromkeys(EntryKind, 0)
+        for r in query(model.sql(_TOTALS), (key, d)):
+            totals[EntryKind(r["entry_type"])] = int(r["fen"])
+    record = found[0]
+    listed: dict[str, Any] = {}  # every party listed by then, in the order first listed
+    current: dict[str, Any] = {}  # the shares in force: the last terms effective by then
+    last = -1
+    for row in shares:
+        listed.setdefault(row["unit_id"], row)
+        if row["seq"] != last:
+            last, current = row["seq"], {}
+        current[row["unit_id"]] = row
+    figures = {(r["unit_id"], r["entry_type"]): int(r["fen"]) for r in sums}
+    parties, balance = [], 0
+    for unit_id, row in listed.items():
+        due = figures.get((unit_id, EntryKind.COST.value), 0)
+        put_in = figures.get((unit_id, EntryKind.CONTRIBUTION.value), 0)
+        in_force = current.get(unit_id)
+        balance += put_in - due
+        parties.append(
+            PartyFigures(
+                unit_id=UUID(unit_id), code=row["code"], name=row["name"],
+                cost_share_bp=in_force["cost_share_bp"] if in_force else 0,
+                cost_due=format_fen(due), contributed=format_fen(put_in),
+                balance=format_fen(put_in - due),
+                benefit_share_bp=in_force["benefit_share_bp"] if in_force else 0,
+                benefit_due=format_fen(figures.get((unit_id, EntryKind.BENEFIT.value), 0)),
+            )  # fmt: skip
+        )
+    return CostSharingReport(
+        agreement_id=agreement_id, title=record["title"],
+        community_id=UUID(record["community_id"]), community_name=record["community_name"],
+        status=record["status"], as_of=day, total_costs=format_fen(totals[EntryKind.COST]),
+        total_contributed=format_fen(totals[EntryKind.CONTRIBUTION]),
+        total_balance=format_fen(balance), total_benefits=format_fen(totals[EntryKind.BENEFIT]),
+        parties=parties,
+    )  # fmt: skip
+
+
+_LIST = """
+SELECT a.agreement_id, a.title, a.kind, a.community_id, c.name AS community_name, a.status,
+  a.parties, a.approved_on, a.terminated_on
+FROM {agreements} a JOIN {communities} c ON c.community_id = a.community_id
+"""
+
+
+def agreements(store: Store, community: str | UUID | Community | None = None) -> AgreementList:
+    """Every agreement (of one body, if given), in the order drafted — the same
+    answer as ``projections.cost_sharing.agreements``."""
+    body_id = None
+    if community is not None:
+        body_id = _community_id(community)
+    store.catch_up()
+    model = store.model(CostSharing)
+    with store.snapshot() as query:
+        if body_id is None:
+            body_name, rows = None, query(model.sql(_LIST + " ORDER BY a.seq"))
+        else:
+            body_name = _community_name(query, model, body_id)
+            rows = query(model.sql(_LIST + " WHERE a.community_id = ? ORDER BY a.seq"),
+                         (str(body_id),))  # fmt: skip
+    return AgreementList(
+        body_id, body_name,
+        [
+            AgreementSummary(
+                id=UUID(r["agreement_id"]), title=r["title"], kind=r["kind"],
+                community_id=UUID(r["community_id"]), community_name=r["community_name"],
+                status=r["status"], parties=int(r["parties"]),
+                approved_on=_day(r["approved_on"]), terminated_on=_day(r["terminated_on"]),
+            )  # fmt: skip
+            for r in rows
+        ],
+    )  # fmt: skip
+
+
+_AGREEMENT_TOTALS = """
+SELECT a.agreement_id, a.title, a.status, e.entry_type, SUM(e.amount_fen) AS fen
+FROM {agreements} a LEFT JOIN {entries} e ON e.agreement_id = a.agreement_id
+  AND e.on_date <= ? AND e.reversed_because IS NULL
+WHERE a.community_id = ?
+GROUP BY a.seq, a.agreement_id, a.title, a.status, e.entry_type
+ORDER BY a.seq
+"""
+
+_CONTRIBUTIONS = """
+SELECT resource, unit_type, division, SUM(amount_fen) AS fen FROM (
+  SELECT e.resource, u.unit_type, e.amount_fen,
+    (SELECT d.division FROM {unit_divisions} d WHERE d.unit_id = e.unit_id
+       AND d.since <= e.on_date ORDER BY d.since DESC, d.seq DESC LIMIT 1) AS division
+  FROM {agreements} a JOIN {entries} e ON e.agreement_id = a.agreement_id
+    JOIN {units} u ON u.unit_id = e.unit_id
+  WHERE a.community_id = ? AND e.entry_type = ? AND e.on_date <= ?
+    AND e.reversed_because IS NULL
+) contributions
+GROUP BY resource, unit_type, division
+"""
+
+
+def investment(
+    store: Store, community: str | UUID | Community, as_of: str | date | None = None
+) -> InvestmentSummary:
+    """The body's multi-source investment picture as of a date — the same answer as
+    ``projections.cost_sharing.investment``."""
+    day = parse_date(as_of, "as-of date") if as_of else today()
+    body_id = _community_id(community)
+    store.catch_up()
+    model = store.model(CostSharing)
+    d, key = iso(day), str(body_id)
+    with store.snapshot() as query:
+        body_name = _community_name(query, model, body_id)
+        per_agreement = query(model.sql(_AGREEMENT_TOTALS), (d, key))
+        contributions = query(model.sql(_CONTRIBUTIONS), (key, EntryKind.CONTRIBUTION.value, d))
+    sums: dict[str, dict[EntryKind, int]] = {}
+    heads: dict[str, Any] = {}
+    for r in per_agreement:
+        heads.setdefault(r["agreement_id"], r)
+        totals = sums.setdefault(r["agreement_id"], dict.fromkeys(EntryKind, 0))
+        if r["entry_type"] is not None:
+            totals[EntryKind(r["entry_type"])] = int(r["fen"])
+    by_kind: dict[str, int] = dict.fromkeys(ResourceKind, 0)
+    by_source: dict[str, int] = dict.fromkeys(Source, 0)
+    by_province: dict[str, int] = defaultdict(int)
+    for r in contributions:
+        fen = int(r["fen"])
+        by_kind[ResourceKind(r["resource"])] += fen
+        by_source[source_of(UnitType(r["unit_type"]))] += fen
+        by_province[province_of(r["division"])] += fen  # where it was on the day
+    provinces = sorted(by_province.items(), key=lambda kv: (-kv[1], kv[0]))
+    return InvestmentSummary(
+        community_id=body_id, community_name=body_name, as_of=day,
+        total_contributed=format_fen(sum(by_kind.values())),
+        agreements=[
+            AgreementTotals(
+                agreement_id=UUID(a), title=heads[a]["title"], status=heads[a]["status"],
+                contributed=format_fen(t[EntryKind.CONTRIBUTION]),
+                costs=format_fen(t[EntryKind.COST]), benefits=format_fen(t[EntryKind.BENEFIT]),
+            )
+            for a, t in sums.items()
+        ],
+        by_kind=_slices([(k, KIND_NAMES[ResourceKind(k)], v) for k, v in by_kind.items()]),
+        by_source=_slices([(k, SOURCE_NAMES[Source(k)], v) for k, v in by_source.items()]),
+        by_province=_slices([(k, province_name(k), v) for k, v in provinces]),
+    )  # fmt: skip
+
+
+# --- helpers --------------------------------------------------------------------
+
+
+Query = Callable[..., list[Any]]
+
+
+def _community_id(community: str | UUID | Community) -> UUID:
+    """As ``Ledger.community`` takes it: an id, or the body itself."""
+    if isinstance(community, Community):
+        return community.id
+    return as_uuid(community, "community id")
+
+
+def _community_name(query: Query, model: CostSharing, community_id: UUID) -> str:
+    rows = query(
+        model.sql("SELECT name FROM {communities} WHERE community_id = ?"), (str(community_id),)
+    )
+    if not rows:
+        raise CommunityNotFound(f"no community {community_id} has been founded")
+    return rows[0]["name"]
+
+
+def _day(text: str | None) -> date | None:
+    return date.fromisoformat(text) if text is not None else None
