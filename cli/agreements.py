@@ -1,4 +1,4 @@
-"""``chanjiao agreement …`` and ``chanjiao report cost-sharing|investment``."""
+"""``chanjiao agreement …`` and ``chanjiao report cost-sharing|investment|provinces``."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from typing import Any
 
 from domain.errors import InvalidShares
 from domain.ledger import Ledger
-from projections import cost_sharing, cost_sharing_model
+from projections import cost_sharing, cost_sharing_model, provinces
 
 from cli.args import community_arg, unit_arg
 
@@ -86,6 +86,10 @@ def report_cost_sharing(ledger: Ledger, a: argparse.Namespace) -> Any:
 
 def report_investment(ledger: Ledger, a: argparse.Namespace) -> Any:
     return cost_sharing_model.investment(a.store, a.community, as_of=a.as_of)
+
+
+def report_provinces(ledger: Ledger, a: argparse.Namespace) -> Any:
+    return provinces.distribution(a.store, a.community, as_of=a.as_of)
 
 
 def _parties(items: list[str]) -> list[dict[str, str]]:
@@ -177,4 +181,9 @@ def add_commands(group: Callable[..., Any], leaf: Callable[..., argparse.Argumen
     p = leaf(reports, "investment", report_investment,
              "a body's contributions by kind, source and province", csv=True)  # fmt: skip
     community_arg(p)
+    p.add_argument("--as-of", metavar="YYYY-MM-DD", help="default: today")
+    p = leaf(reports, "provinces", report_provinces,
+             "member units by province and type: one body's, or every body's", csv=True)  # fmt: skip
+    p.add_argument("community", metavar="COMMUNITY", nargs="?",
+                   help="community id (default: every body, nationally)")  # fmt: skip
     p.add_argument("--as-of", metavar="YYYY-MM-DD", help="default: today")

@@ -8,7 +8,7 @@ from typing import Any
 
 from domain.errors import InvalidInput
 from domain.ledger import Ledger
-from projections import governance
+from projections import governance, register_model
 
 from cli.args import community_arg, effective_arg, unit_arg
 
@@ -63,7 +63,7 @@ def resolution_record(ledger: Ledger, a: argparse.Namespace) -> Any:
 
 
 def resolution_list(ledger: Ledger, a: argparse.Namespace) -> Any:
-    return governance.register(ledger, a.community)
+    return register_model.register(a.store, a.community)
 
 
 def _pair(text: str) -> tuple[str, str]:

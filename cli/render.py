@@ -12,6 +12,7 @@ from rich.console import Console
 from rich.table import Table
 
 from domain.codec import to_json
+from cli.projections import Rebuilt, Status
 from projections.cost_sharing import (
     AgreementList,
     AgreementView,
@@ -27,6 +28,7 @@ from projections.governance import (
     SeatList,
 )
 from projections.membership import CommunityView, MemberList, UnitView
+from projections.provinces import ProvinceDistribution
 
 
 def console() -> Console:
@@ -72,6 +74,15 @@ def emit(value: Any, fmt: str) -> None:
         case InvestmentSummary():
             for table in investment_tables(value):
                 out.print(table)
+        case ProvinceDistribution():
+            for table in province_tables(value):
+                out.print(table)
+        case Status():
+            out.print(status_table(value))
+        case [Rebuilt(), *_]:
+            for r in value:
+                out.print(f"{r.name}: rebuilt to position {r.position} in {r.seconds:.1f} s "
+                          f"({r.events_per_second:,.0f} events/s)")  # fmt: skip
         case MeetingRecorded():
             out.print(
                 f"Meeting {value.meeting} held on {value.held_on} recorded with "
@@ -279,6 +290,30 @@ def investment_tables(view: InvestmentSummary) -> list[Table]:
     return tables
 
 
+def province_tables(view: ProvinceDistribution) -> list[Table]:
+    head = f"{view.community_name or 'all communities'}: members on {view.as_of}"
+    provinces = Table(title=f"{head}, by province", caption=f"{view.province_count} provinces")
+    provinces.add_column("province")
+    provinces.add_column("code")
+    provinces.add_column("units", justify="right")
+    for p in view.provinces:
+        provinces.add_row(p.name, p.province, str(p.units))
+    provinces.add_section()
+    provinces.add_row("total", "", str(view.total))
+    share = f" ({view.outside_home_bp / 100:.2f}%)" if view.outside_home_bp is not None else ""
+    where = view.home_province_name or "their body's province"
+    provinces.add_row(f"outside {where}", view.home_province or "", f"{view.outside_home}{share}")
+    if view.local is not None:
+        provinces.add_row("in the body's city", "", str(view.local))
+        provinces.add_row("from elsewhere", "", str(view.non_local))
+    types = Table(title=f"{head}, by unit type", caption=f"{view.type_count} unit types")
+    types.add_column("type")
+    types.add_column("units", justify="right")
+    for t in view.by_type:
+        types.add_row(t.unit_type.replace("_", " "), str(t.units))
+    return [provinces, types]
+
+
 # --- CSV ------------------------------------------------------------------------------
 
 
@@ -323,6 +358,20 @@ def csv_rows(value: Any) -> list[list[str]]:
                 for m in value.members
             ]
             return rows
+        case ProvinceDistribution():
+            # one row per province and per unit type, then the totals; the share is
+            # the decimal fraction of members outside the home province ("0.4545")
+            rows = [["dimension", "key", "name", "units", "share"]]
+            rows += [["province", p.province, p.name, str(p.units), ""] for p in value.provinces]
+            rows += [["type", t.unit_type, "", str(t.units), ""] for t in value.by_type]
+            rows.append(["total", "", "", str(value.total), ""])
+            rows.append(["outside_home", value.home_province or "",
+                         value.home_province_name or "", str(value.outside_home),
+                         value.outside_home_share or ""])  # fmt: skip
+            if value.local is not None:
+                rows.append(["local", "", "", str(value.local), ""])
+                rows.append(["non_local", "", "", str(value.non_local), ""])
+            return rows
     raise TypeError(f"no CSV form for {type(value).__name__}")
 
 
@@ -331,3 +380,12 @@ def write_csv(rows: list[list[str]]) -> None:
     # UTF-8 rather than the system code page. Rows end in CRLF (RFC 4180).
     sys.stdout.write("\ufeff")
     csv.writer(sys.stdout).writerows(rows)
+
+
+def status_table(view: Status) -> Table:
+    table = Table(title=f"read models (the log reaches position {view.head})")
+    for column in ("read model", "position", "behind"):
+        table.add_column(column, justify="left" if column == "read model" else "right")
+    for m in view.read_models:
+        table.add_row(m.name, str(m.position), str(m.behind))
+    return table

@@ -8,8 +8,9 @@ from domain.ledger import Ledger
 from projections.cost_sharing_model import CostSharing
 from projections.machinery import ReadModel, Store
 from projections.membership_model import Membership
+from projections.register_model import ResolutionRegister
 
-MODELS: list[type[ReadModel]] = [Membership, CostSharing]
+MODELS: list[type[ReadModel]] = [Membership, CostSharing, ResolutionRegister]
 
 log = logging.getLogger("chanjiao.projections")
 

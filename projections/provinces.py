@@ -1,0 +1,255 @@
+"""Cross-province distribution of a body's members (跨省域分布) and the mix of
+their unit types (优质多元) on a date — one of the national monitoring indicators.
+
+Two ways to the same answer, sharing one pure counting function:
+
+- ``distribution_from_events``: from the aggregates' events
+  (``projections.membership.members`` for each body);
+- ``distribution``: from the membership read model's tables, with SQL — the
+  national figure is one query over every body's membership periods, no replay.
+
+Rules:
+
+- **A unit's province** is that of its division *in force on the as-of date*
+  (a unit that relocated counts where it was on that date).
+- **Home province** is the province of the body's own division.
+- **Outside-home share**: members whose province is not the home province, over
+  all members on the date, given twice: ``outside_home_bp`` as whole basis points
+  (1 bp = 0.01 %, 10000 = all) and ``outside_home_share`` as the same number written
+  as a decimal fraction with four places (``4545`` bp ↔ ``"0.4545"``). The basis
+  points are the exact fraction rounded half up (5 of 11 = 0.454545… → 4545;
+  2 of 3 → 6667); the decimal string is derived from them, so the two never
+  disagree. Both are ``None`` when there is nothing to divide (no members).
+- **Local / non-local** (city bodies, 市域产教联合体, only; ``None`` for other
+  kinds and nationally): a member is local when its division is in the same
+  prefecture-level city as the body's division, i.e. the first four digits of the
+  two GB/T 2260 codes are equal (``320571`` and ``320508`` are both 苏州 ``3205``).
+  For the four province-level cities 北京 ``11``, 天津 ``12``, 上海 ``31`` and
+  重庆 ``50`` the first two digits are compared instead, since their districts and
+  counties (``5001xx``, ``5002xx``) all belong to the one city. Known limit of the
+  rule: county-level cities administered directly by a province (``4290xx``
+  仙桃/潜江/天门…, ``4190xx``, ``4690xx``, ``6590xx``) share their four-digit prefix
+  and so count as local to each other.
+- **Nationally** (no body given) every body is counted with its own members on
+  the date, and each *membership* counts once per body: a unit that belongs to
+  two bodies counts twice, once in each (``total`` is the sum of the bodies'
+  totals). The outside-home share then compares each membership with the home
+  province of the body it belongs to; ``home_province`` is ``None``.
+- Provinces are listed by number of units (descending), then by code; unit types
+  by number of units (descending), then by name. Only provinces and types with at
+  least one unit are listed.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Sequence
+from datetime import date
+from typing import NamedTuple
+from uuid import UUID
+
+import msgspec
+
+from domain.commands import as_uuid
+from domain.community import Community
+from domain.errors import CommunityNotFound
+from domain.ledger import Ledger
+from domain.unit import MemberUnit
+from domain.values import CommunityKind, parse_date, province_name, province_of, today
+from projections.machinery import Store, iso
+from projections.membership import members
+from projections.membership_model import Membership
+
+MUNICIPALITIES = frozenset({"11", "12", "31", "50"})
+"""Province-level cities (直辖市): the whole province is one city."""
+
+
+class ProvinceCount(msgspec.Struct, frozen=True):
+    province: str  # "320000"
+    name: str  # "江苏"
+    units: int
+
+
+class TypeCount(msgspec.Struct, frozen=True):
+    unit_type: str
+    units: int
+
+
+class ProvinceDistribution(msgspec.Struct, frozen=True):
+    as_of: date
+    community_id: UUID | None  # None: every body, nationally
+    community_name: str | None
+    kind: str | None
+    home_province: str | None  # None nationally
+    home_province_name: str | None
+    total: int  # members (nationally: memberships, once per body)
+    provinces: list[ProvinceCount]
+    province_count: int
+    outside_home: int
+    outside_home_bp: int | None  # basis points, rounded half up; None without members
+    outside_home_share: str | None  # the same as a decimal fraction: "0.4545"
+    by_type: list[TypeCount]
+    type_count: int
+    local: int | None  # city bodies only: same prefecture-level city as the body
+    non_local: int | None
+
+
+class Body(NamedTuple):
+    """What the counting needs to know about a body."""
+
+    id: UUID
+    name: str
+    kind: str
+    division: str
+
+
+Holding = tuple[str, str]
+"""A member on the date: (unit type, its division in force on that date)."""
+
+
+# --- the counting, shared by both paths -------------------------------------------
+
+
+def city_of(division: str) -> str:
+    """The prefecture-level city a division belongs to, as a code prefix: the first
+    four digits, or the first two for 北京, 天津, 上海 and 重庆."""
+    return division[:2] if division[:2] in MUNICIPALITIES else division[:4]
+
+
+def share_bp(part: int, whole: int) -> int | None:
+    """``part / whole`` in whole basis points, rounded half up; None if ``whole`` is 0."""
+    if whole == 0:
+        return None
+    return (part * 20_000 + whole) // (2 * whole)
+
+
+def bp_text(bp: int | None) -> str | None:
+    """Basis points as a decimal fraction with four places: ``4545`` → ``"0.4545"``."""
+    return None if bp is None else f"{bp // 10_000}.{bp % 10_000:04d}"
+
+
+def for_body(as_of: date, body: Body, holdings: Iterable[Holding]) -> ProvinceDistribution:
+    """One body's distribution from its members on ``as_of``."""
+    return _build(as_of, [(body, list(holdings))], nationally=False)
+
+
+def national(
+    as_of: date, bodies: Iterable[tuple[Body, Iterable[Holding]]]
+) -> ProvinceDistribution:
+    """Every body's members together, each membership counted once per body."""
+    return _build(as_of, [(b, list(h)) for b, h in bodies], nationally=True)
+
+
+def _build(
+    as_of: date, groups: Sequence[tuple[Body, list[Holding]]], *, nationally: bool
+) -> ProvinceDistribution:
+    provinces: Counter[str] = Counter()
+    types: Counter[str] = Counter()
+    total = outside = local = 0
+    for body, holdings in groups:
+        home, city = province_of(body.division), city_of(body.division)
+        for unit_type, division in holdings:
+            total += 1
+            provinces[province_of(division)] += 1
+            types[unit_type] += 1
+            outside += province_of(division) != home
+            local += city_of(division) == city
+    one = None if nationally else groups[0][0]
+    is_city = one is not None and one.kind == CommunityKind.CITY
+    bp = share_bp(outside, total)
+    return ProvinceDistribution(
+        as_of=as_of,
+        community_id=one.id if one else None,
+        community_name=one.name if one else None,
+        kind=one.kind if one else None,
+        home_province=province_of(one.division) if one else None,
+        home_province_name=province_name(one.division) if one else None,
+        total=total,
+        provinces=[
+            ProvinceCount(code, province_name(code), n)
+            for code, n in sorted(provinces.items(), key=lambda kv: (-kv[1], kv[0]))
+        ],
+        province_count=len(provinces),
+        outside_home=outside,
+        outside_home_bp=bp,
+        outside_home_share=bp_text(bp),
+        by_type=[
+            TypeCount(t, n) for t, n in sorted(types.items(), key=lambda kv: (-kv[1], kv[0]))
+        ],
+        type_count=len(types),
+        local=local if is_city else None,
+        non_local=total - local if is_city else None,
+    )
+
+
+# --- from the events ----------------------------------------------------------------
+
+
+def distribution_from_events(
+    ledger: Ledger, community: str | UUID | None = None, as_of: str | date | None = None
+) -> ProvinceDistribution:
+    """The distribution of one body's members on ``as_of`` (default today in China),
+    or of every body's (``community`` None), computed from the events."""
+    day = parse_date(as_of, "as-of date") if as_of is not None else today()
+    units: dict[UUID, MemberUnit] = {}
+
+    def holdings(body: Community) -> list[Holding]:
+        rows = []
+        for m in members(ledger, body.id, as_of=day).members:
+            unit = units.get(m.unit_id) or units.setdefault(m.unit_id, ledger.unit(m.unit_id))
+            rows.append((m.type, unit.division_on(day)))
+        return rows
+
+    if community is not None:
+        body = ledger.community(community)
+        return for_body(day, _body(body), holdings(body))
+    bodies = [ledger.community(c) for c in ledger.community_ids()]
+    return national(day, [(_body(b), holdings(b)) for b in bodies])
+
+
+def _body(body: Community) -> Body:
+    return Body(body.id, body.name, body.kind.value, body.division)
+
+
+# --- from the membership read model ---------------------------------------------------
+
+_HOLDINGS = """
+SELECT p.community_id, u.unit_type,
+  (SELECT d.division FROM {divisions} d WHERE d.unit_id = p.unit_id AND d.since <= ?
+     ORDER BY d.since DESC, d.seq DESC LIMIT 1) AS division
+FROM {periods} p JOIN {units} u ON u.unit_id = p.unit_id
+WHERE p.admitted_on <= ? AND (p.exited_on IS NULL OR p.exited_on > ?)
+"""
+
+
+def distribution(
+    store: Store, community: str | UUID | None = None, as_of: str | date | None = None
+) -> ProvinceDistribution:
+    """The same answer as ``distribution_from_events``, from the membership read
+    model: one query for the bodies, one for their members on the date."""
+    day = parse_date(as_of, "as-of date") if as_of is not None else today()
+    community_id = as_uuid(community, "community id") if community is not None else None
+    store.catch_up()
+    model = store.model(Membership)
+    d = iso(day)
+    bodies_sql = "SELECT community_id, name, kind, division FROM {communities}"
+    holdings_sql = _HOLDINGS
+    params: tuple[str, ...] = ()
+    if community_id is not None:
+        bodies_sql += " WHERE community_id = ?"
+        holdings_sql += "AND p.community_id = ?"
+        params = (str(community_id),)
+    # Members first, then bodies: a catch-up committed in between can only add bodies
+    # (with no members in this answer), never members of a body not yet read.
+    grouped: dict[str, list[Holding]] = defaultdict(list)
+    for r in store.query(model.sql(holdings_sql), (d, d, d, *params)):
+        grouped[r["community_id"]].append((r["unit_type"], r["division"]))
+    bodies = {
+        r["community_id"]: Body(UUID(r["community_id"]), r["name"], r["kind"], r["division"])
+        for r in store.query(model.sql(bodies_sql), params)
+    }
+    if community_id is not None and not bodies:
+        raise CommunityNotFound(f"no community {community_id} has been founded")
+    if community_id is not None:
+        return for_body(day, bodies[str(community_id)], grouped[str(community_id)])
+    return national(day, [(bodies[key], grouped[key]) for key in bodies])

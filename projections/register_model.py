@@ -1,0 +1,119 @@
+"""The resolution register read model: every council's meetings and resolutions,
+so a body's register is a query, not a fold of its council's events.
+
+Tables:
+
+- ``councils``: which body each council belongs to (``Council.Established``).
+- ``meetings``: each meeting's number and date (``Council.MeetingHeld``) — a
+  resolution takes its date from its meeting.
+- ``resolutions``: one row per recorded resolution (``Council.ResolutionRecorded``),
+  ``seq`` being the event's version in the council's stream, so "in the order
+  recorded" is ``ORDER BY seq``. An adopted resolution that revokes an earlier one
+  sets that one's ``revoked_by`` in the same transaction, as the aggregate does.
+
+The body's name comes from the membership read model's ``communities`` table:
+``register`` needs a store that holds both ``Membership`` and ``ResolutionRegister``.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+from uuid import UUID
+
+from domain.charter import Outcome
+from domain.commands import as_uuid
+from domain.council import Council
+from domain.errors import CommunityNotFound, CouncilNotFound
+from projections.governance import Register, RegisterEntry
+from projections.machinery import ReadModel, Store, iso
+from projections.membership_model import Membership
+
+
+class ResolutionRegister(ReadModel):
+    name = "register"
+    tables = {  # noqa: RUF012
+        "councils": "council_id TEXT PRIMARY KEY, community_id TEXT NOT NULL",
+        "meetings": "council_id TEXT NOT NULL, meeting BIGINT NOT NULL, held_on TEXT NOT NULL, "
+        "PRIMARY KEY (council_id, meeting)",
+        "resolutions": "council_id TEXT NOT NULL, seq BIGINT NOT NULL, number TEXT, "
+        "meeting BIGINT NOT NULL, matter TEXT NOT NULL, title TEXT NOT NULL, "
+        "votes_for BIGINT NOT NULL, votes_against BIGINT NOT NULL, "
+        "abstentions BIGINT NOT NULL, recused BIGINT NOT NULL, outcome TEXT NOT NULL, "
+        "reason TEXT NOT NULL, charter_version TEXT, revokes TEXT, revoked_by TEXT, "
+        "PRIMARY KEY (council_id, seq)",
+    }
+    indexes = {  # noqa: RUF012
+        "by_community": "councils(community_id)",
+        "by_number": "resolutions(council_id, number)",
+    }
+    topics = (
+        Council.Established.TOPIC, Council.MeetingHeld.TOPIC, Council.ResolutionRecorded.TOPIC,
+    )  # fmt: skip
+
+    def apply(self, event: Any, c: Any) -> None:
+        council = str(event.originator_id)
+        match event:
+            case Council.Established():
+                self.run(c, "INSERT INTO {councils} VALUES (?, ?)",
+                         (council, str(event.community_id)))  # fmt: skip
+            case Council.MeetingHeld():
+                self.run(c, "INSERT INTO {meetings} VALUES (?, ?, ?)",
+                         (council, event.meeting, iso(event.held_on)))  # fmt: skip
+            case Council.ResolutionRecorded():
+                self.run(c, "INSERT INTO {resolutions} VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
+                         "?, ?, ?, NULL)",
+                         (council, event.originator_version, event.number, event.meeting,
+                          str(event.matter), event.title, event.votes_for, event.votes_against,
+                          event.abstentions, len(event.recused), str(event.outcome),
+                          event.reason, event.charter_version, event.revokes))  # fmt: skip
+                if event.outcome is Outcome.ADOPTED and event.revokes:
+                    self.run(c, "UPDATE {resolutions} SET revoked_by = ? "
+                             "WHERE council_id = ? AND number = ?",
+                             (event.number, council, event.revokes))  # fmt: skip
+
+
+_REGISTER = """
+SELECT r.number, m.held_on, r.meeting, r.matter, r.title, r.votes_for, r.votes_against,
+  r.abstentions, r.recused, r.outcome, r.reason, r.charter_version, r.revokes, r.revoked_by
+FROM {resolutions} r
+JOIN {meetings} m ON m.council_id = r.council_id AND m.meeting = r.meeting
+WHERE r.council_id = ?
+ORDER BY r.seq
+"""
+
+
+def register(store: Store, community: str | UUID) -> Register:
+    """Every resolution of the body's council in the order recorded — the same
+    answer, and the same refusals, as ``projections.governance.register``."""
+    community_id = as_uuid(community, "community id")
+    store.catch_up()
+    names = store.model(Membership)
+    body = store.query(
+        names.sql("SELECT name FROM {communities} WHERE community_id = ?"), (str(community_id),)
+    )
+    if not body:
+        raise CommunityNotFound(f"no community {community_id} has been founded")
+    name = body[0]["name"]
+    model = store.model(ResolutionRegister)
+    council = store.query(
+        model.sql("SELECT council_id FROM {councils} WHERE community_id = ?"), (str(community_id),)
+    )
+    if not council:
+        raise CouncilNotFound(f"{name} has no council yet: assign its first seat to start one")
+    rows = store.query(model.sql(_REGISTER), (council[0]["council_id"],))
+    return Register(
+        community_id=community_id,
+        community_name=name,
+        resolutions=[
+            RegisterEntry(
+                number=r["number"], held_on=date.fromisoformat(r["held_on"]),
+                meeting=r["meeting"], matter=r["matter"], title=r["title"],
+                votes_for=r["votes_for"], votes_against=r["votes_against"],
+                abstentions=r["abstentions"], recused=r["recused"], outcome=r["outcome"],
+                reason=r["reason"], charter_version=r["charter_version"],
+                revokes=r["revokes"], revoked_by=r["revoked_by"],
+            )  # fmt: skip
+            for r in rows
+        ],
+    )
