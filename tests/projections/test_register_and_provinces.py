@@ -12,6 +12,7 @@ from datetime import date, datetime, timedelta, timezone
 from typing import Any, NamedTuple
 from uuid import uuid4
 
+import psycopg
 import pytest
 from freezegun import freeze_time
 from hypothesis import HealthCheck, given, settings
@@ -34,6 +35,7 @@ from projections.machinery import Store
 from projections.membership_model import Membership
 from projections.provinces import Body, ProvinceCount, TypeCount, bp_text, city_of, share_bp
 from projections.register_model import ResolutionRegister, register
+from tests.conftest import STORES
 from tests.factories import credit_code
 
 P = "secretary:test"
@@ -273,17 +275,10 @@ class History:
             return None
 
 
-@settings(
-    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
-)
-@given(history=histories)
-def test_random_histories_read_the_same_from_the_read_models_as_from_the_events(
-    history, monkeypatch
-):
-    monkeypatch.setattr(machinery, "BATCH", 7)  # several transactions per catch-up
+def check_history(history, url: str) -> None:
     # hypothesis keeps its own clock (its gc timer runs while the clock is frozen)
     with freeze_time(NOW, ignore=["hypothesis"]) as clock:
-        ledger = Ledger("memory://")
+        ledger = Ledger(url)
         try:
             store = store_for(ledger)
             run = History(ledger, store)
@@ -304,6 +299,41 @@ def test_random_histories_read_the_same_from_the_read_models_as_from_the_events(
             assert_same_answers(ledger, store, dates, known_ats)
         finally:
             ledger.close()
+
+
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(history=histories)
+def test_random_histories_read_the_same_from_the_read_models_as_from_the_events(
+    history, monkeypatch
+):
+    monkeypatch.setattr(machinery, "BATCH", 7)  # several transactions per catch-up
+    check_history(history, "memory://")
+
+
+@pytest.mark.parametrize("store", STORES)
+@settings(
+    max_examples=6, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(history=histories)
+def test_random_histories_read_the_same_on_both_stores(history, store, monkeypatch, tmp_path,
+                                                       request):  # fmt: skip
+    """Fewer examples, each on a database of its own: a new SQLite file, or a new
+    PostgreSQL schema."""
+    monkeypatch.setattr(machinery, "BATCH", 7)
+    if store == "sqlite":
+        check_history(history, f"sqlite:///{tmp_path / uuid4().hex}.db")
+        return
+    server = request.getfixturevalue("postgres_server")
+    schema = f"test_{uuid4().hex[:12]}"
+    with psycopg.connect(server, autocommit=True) as conn:
+        conn.execute(f"CREATE SCHEMA {schema}")
+    try:
+        check_history(history, f"{server}?schema={schema}")
+    finally:
+        with psycopg.connect(server, autocommit=True) as conn:
+            conn.execute(f"DROP SCHEMA {schema} CASCADE")
 
 
 # --- the demo, on both stores --------------------------------------------------------
