@@ -79,28 +79,34 @@ def unit_register(ledger: Ledger, a: argparse.Namespace) -> Any:
         code=a.code, name=a.name, unit_type=a.type, level=a.level, division=a.division,
         principal=a.principal,
     )  # fmt: skip
-    return membership.unit_view(ledger, unit.id)
+    return _unit_view(ledger, a, unit.id)
 
 
 def unit_rename(ledger: Ledger, a: argparse.Namespace) -> Any:
     ledger.rename_unit(a.unit, name=a.name, effective_on=a.effective_on, principal=a.principal)
-    return membership.unit_view(ledger, a.unit)
+    return _unit_view(ledger, a, a.unit)
 
 
 def unit_relocate(ledger: Ledger, a: argparse.Namespace) -> Any:
     ledger.relocate_unit(
         a.unit, division=a.division, effective_on=a.effective_on, principal=a.principal
     )
-    return membership.unit_view(ledger, a.unit)
+    return _unit_view(ledger, a, a.unit)
 
 
 def unit_deregister(ledger: Ledger, a: argparse.Namespace) -> Any:
     ledger.deregister_unit(a.unit, effective_on=a.effective_on, principal=a.principal)
-    return membership.unit_view(ledger, a.unit)
+    return _unit_view(ledger, a, a.unit)
 
 
 def unit_show(ledger: Ledger, a: argparse.Namespace) -> Any:
-    return membership.unit_view(ledger, a.unit)
+    return _unit_view(ledger, a, a.unit)
+
+
+def _unit_view(ledger: Ledger, a: argparse.Namespace, ref: Any) -> Any:
+    unit = ledger.unit(ref)
+    periods = membership_model.unit_memberships(a.store, unit.id)
+    return membership.unit_view(ledger, unit.id, periods)
 
 
 def community_found(ledger: Ledger, a: argparse.Namespace) -> Any:

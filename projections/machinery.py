@@ -67,6 +67,9 @@ class ReadModel(ABC):
     topics: ClassVar[tuple[str, ...]]
     """The event types it reads; others never reach ``apply``."""
 
+    position = 0
+    """The position of the event being applied (set by the store before ``apply``)."""
+
     def __init__(self, dialect: str, schema: str = "", shadow: bool = False) -> None:
         self.dialect = dialect
         self.schema = schema
@@ -249,6 +252,7 @@ class Store:
                         raise _Moved
                     for notification, event in events:
                         if notification.id > done and notification.topic in model.topics:
+                            model.position = notification.id
                             model.apply(event, cursor)
         except _Moved:
             time.sleep(0.001)

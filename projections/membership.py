@@ -110,9 +110,18 @@ def _member(unit: MemberUnit, period: MembershipPeriod, day: date) -> Member:
     )
 
 
-def unit_view(ledger: Ledger, ref: str | UUID) -> UnitView:
-    """A unit with its name and location history and its periods in every body."""
+def unit_view(
+    ledger: Ledger, ref: str | UUID, periods: list[Period] | None = None
+) -> UnitView:
+    """A unit with its name and location history and its periods in every body
+    (computed from the events unless given, e.g. by the membership read model)."""
     unit = ledger.unit(ref)
+    if periods is None:
+        periods = unit_periods(ledger, unit.id)
+    return _unit_view(unit, periods)
+
+
+def unit_periods(ledger: Ledger, unit_id: UUID) -> list[Period]:
     periods = []
     for community_id in ledger.community_ids():
         body = ledger.community(community_id)
@@ -128,8 +137,12 @@ def unit_view(ledger: Ledger, ref: str | UUID) -> UnitView:
                 exited_by=p.exited_by,
             )
             for p in body.periods
-            if p.unit_id == unit.id
+            if p.unit_id == unit_id
         )
+    return periods
+
+
+def _unit_view(unit: MemberUnit, periods: list[Period]) -> UnitView:
     return UnitView(
         id=unit.id,
         code=unit.code,

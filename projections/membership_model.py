@@ -15,7 +15,7 @@ from domain.errors import CommunityNotFound
 from domain.unit import MemberUnit
 from domain.values import parse_date, parse_timestamp, province_name, province_of, today
 from projections.machinery import ReadModel, Store, iso
-from projections.membership import Member, MemberList
+from projections.membership import Member, MemberList, Period
 
 BEGINNING = date.min.isoformat()  # a unit's registered name and division hold from here
 
@@ -31,11 +31,11 @@ class Membership(ReadModel):
         "division TEXT NOT NULL, PRIMARY KEY (unit_id, since, seq)",
         "communities": "community_id TEXT PRIMARY KEY, name TEXT NOT NULL, kind TEXT NOT NULL, "
         "industry TEXT NOT NULL, division TEXT NOT NULL, founded_on TEXT NOT NULL, "
-        "dissolved_on TEXT, recorded_at TEXT NOT NULL",
+        "dissolved_on TEXT, recorded_at TEXT NOT NULL, position BIGINT NOT NULL",
         "periods": "period_id TEXT PRIMARY KEY, community_id TEXT NOT NULL, "
         "unit_id TEXT NOT NULL, unit_type TEXT NOT NULL, admitted_on TEXT NOT NULL, "
         "admitted_by TEXT, admitted_at TEXT NOT NULL, exited_on TEXT, exit_reason TEXT, "
-        "exited_by TEXT, exited_at TEXT",
+        "exited_by TEXT, exited_at TEXT, version BIGINT NOT NULL",
         "roles": "period_id TEXT NOT NULL, since TEXT NOT NULL, role TEXT NOT NULL, "
         "recorded_at TEXT NOT NULL, PRIMARY KEY (period_id, since)",
     }
@@ -71,16 +71,16 @@ class Membership(ReadModel):
                 self.run(c, "UPDATE {units} SET deregistered_on = ? WHERE unit_id = ?",
                          (iso(event.effective_on), unit))  # fmt: skip
             case Community.Founded():
-                self.run(c, "INSERT INTO {communities} VALUES (?, ?, ?, ?, ?, ?, NULL, ?)",
+                self.run(c, "INSERT INTO {communities} VALUES (?, ?, ?, ?, ?, ?, NULL, ?, ?)",
                          (unit, event.name, event.kind, event.industry, event.division,
-                          iso(event.founded_on), iso(event.timestamp)))  # fmt: skip
+                          iso(event.founded_on), iso(event.timestamp), self.position))  # fmt: skip
             case Community.MemberAdmitted():
                 period = f"{unit}:{event.originator_version}"
                 self.run(c, "INSERT INTO {periods} VALUES (?, ?, ?, ?, ?, ?, ?, NULL, NULL, "
-                         "NULL, NULL)",
+                         "NULL, NULL, ?)",
                          (period, unit, str(event.unit_id), event.unit_type,
-                          iso(event.effective_on), event.resolution,
-                          iso(event.timestamp)))  # fmt: skip
+                          iso(event.effective_on), event.resolution, iso(event.timestamp),
+                          event.originator_version))  # fmt: skip
                 self.run(c, "INSERT INTO {roles} VALUES (?, ?, ?, ?)",
                          (period, iso(event.effective_on), event.role, iso(event.timestamp)))
             case Community.MemberRoleChanged():
@@ -155,3 +155,33 @@ def members(
         community_id=community_id, community_name=body[0]["name"], as_of=day, known_at=moment,
         members=result,
     )  # fmt: skip
+
+
+_UNIT_PERIODS = """
+SELECT p.community_id, c.name AS community_name, p.admitted_on, p.admitted_by, p.exited_on,
+  p.exit_reason, p.exited_by,
+  (SELECT r.role FROM {roles} r WHERE r.period_id = p.period_id
+     ORDER BY r.since DESC LIMIT 1) AS role
+FROM {periods} p JOIN {communities} c ON c.community_id = p.community_id
+WHERE p.unit_id = ? ORDER BY c.position, p.version
+"""
+
+
+def unit_memberships(store: Store, unit_id: UUID) -> list[Period]:
+    """A unit's membership periods in every body, in the order the bodies were
+    founded and the periods opened — as ``projections.membership.unit_view`` lists them."""
+    store.catch_up()
+    model = store.model(Membership)
+    return [
+        Period(
+            community_id=UUID(r["community_id"]), community_name=r["community_name"],
+            role=r["role"], admitted_on=date.fromisoformat(r["admitted_on"]),
+            admitted_by=r["admitted_by"], exited_on=_day(r["exited_on"]),
+            exit_reason=r["exit_reason"], exited_by=r["exited_by"],
+        )  # fmt: skip
+        for r in store.query(model.sql(_UNIT_PERIODS), (str(unit_id),))
+    ]
+
+
+def _day(text: str | None) -> date | None:
+    return date.fromisoformat(text) if text else None

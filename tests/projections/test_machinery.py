@@ -231,3 +231,18 @@ def test_a_read_model_added_later_catches_up_without_moving_the_others_back(
         assert from_read_model(store) == from_events(ledger)
     finally:
         ledger.close()
+
+
+def test_a_units_memberships_across_bodies_read_as_the_events_have_them(demo_url):
+    ledger = Ledger(demo_url)
+    try:
+        store = Store(ledger, [Membership])
+        codes = [ledger.unit(u).code for u in
+                 {p.unit_id for c in ledger.community_ids() for p in ledger.community(c).periods}]
+        assert len(codes) > 30
+        for code in codes:
+            unit = ledger.unit(code)
+            assert membership_model.unit_memberships(store, unit.id) == membership.unit_periods(
+                ledger, unit.id)
+    finally:
+        ledger.close()
