@@ -21,6 +21,7 @@ money integer fen; ``?`` placeholders become ``%s`` for psycopg.
 from __future__ import annotations
 
 import time
+import zlib
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -113,6 +114,11 @@ class ReadModel(ABC):
             )
         return statements
 
+    def shape(self) -> int:
+        """A checksum of the table definitions: it changes when they do."""
+        text = repr(sorted(self.tables.items())) + repr(sorted(self.indexes.items()))
+        return zlib.crc32(text.encode()) + 1
+
     def drop_statements(self) -> list[str]:
         return [f"DROP TABLE IF EXISTS {table}" for table in self.t.values()]
 
@@ -169,6 +175,7 @@ class Store:
                 try:
                     self.tracking.create_table()
                     self.create(self.live)
+                    self._check_shapes()
                 finally:
                     conn.execute("SELECT pg_advisory_unlock(%s)", (_TABLE_CREATION_LOCK,))
             return
@@ -176,11 +183,35 @@ class Store:
             try:
                 self.tracking.create_table()
                 self.create(self.live)
+                self._check_shapes()
                 return
             except (IntegrityError, OperationalError):
                 if attempt == 9:
                     raise
                 time.sleep(0.02 * (attempt + 1))
+
+    def _check_shapes(self) -> None:
+        """A read model whose tables were made by an older version of its code
+        (their definitions changed) is emptied and filled again from position zero
+        on the next catch-up. Its shape — a checksum of its table definitions — is
+        kept in the tracking table under ``<name>#shape``."""
+        for model in self.live:
+            key, shape = f"{model.key}#shape", model.shape()
+            if self.position(key) == shape:
+                continue
+            with self.datastore.transaction(commit=True) as cursor:
+                for statement in model.drop_statements():
+                    cursor.execute(statement)
+                for statement in model.create_statements():
+                    cursor.execute(statement)
+                for name, value in ((model.key, 0), (key, shape)):
+                    self._advance(cursor, name, 0, 0)
+                    p = "%s" if self.dialect == "postgres" else "?"
+                    cursor.execute(
+                        f"UPDATE {self.table} SET notification_id = {p} "
+                        f"WHERE application_name = {p}",
+                        (value, name),
+                    )
 
     # --- positions ----------------------------------------------------------------
 

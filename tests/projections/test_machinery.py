@@ -246,3 +246,18 @@ def test_a_units_memberships_across_bodies_read_as_the_events_have_them(demo_url
                 ledger, unit.id)
     finally:
         ledger.close()
+
+
+def test_a_read_model_whose_tables_changed_is_refilled_from_zero(demo_url, monkeypatch):
+    ledger = Ledger(demo_url)
+    try:
+        Store(ledger, [Membership]).catch_up()
+        changed = {**Membership.indexes, "by_code": "units(code)"}
+        monkeypatch.setattr(Membership, "indexes", changed)
+        store = Store(ledger, [Membership])
+        assert store.position("membership") == 0
+        assert from_read_model(store) == from_events(ledger)
+        assert period_rows(store) == periods_in_events(ledger)
+        assert Store(ledger, [Membership]).position("membership") == store.head()  # kept now
+    finally:
+        ledger.close()
