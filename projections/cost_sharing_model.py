@@ -48,7 +48,7 @@ from __future__ import annotations
 
 from bisect import bisect_right
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import date
 from typing import Any
 from uuid import UUID
@@ -119,25 +119,59 @@ class CostSharing(ReadModel):
         A.BenefitRealized.TOPIC, A.EntryReversed.TOPIC,
     )  # fmt: skip
 
+    def begin(self, events: Sequence[Any], c: Any) -> None:
+        """Read the terms of every agreement the batch's costs and benefits are
+        split by, in three queries."""
+        self.in_force: dict[str, _Terms] = {}
+        wanted = sorted({str(e.originator_id) for e in events
+                         if isinstance(e, A.CostIncurred | A.BenefitRealized)})  # fmt: skip
+        self._load_terms(c, wanted)
+
+    def _load_terms(self, c: Any, agreements: list[str]) -> None:
+        for agreement in agreements:
+            self.in_force[agreement] = _Terms()
+        for r in self.select_in(c, "SELECT agreement_id, terminated_on FROM {agreements} "
+                                "WHERE agreement_id {in}", agreements):  # fmt: skip
+            self.in_force[r["agreement_id"]].terminated = r["terminated_on"]
+        for r in self.select_in(c, "SELECT agreement_id, seq, effective_on FROM {terms} "
+                                "WHERE seq > 0 AND agreement_id {in} ORDER BY agreement_id, seq",
+                                agreements):  # fmt: skip
+            terms = self.in_force[r["agreement_id"]]
+            terms.seqs.append(r["seq"])
+            terms.starts.append(r["effective_on"])
+        for r in self.select_in(c, "SELECT agreement_id, seq, unit_id, cost_share_bp, "
+                                "benefit_share_bp FROM {shares} WHERE seq > 0 AND agreement_id "
+                                "{in} ORDER BY agreement_id, seq, party_order",
+                                agreements):  # fmt: skip
+            self.in_force[r["agreement_id"]].parties[r["seq"]].append(
+                (r["unit_id"], r["cost_share_bp"], r["benefit_share_bp"])
+            )
+
+    def terms(self, c: Any, agreement: str) -> _Terms:
+        """The agreement's terms as they stand at this point of the batch."""
+        if agreement not in self.in_force:
+            self._load_terms(c, [agreement])
+        return self.in_force[agreement]
+
     def apply(self, event: Any, c: Any) -> None:  # noqa: C901 (one branch per event type)
         oid = str(event.originator_id)
+        w = self.writes
+        if isinstance(event, A.Approved | A.Amended | A.Terminated):
+            self.in_force.pop(oid, None)  # its terms change: read them again when needed
         match event:
             case MemberUnit.Registered():
-                self.run(c, "INSERT INTO {units} VALUES (?, ?, ?)",
-                         (oid, event.code, event.unit_type.value))  # fmt: skip
-                self.run(c, "INSERT INTO {unit_names} VALUES (?, ?, ?, ?)",
-                         (oid, BEGINNING, event.originator_version, event.name))  # fmt: skip
-                self.run(c, "INSERT INTO {unit_divisions} VALUES (?, ?, ?, ?)",
-                         (oid, BEGINNING, event.originator_version, event.division))  # fmt: skip
+                w.insert("units", (oid, event.code, event.unit_type.value))
+                w.insert("unit_names", (oid, BEGINNING, event.originator_version, event.name))
+                w.insert("unit_divisions", (oid, BEGINNING, event.originator_version,
+                                            event.division))  # fmt: skip
             case MemberUnit.Renamed():
-                self.run(c, "INSERT INTO {unit_names} VALUES (?, ?, ?, ?)",
-                         (oid, iso(event.effective_on), event.originator_version, event.name))
+                w.insert("unit_names", (oid, iso(event.effective_on), event.originator_version,
+                                        event.name))  # fmt: skip
             case MemberUnit.Relocated():
-                self.run(c, "INSERT INTO {unit_divisions} VALUES (?, ?, ?, ?)",
-                         (oid, iso(event.effective_on), event.originator_version,
-                          event.division))  # fmt: skip
+                w.insert("unit_divisions", (oid, iso(event.effective_on),
+                                            event.originator_version, event.division))  # fmt: skip
             case Community.Founded():
-                self.run(c, "INSERT INTO {communities} VALUES (?, ?)", (oid, event.name))
+                w.insert("communities", (oid, event.name))
             case A.Drafted():
                 seq = self.run(c, "SELECT COALESCE(MAX(seq), 0) AS n FROM {agreements}")
                 n = int(seq.fetchone()["n"]) + 1
@@ -170,23 +204,25 @@ class CostSharing(ReadModel):
                 self._split(c, oid, since=iso(event.effective_on))
             case A.ContributionRecorded():
                 day, unit = iso(event.contributed_on), str(event.unit_id)
-                self.run(c, "INSERT INTO {entries} VALUES (?, ?, ?, ?, ?, ?, ?, ?, NULL, NULL)",
-                         (oid, event.entry, EntryKind.CONTRIBUTION.value, day, event.amount_fen,
-                          event.description, unit, event.kind.value))  # fmt: skip
-                self.run(c, "INSERT INTO {splits} VALUES (?, ?, 0, ?, ?, ?, 1, ?)",
-                         (oid, event.entry, unit, EntryKind.CONTRIBUTION.value, day,
-                          event.amount_fen))  # fmt: skip
+                w.insert("entries", (oid, event.entry, EntryKind.CONTRIBUTION.value, day,
+                                     event.amount_fen, event.description, unit,
+                                     event.kind.value, None, None))  # fmt: skip
+                w.insert("splits", (oid, event.entry, 0, unit, EntryKind.CONTRIBUTION.value, day,
+                                    1, event.amount_fen))  # fmt: skip
             case A.CostIncurred() | A.BenefitRealized():
-                kind, day = (
-                    (EntryKind.COST, event.incurred_on)
-                    if isinstance(event, A.CostIncurred)
-                    else (EntryKind.BENEFIT, event.realized_on)
-                )
-                self.run(c, "INSERT INTO {entries} VALUES (?, ?, ?, ?, ?, ?, NULL, NULL, NULL, "
-                         "NULL)",
-                         (oid, event.entry, kind.value, iso(day), event.amount_fen,
-                          event.description))  # fmt: skip
-                self._split(c, oid, entry=event.entry)
+                cost = isinstance(event, A.CostIncurred)
+                kind = (EntryKind.COST if cost else EntryKind.BENEFIT).value
+                day = iso(event.incurred_on if cost else event.realized_on)
+                assert day is not None
+                terms = self.terms(c, oid)
+                seq = terms.seq_on(day)
+                w.insert("entries", (oid, event.entry, kind, day, event.amount_fen,
+                                     event.description, None, None, None, seq))  # fmt: skip
+                if seq is not None:
+                    in_force = terms.parties[seq]
+                    parts = allocate(event.amount_fen, [p[1 if cost else 2] for p in in_force])
+                    for i, (party, part) in enumerate(zip(in_force, parts, strict=True)):
+                        w.insert("splits", (oid, event.entry, i, party[0], kind, day, 1, part))
             case A.EntryReversed():
                 self.run(c, "UPDATE {entries} SET reversed_because = ? "
                          "WHERE agreement_id = ? AND entry = ?",
@@ -204,56 +240,59 @@ class CostSharing(ReadModel):
              for i, p in enumerate(parties)],
         )  # fmt: skip
 
-    def _split(self, c: Any, agreement: str, *, since: str | None = None,
-               entry: int | None = None) -> None:  # fmt: skip
-        """(Re)split the costs and benefits of ``agreement`` dated from ``since``, or
-        the one numbered ``entry``, by the terms in force on each one's date."""
-        where, param = ("on_date >= ?", since) if entry is None else ("entry = ?", entry)
+    def _split(self, c: Any, agreement: str, since: str | None) -> None:
+        """Split again the costs and benefits of ``agreement`` dated from ``since``
+        by the terms in force on each one's date, as they now stand."""
         entries = self.run(
             c, "SELECT entry, entry_type, on_date, amount_fen, reversed_because FROM {entries} "
-            f"WHERE agreement_id = ? AND entry_type IN (?, ?) AND {where}",
-            (agreement, *SPLIT, param),
+            "WHERE agreement_id = ? AND entry_type IN (?, ?) AND on_date >= ?",
+            (agreement, *SPLIT, since),
         ).fetchall()  # fmt: skip
         if not entries:
             return
         self.run(c, "DELETE FROM {splits} WHERE agreement_id = ? AND entry_type IN (?, ?) "
-                 f"AND {where}", (agreement, *SPLIT, param))  # fmt: skip
-        terminated = self.run(
-            c, "SELECT terminated_on FROM {agreements} WHERE agreement_id = ?", (agreement,)
-        ).fetchone()["terminated_on"]  # fmt: skip
-        terms = self.run(c, "SELECT seq, effective_on FROM {terms} WHERE agreement_id = ? "
-                         "AND seq > 0 ORDER BY seq", (agreement,)).fetchall()  # fmt: skip
-        parties: dict[int, list[tuple[str, int, int]]] = defaultdict(list)
-        for row in self.run(c, "SELECT seq, unit_id, cost_share_bp, benefit_share_bp "
-                            "FROM {shares} WHERE agreement_id = ? AND seq > 0 "
-                            "ORDER BY seq, party_order", (agreement,)).fetchall():  # fmt: skip
-            parties[row["seq"]].append(
-                (row["unit_id"], row["cost_share_bp"], row["benefit_share_bp"])
-            )
-        starts = [t["effective_on"] for t in terms]  # ascending: each after the last
+                 "AND on_date >= ?", (agreement, *SPLIT, since))  # fmt: skip
+        terms = self.terms(c, agreement)
         rows, renumbered = [], []
         for e in entries:
             day = e["on_date"]
-            at = bisect_right(starts, day)
-            if at == 0 or (terminated is not None and day >= terminated):
-                renumbered.append((None, agreement, e["entry"]))
+            seq = terms.seq_on(day)
+            renumbered.append((seq, agreement, e["entry"]))
+            if seq is None:
                 continue  # not in force: only a reversed entry can be dated here
-            seq = terms[at - 1]["seq"]
             column = 1 if e["entry_type"] == EntryKind.COST.value else 2
-            in_force = parties[seq]
+            in_force = terms.parties[seq]
             live = 1 if e["reversed_because"] is None else 0
             parts = allocate(int(e["amount_fen"]), [p[column] for p in in_force])
             rows += [
                 (agreement, e["entry"], i, p[0], e["entry_type"], day, live, part)
                 for i, (p, part) in enumerate(zip(in_force, parts, strict=True))
             ]
-            renumbered.append((seq, agreement, e["entry"]))
         if rows:
             c.executemany(self.sql("INSERT INTO {splits} VALUES (?, ?, ?, ?, ?, ?, ?, ?)"), rows)
         c.executemany(
             self.sql("UPDATE {entries} SET terms_seq = ? WHERE agreement_id = ? AND entry = ?"),
             renumbered,
         )
+
+
+class _Terms:
+    """An agreement's approved and amended terms, for splitting entries."""
+
+    __slots__ = ("parties", "seqs", "starts", "terminated")
+
+    def __init__(self) -> None:
+        self.terminated: str | None = None
+        self.seqs: list[int] = []
+        self.starts: list[str] = []  # ascending: each after the last
+        self.parties: dict[int, list[tuple[str, int, int]]] = defaultdict(list)
+
+    def seq_on(self, day: str) -> int | None:
+        """The terms in force on ``day``; None before approval or from termination."""
+        at = bisect_right(self.starts, day)
+        if at == 0 or (self.terminated is not None and day >= self.terminated):
+            return None
+        return self.seqs[at - 1]
 
 
 # --- answers --------------------------------------------------------------------

@@ -11,6 +11,13 @@ second one's compare-and-set finds the position moved, its transaction is rolled
 back and it starts again from the new position. A crash before the commit leaves
 rows and position as they were; after it, both moved together.
 
+A batch is applied model by model: ``begin`` (a model may read, in a few queries,
+what the whole batch needs), ``apply`` for each event, ``finish``. Rows a model
+adds go through its ``writes`` buffer and reach the database at ``finish`` in one
+``COPY`` (PostgreSQL) or ``executemany`` (SQLite) per table, instead of one round
+trip per statement; any other statement a model runs first sends what is
+buffered, so statements still take effect in the order the events asked for them.
+
 The ledger calls ``catch_up`` after every save (``Ledger.after_save``), and readers
 call it before they query, so a command's own writes are always visible to the
 reads that follow it, on both stores alike. The same SQL serves SQLite and
@@ -48,12 +55,59 @@ def iso(value: date | datetime | None) -> str | None:
     if value is None:
         return None
     if isinstance(value, datetime):
-        return value.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")
+        return value.astimezone(timezone.utc).replace(tzinfo=None).isoformat("T", "microseconds")
     return value.isoformat()
 
 
 def from_iso_time(text: str) -> datetime:
     return datetime.strptime(text, "%Y-%m-%dT%H:%M:%S.%f").replace(tzinfo=timezone.utc)
+
+
+class Writes:
+    """What a read model writes in one batch, sent at its end.
+
+    ``insert`` buffers a row (all the table's columns, in order); ``later``
+    buffers a statement that must run after the buffered rows are in (an update of
+    rows this batch may have added). Both are sent by ``flush``: rows per table in
+    one ``COPY`` or ``executemany``, then the statements in order, consecutive
+    ones with the same text in one ``executemany``. Rows of different tables may
+    reach the database in another order than they were buffered, which no read
+    model can observe: tables have no triggers or foreign keys."""
+
+    def __init__(self, model: ReadModel) -> None:
+        self.model = model
+        self.rows: dict[str, list[Sequence[Any]]] = {}
+        self.statements: list[tuple[str, Sequence[Any]]] = []
+
+    def insert(self, table: str, row: Sequence[Any]) -> None:
+        self.rows.setdefault(table, []).append(row)
+
+    def later(self, text: str, params: Sequence[Any]) -> None:
+        self.statements.append((text, params))
+
+    def clear(self) -> None:
+        self.rows, self.statements = {}, []
+
+    def flush(self, cursor: Any) -> None:
+        rows, statements = self.rows, self.statements
+        self.clear()
+        model = self.model
+        for table, buffered in rows.items():
+            if model.dialect == "postgres":
+                with cursor.copy(f"COPY {model.t[table]} FROM STDIN") as copy:
+                    for row in buffered:
+                        copy.write_row(row)
+            else:
+                marks = ", ".join("?" * len(buffered[0]))
+                cursor.executemany(f"INSERT INTO {model.t[table]} VALUES ({marks})", buffered)
+        start = 0
+        while start < len(statements):
+            text = statements[start][0]
+            end = start + 1
+            while end < len(statements) and statements[end][0] == text:
+                end += 1
+            cursor.executemany(model.sql(text), [tuple(p) for _, p in statements[start:end]])
+            start = end
 
 
 class ReadModel(ABC):
@@ -79,6 +133,7 @@ class ReadModel(ABC):
         self.bare = {table: self.table(table, shadow) for table in self.tables}
         self.t = {table: f"{schema}.{bare}" if schema else bare for table, bare in self.bare.items()}
         self._sql: dict[str, str] = {}
+        self.writes = Writes(self)
 
     @classmethod
     def table(cls, logical: str, shadow: bool = False) -> str:
@@ -123,12 +178,48 @@ class ReadModel(ABC):
         return [f"DROP TABLE IF EXISTS {table}" for table in self.t.values()]
 
     def run(self, cursor: Any, text: str, params: Sequence[Any] = ()) -> Any:
+        """Run one statement now, after whatever ``writes`` holds."""
+        self.writes.flush(cursor)
         cursor.execute(self.sql(text), tuple(params))
         return cursor
+
+    def select_in(
+        self, cursor: Any, text: str, values: Sequence[Any], before: Sequence[Any] = ()
+    ) -> list[Any]:
+        """Rows of ``text`` whose ``{in}`` is "column IN (values)": one ``= ANY``
+        on PostgreSQL, chunks of 500 on SQLite. ``before``: parameters ahead of it."""
+        if not values:
+            return []
+        if self.dialect == "postgres":
+            return list(self.run(cursor, text.replace("{in}", "= ANY(?)"),
+                                 (*before, list(values))).fetchall())  # fmt: skip
+        found = []
+        for i in range(0, len(values), 500):
+            chunk = values[i : i + 500]
+            marks = f"IN ({', '.join('?' * len(chunk))})"
+            self.writes.flush(cursor)
+            cursor.execute(text.replace("{in}", marks).format(**self.t), (*before, *chunk))
+            found += cursor.fetchall()
+        return found
+
+    def begin(self, events: Sequence[Any], cursor: Any) -> None:  # noqa: B027 (optional)
+        """Before a batch's events are applied (``position`` is still that of the last
+        event applied before them): read what they will need."""
 
     @abstractmethod
     def apply(self, event: Any, cursor: Any) -> None:
         """Write what ``event`` changes, inside the caller's transaction."""
+
+    def finish(self, cursor: Any) -> None:
+        """After a batch's events: send what is still buffered."""
+        self.writes.flush(cursor)
+
+    def committed(self, position: int) -> None:  # noqa: B027 (optional)
+        """The batch's transaction committed: the tables hold the events up to
+        ``position``, and no other process can change them without moving it."""
+
+    def abandoned(self) -> None:  # noqa: B027 (optional)
+        """The batch's transaction was rolled back: forget what it did."""
 
 
 M = TypeVar("M", bound=ReadModel)
@@ -273,6 +364,7 @@ class Store:
         """One transaction: move each model's position from what was read to
         ``reached`` and apply its events; False (and nothing written) if another
         process moved a position first."""
+        applied = []
         try:
             with self.datastore.transaction(commit=True) as cursor:
                 for model in models:
@@ -281,13 +373,26 @@ class Store:
                         continue  # already past this batch: neither moved nor applied
                     if not self._advance(cursor, model.key, done, reached):
                         raise _Moved
-                    for notification, event in events:
-                        if notification.id > done and notification.topic in model.topics:
-                            model.position = notification.id
-                            model.apply(event, cursor)
+                    applied.append(model)
+                    mine = [(n.id, e) for n, e in events if n.id > done and n.topic in model.topics]
+                    model.writes.clear()  # nothing left from a batch that failed
+                    model.position = done
+                    model.begin([e for _, e in mine], cursor)
+                    for position, event in mine:
+                        model.position = position
+                        model.apply(event, cursor)
+                    model.finish(cursor)
         except _Moved:
+            for model in applied:
+                model.abandoned()
             time.sleep(0.001)
             return False
+        except BaseException:
+            for model in applied:
+                model.abandoned()
+            raise
+        for model in applied:
+            model.committed(reached)
         return True
 
     def _advance(self, cursor: Any, key: str, expected: int, reached: int) -> bool:

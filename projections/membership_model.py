@@ -5,6 +5,8 @@ knew it at T" is a query, not a replay."""
 
 from __future__ import annotations
 
+from collections import Counter
+from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
 from uuid import UUID
@@ -18,6 +20,71 @@ from projections.machinery import ReadModel, Store, iso
 from projections.membership import Member, MemberList, Period
 
 BEGINNING = date.min.isoformat()  # a unit's registered name and division hold from here
+
+
+class _Period:
+    """A membership period as a batch sees it: read from the table, or admitted in
+    the batch (then ``row`` is its buffered row, still open to change)."""
+
+    __slots__ = ("admitted_on", "community", "exited_on", "id", "row", "unit_type")
+
+    def __init__(self, id: str, community: str, unit_type: str, admitted_on: str,
+                 exited_on: str | None, row: list[Any] | None = None) -> None:  # fmt: skip
+        self.id, self.community, self.unit_type = id, community, unit_type
+        self.admitted_on, self.exited_on, self.row = admitted_on, exited_on, row
+
+
+Presence = list[tuple[str, str, int]]
+"""(day, item, +1 or -1): how a membership changes the national counts."""
+
+
+def presence(period: _Period, home: str, divisions: list[tuple[str, str]]) -> Presence:
+    """What one membership period adds to the national counts: its unit type and
+    its province (and whether that is outside the body's home province) from the
+    day it starts, moving with the unit's relocations, until the day it ends.
+    ``divisions``: the unit's (since, division), in the order recorded."""
+    start, end = period.admitted_on, period.exited_on
+    if len(divisions) == 1:  # never relocated, as most units: one province throughout
+        province = province_of(divisions[0][1])
+        items = ["t:" + period.unit_type, "p:" + province]
+        if province != home:
+            items.append(OUTSIDE)
+        if end is None:
+            return [(start, item, 1) for item in items]
+        return [(start, item, 1) for item in items] + [(end, item, -1) for item in items]
+    out: Presence = [(start, "t:" + period.unit_type, 1)]
+
+    def count(day: str, province: str, sign: int) -> None:
+        out.append((day, "p:" + province, sign))
+        if province != home:
+            out.append((day, OUTSIDE, sign))
+
+    province = province_of(next(d for since, d in reversed(divisions) if since <= start))
+    count(start, province, 1)
+    for since, division in divisions:
+        if since <= start:
+            continue
+        if end is not None and since >= end:
+            break
+        if province_of(division) != province:
+            count(since, province, -1)
+            province = province_of(division)
+            count(since, province, 1)
+    if end is not None:
+        out.append((end, "t:" + period.unit_type, -1))
+        count(end, province, -1)
+    return out
+
+
+OUTSIDE = "outside"
+MEMO_UNITS = 500_000
+"""Units whose divisions and periods the model remembers between batches; past
+this it starts again from what the next batch needs (some 100 MB per 200,000)."""
+GRAINS = (("Y", 4), ("M", 7), ("D", 10))
+"""The national counts are kept per year, month and day (the day's ISO text cut to
+4, 7 or 10 characters), so a date's figure sums at most a few thousand rows: the
+years before it, the months of its year before its month, the days of its month
+up to it."""
 
 
 class Membership(ReadModel):
@@ -38,6 +105,11 @@ class Membership(ReadModel):
         "exited_by TEXT, exited_at TEXT, version BIGINT NOT NULL",
         "roles": "period_id TEXT NOT NULL, since TEXT NOT NULL, role TEXT NOT NULL, "
         "recorded_at TEXT NOT NULL, PRIMARY KEY (period_id, since)",
+        # Changes of the national membership counts, per grain (GRAINS) and item
+        # ("p:<province>", "t:<unit type>", OUTSIDE the body's home province): the
+        # count on a date is the sum of the changes up to it.
+        "counts": "grain TEXT NOT NULL, period TEXT NOT NULL, item TEXT NOT NULL, "
+        "n BIGINT NOT NULL, PRIMARY KEY (grain, period, item)",
     }
     indexes = {  # noqa: RUF012
         "by_community": "periods(community_id, admitted_on)",
@@ -50,53 +122,170 @@ class Membership(ReadModel):
         Community.Dissolved.TOPIC,
     )  # fmt: skip
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._forget()
+
+    def _forget(self) -> None:
+        """Drop what is remembered of the tables between batches."""
+        self.memo_at = -1  # the position the remembered state is true at
+        self.divisions: dict[str, list[tuple[str, str]]] = {}
+        self.periods: dict[str, list[_Period]] = {}
+        self.homes: dict[str, str] = {}
+
+    def begin(self, events: Sequence[Any], c: Any) -> None:
+        """Know the divisions, membership periods and home provinces the batch's
+        admissions, role changes, exits and relocations need.
+
+        What the previous batch left is still true if the model's position has not
+        moved since it committed (any other writer would have moved it), so a
+        rebuild or a busy catch-up reads nothing here; otherwise it is read again, in
+        three queries, for the units and bodies of this batch only."""
+        if self.memo_at != self.position or len(self.periods) > MEMO_UNITS:
+            self._forget()
+        self.changes: Counter[tuple[str, str]] = Counter()
+        self.fresh: list[_Period] = []  # admitted in this batch: rows still buffered
+        self.exits: list[tuple[Any, ...]] = []  # of periods admitted before this batch
+        units, bodies, new = set(), set(), set()
+        for e in events:
+            if isinstance(e, MemberUnit.Registered | Community.Founded):
+                new.add(str(e.originator_id))  # nothing to read: it starts in this batch
+            elif isinstance(e, MemberUnit.Relocated):
+                units.add(str(e.originator_id))
+            elif isinstance(e, Community.MemberAdmitted | Community.MemberRoleChanged
+                            | Community.MemberExited):  # fmt: skip
+                units.add(str(e.unit_id))
+                bodies.add(str(e.originator_id))
+        wanted = sorted(units.difference(self.periods, new))
+        for r in self.select_in(c, "SELECT unit_id, since, division FROM {divisions} "
+                                "WHERE unit_id {in} ORDER BY unit_id, since, seq", wanted):  # fmt: skip
+            self.divisions.setdefault(r["unit_id"], []).append((r["since"], r["division"]))
+        for unit in wanted:
+            self.periods[unit] = []
+        for r in self.select_in(c, "SELECT period_id, community_id, unit_id, unit_type, "
+                                "admitted_on, exited_on FROM {periods} WHERE unit_id {in}",
+                                wanted):  # fmt: skip
+            self.periods[r["unit_id"]].append(_Period(
+                r["period_id"], r["community_id"], r["unit_type"], r["admitted_on"],
+                r["exited_on"],
+            ))  # fmt: skip
+            bodies.add(r["community_id"])
+        for r in self.select_in(c, "SELECT community_id, division FROM {communities} "
+                                "WHERE community_id {in}", sorted(bodies.difference(self.homes, new))):  # fmt: skip
+            self.homes[r["community_id"]] = province_of(r["division"])
+
+    def committed(self, position: int) -> None:
+        self.memo_at = position
+
+    def abandoned(self) -> None:
+        self._forget()
+
     def apply(self, event: Any, c: Any) -> None:  # noqa: C901 (one branch per event type)
-        unit = str(event.originator_id)
-        match event:
-            case MemberUnit.Registered():
-                self.run(c, "INSERT INTO {units} VALUES (?, ?, ?, ?, NULL)",
-                         (unit, event.code, event.unit_type, event.level))  # fmt: skip
-                self.run(c, "INSERT INTO {names} VALUES (?, ?, ?, ?)",
-                         (unit, BEGINNING, event.originator_version, event.name))  # fmt: skip
-                self.run(c, "INSERT INTO {divisions} VALUES (?, ?, ?, ?)",
-                         (unit, BEGINNING, event.originator_version, event.division))  # fmt: skip
-            case MemberUnit.Renamed():
-                self.run(c, "INSERT INTO {names} VALUES (?, ?, ?, ?)",
-                         (unit, iso(event.effective_on), event.originator_version, event.name))
-            case MemberUnit.Relocated():
-                self.run(c, "INSERT INTO {divisions} VALUES (?, ?, ?, ?)",
-                         (unit, iso(event.effective_on), event.originator_version,
-                          event.division))  # fmt: skip
-            case MemberUnit.Deregistered():
-                self.run(c, "UPDATE {units} SET deregistered_on = ? WHERE unit_id = ?",
-                         (iso(event.effective_on), unit))  # fmt: skip
-            case Community.Founded():
-                self.run(c, "INSERT INTO {communities} VALUES (?, ?, ?, ?, ?, ?, NULL, ?, ?)",
-                         (unit, event.name, event.kind, event.industry, event.division,
-                          iso(event.founded_on), iso(event.timestamp), self.position))  # fmt: skip
+        oid = str(event.originator_id)
+        w = self.writes
+        match event:  # the most frequent first
             case Community.MemberAdmitted():
-                period = f"{unit}:{event.originator_version}"
-                self.run(c, "INSERT INTO {periods} VALUES (?, ?, ?, ?, ?, ?, ?, NULL, NULL, "
-                         "NULL, NULL, ?)",
-                         (period, unit, str(event.unit_id), event.unit_type,
-                          iso(event.effective_on), event.resolution, iso(event.timestamp),
-                          event.originator_version))  # fmt: skip
-                self.run(c, "INSERT INTO {roles} VALUES (?, ?, ?, ?)",
-                         (period, iso(event.effective_on), event.role, iso(event.timestamp)))
+                unit, day, at = str(event.unit_id), iso(event.effective_on), iso(event.timestamp)
+                period_id = f"{oid}:{event.originator_version}"
+                row = [period_id, oid, unit, event.unit_type, day, event.resolution, at,
+                       None, None, None, None, event.originator_version]  # fmt: skip
+                w.insert("periods", row)
+                w.insert("roles", (period_id, day, event.role, at))
+                period = _Period(period_id, oid, event.unit_type, day, None, row)
+                self.periods[unit].append(period)
+                self.fresh.append(period)
+                self._count(presence(period, self.homes[oid], self.divisions[unit]))
             case Community.MemberRoleChanged():
-                self.run(c, "INSERT INTO {roles} SELECT period_id, ?, ?, ? FROM {periods} "
-                         "WHERE community_id = ? AND unit_id = ? AND exited_on IS NULL",
-                         (iso(event.effective_on), event.role, iso(event.timestamp), unit,
-                          str(event.unit_id)))  # fmt: skip
+                period = self._open(oid, str(event.unit_id))
+                w.insert("roles", (period.id, iso(event.effective_on), event.role,
+                                   iso(event.timestamp)))  # fmt: skip
             case Community.MemberExited():
-                self.run(c, "UPDATE {periods} SET exited_on = ?, exit_reason = ?, exited_by = ?, "
-                         "exited_at = ? WHERE community_id = ? AND unit_id = ? "
-                         "AND exited_on IS NULL",
-                         (iso(event.effective_on), event.reason, event.resolution,
-                          iso(event.timestamp), unit, str(event.unit_id)))  # fmt: skip
+                unit = str(event.unit_id)
+                period = self._open(oid, unit)
+                home, history = self.homes[oid], self.divisions[unit]
+                old = presence(period, home, history)
+                exit = (iso(event.effective_on), event.reason, event.resolution,
+                        iso(event.timestamp))  # fmt: skip
+                period.exited_on = exit[0]
+                if period.row is not None:  # admitted in this batch: still buffered
+                    period.row[7:11] = exit
+                else:
+                    self.exits.append((period.id, *exit))
+                self._count(presence(period, home, history), old)
+            case MemberUnit.Registered():
+                w.insert("units", (oid, event.code, event.unit_type, event.level, None))
+                w.insert("names", (oid, BEGINNING, event.originator_version, event.name))
+                w.insert("divisions", (oid, BEGINNING, event.originator_version, event.division))
+                self.divisions[oid] = [(BEGINNING, event.division)]
+                self.periods[oid] = []
+            case MemberUnit.Renamed():
+                w.insert("names", (oid, iso(event.effective_on), event.originator_version,
+                                   event.name))  # fmt: skip
+            case MemberUnit.Relocated():
+                since = iso(event.effective_on)
+                w.insert("divisions", (oid, since, event.originator_version, event.division))
+                history = self.divisions[oid]
+                moved = [p for p in self.periods[oid] if p.exited_on is None or p.exited_on > since]
+                before = [presence(p, self.homes[p.community], history) for p in moved]
+                history.append((since, event.division))
+                for p, old in zip(moved, before, strict=True):
+                    self._count(presence(p, self.homes[p.community], history), old)
+            case MemberUnit.Deregistered():
+                w.later("UPDATE {units} SET deregistered_on = ? WHERE unit_id = ?",
+                        (iso(event.effective_on), oid))  # fmt: skip
+            case Community.Founded():
+                w.insert("communities", (oid, event.name, event.kind, event.industry,
+                                         event.division, iso(event.founded_on), None,
+                                         iso(event.timestamp), self.position))  # fmt: skip
+                self.homes[oid] = province_of(event.division)
             case Community.Dissolved():
-                self.run(c, "UPDATE {communities} SET dissolved_on = ? WHERE community_id = ?",
-                         (iso(event.effective_on), unit))  # fmt: skip
+                w.later("UPDATE {communities} SET dissolved_on = ? WHERE community_id = ?",
+                        (iso(event.effective_on), oid))  # fmt: skip
+
+    def _open(self, community: str, unit: str) -> _Period:
+        for period in self.periods[unit]:
+            if period.community == community and period.exited_on is None:
+                return period
+        raise RuntimeError(f"membership read model: unit {unit} has no open period in "
+                           f"{community} at position {self.position}")  # fmt: skip
+
+    def _count(self, new: Presence, old: Presence | None = None) -> None:
+        for day, item, sign in new:
+            self.changes[day, item] += sign
+        for day, item, sign in old or ():
+            self.changes[day, item] -= sign
+
+    def finish(self, c: Any) -> None:
+        super().finish(c)
+        for period in self.fresh:
+            period.row = None  # sent: a later exit updates the table
+        if self.exits and self.dialect == "postgres":  # one statement for the batch
+            self.run(c, "UPDATE {periods} p SET exited_on = x.o, exit_reason = x.r, "
+                     "exited_by = x.b, exited_at = x.a FROM unnest(?::text[], ?::text[], "
+                     "?::text[], ?::text[], ?::text[]) AS x(id, o, r, b, a) "
+                     "WHERE p.period_id = x.id", [list(col) for col in zip(*self.exits)])  # fmt: skip
+        elif self.exits:
+            c.executemany(self.sql("UPDATE {periods} SET exited_on = ?, exit_reason = ?, "
+                                   "exited_by = ?, exited_at = ? WHERE period_id = ?"),
+                          [(*rest, id) for id, *rest in self.exits])  # fmt: skip
+        rows: Counter[tuple[str, str, str]] = Counter()
+        for (day, item), n in self.changes.items():
+            if n:
+                for grain, width in GRAINS:
+                    rows[grain, day[:width], item] += n
+        rows = Counter({key: n for key, n in rows.items() if n})  # not those that cancel out
+        if not rows:
+            return
+        if self.dialect == "postgres":
+            columns = list(zip(*((*key, n) for key, n in rows.items()), strict=True))
+            self.run(c, "INSERT INTO {counts} AS c SELECT * FROM unnest(?::text[], ?::text[], "
+                     "?::text[], ?::bigint[]) ON CONFLICT (grain, period, item) "
+                     "DO UPDATE SET n = c.n + excluded.n", [list(col) for col in columns])  # fmt: skip
+        else:
+            c.executemany(self.sql("INSERT INTO {counts} AS c VALUES (?, ?, ?, ?) "
+                                   "ON CONFLICT (grain, period, item) "
+                                   "DO UPDATE SET n = c.n + excluded.n"),
+                          [(*key, n) for key, n in rows.items()])  # fmt: skip
 
 
 _MEMBERS = """

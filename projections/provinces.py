@@ -58,7 +58,7 @@ from domain.unit import MemberUnit
 from domain.values import CommunityKind, parse_date, province_name, province_of, today
 from projections.machinery import Store, iso
 from projections.membership import members
-from projections.membership_model import Membership
+from projections.membership_model import OUTSIDE, Membership
 
 MUNICIPALITIES = frozenset({"11", "12", "31", "50"})
 """Province-level cities (直辖市): the whole province is one city."""
@@ -182,6 +182,28 @@ def _build(
     )
 
 
+def _from_counts(as_of: date, counts: dict[str, int]) -> ProvinceDistribution:
+    """The national distribution from the counts on the date (item → units)."""
+    provinces = {item[2:]: n for item, n in counts.items() if item.startswith("p:") and n}
+    types = {item[2:]: n for item, n in counts.items() if item.startswith("t:") and n}
+    total = sum(provinces.values())
+    bp = share_bp(counts.get(OUTSIDE, 0), total)
+    return ProvinceDistribution(
+        as_of=as_of, community_id=None, community_name=None, kind=None, home_province=None,
+        home_province_name=None, total=total,
+        provinces=[
+            ProvinceCount(code, province_name(code), n)
+            for code, n in sorted(provinces.items(), key=lambda kv: (-kv[1], kv[0]))
+        ],
+        province_count=len(provinces), outside_home=counts.get(OUTSIDE, 0),
+        outside_home_bp=bp, outside_home_share=bp_text(bp),
+        by_type=[
+            TypeCount(t, n) for t, n in sorted(types.items(), key=lambda kv: (-kv[1], kv[0]))
+        ],
+        type_count=len(types), local=None, non_local=None,
+    )  # fmt: skip
+
+
 # --- from the events ----------------------------------------------------------------
 
 
@@ -214,11 +236,19 @@ def _body(body: Community) -> Body:
 # --- from the membership read model ---------------------------------------------------
 
 _HOLDINGS = """
-SELECT p.community_id, u.unit_type,
+SELECT u.unit_type,
   (SELECT d.division FROM {divisions} d WHERE d.unit_id = p.unit_id AND d.since <= ?
      ORDER BY d.since DESC, d.seq DESC LIMIT 1) AS division
 FROM {periods} p JOIN {units} u ON u.unit_id = p.unit_id
-WHERE p.admitted_on <= ? AND (p.exited_on IS NULL OR p.exited_on > ?)
+WHERE p.admitted_on <= ? AND (p.exited_on IS NULL OR p.exited_on > ?) AND p.community_id = ?
+"""
+
+
+_COUNTS = """
+SELECT item, SUM(n) AS n FROM {counts}
+WHERE (grain = 'Y' AND period < ?) OR (grain = 'M' AND period >= ? AND period < ?)
+   OR (grain = 'D' AND period >= ? AND period <= ?)
+GROUP BY item
 """
 
 
@@ -226,30 +256,28 @@ def distribution(
     store: Store, community: str | UUID | None = None, as_of: str | date | None = None
 ) -> ProvinceDistribution:
     """The same answer as ``distribution_from_events``, from the membership read
-    model: one query for the bodies, one for their members on the date."""
+    model. One body: a query for the body, one for its members on the date.
+    Nationally: one query summing the kept changes of the national counts up to
+    the date, whatever the number of bodies and members."""
     day = parse_date(as_of, "as-of date") if as_of is not None else today()
     community_id = as_uuid(community, "community id") if community is not None else None
     store.catch_up()
     model = store.model(Membership)
+    if community_id is None:
+        d = iso(day)
+        counts = {
+            r["item"]: int(r["n"])
+            for r in store.query(
+                model.sql(_COUNTS), (d[:4], d[:4] + "-01", d[:7], d[:7] + "-01", d)
+            )
+        }
+        return _from_counts(day, counts)
     d = iso(day)
-    bodies_sql = "SELECT community_id, name, kind, division FROM {communities}"
-    holdings_sql = _HOLDINGS
-    params: tuple[str, ...] = ()
-    if community_id is not None:
-        bodies_sql += " WHERE community_id = ?"
-        holdings_sql += "AND p.community_id = ?"
-        params = (str(community_id),)
-    # Members first, then bodies: a catch-up committed in between can only add bodies
-    # (with no members in this answer), never members of a body not yet read.
-    grouped: dict[str, list[Holding]] = defaultdict(list)
-    for r in store.query(model.sql(holdings_sql), (d, d, d, *params)):
-        grouped[r["community_id"]].append((r["unit_type"], r["division"]))
-    bodies = {
-        r["community_id"]: Body(UUID(r["community_id"]), r["name"], r["kind"], r["division"])
-        for r in store.query(model.sql(bodies_sql), params)
-    }
-    if community_id is not None and not bodies:
+    with store.snapshot() as query:
+        found = query(model.sql("SELECT name, kind, division FROM {communities} "
+                                "WHERE community_id = ?"), (str(community_id),))  # fmt: skip
+        rows = query(model.sql(_HOLDINGS), (d, d, d, str(community_id)))
+    if not found:
         raise CommunityNotFound(f"no community {community_id} has been founded")
-    if community_id is not None:
-        return for_body(day, bodies[str(community_id)], grouped[str(community_id)])
-    return national(day, [(bodies[key], grouped[key]) for key in bodies])
+    body = Body(community_id, found[0]["name"], found[0]["kind"], found[0]["division"])
+    return for_body(day, body, [(r["unit_type"], r["division"]) for r in rows])

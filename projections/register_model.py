@@ -55,22 +55,21 @@ class ResolutionRegister(ReadModel):
         council = str(event.originator_id)
         match event:
             case Council.Established():
-                self.run(c, "INSERT INTO {councils} VALUES (?, ?)",
-                         (council, str(event.community_id)))  # fmt: skip
+                self.writes.insert("councils", (council, str(event.community_id)))
             case Council.MeetingHeld():
-                self.run(c, "INSERT INTO {meetings} VALUES (?, ?, ?)",
-                         (council, event.meeting, iso(event.held_on)))  # fmt: skip
+                self.writes.insert("meetings", (council, event.meeting, iso(event.held_on)))
             case Council.ResolutionRecorded():
-                self.run(c, "INSERT INTO {resolutions} VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
-                         "?, ?, ?, NULL)",
-                         (council, event.originator_version, event.number, event.meeting,
-                          str(event.matter), event.title, event.votes_for, event.votes_against,
-                          event.abstentions, len(event.recused), str(event.outcome),
-                          event.reason, event.charter_version, event.revokes))  # fmt: skip
+                self.writes.insert("resolutions", (
+                    council, event.originator_version, event.number, event.meeting,
+                    str(event.matter), event.title, event.votes_for, event.votes_against,
+                    event.abstentions, len(event.recused), str(event.outcome), event.reason,
+                    event.charter_version, event.revokes, None,
+                ))  # fmt: skip
                 if event.outcome is Outcome.ADOPTED and event.revokes:
-                    self.run(c, "UPDATE {resolutions} SET revoked_by = ? "
-                             "WHERE council_id = ? AND number = ?",
-                             (event.number, council, event.revokes))  # fmt: skip
+                    # After the rows are in: the revoked one may be in this batch.
+                    self.writes.later("UPDATE {resolutions} SET revoked_by = ? "
+                                      "WHERE council_id = ? AND number = ?",
+                                      (event.number, council, event.revokes))  # fmt: skip
 
 
 _REGISTER = """
