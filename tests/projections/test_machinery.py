@@ -261,3 +261,44 @@ def test_a_read_model_whose_tables_changed_is_refilled_from_zero(demo_url, monke
         assert Store(ledger, [Membership]).position("membership") == store.head()  # kept now
     finally:
         ledger.close()
+
+
+def test_what_a_model_remembers_between_batches_is_dropped_when_another_process_moved_it(
+    database_url,
+):
+    """The membership model keeps the periods and divisions it has seen from one batch
+    to the next. Two stores (as two processes) take turns: each must notice that the
+    other applied events in between, or it would close a period the other one
+    already closed and count a relocation in the wrong province."""
+    from projections import provinces
+    from tests.factories import credit_code
+
+    ledger = Ledger(database_url)
+    other_ledger = Ledger(database_url)
+    try:
+        first, second = Store(ledger, [Membership]), Store(other_ledger, [Membership])
+        body = ledger.found_community(name="苏州市域产教联合体", kind="city", industry="智能制造",
+                                      division="320500", founded_on="2024-01-02", principal="p")  # fmt: skip
+        unit = ledger.register_unit(code=credit_code(901), name="甲公司", unit_type="enterprise",
+                                    division="320506", principal="p")  # fmt: skip
+        p = {"principal": "p"}
+        ledger.admit_member(body.id, unit.id, role="participant", effective_on="2024-02-01", **p)
+        first.catch_up()  # remembers an open period
+        ledger.exit_member(body.id, unit.id, reason="withdrawal", effective_on="2024-03-01", **p)
+        ledger.relocate_unit(unit.id, division="330212", effective_on="2024-04-01", **p)
+        ledger.admit_member(body.id, unit.id, role="participant", effective_on="2024-05-01", **p)
+        second.catch_up()  # applies the exit, the move and the second admission
+        ledger.exit_member(body.id, unit.id, reason="withdrawal", effective_on="2024-06-01", **p)
+        ledger.admit_member(body.id, unit.id, role="participant", effective_on="2024-07-01", **p)
+        first.catch_up()  # must read again, not trust what it remembered
+        for day in ("2024-02-15", "2024-03-15", "2024-05-15", "2024-06-15", "2024-07-15"):
+            assert provinces.distribution(first, None, day) == (
+                provinces.distribution_from_events(ledger, None, day)
+            ), day
+            assert membership_model.members(first, body.id, day) == (
+                membership.members(ledger, body.id, day)
+            ), day
+        assert period_rows(first) == periods_in_events(ledger) == 3
+    finally:
+        ledger.close()
+        other_ledger.close()
