@@ -79,7 +79,8 @@ def presence(period: _Period, home: str, divisions: list[tuple[str, str]]) -> Pr
 OUTSIDE = "outside"
 MEMO_UNITS = 500_000
 """Units whose divisions and periods the model remembers between batches; past
-this it starts again from what the next batch needs (some 100 MB per 200,000)."""
+this many it forgets them all and reads again what the next batch needs, so a
+long-running process stays bounded in memory."""
 GRAINS = (("Y", 4), ("M", 7), ("D", 10))
 """The national counts are kept per year, month and day (the day's ISO text cut to
 4, 7 or 10 characters), so a date's figure sums at most a few thousand rows: the
