@@ -1429,26 +1429,24 @@ def print_results(res: Results, repeats: int, calls: int) -> list[str]:
 
 
 @contextmanager
-def postgres_ledger(keep: bool) -> Iterator[Ledger]:
-    schema = f"bench_proj_{uuid.uuid4().hex[:10]}"
-    url = f"{PG_URL}{'&' if '?' in PG_URL else '?'}schema={schema}"
-    with psycopg.connect(PG_URL, autocommit=True) as conn:
-        conn.execute(f"CREATE SCHEMA {schema}")
-    try:
-        with closing(Ledger(url)) as ledger:
-            yield ledger
-    finally:
-        if keep:
-            print(f"  kept: {url}")
-        else:
+def bench_ledger(store: str, keep: bool) -> Iterator[Ledger]:
+    """A ledger in a fresh PostgreSQL schema or SQLite file, removed afterwards
+    unless ``keep``."""
+    if store == "postgres":
+        schema = f"bench_proj_{uuid.uuid4().hex[:10]}"
+        url = f"{PG_URL}{'&' if '?' in PG_URL else '?'}schema={schema}"
+        with psycopg.connect(PG_URL, autocommit=True) as conn:
+            conn.execute(f"CREATE SCHEMA {schema}")
+
+        def remove() -> None:
             with psycopg.connect(PG_URL, autocommit=True) as conn:
                 conn.execute(f"DROP SCHEMA {schema} CASCADE")
+    else:
+        directory = tempfile.mkdtemp(prefix="chanjiao-bench-")
+        url = f"sqlite:///{Path(directory, 'ledger.db')}"
 
-
-@contextmanager
-def sqlite_ledger(keep: bool) -> Iterator[Ledger]:
-    directory = tempfile.mkdtemp(prefix="chanjiao-bench-")
-    url = f"sqlite:///{Path(directory, 'ledger.db')}"
+        def remove() -> None:
+            shutil.rmtree(directory, ignore_errors=True)
     try:
         with closing(Ledger(url)) as ledger:
             yield ledger
@@ -1456,7 +1454,7 @@ def sqlite_ledger(keep: bool) -> Iterator[Ledger]:
         if keep:
             print(f"  kept: {url}")
         else:
-            shutil.rmtree(directory, ignore_errors=True)
+            remove()
 
 
 def main() -> None:
@@ -1478,8 +1476,7 @@ def main() -> None:
     verdicts = []
     for store in ["postgres", "sqlite"] if args.store == "both" else [args.store]:
         print(f"{store}: generating about {args.events:,} events", flush=True)
-        opened = postgres_ledger if store == "postgres" else sqlite_ledger
-        with opened(args.keep) as ledger:
+        with bench_ledger(store, args.keep) as ledger:
             res = bench_store(store, ledger, args)
         verdicts += print_results(res, args.repeats, args.calls)
     print()

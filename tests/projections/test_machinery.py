@@ -302,3 +302,40 @@ def test_what_a_model_remembers_between_batches_is_dropped_when_another_process_
     finally:
         ledger.close()
         other_ledger.close()
+
+
+@pytest.mark.parametrize("failing_exit", [1, 3])
+def test_a_batch_rolled_back_leaves_nothing_remembered_either(demo_url, small_batches,
+                                                              failing_exit):
+    """A batch that fails after admitting members in memory is rolled back; the
+    retry must start from the tables, not from what the failed batch remembered,
+    or the members it admitted would be counted twice and their exits lost."""
+    from domain.community import Community
+    from projections import provinces
+
+    ledger = Ledger(demo_url)
+    try:
+        store = Store(ledger, [Membership])
+        model = store.model(Membership)
+        real_apply, exits = model.apply, [0]
+
+        def failing(event, cursor):
+            real_apply(event, cursor)
+            if isinstance(event, Community.MemberExited):
+                exits[0] += 1
+                if exits[0] == failing_exit:
+                    raise RuntimeError("power cut")
+
+        model.apply = failing  # type: ignore[method-assign]
+        with pytest.raises(RuntimeError, match="power cut"):
+            store.catch_up()
+        model.apply = real_apply  # type: ignore[method-assign]
+        store.catch_up()
+        assert period_rows(store) == periods_in_events(ledger)
+        assert from_read_model(store) == from_events(ledger)
+        for day in DATES:
+            assert provinces.distribution(store, None, day) == (
+                provinces.distribution_from_events(ledger, None, day)
+            ), day
+    finally:
+        ledger.close()
