@@ -22,7 +22,8 @@ from domain.ledger import Ledger
 from projections import membership, membership_model
 from projections.read_models import open_store
 
-from cli import agreements, governance, projections
+from api.tokens import Tokens
+from cli import agreements, governance, projections, serve
 from cli.args import community_arg, effective_arg, unit_arg
 from cli.render import emit
 
@@ -163,6 +164,15 @@ def demo(ledger: Ledger, a: argparse.Namespace) -> Any:
     from cli.demo import load_demo
 
     load_demo(ledger, a.format)
+    issued = Tokens(a.store).issue(role="admin", name="demo", issued_by=a.principal)
+    print(
+        "\nTo try the HTTP API, start it with `chanjiao serve` and, in another terminal:\n"
+        f"  export TOKEN={issued.token}\n"
+        '  curl -H "Authorization: Bearer $TOKEN" http://127.0.0.1:8000/communities\n'
+        '  curl -N -H "Authorization: Bearer $TOKEN" http://127.0.0.1:8000/events/stream\n'
+        f"(an admin token, id {issued.info.id}; revoke it with "
+        f"`chanjiao token revoke {issued.info.id}`)"
+    )
     return None
 
 
@@ -270,6 +280,7 @@ def parser() -> argparse.ArgumentParser:
     governance.add_commands(group, leaf)
     agreements.add_commands(group, leaf)
     projections.add_commands(group, leaf)
+    serve.add_commands(group, leaf, groups)
     leaf(groups, "demo", demo, "load a realistic sample ledger into the configured store")
     return root
 

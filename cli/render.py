@@ -30,6 +30,8 @@ from projections.governance import (
 from projections.membership import CommunityView, MemberList, UnitView
 from projections.provinces import ProvinceDistribution
 
+from api.tokens import TokenInfo
+
 
 def console() -> Console:
     # Wide enough that Chinese names are not wrapped when output goes to a file.
@@ -79,6 +81,8 @@ def emit(value: Any, fmt: str) -> None:
                 out.print(table)
         case Status():
             out.print(status_table(value))
+        case [TokenInfo(), *_] | TokenInfo():
+            out.print(token_table(value if isinstance(value, list) else [value]))
         case [Rebuilt(), *_]:
             for r in value:
                 out.print(f"{r.name}: rebuilt to position {r.position} in {r.seconds:.1f} s "
@@ -380,6 +384,17 @@ def write_csv(rows: list[list[str]]) -> None:
     # UTF-8 rather than the system code page. Rows end in CRLF (RFC 4180).
     sys.stdout.write("\ufeff")
     csv.writer(sys.stdout).writerows(rows)
+
+
+def token_table(tokens: Sequence[TokenInfo]) -> Table:
+    table = Table(title="API tokens (only their digests are kept)")
+    for column in ("id", "name", "role", "communities", "issued", "by", "revoked"):
+        table.add_column(column)
+    for t in tokens:
+        table.add_row(t.id, t.name, t.role, "\n".join(map(str, t.communities)) or "all",
+                      f"{t.issued_at:%Y-%m-%d %H:%M}", t.issued_by,
+                      f"{t.revoked_at:%Y-%m-%d %H:%M}" if t.revoked_at else "")  # fmt: skip
+    return table
 
 
 def status_table(view: Status) -> Table:

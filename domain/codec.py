@@ -115,3 +115,9 @@ class MsgspecMapper(Mapper[UUID]):
         event = object.__new__(cls)
         object.__setattr__(event, "__dict__", fields)
         return event
+
+
+def state_type(topic: str) -> type[msgspec.Struct]:
+    """The shape of an event type's stored fields (what the event stream publishes
+    as its ``data``, and describes with ``msgspec.json.schema``)."""
+    return _decoder(topic)[2]

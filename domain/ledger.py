@@ -17,6 +17,7 @@ benefits) in ``domain/agreements.py``.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from contextvars import ContextVar
 from datetime import date, datetime
 from typing import Any
 from uuid import UUID
@@ -58,6 +59,11 @@ from domain.values import (
 
 _TABLE_CREATION_LOCK = 0x6368616E6A69616F  # "chanjiao"
 
+ALSO_IN_SAVE: ContextVar[Callable[[Any], None] | None] = ContextVar("also_in_save", default=None)
+"""Set by an adapter around one command: called with the database cursor inside the
+transaction that records the command's events, so that a row the adapter keeps about
+the request (the HTTP API's Idempotency-Key) commits or rolls back with them."""
+
 
 class Ledger(AgreementCommands, GovernanceCommands, Application[UUID]):
     name = "chanjiao"
@@ -86,6 +92,17 @@ class Ledger(AgreementCommands, GovernanceCommands, Application[UUID]):
                     recorder.create_table()  # type: ignore[attr-defined]
                 finally:
                     conn.execute("SELECT pg_advisory_unlock(%s)", (_TABLE_CREATION_LOCK,))
+        insert = recorder._insert_events  # type: ignore[attr-defined]
+
+        def insert_events(cursor: Any, stored_events: Any, **kwargs: Any) -> Any:
+            # Both stores call this inside the recording transaction, before commit.
+            result = insert(cursor, stored_events, **kwargs)
+            also = ALSO_IN_SAVE.get()
+            if also is not None and stored_events:
+                also(cursor)
+            return result
+
+        recorder._insert_events = insert_events  # type: ignore[attr-defined]
         return recorder
 
     def _notify(self, recordings: list[Recording[UUID]]) -> None:

@@ -27,6 +27,7 @@ money integer fen; ``?`` placeholders become ``%s`` for psycopg.
 
 from __future__ import annotations
 
+import threading
 import time
 import zlib
 from abc import ABC, abstractmethod
@@ -254,6 +255,7 @@ class Store:
         self.table = f"{self.schema}.projection_tracking" if self.schema else "tracking"
         self.model_classes = {m.name: m for m in models}
         self.live = [m(self.dialect, self.schema) for m in models]
+        self._catching_up = threading.RLock()
         self._create_tables()
 
     def _create_tables(self) -> None:
@@ -337,7 +339,14 @@ class Store:
     ) -> int:
         """Bring ``models`` (default: every live one) up to the head of the log, a
         batch per transaction; returns the position reached."""
-        models = list(self.live if models is None else models)
+        with self._catching_up:
+            return self._catch_up(list(self.live if models is None else models), progress)
+
+    def _catch_up(
+        self, models: list[ReadModel], progress: Callable[[int, int], None] | None
+    ) -> int:
+        # The models' batch state and memory belong to one thread at a time (the
+        # HTTP API serves reads from a pool of threads).
         head = self.head()
         topics = sorted({t for m in models for t in m.topics})
         while True:

@@ -1,0 +1,71 @@
+"""Which role may do what (api.md, Access), as one table of route classes."""
+
+from __future__ import annotations
+
+from enum import Enum
+from uuid import UUID
+
+from domain.errors import LedgerError
+
+from api.tokens import Role, TokenInfo
+
+
+class Access(str, Enum):
+    """What a route does, as far as permissions go."""
+
+    UNITS_WRITE = "units_write"  # register member units
+    UNITS_READ = "units_read"
+    RECORD = "record"  # write for one community: members, council, agreements
+    READ = "read"  # read one community's (or, without one, every community's) records
+    REPORT = "report"
+    EVENTS = "events"
+    HISTORY = "history"
+
+
+ALLOWED: dict[Role, frozenset[Access]] = {
+    Role.ADMIN: frozenset(Access),
+    Role.SECRETARY: frozenset(
+        {Access.UNITS_WRITE, Access.UNITS_READ, Access.RECORD, Access.READ, Access.REPORT}
+    ),
+    Role.AUDITOR: frozenset(
+        {Access.UNITS_READ, Access.READ, Access.REPORT, Access.EVENTS, Access.HISTORY}
+    ),
+    Role.INTEGRATOR: frozenset({Access.EVENTS, Access.REPORT}),
+}
+
+SCOPED = frozenset({Access.RECORD, Access.READ, Access.REPORT})
+"""A secretary's token reaches these only for the communities it names."""
+
+
+class Forbidden(LedgerError):
+    """A known token outside its rights (HTTP 403)."""
+
+
+def check(
+    token: TokenInfo, access: Access, community: UUID | None, *, narrowed: bool = False
+) -> None:
+    """``narrowed``: the route limits its answer to the token's communities itself,
+    so a secretary may call it without naming one."""
+    role = Role(token.role)
+    if access not in ALLOWED[role]:
+        raise Forbidden(f"a {role.value}'s token may not {_WHAT[access]}")
+    if role is Role.SECRETARY and access in SCOPED:
+        if community is None and narrowed:
+            return
+        if community is None:
+            raise Forbidden(
+                "a secretary's token reaches only its own communities; name one of them"
+            )
+        if community not in token.communities:
+            raise Forbidden(f"this secretary's token does not cover community {community}")
+
+
+_WHAT = {
+    Access.UNITS_WRITE: "register or change member units",
+    Access.UNITS_READ: "read member units",
+    Access.RECORD: "record anything",
+    Access.READ: "read communities' records",
+    Access.REPORT: "read reports",
+    Access.EVENTS: "read the event stream",
+    Access.HISTORY: "read aggregates' histories",
+}

@@ -1,0 +1,101 @@
+"""``create_app``: the ledger as an HTTP service (api.md)."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from domain.codec import to_json
+from domain.ledger import Ledger
+from projections.read_models import open_store
+
+from api import feed
+from api.describe import asyncapi, openapi
+from api.endpoint import Endpoint, Service, dispatch
+from api.events import Encoder
+from api.idempotency import Requests
+from api.problems import handle
+from api.resources import ENDPOINTS
+from api.stream import Hub
+from api.tokens import Tokens
+
+
+def create_app(
+    ledger: Ledger | None = None,
+    *,
+    url: str | None = None,
+    heartbeat: float = 15.0,
+    poll: float | None = None,
+) -> Starlette:
+    """The API on ``ledger`` (or a new one on ``url``, closed with the app).
+
+    ``heartbeat``: seconds of silence before the stream sends a keep-alive comment.
+    ``poll``: seconds between checks for events recorded by other processes that
+    the server is not told about (default 1 on SQLite; 10 on PostgreSQL, whose
+    NOTIFY tells it at once)."""
+    owned = ledger is None
+    the_ledger = ledger if ledger is not None else Ledger(url)
+    store = open_store(the_ledger)
+    service = Service(the_ledger, store, Tokens(store), Requests(store))
+    postgres = store.dialect == "postgres"
+    hub = Hub(Encoder(the_ledger), poll=poll or (10.0 if postgres else 1.0), heartbeat=heartbeat)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        await hub.start()
+        try:
+            yield
+        finally:
+            await hub.stop()
+            if owned:
+                the_ledger.close()
+
+    documents: dict[str, bytes] = {}
+
+    async def openapi_json(request: Request) -> Response:
+        if "openapi" not in documents:
+            documents["openapi"] = to_json(openapi(ENDPOINTS))
+        return Response(documents["openapi"], media_type="application/json")
+
+    async def asyncapi_json(request: Request) -> Response:
+        if "asyncapi" not in documents:
+            documents["asyncapi"] = to_json(asyncapi())
+        return Response(documents["asyncapi"], media_type="application/json")
+
+    async def healthz(request: Request) -> Response:
+        return JSONResponse({"ok": True})
+
+    routes = [
+        Route("/healthz", healthz),
+        Route("/openapi.json", openapi_json),
+        Route("/asyncapi.json", asyncapi_json),
+        Route("/events", feed.batch),
+        Route("/events/stream", feed.stream),
+        Route("/events/schemas", feed.all_schemas),
+        Route("/events/schemas/{type}", feed.one_schema),
+        *_routes(ENDPOINTS, service),
+    ]
+    app = Starlette(routes=routes, lifespan=lifespan, exception_handlers={Exception: handle})
+    app.state.service = service
+    app.state.hub = hub
+    return app
+
+
+def _routes(endpoints: list[Endpoint], service: Service) -> list[Route]:
+    by_path: dict[str, dict[str, Endpoint]] = {}
+    for e in endpoints:
+        by_path.setdefault(e.path, {})[e.method] = e
+    routes = []
+    for path, methods in by_path.items():
+
+        async def endpoint(request: Request, methods: Any = methods) -> Response:
+            return await dispatch(methods[request.method], service, request)
+
+        routes.append(Route(path, endpoint, methods=list(methods)))
+    return routes

@@ -1,0 +1,242 @@
+"""Request bodies and query strings, as msgspec Structs: the endpoints decode with
+them, and ``/openapi.json`` is generated from them. Values are checked by the ledger
+(its messages are in the secretaries' terms); these only fix the shapes."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated
+from uuid import UUID
+
+import msgspec
+from msgspec import Meta
+
+
+class Body(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    pass
+
+
+UnitRef = Annotated[str, Meta(description="a unit's id, or its 18-character credit code")]
+Money = Annotated[str, Meta(description="yuan as a decimal string, at most two places",
+                            examples=["1234.50"])]  # fmt: skip
+Resolution = Annotated[str, Meta(description="register number", examples=["2025-007"])]
+
+
+class NewUnit(Body):
+    code: Annotated[str, Meta(description="18-character unified social credit code")]
+    name: str
+    type: Annotated[str, Meta(description="enterprise, university, vocational_school, "
+                              "industry_organization, research_institute, government, other")]
+    division: Annotated[str, Meta(description="6-digit GB/T 2260 division code")]
+    level: Annotated[str | None, Meta(description="vocational schools: secondary, higher, "
+                                      "undergraduate")] = None  # fmt: skip
+
+
+class Rename(Body):
+    name: str
+    effective_on: date
+
+
+class Relocate(Body):
+    division: str
+    effective_on: date
+
+
+class Effective(Body):
+    effective_on: date
+
+
+class NewCommunity(Body):
+    name: str
+    kind: Annotated[str, Meta(description="industry, city or development")]
+    industry: str
+    division: str
+    founded_on: date
+
+
+class Dissolve(Body):
+    effective_on: date
+    resolution: Resolution | None = None
+
+
+class Admission(Body):
+    unit_id: UnitRef
+    effective_on: date
+    role: Annotated[str, Meta(description="lead or participant")] = "participant"
+    resolution: Resolution | None = None
+
+
+class Exit(Body):
+    reason: Annotated[str, Meta(description="withdrawal, removal or dissolution")]
+    effective_on: date
+    resolution: Resolution | None = None
+
+
+class RoleChange(Body):
+    role: str
+    effective_on: date
+
+
+class Rules(Body):
+    quorum: Annotated[str | None, Meta(description="e.g. two_thirds")] = None
+    majorities: Annotated[
+        dict[str, str] | None,
+        Meta(description="matter → BASE:THRESHOLD, e.g. {\"removal\": \"seats:two_thirds\"}"),
+    ] = None
+    admission_requires_resolution: bool | None = None
+    removal_requires_resolution: bool | None = None
+
+
+class Charter(Body):
+    version: str
+    resolution: Annotated[Resolution | None, Meta(description="absent only for the founding "
+                                                  "charter")] = None  # fmt: skip
+    effective_on: date | None = None
+    rules: Rules = Rules()
+
+
+class Seat(Body):
+    unit_id: UnitRef
+    representative: str
+    effective_on: date
+    office: Annotated[str, Meta(description="chair, vice_chair, secretary_general, "
+                                "executive_director or director")] = "director"  # fmt: skip
+
+
+class Meeting(Body):
+    held_on: date
+    present: Annotated[list[UnitRef], Meta(description="units whose seat holders are present")]
+
+
+class Votes(Body):
+    for_: Annotated[int, Meta(ge=0)] = msgspec.field(name="for")
+    against: Annotated[int, Meta(ge=0)]
+    abstain: Annotated[int, Meta(ge=0)]
+
+
+class NewResolution(Body):
+    meeting_id: int
+    matter: Annotated[str, Meta(description="ordinary, admission, removal, charter, "
+                                "dissolution, resources or agreement")]  # fmt: skip
+    title: str
+    votes: Votes
+    recused: list[UnitRef] = []
+    revokes: Resolution | None = None
+
+
+class Party(Body):
+    unit_id: UnitRef
+    cost_share_bp: Annotated[int, Meta(ge=0, le=10000)]
+    benefit_share_bp: Annotated[int, Meta(ge=0, le=10000)]
+
+
+class NewAgreement(Body):
+    title: str
+    parties: list[Party]
+    kind: Annotated[str, Meta(description="training_base, industry_college, "
+                              "technology_centre or other")] = "other"  # fmt: skip
+    drafted_on: date | None = None
+
+
+class Approval(Body):
+    resolution: Resolution
+    effective_on: date | None = None
+
+
+class Amendment(Body):
+    parties: list[Party]
+    resolution: Resolution
+    effective_on: date | None = None
+
+
+class Termination(Body):
+    effective_on: date
+    resolution: Resolution
+
+
+class Contribution(Body):
+    unit_id: UnitRef
+    kind: Annotated[str, Meta(description="funds, equipment, site, personnel or technology")]
+    amount: Money
+    contributed_on: date
+    description: str
+
+
+class Cost(Body):
+    amount: Money
+    incurred_on: date
+    description: str
+
+
+class Benefit(Body):
+    amount: Money
+    realized_on: date
+    description: str
+
+
+class Reversal(Body):
+    reason: str
+
+
+# --- query strings ---------------------------------------------------------------
+
+
+class AsOf(Body):
+    as_of: Annotated[date | None, Meta(description="default: today in China")] = None
+
+
+class MembersQuery(Body):
+    as_of: Annotated[date | None, Meta(description="default: today in China")] = None
+    known_at: Annotated[datetime | None, Meta(description="default: now")] = None
+
+
+class UnitQuery(Body):
+    code: str
+
+
+class ProvincesQuery(Body):
+    community_id: Annotated[UUID | None, Meta(description="default: every body")] = None
+    as_of: date | None = None
+
+
+class AgreementsQuery(Body):
+    community_id: UUID | None = None
+
+
+class EventsQuery(Body):
+    after: Annotated[int, Meta(ge=0)] = 0
+    limit: Annotated[int, Meta(ge=1, le=1000)] = 100
+    community_id: UUID | None = None
+    type: Annotated[str | None, Meta(description="an event type, e.g. "
+                                     "chanjiao.community.member_admitted.v1")] = None  # fmt: skip
+
+
+class StreamQuery(Body):
+    after: Annotated[
+        Annotated[int, Meta(ge=0)] | None, Meta(description="default: Last-Event-ID, else 0")
+    ] = None
+    community_id: UUID | None = None
+    type: str | None = None
+
+
+# --- answers not already defined by the read side ---------------------------------
+
+
+class MeetingAnswer(msgspec.Struct, frozen=True):
+    meeting_id: int
+    community_id: UUID
+    held_on: date
+    present: int
+
+
+class HistoryEntry(msgspec.Struct, frozen=True):
+    version: int
+    type: str
+    recorded_at: datetime
+    principal: str
+    data: dict
+
+
+class History(msgspec.Struct, frozen=True):
+    id: UUID
+    events: list[HistoryEntry]

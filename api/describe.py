@@ -1,0 +1,174 @@
+"""``/openapi.json`` and ``/asyncapi.json``, generated from the endpoint list and
+the same msgspec Structs the endpoints decode and encode with."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import msgspec
+
+from api import bodies as b
+from api.endpoint import Endpoint
+from api.events import CloudEvent, event_types, schemas
+from api.problems import Problem
+
+VERSION = "0.1.0"
+REF = "#/components/schemas/{name}"
+_ERRORS = {
+    "401": "no token, or an unknown or revoked one",
+    "403": "the token's role or communities do not allow this",
+    "404": "no such unit, community, agreement, …",
+    "409": "refused by the ledger's current state; nothing was recorded",
+    "422": "invalid input; nothing was recorded",
+}
+
+
+def openapi(endpoints: list[Endpoint]) -> dict[str, Any]:
+    shapes: list[Any] = [Problem, b.EventsQuery, b.StreamQuery]
+    for e in endpoints:
+        shapes += [t for t in (e.body, e.query, e.answer) if t is not None]
+    refs, components = msgspec.json.schema_components(shapes, ref_template=REF)
+    ref = dict(zip(map(_key, shapes), refs, strict=False))
+    paths: dict[str, Any] = {}
+    for e in endpoints:
+        op: dict[str, Any] = {
+            "summary": e.summary,
+            "operationId": _operation_id(e),
+            "parameters": _path_params(e.path) + _query_params(e.query, components),
+            "responses": {
+                str(e.status): {"description": e.summary,
+                                "content": {"application/json": {"schema": ref[_key(e.answer)]}}},
+                **{code: _problem(text) for code, text in _ERRORS.items()},
+            },  # fmt: skip
+            "x-access": e.access.value,
+        }
+        if e.body is not None:
+            op["requestBody"] = {
+                "required": True,
+                "content": {"application/json": {"schema": ref[_key(e.body)]}},
+            }
+        if e.method == "POST":
+            op["parameters"].append({
+                "name": "Idempotency-Key", "in": "header", "required": False,
+                "description": "a retry with the same key and body returns the first answer",
+                "schema": {"type": "string", "minLength": 1, "maxLength": 200},
+            })  # fmt: skip
+        paths.setdefault(e.path, {})[e.method.lower()] = op
+    paths.update(_event_paths(components))
+    paths["/healthz"] = {"get": {"summary": "200 once the server is ready", "security": [],
+                                 "operationId": "healthz",
+                                 "responses": {"200": {"description": "ready"}}}}  # fmt: skip
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "chanjiao", "version": VERSION,
+                 "description": "Membership and governance ledger for industry–education "
+                 "communities. Money travels as decimal strings of yuan; shares as basis "
+                 "points."},  # fmt: skip
+        "paths": paths,
+        "components": {
+            "schemas": components,
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+        },
+        "security": [{"bearer": []}],
+    }
+
+
+def _key(shape: Any) -> str:
+    return repr(shape)
+
+
+def _operation_id(e: Endpoint) -> str:
+    words = re.sub(r"[{}]", "", e.path).strip("/").replace("/", "_")
+    return f"{e.method.lower()}_{words}"
+
+
+def _problem(text: str) -> dict[str, Any]:
+    return {"description": text,
+            "content": {"application/problem+json": {"schema": {"$ref": REF.format(
+                name="Problem")}}}}  # fmt: skip
+
+
+def _path_params(path: str) -> list[dict[str, Any]]:
+    return [
+        {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
+        for name in re.findall(r"{(\w+)}", path)
+    ]
+
+
+def _query_params(shape: Any, components: dict[str, Any]) -> list[dict[str, Any]]:
+    if shape is None:
+        return []
+    schema = components[shape.__name__]
+    required = set(schema.get("required", []))
+    return [
+        {"name": name, "in": "query", "required": name in required, "schema": prop}
+        for name, prop in schema["properties"].items()
+    ]
+
+
+def _event_paths(components: dict[str, Any]) -> dict[str, Any]:
+    params = _query_params(b.EventsQuery, components)
+    stream_params = _query_params(b.StreamQuery, components) + [
+        {"name": "Last-Event-ID", "in": "header", "required": False,
+         "schema": {"type": "string", "pattern": "^[0-9]+$"}},
+    ]  # fmt: skip
+    errors = {code: _problem(text) for code, text in _ERRORS.items() if code in ("401", "403",
+                                                                             "422")}
+    return {
+        "/events": {"get": {
+            "summary": "recorded events after a position, as a CloudEvents batch",
+            "operationId": "get_events", "parameters": params, "x-access": "events",
+            "responses": {"200": {"description": "CloudEvents 1.0, structured JSON, in order",
+                                  "content": {"application/cloudevents-batch+json": {
+                                      "schema": {"type": "array", "items": {"type": "object"}}}}},
+                          **errors},
+        }},
+        "/events/stream": {"get": {
+            "summary": "server-sent events: what was missed, then live",
+            "operationId": "get_events_stream", "parameters": stream_params,
+            "x-access": "events",
+            "responses": {"200": {"description": "text/event-stream; id: position",
+                                  "content": {"text/event-stream": {"schema": {
+                                      "type": "string"}}}}, **errors},
+        }},
+        "/events/schemas": {"get": {
+            "summary": "the JSON Schema of every event type's data",
+            "operationId": "get_events_schemas", "x-access": "events",
+            "responses": {"200": {"description": "JSON Schema", "content": {
+                "application/schema+json": {"schema": {"type": "object"}}}}, **errors},
+        }},
+    }  # fmt: skip
+
+
+def asyncapi() -> dict[str, Any]:
+    """The stream for integrators, AsyncAPI 3.0: one channel, a message per type."""
+    every = schemas("#/components/schemas/{name}")
+    envelope = msgspec.json.schema(CloudEvent)
+    messages = {
+        _message_name(t): {
+            "name": t, "title": t, "contentType": "application/json",
+            "payload": {"allOf": [envelope, {"properties": {"type": {"const": t},
+                                                          "data": every["types"][t]}}]},
+        }  # fmt: skip
+        for t in event_types()
+    }
+    return {
+        "asyncapi": "3.0.0",
+        "info": {"title": "chanjiao event stream", "version": VERSION,
+                 "description": "Every recorded event, as a CloudEvent 1.0 whose id is its "
+                 "position (strictly increasing in commit order). GET /events/stream is "
+                 "server-sent events (id: position, event: type, data: the CloudEvent; resume "
+                 "with Last-Event-ID); GET /events is the same as a CloudEvents batch."},
+        "defaultContentType": "application/json",
+        "channels": {"events": {"address": "/events/stream",
+                                "messages": {k: {"$ref": f"#/components/messages/{k}"}
+                                             for k in messages}}},
+        "operations": {"receiveEvents": {"action": "receive",
+                                         "channel": {"$ref": "#/channels/events"}}},
+        "components": {"messages": messages, "schemas": every["$defs"]},
+    }  # fmt: skip
+
+
+def _message_name(topic: str) -> str:
+    return topic.removeprefix("chanjiao.").replace(".", "_")

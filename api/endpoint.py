@@ -1,0 +1,138 @@
+"""One endpoint = one declaration: path, access, body and query shapes, answer.
+
+``dispatch`` does what every route shares — authenticate, check the role and the
+community scope, decode, keep the Idempotency-Key, run the ledger call in a worker
+thread (the ledger is synchronous), encode — so each route's own code is one call.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+from uuid import UUID
+
+import msgspec
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import Response
+
+from domain.codec import to_json
+from domain.errors import InvalidInput
+from domain.ledger import Ledger
+from projections.machinery import Store
+
+from api.access import Access, check
+from api.idempotency import Requests
+from api.tokens import TokenInfo, TokenRequired, Tokens
+
+
+@dataclass
+class Service:
+    """What the endpoints share: the ledger, its read models and the API's tables."""
+
+    ledger: Ledger
+    store: Store
+    tokens: Tokens
+    requests: Requests
+
+
+@dataclass
+class Call:
+    service: Service
+    token: TokenInfo
+    path: dict[str, str]
+    body: Any
+    query: Any
+    raw_query: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def ledger(self) -> Ledger:
+        return self.service.ledger
+
+    @property
+    def store(self) -> Store:
+        return self.service.store
+
+    @property
+    def principal(self) -> str:
+        """Recorded on every event this call causes."""
+        return f"api:{self.token.name} ({self.token.id})"
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    method: str
+    path: str
+    run: Callable[[Call], Any]
+    access: Access
+    summary: str
+    answer: Any = None
+    status: int = 200
+    body: type[msgspec.Struct] | None = None
+    query: type[msgspec.Struct] | None = None
+    scope: Callable[[Call], UUID | None] | None = None
+    """The community the call concerns, for a secretary's scope."""
+    any_community: bool = False
+    """Reads that a secretary may make without naming a community: the answer is
+    then limited to the token's communities by the route itself."""
+    tags: tuple[str, ...] = field(default=())
+
+
+_decoders: dict[type, msgspec.json.Decoder[Any]] = {}
+
+
+def decode_body(raw: bytes, shape: type[msgspec.Struct]) -> Any:
+    decoder = _decoders.get(shape)
+    if decoder is None:
+        decoder = _decoders[shape] = msgspec.json.Decoder(shape)
+    if not raw.strip():
+        raise InvalidInput("the request needs a JSON body")
+    try:
+        return decoder.decode(raw)
+    except msgspec.ValidationError as e:
+        raise InvalidInput(f"request body: {e}") from None
+    except msgspec.DecodeError as e:
+        raise InvalidInput(f"the request body is not valid JSON: {e}") from None
+
+
+def decode_query(request: Request, shape: type[msgspec.Struct]) -> Any:
+    try:
+        return msgspec.convert(dict(request.query_params), shape, strict=False)
+    except msgspec.ValidationError as e:
+        raise InvalidInput(f"query string: {e}") from None
+
+
+def bearer(request: Request) -> str:
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise TokenRequired("send the header Authorization: Bearer <token>")
+    return token.strip()
+
+
+async def dispatch(endpoint: Endpoint, service: Service, request: Request) -> Response:
+    raw = await request.body()
+    secret = bearer(request)
+    key = request.headers.get("idempotency-key") if endpoint.method == "POST" else None
+
+    def work() -> tuple[int, bytes, dict[str, str] | None]:
+        token = service.tokens.check(secret)
+        call = Call(service, token, dict(request.path_params), None, None,
+                    dict(request.query_params))
+        community = endpoint.scope(call) if endpoint.scope else None
+        check(token, endpoint.access, community, narrowed=endpoint.any_community)
+        call.query = decode_query(request, endpoint.query) if endpoint.query else None
+        call.body = decode_body(raw, endpoint.body) if endpoint.body else None
+        if key is None:
+            return endpoint.status, to_json(endpoint.run(call)), None
+        fingerprint = b"\n".join([endpoint.method.encode(), request.url.path.encode(), raw])
+        with service.requests.once(token.id, key, fingerprint) as (replay, keep):
+            if replay is not None:
+                return replay.status, replay.answer, {"Idempotent-Replayed": "true"}
+            answer = to_json(endpoint.run(call))
+            keep(endpoint.status, answer)
+            return endpoint.status, answer, None
+
+    status, content, headers = await run_in_threadpool(work)
+    return Response(content, status, headers=headers, media_type="application/json")

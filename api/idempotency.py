@@ -1,0 +1,127 @@
+"""``Idempotency-Key`` on POST: a retry gets the first answer and records nothing.
+
+Each key (per token) is reserved before the command runs. The command's own
+recording transaction marks it as recorded (``domain.ledger.ALSO_IN_SAVE``), so the
+mark and the events commit or vanish together; the answer is stored just after.
+A retry then finds one of:
+
+- the answer: it is sent again (``Idempotent-Replayed: true``);
+- a different request under the same key: 422;
+- the request still running: 409, try again shortly;
+- recorded, but the answer lost (the server stopped in between): 409 saying so —
+  never a second recording;
+- a reservation older than ``STALE`` never recorded (the server stopped before the
+  command saved): taken over and run.
+
+A command that fails records nothing, so its reservation is dropped and a retry
+runs it again.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+import msgspec
+
+from domain.errors import Conflict, InvalidInput
+from domain.ledger import ALSO_IN_SAVE
+from projections.machinery import Store
+
+from api.sql import Tables
+
+STALE = timedelta(minutes=5)
+
+_COLUMNS = (
+    "token_id TEXT NOT NULL, idem_key TEXT NOT NULL, fingerprint TEXT NOT NULL, "
+    "attempt TEXT NOT NULL, started_at TEXT NOT NULL, recorded INTEGER NOT NULL, "
+    "status INTEGER, answer TEXT, PRIMARY KEY (token_id, idem_key)"
+)
+
+
+class Replay(msgspec.Struct, frozen=True):
+    status: int
+    answer: bytes
+
+
+class Requests:
+    def __init__(self, store: Store) -> None:
+        self.tables = Tables(store, {"api_requests": _COLUMNS})
+
+    @contextmanager
+    def once(
+        self, token_id: str, key: str, request: bytes
+    ) -> Iterator[tuple[Replay | None, Any]]:
+        """Yields ``(replay, keep)``: a stored answer to send again, or None and a
+        ``keep(status, body)`` to store the answer of the command run inside."""
+        if not 1 <= len(key) <= 200:
+            raise InvalidInput("Idempotency-Key must be 1 to 200 characters")
+        fingerprint = hashlib.sha256(request).hexdigest()
+        attempt = uuid.uuid4().hex
+        replay = self._reserve(token_id, key, fingerprint, attempt)
+        if replay is not None:
+            yield replay, None
+            return
+        where = "token_id = ? AND idem_key = ? AND attempt = ?"
+        ids = (token_id, key, attempt)
+
+        def mark(cursor: Any) -> None:
+            self.tables.run(cursor, f"UPDATE {{api_requests}} SET recorded = 1 WHERE {where}", ids)
+
+        def keep(status: int, body: bytes) -> None:
+            self.tables.write(
+                f"UPDATE {{api_requests}} SET status = ?, answer = ? WHERE {where}",
+                (status, body.decode(), *ids),
+            )
+
+        marker = ALSO_IN_SAVE.set(mark)
+        try:
+            yield None, keep
+        except BaseException:
+            # Nothing was recorded unless the mark committed with the events.
+            self.tables.write(f"DELETE FROM {{api_requests}} WHERE {where} AND recorded = 0", ids)
+            raise
+        finally:
+            ALSO_IN_SAVE.reset(marker)
+
+    def _reserve(self, token_id: str, key: str, fingerprint: str, attempt: str) -> Replay | None:
+        now = datetime.now(timezone.utc)
+        if self.tables.write(
+            "INSERT INTO {api_requests} VALUES (?, ?, ?, ?, ?, 0, NULL, NULL) "
+            "ON CONFLICT DO NOTHING",
+            (token_id, key, fingerprint, attempt, now.isoformat()),
+        ):
+            return None
+        rows = self.tables.read(
+            "SELECT * FROM {api_requests} WHERE token_id = ? AND idem_key = ?", (token_id, key)
+        )
+        if not rows:  # the holder failed and let go just now
+            return self._reserve(token_id, key, fingerprint, attempt)
+        row = rows[0]
+        if row["fingerprint"] != fingerprint:
+            raise InvalidInput(
+                f"Idempotency-Key {key!r} was already used for a different request; "
+                "use a new key for a new request"
+            )
+        if row["status"] is not None:
+            return Replay(row["status"], row["answer"].encode())
+        if row["recorded"]:
+            raise Conflict(
+                f"the request with Idempotency-Key {key!r} was recorded, but its answer was "
+                "lost when the server stopped; read the current state instead of retrying"
+            )
+        if now - datetime.fromisoformat(row["started_at"]) < STALE:
+            raise Conflict(
+                f"the request with Idempotency-Key {key!r} is still being processed; "
+                "retry in a moment"
+            )
+        taken = self.tables.write(
+            "UPDATE {api_requests} SET attempt = ?, started_at = ? "
+            "WHERE token_id = ? AND idem_key = ? AND attempt = ? AND recorded = 0",
+            (attempt, now.isoformat(), token_id, key, row["attempt"]),
+        )
+        return None if taken else self._reserve(token_id, key, fingerprint, attempt)

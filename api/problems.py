@@ -1,0 +1,70 @@
+"""Errors as RFC 9457 ``application/problem+json``, chosen by the error's class.
+
+``type`` names the ledger's error (``urn:chanjiao:problem:not-a-member``), ``title``
+its general meaning, ``detail`` the ledger's own sentence a secretary can act on."""
+
+from __future__ import annotations
+
+import logging
+import re
+
+import msgspec
+from eventsourcing.persistence import PersistenceError
+from starlette.requests import Request
+from starlette.responses import Response
+
+from domain.codec import to_json
+from domain.errors import Conflict, InvalidInput, LedgerError, NotFound
+
+from api.access import Forbidden
+from api.tokens import TokenRequired
+
+log = logging.getLogger("chanjiao.api")
+
+MEDIA_TYPE = "application/problem+json"
+
+
+class Problem(msgspec.Struct, frozen=True):
+    type: str
+    title: str
+    status: int
+    detail: str
+    instance: str | None = None
+
+
+STATUS: list[tuple[type[Exception], int, str]] = [
+    (TokenRequired, 401, "Authentication required"),
+    (Forbidden, 403, "Forbidden"),
+    (InvalidInput, 422, "Invalid input"),
+    (NotFound, 404, "Not found"),
+    (Conflict, 409, "Conflict with the ledger's current state"),
+    (LedgerError, 422, "Invalid input"),
+    (PersistenceError, 503, "Store unavailable"),
+]
+
+
+def kind(error: Exception) -> str:
+    return re.sub(r"(?<!^)(?=[A-Z])", "-", type(error).__name__).lower()
+
+
+def problem(status: int, title: str, detail: str, type_: str, path: str | None) -> Response:
+    body = Problem(f"urn:chanjiao:problem:{type_}", title, status, detail, path)
+    headers = {"WWW-Authenticate": 'Bearer realm="chanjiao"'} if status == 401 else None
+    return Response(to_json(body), status, headers=headers, media_type=MEDIA_TYPE)
+
+
+def for_error(error: Exception, path: str | None = None) -> Response:
+    for cls, status, title in STATUS:
+        if isinstance(error, cls):
+            detail = str(error) or title
+            if isinstance(error, PersistenceError):
+                log.exception("store unavailable", exc_info=error)
+                detail = "the ledger's database cannot be reached; nothing was recorded"
+            return problem(status, title, detail, kind(error), path)
+    log.exception("unexpected error", exc_info=error)
+    return problem(500, "Internal error", "the server failed unexpectedly; the error was logged",
+                   "internal-error", path)  # fmt: skip
+
+
+async def handle(request: Request, error: Exception) -> Response:
+    return for_error(error, request.url.path)

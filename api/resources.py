@@ -1,0 +1,360 @@
+"""The ledger's resources over HTTP (api.md, Resources): each route one ledger
+call and one answer from the read side."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+import msgspec
+
+from domain.commands import as_uuid
+from domain.ledger import Ledger
+from projections import (
+    cost_sharing,
+    cost_sharing_model,
+    governance,
+    membership,
+    membership_model,
+    provinces,
+    register_model,
+)
+
+from api import bodies as b
+from api.access import Access
+from api.endpoint import Call, Endpoint
+
+
+def community(c: Call) -> UUID:
+    return as_uuid(c.path["id"], "community id")
+
+
+def agreement_community(c: Call) -> UUID:
+    return c.ledger.agreement(c.path["id"]).community_id
+
+
+def query_community(c: Call) -> UUID | None:
+    value = c.raw_query.get("community_id")
+    return as_uuid(value, "community id") if value else None
+
+
+# --- units ------------------------------------------------------------------------
+
+
+def unit_view(c: Call, ref: Any) -> membership.UnitView:
+    unit = c.ledger.unit(ref)
+    return membership.unit_view(c.ledger, unit.id, membership_model.unit_memberships(c.store, unit.id))
+
+
+def register_unit(c: Call) -> Any:
+    q: b.NewUnit = c.body
+    unit = c.ledger.register_unit(code=q.code, name=q.name, unit_type=q.type, division=q.division,
+                                  level=q.level, principal=c.principal)  # fmt: skip
+    return unit_view(c, unit.id)
+
+
+def rename_unit(c: Call) -> Any:
+    c.ledger.rename_unit(c.path["id"], name=c.body.name, effective_on=c.body.effective_on,
+                         principal=c.principal)  # fmt: skip
+    return unit_view(c, c.path["id"])
+
+
+def relocate_unit(c: Call) -> Any:
+    c.ledger.relocate_unit(c.path["id"], division=c.body.division,
+                           effective_on=c.body.effective_on, principal=c.principal)  # fmt: skip
+    return unit_view(c, c.path["id"])
+
+
+def deregister_unit(c: Call) -> Any:
+    c.ledger.deregister_unit(c.path["id"], effective_on=c.body.effective_on, principal=c.principal)
+    return unit_view(c, c.path["id"])
+
+
+# --- communities and members ------------------------------------------------------
+
+
+def found_community(c: Call) -> Any:
+    q: b.NewCommunity = c.body
+    body = c.ledger.found_community(name=q.name, kind=q.kind, industry=q.industry,
+                                    division=q.division, founded_on=q.founded_on,
+                                    principal=c.principal)  # fmt: skip
+    return membership.community_view(body)
+
+
+def list_communities(c: Call) -> Any:
+    if c.token.role == "secretary":
+        return [membership.community_view(c.ledger.community(i)) for i in c.token.communities]
+    return membership.communities(c.ledger)
+
+
+def dissolve(c: Call) -> Any:
+    body = c.ledger.dissolve_community(community(c), effective_on=c.body.effective_on,
+                                       resolution=c.body.resolution, principal=c.principal)  # fmt: skip
+    return membership.community_view(body)
+
+
+def admit(c: Call) -> Any:
+    q: b.Admission = c.body
+    c.ledger.admit_member(community(c), q.unit_id, role=q.role, effective_on=q.effective_on,
+                          resolution=q.resolution, principal=c.principal)  # fmt: skip
+    return membership_model.members(c.store, community(c), as_of=q.effective_on)
+
+
+def exit_(c: Call) -> Any:
+    q: b.Exit = c.body
+    c.ledger.exit_member(community(c), c.path["unit_id"], reason=q.reason,
+                         effective_on=q.effective_on, resolution=q.resolution,
+                         principal=c.principal)  # fmt: skip
+    return membership_model.members(c.store, community(c), as_of=q.effective_on)
+
+
+def change_role(c: Call) -> Any:
+    q: b.RoleChange = c.body
+    c.ledger.change_member_role(community(c), c.path["unit_id"], role=q.role,
+                                effective_on=q.effective_on, principal=c.principal)  # fmt: skip
+    return membership_model.members(c.store, community(c), as_of=q.effective_on)
+
+
+def members(c: Call) -> Any:
+    return membership_model.members(c.store, community(c), as_of=c.query.as_of,
+                                    known_at=c.query.known_at)  # fmt: skip
+
+
+# --- governance -------------------------------------------------------------------
+
+
+def adopt_charter(c: Call) -> Any:
+    q: b.Charter = c.body
+    body = c.ledger.adopt_charter(
+        community(c), version=q.version, effective_on=q.effective_on, resolution=q.resolution,
+        quorum=q.rules.quorum, majorities=q.rules.majorities,
+        admission_requires_resolution=q.rules.admission_requires_resolution,
+        removal_requires_resolution=q.rules.removal_requires_resolution, principal=c.principal,
+    )  # fmt: skip
+    return governance.charter(c.ledger, body.id, as_of=body.charters[-1].effective_on)
+
+
+def assign_seat(c: Call) -> Any:
+    q: b.Seat = c.body
+    c.ledger.assign_seat(community(c), q.unit_id, representative=q.representative,
+                         office=q.office, effective_on=q.effective_on,
+                         principal=c.principal)  # fmt: skip
+    return governance.seats(c.ledger, community(c), as_of=q.effective_on)
+
+
+def vacate_seat(c: Call) -> Any:
+    c.ledger.vacate_seat(community(c), c.path["unit_id"], effective_on=c.body.effective_on,
+                         principal=c.principal)  # fmt: skip
+    return governance.seats(c.ledger, community(c), as_of=c.body.effective_on)
+
+
+def record_meeting(c: Call) -> Any:
+    q: b.Meeting = c.body
+    number = c.ledger.record_meeting(community(c), held_on=q.held_on, present=list(q.present),
+                                     principal=c.principal)  # fmt: skip
+    return b.MeetingAnswer(number, community(c), q.held_on, len(set(q.present)))
+
+
+def record_resolution(c: Call) -> Any:
+    q: b.NewResolution = c.body
+    resolution = c.ledger.record_resolution(
+        community(c), meeting=q.meeting_id, matter=q.matter, title=q.title,
+        votes_for=q.votes.for_, votes_against=q.votes.against, abstentions=q.votes.abstain,
+        recused=list(q.recused), revokes=q.revokes, principal=c.principal,
+    )  # fmt: skip
+    return governance.entry(resolution)
+
+
+# --- agreements -------------------------------------------------------------------
+
+
+def _parties(parties: list[b.Party]) -> list[dict[str, Any]]:
+    return [msgspec.structs.asdict(p) for p in parties]
+
+
+def draft(c: Call) -> Any:
+    q: b.NewAgreement = c.body
+    record = c.ledger.draft_agreement(community(c), title=q.title, kind=q.kind,
+                                      parties=_parties(q.parties), drafted_on=q.drafted_on,
+                                      principal=c.principal)  # fmt: skip
+    return cost_sharing.agreement_view(c.ledger, record)
+
+
+def approve(c: Call) -> Any:
+    record = c.ledger.approve_agreement(c.path["id"], resolution=c.body.resolution,
+                                        effective_on=c.body.effective_on,
+                                        principal=c.principal)  # fmt: skip
+    return cost_sharing.agreement_view(c.ledger, record)
+
+
+def amend(c: Call) -> Any:
+    q: b.Amendment = c.body
+    record = c.ledger.amend_agreement(c.path["id"], parties=_parties(q.parties),
+                                      resolution=q.resolution, effective_on=q.effective_on,
+                                      principal=c.principal)  # fmt: skip
+    return cost_sharing.agreement_view(c.ledger, record)
+
+
+def terminate(c: Call) -> Any:
+    record = c.ledger.terminate_agreement(c.path["id"], effective_on=c.body.effective_on,
+                                          resolution=c.body.resolution,
+                                          principal=c.principal)  # fmt: skip
+    return cost_sharing.agreement_view(c.ledger, record)
+
+
+def contribute(c: Call) -> Any:
+    q: b.Contribution = c.body
+    entry = c.ledger.record_contribution(c.path["id"], q.unit_id, kind=q.kind, amount=q.amount,
+                                         contributed_on=q.contributed_on,
+                                         description=q.description,
+                                         principal=c.principal)  # fmt: skip
+    return cost_sharing.recorded_entry(c.ledger, c.path["id"], entry)
+
+
+def cost(c: Call) -> Any:
+    q: b.Cost = c.body
+    entry = c.ledger.record_cost(c.path["id"], amount=q.amount, incurred_on=q.incurred_on,
+                                 description=q.description, principal=c.principal)  # fmt: skip
+    return cost_sharing.recorded_entry(c.ledger, c.path["id"], entry)
+
+
+def benefit(c: Call) -> Any:
+    q: b.Benefit = c.body
+    entry = c.ledger.record_benefit(c.path["id"], amount=q.amount, realized_on=q.realized_on,
+                                    description=q.description, principal=c.principal)  # fmt: skip
+    return cost_sharing.recorded_entry(c.ledger, c.path["id"], entry)
+
+
+def reverse(c: Call) -> Any:
+    entry = c.ledger.reverse_entry(c.path["id"], entry=c.path["entry"], reason=c.body.reason,
+                                   principal=c.principal)  # fmt: skip
+    return cost_sharing.recorded_entry(c.ledger, c.path["id"], entry)
+
+
+def list_agreements(c: Call) -> Any:
+    return cost_sharing_model.agreements(c.store, c.query.community_id)
+
+
+# --- history ----------------------------------------------------------------------
+
+
+def history(kind: str) -> Any:
+    def run(c: Call) -> b.History:
+        ledger: Ledger = c.ledger
+        lookup = {"unit": ledger.unit, "community": ledger.community, "agreement": ledger.agreement}
+        record = lookup[kind](c.path["id"])
+        events = [
+            b.HistoryEntry(
+                version=e.originator_version, type=type(e).TOPIC, recorded_at=e.timestamp,
+                principal=e.principal,
+                data={k: v for k, v in vars(e).items()
+                      if k not in ("originator_id", "originator_version", "timestamp",
+                                   "principal", "originator_topic")},
+            )  # fmt: skip
+            for e in ledger.events.get(record.id)
+        ]
+        return b.History(record.id, events)
+
+    return run
+
+
+# --- the route list ---------------------------------------------------------------
+
+U, R, W, P, H = Access.UNITS_READ, Access.READ, Access.RECORD, Access.REPORT, Access.HISTORY
+UW = Access.UNITS_WRITE
+
+
+def _e(method: str, path: str, run: Any, access: Access, summary: str, answer: Any, **kw: Any):
+    status = 201 if method == "POST" and kw.pop("created", False) else 200
+    scope = kw.pop("scope", community if "/communities/{id}" in path else None)
+    return Endpoint(method, path, run, access, summary, answer, status, scope=scope, **kw)
+
+
+ENDPOINTS: list[Endpoint] = [
+    _e("POST", "/units", register_unit, UW, "register a member unit", membership.UnitView,
+       body=b.NewUnit, created=True),
+    _e("GET", "/units", lambda c: unit_view(c, c.query.code), U, "a unit by its credit code",
+       membership.UnitView, query=b.UnitQuery),
+    _e("GET", "/units/{id}", lambda c: unit_view(c, c.path["id"]), U,
+       "a unit, its names, locations and membership periods", membership.UnitView),
+    _e("POST", "/units/{id}/rename", rename_unit, UW, "record a unit's new name",
+       membership.UnitView, body=b.Rename),
+    _e("POST", "/units/{id}/relocate", relocate_unit, UW, "record a unit's new location",
+       membership.UnitView, body=b.Relocate),
+    _e("POST", "/units/{id}/deregister", deregister_unit, UW, "record a unit's deregistration",
+       membership.UnitView, body=b.Effective),
+    _e("POST", "/communities", found_community, Access.RECORD, "record a community's founding",
+       membership.CommunityView, body=b.NewCommunity, created=True),
+    _e("GET", "/communities", list_communities, R, "every community (a secretary's: its own)",
+       list[membership.CommunityView], any_community=True),
+    _e("GET", "/communities/{id}", lambda c: membership.community_view(c.ledger.community(
+        community(c))), R, "one community", membership.CommunityView),
+    _e("POST", "/communities/{id}/dissolve", dissolve, W, "dissolve a community",
+       membership.CommunityView, body=b.Dissolve),
+    _e("POST", "/communities/{id}/members", admit, W, "admit a unit", membership.MemberList,
+       body=b.Admission, created=True),
+    _e("POST", "/communities/{id}/members/{unit_id}/exit", exit_, W, "record a member's exit",
+       membership.MemberList, body=b.Exit),
+    _e("POST", "/communities/{id}/members/{unit_id}/role", change_role, W,
+       "change a member's role", membership.MemberList, body=b.RoleChange),
+    _e("GET", "/communities/{id}/members", members, R,
+       "members on a date, as recorded by a time", membership.MemberList, query=b.MembersQuery),
+    _e("POST", "/communities/{id}/charter", adopt_charter, W, "record a charter",
+       governance.CharterView, body=b.Charter, created=True),
+    _e("GET", "/communities/{id}/charter", lambda c: governance.charter(
+        c.ledger, community(c), as_of=c.query.as_of), R, "the charter in force on a date",
+       governance.CharterView, query=b.AsOf),
+    _e("POST", "/communities/{id}/council/seats", assign_seat, W, "give a member a seat",
+       governance.SeatList, body=b.Seat, created=True),
+    _e("GET", "/communities/{id}/council/seats", lambda c: governance.seats(
+        c.ledger, community(c), as_of=c.query.as_of), R, "the seats held on a date",
+       governance.SeatList, query=b.AsOf),
+    _e("POST", "/communities/{id}/council/seats/{unit_id}/vacate", vacate_seat, W,
+       "record that a seat was vacated", governance.SeatList, body=b.Effective),
+    _e("POST", "/communities/{id}/council/meetings", record_meeting, W,
+       "record a council meeting", b.MeetingAnswer, body=b.Meeting, created=True),
+    _e("POST", "/communities/{id}/council/resolutions", record_resolution, W,
+       "record a motion and its tally; the ledger decides the outcome",
+       governance.RegisterEntry, body=b.NewResolution, created=True),
+    _e("GET", "/communities/{id}/resolutions", lambda c: register_model.register(
+        c.store, community(c)), R, "the resolution register, in order", governance.Register),
+    _e("POST", "/communities/{id}/agreements", draft, W, "draft a benefit agreement",
+       cost_sharing.AgreementView, body=b.NewAgreement, created=True),
+    _e("GET", "/communities/{id}/investment", lambda c: cost_sharing_model.investment(
+        c.store, community(c), as_of=c.query.as_of), P,
+       "contributions by kind, source and province", cost_sharing.InvestmentSummary,
+       query=b.AsOf),
+    _e("GET", "/agreements", list_agreements, R, "every agreement, or one body's",
+       cost_sharing.AgreementList, query=b.AgreementsQuery, scope=query_community),
+    _e("GET", "/agreements/{id}", lambda c: cost_sharing.agreement_view(c.ledger, c.path["id"]),
+       R, "an agreement, its terms over time and its entries", cost_sharing.AgreementView,
+       scope=agreement_community),
+    _e("POST", "/agreements/{id}/approve", approve, W, "approve a draft by resolution",
+       cost_sharing.AgreementView, body=b.Approval, scope=agreement_community),
+    _e("POST", "/agreements/{id}/amend", amend, W, "new parties or shares, by resolution",
+       cost_sharing.AgreementView, body=b.Amendment, scope=agreement_community),
+    _e("POST", "/agreements/{id}/terminate", terminate, W, "end an agreement, by resolution",
+       cost_sharing.AgreementView, body=b.Termination, scope=agreement_community),
+    _e("POST", "/agreements/{id}/contributions", contribute, W, "record a contribution",
+       cost_sharing.EntryView, body=b.Contribution, created=True, scope=agreement_community),
+    _e("POST", "/agreements/{id}/costs", cost, W, "record a shared cost", cost_sharing.EntryView,
+       body=b.Cost, created=True, scope=agreement_community),
+    _e("POST", "/agreements/{id}/benefits", benefit, W, "record a benefit realised",
+       cost_sharing.EntryView, body=b.Benefit, created=True, scope=agreement_community),
+    _e("POST", "/agreements/{id}/entries/{entry}/reverse", reverse, W,
+       "take a mistaken entry out of the reports", cost_sharing.EntryView, body=b.Reversal,
+       scope=agreement_community),
+    _e("GET", "/agreements/{id}/report", lambda c: cost_sharing_model.report(
+        c.store, c.path["id"], as_of=c.query.as_of), P,
+       "per party: costs due, contributed, balance, benefits due",
+       cost_sharing.CostSharingReport, query=b.AsOf, scope=agreement_community),
+    _e("GET", "/reports/provinces", lambda c: provinces.distribution(
+        c.store, c.query.community_id, as_of=c.query.as_of), P,
+       "member units by province and type: one body's, or every body's",
+       provinces.ProvinceDistribution, query=b.ProvincesQuery, scope=query_community),
+    _e("GET", "/units/{id}/history", history("unit"), H, "every event of a unit", b.History),
+    _e("GET", "/communities/{id}/history", history("community"), H,
+       "every event of a community", b.History),
+    _e("GET", "/agreements/{id}/history", history("agreement"), H,
+       "every event of an agreement", b.History, scope=agreement_community),
+]

@@ -1,0 +1,41 @@
+"""The API's own small tables (tokens, idempotency keys), kept in the ledger's
+database next to the events and the read models, on either store."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from projections.machinery import Store
+
+
+class Tables:
+    """Runs the API's SQL, written with ``?`` placeholders and ``{name}`` tables,
+    on the store's dialect and schema."""
+
+    def __init__(self, store: Store, tables: dict[str, str]) -> None:
+        self.dialect = store.dialect
+        self.datastore = store.datastore
+        prefix = f"{store.schema}." if store.schema else ""
+        self.names = {name: f"{prefix}{name}" for name in tables}
+        with self.datastore.transaction(commit=True) as cursor:
+            for name, columns in tables.items():
+                cursor.execute(f"CREATE TABLE IF NOT EXISTS {self.names[name]} ({columns})")
+
+    def sql(self, text: str) -> str:
+        done = text.format(**self.names)
+        return done.replace("?", "%s") if self.dialect == "postgres" else done
+
+    def run(self, cursor: Any, text: str, params: Sequence[Any] = ()) -> int:
+        """Execute on ``cursor`` (one already inside a transaction); rows changed."""
+        cursor.execute(self.sql(text), tuple(params))
+        return getattr(cursor, "sqlite_cursor", cursor).rowcount
+
+    def write(self, text: str, params: Sequence[Any] = ()) -> int:
+        with self.datastore.transaction(commit=True) as cursor:
+            return self.run(cursor, text, params)
+
+    def read(self, text: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
+        with self.datastore.transaction(commit=False) as cursor:
+            cursor.execute(self.sql(text), tuple(params))
+            return [dict(row) for row in cursor.fetchall()]

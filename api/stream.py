@@ -1,0 +1,155 @@
+"""Live delivery of the event stream to many subscribers.
+
+One ``Hub`` per server reads each new event from the database once, encodes it
+once, and keeps the most recent ones in memory; every SSE subscriber takes what
+follows its own last position from there (or, when it is further behind than the
+memory reaches, from the database), so each subscriber sees every later event
+exactly once, in order, whatever it filters.
+
+The hub reads when told something was recorded: by PostgreSQL's ``NOTIFY`` (the
+library sends one on its channel in every recording transaction, from any
+process), by this process's own saves, and — for writers the hub cannot hear, such
+as the CLI on a SQLite file — by a check every ``poll`` seconds.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import bisect
+import logging
+import threading
+from collections.abc import AsyncIterator
+from typing import Any
+from uuid import UUID
+
+from starlette.concurrency import run_in_threadpool
+
+from api.events import Encoder, Item
+
+log = logging.getLogger("chanjiao.api.stream")
+
+KEEP = 10_000
+"""Events kept in memory for subscribers that are slightly behind."""
+
+
+class Hub:
+    def __init__(self, encoder: Encoder, *, poll: float, heartbeat: float) -> None:
+        self.encoder = encoder
+        self.ledger = encoder.ledger
+        self.poll = poll
+        self.heartbeat = heartbeat
+        self.recent: list[Item] = []
+        self.floor = 0  # every event after this position that exists up to head is in recent
+        self.head = 0
+        self._kick = asyncio.Event()
+        self._changed = asyncio.Event()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._tasks: list[asyncio.Task[Any]] = []
+        self._stopping = threading.Event()
+
+    # --- running ----------------------------------------------------------------
+
+    async def start(self) -> None:
+        self._loop = asyncio.get_running_loop()
+        self.head = self.floor = await run_in_threadpool(self._max)
+        self.ledger.after_save.append(lambda _position: self.wake())
+        self._tasks.append(asyncio.create_task(self._follow()))
+        if type(self.ledger.recorder).__module__.endswith("postgres"):
+            threading.Thread(target=self._listen, name="chanjiao-listen", daemon=True).start()
+
+    async def stop(self) -> None:
+        self._stopping.set()
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+
+    def wake(self) -> None:
+        """Something may have been recorded (callable from any thread)."""
+        if self._loop is not None and not self._loop.is_closed():
+            self._loop.call_soon_threadsafe(self._kick.set)
+
+    def _max(self) -> int:
+        return self.ledger.recorder.max_notification_id() or 0
+
+    async def _follow(self) -> None:
+        while True:
+            try:
+                await asyncio.wait_for(self._kick.wait(), self.poll)
+            except TimeoutError:
+                pass
+            self._kick.clear()
+            try:
+                await self._read_new()
+            except Exception:  # noqa: BLE001 (the store may be briefly away; retry)
+                log.exception("the event stream could not read new events")
+                await asyncio.sleep(1)
+
+    async def _read_new(self) -> None:
+        while True:
+            items, _ = await run_in_threadpool(self.encoder.page, self.head, 1000, None, None)
+            if not items:
+                return
+            self.recent.extend(items)
+            if len(self.recent) > 2 * KEEP:
+                self.floor = self.recent[-KEEP - 1].position
+                del self.recent[:-KEEP]
+            self.head = items[-1].position
+            changed, self._changed = self._changed, asyncio.Event()
+            changed.set()
+            if len(items) < 1000:
+                return
+
+    def _listen(self) -> None:
+        """PostgreSQL: wake the hub on each NOTIFY on the library's channel."""
+        import psycopg
+
+        recorder: Any = self.ledger.recorder
+        datastore = recorder.datastore
+        while not self._stopping.is_set():
+            try:
+                with datastore.get_connection() as conn:
+                    conn.execute(f'LISTEN "{recorder.channel_name}"')
+                    conn.commit()
+                    self.wake()  # anything recorded while not listening
+                    while not self._stopping.is_set():
+                        for _ in conn.notifies(timeout=1.0, stop_after=1):
+                            self.wake()
+            except psycopg.Error:
+                log.exception("listening for new events failed; trying again")
+                self._stopping.wait(1.0)
+
+    # --- subscribers ------------------------------------------------------------
+
+    async def follow(
+        self, after: int, type_: str | None, community: UUID | None
+    ) -> AsyncIterator[Item | None]:
+        """Every event after ``after`` passing the filters, then each new one as it
+        is recorded; ``None`` when ``heartbeat`` seconds pass with nothing to send."""
+        last = after
+        while True:
+            if last < self.floor:  # further behind than memory reaches: the database
+                items, reached = await run_in_threadpool(
+                    self.encoder.page, last, 500, type_, community
+                )
+                for item in items:
+                    yield item
+                # Nothing more to read from the database: memory has the rest.
+                last = self.floor if reached == last else reached
+                continue
+            changed = self._changed
+            sent = False
+            recent = self.recent
+            start = bisect.bisect_right(recent, last, key=lambda i: i.position)
+            for item in recent[start:]:
+                last = item.position
+                if (type_ is None or item.type == type_) and (
+                    community is None or item.community == community
+                ):
+                    sent = True
+                    yield item
+            if sent:
+                continue
+            try:
+                await asyncio.wait_for(changed.wait(), self.heartbeat)
+            except TimeoutError:
+                yield None

@@ -1,0 +1,140 @@
+"""Bearer tokens: who may call the API, with which role, for which communities.
+
+A token is ``cj_<id>_<secret>``. Only the SHA-256 digest of the whole token is
+stored: a token is 32 random bytes, so a fast digest is as safe as a slow password
+hash and keeps every request's check cheap (ADR 0012). The id (not secret) lets
+``chanjiao token list|revoke`` name a token without ever showing it again.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import secrets
+from collections.abc import Iterable
+from datetime import datetime, timezone
+from enum import Enum
+from uuid import UUID
+
+import msgspec
+
+from domain.commands import as_uuid
+from domain.errors import InvalidInput, LedgerError, NotFound
+from domain.values import parse_choice, parse_text
+from projections.machinery import Store
+
+from api.sql import Tables
+
+
+class Role(str, Enum):
+    ADMIN = "admin"
+    SECRETARY = "secretary"
+    AUDITOR = "auditor"
+    INTEGRATOR = "integrator"
+
+
+class TokenInfo(msgspec.Struct, frozen=True):
+    id: str
+    name: str
+    role: str
+    communities: list[UUID]
+    issued_at: datetime
+    issued_by: str
+    revoked_at: datetime | None = None
+
+
+class Issued(msgspec.Struct, frozen=True):
+    token: str
+    info: TokenInfo
+
+
+class TokenNotFound(NotFound):
+    pass
+
+
+class TokenRequired(LedgerError):
+    """No token, or one the ledger does not know or has revoked (HTTP 401)."""
+
+
+_COLUMNS = (
+    "token_id TEXT PRIMARY KEY, name TEXT NOT NULL, role TEXT NOT NULL, "
+    "communities TEXT NOT NULL, digest TEXT NOT NULL, issued_at TEXT NOT NULL, "
+    "issued_by TEXT NOT NULL, revoked_at TEXT"
+)
+
+
+def digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+class Tokens:
+    def __init__(self, store: Store) -> None:
+        self.tables = Tables(store, {"api_tokens": _COLUMNS})
+        self.ledger = store.ledger
+
+    def issue(
+        self, *, role: str, name: str, communities: Iterable[str | UUID] = (), issued_by: str
+    ) -> Issued:
+        the_role = parse_choice(Role, role, "role")
+        the_name = parse_text(name, "token name", max_length=80)
+        scope = sorted({as_uuid(c, "community id") for c in communities}, key=str)
+        if the_role is Role.SECRETARY and not scope:
+            raise InvalidInput(
+                "a secretary's token names the communities it records for: "
+                "give --community ID once for each"
+            )
+        if the_role is not Role.SECRETARY and scope:
+            raise InvalidInput(f"only secretaries' tokens are limited to communities, not {role}s'")
+        for community in scope:
+            self.ledger.community(community)  # refuses an unknown community
+        token_id = secrets.token_hex(4)
+        token = f"cj_{token_id}_{secrets.token_urlsafe(32)}"
+        now = datetime.now(timezone.utc)
+        self.tables.write(
+            "INSERT INTO {api_tokens} VALUES (?, ?, ?, ?, ?, ?, ?, NULL)",
+            (token_id, the_name, the_role.value, json.dumps([str(c) for c in scope]),
+             digest(token), now.isoformat(), issued_by),
+        )  # fmt: skip
+        return Issued(token, TokenInfo(token_id, the_name, the_role.value, scope, now, issued_by))
+
+    def list(self) -> list[TokenInfo]:
+        rows = self.tables.read("SELECT * FROM {api_tokens} ORDER BY issued_at, token_id")
+        return [_info(r) for r in rows]
+
+    def revoke(self, token_id: str) -> TokenInfo:
+        key = token_id.strip()
+        changed = self.tables.write(
+            "UPDATE {api_tokens} SET revoked_at = ? WHERE token_id = ? AND revoked_at IS NULL",
+            (datetime.now(timezone.utc).isoformat(), key),
+        )
+        rows = self.tables.read("SELECT * FROM {api_tokens} WHERE token_id = ?", (key,))
+        if not rows:
+            raise TokenNotFound(f"no token {key!r} was issued; `chanjiao token list` shows them")
+        if not changed:
+            raise InvalidInput(f"token {key} was already revoked at {rows[0]['revoked_at']}")
+        return _info(rows[0])
+
+    def any_active(self) -> bool:
+        return bool(self.tables.read("SELECT 1 FROM {api_tokens} WHERE revoked_at IS NULL LIMIT 1"))
+
+    def check(self, token: str) -> TokenInfo:
+        """The active token ``token`` is, or ``TokenRequired``."""
+        parts = token.split("_")
+        if len(parts) < 3 or parts[0] != "cj":
+            raise TokenRequired("the bearer token is not a chanjiao token")
+        rows = self.tables.read(
+            "SELECT * FROM {api_tokens} WHERE token_id = ? AND revoked_at IS NULL", (parts[1],)
+        )
+        if not rows or not hmac.compare_digest(rows[0]["digest"], digest(token)):
+            raise TokenRequired("the bearer token is unknown or has been revoked")
+        return _info(rows[0])
+
+
+def _info(row: dict) -> TokenInfo:
+    return TokenInfo(
+        id=row["token_id"], name=row["name"], role=row["role"],
+        communities=[UUID(c) for c in json.loads(row["communities"])],
+        issued_at=datetime.fromisoformat(row["issued_at"]), issued_by=row["issued_by"],
+        revoked_at=datetime.fromisoformat(row["revoked_at"]) if row["revoked_at"] else None,
+    )  # fmt: skip

@@ -1,0 +1,75 @@
+"""``chanjiao serve`` and ``chanjiao token issue|list|revoke``."""
+
+from __future__ import annotations
+
+import argparse
+import ipaddress
+import sys
+from collections.abc import Callable
+from typing import Any
+
+from domain.errors import ConfigurationError
+from domain.ledger import Ledger
+
+from api.tokens import TokenInfo, Tokens
+
+
+def serve(ledger: Ledger, a: argparse.Namespace) -> Any:
+    import uvicorn
+
+    from api.app import create_app
+
+    tokens = Tokens(a.store)
+    if not _loopback(a.host) and not tokens.any_active():
+        raise ConfigurationError(
+            f"refusing to serve on {a.host}, reachable from other machines, while no token "
+            "is issued; issue one first: chanjiao token issue --role admin --name NAME"
+        )
+    if not tokens.any_active():
+        print("No token is issued yet; every call but /healthz will answer 401. Issue one "
+              "with: chanjiao token issue --role admin --name NAME", file=sys.stderr)  # fmt: skip
+    uvicorn.run(create_app(ledger), host=a.host, port=a.port, log_level="info")
+    return None
+
+
+def _loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def token_issue(ledger: Ledger, a: argparse.Namespace) -> Any:
+    issued = Tokens(a.store).issue(role=a.role, name=a.name, communities=a.community,
+                                   issued_by=a.principal)  # fmt: skip
+    print(issued.token)  # alone on standard output, for scripts
+    print(f"token {issued.info.id} for {issued.info.name} ({issued.info.role}) issued; it is "
+          "shown only this once", file=sys.stderr)  # fmt: skip
+    return None
+
+
+def token_list(ledger: Ledger, a: argparse.Namespace) -> list[TokenInfo]:
+    return Tokens(a.store).list()
+
+
+def token_revoke(ledger: Ledger, a: argparse.Namespace) -> Any:
+    return Tokens(a.store).revoke(a.token_id)
+
+
+def add_commands(group: Callable[..., Any], leaf: Callable[..., argparse.ArgumentParser],
+                 groups: Any) -> None:  # fmt: skip
+    p = leaf(groups, "serve", serve, "serve the ledger over HTTP (api.md)")
+    p.add_argument("--host", default="127.0.0.1", help="default 127.0.0.1 (this machine only)")
+    p.add_argument("--port", type=int, default=8000, help="default 8000")
+
+    tokens = group("token", "bearer tokens for the HTTP API")
+    p = leaf(tokens, "issue", token_issue, "issue a token; it is printed once, alone on stdout")
+    p.add_argument("--role", required=True, help="admin, secretary, auditor or integrator")
+    p.add_argument("--name", required=True, help="whom it is for; recorded on their events")
+    p.add_argument("--community", action="append", default=[], metavar="ID",
+                   help="secretaries: a community it records for; repeat for each")  # fmt: skip
+    leaf(tokens, "list", token_list, "every token issued (never the tokens themselves)")
+    p = leaf(tokens, "revoke", token_revoke, "revoke a token: it answers 401 from now on")
+    p.add_argument("token_id", metavar="ID", help="the id `chanjiao token list` shows")
