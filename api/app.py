@@ -6,12 +6,14 @@ import contextlib
 from collections.abc import AsyncIterator
 from typing import Any
 
+from eventsourcing.persistence import PersistenceError
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from domain.codec import to_json
+from domain.errors import LedgerError
 from domain.ledger import Ledger
 from projections.read_models import open_store
 
@@ -81,7 +83,11 @@ def create_app(
         Route("/events/schemas/{type}", feed.one_schema),
         *_routes(ENDPOINTS, service),
     ]
-    app = Starlette(routes=routes, lifespan=lifespan, exception_handlers={Exception: handle})
+    # Errors the API answers (4xx, 503) are handled by Starlette's ExceptionMiddleware;
+    # only a handler for Exception itself goes to ServerErrorMiddleware, which re-raises
+    # after answering, so that the server logs every refusal as a crash.
+    handlers = {LedgerError: handle, PersistenceError: handle, Exception: handle}
+    app = Starlette(routes=routes, lifespan=lifespan, exception_handlers=handlers)
     app.state.service = service
     app.state.hub = hub
     return app

@@ -28,7 +28,9 @@ def serve(ledger: Ledger, a: argparse.Namespace) -> Any:
     if not tokens.any_active():
         print("No token is issued yet; every call but /healthz will answer 401. Issue one "
               "with: chanjiao token issue --role admin --name NAME", file=sys.stderr)  # fmt: skip
-    uvicorn.run(create_app(ledger), host=a.host, port=a.port, log_level="info")
+    # Open event streams never end by themselves: give them a few seconds on shutdown.
+    uvicorn.run(create_app(ledger), host=a.host, port=a.port, log_level="info",
+                timeout_graceful_shutdown=3)  # fmt: skip
     return None
 
 
