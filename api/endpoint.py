@@ -35,6 +35,7 @@ class Service:
     store: Store
     tokens: Tokens
     requests: Requests
+    agreement_bodies: dict[UUID, UUID] = field(default_factory=dict)
 
 
 @dataclass

@@ -30,7 +30,13 @@ def community(c: Call) -> UUID:
 
 
 def agreement_community(c: Call) -> UUID:
-    return c.ledger.agreement(c.path["id"]).community_id
+    """An agreement never changes body, so the answer is kept (saving a replay of
+    the agreement on every call that names it)."""
+    agreement = as_uuid(c.path["id"], "agreement id")
+    known = c.service.agreement_bodies
+    if agreement not in known:
+        known[agreement] = c.ledger.agreement(agreement).community_id
+    return known[agreement]
 
 
 def query_community(c: Call) -> UUID | None:

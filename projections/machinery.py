@@ -349,8 +349,9 @@ class Store:
         # HTTP API serves reads from a pool of threads).
         head = self.head()
         topics = sorted({t for m in models for t in m.topics})
+        keys = [m.key for m in models]
+        positions = self.positions(keys)
         while True:
-            positions = self.positions([m.key for m in models])
             start = min(positions.values())
             if start >= head:
                 return head
@@ -360,8 +361,11 @@ class Store:
             reached = page[-1].id if len(page) == BATCH else head
             events = [(n, self.ledger.mapper.to_domain_event(n)) for n in page]
             if self._apply(models, positions, events, reached):
+                positions = {key: max(done, reached) for key, done in positions.items()}
                 if progress:
                     progress(reached, head)
+            else:
+                positions = self.positions(keys)
 
     def _apply(
         self,
@@ -376,12 +380,13 @@ class Store:
         applied = []
         try:
             with self.datastore.transaction(commit=True) as cursor:
-                for model in models:
+                # Models already past this batch are neither moved nor applied.
+                behind = [m for m in models if positions[m.key] < reached]
+                if not self._advance_all(cursor, [(m.key, positions[m.key]) for m in behind],
+                                         reached):  # fmt: skip
+                    raise _Moved
+                for model in behind:
                     done = positions[model.key]
-                    if done >= reached:
-                        continue  # already past this batch: neither moved nor applied
-                    if not self._advance(cursor, model.key, done, reached):
-                        raise _Moved
                     applied.append(model)
                     mine = [(n.id, e) for n, e in events if n.id > done and n.topic in model.topics]
                     model.writes.clear()  # nothing left from a batch that failed
@@ -403,6 +408,24 @@ class Store:
         for model in applied:
             model.committed(reached)
         return True
+
+    def _advance_all(self, cursor: Any, expected: list[tuple[str, int]], reached: int) -> bool:
+        """``_advance`` for several models in one statement: all move, or none."""
+        if not expected:
+            return True
+        if len(expected) == 1:
+            return self._advance(cursor, *expected[0], reached)
+        p = "%s" if self.dialect == "postgres" else "?"
+        for key, done in expected:
+            if done == 0:
+                self._advance(cursor, key, 0, 0)  # make sure the row exists
+        matches = " OR ".join(f"(application_name = {p} AND notification_id = {p})"
+                              for _ in expected)  # fmt: skip
+        cursor.execute(
+            f"UPDATE {self.table} SET notification_id = {p} WHERE {matches}",
+            (reached, *(v for pair in expected for v in pair)),
+        )
+        return getattr(cursor, "sqlite_cursor", cursor).rowcount == len(expected)
 
     def _advance(self, cursor: Any, key: str, expected: int, reached: int) -> bool:
         p = "%s" if self.dialect == "postgres" else "?"
