@@ -14,6 +14,7 @@ class Access(str, Enum):
     """What a route does, as far as permissions go."""
 
     UNITS_WRITE = "units_write"  # register member units
+    UNITS_CHANGE = "units_change"  # rename, relocate, deregister: a unit of every body
     UNITS_READ = "units_read"
     RECORD = "record"  # write for one community: members, council, agreements
     READ = "read"  # read one community's (or, without one, every community's) records
@@ -46,9 +47,7 @@ def check(
 ) -> None:
     """``narrowed``: the route limits its answer to the token's communities itself,
     so a secretary may call it without naming one."""
-    role = Role(token.role)
-    if access not in ALLOWED[role]:
-        raise Forbidden(f"a {role.value}'s token may not {_WHAT[access]}")
+    role = check_role(token, access)
     if role is Role.SECRETARY and access in SCOPED:
         if community is None and narrowed:
             return
@@ -60,8 +59,18 @@ def check(
             raise Forbidden(f"this secretary's token does not cover community {community}")
 
 
+def check_role(token: TokenInfo, access: Access) -> Role:
+    """The role's part of ``check``: needs nothing looked up, so it comes first (a
+    token outside its rights gets 403 whether or not the thing asked for exists)."""
+    role = Role(token.role)
+    if access not in ALLOWED[role]:
+        raise Forbidden(f"a {role.value}'s token may not {_WHAT[access]}")
+    return role
+
+
 _WHAT = {
-    Access.UNITS_WRITE: "register or change member units",
+    Access.UNITS_WRITE: "register member units",
+    Access.UNITS_CHANGE: "change member units, which may belong to any community",
     Access.UNITS_READ: "read member units",
     Access.RECORD: "record anything",
     Access.READ: "read communities' records",

@@ -78,7 +78,7 @@ class RoleChange(Body):
 
 
 class Rules(Body):
-    quorum: Annotated[str | None, Meta(description="e.g. two_thirds")] = None
+    quorum: Annotated[str | None, Meta(description="a fraction of the seats, e.g. 2/3")] = None
     majorities: Annotated[
         dict[str, str] | None,
         Meta(description="matter → BASE:THRESHOLD, e.g. {\"removal\": \"seats:two_thirds\"}"),
@@ -203,8 +203,12 @@ class AgreementsQuery(Body):
     community_id: UUID | None = None
 
 
+MAX_POSITION = 2**63 - 2
+"""The largest ``after``: the next position must still fit the stores' 64-bit integers."""
+
+
 class EventsQuery(Body):
-    after: Annotated[int, Meta(ge=0)] = 0
+    after: Annotated[int, Meta(ge=0, le=MAX_POSITION)] = 0
     limit: Annotated[int, Meta(ge=1, le=1000)] = 100
     community_id: UUID | None = None
     type: Annotated[str | None, Meta(description="an event type, e.g. "
@@ -213,7 +217,8 @@ class EventsQuery(Body):
 
 class StreamQuery(Body):
     after: Annotated[
-        Annotated[int, Meta(ge=0)] | None, Meta(description="default: Last-Event-ID, else 0")
+        Annotated[int, Meta(ge=0, le=MAX_POSITION)] | None,
+        Meta(description="default: Last-Event-ID, else 0"),
     ] = None
     community_id: UUID | None = None
     type: str | None = None

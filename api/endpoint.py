@@ -22,7 +22,7 @@ from domain.errors import InvalidInput
 from domain.ledger import Ledger
 from projections.machinery import Store
 
-from api.access import Access, check
+from api.access import Access, check, check_role
 from api.idempotency import Requests
 from api.tokens import TokenInfo, TokenRequired, Tokens
 
@@ -119,6 +119,7 @@ async def dispatch(endpoint: Endpoint, service: Service, request: Request) -> Re
 
     def work() -> tuple[int, bytes, dict[str, str] | None]:
         token = service.tokens.check(secret)
+        check_role(token, endpoint.access)  # before the scope, which may look things up
         call = Call(service, token, dict(request.path_params), None, None,
                     dict(request.query_params))
         community = endpoint.scope(call) if endpoint.scope else None

@@ -48,9 +48,11 @@ async def stream(request: Request) -> Response:
     after = q.after
     if after is None:
         header = request.headers.get("last-event-id", "").strip()
-        if header and not header.isdigit():
+        if header and not (header.isascii() and header.isdigit()):
             raise InvalidInput(f"Last-Event-ID must be a position (a whole number); got {header!r}")
         after = int(header or 0)
+        if after > b.MAX_POSITION:
+            raise InvalidInput(f"Last-Event-ID {header} is beyond any position")
 
     async def messages() -> AsyncIterator[bytes]:
         yield b"retry: 2000\n\n"

@@ -109,15 +109,17 @@ class Requests:
             )
         if row["status"] is not None:
             return Replay(row["status"], row["answer"].encode())
-        if row["recorded"]:
-            raise Conflict(
-                f"the request with Idempotency-Key {key!r} was recorded, but its answer was "
-                "lost when the server stopped; read the current state instead of retrying"
-            )
+        # Recorded but no answer yet: the holder is storing it — unless it has been
+        # at it for longer than STALE, when the server stopped in between.
         if now - datetime.fromisoformat(row["started_at"]) < STALE:
             raise Conflict(
                 f"the request with Idempotency-Key {key!r} is still being processed; "
                 "retry in a moment"
+            )
+        if row["recorded"]:
+            raise Conflict(
+                f"the request with Idempotency-Key {key!r} was recorded, but its answer was "
+                "lost when the server stopped; read the current state instead of retrying"
             )
         taken = self.tables.write(
             "UPDATE {api_requests} SET attempt = ?, started_at = ? "

@@ -267,7 +267,7 @@ def history(kind: str) -> Any:
 # --- the route list ---------------------------------------------------------------
 
 U, R, W, P, H = Access.UNITS_READ, Access.READ, Access.RECORD, Access.REPORT, Access.HISTORY
-UW = Access.UNITS_WRITE
+UW, UC = Access.UNITS_WRITE, Access.UNITS_CHANGE
 
 
 def _e(method: str, path: str, run: Any, access: Access, summary: str, answer: Any, **kw: Any):
@@ -283,11 +283,11 @@ ENDPOINTS: list[Endpoint] = [
        membership.UnitView, query=b.UnitQuery),
     _e("GET", "/units/{id}", lambda c: unit_view(c, c.path["id"]), U,
        "a unit, its names, locations and membership periods", membership.UnitView),
-    _e("POST", "/units/{id}/rename", rename_unit, UW, "record a unit's new name",
+    _e("POST", "/units/{id}/rename", rename_unit, UC, "record a unit's new name",
        membership.UnitView, body=b.Rename),
-    _e("POST", "/units/{id}/relocate", relocate_unit, UW, "record a unit's new location",
+    _e("POST", "/units/{id}/relocate", relocate_unit, UC, "record a unit's new location",
        membership.UnitView, body=b.Relocate),
-    _e("POST", "/units/{id}/deregister", deregister_unit, UW, "record a unit's deregistration",
+    _e("POST", "/units/{id}/deregister", deregister_unit, UC, "record a unit's deregistration",
        membership.UnitView, body=b.Effective),
     _e("POST", "/communities", found_community, Access.RECORD, "record a community's founding",
        membership.CommunityView, body=b.NewCommunity, created=True),

@@ -46,6 +46,9 @@ class Hub:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._tasks: list[asyncio.Task[Any]] = []
         self._stopping = threading.Event()
+        self._reading = 0  # reads of the ledger running in worker threads
+        self._reading_lock = threading.Lock()
+        self._closed = False  # no read may start: the ledger may be closed
 
     # --- running ----------------------------------------------------------------
 
@@ -59,9 +62,36 @@ class Hub:
 
     async def stop(self) -> None:
         self._stopping.set()
+        # On Python 3.11 asyncio.wait_for swallows a cancellation that arrives as the
+        # awaited event is set (a NOTIFY, a save), and _follow would then run on for
+        # ever; it also stops on _stopping, which this kick makes it look at.
+        self._kick.set()
         for task in self._tasks:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
+        # Cancelling a task does not stop a read it started in a worker thread, and
+        # the ledger may be closed as soon as this returns: let no read start, and
+        # wait for those running.
+        with self._reading_lock:
+            self._closed = True
+        while self._reading:
+            await asyncio.sleep(0.01)
+
+    async def _page(self, after: int, *args: Any) -> tuple[list[Item], int]:
+        """``encoder.page`` in a worker thread; nothing once the hub has stopped."""
+
+        def read() -> tuple[list[Item], int]:
+            with self._reading_lock:
+                if self._closed:
+                    return [], after
+                self._reading += 1
+            try:
+                return self.encoder.page(after, *args)
+            finally:
+                with self._reading_lock:
+                    self._reading -= 1
+
+        return await run_in_threadpool(read)
 
     def wake(self) -> None:
         """Something may have been recorded (callable from any thread)."""
@@ -72,7 +102,7 @@ class Hub:
         return self.ledger.recorder.max_notification_id() or 0
 
     async def _follow(self) -> None:
-        while True:
+        while not self._stopping.is_set():
             try:
                 await asyncio.wait_for(self._kick.wait(), self.poll)
             except TimeoutError:
@@ -86,7 +116,7 @@ class Hub:
 
     async def _read_new(self) -> None:
         while True:
-            items, _ = await run_in_threadpool(self.encoder.page, self.head, 1000, None, None)
+            items, _ = await self._page(self.head, 1000, None, None)
             if not items:
                 return
             self.recent.extend(items)
@@ -126,13 +156,14 @@ class Hub:
         """Every event after ``after`` passing the filters, then each new one as it
         is recorded; ``None`` when ``heartbeat`` seconds pass with nothing to send."""
         last = after
+        loop = asyncio.get_running_loop()
+        quiet_since = loop.time()  # when this subscriber was last sent anything
         while True:
             if last < self.floor:  # further behind than memory reaches: the database
-                items, reached = await run_in_threadpool(
-                    self.encoder.page, last, 500, type_, community
-                )
+                items, reached = await self._page(last, 500, type_, community)
                 for item in items:
                     yield item
+                    quiet_since = loop.time()
                 # Nothing more to read from the database: memory has the rest.
                 last = self.floor if reached == last else reached
                 continue
@@ -148,8 +179,15 @@ class Hub:
                     sent = True
                     yield item
             if sent:
+                quiet_since = loop.time()
                 continue
-            try:
-                await asyncio.wait_for(changed.wait(), self.heartbeat)
-            except TimeoutError:
-                yield None
+            # Events this subscriber filters out do not count: its connection is idle.
+            wait = quiet_since + self.heartbeat - loop.time()
+            if wait > 0:
+                try:
+                    await asyncio.wait_for(changed.wait(), wait)
+                    continue
+                except TimeoutError:
+                    pass
+            yield None
+            quiet_since = loop.time()

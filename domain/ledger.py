@@ -188,7 +188,13 @@ class Ledger(AgreementCommands, GovernanceCommands, Application[UUID]):
 
     def unit(self, ref: str | UUID) -> MemberUnit:
         """A unit by its id or its credit code."""
-        return self._unit(unit_ref(ref))
+        try:
+            return self._unit(unit_ref(ref))
+        except UnitNotFound:
+            code = str(ref).strip()
+            if len(code) == 18:  # name it as the user did, not by the id derived from it
+                raise UnitNotFound(f"no member unit with credit code {code} is registered") from None
+            raise
 
     def _unit(self, unit_id: UUID) -> MemberUnit:
         try:

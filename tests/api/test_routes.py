@@ -1,0 +1,809 @@
+"""Every route of the HTTP API answers on both stores with its documented status and
+the fields api.md promises; errors are problem+json and write nothing; every event
+names the token that caused it; a write is visible to the next read."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+import pytest
+from starlette.routing import Route
+
+from api.events import Encoder
+from api.resources import ENDPOINTS
+from api.stream import Hub
+from tests.api.conftest import (
+    ADMITTED_ON,
+    Api,
+    MEETING_ON,
+    PROBLEM,
+    SEATED_ON,
+    UNITS,
+    World,
+    issue,
+    serving,
+    today_in_china,
+)
+from tests.factories import credit_code, wrong_check
+
+MONEY = re.compile(r"^-?\d+\.\d{2}$")
+MEMBER_FIELDS = {"unit_id", "code", "name", "type", "province", "role", "since"}
+JSON = "application/json"
+
+
+# --- the route table: one case per (method, path) ------------------------------------
+
+
+@dataclass(frozen=True)
+class Case:
+    method: str
+    path: str
+    status: int
+    run: Callable[[World, Any], None]
+
+    @property
+    def reads_only(self) -> bool:
+        return self.method == "GET"
+
+    def matches(self, concrete: str) -> bool:
+        pattern = re.sub(r"\\\{[a-z_]+\\\}", "[^/]+", re.escape(self.path))
+        return re.fullmatch(pattern, concrete) is not None
+
+
+CASES: dict[tuple[str, str], Case] = {}
+OUTSIDE_ENDPOINTS = {  # served by api/app.py itself, not declared in ENDPOINTS
+    ("GET", "/healthz"), ("GET", "/openapi.json"), ("GET", "/asyncapi.json"),
+    ("GET", "/events"), ("GET", "/events/schemas"), ("GET", "/events/schemas/{type}"),
+}  # fmt: skip
+TESTED_ELSEWHERE = {("GET", "/events/stream")}  # tests/api/test_stream.py
+
+
+def route(method: str, path: str, status: int = 200) -> Callable[[Any], Any]:
+    def register(run: Callable[[World, Any], None]) -> Callable[[World, Any], None]:
+        assert (method, path) not in CASES, f"{method} {path} has two cases"
+        CASES[(method, path)] = Case(method, path, status, run)
+        return run
+
+    return register
+
+
+class Sender:
+    """Sends one case's request: its method, to a path of its route; checks the
+    documented status and media type; returns the decoded answer."""
+
+    def __init__(self, case: Case, world: World) -> None:
+        self.case = case
+        self.world = world
+        self.sent = 0
+
+    def __call__(self, path: str, *, json: Any = None, params: Any = None,
+                 media: str = JSON, auth: bool = True) -> Any:  # fmt: skip
+        assert self.case.matches(path), f"{path} is not a path of {self.case.path}"
+        api = self.world.api
+        before = api.position()
+        if auth:
+            response = api.request(self.case.method, path, json=json, params=params)
+        else:
+            response = api.client.request(self.case.method, path, json=json, params=params)
+        self.sent += 1
+        assert response.status_code == self.case.status, response.text
+        assert response.headers["content-type"].split(";")[0] == media
+        if self.case.method == "POST":
+            assert api.position() > before, "the write recorded nothing"
+        return response.json()
+
+
+def is_money(value: Any) -> bool:
+    return isinstance(value, str) and MONEY.fullmatch(value) is not None
+
+
+def parse_time(value: str) -> datetime:
+    moment = datetime.fromisoformat(value)
+    assert moment.tzinfo is not None, f"{value} has no offset"
+    return moment
+
+
+# --- units ------------------------------------------------------------------------
+
+
+@route("POST", "/units", 201)
+def _(w: World, send) -> None:
+    code = credit_code(77, prefix="12", division="110105")
+    unit = send("/units", json={"code": code, "name": "北京电子科技职业学院",
+                                "type": "vocational_school", "level": "higher",
+                                "division": "110105"})  # fmt: skip
+    uuid.UUID(unit["id"])
+    assert (unit["code"], unit["province"], unit["level"]) == (code, "110000", "higher")
+    assert unit["memberships"] == []
+
+
+@route("GET", "/units")
+def _(w: World, send) -> None:
+    code = w.units[1]["code"]
+    unit = send("/units", params={"code": code})
+    assert (unit["id"], unit["code"], unit["province"]) == (w.unit_ids[1], code, "320000")
+    [period] = unit["memberships"]
+    assert (period["community_id"], period["admitted_on"]) == (w.community_id, ADMITTED_ON)
+
+
+@route("GET", "/units/{id}")
+def _(w: World, send) -> None:
+    unit = send(f"/units/{w.unit_ids[2]}")
+    assert (unit["id"], unit["type"], unit["division"], unit["province"]) == (
+        w.unit_ids[2], "university", "310110", "310000")
+    [period] = unit["memberships"]
+    assert period["community_id"] == w.community_id and period["exited_on"] is None
+
+
+@route("POST", "/units/{id}/rename")
+def _(w: World, send) -> None:
+    unit = send(f"/units/{w.unit_ids[0]}/rename",
+                json={"name": "苏州智能装备集团有限公司", "effective_on": "2025-01-01"})
+    assert unit["name"] == "苏州智能装备集团有限公司"
+    assert unit["names"][-1] == ["2025-01-01", "苏州智能装备集团有限公司"]
+
+
+@route("POST", "/units/{id}/relocate")
+def _(w: World, send) -> None:
+    unit = send(f"/units/{w.unit_ids[2]}/relocate",
+                json={"division": "320506", "effective_on": "2025-02-01"})
+    assert (unit["division"], unit["province"]) == ("320506", "320000")
+    assert unit["divisions"][-1] == ["2025-02-01", "320506"]
+
+
+@route("POST", "/units/{id}/deregister")
+def _(w: World, send) -> None:
+    unit = w.register()
+    answer = send(f"/units/{unit['id']}/deregister", json={"effective_on": "2025-06-30"})
+    assert (answer["id"], answer["deregistered_on"]) == (unit["id"], "2025-06-30")
+
+
+@route("GET", "/units/{id}/history")
+def _(w: World, send) -> None:
+    history = send(f"/units/{w.unit_ids[0]}/history")
+    assert history["id"] == w.unit_ids[0]
+    [event] = history["events"]
+    assert (event["version"], event["type"]) == (1, "chanjiao.unit.registered.v1")
+    assert event["principal"] == w.admin.principal
+    assert event["data"]["code"] == w.units[0]["code"]
+    parse_time(event["recorded_at"])
+
+
+# --- communities and members ------------------------------------------------------
+
+
+@route("POST", "/communities", 201)
+def _(w: World, send) -> None:
+    body = send("/communities", json={"name": "宁波市职业教育发展共同体", "kind": "development",
+                                      "industry": "智能制造", "division": "330200",
+                                      "founded_on": "2024-05-01"})  # fmt: skip
+    uuid.UUID(body["id"])
+    assert (body["kind"], body["province"], body["founded_on"]) == (
+        "development", "330000", "2024-05-01")
+    assert body["active_members"] == 0
+
+
+@route("GET", "/communities")
+def _(w: World, send) -> None:
+    bodies = send("/communities")
+    assert [b["id"] for b in bodies] == [w.community_id]
+    assert bodies[0]["active_members"] == 3
+
+
+@route("GET", "/communities/{id}")
+def _(w: World, send) -> None:
+    body = send(f"/communities/{w.community_id}")
+    assert (body["id"], body["name"], body["kind"], body["division"]) == (
+        w.community_id, w.community["name"], "city", "320571")
+    assert (body["founded_on"], body["dissolved_on"], body["active_members"]) == (
+        "2024-01-10", None, 3)
+
+
+@route("POST", "/communities/{id}/dissolve")
+def _(w: World, send) -> None:
+    body = send(f"/communities/{w.community_id}/dissolve", json={"effective_on": "2025-12-31"})
+    assert (body["id"], body["dissolved_on"], body["active_members"]) == (
+        w.community_id, "2025-12-31", 0)
+
+
+@route("POST", "/communities/{id}/members", 201)
+def _(w: World, send) -> None:
+    unit = w.register(division="330212")
+    answer = send(f"/communities/{w.community_id}/members",
+                  json={"unit_id": unit["code"], "effective_on": "2025-03-01"})
+    assert (answer["community_id"], answer["as_of"]) == (w.community_id, "2025-03-01")
+    [admitted] = [m for m in answer["members"] if m["unit_id"] == unit["id"]]
+    assert (admitted["role"], admitted["since"], admitted["province"]) == (
+        "participant", "2025-03-01", "330000")
+
+
+@route("POST", "/communities/{id}/members/{unit_id}/exit")
+def _(w: World, send) -> None:
+    answer = send(f"/communities/{w.community_id}/members/{w.unit_ids[1]}/exit",
+                  json={"reason": "withdrawal", "effective_on": "2025-06-30"})
+    assert answer["as_of"] == "2025-06-30"
+    assert {m["unit_id"] for m in answer["members"]} == {w.unit_ids[0], w.unit_ids[2]}
+
+
+@route("POST", "/communities/{id}/members/{unit_id}/role")
+def _(w: World, send) -> None:
+    answer = send(f"/communities/{w.community_id}/members/{w.unit_ids[1]}/role",
+                  json={"role": "lead", "effective_on": "2025-01-01"})
+    roles = {m["unit_id"]: m["role"] for m in answer["members"]}
+    assert roles == {w.unit_ids[0]: "participant", w.unit_ids[1]: "lead",
+                     w.unit_ids[2]: "participant"}  # fmt: skip
+
+
+@route("GET", "/communities/{id}/members")
+def _(w: World, send) -> None:
+    answer = send(f"/communities/{w.community_id}/members")
+    assert answer["community_id"] == w.community_id
+    assert answer["as_of"] == today_in_china().isoformat()
+    by_code = {m["code"]: m for m in answer["members"]}
+    assert set(by_code) == {u["code"] for u in w.units}
+    for unit, (_, name, type_, _, division) in zip(w.units, UNITS):
+        member = by_code[unit["code"]]
+        assert member["unit_id"] == unit["id"]
+        assert MEMBER_FIELDS <= set(member)
+        assert (member["name"], member["type"], member["role"], member["since"]) == (
+            name, type_, "participant", ADMITTED_ON)
+        assert member["province"] == division[:2] + "0000"
+    before = send(f"/communities/{w.community_id}/members", params={"as_of": "2024-01-14"})
+    assert (before["as_of"], before["members"]) == ("2024-01-14", [])
+    history = w.api.get(f"/communities/{w.community_id}/history")["events"]
+    first_admission = next(e for e in history if e["type"].endswith("member_admitted.v1"))
+    known = send(f"/communities/{w.community_id}/members",
+                 params={"as_of": ADMITTED_ON, "known_at": first_admission["recorded_at"]})
+    assert [m["unit_id"] for m in known["members"]] == [w.unit_ids[0]]
+
+
+@route("GET", "/communities/{id}/history")
+def _(w: World, send) -> None:
+    history = send(f"/communities/{w.community_id}/history")
+    events = history["events"]
+    assert [e["version"] for e in events] == list(range(1, len(events) + 1))
+    assert [e["type"] for e in events] == [
+        "chanjiao.community.founded.v1", *["chanjiao.community.member_admitted.v1"] * 3,
+        "chanjiao.community.charter_adopted.v1"]  # fmt: skip
+    assert {e["principal"] for e in events} == {w.admin.principal}
+    times = [parse_time(e["recorded_at"]) for e in events]
+    assert times == sorted(times)
+
+
+# --- governance -------------------------------------------------------------------
+
+
+@route("POST", "/communities/{id}/charter", 201)
+def _(w: World, send) -> None:
+    number = w.adopted("charter", "2024-12-20", "修订章程：成员加入须经理事会决议")
+    charter = send(f"/communities/{w.community_id}/charter", json={
+        "version": "2.0", "resolution": number, "effective_on": "2025-01-01",
+        "rules": {"quorum": "2/3", "majorities": {"removal": "seats:two_thirds"},
+                  "admission_requires_resolution": True}})  # fmt: skip
+    assert (charter["version"], charter["effective_on"], charter["adopted_by"]) == (
+        "2.0", "2025-01-01", number)
+    assert (charter["quorum"], charter["admission_requires_resolution"]) == ("2/3", True)
+    assert charter["majorities"]["removal"] == {"base": "seats", "threshold": "two_thirds"}
+
+
+@route("GET", "/communities/{id}/charter")
+def _(w: World, send) -> None:
+    charter = send(f"/communities/{w.community_id}/charter")
+    assert (charter["version"], charter["effective_on"]) == ("1.0", ADMITTED_ON)
+    before = send(f"/communities/{w.community_id}/charter", params={"as_of": "2024-01-12"})
+    assert before["version"] is None  # the founding-phase rules
+
+
+@route("POST", "/communities/{id}/council/seats", 201)
+def _(w: World, send) -> None:
+    unit = w.register()
+    w.api.post(f"/communities/{w.community_id}/members",
+               {"unit_id": unit["id"], "effective_on": "2025-01-10"})
+    seats = send(f"/communities/{w.community_id}/council/seats", json={
+        "unit_id": unit["id"], "representative": "周婷", "office": "vice_chair",
+        "effective_on": "2025-02-01"})  # fmt: skip
+    assert seats["as_of"] == "2025-02-01"
+    [seat] = [s for s in seats["seats"] if s["unit_id"] == unit["id"]]
+    assert (seat["representative"], seat["office"], seat["since"]) == (
+        "周婷", "vice_chair", "2025-02-01")
+
+
+@route("GET", "/communities/{id}/council/seats")
+def _(w: World, send) -> None:
+    seats = send(f"/communities/{w.community_id}/council/seats")
+    offices = {s["unit_id"]: s["office"] for s in seats["seats"]}
+    assert offices == {w.unit_ids[0]: "chair", w.unit_ids[1]: "director",
+                       w.unit_ids[2]: "director"}  # fmt: skip
+    assert {s["since"] for s in seats["seats"]} == {SEATED_ON}
+
+
+@route("POST", "/communities/{id}/council/seats/{unit_id}/vacate")
+def _(w: World, send) -> None:
+    seats = send(f"/communities/{w.community_id}/council/seats/{w.unit_ids[2]}/vacate",
+                 json={"effective_on": "2025-03-31"})
+    assert seats["as_of"] == "2025-03-31"
+    assert {s["unit_id"] for s in seats["seats"]} == set(w.unit_ids[:2])
+
+
+@route("POST", "/communities/{id}/council/meetings", 201)
+def _(w: World, send) -> None:
+    meeting = send(f"/communities/{w.community_id}/council/meetings",
+                   json={"held_on": "2025-05-20", "present": w.unit_ids[:2]})
+    assert meeting == {"meeting_id": w.meeting["meeting_id"] + 1,
+                       "community_id": w.community_id, "held_on": "2025-05-20", "present": 2}
+
+
+@route("POST", "/communities/{id}/council/resolutions", 201)
+def _(w: World, send) -> None:
+    c = w.community_id
+    meeting = w.api.post(f"/communities/{c}/council/meetings",
+                         {"held_on": "2025-05-20", "present": w.unit_ids})
+    adopted = send(f"/communities/{c}/council/resolutions", json={
+        "meeting_id": meeting["meeting_id"], "matter": "ordinary", "title": "2025年度工作计划",
+        "votes": {"for": 2, "against": 1, "abstain": 0}})  # fmt: skip
+    assert (adopted["outcome"], adopted["number"]) == ("adopted", "2025-001")
+    assert adopted["reason"].startswith("adopted")
+    rejected = send(f"/communities/{c}/council/resolutions", json={
+        "meeting_id": meeting["meeting_id"], "matter": "removal", "title": "清退成员",
+        "votes": {"for": 1, "against": 2, "abstain": 0}})  # fmt: skip
+    assert (rejected["outcome"], rejected["number"]) == ("rejected", None)
+    assert rejected["reason"]
+
+
+@route("GET", "/communities/{id}/resolutions")
+def _(w: World, send) -> None:
+    register = send(f"/communities/{w.community_id}/resolutions")
+    assert register["community_id"] == w.community_id
+    [entry] = register["resolutions"]
+    assert (entry["number"], entry["held_on"], entry["matter"], entry["outcome"]) == (
+        "2024-001", MEETING_ON, "agreement", "adopted")
+    assert (entry["votes_for"], entry["votes_against"], entry["abstentions"]) == (3, 0, 0)
+
+
+# --- agreements -------------------------------------------------------------------
+
+
+@route("POST", "/communities/{id}/agreements", 201)
+def _(w: World, send) -> None:
+    draft = send(f"/communities/{w.community_id}/agreements", json={
+        "title": "智能制造产业学院", "kind": "industry_college", "drafted_on": "2025-01-20",
+        "parties": [{"unit_id": w.unit_ids[0], "cost_share_bp": 6000, "benefit_share_bp": 5000},
+                    {"unit_id": w.units[1]["code"], "cost_share_bp": 4000,
+                     "benefit_share_bp": 5000}]})  # fmt: skip
+    uuid.UUID(draft["id"])
+    assert (draft["status"], draft["community_id"], draft["drafted_on"]) == (
+        "draft", w.community_id, "2025-01-20")
+    [terms] = draft["terms"]
+    assert [(p["unit_id"], p["cost_share_bp"]) for p in terms["parties"]] == [
+        (w.unit_ids[0], 6000), (w.unit_ids[1], 4000)]
+
+
+@route("GET", "/communities/{id}/investment")
+def _(w: World, send) -> None:
+    summary = send(f"/communities/{w.community_id}/investment")
+    assert (summary["community_id"], summary["total_contributed"]) == (
+        w.community_id, "100000.00")
+    assert [(s["key"], s["amount"], s["share_bp"]) for s in summary["by_kind"]
+            if s["amount"] != "0.00"] == [("funds", "100000.00", 10000)]  # fmt: skip
+    assert [s["key"] for s in summary["by_province"] if s["share_bp"]] == ["320000"]
+    assert all(is_money(s["amount"]) for s in summary["by_source"])
+
+
+@route("GET", "/agreements")
+def _(w: World, send) -> None:
+    every = send("/agreements")
+    assert [a["id"] for a in every["agreements"]] == [w.agreement_id]
+    one = send("/agreements", params={"community_id": w.community_id})
+    assert one["community_id"] == w.community_id
+    [summary] = one["agreements"]
+    assert (summary["status"], summary["parties"], summary["approved_on"]) == (
+        "active", 3, MEETING_ON)
+
+
+@route("GET", "/agreements/{id}")
+def _(w: World, send) -> None:
+    agreement = send(f"/agreements/{w.agreement_id}")
+    assert (agreement["id"], agreement["status"], agreement["approved_on"]) == (
+        w.agreement_id, "active", MEETING_ON)
+    assert [t["resolution"] for t in agreement["terms"]] == [None, "2024-001"]
+    assert [(e["type"], e["amount"]) for e in agreement["entries"]] == [
+        ("contribution", "100000.00"), ("cost", "1234.50"), ("benefit", "300.01")]
+
+
+@route("POST", "/agreements/{id}/approve")
+def _(w: World, send) -> None:
+    draft = w.api.post(f"/communities/{w.community_id}/agreements", {
+        "title": "实训耗材联合采购", "drafted_on": "2025-01-20",
+        "parties": [{"unit_id": u, "cost_share_bp": 5000, "benefit_share_bp": 5000}
+                    for u in w.unit_ids[:2]]})  # fmt: skip
+    number = w.adopted("agreement", "2025-02-10")
+    approved = send(f"/agreements/{draft['id']}/approve",
+                    json={"resolution": number, "effective_on": "2025-02-15"})
+    assert (approved["id"], approved["status"], approved["approved_on"]) == (
+        draft["id"], "active", "2025-02-15")
+    assert approved["terms"][-1]["resolution"] == number
+
+
+@route("POST", "/agreements/{id}/amend")
+def _(w: World, send) -> None:
+    number = w.adopted("agreement", "2025-06-01", "调整分担比例")
+    amended = send(f"/agreements/{w.agreement_id}/amend", json={
+        "resolution": number, "effective_on": "2025-07-01",
+        "parties": [{"unit_id": u, "cost_share_bp": bp, "benefit_share_bp": bp}
+                    for u, bp in zip(w.unit_ids, (4000, 4000, 2000))]})  # fmt: skip
+    latest = amended["terms"][-1]
+    assert (latest["effective_on"], latest["resolution"]) == ("2025-07-01", number)
+    assert [p["cost_share_bp"] for p in latest["parties"]] == [4000, 4000, 2000]
+
+
+@route("POST", "/agreements/{id}/terminate")
+def _(w: World, send) -> None:
+    number = w.adopted("agreement", "2025-06-01", "终止协议")
+    ended = send(f"/agreements/{w.agreement_id}/terminate",
+                 json={"resolution": number, "effective_on": "2025-06-30"})
+    assert (ended["status"], ended["terminated_on"], ended["terminated_by"]) == (
+        "terminated", "2025-06-30", number)
+
+
+@route("POST", "/agreements/{id}/contributions", 201)
+def _(w: World, send) -> None:
+    entry = send(f"/agreements/{w.agreement_id}/contributions", json={
+        "unit_id": w.units[1]["code"], "kind": "site", "amount": "1800000",
+        "contributed_on": "2024-06-01", "description": "实训楼使用权（按评估价）"})  # fmt: skip
+    assert (entry["entry"], entry["type"], entry["amount"], entry["kind"]) == (
+        4, "contribution", "1800000.00", "site")
+    assert (entry["unit_id"], entry["on"]) == (w.unit_ids[1], "2024-06-01")
+
+
+@route("POST", "/agreements/{id}/costs", 201)
+def _(w: World, send) -> None:
+    entry = send(f"/agreements/{w.agreement_id}/costs",
+                 json={"amount": "456789.12", "incurred_on": "2024-06-30", "description": "耗材"})
+    assert (entry["entry"], entry["type"], entry["amount"], entry["on"]) == (
+        4, "cost", "456789.12", "2024-06-30")
+    assert entry["unit_id"] is None
+
+
+@route("POST", "/agreements/{id}/benefits", 201)
+def _(w: World, send) -> None:
+    entry = send(f"/agreements/{w.agreement_id}/benefits",
+                 json={"amount": "320000.5", "realized_on": "2024-08-31",
+                       "description": "暑期培训收入"})  # fmt: skip
+    assert (entry["entry"], entry["type"], entry["amount"]) == (4, "benefit", "320000.50")
+
+
+@route("POST", "/agreements/{id}/entries/{entry}/reverse")
+def _(w: World, send) -> None:
+    number = w.entries["cost"]["entry"]
+    entry = send(f"/agreements/{w.agreement_id}/entries/{number}/reverse",
+                 json={"reason": "录入错误：金额有误"})
+    assert (entry["entry"], entry["reversed_because"]) == (number, "录入错误：金额有误")
+    report = w.api.get(f"/agreements/{w.agreement_id}/report")
+    assert report["total_costs"] == "0.00"
+
+
+@route("GET", "/agreements/{id}/report")
+def _(w: World, send) -> None:
+    report = send(f"/agreements/{w.agreement_id}/report")
+    assert (report["agreement_id"], report["as_of"]) == (
+        w.agreement_id, today_in_china().isoformat())
+    assert (report["total_costs"], report["total_contributed"], report["total_benefits"]) == (
+        "1234.50", "100000.00", "300.01")
+    fields = ("cost_due", "contributed", "balance", "benefit_due")
+    for party in report["parties"]:
+        assert all(is_money(party[f]) for f in fields), party
+    rows = [(p["unit_id"], p["cost_share_bp"], p["benefit_share_bp"], p["cost_due"],
+             p["contributed"], p["balance"], p["benefit_due"]) for p in report["parties"]]
+    assert rows == [
+        (w.unit_ids[0], 5000, 4000, "617.25", "100000.00", "99382.75", "120.01"),
+        (w.unit_ids[1], 3000, 3000, "370.35", "0.00", "-370.35", "90.00"),
+        (w.unit_ids[2], 2000, 3000, "246.90", "0.00", "-246.90", "90.00"),
+    ]  # fmt: skip
+    earlier = send(f"/agreements/{w.agreement_id}/report", params={"as_of": "2024-04-10"})
+    assert (earlier["as_of"], earlier["total_costs"]) == ("2024-04-10", "0.00")
+
+
+@route("GET", "/agreements/{id}/history")
+def _(w: World, send) -> None:
+    events = send(f"/agreements/{w.agreement_id}/history")["events"]
+    assert [e["type"].split(".")[2] for e in events] == [
+        "drafted", "approved", "contribution_recorded", "cost_incurred", "benefit_realized"]
+    assert [e["version"] for e in events] == [1, 2, 3, 4, 5]
+    assert {e["principal"] for e in events} == {w.admin.principal}
+    assert events[3]["data"]["amount_fen"] == 123450
+
+
+@route("GET", "/reports/provinces")
+def _(w: World, send) -> None:
+    one = send("/reports/provinces", params={"community_id": w.community_id})
+    assert [(p["province"], p["name"], p["units"]) for p in one["provinces"]] == [
+        ("320000", "江苏", 2), ("310000", "上海", 1)]
+    assert (one["province_count"], one["home_province"], one["outside_home_share"]) == (
+        2, "320000", "0.3333")
+    assert one["as_of"] == today_in_china().isoformat()
+    national = send("/reports/provinces", params={"as_of": "2024-06-30"})
+    assert (national["as_of"], national["home_province"], national["province_count"]) == (
+        "2024-06-30", None, 2)
+    assert national["outside_home_share"] == "0.3333"
+
+
+# --- outside ENDPOINTS --------------------------------------------------------------
+
+
+@route("GET", "/healthz")
+def _(w: World, send) -> None:
+    assert send("/healthz", auth=False) == {"ok": True}
+
+
+@route("GET", "/openapi.json")
+def _(w: World, send) -> None:
+    document = send("/openapi.json", auth=False)
+    assert document["openapi"].startswith("3.")
+    declared = {(m.upper(), p) for p, ops in document["paths"].items() for m in ops}
+    assert {(e.method, e.path) for e in ENDPOINTS} <= declared
+    for e in ENDPOINTS:
+        assert str(e.status) in document["paths"][e.path][e.method.lower()]["responses"]
+
+
+@route("GET", "/asyncapi.json")
+def _(w: World, send) -> None:
+    document = send("/asyncapi.json", auth=False)
+    assert document["asyncapi"]
+    assert "chanjiao.community.member_admitted.v1" in str(document)
+
+
+@route("GET", "/events")
+def _(w: World, send) -> None:
+    batch = send("/events", params={"limit": 1000}, media="application/cloudevents-batch+json")
+    positions = [e["position"] for e in batch]
+    assert positions == sorted(positions) and len(positions) == len(set(positions))
+    assert len(batch) >= 19
+    first = batch[0]
+    assert (first["specversion"], first["id"], first["type"]) == (
+        "1.0", str(first["position"]), "chanjiao.unit.registered.v1")
+    assert (first["subject"], first["datacontenttype"]) == (w.unit_ids[0], JSON)
+    parse_time(first["time"])
+    page = send("/events", params={"after": positions[0], "limit": 2,
+                                   "type": "chanjiao.agreement.cost_incurred.v1"},
+                media="application/cloudevents-batch+json")  # fmt: skip
+    [cost] = page
+    assert (cost["subject"], cost["data"]["amount_fen"]) == (w.agreement_id, 123450)
+
+
+@route("GET", "/events/schemas")
+def _(w: World, send) -> None:
+    schemas = send("/events/schemas", media="application/schema+json")
+    assert {"chanjiao.unit.registered.v1", "chanjiao.agreement.cost_incurred.v1"} <= set(
+        schemas["types"])
+
+
+@route("GET", "/events/schemas/{type}")
+def _(w: World, send) -> None:
+    schema = send("/events/schemas/chanjiao.unit.registered.v1", media="application/schema+json")
+    assert "code" in str(schema)
+
+
+# --- the tests ----------------------------------------------------------------------
+
+READS = [c for c in CASES.values() if c.reads_only]
+WRITES = [c for c in CASES.values() if not c.reads_only]
+
+
+def _id(case: Case) -> str:
+    return f"{case.method} {case.path}"
+
+
+@pytest.mark.parametrize("case", READS, ids=_id)
+def test_every_read_route_answers_with_its_documented_fields(shared_world, case) -> None:
+    send = Sender(case, shared_world)
+    before = shared_world.api.position()
+    case.run(shared_world, send)
+    assert send.sent >= 1
+    assert shared_world.api.position() == before, "a read recorded something"
+
+
+@pytest.mark.parametrize("case", WRITES, ids=_id)
+def test_every_write_route_records_and_answers_with_its_documented_status(world, case) -> None:
+    send = Sender(case, world)
+    case.run(world, send)
+    assert send.sent >= 1
+
+
+def test_every_route_the_app_serves_has_a_case_here(app) -> None:
+    declared = {(e.method, e.path) for e in ENDPOINTS}
+    assert len(declared) == len(ENDPOINTS), "a route is declared twice"
+    assert set(CASES) == declared | OUTSIDE_ENDPOINTS
+    served = {(m, r.path) for r in app.routes if isinstance(r, Route)
+              for m in (r.methods or ()) if m != "HEAD"}  # fmt: skip
+    assert served == set(CASES) | TESTED_ELSEWHERE
+
+
+def test_each_case_expects_the_status_its_endpoint_declares() -> None:
+    for e in ENDPOINTS:
+        assert CASES[(e.method, e.path)].status == e.status, f"{e.method} {e.path}"
+
+
+# --- errors -------------------------------------------------------------------------
+
+
+def _unit_body(w: World, **change: Any) -> dict[str, Any]:
+    return {"code": w.next_code(), "name": "某公司", "type": "enterprise", "division": "320571",
+            **change}  # fmt: skip
+
+
+ERRORS = {  # what is wrong: (request, status, problem type, words the detail must hold)
+    "a credit code with a wrong check character": (
+        lambda w: ("POST", "/units", _unit_body(w, code=wrong_check(credit_code(5)))),
+        422, "invalid-credit-code", "check character should be"),
+    "a division that is not one": (
+        lambda w: ("POST", "/units", _unit_body(w, division="990101")),
+        422, "invalid-division", "990101"),
+    "an unknown JSON field": (
+        lambda w: ("POST", "/units", _unit_body(w, colour="blue")),
+        422, "invalid-input", "unknown field `colour`"),
+    "a field of the wrong type": (
+        lambda w: ("POST", f"/agreements/{w.agreement_id}/costs",
+                   {"amount": 12.5, "incurred_on": "2024-06-01", "description": "x"}),
+        422, "invalid-input", "$.amount"),
+    "an amount with three decimals": (
+        lambda w: ("POST", f"/agreements/{w.agreement_id}/costs",
+                   {"amount": "12.345", "incurred_on": "2024-06-01", "description": "x"}),
+        422, "invalid-amount", "'12.345' has more than two decimal places"),
+    "a code already registered": (
+        lambda w: ("POST", "/units", _unit_body(w, code=w.units[0]["code"])),
+        409, "already-registered", "is already registered"),
+    "an admission of a member": (
+        lambda w: ("POST", f"/communities/{w.community_id}/members",
+                   {"unit_id": w.unit_ids[0], "effective_on": "2025-01-01"}),
+        409, "already-member", "already an active member"),
+    "an effective date in the future": (
+        lambda w: ("POST", f"/communities/{w.community_id}/members/{w.unit_ids[0]}/exit",
+                   {"reason": "withdrawal", "effective_on": "2999-01-01"}),
+        422, "invalid-date", "2999-01-01 is in the future"),
+    "an unknown community": (
+        lambda w: ("POST", f"/communities/{uuid.uuid4()}/members",
+                   {"unit_id": w.unit_ids[0], "effective_on": "2025-01-01"}),
+        404, "community-not-found", "has been founded"),
+    "an unknown unit": (
+        lambda w: ("POST", f"/communities/{w.community_id}/members",
+                   {"unit_id": credit_code(999), "effective_on": "2025-01-01"}),
+        404, "unit-not-found", "is registered"),
+    "an unknown agreement": (
+        lambda w: ("POST", f"/agreements/{uuid.uuid4()}/costs",
+                   {"amount": "1.00", "incurred_on": "2024-06-01", "description": "x"}),
+        404, "agreement-not-found", "has been drafted"),
+    "reading an unknown community": (
+        lambda w: ("GET", f"/communities/{uuid.uuid4()}", None),
+        404, "community-not-found", "has been founded"),
+    "reading a community by a malformed id": (
+        lambda w: ("GET", "/communities/not-an-id/members", None),
+        422, "invalid-input", "'not-an-id'"),
+    "a malformed date in the query": (
+        lambda w: ("GET", f"/communities/{w.community_id}/members?as_of=2024-13-01", None),
+        422, "invalid-input", "$.as_of"),
+    "a body that is not JSON": (
+        lambda w: ("POST", "/units", b"{not json"), 422, "invalid-input", "not valid JSON"),
+    "an empty body": (
+        lambda w: ("POST", "/units", b""), 422, "invalid-input", "needs a JSON body"),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("what", list(ERRORS))
+def test_an_error_is_a_problem_that_says_what_is_wrong_and_writes_nothing(
+    shared_world, what
+) -> None:
+    world = shared_world
+    make, status, kind, detail = ERRORS[what]
+    method, path, body = make(world)
+    before = world.api.position()
+    if isinstance(body, bytes):
+        response = world.api.request(method, path, content=body)
+    else:
+        response = world.api.request(method, path, json=body)
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"].split(";")[0] == PROBLEM
+    problem = response.json()
+    assert problem["status"] == status
+    assert problem["type"] == f"urn:chanjiao:problem:{kind}"
+    assert problem["title"]
+    assert detail in problem["detail"], problem["detail"]
+    assert problem["instance"] == path.split("?")[0]
+    assert world.api.position() == before
+
+
+def test_the_detail_of_a_bad_check_character_names_the_right_one(shared_world) -> None:
+    world = shared_world
+    good = credit_code(5)
+    bad = wrong_check(good)
+    problem = world.api.request("POST", "/units", json=_unit_body(world, code=bad)).json()
+    assert f"check character should be '{good[-1]}', got '{bad[-1]}'" in problem["detail"]
+
+
+# --- principals and read-your-writes -------------------------------------------------
+
+
+def test_every_event_recorded_through_the_api_names_the_token_that_caused_it(
+    world, caller
+) -> None:
+    secretary = caller("secretary", world.community_id, name="李秘书")
+    world.api.post(f"/communities/{world.community_id}/members/{world.unit_ids[1]}/role",
+                   {"role": "lead", "effective_on": "2025-01-01"}, 200, caller=secretary)
+    registered = world.api.request("POST", "/units", caller=secretary,
+                                   json=_unit_body(world)).json()["id"]
+    seen = []
+    for kind, ids in (("units", [*world.unit_ids, registered]),
+                      ("communities", [world.community_id]),
+                      ("agreements", [world.agreement_id])):  # fmt: skip
+        for i in ids:
+            seen += world.api.get(f"/{kind}/{i}/history")["events"]
+    by_secretary = [e for e in seen if e["principal"] == secretary.principal]
+    assert [e["type"] for e in by_secretary] == [
+        "chanjiao.unit.registered.v1", "chanjiao.community.member_role_changed.v1"]
+    assert secretary.principal == f"api:李秘书 ({secretary.id})"
+    rest = [e for e in seen if e not in by_secretary]
+    assert len(rest) == 3 + 5 + 5
+    assert {e["principal"] for e in rest} == {f"api:ops ({world.admin.id})"}
+
+
+def test_an_admission_is_in_the_very_next_member_list(world) -> None:
+    path = f"/communities/{world.community_id}/members"
+    for i in range(3):
+        unit = world.register(division="310110")
+        world.api.post(path, {"unit_id": unit["id"], "effective_on": date.today().isoformat()})
+        members = world.api.get(path)["members"]
+        assert unit["id"] in [m["unit_id"] for m in members]
+        assert len(members) == 4 + i
+        assert world.api.get(f"/units/{unit['id']}")["memberships"][0]["community_id"] == (
+            world.community_id)
+
+
+
+# --- the app's lifespan -------------------------------------------------------------
+
+
+def test_no_read_of_the_ledger_outlives_the_apps_lifespan(ledger) -> None:
+    """The ledger is closed as soon as the app stops (``create_app(url=…)`` does so
+    itself): a read still running then would use closed connections — on SQLite,
+    a crash of the whole process."""
+    reading, done = threading.Event(), threading.Event()
+    with serving(ledger) as (app, client):
+        hub = app.state.hub
+        page = hub.encoder.page
+
+        def slow_page(*args: Any) -> Any:
+            reading.set()
+            time.sleep(0.5)
+            try:
+                return page(*args)
+            finally:
+                done.set()
+
+        hub.encoder.page = slow_page
+        api = Api(app, client, issue(app, "admin"))
+        api.post("/units", {"code": credit_code(1), "name": "甲", "type": "enterprise",
+                            "division": "320506"})  # wakes the hub, which reads it  # fmt: skip
+        assert reading.wait(5)
+    assert done.is_set(), "the app stopped while the hub was still reading the ledger"
+
+
+def test_the_app_stops_even_when_woken_as_it_stops(ledger) -> None:
+    """A save or a NOTIFY that wakes the event hub in the very loop turn the app is
+    stopped must not keep it running (Python 3.11's asyncio.wait_for swallows a
+    cancellation that arrives as what it waits for completes)."""
+    hub = Hub(Encoder(ledger), poll=10.0, heartbeat=15.0)
+
+    async def woken_as_stopped() -> None:
+        await hub.start()
+        await asyncio.sleep(0.05)  # the hub now waits to be woken
+        hub._kick.set()  # what hub.wake() does from the loop: the same loop turn as stop
+        await asyncio.wait_for(hub.stop(), 5)
+
+    asyncio.run(woken_as_stopped())
