@@ -34,19 +34,22 @@ def create_app(
     url: str | None = None,
     heartbeat: float = 15.0,
     poll: float | None = None,
+    public_url: str | None = None,
 ) -> Starlette:
     """The API on ``ledger`` (or a new one on ``url``, closed with the app).
 
     ``heartbeat``: seconds of silence before the stream sends a keep-alive comment.
     ``poll``: seconds between checks for events recorded by other processes that
     the server is not told about (default 1 on SQLite; 10 on PostgreSQL, whose
-    NOTIFY tells it at once)."""
+    NOTIFY tells it at once).
+    ``public_url``: where clients reach the server, for the events' ``dataschema``
+    (default ``CHANJIAO_PUBLIC_URL``, else http://127.0.0.1:8000)."""
     owned = ledger is None
     the_ledger = ledger if ledger is not None else Ledger(url)
     store = open_store(the_ledger)
     service = Service(the_ledger, store, Tokens(store), Requests(store))
     postgres = store.dialect == "postgres"
-    hub = Hub(Encoder(the_ledger), poll=poll or (10.0 if postgres else 1.0), heartbeat=heartbeat)
+    hub = Hub(Encoder(the_ledger, public_url), poll=poll or (10.0 if postgres else 1.0), heartbeat=heartbeat)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:

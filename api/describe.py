@@ -132,6 +132,15 @@ def _event_paths(components: dict[str, Any]) -> dict[str, Any]:
                                   "content": {"text/event-stream": {"schema": {
                                       "type": "string"}}}}, **errors},
         }},
+        "/events/schemas/{type}": {"get": {
+            "summary": "the JSON Schema of one event type's data (each event's dataschema)",
+            "operationId": "get_events_schemas_type", "x-access": "events",
+            "parameters": [{"name": "type", "in": "path", "required": True,
+                            "schema": {"type": "string"}}],
+            "responses": {"200": {"description": "JSON Schema", "content": {
+                "application/schema+json": {"schema": {"type": "object"}}}},
+                **errors, "404": _problem("no such event type")},
+        }},
         "/events/schemas": {"get": {
             "summary": "the JSON Schema of every event type's data",
             "operationId": "get_events_schemas", "x-access": "events",

@@ -26,6 +26,9 @@ from domain.ledger import Ledger
 
 SOURCE = os.environ.get("CHANJIAO_EVENT_SOURCE", "/chanjiao")
 SCHEMAS = "/events/schemas"
+PUBLIC_URL = "http://127.0.0.1:8000"
+"""Where the server is reached, unless ``CHANJIAO_PUBLIC_URL`` says: ``dataschema``
+must be an absolute URI (CloudEvents 1.0)."""
 
 
 class CloudEvent(msgspec.Struct, frozen=True, omit_defaults=True):
@@ -50,7 +53,9 @@ def event_types() -> list[str]:
         cls = pending.pop()
         pending.extend(cls.__subclasses__())
         topic = getattr(cls, "TOPIC", "")
-        if topic.rsplit(".", 1)[-1].startswith("v"):  # created bases are never recorded
+        # The ledger's own (not classes that other code derives), and not the created
+        # bases, which are never recorded.
+        if topic.startswith("chanjiao.") and topic.rsplit(".", 1)[-1].startswith("v"):
             found.add(topic)
     return sorted(found)
 
@@ -89,9 +94,11 @@ class Encoder:
     """Turns notifications into CloudEvents, remembering which community each
     council and agreement belongs to."""
 
-    def __init__(self, ledger: Ledger) -> None:
+    def __init__(self, ledger: Ledger, public_url: str | None = None) -> None:
         self.ledger = ledger
         self.owners: dict[UUID, UUID | None] = {}
+        base = public_url or os.environ.get("CHANJIAO_PUBLIC_URL") or PUBLIC_URL
+        self.schemas = base.rstrip("/") + SCHEMAS
 
     def community_of(self, topic: str, originator: UUID, fields: dict[str, Any]) -> UUID | None:
         if topic.startswith("chanjiao.community."):
@@ -115,7 +122,7 @@ class Encoder:
             cloud = CloudEvent(
                 specversion="1.0", id=str(n.id), source=SOURCE, type=n.topic,
                 subject=str(n.originator_id), time=event.timestamp,
-                datacontenttype="application/json", dataschema=f"{SCHEMAS}/{n.topic}",
+                datacontenttype="application/json", dataschema=f"{self.schemas}/{n.topic}",
                 data=msgspec.Raw(to_json(fields)), position=n.id,
                 communityid=str(community) if community else None,
             )  # fmt: skip

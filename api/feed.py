@@ -32,7 +32,7 @@ async def batch(request: Request) -> Response:
     await _authorised(service, request)
     q: b.EventsQuery = decode_query(request, b.EventsQuery)
     check_type(q.type)
-    encoder = Encoder(service.ledger)
+    encoder: Encoder = request.app.state.hub.encoder
     items, reached = await run_in_threadpool(encoder.page, q.after, q.limit, q.type,
                                              q.community_id)  # fmt: skip
     body = b"[" + b",".join(i.json for i in items) + b"]"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import ipaddress
+import os
 import sys
 from collections.abc import Callable
 from typing import Any
@@ -29,9 +30,14 @@ def serve(ledger: Ledger, a: argparse.Namespace) -> Any:
         print("No token is issued yet; every call but /healthz will answer 401. Issue one "
               "with: chanjiao token issue --role admin --name NAME", file=sys.stderr)  # fmt: skip
     # Open event streams never end by themselves: give them a few seconds on shutdown.
-    uvicorn.run(create_app(ledger), host=a.host, port=a.port, log_level="info",
+    public_url = os.environ.get("CHANJIAO_PUBLIC_URL") or f"http://{_authority(a.host, a.port)}"
+    uvicorn.run(create_app(ledger, public_url=public_url), host=a.host, port=a.port, log_level="info",
                 timeout_graceful_shutdown=3)  # fmt: skip
     return None
+
+
+def _authority(host: str, port: int) -> str:
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
 
 
 def _loopback(host: str) -> bool:

@@ -16,7 +16,6 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import httpx
-import psycopg
 import pytest
 from starlette.applications import Starlette
 from starlette.testclient import TestClient
@@ -273,25 +272,9 @@ def world(api) -> World:
 # --- one app per module and store, for tests that share a world ---------------------
 
 
-@pytest.fixture(scope="module", params=["sqlite", "postgres"])
-def shared_database_url(request: pytest.FixtureRequest, tmp_path_factory) -> Iterator[str]:
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path_factory.mktemp('shared') / 'ledger.db'}"
-        return
-    server = request.getfixturevalue("postgres_server")
-    schema = f"test_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(server, autocommit=True) as conn:
-        conn.execute(f"CREATE SCHEMA {schema}")
-    try:
-        yield f"{server}?schema={schema}"
-    finally:
-        with psycopg.connect(server, autocommit=True) as conn:
-            conn.execute(f"DROP SCHEMA {schema} CASCADE")
-
-
 @pytest.fixture(scope="module")
-def shared_api(shared_database_url: str) -> Iterator[Api]:
-    ledger = Ledger(shared_database_url)
+def shared_api(module_database_url: str) -> Iterator[Api]:
+    ledger = Ledger(module_database_url)
     try:
         with serving(ledger) as (app, client):
             yield Api(app, client, issue(app, "admin", name="ops"))
