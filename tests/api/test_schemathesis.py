@@ -81,7 +81,9 @@ def use_real_ids(case: Any, ids: dict[str, list[str]]) -> None:
     body = case.body if isinstance(case.body, dict) else {}
     if isinstance(body.get("unit_id"), str):
         body["unit_id"] = _swap(body["unit_id"], ids["units"])
-    for party in body.get("parties") or []:
+    # Generated bodies may be of the wrong shape on purpose: swap only where it fits.
+    parties = body.get("parties")
+    for party in parties if isinstance(parties, list) else []:
         if isinstance(party, dict) and isinstance(party.get("unit_id"), str):
             party["unit_id"] = _swap(party["unit_id"], ids["units"])
     for field in ("present", "recused"):
