@@ -67,7 +67,14 @@ the request (the HTTP API's Idempotency-Key) commits or rolls back with them."""
 
 class Ledger(AgreementCommands, GovernanceCommands, Application[UUID]):
     name = "chanjiao"
-    env = {"MAPPER_TOPIC": get_topic(MsgspecMapper)}  # noqa: RUF012 (library's own API)
+    env = {  # noqa: RUF012 (the library's own API)
+        "MAPPER_TOPIC": get_topic(MsgspecMapper),
+        # Aggregates stay in memory between commands; each read fetches only the events
+        # recorded since (by any process) and hands out a deep copy, so a command that
+        # fails leaves the kept one untouched. Spares a long-running server replaying
+        # every aggregate on every request.
+        "AGGREGATE_CACHE_MAXSIZE": "5000",
+    }
 
     def __init__(self, url: str | None = None, env: dict[str, str] | None = None) -> None:
         self.after_save: list[Callable[[int], None]] = []

@@ -1,0 +1,60 @@
+"""The ledger keeps aggregates in memory between commands (``AGGREGATE_CACHE_MAXSIZE``):
+what another process records must still be seen, and a refused command must leave
+nothing behind in memory."""
+
+from __future__ import annotations
+
+import pytest
+
+from domain.ledger import Ledger
+from tests.factories import credit_code
+
+
+def test_a_kept_aggregate_catches_up_with_what_another_process_recorded(database_url):
+    here, there = Ledger(database_url), Ledger(database_url)
+    try:
+        assert here.repository.cache is not None
+        code = credit_code(1)
+        here.register_unit(code=code, name="旧名", unit_type="enterprise", division="320506",
+                           principal="p")  # fmt: skip
+        assert here.unit(code).name == "旧名"  # now kept in memory
+        there.rename_unit(code, name="新名", effective_on="2025-01-01", principal="q")
+        assert here.unit(code).name == "新名"
+        here.relocate_unit(code, division="320571", effective_on="2025-02-01", principal="p")
+        assert there.unit(code).division == "320571"
+    finally:
+        here.close()
+        there.close()
+
+
+def test_a_command_that_fails_to_save_leaves_the_kept_aggregate_as_it_was(
+    database_url, monkeypatch
+):
+    ledger = Ledger(database_url)
+    try:
+        codes = [credit_code(i) for i in (1, 2)]
+        for code in codes:
+            ledger.register_unit(code=code, name=f"企业{code[-3:]}", unit_type="enterprise",
+                                 division="320506", principal="p")  # fmt: skip
+        body = ledger.found_community(name="苏州联合体", kind="city", industry="电子",
+                                      division="320500", founded_on="2024-01-01",
+                                      principal="p").id  # fmt: skip
+        ledger.admit_member(body, codes[0], role="participant", effective_on="2024-02-01",
+                            principal="p")  # fmt: skip
+
+        def store_gone(*args, **kwargs):
+            raise ConnectionError("the store went away")
+
+        with monkeypatch.context() as patch:  # decided and applied, then not saved
+            patch.setattr(ledger.recorder, "insert_events", store_gone)
+            with pytest.raises(ConnectionError):
+                ledger.admit_member(body, codes[1], role="participant",
+                                    effective_on="2024-03-01", principal="p")  # fmt: skip
+        kept = ledger.community(body)
+        assert [p.unit_id for p in kept.active_members] == [ledger.unit(codes[0]).id]
+        assert kept.version == 2
+        ledger.admit_member(body, codes[1], role="participant", effective_on="2024-03-01",
+                            principal="p")  # fmt: skip
+        assert len(ledger.community(body).active_members) == 2
+    finally:
+        ledger.close()
