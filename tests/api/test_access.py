@@ -13,7 +13,7 @@ import pytest
 
 from api.access import ALLOWED, SCOPED, Access
 from api.resources import ENDPOINTS
-from tests.api.conftest import PROBLEM, Api, Caller, World, issue
+from tests.api.support import PROBLEM, Api, Caller, World, issue
 
 # api.md's Access table, read independently of api/access.py.
 API_MD: dict[str, set[Access]] = {

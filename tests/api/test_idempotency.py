@@ -16,7 +16,7 @@ import pytest
 
 from api.idempotency import STALE
 from domain.ledger import Ledger
-from tests.api.conftest import PROBLEM, Api, World, issue, serving
+from tests.api.support import PROBLEM, Api, World, issue, serving
 from tests.factories import credit_code
 
 REPLAYED = "Idempotent-Replayed"

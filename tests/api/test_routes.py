@@ -20,7 +20,7 @@ from starlette.routing import Route
 from api.events import Encoder
 from api.resources import ENDPOINTS
 from api.stream import Hub
-from tests.api.conftest import (
+from tests.api.support import (
     ADMITTED_ON,
     Api,
     MEETING_ON,
