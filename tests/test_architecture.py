@@ -11,7 +11,7 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 PURE_DOMAIN = [
     "errors", "values", "events", "unit", "community", "charter", "council", "allocation",
-    "agreement",
+    "agreement", "merkle",
 ]
 STDLIB = set(sys.stdlib_module_names)
 
