@@ -21,6 +21,7 @@ class Access(str, Enum):
     REPORT = "report"
     EVENTS = "events"
     HISTORY = "history"
+    AUDIT = "audit"  # verification and export
 
 
 ALLOWED: dict[Role, frozenset[Access]] = {
@@ -29,7 +30,8 @@ ALLOWED: dict[Role, frozenset[Access]] = {
         {Access.UNITS_WRITE, Access.UNITS_READ, Access.RECORD, Access.READ, Access.REPORT}
     ),
     Role.AUDITOR: frozenset(
-        {Access.UNITS_READ, Access.READ, Access.REPORT, Access.EVENTS, Access.HISTORY}
+        {Access.UNITS_READ, Access.READ, Access.REPORT, Access.EVENTS, Access.HISTORY,
+         Access.AUDIT}
     ),
     Role.INTEGRATOR: frozenset({Access.EVENTS, Access.REPORT}),
 }
@@ -77,4 +79,5 @@ _WHAT = {
     Access.REPORT: "read reports",
     Access.EVENTS: "read the event stream",
     Access.HISTORY: "read aggregates' histories",
+    Access.AUDIT: "verify or export the ledger",
 }

@@ -8,6 +8,7 @@ from uuid import UUID
 
 import msgspec
 
+from domain.chain import Verification
 from domain.commands import as_uuid
 from domain.ledger import Ledger
 from projections import (
@@ -358,6 +359,9 @@ ENDPOINTS: list[Endpoint] = [
         c.store, c.query.community_id, as_of=c.query.as_of), P,
        "member units by province and type: one body's, or every body's",
        provinces.ProvinceDistribution, query=b.ProvincesQuery, scope=query_community),
+    _e("GET", "/audit/verify", lambda c: c.ledger.verify(), Access.AUDIT,
+       "every aggregate's hash chain recomputed: events altered, deleted, inserted or "
+       "reordered behind the ledger's back", Verification),
     _e("GET", "/units/{id}/history", history("unit"), H, "every event of a unit", b.History),
     _e("GET", "/communities/{id}/history", history("community"), H,
        "every event of a community", b.History),

@@ -2,7 +2,8 @@
 
 Each subcommand parses its arguments, calls one ledger method and renders the
 answer. Errors are one line on stderr and a non-zero exit code:
-2 invalid input, 3 not found, 4 conflict with what is recorded, 5 store unavailable.
+2 invalid input, 3 not found, 4 conflict with what is recorded, 5 store unavailable,
+6 `audit verify` found the stored events changed behind the ledger's back.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from projections import membership, membership_model
 from projections.read_models import open_store
 
 from api.tokens import Tokens
-from cli import agreements, governance, projections, serve
+from cli import agreements, audit, governance, projections, serve
 from cli.args import community_arg, effective_arg, unit_arg
 from cli.render import emit
 
@@ -56,7 +57,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _fail(f"cannot use the database {target}: {e}".strip(), 5)
     if result is not None:
         emit(result, args.format)
-    return 0
+    return getattr(args, "exit_code", 0)
 
 
 def _fail(error: object, code: int) -> int:
@@ -281,6 +282,7 @@ def parser() -> argparse.ArgumentParser:
     agreements.add_commands(group, leaf)
     projections.add_commands(group, leaf)
     serve.add_commands(group, leaf, groups)
+    audit.add_commands(group, leaf)
     leaf(groups, "demo", demo, "load a realistic sample ledger into the configured store")
     return root
 

@@ -28,6 +28,7 @@ from projections.governance import (
     SeatList,
 )
 from projections.membership import CommunityView, MemberList, UnitView
+from domain.chain import Verification
 from projections.provinces import ProvinceDistribution
 
 from api.tokens import TokenInfo
@@ -81,6 +82,8 @@ def emit(value: Any, fmt: str) -> None:
                 out.print(table)
         case Status():
             out.print(status_table(value))
+        case Verification():
+            out.print(verification_table(value))
         case [TokenInfo(), *_] | TokenInfo():
             out.print(token_table(value if isinstance(value, list) else [value]))
         case [Rebuilt(), *_]:
@@ -384,6 +387,17 @@ def write_csv(rows: list[list[str]]) -> None:
     # UTF-8 rather than the system code page. Rows end in CRLF (RFC 4180).
     sys.stdout.write("\ufeff")
     csv.writer(sys.stdout).writerows(rows)
+
+
+def verification_table(view: Verification) -> Table:
+    verdict = "untouched" if view.ok else f"{len(view.problems)} problems"
+    table = Table(title=f"{view.events_checked} events verified: {verdict}")
+    for column in ("problem", "aggregate", "version", "position", "detail"):
+        table.add_column(column)
+    for p in view.problems:
+        table.add_row(p.kind, str(p.aggregate), str(p.version),
+                      "" if p.position is None else str(p.position), p.detail)  # fmt: skip
+    return table
 
 
 def token_table(tokens: Sequence[TokenInfo]) -> Table:

@@ -26,6 +26,7 @@ from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.persistence import ApplicationRecorder, Recording
 from eventsourcing.utils import get_topic
 
+from domain.chain import Chain, Verification, verify
 from domain.charter import Matter
 from domain.codec import MsgspecMapper
 from domain.commands import (
@@ -38,7 +39,13 @@ from domain.commands import (
     unit_ref,
 )
 from domain.community import Community
-from domain.errors import AlreadyRegistered, CommunityNotFound, UnitDeregistered, UnitNotFound
+from domain.errors import (
+    AlreadyRegistered,
+    CommunityNotFound,
+    ConfigurationError,
+    UnitDeregistered,
+    UnitNotFound,
+)
 from domain.agreements import AgreementCommands
 from domain.governance import GovernanceCommands
 from domain.settings import database_url, store_env
@@ -91,21 +98,31 @@ class Ledger(AgreementCommands, GovernanceCommands, Application[UUID]):
         start together on an empty database would otherwise collide in the catalog
         ("tuple concurrently updated") while creating the same table and types."""
         recorder = super().construct_recorder()
+        if type(recorder).__module__.endswith("popo"):
+            return recorder  # memory:// keeps nothing to chain and has no transaction
+        chain = self.chain = Chain(recorder)
+        datastore: Any = getattr(self.factory, "datastore")  # noqa: B009
         if self._serialise_table_creation:
-            datastore: Any = getattr(self.factory, "datastore")  # noqa: B009
             with datastore.get_connection() as conn:
                 conn.execute("SELECT pg_advisory_lock(%s)", (_TABLE_CREATION_LOCK,))
                 try:
                     recorder.create_table()  # type: ignore[attr-defined]
+                    conn.execute(chain.create_statement())
+                    conn.commit()
                 finally:
                     conn.execute("SELECT pg_advisory_unlock(%s)", (_TABLE_CREATION_LOCK,))
-        if type(recorder).__module__.endswith("popo"):
-            return recorder  # memory:// has no transaction to join
+        else:
+            with datastore.transaction(commit=True) as cursor:
+                cursor.execute(chain.create_statement())
         insert = recorder._insert_events  # type: ignore[attr-defined]
 
         def insert_events(cursor: Any, stored_events: Any, **kwargs: Any) -> Any:
             # Both stores call this inside the recording transaction, before commit.
+            # On SQLite it inserts the events: their write lock is taken first, so
+            # the chain's reads cannot leave two writers deadlocked on a shared lock.
             result = insert(cursor, stored_events, **kwargs)
+            if stored_events:
+                chain.append(cursor, stored_events)
             also = ALSO_IN_SAVE.get()
             if also is not None and stored_events:
                 also(cursor)
@@ -113,6 +130,14 @@ class Ledger(AgreementCommands, GovernanceCommands, Application[UUID]):
 
         recorder._insert_events = insert_events  # type: ignore[attr-defined]
         return recorder
+
+    def verify(self, progress: Callable[[int], None] | None = None) -> Verification:
+        """Every aggregate's hash chain recomputed from the stored events (ADR 0014)."""
+        chain = getattr(self, "chain", None)
+        if chain is None:
+            raise ConfigurationError("memory:// keeps no hashes to verify")
+        datastore: Any = getattr(self.factory, "datastore")  # noqa: B009
+        return verify(chain, datastore, progress)
 
     def _notify(self, recordings: list[Recording[UUID]]) -> None:
         """The library's hook after each save: tell the listeners how far the log

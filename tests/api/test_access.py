@@ -22,7 +22,8 @@ API_MD: dict[str, set[Access]] = {
     "secretary": {Access.RECORD, Access.READ, Access.REPORT, Access.UNITS_WRITE,
                   Access.UNITS_READ},  # fmt: skip
     # read everything, history, verification and export; write nothing
-    "auditor": {Access.UNITS_READ, Access.READ, Access.REPORT, Access.EVENTS, Access.HISTORY},
+    "auditor": {Access.UNITS_READ, Access.READ, Access.REPORT, Access.EVENTS, Access.HISTORY,
+                Access.AUDIT},
     # read the event stream and the reports; write nothing
     "integrator": {Access.EVENTS, Access.REPORT},
 }
@@ -87,6 +88,7 @@ PROBES = [
     Probe("GET", "/events/schemas", Access.EVENTS, 200),
     Probe("GET", "/communities/{id}/history", Access.HISTORY, 200),
     Probe("GET", "/agreements/{id}/history", Access.HISTORY, 200),
+    Probe("GET", "/audit/verify", Access.AUDIT, 200),
     Probe("GET", "/healthz", None, 200),
     Probe("GET", "/openapi.json", None, 200),
     Probe("GET", "/asyncapi.json", None, 200),

@@ -521,6 +521,12 @@ def _(w: World, send) -> None:
     assert events[3]["data"]["amount_fen"] == 123450
 
 
+@route("GET", "/audit/verify")
+def _(w: World, send) -> None:
+    answer = send("/audit/verify")
+    assert answer == {"ok": True, "events_checked": w.api.position(), "problems": []}
+
+
 @route("GET", "/reports/provinces")
 def _(w: World, send) -> None:
     one = send("/reports/provinces", params={"community_id": w.community_id})
