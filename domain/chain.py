@@ -78,20 +78,19 @@ class Chain:
         if version == 0:
             return GENESIS
         p = self.p
+        # One round trip: the hashes of the head and the version before, and the head.
         cursor.execute(
-            f"SELECT originator_version AS v, hash FROM {self.table} "
-            f"WHERE originator_id = {p} AND originator_version IN ({p}, {p})",
+            f"SELECT c.originator_version AS v, c.hash, e.topic, e.state FROM {self.table} c "
+            f"LEFT JOIN {self.events} e ON e.originator_id = c.originator_id "
+            "AND e.originator_version = c.originator_version "
+            f"WHERE c.originator_id = {p} AND c.originator_version IN ({p}, {p})",
             (self.key(aggregate), version - 1, version),
         )
-        known = {r["v"]: bytes.fromhex(r["hash"]) for r in cursor.fetchall()}
+        rows = {r["v"]: r for r in cursor.fetchall()}
+        known = {v: bytes.fromhex(r["hash"]) for v, r in rows.items()}
         if version not in known:
             return self._chain_history(cursor, aggregate, version)
-        cursor.execute(
-            f"SELECT topic, state FROM {self.events} "
-            f"WHERE originator_id = {p} AND originator_version = {p}",
-            (self.key(aggregate), version),
-        )
-        row = cursor.fetchone()
+        row = rows[version] if rows[version]["topic"] is not None else None
         prev = known.get(version - 1, GENESIS if version == 1 else None)
         if row is None or prev is None or known[version] != event_hash(
             prev, row["topic"], aggregate, version, bytes(row["state"])
