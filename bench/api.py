@@ -69,7 +69,6 @@ import itertools
 import json
 import os
 import resource
-import shutil
 import signal
 import socket
 import statistics
@@ -95,10 +94,10 @@ _HERE = Path(__file__).resolve().parent
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _HERE]
 sys.path.insert(0, str(_HERE.parent))
 
+from bench.stores import throwaway_url  # noqa: E402
 from domain.ledger import Ledger  # noqa: E402
 from domain.values import credit_code_check_character  # noqa: E402
 
-PG_URL = os.environ.get("CHANJIAO_BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
 PRINCIPAL = "secretary:bench"
 
 RATIO_GOAL = 0.5  # the app's throughput >= this share of the minimal endpoint's
@@ -615,26 +614,6 @@ class Results:
         return statistics.median(getattr(s, what) for s in self.samples[(route, who)])
 
 
-@contextlib.contextmanager
-def bench_url(store: str) -> Iterator[str]:
-    """A fresh PostgreSQL schema or SQLite file, removed afterwards."""
-    if store == "postgres":
-        schema = f"bench_api_{uuid.uuid4().hex[:10]}"
-        with psycopg.connect(PG_URL, autocommit=True) as conn:
-            conn.execute(f"CREATE SCHEMA {schema}")
-        try:
-            yield f"{PG_URL}{'&' if '?' in PG_URL else '?'}schema={schema}"
-        finally:
-            with psycopg.connect(PG_URL, autocommit=True) as conn:
-                conn.execute(f"DROP SCHEMA {schema} CASCADE")
-    else:
-        directory = tempfile.mkdtemp(prefix="chanjiao-bench-api-")
-        try:
-            yield f"sqlite:///{Path(directory, 'ledger.db')}"
-        finally:
-            shutil.rmtree(directory, ignore_errors=True)
-
-
 def pg_conninfo(url: str) -> tuple[str, str]:
     """(the URL without ``schema=``, the schema)."""
     base, _, query = url.partition("?")
@@ -1057,7 +1036,7 @@ def main() -> None:
     verdicts = []
     for store in stores:
         print(f"{store}:", flush=True)
-        with bench_url(store) as url:
+        with throwaway_url(store, "bench_api") as url:
             if args.profile:
                 profile_store(store, url, args)
                 continue

@@ -40,12 +40,9 @@ from __future__ import annotations
 import argparse
 import heapq
 import itertools
-import os
 import random
-import shutil
 import statistics
 import sys
-import tempfile
 import time as clock
 import uuid
 from collections import Counter, deque
@@ -56,7 +53,6 @@ from pathlib import Path
 from typing import Any
 from uuid import UUID
 
-import psycopg
 
 # Run as a script, this file's own directory comes first on sys.path, and this file's
 # name would hide the ``projections`` package: import from the project root instead.
@@ -72,6 +68,7 @@ from domain.charter import (  # noqa: E402
 )  # fmt: skip
 from domain.community import Community  # noqa: E402
 from domain.council import Council, Office, council_id_for  # noqa: E402
+from bench.stores import throwaway_url  # noqa: E402
 from domain.ledger import Ledger  # noqa: E402
 from domain.unit import MemberUnit  # noqa: E402
 from domain.values import (  # noqa: E402
@@ -92,7 +89,6 @@ from projections.membership_model import members  # noqa: E402
 from projections.provinces import distribution  # noqa: E402
 from projections.read_models import MODELS  # noqa: E402
 
-PG_URL = os.environ.get("CHANJIAO_BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
 PRINCIPAL = "secretary:bench"
 INSERT_BATCH = 5000  # stored events per insert_events call while generating
 
@@ -1432,29 +1428,8 @@ def print_results(res: Results, repeats: int, calls: int) -> list[str]:
 def bench_ledger(store: str, keep: bool) -> Iterator[Ledger]:
     """A ledger in a fresh PostgreSQL schema or SQLite file, removed afterwards
     unless ``keep``."""
-    if store == "postgres":
-        schema = f"bench_proj_{uuid.uuid4().hex[:10]}"
-        url = f"{PG_URL}{'&' if '?' in PG_URL else '?'}schema={schema}"
-        with psycopg.connect(PG_URL, autocommit=True) as conn:
-            conn.execute(f"CREATE SCHEMA {schema}")
-
-        def remove() -> None:
-            with psycopg.connect(PG_URL, autocommit=True) as conn:
-                conn.execute(f"DROP SCHEMA {schema} CASCADE")
-    else:
-        directory = tempfile.mkdtemp(prefix="chanjiao-bench-")
-        url = f"sqlite:///{Path(directory, 'ledger.db')}"
-
-        def remove() -> None:
-            shutil.rmtree(directory, ignore_errors=True)
-    try:
-        with closing(Ledger(url)) as ledger:
-            yield ledger
-    finally:
-        if keep:
-            print(f"  kept: {url}")
-        else:
-            remove()
+    with throwaway_url(store, "bench_proj", keep) as url, closing(Ledger(url)) as ledger:
+        yield ledger
 
 
 def main() -> None:

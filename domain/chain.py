@@ -18,13 +18,9 @@ from uuid import UUID
 
 import msgspec
 
-from domain.errors import Conflict
+from domain.errors import TamperedRecord
 
 GENESIS = bytes(32)
-
-
-class TamperedRecord(Conflict):
-    """The stored record does not match its hash: it was changed behind the ledger's back."""
 
 
 def event_hash(prev: bytes, topic: str, aggregate: UUID, version: int, state: bytes) -> bytes:

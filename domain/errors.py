@@ -140,3 +140,7 @@ class EntryNotFound(NotFound):
 class AgreementRuleBroken(Conflict):
     """A change the agreement's state does not allow: not yet approved, already
     terminated, a contribution from a unit that is not a party, …"""
+
+
+class TamperedRecord(Conflict):
+    """The stored record does not match its hash: it was changed behind the ledger's back."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from decimal import Decimal
 
 import pytest
@@ -93,6 +94,10 @@ def test_the_demo_loads_once_and_then_shows_what_is_loaded(run):
     code, out, err = run("demo")
     assert (code, err) == (0, "")
     assert "Loaded 34 member units, 3 communities" in out
+    token = re.search(r"export TOKEN=(cj_\S+)", out).group(1)  # an admin token to try the API
+    code, listing, _ = run("token", "list", "--format", "json")
+    assert [(t["name"], t["role"]) for t in json.loads(listing)] == [("demo", "admin")]
+    assert token.split("_")[1] == json.loads(listing)[0]["id"]
     code, out, _ = run("community", "list", "--format", "json")
     bodies = json.loads(out)
     assert {b["kind"] for b in bodies} == {"industry", "city", "development"}

@@ -115,7 +115,11 @@ def test_changes_to_a_unit_are_refused_when_they_cannot_be_true(memory_ledger):
 
 
 def test_an_unknown_unit_is_not_found(memory_ledger):
-    with pytest.raises(UnitNotFound, match="no member unit"):
-        memory_ledger.unit(credit_code(99))
+    code = credit_code(99)
+    with pytest.raises(UnitNotFound, match=f"no member unit with credit code {code} "):
+        memory_ledger.unit(code)  # named as typed, not by the id derived from it
+    unit_id = "3f1c2d4e-0000-4000-8000-000000000000"
+    with pytest.raises(UnitNotFound, match=f"no member unit {unit_id} is registered"):
+        memory_ledger.unit(unit_id)
     with pytest.raises(InvalidCreditCode):
         memory_ledger.unit(wrong_check(credit_code(99)))

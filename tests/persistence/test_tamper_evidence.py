@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from domain.chain import TamperedRecord
+from domain.errors import TamperedRecord
 from domain.ledger import Ledger
 from tests.factories import credit_code
 

@@ -100,6 +100,45 @@ def test_concurrent_catch_ups_apply_each_event_exactly_once(demo_url, small_batc
             ledger.close()
 
 
+def test_threads_sharing_one_store_catch_up_one_at_a_time(demo_url, small_batches, monkeypatch):
+    """A model's memory belongs to one thread at a time (the HTTP API's threads share
+    a store): while one thread is still noting a committed batch, another must not
+    start the next batch on the same model."""
+    ledger = Ledger(demo_url)
+    try:
+        store = Store(ledger, [Membership])
+        holding, release, overlapped = threading.Event(), threading.Event(), []
+        begin, committed = Membership.begin, Membership.committed
+
+        def watched_begin(self, events, cursor):
+            if holding.is_set() and not release.is_set():
+                overlapped.append(threading.current_thread().name)
+            begin(self, events, cursor)
+
+        def held_committed(self, position):
+            if not holding.is_set():  # the first batch's thread stops here a while
+                holding.set()
+                release.wait(timeout=10)
+            committed(self, position)
+
+        monkeypatch.setattr(Membership, "begin", watched_begin)
+        monkeypatch.setattr(Membership, "committed", held_committed)
+        first = threading.Thread(target=store.catch_up, name="first")
+        second = threading.Thread(target=store.catch_up, name="second")
+        first.start()
+        assert holding.wait(timeout=10)
+        second.start()
+        second.join(timeout=1.0)  # long enough to have started the next batch, if it could
+        release.set()
+        first.join(timeout=60)
+        second.join(timeout=60)
+        assert overlapped == []
+        assert store.status()[0][2] == 0
+        assert from_read_model(store) == from_events(ledger)
+    finally:
+        ledger.close()
+
+
 def test_a_failure_mid_batch_leaves_neither_rows_nor_position_behind(demo_url, small_batches):
     ledger = Ledger(demo_url)
     try:
