@@ -12,12 +12,15 @@ against its hash, and an aggregate recorded before chains existed is chained fir
 from __future__ import annotations
 
 import hashlib
+from datetime import datetime
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 from uuid import UUID
 
 import msgspec
 
+from domain import merkle
+from domain.checkpoints import Checkpoint
 from domain.errors import TamperedRecord
 
 GENESIS = bytes(32)
@@ -38,18 +41,78 @@ class Chain:
         prefix = f"{schema}." if schema else ""
         self.events = f"{prefix}{recorder.events_table_name}"
         self.table = f"{prefix}audit_chain"
+        self.checkpoint_table = f"{prefix}audit_checkpoints"
         self.postgres = postgres
         # The events table keeps ids as uuid (PostgreSQL) or 32 hex digits (SQLite).
         self.key = (lambda u: u) if postgres else (lambda u: u.hex)
         self.position = "notification_id" if postgres else "rowid"
 
-    def create_statement(self) -> str:
+    def create_statements(self) -> list[str]:
         kind = "uuid" if self.postgres else "TEXT"
-        return (
+        return [
             f"CREATE TABLE IF NOT EXISTS {self.table} (originator_id {kind} NOT NULL, "
             "originator_version INTEGER NOT NULL, hash TEXT NOT NULL, "
-            "PRIMARY KEY (originator_id, originator_version))"
+            "PRIMARY KEY (originator_id, originator_version))",
+            f"CREATE TABLE IF NOT EXISTS {self.checkpoint_table} (size BIGINT PRIMARY KEY, "
+            "position BIGINT NOT NULL, root TEXT NOT NULL, recorded_at TEXT NOT NULL, "
+            "key_id TEXT NOT NULL, public_key TEXT NOT NULL, signature TEXT NOT NULL)",
+        ]
+
+    def checkpoints(self, datastore: Any) -> list[Checkpoint]:
+        """Every checkpoint on record, oldest first."""
+        with datastore.transaction(commit=False) as cursor:
+            cursor.execute(
+                "SELECT size, position, root, recorded_at, key_id, public_key, signature "
+                f"FROM {self.checkpoint_table} ORDER BY size"
+            )
+            rows = cursor.fetchall()
+        return [
+            Checkpoint(r["size"], r["position"], r["root"],
+                       datetime.fromisoformat(r["recorded_at"]), r["key_id"], r["public_key"],
+                       r["signature"])  # fmt: skip
+            for r in rows
+        ]
+
+    def record_checkpoint(self, datastore: Any, checkpoint: Checkpoint) -> None:
+        """Keep ``checkpoint``, unless one of the same size is already kept (two
+        processes signing the same log at once: the first stays)."""
+        p, c = self.p, checkpoint
+        with datastore.transaction(commit=True) as cursor:
+            cursor.execute(
+                f"INSERT INTO {self.checkpoint_table} VALUES ({p}, {p}, {p}, {p}, {p}, {p}, {p}) "
+                "ON CONFLICT DO NOTHING",
+                (c.size, c.position, c.root, c.recorded_at.isoformat(), c.key_id,
+                 c.public_key, c.signature),
+            )  # fmt: skip
+
+    def leaves(self, datastore: Any, size: int) -> list[tuple[int, UUID, int, bytes]]:
+        """The first ``size`` events' (position, aggregate, version, hash on record),
+        in position order: what proofs are computed from."""
+        pos, p = self.position, self.p
+        with datastore.transaction(commit=False) as cursor:
+            cursor.execute(
+                f"SELECT e.{pos} AS position, e.originator_id AS aggregate, "
+                "e.originator_version AS version, c.hash "
+                f"FROM {self.events} e LEFT JOIN {self.table} c "
+                "ON c.originator_id = e.originator_id "
+                "AND c.originator_version = e.originator_version "
+                f"ORDER BY e.{pos} LIMIT {p}",
+                (size,),
+            )
+            rows = cursor.fetchall()
+        return [
+            (r["position"], _uuid(r["aggregate"]), r["version"],
+             bytes.fromhex(r["hash"]) if r["hash"] else b"")  # fmt: skip
+            for r in rows
+        ]
+
+    def hashes(self, cursor: Any, aggregate: UUID) -> dict[int, str]:
+        """The hash on record for each version of ``aggregate`` (hex)."""
+        cursor.execute(
+            f"SELECT originator_version AS v, hash FROM {self.table} WHERE originator_id = {self.p}",
+            (self.key(aggregate),),
         )
+        return {row["v"]: row["hash"] for row in cursor.fetchall()}
 
     def append(self, cursor: Any, stored_events: Sequence[Any]) -> None:
         """Chain ``stored_events`` on to their aggregates' stored heads (inside the
@@ -119,9 +182,9 @@ class Chain:
 
 
 class Problem(msgspec.Struct, frozen=True):
-    kind: str  # altered, deleted, inserted, reordered
-    aggregate: UUID
-    version: int
+    kind: str  # altered, deleted, inserted, reordered, checkpoint
+    aggregate: UUID | None
+    version: int | None
     position: int | None
     detail: str
 
@@ -129,81 +192,141 @@ class Problem(msgspec.Struct, frozen=True):
 class Verification(msgspec.Struct, frozen=True):
     ok: bool
     events_checked: int
+    checkpoints_checked: int
     problems: list[Problem]
 
 
-def verify(
-    chain: Chain, datastore: Any, progress: Callable[[int], None] | None = None, page: int = 5000
-) -> Verification:
-    """Recompute every aggregate's chain from the stored events, in position order,
-    and name each event altered, deleted, inserted or reordered behind the ledger's back."""
-    counted = [0]
-    problems = list(_walk(chain, datastore, progress, page, counted))
-    return Verification(not problems, counted[0], problems)
+class Walk:
+    """One pass over the log in position order: every aggregate's chain recomputed
+    from the stored events, and the Merkle tree of the events' hashes grown as it
+    goes and compared with each signed checkpoint when the walk passes its position.
 
+    The tree's leaves are the hashes recomputed from the stored rows, not the hashes
+    on record: someone who rewrote an event *and* its chain hashes still changes the
+    root a checkpoint signed."""
 
-def _walk(
-    chain: Chain, datastore: Any, progress: Any, page: int, counted: list[int]
-) -> Iterator[Problem]:
-    p, pos = chain.p, chain.position
-    seen: dict[UUID, tuple[int, bytes | None, int]] = {}  # version, stored hash, position
-    after, checked = 0, 0
-    while True:
-        with datastore.transaction(commit=False) as cursor:
+    def __init__(
+        self,
+        chain: Chain,
+        datastore: Any,
+        checkpoints: Sequence[Checkpoint] = (),
+        key_id: str | None = None,
+        page: int = 5000,
+    ) -> None:
+        self.chain, self.datastore, self.page = chain, datastore, page
+        self.checkpoints = sorted(checkpoints, key=lambda c: c.position)
+        self.key_id = key_id
+        self.tree = merkle.Tree()
+        self.checked = 0
+        self.position = 0  # the last position walked
+
+    def problems(self, progress: Callable[[int], None] | None = None) -> Iterator[Problem]:
+        chain, p, pos = self.chain, self.chain.p, self.chain.position
+        seen: dict[UUID, tuple[int, bytes]] = {}  # version, hash to go on from
+        pending = list(self.checkpoints)
+        for checkpoint in pending:
+            yield from self._signed(checkpoint)
+        while True:
+            with self.datastore.transaction(commit=False) as cursor:
+                cursor.execute(
+                    f"SELECT e.{pos} AS position, e.originator_id AS aggregate, "
+                    "e.originator_version AS version, e.topic, e.state, c.hash "
+                    f"FROM {chain.events} e LEFT JOIN {chain.table} c "
+                    "ON c.originator_id = e.originator_id "
+                    "AND c.originator_version = e.originator_version "
+                    f"WHERE e.{pos} > {p} ORDER BY e.{pos} LIMIT {p}",
+                    (self.position, self.page),
+                )
+                rows = cursor.fetchall()
+            for row in rows:
+                while pending and row["position"] > pending[0].position:
+                    yield from self._compare(pending.pop(0))
+                self.checked += 1
+                self.position = row["position"]
+                yield from self._check(seen, row)
+            if progress:
+                progress(self.checked)
+            if len(rows) < self.page:
+                break
+        for checkpoint in pending:
+            yield from self._compare(checkpoint)
+        yield from self._orphans()
+
+    def _check(self, seen: dict[UUID, tuple[int, bytes]], row: Any) -> Iterator[Problem]:
+        aggregate, version, position = _uuid(row["aggregate"]), row["version"], row["position"]
+        stored = bytes.fromhex(row["hash"]) if row["hash"] else None
+        last_version, last_hash = seen.get(aggregate, (0, GENESIS))
+        actual = event_hash(last_hash, row["topic"], aggregate, version, bytes(row["state"]))
+        self.tree.append(merkle.leaf_hash(actual))
+        if version <= last_version:
+            yield Problem("reordered", aggregate, version, position,
+                          f"version {version} comes after version {last_version} in the log")  # fmt: skip
+        elif version > last_version + 1:
+            yield Problem("deleted", aggregate, last_version + 1, None,
+                          f"versions {last_version + 1}–{version - 1} are missing before "
+                          f"position {position}")  # fmt: skip
+        if stored is None:
+            yield Problem("inserted", aggregate, version, position,
+                          "the event has no hash: written behind the ledger's back (or before "
+                          "this ledger kept hashes)")  # fmt: skip
+        elif version == last_version + 1 and actual != stored:
+            yield Problem("altered", aggregate, version, position,
+                          "the stored event does not match its hash")  # fmt: skip
+        # Go on from the hash on record, so one altered event is reported once.
+        seen[aggregate] = (max(version, last_version), stored or actual)
+
+    def _signed(self, checkpoint: Checkpoint) -> Iterator[Problem]:
+        where = f"checkpoint of {checkpoint.size} events up to position {checkpoint.position}"
+        if not checkpoint.signature_ok():
+            yield Problem("checkpoint", None, None, checkpoint.position,
+                          f"the {where} does not match its signature: altered or forged")  # fmt: skip
+        elif self.key_id is not None and checkpoint.key_id != self.key_id:
+            yield Problem("checkpoint", None, None, checkpoint.position,
+                          f"the {where} is signed by key {checkpoint.key_id}, not by this "
+                          f"ledger's key {self.key_id}")  # fmt: skip
+
+    def _compare(self, checkpoint: Checkpoint) -> Iterator[Problem]:
+        where = f"position {checkpoint.position}"
+        if self.tree.size != checkpoint.size:
+            yield Problem("checkpoint", None, None, checkpoint.position,
+                          f"the log up to {where} holds {self.tree.size} events; the checkpoint "
+                          f"signed {checkpoint.size}: events were deleted or inserted")  # fmt: skip
+        elif self.tree.root().hex() != checkpoint.root:
+            yield Problem("checkpoint", None, None, checkpoint.position,
+                          f"the log up to {where} no longer has the root signed at "
+                          f"{checkpoint.recorded_at.isoformat()}: an event there was altered, "
+                          "replaced or moved")  # fmt: skip
+
+    def _orphans(self) -> Iterator[Problem]:
+        chain = self.chain
+        with self.datastore.transaction(commit=False) as cursor:
             cursor.execute(
-                f"SELECT e.{pos} AS position, e.originator_id AS aggregate, "
-                "e.originator_version AS version, e.topic, e.state, c.hash "
-                f"FROM {chain.events} e LEFT JOIN {chain.table} c "
+                f"SELECT c.originator_id AS aggregate, c.originator_version AS version "
+                f"FROM {chain.table} c LEFT JOIN {chain.events} e "
                 "ON c.originator_id = e.originator_id "
                 "AND c.originator_version = e.originator_version "
-                f"WHERE e.{pos} > {p} ORDER BY e.{pos} LIMIT {p}",
-                (after, page),
+                "WHERE e.originator_id IS NULL ORDER BY c.originator_id, c.originator_version"
             )
             rows = cursor.fetchall()
         for row in rows:
-            checked += 1
-            yield from _check(seen, row)
-        counted[0] = checked
-        if progress:
-            progress(checked)
-        if len(rows) < page:
-            break
-        after = rows[-1]["position"]
-    with datastore.transaction(commit=False) as cursor:
-        cursor.execute(
-            f"SELECT c.originator_id AS aggregate, c.originator_version AS version "
-            f"FROM {chain.table} c LEFT JOIN {chain.events} e "
-            "ON c.originator_id = e.originator_id "
-            "AND c.originator_version = e.originator_version "
-            "WHERE e.originator_id IS NULL ORDER BY c.originator_id, c.originator_version"
-        )
-        for row in cursor.fetchall():
             yield Problem("deleted", _uuid(row["aggregate"]), row["version"], None,
                           "the event is gone; its hash is still on record")  # fmt: skip
 
 
-def _check(seen: dict[UUID, tuple[int, bytes | None, int]], row: Any) -> Iterator[Problem]:
-    aggregate, version, position = _uuid(row["aggregate"]), row["version"], row["position"]
-    stored = bytes.fromhex(row["hash"]) if row["hash"] else None
-    last_version, last_hash, _ = seen.get(aggregate, (0, GENESIS, 0))
-    if version <= last_version:
-        yield Problem("reordered", aggregate, version, position,
-                      f"version {version} comes after version {last_version} in the log")  # fmt: skip
-    elif version > last_version + 1:
-        yield Problem("deleted", aggregate, last_version + 1, None,
-                      f"versions {last_version + 1}–{version - 1} are missing before "
-                      f"position {position}")  # fmt: skip
-    if stored is None:
-        yield Problem("inserted", aggregate, version, position,
-                      "the event has no hash: written behind the ledger's back (or before "
-                      "this ledger kept hashes)")  # fmt: skip
-    elif version == last_version + 1 and last_hash is not None:
-        actual = event_hash(last_hash, row["topic"], aggregate, version, bytes(row["state"]))
-        if actual != stored:
-            yield Problem("altered", aggregate, version, position,
-                          "the stored event does not match its hash")  # fmt: skip
-    # Go on from the hash on record, so one altered event is reported once.
-    seen[aggregate] = (max(version, last_version), stored, position)
+def verify(
+    chain: Chain,
+    datastore: Any,
+    progress: Callable[[int], None] | None = None,
+    key_id: str | None = None,
+    page: int = 5000,
+) -> Verification:
+    """Recompute every aggregate's chain and every checkpoint's root from the stored
+    events, and name each event altered, deleted, inserted or reordered behind the
+    ledger's back, and each checkpoint that no longer matches."""
+    checkpoints = chain.checkpoints(datastore)
+    walk = Walk(chain, datastore, checkpoints, key_id, page)
+    problems = list(walk.problems(progress))
+    return Verification(not problems, walk.checked, len(checkpoints), problems)
 
 
 def _uuid(value: Any) -> UUID:

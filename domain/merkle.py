@@ -129,3 +129,31 @@ def verify_consistency(
         fn >>= 1
         sn >>= 1
     return sn == 0 and fr == old_root and sr == new_root
+
+
+class Tree:
+    """A tree grown one leaf at a time, keeping only the roots of its perfect
+    subtrees (at most log2 n of them): the root of the first ``n`` leaves of a
+    million-event log without holding the million leaves."""
+
+    def __init__(self) -> None:
+        self.size = 0
+        self._peaks: list[tuple[int, Hash]] = []  # (height, root), left to right
+
+    def append(self, leaf: Hash) -> None:
+        height, node = 0, leaf
+        while self._peaks and self._peaks[-1][0] == height:
+            node = node_hash(self._peaks.pop()[1], node)
+            height += 1
+        self._peaks.append((height, node))
+        self.size += 1
+
+    def root(self) -> Hash:
+        """MTH of the leaves so far: the perfect subtrees, folded right to left
+        (the largest power of two first is exactly RFC 9162's split)."""
+        if not self._peaks:
+            return EMPTY_ROOT
+        top = self._peaks[-1][1]
+        for _, peak in reversed(self._peaks[:-1]):
+            top = node_hash(peak, top)
+        return top

@@ -27,6 +27,15 @@ STORES = ["sqlite", "postgres"]
 freezegun.configure(extend_ignore_list=["psycopg", "psycopg_pool"])
 
 
+@pytest.fixture(autouse=True)
+def signing_key_file(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch):
+    """Each test signs checkpoints with a key of its own, never one in the working
+    directory."""
+    path = tmp_path_factory.mktemp("key") / "signing.key"
+    monkeypatch.setenv("CHANJIAO_SIGNING_KEY", str(path))
+    return path
+
+
 def _postgres_problem() -> str | None:
     try:
         with psycopg.connect(POSTGRES_URL, connect_timeout=3):

@@ -73,3 +73,14 @@ def test_impossible_sizes_do_not_verify():
     assert not merkle.verify_inclusion(5, 5, leaves[0], [], top)
     assert not merkle.verify_consistency(6, 5, top, top, [])
     assert not merkle.verify_consistency(0, 5, top, top, [])
+
+
+@given(st.integers(0, 300))
+def test_a_tree_grown_leaf_by_leaf_has_the_root_of_every_prefix(n):
+    leaves = [leaf_hash(str(i).encode()) for i in range(n)]
+    tree = merkle.Tree()
+    assert tree.root() == merkle.root([])
+    for i, leaf in enumerate(leaves, start=1):
+        tree.append(leaf)
+        assert tree.size == i
+        assert tree.root() == merkle.root(leaves[:i]) == mth(leaves[:i])

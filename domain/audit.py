@@ -1,0 +1,160 @@
+"""The ledger's audit side (ADR 0014): verification, signed checkpoints and proofs.
+
+Mixed into ``Ledger`` like the governance and cost-sharing commands. Everything here
+reads the chain and checkpoint tables next to the events; only ``checkpoint``
+writes, and only after the walk found the log intact: a checkpoint never vouches
+for a log that does not verify.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+from uuid import UUID
+
+import msgspec
+
+from domain import merkle
+from domain.chain import Chain, Verification, Walk, verify
+from domain.checkpoints import Checkpoint, SigningKey, key_path
+from domain.errors import ConfigurationError, Conflict, InvalidInput, NotFound, TamperedRecord
+
+
+class InclusionProof(msgspec.Struct, frozen=True):
+    """That the event at ``position`` is leaf ``index`` of the tree ``checkpoint`` signed:
+    ``verify_inclusion(index, checkpoint.size, leaf_hash(event_hash), proof, root)``."""
+
+    position: int
+    aggregate: UUID
+    version: int
+    event_hash: str
+    index: int
+    checkpoint: Checkpoint
+    proof: list[str]
+    verified: bool
+
+
+class ConsistencyProof(msgspec.Struct, frozen=True):
+    """That the tree of the first ``first_size`` events is a prefix of the tree
+    ``second`` signed: ``verify_consistency(first_size, second.size, first_root,
+    second.root, proof)``, ``first_root`` being the root of the checkpoint the auditor
+    kept. ``first`` is the checkpoint of that size on record here, if any, and
+    ``verified`` the check against it."""
+
+    first_size: int
+    first: Checkpoint | None
+    second: Checkpoint
+    proof: list[str]
+    verified: bool | None
+
+
+class NoCheckpoint(NotFound):
+    pass
+
+
+class AuditCommands:
+    chain: Chain
+    factory: Any
+
+    def _chain(self) -> tuple[Chain, Any]:
+        chain = getattr(self, "chain", None)
+        if chain is None:
+            raise ConfigurationError("memory:// keeps no hashes: there is nothing to audit")
+        return chain, getattr(self.factory, "datastore")  # noqa: B009
+
+    def verify(self, progress: Callable[[int], None] | None = None) -> Verification:
+        """Every aggregate's hash chain and every checkpoint recomputed from the stored
+        events. Checkpoints are also checked against this ledger's key, when its file
+        is here."""
+        chain, datastore = self._chain()
+        return verify(chain, datastore, progress, key_id=_own_key_id())
+
+    def checkpoints(self) -> list[Checkpoint]:
+        chain, datastore = self._chain()
+        return chain.checkpoints(datastore)
+
+    def checkpoint(
+        self,
+        key: SigningKey | None = None,
+        progress: Callable[[int], None] | None = None,
+    ) -> Checkpoint:
+        """Walk the whole log, and if it verifies, sign and keep the root of its tree.
+        If the log has not grown since the last checkpoint, that one is the answer."""
+        chain, datastore = self._chain()
+        key = key or SigningKey.load()
+        kept = chain.checkpoints(datastore)
+        walk = Walk(chain, datastore, kept, key.id)
+        problems = list(walk.problems(progress))
+        if problems:
+            raise TamperedRecord(
+                f"the log does not verify ({len(problems)} problems, the first: "
+                f"{problems[0].kind} — {problems[0].detail}); no checkpoint was signed. "
+                "Run `chanjiao audit verify` for the list"
+            )
+        if walk.tree.size == 0:
+            raise Conflict("the log holds no events yet: there is nothing to checkpoint")
+        if kept and kept[-1].size == walk.tree.size:
+            return kept[-1]
+        signed = key.sign(walk.tree.size, walk.position, walk.tree.root().hex(),
+                          datetime.now(UTC).replace(microsecond=0))  # fmt: skip
+        chain.record_checkpoint(datastore, signed)
+        # Another process may have kept one of the same size first: answer with what is kept.
+        return next(c for c in chain.checkpoints(datastore) if c.size == signed.size)
+
+    def checkpoint_of(self, size: int | None = None) -> Checkpoint:
+        """The checkpoint of ``size`` events, or the latest."""
+        kept = self.checkpoints()
+        if not kept:
+            raise NoCheckpoint("no checkpoint has been signed yet: run `chanjiao audit checkpoint`")
+        if size is None:
+            return kept[-1]
+        for c in kept:
+            if c.size == size:
+                return c
+        sizes = ", ".join(str(c.size) for c in kept[-5:])
+        raise NoCheckpoint(f"no checkpoint of {size} events was signed (the latest: {sizes})")
+
+    def prove_inclusion(self, position: int, size: int | None = None) -> InclusionProof:
+        """The audit path of the event at ``position`` in the tree a checkpoint signed
+        (the latest, or the one of ``size`` events)."""
+        chain, datastore = self._chain()
+        checkpoint = self.checkpoint_of(size)
+        leaves = chain.leaves(datastore, checkpoint.size)
+        index = next((i for i, leaf in enumerate(leaves) if leaf[0] == position), None)
+        if index is None:
+            raise InvalidInput(
+                f"no event at position {position} is covered by the checkpoint of "
+                f"{checkpoint.size} events up to position {checkpoint.position}"
+            )
+        hashes = [merkle.leaf_hash(h) for *_, h in leaves]
+        path = merkle.inclusion_proof(index, hashes)
+        _, aggregate, version, event = leaves[index]
+        ok = merkle.verify_inclusion(index, checkpoint.size, hashes[index], path,
+                                     bytes.fromhex(checkpoint.root))  # fmt: skip
+        return InclusionProof(position, aggregate, version, event.hex(), index, checkpoint,
+                              [h.hex() for h in path], ok)  # fmt: skip
+
+    def prove_consistency(self, first_size: int, second_size: int | None = None) -> ConsistencyProof:
+        """That the log of ``first_size`` events is a prefix of the log a later
+        checkpoint (the latest, or the one of ``second_size`` events) signed."""
+        chain, datastore = self._chain()
+        second = self.checkpoint_of(second_size)
+        if not 0 < first_size <= second.size:
+            raise InvalidInput(
+                f"a consistency proof needs 0 < first size ≤ {second.size} (the checkpoint's "
+                f"size); got {first_size}"
+            )
+        hashes = [merkle.leaf_hash(h) for *_, h in chain.leaves(datastore, second.size)]
+        path = merkle.consistency_proof(first_size, hashes)
+        first = next((c for c in self.checkpoints() if c.size == first_size), None)
+        ok = None if first is None else merkle.verify_consistency(
+            first_size, second.size, bytes.fromhex(first.root), bytes.fromhex(second.root), path
+        )  # fmt: skip
+        return ConsistencyProof(first_size, first, second, [h.hex() for h in path], ok)
+
+
+def _own_key_id() -> str | None:
+    """This ledger's key id, when its key file is here (verification never creates one)."""
+    path = key_path()
+    return SigningKey.load(path, create=False).id if path.exists() else None
