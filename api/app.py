@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 from typing import Any
@@ -22,6 +23,7 @@ from api.describe import asyncapi, openapi
 from api.endpoint import Endpoint, Service, dispatch
 from api.events import Encoder
 from api.idempotency import Requests
+from api import checkpointing
 from api.problems import handle
 from api.resources import ENDPOINTS
 from api.stream import Hub
@@ -35,6 +37,7 @@ def create_app(
     heartbeat: float = 15.0,
     poll: float | None = None,
     public_url: str | None = None,
+    checkpoint_every: float | None = None,
 ) -> Starlette:
     """The API on ``ledger`` (or a new one on ``url``, closed with the app).
 
@@ -43,7 +46,10 @@ def create_app(
     the server is not told about (default 1 on SQLite; 10 on PostgreSQL, whose
     NOTIFY tells it at once).
     ``public_url``: where clients reach the server, for the events' ``dataschema``
-    (default ``CHANJIAO_PUBLIC_URL``, else http://127.0.0.1:8000)."""
+    (default ``CHANJIAO_PUBLIC_URL``, else http://127.0.0.1:8000).
+    ``checkpoint_every``: seconds between signed checkpoints while the log grows
+    (default ``CHANJIAO_CHECKPOINT_EVERY``, else 3600; 0: none)."""
+    every = checkpointing.interval(checkpoint_every)
     owned = ledger is None
     the_ledger = ledger if ledger is not None else Ledger(url)
     store = open_store(the_ledger)
@@ -54,9 +60,14 @@ def create_app(
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         await hub.start()
+        signer = asyncio.create_task(checkpointing.run(the_ledger, every)) if every else None
         try:
             yield
         finally:
+            if signer is not None:
+                signer.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await signer
             await hub.stop()
             if owned:
                 the_ledger.close()

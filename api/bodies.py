@@ -11,6 +11,8 @@ from uuid import UUID
 import msgspec
 from msgspec import Meta
 
+from projections import history
+
 
 class Body(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     pass
@@ -234,14 +236,29 @@ class MeetingAnswer(msgspec.Struct, frozen=True):
     present: int
 
 
-class HistoryEntry(msgspec.Struct, frozen=True):
-    version: int
-    type: str
-    recorded_at: datetime
-    principal: str
-    data: dict
+HistoryEntry = history.HistoryEntry  # the same entries as `chanjiao history`, hash included
 
 
 class History(msgspec.Struct, frozen=True):
     id: UUID
     events: list[HistoryEntry]
+
+
+class InclusionQuery(Body):
+    position: Annotated[int, Meta(ge=1, le=MAX_POSITION, description="the event's log position")]
+    size: Annotated[Annotated[int, Meta(ge=1, le=MAX_POSITION)] | None,
+                    Meta(description="the checkpoint of this many events; "
+                         "default: the latest")] = None  # fmt: skip
+
+
+class ConsistencyQuery(Body):
+    first: Annotated[int, Meta(ge=1, le=MAX_POSITION,
+                               description="the size of the checkpoint you kept")]  # fmt: skip
+    second: Annotated[Annotated[int, Meta(ge=1, le=MAX_POSITION)] | None,
+                      Meta(description="the later checkpoint's size; "
+                           "default: the latest")] = None  # fmt: skip
+
+
+class ExportQuery(Body):
+    community_id: Annotated[UUID | None, Meta(description="one body's part of the log; "
+                                             "default: the whole log")] = None  # fmt: skip

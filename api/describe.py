@@ -38,7 +38,7 @@ def openapi(endpoints: list[Endpoint]) -> dict[str, Any]:
             "parameters": _path_params(e.path) + _query_params(e.query, components),
             "responses": {
                 str(e.status): {"description": e.summary,
-                                "content": {"application/json": {"schema": ref[_key(e.answer)]}}},
+                                "content": {e.media: {"schema": ref[_key(e.answer)]}}},
                 **{code: _problem(text) for code, text in _ERRORS.items()},
             },  # fmt: skip
             "x-access": e.access.value,

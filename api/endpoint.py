@@ -7,7 +7,7 @@ thread (the ledger is synchronous), encode — so each route's own code is one c
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 from uuid import UUID
@@ -15,7 +15,7 @@ from uuid import UUID
 import msgspec
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import Response, StreamingResponse
 
 from domain.codec import to_json
 from domain.errors import InvalidInput
@@ -78,6 +78,16 @@ class Endpoint:
     """Reads that a secretary may make without naming a community: the answer is
     then limited to the token's communities by the route itself."""
     tags: tuple[str, ...] = field(default=())
+    media: str = "application/json"
+    """Anything else is a download: ``run`` answers a ``Download``, streamed."""
+
+
+@dataclass(frozen=True)
+class Download:
+    """An answer too big to hold: its chunks are produced while the response is sent."""
+
+    chunks: Iterator[bytes]
+    filename: str
 
 
 _decoders: dict[type, msgspec.json.Decoder[Any]] = {}
@@ -127,7 +137,11 @@ async def dispatch(endpoint: Endpoint, service: Service, request: Request) -> Re
         call.query = decode_query(request, endpoint.query) if endpoint.query else None
         call.body = decode_body(raw, endpoint.body) if endpoint.body else None
         if key is None:
-            return endpoint.status, to_json(endpoint.run(call)), None
+            answer = endpoint.run(call)
+            if isinstance(answer, Download):
+                disposition = f'attachment; filename="{answer.filename}"'
+                return endpoint.status, answer, {"Content-Disposition": disposition}
+            return endpoint.status, to_json(answer), None
         fingerprint = b"\n".join([endpoint.method.encode(), request.url.path.encode(), raw])
         with service.requests.once(token.id, key, fingerprint) as (replay, keep):
             if replay is not None:
@@ -137,4 +151,7 @@ async def dispatch(endpoint: Endpoint, service: Service, request: Request) -> Re
             return endpoint.status, answer, None
 
     status, content, headers = await run_in_threadpool(work)
+    if isinstance(content, Download):  # a sync iterator: Starlette reads it in the threadpool
+        return StreamingResponse(content.chunks, status, headers=headers,
+                                 media_type=endpoint.media)  # fmt: skip
     return Response(content, status, headers=headers, media_type="application/json")

@@ -3,12 +3,16 @@ call and one answer from the read side."""
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 from uuid import UUID
 
 import msgspec
 
+from domain import bundle
+from domain.audit import ConsistencyProof, InclusionProof
 from domain.chain import Verification
+from domain.checkpoints import Checkpoint, SigningKey
 from domain.commands import as_uuid
 from domain.ledger import Ledger
 from projections import (
@@ -20,10 +24,13 @@ from projections import (
     provinces,
     register_model,
 )
+from projections.history import entries as history_entries
 
 from api import bodies as b
 from api.access import Access
-from api.endpoint import Call, Endpoint
+from api.endpoint import Call, Download, Endpoint
+
+log = logging.getLogger("chanjiao.audit")
 
 
 def community(c: Call) -> UUID:
@@ -250,19 +257,29 @@ def history(kind: str) -> Any:
         ledger: Ledger = c.ledger
         lookup = {"unit": ledger.unit, "community": ledger.community, "agreement": ledger.agreement}
         record = lookup[kind](c.path["id"])
-        events = [
-            b.HistoryEntry(
-                version=e.originator_version, type=type(e).TOPIC, recorded_at=e.timestamp,
-                principal=e.principal,
-                data={k: v for k, v in vars(e).items()
-                      if k not in ("originator_id", "originator_version", "timestamp",
-                                   "principal", "originator_topic")},
-            )  # fmt: skip
-            for e in ledger.events.get(record.id)
-        ]
-        return b.History(record.id, events)
+        return b.History(record.id, history_entries(ledger, record.id))
 
     return run
+
+
+# --- audit ------------------------------------------------------------------------
+
+
+def sign_checkpoint(c: Call) -> Checkpoint:
+    key = SigningKey.load()
+    if key.created:
+        log.warning("%s", key.created_message())
+    return c.ledger.checkpoint(key)
+
+
+def export(c: Call) -> Download:
+    key = SigningKey.load()
+    if key.created:
+        log.warning("%s", key.created_message())
+    writer = c.ledger.export(c.query.community_id, key)
+    scope = "all" if c.query.community_id is None else f"community-{c.query.community_id}"
+    stamp = writer.anchor.recorded_at.strftime("%Y%m%dT%H%M%SZ")
+    return Download(writer.lines(), f"chanjiao-{scope}-{writer.anchor.size}-{stamp}.jsonl")
 
 
 # --- the route list ---------------------------------------------------------------
@@ -362,6 +379,23 @@ ENDPOINTS: list[Endpoint] = [
     _e("GET", "/audit/verify", lambda c: c.ledger.verify(), Access.AUDIT,
        "every aggregate's hash chain recomputed: events altered, deleted, inserted or "
        "reordered behind the ledger's back", Verification),
+    _e("GET", "/audit/checkpoints", lambda c: c.ledger.checkpoints(), Access.AUDIT,
+       "every signed checkpoint, oldest first", list[Checkpoint]),
+    _e("POST", "/audit/checkpoints", sign_checkpoint, Access.AUDIT,
+       "verify the log, then sign and keep the root of its Merkle tree (the latest "
+       "checkpoint if the log has not grown)", Checkpoint),
+    _e("GET", "/audit/proofs/inclusion", lambda c: c.ledger.prove_inclusion(
+        c.query.position, c.query.size), Access.AUDIT,
+       "the audit path of an event in a checkpoint's tree (RFC 9162 §2.1.3)", InclusionProof,
+       query=b.InclusionQuery),
+    _e("GET", "/audit/proofs/consistency", lambda c: c.ledger.prove_consistency(
+        c.query.first, c.query.second), Access.AUDIT,
+       "that a later checkpoint's tree extends an earlier one (RFC 9162 §2.1.4)",
+       ConsistencyProof, query=b.ConsistencyQuery),
+    _e("GET", "/audit/export", export, Access.AUDIT,
+       "a bundle of the log (or one body's part) that verifies offline: JSON Lines, one "
+       "line of the shape shown each (docs/audit-bundle.md)", bundle.Line,
+       query=b.ExportQuery, media="application/jsonl"),
     _e("GET", "/units/{id}/history", history("unit"), H, "every event of a unit", b.History),
     _e("GET", "/communities/{id}/history", history("community"), H,
        "every event of a community", b.History),

@@ -24,7 +24,7 @@ from projections import membership, membership_model
 from projections.read_models import open_store
 
 from api.tokens import Tokens
-from cli import agreements, audit, governance, projections, serve
+from cli import agreements, audit, governance, history, projections, serve
 from cli.args import community_arg, effective_arg, unit_arg
 from cli.render import emit
 
@@ -38,6 +38,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     url = args.db or os.environ.get("CHANJIAO_DATABASE_URL")
     try:
+        if getattr(args, "offline", False):  # needs no database (audit verify-bundle)
+            result = args.run(None, args)
+            if result is not None:
+                emit(result, args.format)
+            return getattr(args, "exit_code", 0)
         ledger = Ledger(url)
         try:
             args.store = open_store(ledger)
@@ -283,6 +288,7 @@ def parser() -> argparse.ArgumentParser:
     projections.add_commands(group, leaf)
     serve.add_commands(group, leaf, groups)
     audit.add_commands(group, leaf)
+    history.add_commands(leaf, groups)
     leaf(groups, "demo", demo, "load a realistic sample ledger into the configured store")
     return root
 

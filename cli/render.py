@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import sys
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 import msgspec
@@ -12,6 +13,7 @@ from rich.console import Console
 from rich.table import Table
 
 from domain.codec import to_json
+from domain.values import SHANGHAI
 from cli.projections import Rebuilt, Status
 from projections.cost_sharing import (
     AgreementList,
@@ -27,8 +29,13 @@ from projections.governance import (
     RegisterEntry,
     SeatList,
 )
+from projections.history import AggregateHistory
 from projections.membership import CommunityView, MemberList, UnitView
+from projections.replay import Replay
+from domain.audit import ConsistencyProof, InclusionProof
+from domain.bundle import BundleVerification
 from domain.chain import Verification
+from domain.checkpoints import Checkpoint
 from projections.provinces import ProvinceDistribution
 
 from api.tokens import TokenInfo
@@ -82,8 +89,19 @@ def emit(value: Any, fmt: str) -> None:
                 out.print(table)
         case Status():
             out.print(status_table(value))
-        case Verification():
+        case Verification() | BundleVerification():
             out.print(verification_table(value))
+        case Checkpoint():
+            out.print(checkpoint_table([value], "checkpoint signed"))
+        case [Checkpoint(), *_]:
+            out.print(checkpoint_table(value, "signed checkpoints"))
+        case InclusionProof() | ConsistencyProof():
+            out.print(proof_table(value))
+        case AggregateHistory():
+            out.print(history_table(value))
+        case Replay():
+            for table in replay_tables(value):
+                out.print(table)
         case [TokenInfo(), *_] | TokenInfo():
             out.print(token_table(value if isinstance(value, list) else [value]))
         case [Rebuilt(), *_]:
@@ -389,14 +407,93 @@ def write_csv(rows: list[list[str]]) -> None:
     csv.writer(sys.stdout).writerows(rows)
 
 
-def verification_table(view: Verification) -> Table:
+def verification_table(view: Verification | BundleVerification) -> Table:
     verdict = "untouched" if view.ok else f"{len(view.problems)} problems"
-    table = Table(title=f"{view.events_checked} events verified: {verdict}")
+    what = f"{view.events_checked} events and {view.checkpoints_checked} checkpoints"
+    if isinstance(view, BundleVerification):
+        what = f"bundle ({view.scope}, key {view.key_id}): {what}"
+    table = Table(title=f"{what} verified: {verdict}")
     for column in ("problem", "aggregate", "version", "position", "detail"):
         table.add_column(column)
     for p in view.problems:
-        table.add_row(p.kind, str(p.aggregate), str(p.version),
+        table.add_row(p.kind, "" if p.aggregate is None else str(p.aggregate),
+                      "" if p.version is None else str(p.version),
                       "" if p.position is None else str(p.position), p.detail)  # fmt: skip
+    return table
+
+
+def china_time(moment: datetime | None) -> str:
+    """A recorded time in China, to the microsecond: it can be given back to
+    ``--known-at`` or ``replay --until`` as it is."""
+    return moment.astimezone(SHANGHAI).isoformat() if moment else ""
+
+
+def history_table(view: AggregateHistory) -> Table:
+    table = Table(title=f"{view.name} · {view.kind} · {view.id}",
+                  caption=f"{len(view.events)} events; recorded times in China; hashes "
+                  "shortened (--format json gives them whole)")  # fmt: skip
+    for column in ("version", "type", "effective", "recorded", "principal", "hash"):
+        table.add_column(column, justify="right" if column == "version" else "left")
+    for e in view.events:
+        table.add_row(str(e.version), e.type, str(e.effective_on or ""), china_time(e.recorded_at),
+                      e.principal, f"{e.hash[:16]}…" if e.hash else "")  # fmt: skip
+    return table
+
+
+def replay_tables(view: Replay) -> list[Table]:
+    c = view.cutoff
+    asked = (f"position {c.until_position}" if c.until_position is not None
+             else china_time(c.until_time))  # fmt: skip
+    cutoff = Table(title=f"the ledger as it stood at {asked}", show_header=False)
+    cutoff.add_column("what")
+    cutoff.add_column("value")
+    cutoff.add_row("events replayed", str(c.events))
+    cutoff.add_row("last position replayed", str(c.position))
+    cutoff.add_row("last event recorded at", china_time(c.last_recorded_at) or "—")
+    cutoff.add_row("reports as of", str(c.as_of))
+    aggregates = Table(title=f"aggregates at {asked}", caption=", ".join(
+        f"{n} {kind if n == 1 else kind[:-1] + 'ies' if kind.endswith('y') else kind + 's'}"
+        for kind, n in view.counts.items()))  # fmt: skip
+    for column in ("kind", "id", "name", "version"):
+        aggregates.add_column(column, justify="right" if column == "version" else "left")
+    for a in view.aggregates:
+        aggregates.add_row(a.kind, str(a.id), a.name, str(a.version))
+    tables = [cutoff, aggregates, *map(member_table, view.members)]
+    tables += province_tables(view.provinces)
+    tables += map(cost_sharing_table, view.cost_sharing)
+    return tables
+
+
+def checkpoint_table(checkpoints: Sequence[Checkpoint], title: str) -> Table:
+    table = Table(title=title)
+    for column in ("events", "up to position", "root", "signed at", "key id"):
+        table.add_column(column)
+    for c in checkpoints:
+        table.add_row(str(c.size), str(c.position), c.root, c.recorded_at.isoformat(), c.key_id)
+    return table
+
+
+def proof_table(proof: InclusionProof | ConsistencyProof) -> Table:
+    if isinstance(proof, InclusionProof):
+        verdict = "included" if proof.verified else "NOT included"
+        title = (f"event at position {proof.position} ({proof.aggregate} v{proof.version}): "
+                 f"{verdict} as leaf {proof.index} of the checkpoint of "
+                 f"{proof.checkpoint.size} events")  # fmt: skip
+        head = [("event hash", proof.event_hash), ("root", proof.checkpoint.root)]
+    else:
+        verdict = {True: "extends it", False: "does NOT extend it", None: "(no checkpoint of "
+                   "that size on record to check against)"}[proof.verified]  # fmt: skip
+        title = (f"the checkpoint of {proof.second.size} events {verdict}: the log of "
+                 f"{proof.first_size} events")  # fmt: skip
+        head = [("root then", proof.first.root if proof.first else ""),
+                ("root now", proof.second.root)]  # fmt: skip
+    table = Table(title=title)
+    table.add_column("")
+    table.add_column("hash")
+    for name, value in head:
+        table.add_row(name, value)
+    for i, h in enumerate(proof.proof):
+        table.add_row(f"proof {i + 1}", h)
     return table
 
 

@@ -8,15 +8,16 @@ for a log that does not verify.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
 import msgspec
 
-from domain import merkle
+from domain import bundle, merkle
 from domain.chain import Chain, Verification, Walk, verify
+from domain.council import council_id_for
 from domain.checkpoints import Checkpoint, SigningKey, key_path
 from domain.errors import ConfigurationError, Conflict, InvalidInput, NotFound, TamperedRecord
 
@@ -84,7 +85,9 @@ class AuditCommands:
         chain, datastore = self._chain()
         key = key or SigningKey.load()
         kept = chain.checkpoints(datastore)
-        walk = Walk(chain, datastore, kept, key.id)
+        # Earlier checkpoints must hold and their signatures verify; one signed with
+        # an earlier key (the key was replaced) does not stop the signer.
+        walk = Walk(chain, datastore, kept)
         problems = list(walk.problems(progress))
         if problems:
             raise TamperedRecord(
@@ -152,6 +155,68 @@ class AuditCommands:
             first_size, second.size, bytes.fromhex(first.root), bytes.fromhex(second.root), path
         )  # fmt: skip
         return ConsistencyProof(first_size, first, second, [h.hex() for h in path], ok)
+
+    def export(
+        self, community: str | UUID | None = None, key: SigningKey | None = None
+    ) -> BundleWriter:
+        """A bundle of the whole log, or of one body's aggregates (the body, its
+        council, its agreements and every unit that was ever its member), anchored
+        in a checkpoint signed now (so the log is verified first)."""
+        chain, datastore = self._chain()
+        members, scope = None, "all"
+        if community is not None:
+            ledger: Any = self
+            body = ledger.community(community)
+            members = {body.id, council_id_for(body.id), *(p.unit_id for p in body.periods),
+                       *ledger.agreement_ids(body.id)}  # fmt: skip
+            scope = f"community {body.id}"
+        key = key or SigningKey.load()
+        anchor = self.checkpoint(key)
+        return BundleWriter(chain, datastore, key, anchor, members, scope)
+
+
+class BundleWriter:
+    """An export, checked and anchored before its first line is written: ``scope``,
+    the ``anchor`` checkpoint it is proved against, and ``lines()`` to stream."""
+
+    def __init__(
+        self, chain: Chain, datastore: Any, key: SigningKey, anchor: Checkpoint,
+        members: set[UUID] | None, scope: str,
+    ) -> None:  # fmt: skip
+        self.chain, self.datastore, self.key = chain, datastore, key
+        self.anchor, self.members, self.scope = anchor, members, scope
+
+    def lines(self) -> Iterator[bytes]:
+        chain, datastore, anchor = self.chain, self.datastore, self.anchor
+        for c in chain.checkpoints(datastore):
+            if c.size <= anchor.size:
+                yield bundle.encode(bundle.CheckpointLine(*msgspec.structs.astuple(c)))
+        levels = None
+        if self.members is not None:  # a part of the log: each event proves its inclusion
+            leaves = chain.leaves(datastore, anchor.size)
+            levels = merkle.Levels([merkle.leaf_hash(h) for *_, h in leaves])
+            del leaves
+        digest, index = bundle.Digest(), -1
+        for rows in chain.pages(datastore, until=anchor.position):
+            for row in rows:
+                index += 1
+                aggregate = row["aggregate"]
+                aggregate = aggregate if isinstance(aggregate, UUID) else UUID(aggregate)
+                if self.members is not None and aggregate not in self.members:
+                    continue
+                proof = None if levels is None else [h.hex() for h in levels.proof(index)]
+                line = bundle.EventLine(row["position"], index, aggregate, row["version"],
+                                        row["topic"], bytes(row["state"]).decode(),
+                                        row["hash"] or "", proof)  # fmt: skip
+                digest.add(line.position, aggregate, line.version, line.hash)
+                yield bundle.encode(line)
+        at = datetime.now(UTC).replace(microsecond=0)
+        statement = bundle.manifest_statement(at, self.scope, digest.count, anchor.size,
+                                              anchor.root, digest.hexdigest())  # fmt: skip
+        yield bundle.encode(bundle.ManifestLine(
+            bundle.FORMAT, at, self.scope, digest.count, anchor.size, anchor.root,
+            digest.hexdigest(), self.key.id, self.key.public.hex(),
+            self.key.sign_bytes(statement)))  # fmt: skip
 
 
 def _own_key_id() -> str | None:

@@ -85,6 +85,33 @@ class Chain:
                  c.public_key, c.signature),
             )  # fmt: skip
 
+    def pages(
+        self, datastore: Any, until: int | None = None, page: int = 5000
+    ) -> Iterator[list[Any]]:
+        """The stored events with their hashes on record (None if missing), in
+        position order, up to position ``until``, a page at a time (each page in a
+        transaction of its own: a long walk holds no snapshot open)."""
+        pos, p = self.position, self.p
+        bound = f" AND e.{pos} <= {until:d}" if until is not None else ""
+        after = 0
+        while True:
+            with datastore.transaction(commit=False) as cursor:
+                cursor.execute(
+                    f"SELECT e.{pos} AS position, e.originator_id AS aggregate, "
+                    "e.originator_version AS version, e.topic, e.state, c.hash "
+                    f"FROM {self.events} e LEFT JOIN {self.table} c "
+                    "ON c.originator_id = e.originator_id "
+                    "AND c.originator_version = e.originator_version "
+                    f"WHERE e.{pos} > {p}{bound} ORDER BY e.{pos} LIMIT {p}",
+                    (after, page),
+                )
+                rows = cursor.fetchall()
+            if rows:
+                yield rows
+            if len(rows) < page:
+                return
+            after = rows[-1]["position"]
+
     def leaves(self, datastore: Any, size: int) -> list[tuple[int, UUID, int, bytes]]:
         """The first ``size`` events' (position, aggregate, version, hash on record),
         in position order: what proofs are computed from."""
@@ -221,23 +248,12 @@ class Walk:
         self.position = 0  # the last position walked
 
     def problems(self, progress: Callable[[int], None] | None = None) -> Iterator[Problem]:
-        chain, p, pos = self.chain, self.chain.p, self.chain.position
+        chain = self.chain
         seen: dict[UUID, tuple[int, bytes]] = {}  # version, hash to go on from
         pending = list(self.checkpoints)
         for checkpoint in pending:
             yield from self._signed(checkpoint)
-        while True:
-            with self.datastore.transaction(commit=False) as cursor:
-                cursor.execute(
-                    f"SELECT e.{pos} AS position, e.originator_id AS aggregate, "
-                    "e.originator_version AS version, e.topic, e.state, c.hash "
-                    f"FROM {chain.events} e LEFT JOIN {chain.table} c "
-                    "ON c.originator_id = e.originator_id "
-                    "AND c.originator_version = e.originator_version "
-                    f"WHERE e.{pos} > {p} ORDER BY e.{pos} LIMIT {p}",
-                    (self.position, self.page),
-                )
-                rows = cursor.fetchall()
+        for rows in chain.pages(self.datastore, page=self.page):
             for row in rows:
                 while pending and row["position"] > pending[0].position:
                     yield from self._compare(pending.pop(0))
@@ -246,8 +262,6 @@ class Walk:
                 yield from self._check(seen, row)
             if progress:
                 progress(self.checked)
-            if len(rows) < self.page:
-                break
         for checkpoint in pending:
             yield from self._compare(checkpoint)
         yield from self._orphans()

@@ -11,7 +11,7 @@ cannot forge a checkpoint without it. What is signed is the UTF-8 text::
     <size>
     <position>
     <root, 64 hex digits>
-    <recorded at, ISO 8601 UTC>
+    <recorded at, RFC 3339 UTC as written in the JSON, e.g. 2026-11-23T08:00:00Z>
 
 each line ending in a newline, so a checker needs no JSON canonicalisation.
 """
@@ -46,18 +46,30 @@ class Checkpoint(msgspec.Struct, frozen=True):
         return statement(self.size, self.position, self.root, self.recorded_at)
 
     def signature_ok(self) -> bool:
-        try:
-            public = Ed25519PublicKey.from_public_bytes(bytes.fromhex(self.public_key))
-            public.verify(bytes.fromhex(self.signature), self.statement())
-        except (ValueError, InvalidSignature):
-            return False
-        return key_id(bytes.fromhex(self.public_key)) == self.key_id
+        return signed_by(self.public_key, self.key_id, self.signature, self.statement())
+
+
+def signed_by(public_key: str, expected_id: str, signature: str, message: bytes) -> bool:
+    """Is ``signature`` (hex) the Ed25519 signature of ``message`` by ``public_key``
+    (32 bytes, hex), whose key id is ``expected_id``?"""
+    try:
+        public = bytes.fromhex(public_key)
+        Ed25519PublicKey.from_public_bytes(public).verify(bytes.fromhex(signature), message)
+    except (ValueError, InvalidSignature):
+        return False
+    return key_id(public) == expected_id
 
 
 def statement(size: int, position: int, root: str, recorded_at: datetime) -> bytes:
     return (
-        f"chanjiao-checkpoint-v1\n{size}\n{position}\n{root}\n{recorded_at.isoformat()}\n"
+        f"chanjiao-checkpoint-v1\n{size}\n{position}\n{root}\n{time_text(recorded_at)}\n"
     ).encode()
+
+
+def time_text(moment: datetime) -> str:
+    """A time as it is written in the JSON (RFC 3339, "Z" for UTC), which is also how
+    it is signed: a checker signs-checks the very string it reads."""
+    return msgspec.json.encode(moment).decode()[1:-1]
 
 
 def key_id(public: bytes) -> str:

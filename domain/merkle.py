@@ -157,3 +157,36 @@ class Tree:
         for _, peak in reversed(self._peaks[:-1]):
             top = node_hash(peak, top)
         return top
+
+
+class Levels:
+    """Every level of the tree over ``leaves``, kept so that many audit paths cost
+    log2 n lookups each rather than a pass over the leaves each (an export proves
+    thousands of events against one checkpoint). Built as ``root`` builds the tree:
+    pairs hashed level by level, an odd node at a level's end carried up unchanged."""
+
+    def __init__(self, leaves: Sequence[Hash]) -> None:
+        self.size = len(leaves)
+        self.levels: list[list[Hash]] = [list(leaves)]
+        while len(self.levels[-1]) > 1:
+            level = self.levels[-1]
+            up = [node_hash(level[i], level[i + 1]) for i in range(0, len(level) - 1, 2)]
+            if len(level) % 2:
+                up.append(level[-1])
+            self.levels.append(up)
+
+    def root(self) -> Hash:
+        return self.levels[-1][0] if self.size else EMPTY_ROOT
+
+    def proof(self, index: int) -> list[Hash]:
+        """PATH(index, D[n]): the sibling at each level, bottom up; a node carried up
+        has no sibling at that level."""
+        if not 0 <= index < self.size:
+            raise ValueError(f"leaf {index} is not in a tree of {self.size}")
+        path = []
+        for level in self.levels[:-1]:
+            sibling = index ^ 1
+            if sibling < len(level):
+                path.append(level[sibling])
+            index >>= 1
+        return path

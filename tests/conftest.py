@@ -27,13 +27,17 @@ STORES = ["sqlite", "postgres"]
 freezegun.configure(extend_ignore_list=["psycopg", "psycopg_pool"])
 
 
+@pytest.fixture(scope="session")
+def _session_key_file(tmp_path_factory: pytest.TempPathFactory):
+    return tmp_path_factory.mktemp("key") / "signing.key"
+
+
 @pytest.fixture(autouse=True)
-def signing_key_file(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch):
-    """Each test signs checkpoints with a key of its own, never one in the working
-    directory."""
-    path = tmp_path_factory.mktemp("key") / "signing.key"
-    monkeypatch.setenv("CHANJIAO_SIGNING_KEY", str(path))
-    return path
+def signing_key_file(_session_key_file, monkeypatch: pytest.MonkeyPatch):
+    """Checkpoints are signed with one key for the whole run (as one ledger keeps
+    one key), never one in the working directory."""
+    monkeypatch.setenv("CHANJIAO_SIGNING_KEY", str(_session_key_file))
+    return _session_key_file
 
 
 def _postgres_problem() -> str | None:

@@ -14,11 +14,14 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
+import msgspec
 import pytest
 from starlette.routing import Route
 
 from api.events import Encoder
 from api.resources import ENDPOINTS
+from domain import bundle, merkle
+from domain.checkpoints import Checkpoint
 from api.stream import Hub
 from tests.api.support import (
     ADMITTED_ON,
@@ -48,6 +51,7 @@ class Case:
     path: str
     status: int
     run: Callable[[World, Any], None]
+    records: bool = True  # a POST that records events
 
     @property
     def reads_only(self) -> bool:
@@ -66,10 +70,12 @@ OUTSIDE_ENDPOINTS = {  # served by api/app.py itself, not declared in ENDPOINTS
 TESTED_ELSEWHERE = {("GET", "/events/stream")}  # tests/api/test_stream.py
 
 
-def route(method: str, path: str, status: int = 200) -> Callable[[Any], Any]:
+def route(
+    method: str, path: str, status: int = 200, records: bool = True
+) -> Callable[[Any], Any]:
     def register(run: Callable[[World, Any], None]) -> Callable[[World, Any], None]:
         assert (method, path) not in CASES, f"{method} {path} has two cases"
-        CASES[(method, path)] = Case(method, path, status, run)
+        CASES[(method, path)] = Case(method, path, status, run, records)
         return run
 
     return register
@@ -96,9 +102,11 @@ class Sender:
         self.sent += 1
         assert response.status_code == self.case.status, response.text
         assert response.headers["content-type"].split(";")[0] == media
-        if self.case.method == "POST":
+        if self.case.method == "POST" and self.case.records:
             assert api.position() > before, "the write recorded nothing"
-        return response.json()
+        elif not self.case.records:
+            assert api.position() == before, "recorded events"
+        return response.json() if media == JSON else response.content
 
 
 def is_money(value: Any) -> bool:
@@ -519,12 +527,80 @@ def _(w: World, send) -> None:
     assert [e["version"] for e in events] == [1, 2, 3, 4, 5]
     assert {e["principal"] for e in events} == {w.admin.principal}
     assert events[3]["data"]["amount_fen"] == 123450
+    # approval takes effect on its resolution's meeting date; entries on their own dates
+    assert [e["effective_on"] for e in events] == [
+        "2024-02-20", MEETING_ON, "2024-04-01", "2024-04-15", "2024-05-01"]
+    hashes = w.api.ledger.event_hashes(uuid.UUID(w.agreement_id))  # none kept on memory://
+    assert [e["hash"] for e in events] == [hashes.get(v) for v in range(1, 6)]
 
 
 @route("GET", "/audit/verify")
 def _(w: World, send) -> None:
+    w.api.request("POST", "/audit/checkpoints")
     answer = send("/audit/verify")
-    assert answer == {"ok": True, "events_checked": w.api.position(), "problems": []}
+    assert answer == {"ok": True, "events_checked": w.api.position(), "checkpoints_checked": 1,
+                      "problems": []}  # fmt: skip
+
+
+def checkpoint_of(answer: dict[str, Any]) -> Checkpoint:
+    checkpoint = msgspec.convert(answer, Checkpoint, strict=False)
+    assert checkpoint.signature_ok()
+    return checkpoint
+
+
+@route("POST", "/audit/checkpoints", records=False)
+def _(w: World, send) -> None:
+    first = checkpoint_of(send("/audit/checkpoints"))
+    assert (first.size, first.position) == (w.api.position(), w.api.position())
+    assert checkpoint_of(send("/audit/checkpoints")) == first  # the log has not grown
+
+
+@route("GET", "/audit/checkpoints")
+def _(w: World, send) -> None:
+    signed = w.api.request("POST", "/audit/checkpoints").json()
+    kept = send("/audit/checkpoints")
+    assert kept[-1] == signed and all(checkpoint_of(c) for c in kept)
+    assert [c["size"] for c in kept] == sorted({c["size"] for c in kept})
+
+
+@route("GET", "/audit/proofs/inclusion")
+def _(w: World, send) -> None:
+    checkpoint = checkpoint_of(w.api.request("POST", "/audit/checkpoints").json())
+    proof = send("/audit/proofs/inclusion", params={"position": 2})
+    assert (proof["index"], proof["verified"]) == (1, True)
+    assert checkpoint_of(proof["checkpoint"]) == checkpoint
+    assert merkle.verify_inclusion(
+        1, checkpoint.size, merkle.leaf_hash(bytes.fromhex(proof["event_hash"])),
+        [bytes.fromhex(h) for h in proof["proof"]], bytes.fromhex(checkpoint.root))
+
+
+@route("GET", "/audit/export")
+def _(w: World, send) -> None:
+    whole = send("/audit/export", media="application/jsonl")
+    result = bundle.verify(whole.splitlines(keepends=True))
+    assert result.ok and result.scope == "all"
+    assert result.events_checked == w.api.position()
+    part = send("/audit/export", params={"community_id": w.community_id},
+                media="application/jsonl")  # fmt: skip
+    result = bundle.verify(part.splitlines(keepends=True))
+    assert result.ok and result.scope == f"community {w.community_id}"
+    assert 0 < result.events_checked <= w.api.position()  # the world is one body
+    response = w.api.request("GET", "/audit/export")
+    assert response.headers["content-disposition"].startswith('attachment; filename="chanjiao-all-')
+
+
+@route("GET", "/audit/proofs/consistency")
+def _(w: World, send) -> None:
+    second = checkpoint_of(w.api.request("POST", "/audit/checkpoints").json())
+    ledger = w.api.ledger  # the tree of the first three events, as an auditor kept it then
+    leaves = ledger.chain.leaves(ledger.factory.datastore, 3)
+    first_root = merkle.root([merkle.leaf_hash(h) for *_, h in leaves])
+    proof = send("/audit/proofs/consistency", params={"first": 3})
+    assert (proof["first_size"], proof["first"], proof["verified"]) == (3, None, None)
+    assert checkpoint_of(proof["second"]) == second
+    assert merkle.verify_consistency(
+        3, second.size, first_root, bytes.fromhex(second.root),
+        [bytes.fromhex(h) for h in proof["proof"]])
 
 
 @route("GET", "/reports/provinces")

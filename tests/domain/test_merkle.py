@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import hashlib
 
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from domain import merkle
@@ -75,7 +75,8 @@ def test_impossible_sizes_do_not_verify():
     assert not merkle.verify_consistency(0, 5, top, top, [])
 
 
-@given(st.integers(0, 300))
+@settings(deadline=None)  # quadratic by design: every prefix against the RFC's definition
+@given(st.integers(0, 130))
 def test_a_tree_grown_leaf_by_leaf_has_the_root_of_every_prefix(n):
     leaves = [leaf_hash(str(i).encode()) for i in range(n)]
     tree = merkle.Tree()
@@ -84,3 +85,13 @@ def test_a_tree_grown_leaf_by_leaf_has_the_root_of_every_prefix(n):
         tree.append(leaf)
         assert tree.size == i
         assert tree.root() == merkle.root(leaves[:i]) == mth(leaves[:i])
+
+
+@settings(deadline=None)
+@given(st.integers(1, 300).flatmap(lambda n: st.tuples(st.just(n), st.integers(0, n - 1))))
+def test_kept_levels_give_the_rfcs_audit_paths(case):
+    n, index = case
+    leaves = tree(n)
+    levels = merkle.Levels(leaves)
+    assert levels.root() == mth(leaves)
+    assert levels.proof(index) == merkle.inclusion_proof(index, leaves)

@@ -22,10 +22,11 @@ def kinds(ledger) -> list[tuple[str, int | None]]:
     return [(p.kind, p.position) for p in ledger.verify().problems]
 
 
-def test_a_checkpoint_is_signed_with_a_key_created_outside_the_database(unit_ledger,
-                                                                          signing_key_file):
+def test_a_checkpoint_is_signed_with_a_key_created_outside_the_database(unit_ledger, tmp_path,
+                                                                          monkeypatch):
     ledger, _ = unit_ledger
-    assert not signing_key_file.exists()
+    signing_key_file = tmp_path / "keys" / "ledger.key"
+    monkeypatch.setenv("CHANJIAO_SIGNING_KEY", str(signing_key_file))
     checkpoint = ledger.checkpoint()
     assert signing_key_file.exists()
     assert stat.S_IMODE(os.stat(signing_key_file).st_mode) == 0o600
@@ -89,14 +90,16 @@ def test_an_altered_checkpoint_fails_its_signature(unit_ledger):
     assert "does not match its signature" in problems[0].detail
 
 
-def test_a_checkpoint_signed_by_another_key_is_named(unit_ledger, tmp_path):
+def test_a_checkpoint_signed_by_another_key_is_named(unit_ledger, tmp_path, monkeypatch):
     ledger, _ = unit_ledger
+    monkeypatch.setenv("CHANJIAO_SIGNING_KEY", str(tmp_path / "ledger.key"))
     ledger.checkpoint(key=SigningKey.load(tmp_path / "someone-else.key"))
     assert ledger.verify().ok  # without this ledger's key at hand, any valid signature will do
     SigningKey.load()  # this ledger's key file, CHANJIAO_SIGNING_KEY
     problems = ledger.verify().problems
     assert [p.kind for p in problems] == ["checkpoint"]
     assert "not by this ledger's key" in problems[0].detail
+    assert ledger.checkpoint().size == 5  # a key replaced: the signer carries on
 
 
 def test_no_checkpoint_is_signed_over_a_log_that_does_not_verify(unit_ledger):

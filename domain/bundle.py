@@ -1,0 +1,252 @@
+"""The audit bundle: a self-contained, offline-verifiable export of the log
+(format: docs/audit-bundle.md; ADR 0014).
+
+A bundle is UTF-8 JSON Lines: the signed checkpoints, then the events in position
+order (each with its stored topic and state, its hash, its position and its index
+among the log's events and, in a bundle of one body, its inclusion proof in the
+anchor checkpoint), then a signed manifest. ``verify`` checks one with no database
+and names every problem by aggregate, version and position.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Iterator
+from datetime import datetime
+from uuid import UUID
+
+import msgspec
+
+from domain import merkle
+from domain.chain import GENESIS, Problem, event_hash
+from domain.checkpoints import Checkpoint, signed_by, time_text
+
+FORMAT = "chanjiao-bundle-v1"
+
+
+class CheckpointLine(msgspec.Struct, tag_field="kind", tag="checkpoint"):
+    size: int
+    position: int
+    root: str
+    recorded_at: datetime
+    key_id: str
+    public_key: str
+    signature: str
+
+    def checkpoint(self) -> Checkpoint:
+        return Checkpoint(self.size, self.position, self.root, self.recorded_at, self.key_id,
+                          self.public_key, self.signature)  # fmt: skip
+
+
+class EventLine(msgspec.Struct, tag_field="kind", tag="event"):
+    position: int
+    index: int
+    aggregate: UUID
+    version: int
+    topic: str
+    state: str
+    hash: str
+    proof: list[str] | None = None
+
+
+class ManifestLine(msgspec.Struct, tag_field="kind", tag="manifest"):
+    format: str
+    exported_at: datetime
+    scope: str
+    events: int
+    anchor_size: int
+    anchor_root: str
+    events_digest: str
+    key_id: str
+    public_key: str
+    signature: str
+
+    def statement(self) -> bytes:
+        return manifest_statement(self.exported_at, self.scope, self.events, self.anchor_size,
+                                  self.anchor_root, self.events_digest)  # fmt: skip
+
+
+Line = CheckpointLine | EventLine | ManifestLine
+_decoder = msgspec.json.Decoder(Line)
+_encoder = msgspec.json.Encoder()
+
+
+def manifest_statement(
+    exported_at: datetime, scope: str, events: int, anchor_size: int, anchor_root: str,
+    digest: str,
+) -> bytes:  # fmt: skip
+    return (f"{FORMAT}\n{time_text(exported_at)}\n{scope}\n{events}\n{anchor_size}\n"
+            f"{anchor_root}\n{digest}\n").encode()  # fmt: skip
+
+
+class Digest:
+    """SHA-256 over "<position> <aggregate> <version> <hash>\\n" for each event, in
+    order: the manifest signs the list, so no event line can be dropped, added or
+    moved without the signature failing."""
+
+    def __init__(self) -> None:
+        self._sha = hashlib.sha256()
+        self.count = 0
+
+    def add(self, position: int, aggregate: UUID, version: int, digest: str) -> None:
+        self._sha.update(f"{position} {aggregate} {version} {digest}\n".encode())
+        self.count += 1
+
+    def hexdigest(self) -> str:
+        return self._sha.hexdigest()
+
+
+def encode(line: Line) -> bytes:
+    return _encoder.encode(line) + b"\n"
+
+
+class BundleVerification(msgspec.Struct, frozen=True):
+    ok: bool
+    scope: str | None
+    key_id: str | None
+    events_checked: int
+    checkpoints_checked: int
+    problems: list[Problem]
+
+
+def verify(lines: Iterable[bytes], trusted_key: str | None = None) -> BundleVerification:
+    """Check a bundle read line by line: every event's hash from its chain, every
+    event in the signed tree, every signature, the manifest's list of events.
+    ``trusted_key``: the key id the ledger's operator published; without it the
+    bundle is only shown to be consistent with the key it carries."""
+    check = _Check(trusted_key)
+    problems = list(check.run(lines))
+    m = check.manifest
+    return BundleVerification(not problems, m.scope if m else None, m.key_id if m else None,
+                              check.events, len(check.checkpoints), problems)  # fmt: skip
+
+
+class _Check:
+    def __init__(self, trusted_key: str | None) -> None:
+        self.trusted_key = trusted_key
+        self.manifest: ManifestLine | None = None
+        self.checkpoints: list[Checkpoint] = []
+        self.events = 0
+
+    def run(self, lines: Iterable[bytes]) -> Iterator[Problem]:
+        seen: dict[UUID, tuple[int, bytes]] = {}
+        tree, digest, last_position = merkle.Tree(), Digest(), 0
+        leaves: list[tuple[EventLine, bytes]] = []
+        for number, raw in enumerate(lines, start=1):
+            if not raw.strip():
+                continue
+            if self.manifest is not None:
+                yield _problem("format", f"line {number} comes after the manifest, which ends "
+                               "the bundle")  # fmt: skip
+                continue
+            try:
+                line = _decoder.decode(raw)
+            except (msgspec.DecodeError, msgspec.ValidationError) as e:
+                yield _problem("format", f"line {number} is not a bundle line: {e}")
+                continue
+            if isinstance(line, CheckpointLine):
+                self.checkpoints.append(line.checkpoint())
+            elif isinstance(line, ManifestLine):
+                self.manifest = line
+            else:
+                self.events += 1
+                if line.position <= last_position:
+                    yield Problem("reordered", line.aggregate, line.version, line.position,
+                                  f"line {number} is not after position {last_position}")  # fmt: skip
+                last_position = max(last_position, line.position)
+                actual = yield from self._event(seen, line)
+                digest.add(line.position, line.aggregate, line.version, line.hash)
+                if line.proof is None:
+                    if line.index != tree.size:
+                        yield Problem("reordered", line.aggregate, line.version, line.position,
+                                      f"line {number} says it is event {line.index} of the log; "
+                                      f"it is event {tree.size} of the bundle")  # fmt: skip
+                    tree.append(merkle.leaf_hash(actual))
+                    yield from self._passed(tree, line.position)
+                else:
+                    leaves.append((line, actual))
+        yield from self._close(tree, digest, leaves)
+
+    def _event(self, seen: dict[UUID, tuple[int, bytes]], e: EventLine) -> Iterator[Problem]:
+        last_version, last_hash = seen.get(e.aggregate, (0, GENESIS))
+        actual = event_hash(last_hash, e.topic, e.aggregate, e.version, e.state.encode())
+        if e.version <= last_version:
+            yield Problem("reordered", e.aggregate, e.version, e.position,
+                          f"version {e.version} comes after version {last_version}")  # fmt: skip
+        elif e.version > last_version + 1:
+            yield Problem("deleted", e.aggregate, last_version + 1, None,
+                          f"versions {last_version + 1}–{e.version - 1} are missing before "
+                          f"position {e.position}")  # fmt: skip
+        elif actual.hex() != e.hash:
+            yield Problem("altered", e.aggregate, e.version, e.position,
+                          "the event does not match its hash: its data, type, aggregate or "
+                          "version was changed, or its hash")  # fmt: skip
+        seen[e.aggregate] = (max(e.version, last_version), _hex(e.hash) or actual)
+        return actual
+
+    def _passed(self, tree: merkle.Tree, position: int) -> Iterator[Problem]:
+        """In a whole-log bundle: the checkpoints whose size the tree just reached."""
+        for c in self.checkpoints:
+            if c.size == tree.size:
+                if c.position != position:
+                    yield _checkpoint(c, f"its event {c.size} is at position {position}, "
+                                      f"not {c.position}")  # fmt: skip
+                elif tree.root().hex() != c.root:
+                    yield _checkpoint(c, "the events do not have the root it signed: one was "
+                                      "altered, added, removed or moved")  # fmt: skip
+
+    def _close(
+        self, tree: merkle.Tree, digest: Digest, leaves: list[tuple[EventLine, bytes]]
+    ) -> Iterator[Problem]:
+        m = self.manifest
+        if m is None:
+            yield _problem("manifest", "the bundle has no manifest (its last line): it was cut "
+                           "short")  # fmt: skip
+            return
+        if not signed_by(m.public_key, m.key_id, m.signature, m.statement()):
+            yield _problem("manifest", "the manifest does not match its signature")
+        if self.trusted_key is not None and m.key_id != self.trusted_key:
+            yield _problem("manifest", f"the bundle is signed by key {m.key_id}, not by the "
+                           f"trusted key {self.trusted_key}")  # fmt: skip
+        if digest.hexdigest() != m.events_digest or digest.count != m.events:
+            yield _problem("manifest", f"the bundle's {digest.count} events are not the list "
+                           f"of {m.events} the manifest signed: events were added, removed or "
+                           "moved")  # fmt: skip
+        for c in self.checkpoints:
+            if not c.signature_ok():
+                yield _checkpoint(c, "its signature does not verify: altered or forged")
+            elif c.key_id != m.key_id:
+                yield _checkpoint(c, f"signed by key {c.key_id}, not the bundle's {m.key_id}")
+        anchor = next((c for c in self.checkpoints
+                       if c.size == m.anchor_size and c.root == m.anchor_root), None)  # fmt: skip
+        if anchor is None:
+            yield _problem("manifest", f"the bundle holds no checkpoint of {m.anchor_size} "
+                           f"events with root {m.anchor_root}")  # fmt: skip
+            return
+        if m.scope == "all" and tree.size != anchor.size:
+            yield _checkpoint(anchor, f"signed {anchor.size} events; the bundle holds "
+                              f"{tree.size}")  # fmt: skip
+        top = _hex(anchor.root) or b""
+        for e, actual in leaves:
+            path = [_hex(h) or b"" for h in e.proof or ()]
+            if not merkle.verify_inclusion(e.index, anchor.size, merkle.leaf_hash(actual), path,
+                                           top):  # fmt: skip
+                yield Problem("not included", e.aggregate, e.version, e.position,
+                              f"the event is not leaf {e.index} of the checkpoint of "
+                              f"{anchor.size} events")  # fmt: skip
+
+
+def _hex(text: str) -> bytes | None:
+    try:
+        return bytes.fromhex(text)
+    except ValueError:
+        return None
+
+
+def _problem(kind: str, detail: str) -> Problem:
+    return Problem(kind, None, None, None, detail)
+
+
+def _checkpoint(c: Checkpoint, detail: str) -> Problem:
+    return Problem("checkpoint", None, None, c.position,
+                   f"the checkpoint of {c.size} events up to position {c.position}: {detail}")  # fmt: skip

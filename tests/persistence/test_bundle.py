@@ -1,0 +1,146 @@
+"""The audit bundle: exported, copied elsewhere and checked with no database it
+passes; with one byte changed it fails, naming the event (docs/audit-bundle.md)."""
+
+from __future__ import annotations
+
+import json
+import random
+import shutil
+
+import pytest
+
+from cli.main import main
+from domain import bundle
+from domain.checkpoints import SigningKey
+from domain.errors import TamperedRecord
+from tests.persistence.test_tamper_evidence import forge, unit_ledger  # noqa: F401
+
+OFFLINE = ["--db", "postgresql://nobody@127.0.0.1:1/nowhere"]  # never opened
+
+
+@pytest.fixture
+def body_ledger(unit_ledger):
+    """The unit ledger, plus a second body with a member of its own."""
+    ledger, unit = unit_ledger
+    body = next(ledger.community_ids())
+    ledger.admit_member(body, unit, role="participant", effective_on="2024-02-01", principal="p")
+    other = ledger.found_community(name="无锡联合体", kind="city", industry="机械",
+                                   division="320200", founded_on="2024-01-01", principal="p")  # fmt: skip
+    return ledger, unit, body, other.id
+
+
+def export(ledger, community=None) -> list[bytes]:
+    return list(ledger.export(community).lines())
+
+
+def lines_of(lines: list[bytes], kind: str) -> list[int]:
+    return [i for i, line in enumerate(lines) if json.loads(line)["kind"] == kind]
+
+
+def test_a_bundle_copied_elsewhere_verifies_offline(body_ledger, tmp_path, capsys):
+    ledger, *_ = body_ledger
+    ledger.checkpoint()
+    ledger.rename_unit(body_ledger[1], name="后名", effective_on="2025-05-01", principal="p")
+    written = tmp_path / "ledger" / "bundle.jsonl"
+    written.parent.mkdir()
+    written.write_bytes(b"".join(export(ledger)))
+    copy = tmp_path / "elsewhere.jsonl"
+    shutil.copy(written, copy)
+    assert main(["audit", "verify-bundle", str(copy), "--format", "json", *OFFLINE]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert (result["ok"], result["scope"], result["events_checked"]) == (True, "all", 8)
+    assert result["checkpoints_checked"] == 2  # the one kept earlier and the export's anchor
+    key = SigningKey.load().id
+    assert main(["audit", "verify-bundle", str(copy), "--key-id", key, *OFFLINE]) == 0
+
+
+def test_one_byte_changed_in_any_events_data_is_named(body_ledger):
+    ledger, *_ = body_ledger
+    lines = export(ledger)
+    for i in lines_of(lines, "event"):
+        event = json.loads(lines[i])
+        state = event["state"]
+        at = state.index('"principal":"') + len('"principal":"')  # a byte of the data
+        changed = state[:at] + ("q" if state[at] != "q" else "r") + state[at + 1:]
+        tampered = list(lines)
+        tampered[i] = lines[i].replace(json.dumps(state, ensure_ascii=False)[1:-1].encode(),
+                                       json.dumps(changed, ensure_ascii=False)[1:-1].encode())  # fmt: skip
+        assert len(tampered[i]) == len(lines[i]) and tampered[i] != lines[i]
+        result = bundle.verify(tampered)
+        assert not result.ok
+        assert ("altered", event["aggregate"], event["version"], event["position"]) in {
+            (p.kind, str(p.aggregate), p.version, p.position) for p in result.problems}
+
+
+def test_any_single_byte_changed_anywhere_fails(body_ledger):
+    ledger, *_ = body_ledger
+    for community in (None, body_ledger[2]):
+        whole = b"".join(export(ledger, community))
+        rng = random.Random(7)
+        for at in rng.sample(range(len(whole)), 150):
+            flipped = whole[:at] + bytes([whole[at] ^ 0x01]) + whole[at + 1:]
+            result = bundle.verify(flipped.splitlines(keepends=True))
+            assert not result.ok, f"byte {at} ({whole[at - 20:at + 20]!r}) changed unnoticed"
+
+
+def test_a_bundle_of_one_body_proves_each_event_in_the_signed_log(body_ledger):
+    ledger, unit, body, other = body_ledger
+    lines = export(ledger, body)
+    result = bundle.verify(lines)
+    assert result.ok and result.scope == f"community {body}"
+    aggregates = {json.loads(lines[i])["aggregate"] for i in lines_of(lines, "event")}
+    assert {str(body), str(unit)} <= aggregates and str(other) not in aggregates
+    events = lines_of(lines, "event")
+    dropped = [line for i, line in enumerate(lines) if i != events[-1]]
+    assert [p.kind for p in bundle.verify(dropped).problems] == ["manifest"]
+    first = json.loads(lines[events[0]])
+    first["proof"][0] = "00" * 32
+    bent = list(lines)
+    bent[events[0]] = (json.dumps(first, ensure_ascii=False, separators=(",", ":")) + "\n").encode()
+    assert ("not included", first["position"]) in {
+        (p.kind, p.position) for p in bundle.verify(bent).problems}
+
+
+def test_a_bundle_re_signed_with_another_key_fails_against_the_published_key_id(body_ledger,
+                                                                                  tmp_path):
+    ledger, *_ = body_ledger
+    forged = list(ledger.export(key=SigningKey.load(tmp_path / "mallory.key")).lines())
+    assert bundle.verify(forged).ok  # consistent with the key it carries
+    published = SigningKey.load().id
+    result = bundle.verify(forged, trusted_key=published)
+    assert [p.kind for p in result.problems] == ["manifest"]
+    assert f"not by the trusted key {published}" in result.problems[0].detail
+
+
+def test_a_cut_short_or_garbled_bundle_says_so(body_ledger):
+    ledger, *_ = body_ledger
+    lines = export(ledger)
+    assert [p.detail for p in bundle.verify(lines[:-1]).problems][-1].startswith(
+        "the bundle has no manifest")
+    garbled = [*lines[:2], b"{not json\n", *lines[2:]]
+    assert "line 3 is not a bundle line" in bundle.verify(garbled).problems[0].detail
+
+
+def test_no_bundle_is_exported_from_a_log_that_does_not_verify(unit_ledger, tmp_path, capsys):
+    ledger, unit = unit_ledger
+    forge(ledger, unit, 2, "甲公司二", "丙公司")
+    with pytest.raises(TamperedRecord):
+        ledger.export()
+    (tmp_path / "out").mkdir()
+    target = tmp_path / "out" / "b.jsonl"
+    assert main(["audit", "export", str(target), "--db", ledger.url]) == 4
+    assert list(target.parent.iterdir()) == []  # neither the bundle nor a partial one
+    assert "does not verify" in capsys.readouterr().err
+
+
+def test_export_refuses_to_overwrite_and_names_bad_places(unit_ledger, tmp_path, capsys):
+    ledger, _ = unit_ledger
+    existing = tmp_path / "kept.jsonl"
+    existing.write_text("mine")
+    assert main(["audit", "export", str(existing), "--db", ledger.url]) == 2
+    assert existing.read_text() == "mine"
+    assert main(["audit", "export", str(tmp_path / "no" / "such" / "dir.jsonl"),
+                 "--db", ledger.url]) == 2  # fmt: skip
+    err = capsys.readouterr().err
+    assert "already exists" in err and "is not a directory" in err
+    assert main(["audit", "verify-bundle", str(tmp_path / "missing.jsonl"), *OFFLINE]) == 2
