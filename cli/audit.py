@@ -152,6 +152,7 @@ def add_commands(group: Callable[..., Any], leaf: Callable[..., argparse.Argumen
              "check a bundle with no database; exit code 6 if anything does not hold")
     p.add_argument("file", metavar="FILE")
     p.add_argument("--key-id", metavar="ID",
-                   help="the key id the ledger's operator published; without it the bundle is "
-                   "checked only against the key it carries")  # fmt: skip
+                   help="the key id (or whole public key, hex) the ledger's operator "
+                   "published; without it the bundle is checked only against the key it "
+                   "carries")  # fmt: skip
     p.set_defaults(offline=True)

@@ -24,7 +24,7 @@ from domain.checkpoints import Checkpoint, signed_by, time_text
 FORMAT = "chanjiao-bundle-v1"
 
 
-class CheckpointLine(msgspec.Struct, tag_field="kind", tag="checkpoint"):
+class CheckpointLine(msgspec.Struct, tag_field="kind", tag="checkpoint", forbid_unknown_fields=True):
     size: int
     position: int
     root: str
@@ -38,7 +38,7 @@ class CheckpointLine(msgspec.Struct, tag_field="kind", tag="checkpoint"):
                           self.public_key, self.signature)  # fmt: skip
 
 
-class EventLine(msgspec.Struct, tag_field="kind", tag="event"):
+class EventLine(msgspec.Struct, tag_field="kind", tag="event", forbid_unknown_fields=True):
     position: int
     index: int
     aggregate: UUID
@@ -49,7 +49,7 @@ class EventLine(msgspec.Struct, tag_field="kind", tag="event"):
     proof: list[str] | None = None
 
 
-class ManifestLine(msgspec.Struct, tag_field="kind", tag="manifest"):
+class ManifestLine(msgspec.Struct, tag_field="kind", tag="manifest", forbid_unknown_fields=True):
     format: str
     exported_at: datetime
     scope: str
@@ -112,8 +112,9 @@ class BundleVerification(msgspec.Struct, frozen=True):
 def verify(lines: Iterable[bytes], trusted_key: str | None = None) -> BundleVerification:
     """Check a bundle read line by line: every event's hash from its chain, every
     event in the signed tree, every signature, the manifest's list of events.
-    ``trusted_key``: the key id the ledger's operator published; without it the
-    bundle is only shown to be consistent with the key it carries."""
+    ``trusted_key``: the key id (or the whole public key, in hex) the ledger's
+    operator published; without it the bundle is only shown to be consistent with the
+    key it carries."""
     check = _Check(trusted_key)
     problems = list(check.run(lines))
     m = check.manifest
@@ -144,7 +145,13 @@ class _Check:
             except (msgspec.DecodeError, msgspec.ValidationError) as e:
                 yield _problem("format", f"line {number} is not a bundle line: {e}")
                 continue
+            if encode(line) != raw:
+                yield _problem("format", f"line {number} is not written as the exporter writes "
+                               "it (a key repeated, keys reordered, spaces, or no newline at "
+                               "its end)")  # fmt: skip
             if isinstance(line, CheckpointLine):
+                if self.events:
+                    yield _problem("format", f"line {number}: a checkpoint after the events")
                 self.checkpoints.append(line.checkpoint())
             elif isinstance(line, ManifestLine):
                 self.manifest = line
@@ -205,7 +212,8 @@ class _Check:
             return
         if not signed_by(m.public_key, m.key_id, m.signature, m.statement()):
             yield _problem("manifest", "the manifest does not match its signature")
-        if self.trusted_key is not None and m.key_id != self.trusted_key:
+        if self.trusted_key is not None and self.trusted_key.lower() not in (m.key_id,
+                                                                              m.public_key):
             yield _problem("manifest", f"the bundle is signed by key {m.key_id}, not by the "
                            f"trusted key {self.trusted_key}")  # fmt: skip
         if digest.hexdigest() != m.events_digest or digest.count != m.events:
@@ -213,10 +221,10 @@ class _Check:
                            f"of {m.events} the manifest signed: events were added, removed or "
                            "moved")  # fmt: skip
         for c in self.checkpoints:
-            if not c.signature_ok():
-                yield _checkpoint(c, "its signature does not verify: altered or forged")
-            elif c.key_id != m.key_id:
+            if c.public_key != m.public_key:
                 yield _checkpoint(c, f"signed by key {c.key_id}, not the bundle's {m.key_id}")
+            elif not c.signature_ok():
+                yield _checkpoint(c, "its signature does not verify: altered or forged")
         anchor = next((c for c in self.checkpoints
                        if c.size == m.anchor_size and c.root == m.anchor_root), None)  # fmt: skip
         if anchor is None:

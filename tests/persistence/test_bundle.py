@@ -3,9 +3,13 @@ passes; with one byte changed it fails, naming the event (docs/audit-bundle.md).
 
 from __future__ import annotations
 
+import ast
 import json
 import random
 import shutil
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
@@ -144,3 +148,66 @@ def test_export_refuses_to_overwrite_and_names_bad_places(unit_ledger, tmp_path,
     err = capsys.readouterr().err
     assert "already exists" in err and "is not a directory" in err
     assert main(["audit", "verify-bundle", str(tmp_path / "missing.jsonl"), *OFFLINE]) == 2
+
+
+def test_lines_not_as_the_format_writes_them_fail(body_ledger):
+    ledger, *_ = body_ledger
+    lines = export(ledger)
+    event = lines_of(lines, "event")[0]
+    checkpoint = lines_of(lines, "checkpoint")[0]
+    cases = {
+        "an unknown field": {event: lines[event].replace(b'{"kind":"event",',
+                                                          b'{"kind":"event","note":1,')},
+        "a repeated key": {event: lines[event].replace(b'{"kind":"event",',
+                                                        b'{"kind":"event","version":1,')},
+        "no final newline": {len(lines) - 1: lines[-1].rstrip(b"\n")},
+    }
+    for name, changes in cases.items():
+        changed = [changes.get(i, line) for i, line in enumerate(lines)]
+        assert "format" in {p.kind for p in bundle.verify(changed).problems}, name
+    moved = [line for i, line in enumerate(lines) if i != checkpoint]
+    moved.insert(len(moved) - 1, lines[checkpoint])  # after the events, before the manifest
+    assert "a checkpoint after the events" in bundle.verify(moved).problems[0].detail
+
+
+def test_the_operator_may_be_pinned_by_the_whole_public_key(body_ledger):
+    ledger, *_ = body_ledger
+    key = SigningKey.load()
+    assert bundle.verify(export(ledger), trusted_key=key.public.hex()).ok
+    assert not bundle.verify(export(ledger), trusted_key="ab" * 32).ok
+
+
+CHECKER = Path(__file__).resolve().parents[2] / "docs" / "examples" / "check_bundle.py"
+
+
+def test_the_independent_checker_needs_only_the_stdlib_and_cryptography():
+    tree = ast.parse(CHECKER.read_text())
+    imported = {alias.name.split(".")[0] for node in ast.walk(tree)
+                if isinstance(node, ast.Import) for alias in node.names}
+    imported |= {node.module.split(".")[0] for node in ast.walk(tree)
+                 if isinstance(node, ast.ImportFrom) and node.module}
+    assert imported - set(sys.stdlib_module_names) == {"cryptography"}
+
+
+def test_the_independent_checker_passes_a_bundle_and_names_a_changed_event(body_ledger,
+                                                                          tmp_path):
+    ledger, unit, body, _ = body_ledger
+    key = SigningKey.load().id
+    for community in (None, body):
+        lines = export(ledger, community)
+        good = tmp_path / "good.jsonl"
+        good.write_bytes(b"".join(lines))
+        done = subprocess.run([sys.executable, str(CHECKER), str(good), "--key-id", key],
+                              capture_output=True, text=True, timeout=60)  # fmt: skip
+        assert done.returncode == 0, done.stdout + done.stderr
+        assert done.stdout.startswith("OK:")
+        i = lines_of(lines, "event")[-1]
+        event = json.loads(lines[i])
+        bad = tmp_path / "bad.jsonl"
+        lines[i] = lines[i].replace(b'"principal\\":\\"p', b'"principal\\":\\"q')
+        bad.write_bytes(b"".join(lines))
+        done = subprocess.run([sys.executable, str(CHECKER), str(bad), "--key-id", key],
+                              capture_output=True, text=True, timeout=60)  # fmt: skip
+        assert done.returncode == 1
+        assert (f"altered: aggregate {event['aggregate']} version {event['version']} "
+                f"position {event['position']}") in done.stdout  # fmt: skip
