@@ -106,7 +106,7 @@ class Sender:
             assert api.position() > before, "the write recorded nothing"
         elif not self.case.records:
             assert api.position() == before, "recorded events"
-        return response.json() if media == JSON else response.content
+        return response.json() if media.endswith("json") else response.content
 
 
 def is_money(value: Any) -> bool:
