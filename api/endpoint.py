@@ -24,6 +24,7 @@ from projections.machinery import Store
 
 from api.access import Access, check, check_role
 from api.idempotency import Requests
+from api.problems import MAX_BODY_BYTES, BodyTooLarge
 from api.tokens import TokenInfo, TokenRequired, Tokens
 
 
@@ -122,8 +123,25 @@ def bearer(request: Request) -> str:
     return token.strip()
 
 
+async def read_body(request: Request, limit: int = MAX_BODY_BYTES) -> bytes:
+    """The body, refused (413) as soon as it is known to exceed ``limit``: from its
+    Content-Length if it gives one, else while it arrives."""
+    too_large = BodyTooLarge(f"the request body is over {limit // 1024} KiB; nothing was read "
+                             "or recorded")  # fmt: skip
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise too_large
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise too_large
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
 async def dispatch(endpoint: Endpoint, service: Service, request: Request) -> Response:
-    raw = await request.body()
+    raw = await read_body(request)
     secret = bearer(request)
     key = request.headers.get("idempotency-key") if endpoint.method == "POST" else None
 

@@ -9,7 +9,7 @@ import logging
 import re
 
 import msgspec
-from eventsourcing.persistence import PersistenceError
+from eventsourcing.persistence import InterfaceError, OperationalError, PersistenceError
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -32,15 +32,27 @@ class Problem(msgspec.Struct, frozen=True):
     instance: str | None = None
 
 
+class BodyTooLarge(LedgerError):
+    """A request body over ``MAX_BODY_BYTES``: refused before it is read whole."""
+
+
+MAX_BODY_BYTES = 1 << 20
+
+
 STATUS: list[tuple[type[Exception], int, str]] = [
+    (BodyTooLarge, 413, "Content too large"),
     (TokenRequired, 401, "Authentication required"),
     (Forbidden, 403, "Forbidden"),
     (InvalidInput, 422, "Invalid input"),
     (NotFound, 404, "Not found"),
     (Conflict, 409, "Conflict with the ledger's current state"),
     (LedgerError, 422, "Invalid input"),
-    (PersistenceError, 503, "Store unavailable"),
+    (OperationalError, 503, "Store unavailable"),  # unreachable, restarting, locked, timed out
+    (InterfaceError, 503, "Store unavailable"),
 ]
+
+RETRY_AFTER_S = "1"
+"""What a 503 tells clients to wait before retrying (with their Idempotency-Key)."""
 
 
 def kind(error: Exception) -> str:
@@ -49,7 +61,8 @@ def kind(error: Exception) -> str:
 
 def problem(status: int, title: str, detail: str, type_: str, path: str | None) -> Response:
     body = Problem(f"urn:chanjiao:problem:{type_}", title, status, detail, path)
-    headers = {"WWW-Authenticate": 'Bearer realm="chanjiao"'} if status == 401 else None
+    headers = {401: {"WWW-Authenticate": 'Bearer realm="chanjiao"'},
+               503: {"Retry-After": RETRY_AFTER_S}}.get(status)  # fmt: skip
     return Response(to_json(body), status, headers=headers, media_type=MEDIA_TYPE)
 
 
@@ -57,9 +70,10 @@ def for_error(error: Exception, path: str | None = None) -> Response:
     for cls, status, title in STATUS:
         if isinstance(error, cls):
             detail = str(error) or title
-            if isinstance(error, PersistenceError):
-                log.exception("store unavailable", exc_info=error)
-                detail = "the ledger's database cannot be reached; nothing was recorded"
+            if status == 503:
+                log.warning("store unavailable: %s", str(error).strip())
+                detail = ("the ledger's database cannot be reached; nothing was recorded. Retry "
+                          "shortly, with the same Idempotency-Key")  # fmt: skip
             return problem(status, title, detail, kind(error), path)
     log.exception("unexpected error", exc_info=error)
     return problem(500, "Internal error", "the server failed unexpectedly; the error was logged",
