@@ -9,7 +9,7 @@ import logging
 import re
 
 import msgspec
-from eventsourcing.persistence import InterfaceError, OperationalError, PersistenceError
+from eventsourcing.persistence import InterfaceError, OperationalError
 from starlette.requests import Request
 from starlette.responses import Response
 
