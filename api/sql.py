@@ -13,7 +13,11 @@ class Tables:
     """Runs the API's SQL, written with ``?`` placeholders and ``{name}`` tables,
     on the store's dialect and schema."""
 
-    def __init__(self, store: Store, tables: dict[str, str]) -> None:
+    def __init__(
+        self, store: Store, tables: dict[str, str], added: dict[str, dict[str, str]] | None = None
+    ) -> None:
+        """``added``: columns a table gained after it was first created (name → type);
+        added to a table that lacks them, so an older database keeps working."""
         self.dialect = store.dialect
         self.datastore = store.datastore
         prefix = f"{store.schema}." if store.schema else ""
@@ -21,6 +25,17 @@ class Tables:
         with self.datastore.transaction(commit=True) as cursor:
             for name, columns in tables.items():
                 cursor.execute(f"CREATE TABLE IF NOT EXISTS {self.names[name]} ({columns})")
+            for name, more in (added or {}).items():
+                for column, kind in more.items():
+                    self._add_column(cursor, self.names[name], column, kind)
+
+    def _add_column(self, cursor: Any, table: str, column: str, kind: str) -> None:
+        if self.dialect == "postgres":
+            cursor.execute(f"ALTER TABLE {table} ADD COLUMN IF NOT EXISTS {column} {kind}")
+            return
+        cursor.execute(f"PRAGMA table_info({table})")
+        if column not in {row["name"] for row in cursor.fetchall()}:
+            cursor.execute(f"ALTER TABLE {table} ADD COLUMN {column} {kind}")
 
     def sql(self, text: str) -> str:
         done = text.format(**self.names)

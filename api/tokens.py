@@ -13,7 +13,7 @@ import hmac
 import json
 import secrets
 from collections.abc import Iterable
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from enum import Enum
 from uuid import UUID
 
@@ -42,6 +42,7 @@ class TokenInfo(msgspec.Struct, frozen=True):
     issued_at: datetime
     issued_by: str
     revoked_at: datetime | None = None
+    expires_at: datetime | None = None
 
 
 class Issued(msgspec.Struct, frozen=True):
@@ -70,12 +71,20 @@ def digest(token: str) -> str:
 
 class Tokens:
     def __init__(self, store: Store) -> None:
-        self.tables = Tables(store, {"api_tokens": _COLUMNS})
+        self.tables = Tables(store, {"api_tokens": _COLUMNS},
+                             added={"api_tokens": {"expires_at": "TEXT"}})  # fmt: skip
         self.ledger = store.ledger
 
     def issue(
-        self, *, role: str, name: str, communities: Iterable[str | UUID] = (), issued_by: str
+        self,
+        *,
+        role: str,
+        name: str,
+        communities: Iterable[str | UUID] = (),
+        issued_by: str,
+        valid_for: timedelta | None = None,
     ) -> Issued:
+        """A new token; ``valid_for``: how long until it expires (None: never)."""
         the_role = parse_choice(Role, role, "role")
         the_name = parse_text(name, "token name", max_length=80)
         scope = sorted({as_uuid(c, "community id") for c in communities}, key=str)
@@ -88,15 +97,20 @@ class Tokens:
             raise InvalidInput(f"only secretaries' tokens are limited to communities, not {role}s'")
         for community in scope:
             self.ledger.community(community)  # refuses an unknown community
+        if valid_for is not None and valid_for <= timedelta(0):
+            raise InvalidInput("a token must be valid for some time; give a positive period")
         token_id = secrets.token_hex(4)
         token = f"cj_{token_id}_{secrets.token_urlsafe(32)}"
         now = datetime.now(timezone.utc)
+        expires = now + valid_for if valid_for is not None else None
         self.tables.write(
-            "INSERT INTO {api_tokens} VALUES (?, ?, ?, ?, ?, ?, ?, NULL)",
+            "INSERT INTO {api_tokens} (token_id, name, role, communities, digest, issued_at, "
+            "issued_by, revoked_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, NULL, ?)",
             (token_id, the_name, the_role.value, json.dumps([str(c) for c in scope]),
-             digest(token), now.isoformat(), issued_by),
+             digest(token), now.isoformat(), issued_by, expires.isoformat() if expires else None),
         )  # fmt: skip
-        return Issued(token, TokenInfo(token_id, the_name, the_role.value, scope, now, issued_by))
+        return Issued(token, TokenInfo(token_id, the_name, the_role.value, scope, now, issued_by,
+                                       expires_at=expires))  # fmt: skip
 
     def list(self) -> list[TokenInfo]:
         rows = self.tables.read("SELECT * FROM {api_tokens} ORDER BY issued_at, token_id")
@@ -128,7 +142,11 @@ class Tokens:
         )
         if not rows or not hmac.compare_digest(rows[0]["digest"], digest(token)):
             raise TokenRequired("the bearer token is unknown or has been revoked")
-        return _info(rows[0])
+        info = _info(rows[0])
+        if info.expires_at is not None and info.expires_at <= datetime.now(timezone.utc):
+            raise TokenRequired(f"the bearer token expired at {info.expires_at.isoformat()}; "
+                                "ask for a new one")  # fmt: skip
+        return info
 
 
 def _info(row: dict) -> TokenInfo:
@@ -137,4 +155,5 @@ def _info(row: dict) -> TokenInfo:
         communities=[UUID(c) for c in json.loads(row["communities"])],
         issued_at=datetime.fromisoformat(row["issued_at"]), issued_by=row["issued_by"],
         revoked_at=datetime.fromisoformat(row["revoked_at"]) if row["revoked_at"] else None,
+        expires_at=datetime.fromisoformat(row["expires_at"]) if row.get("expires_at") else None,
     )  # fmt: skip

@@ -499,11 +499,12 @@ def proof_table(proof: InclusionProof | ConsistencyProof) -> Table:
 
 def token_table(tokens: Sequence[TokenInfo]) -> Table:
     table = Table(title="API tokens (only their digests are kept)")
-    for column in ("id", "name", "role", "communities", "issued", "by", "revoked"):
+    for column in ("id", "name", "role", "communities", "issued", "by", "expires", "revoked"):
         table.add_column(column)
     for t in tokens:
         table.add_row(t.id, t.name, t.role, "\n".join(map(str, t.communities)) or "all",
                       f"{t.issued_at:%Y-%m-%d %H:%M}", t.issued_by,
+                      f"{t.expires_at:%Y-%m-%d %H:%M}" if t.expires_at else "never",
                       f"{t.revoked_at:%Y-%m-%d %H:%M}" if t.revoked_at else "")  # fmt: skip
     return table
 

@@ -6,10 +6,11 @@ import argparse
 import ipaddress
 import os
 import sys
+from datetime import timedelta
 from collections.abc import Callable
 from typing import Any
 
-from domain.errors import ConfigurationError
+from domain.errors import ConfigurationError, InvalidInput
 from domain.ledger import Ledger
 
 from api.tokens import TokenInfo, Tokens
@@ -50,11 +51,16 @@ def _loopback(host: str) -> bool:
 
 
 def token_issue(ledger: Ledger, a: argparse.Namespace) -> Any:
+    if a.expires_in < 0:
+        raise InvalidInput("--expires-in is a number of days, 0 for never")
+    valid_for = timedelta(days=a.expires_in) if a.expires_in else None
     issued = Tokens(a.store).issue(role=a.role, name=a.name, communities=a.community,
-                                   issued_by=a.principal)  # fmt: skip
+                                   issued_by=a.principal, valid_for=valid_for)  # fmt: skip
     print(issued.token)  # alone on standard output, for scripts
-    print(f"token {issued.info.id} for {issued.info.name} ({issued.info.role}) issued; it is "
-          "shown only this once", file=sys.stderr)  # fmt: skip
+    until = (f"valid until {issued.info.expires_at:%Y-%m-%d %H:%M} UTC"
+             if issued.info.expires_at else "valid until revoked")  # fmt: skip
+    print(f"token {issued.info.id} for {issued.info.name} ({issued.info.role}) issued, {until}; "
+          "it is shown only this once", file=sys.stderr)  # fmt: skip
     return None
 
 
@@ -78,6 +84,8 @@ def add_commands(group: Callable[..., Any], leaf: Callable[..., argparse.Argumen
     p.add_argument("--name", required=True, help="whom it is for; recorded on their events")
     p.add_argument("--community", action="append", default=[], metavar="ID",
                    help="secretaries: a community it records for; repeat for each")  # fmt: skip
+    p.add_argument("--expires-in", type=int, default=365, metavar="DAYS",
+                   help="days until it stops working (default 365; 0: until revoked)")  # fmt: skip
     leaf(tokens, "list", token_list, "every token issued (never the tokens themselves)")
     p = leaf(tokens, "revoke", token_revoke, "revoke a token: it answers 401 from now on")
     p.add_argument("token_id", metavar="ID", help="the id `chanjiao token list` shows")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime, timedelta, timezone
 
 import pytest
 
@@ -54,3 +55,13 @@ def test_serve_refuses_other_machines_while_no_token_is_issued(run, host):
     code, _, err = run("serve", "--host", host, "--port", "1")
     assert code == 2
     assert "chanjiao token issue --role admin" in err
+
+
+def test_the_cli_issues_tokens_that_expire_by_default(run):
+    code, _, err = run("token", "issue", "--role", "auditor", "--name", "审计")
+    assert code == 0 and "valid until" in err
+    listed = json.loads(run("token", "list", "--format", "json")[1])
+    expires = datetime.fromisoformat(listed[0]["expires_at"])
+    assert timedelta(days=364) < expires - datetime.now(timezone.utc) <= timedelta(days=365)
+    code, _, err = run("token", "issue", "--role", "auditor", "--name", "长期", "--expires-in", "0")
+    assert code == 0 and "valid until revoked" in err
