@@ -11,7 +11,11 @@ A retry then finds one of:
 - recorded, but the answer lost (the server stopped in between): 409 saying so —
   never a second recording;
 - a reservation older than ``STALE`` never recorded (the server stopped before the
-  command saved): taken over and run.
+  command saved): taken over and run. The takeover is fenced: each reservation
+  carries an attempt id, and the recording transaction marks the key only where
+  its own attempt still holds it — a request that was taken over while it was in
+  fact still running fails at its save (409) and records nothing, so ``STALE`` can
+  be short without ever recording a command twice.
 
 A command that fails records nothing, so its reservation is dropped and a retry
 runs it again.
@@ -20,6 +24,7 @@ runs it again.
 from __future__ import annotations
 
 import hashlib
+import threading
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -34,13 +39,28 @@ from projections.machinery import Store
 
 from api.sql import Tables
 
-STALE = timedelta(minutes=5)
+INSTANCE = uuid.uuid4().hex[:12]
+"""This process: its attempts' ids start with it, so it can tell its own dead
+attempts (a command that failed while the database was away, its reservation not
+dropped) from those of another process that may still be running."""
+
+_running: set[str] = set()
+_running_lock = threading.Lock()
+
+STALE = timedelta(seconds=15)
+"""How long a reservation that recorded nothing holds its key: a retry after a crash
+waits at most this long. Longer than any command takes (the stores' lock timeouts
+are 5 and 10 s); a slower one is fenced off, not recorded twice."""
 
 _COLUMNS = (
     "token_id TEXT NOT NULL, idem_key TEXT NOT NULL, fingerprint TEXT NOT NULL, "
     "attempt TEXT NOT NULL, started_at TEXT NOT NULL, recorded INTEGER NOT NULL, "
     "status INTEGER, answer TEXT, PRIMARY KEY (token_id, idem_key)"
 )
+
+
+class TakenOver(Conflict):
+    """This attempt's reservation was taken over by a retry: it must not record."""
 
 
 class Replay(msgspec.Struct, frozen=True):
@@ -61,16 +81,34 @@ class Requests:
         if not 1 <= len(key) <= 200:
             raise InvalidInput("Idempotency-Key must be 1 to 200 characters")
         fingerprint = hashlib.sha256(request).hexdigest()
-        attempt = uuid.uuid4().hex
-        replay = self._reserve(token_id, key, fingerprint, attempt)
-        if replay is not None:
-            yield replay, None
-            return
+        attempt = f"{INSTANCE}.{uuid.uuid4().hex}"
+        with _running_lock:
+            _running.add(attempt)
+        try:
+            replay = self._reserve(token_id, key, fingerprint, attempt)
+            if replay is not None:
+                yield replay, None
+                return
+            yield from self._run(token_id, key, attempt)
+        finally:
+            with _running_lock:
+                _running.discard(attempt)
+
+    def _run(self, token_id: str, key: str, attempt: str) -> Iterator[tuple[None, Any]]:
         where = "token_id = ? AND idem_key = ? AND attempt = ?"
         ids = (token_id, key, attempt)
 
         def mark(cursor: Any) -> None:
-            self.tables.run(cursor, f"UPDATE {{api_requests}} SET recorded = 1 WHERE {where}", ids)
+            # RETURNING, not the row count: PostgreSQL's recorder runs in pipeline mode,
+            # where a cursor's rowcount is not yet known.
+            self.tables.run(cursor, f"UPDATE {{api_requests}} SET recorded = 1 WHERE {where} "
+                            "AND recorded = 0 RETURNING 1", ids)  # fmt: skip
+            if not cursor.fetchall():  # raised inside the recording transaction: nothing commits
+                raise TakenOver(
+                    f"the request with Idempotency-Key {key!r} was already recorded, or took "
+                    f"longer than {STALE.seconds} s and a retry took it over; this attempt "
+                    "recorded nothing"
+                )
 
         def keep(status: int, body: bytes) -> None:
             self.tables.write(
@@ -109,9 +147,13 @@ class Requests:
             )
         if row["status"] is not None:
             return Replay(row["status"], row["answer"].encode())
-        # Recorded but no answer yet: the holder is storing it — unless it has been
-        # at it for longer than STALE, when the server stopped in between.
-        if now - datetime.fromisoformat(row["started_at"]) < STALE:
+        # No answer yet: the holder is still at it — unless it is an attempt of this
+        # process that has ended (it failed and could not let go: the database was
+        # away), or it has been at it for longer than STALE (its server stopped).
+        ours = row["attempt"].startswith(f"{INSTANCE}.")
+        with _running_lock:
+            dead = ours and row["attempt"] not in _running
+        if not dead and now - datetime.fromisoformat(row["started_at"]) < STALE:
             raise Conflict(
                 f"the request with Idempotency-Key {key!r} is still being processed; "
                 "retry in a moment"
@@ -119,7 +161,8 @@ class Requests:
         if row["recorded"]:
             raise Conflict(
                 f"the request with Idempotency-Key {key!r} was recorded, but its answer was "
-                "lost when the server stopped; read the current state instead of retrying"
+                "lost (the server or its database stopped); read the current state instead "
+                "of retrying"
             )
         taken = self.tables.write(
             "UPDATE {api_requests} SET attempt = ?, started_at = ? "

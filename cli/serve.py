@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import copy
 import ipaddress
 import os
 import sys
@@ -33,8 +34,18 @@ def serve(ledger: Ledger, a: argparse.Namespace) -> Any:
     # Open event streams never end by themselves: give them a few seconds on shutdown.
     public_url = os.environ.get("CHANJIAO_PUBLIC_URL") or f"http://{_authority(a.host, a.port)}"
     uvicorn.run(create_app(ledger, public_url=public_url), host=a.host, port=a.port, log_level="info",
-                timeout_graceful_shutdown=3)  # fmt: skip
+                timeout_graceful_shutdown=3, log_config=_log_config())  # fmt: skip
     return None
+
+
+def _log_config() -> dict[str, Any]:
+    """uvicorn's own logging, plus the ledger's loggers (``chanjiao.*``: checkpoints
+    signed, store unavailable, subscribers dropped) at INFO on the same handler."""
+    from uvicorn.config import LOGGING_CONFIG
+
+    config = copy.deepcopy(LOGGING_CONFIG)
+    config["loggers"]["chanjiao"] = {"handlers": ["default"], "level": "INFO", "propagate": False}
+    return config
 
 
 def _authority(host: str, port: int) -> str:

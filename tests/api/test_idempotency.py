@@ -14,7 +14,7 @@ from typing import Any
 import httpx
 import pytest
 
-from api.idempotency import STALE
+from api.idempotency import STALE, TakenOver
 from domain.ledger import Ledger
 from tests.api.support import PROBLEM, Api, World, issue, serving
 from tests.factories import credit_code
@@ -258,3 +258,24 @@ def test_a_request_recorded_whose_answer_was_lost_is_never_recorded_again(world)
     assert response.status_code == 409, response.text
     assert "answer was lost" in response.json()["detail"]
     assert world.api.position() == before
+
+
+def test_a_request_taken_over_while_still_running_records_nothing(world) -> None:
+    """The fence: a slow request whose key a retry took over cannot record as well."""
+    path, body = _cost(world)
+    raw = httpx.Request("POST", "http://x", json=body).content
+    fingerprint = b"\n".join([b"POST", path.encode(), raw])
+    requests = world.api.app.state.service.requests
+    with requests.once(world.api.caller.id, "slow", fingerprint) as (replay, _keep):
+        assert replay is None  # the slow attempt holds the key …
+        requests.tables.write("UPDATE {api_requests} SET started_at = ?",
+                              ((datetime.now(timezone.utc) - STALE * 2).isoformat(),))  # fmt: skip
+        retry = world.api.request("POST", path, content=raw, headers={"Idempotency-Key": "slow"})
+        assert retry.status_code == 201, retry.text  # … until a retry takes it over
+        before = world.api.position()
+        with pytest.raises(TakenOver, match="a retry took it over"):
+            world.api.ledger.record_cost(world.agreement_id, amount="250.00",
+                                         incurred_on="2024-04-02", description="slow",
+                                         principal="p")  # fmt: skip
+        assert world.api.position() == before
+    assert total_costs(world) == "1484.50"  # recorded once, by the retry
