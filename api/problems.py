@@ -72,8 +72,8 @@ def for_error(error: Exception, path: str | None = None) -> Response:
             detail = str(error) or title
             if status == 503:
                 log.warning("store unavailable: %s", str(error).strip())
-                detail = ("the ledger's database cannot be reached; nothing was recorded. Retry "
-                          "shortly, with the same Idempotency-Key")  # fmt: skip
+                detail = ("the ledger's database cannot be reached. Retry shortly with the same "
+                          "Idempotency-Key: a command is never recorded twice")  # fmt: skip
             return problem(status, title, detail, kind(error), path)
     log.exception("unexpected error", exc_info=error)
     return problem(500, "Internal error", "the server failed unexpectedly; the error was logged",

@@ -6,6 +6,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from eventsourcing.persistence import InterfaceError, OperationalError
+from eventsourcing.utils import retry
+
 from projections.machinery import Store
 
 
@@ -50,7 +53,11 @@ class Tables:
         with self.datastore.transaction(commit=True) as cursor:
             return self.run(cursor, text, params)
 
+    @retry((InterfaceError, OperationalError), max_attempts=3, wait=0.2)
     def read(self, text: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
+        """Retried as the library retries its own reads: after the database restarted,
+        a pooled connection fails once before the pool replaces it (a write is not
+        retried: its first attempt may have committed)."""
         with self.datastore.transaction(commit=False) as cursor:
             cursor.execute(self.sql(text), tuple(params))
             return [dict(row) for row in cursor.fetchall()]

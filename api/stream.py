@@ -22,6 +22,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 from uuid import UUID
 
+from eventsourcing.persistence import PersistenceError
 from starlette.concurrency import run_in_threadpool
 
 from api.events import Encoder, Item
@@ -144,8 +145,11 @@ class Hub:
                     while not self._stopping.is_set():
                         for _ in conn.notifies(timeout=1.0, stop_after=1):
                             self.wake()
-            except psycopg.Error:
-                log.exception("listening for new events failed; trying again")
+            except (psycopg.Error, PersistenceError) as e:
+                # The database restarted or went away: listen again once it is back
+                # (the library's own connection errors are not psycopg's).
+                log.warning("listening for new events failed (%s); trying again in 1 s",
+                            str(e).strip() or type(e).__name__)  # fmt: skip
                 self._stopping.wait(1.0)
 
     # --- subscribers ------------------------------------------------------------

@@ -139,6 +139,27 @@ class Chain:
                 return
             after = rows[-1][0]
 
+    def stored_as(self, datastore: Any, stored_events: Sequence[Any]) -> list[int] | None:
+        """The positions of ``stored_events`` if every one of them is already stored
+        exactly so (same aggregate, version, type and state, the state holding the
+        recorded time to the microsecond), else None."""
+        p, positions = self.p, []
+        with datastore.transaction(commit=False) as cursor:
+            for s in stored_events:
+                aggregate = s.originator_id if isinstance(s.originator_id, UUID) else UUID(
+                    str(s.originator_id))  # fmt: skip
+                cursor.execute(
+                    f"SELECT {self.position} AS position, topic, state FROM {self.events} "
+                    f"WHERE originator_id = {p} AND originator_version = {p}",
+                    (self.key(aggregate), s.originator_version),
+                )
+                rows = cursor.fetchall()
+                if not rows or rows[0]["topic"] != s.topic or bytes(rows[0]["state"]) != bytes(
+                        s.state):  # fmt: skip
+                    return None
+                positions.append(rows[0]["position"])
+        return positions
+
     def orphans(self, datastore: Any) -> list[Any]:
         """Hashes on record whose event is gone: (aggregate, version) rows."""
         with datastore.transaction(commit=False) as cursor:

@@ -23,7 +23,7 @@ from typing import Any
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application
-from eventsourcing.persistence import ApplicationRecorder, Recording
+from eventsourcing.persistence import ApplicationRecorder, IntegrityError, Recording
 from eventsourcing.utils import get_topic
 
 from domain.audit import AuditCommands
@@ -65,6 +65,9 @@ from domain.values import (
 )
 
 _TABLE_CREATION_LOCK = 0x6368616E6A69616F  # "chanjiao"
+
+_ATTEMPTS: ContextVar[list[int] | None] = ContextVar("recording_attempts", default=None)
+"""How many times the library has begun the current recording transaction."""
 
 ALSO_IN_SAVE: ContextVar[Callable[[Any], None] | None] = ContextVar("also_in_save", default=None)
 """Set by an adapter around one command: called with the database cursor inside the
@@ -117,11 +120,15 @@ class Ledger(AuditCommands, AgreementCommands, GovernanceCommands, Application[U
                 for statement in chain.create_statements():
                     cursor.execute(statement)
         insert = recorder._insert_events  # type: ignore[attr-defined]
+        record = recorder.insert_events
 
         def insert_events(cursor: Any, stored_events: Any, **kwargs: Any) -> Any:
             # Both stores call this inside the recording transaction, before commit.
             # On SQLite it inserts the events: their write lock is taken first, so
             # the chain's reads cannot leave two writers deadlocked on a shared lock.
+            attempts = _ATTEMPTS.get()
+            if attempts is not None:
+                attempts[0] += 1
             result = insert(cursor, stored_events, **kwargs)
             if stored_events:
                 chain.append(cursor, stored_events)
@@ -130,7 +137,27 @@ class Ledger(AuditCommands, AgreementCommands, GovernanceCommands, Application[U
                 also(cursor)
             return result
 
+        def record_once(stored_events: Any, **kwargs: Any) -> Any:
+            """The library retries a recording whose connection failed, even after its
+            COMMIT went through and only the acknowledgement was lost; the retry then
+            collides with its own events. Those are recognised (stored exactly so) and
+            their positions answered, instead of the command being decided again and
+            recorded twice."""
+            attempts = [0]
+            token = _ATTEMPTS.set(attempts)
+            try:
+                return record(stored_events, **kwargs)
+            except IntegrityError:
+                if attempts[0] > 1 and stored_events:
+                    positions = chain.stored_as(datastore, stored_events)
+                    if positions is not None:
+                        return positions
+                raise
+            finally:
+                _ATTEMPTS.reset(token)
+
         recorder._insert_events = insert_events  # type: ignore[attr-defined]
+        recorder.insert_events = record_once  # type: ignore[method-assign]
         return recorder
 
     def event_hashes(self, aggregate: UUID) -> dict[int, str]:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import logging
 
+from eventsourcing.persistence import InterfaceError, OperationalError
+
 from domain.ledger import Ledger
 from projections.cost_sharing_model import CostSharing
 from projections.machinery import ReadModel, Store
@@ -26,6 +28,9 @@ def open_store(ledger: Ledger) -> Store:
     def after_save(position: int) -> None:
         try:
             store.catch_up()
+        except (OperationalError, InterfaceError) as e:  # the database is away: no bug
+            log.warning("read models could not catch up to position %s: %s", position,
+                        str(e).strip() or type(e).__name__)  # fmt: skip
         except Exception:  # noqa: BLE001 (the command is recorded; the read side retries)
             log.exception("read models could not catch up to position %s", position)
 
