@@ -21,6 +21,8 @@ import msgspec
 
 from domain import merkle
 from domain.checkpoints import Checkpoint
+from eventsourcing.persistence import IntegrityError
+
 from domain.errors import TamperedRecord
 
 GENESIS = bytes(32)
@@ -221,18 +223,24 @@ class Chain:
     def _head(self, cursor: Any, aggregate: UUID, version: int) -> bytes:
         """The hash of ``aggregate`` at ``version``, after checking the stored event
         against it; chains an aggregate recorded before chains existed."""
-        if version == 0:
-            return GENESIS
         p = self.p
+        if version == 0:
+            cursor.execute(f"SELECT 1 FROM {self.table} WHERE originator_id = {p} AND "
+                           f"originator_version = 1", (self.key(aggregate),))  # fmt: skip
+            if cursor.fetchall():  # another writer created it first
+                raise IntegrityError(f"{aggregate} was recorded meanwhile")
+            return GENESIS
         # One round trip: the hashes of the head and the version before, and the head.
         cursor.execute(
             f"SELECT c.originator_version AS v, c.hash, e.topic, e.state FROM {self.table} c "
             f"LEFT JOIN {self.events} e ON e.originator_id = c.originator_id "
             "AND e.originator_version = c.originator_version "
-            f"WHERE c.originator_id = {p} AND c.originator_version IN ({p}, {p})",
-            (self.key(aggregate), version - 1, version),
+            f"WHERE c.originator_id = {p} AND c.originator_version IN ({p}, {p}, {p})",
+            (self.key(aggregate), version - 1, version, version + 1),
         )
         rows = {r["v"]: r for r in cursor.fetchall()}
+        if version + 1 in rows:  # another writer recorded this version first
+            raise IntegrityError(f"{aggregate} version {version + 1} was recorded meanwhile")
         known = {v: bytes.fromhex(r["hash"]) for v, r in rows.items()}
         if version not in known:
             return self._chain_history(cursor, aggregate, version)

@@ -122,19 +122,29 @@ class Ledger(AuditCommands, AgreementCommands, GovernanceCommands, Application[U
         insert = recorder._insert_events  # type: ignore[attr-defined]
         record = recorder.insert_events
 
+        postgres = chain.postgres
+
         def insert_events(cursor: Any, stored_events: Any, **kwargs: Any) -> Any:
-            # Both stores call this inside the recording transaction, before commit.
-            # On SQLite it inserts the events: their write lock is taken first, so
-            # the chain's reads cannot leave two writers deadlocked on a shared lock.
+            # Both stores call this inside the recording transaction, before commit,
+            # and outside any handler of the library's: what is raised here rolls the
+            # transaction back. On SQLite it inserts the events (their write lock taken
+            # first, so the chain's reads cannot leave two writers deadlocked on a shared
+            # lock); on PostgreSQL it runs before the library locks the events table, so
+            # the lock is taken here first: writers to one aggregate are serialised
+            # before they touch the chain, and one that lost the race finds the version
+            # taken (a conflict the command retries), never a clash on the chain's key
+            # that would abort the pipeline.
             attempts = _ATTEMPTS.get()
             if attempts is not None:
                 attempts[0] += 1
+            if postgres and stored_events:
+                recorder._lock_table(cursor)  # type: ignore[attr-defined]
             result = insert(cursor, stored_events, **kwargs)
             if stored_events:
                 chain.append(cursor, stored_events)
-            also = ALSO_IN_SAVE.get()
-            if also is not None and stored_events:
-                also(cursor)
+                also = ALSO_IN_SAVE.get()
+                if also is not None:
+                    also(cursor)
             return result
 
         def record_once(stored_events: Any, **kwargs: Any) -> Any:

@@ -16,7 +16,7 @@ from uuid import UUID
 import pytest
 
 from domain.community import Community
-from domain.errors import AlreadyMember
+from domain.errors import AlreadyMember, ConcurrentChange
 from domain.ledger import Ledger
 from tests.factories import credit_code
 
@@ -217,5 +217,40 @@ def test_concurrent_contributions_to_one_agreement_are_all_recorded_once(databas
         record = ledger.agreement(agreement)
         assert [e.number for e in record.entries] == [1, 2, 3, 4]
         assert sorted(e.amount_fen for e in record.entries) == [100000, 200000, 300000, 400000]
+    finally:
+        ledger.close()
+
+
+def test_threads_sharing_one_ledger_record_every_cost_once_and_never_fail_on_the_chain(
+    database_url,
+):
+    """As the API's threads do: 8 threads on one ledger, costs on one agreement. Each
+    clash is a conflict the command re-runs (the chain is written under the table lock
+    on PostgreSQL), never a store failure."""
+    agreement = setup_agreement(database_url)
+    ledger = Ledger(database_url)
+    failures: list[str] = []
+
+    def record(i: int) -> int:
+        done = 0
+        for n in range(25):
+            try:
+                ledger.record_cost(agreement, amount="1.00", incurred_on="2024-04-01",
+                                   description=f"t{i}-{n}", principal=f"writer:{i}")  # fmt: skip
+                done += 1
+            except ConcurrentChange:
+                pass  # a refusal the caller may retry: nothing recorded
+            except Exception as e:  # noqa: BLE001 (the test reports it)
+                failures.append(f"{type(e).__name__}: {e}")
+        return done
+
+    try:
+        with ThreadPoolExecutor(8) as pool:
+            recorded = sum(pool.map(record, range(8)))
+        entries = ledger.agreement(agreement).entries
+        assert not failures, failures[:3]
+        assert len(entries) == recorded and len({e.description for e in entries}) == recorded
+        assert recorded >= 150, recorded
+        assert ledger.verify().ok
     finally:
         ledger.close()
