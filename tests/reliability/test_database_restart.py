@@ -524,7 +524,10 @@ def test_database_restart_under_load_is_503_then_recovers_with_each_command_once
             problems.append(f"answered {other}")
         if [a for a in unavailable if not a[2]]:
             problems.append("a 503 without Retry-After")
-        if [a for a in answers if stopped < a[0] < started and a[1] in (200, 201)]:
+        # A command committed just before the stop may still be answered just after it
+        # (its answer comes from memory; every acknowledged one is checked in the log
+        # below); one acknowledged a second or more into the downtime cannot have been.
+        if [a for a in answers if stopped + 1.0 < a[0] < started and a[1] in (200, 201)]:
             problems.append("a command was acknowledged while the database was down")
         if recovered is None:
             problems.append(f"no 2xx within {RECOVERY_BOUND_S} s of the cluster's start")
