@@ -153,6 +153,18 @@ class Requests:
         ours = row["attempt"].startswith(f"{INSTANCE}.")
         with _running_lock:
             dead = ours and row["attempt"] not in _running
+        if dead:
+            # It may have stored its answer and ended since the row was read (an
+            # attempt stores its answer before it leaves the running set): read again.
+            again = self.tables.read(
+                "SELECT * FROM {api_requests} WHERE token_id = ? AND idem_key = ?",
+                (token_id, key),
+            )
+            if not again or again[0]["attempt"] != row["attempt"]:
+                return self._reserve(token_id, key, fingerprint, attempt)
+            row = again[0]
+            if row["status"] is not None:
+                return Replay(row["status"], row["answer"].encode())
         if not dead and now - datetime.fromisoformat(row["started_at"]) < STALE:
             raise Conflict(
                 f"the request with Idempotency-Key {key!r} is still being processed; "

@@ -13,7 +13,7 @@ from typing import Any
 import msgspec
 import pytest
 import schemathesis
-from hypothesis import HealthCheck, example, given, settings
+from hypothesis import HealthCheck, Phase, example, given, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import run_state_machine_as_test
 from schemathesis.checks import not_a_server_error
@@ -128,9 +128,11 @@ def test_sequences_of_generated_calls_never_get_a_server_error(seeded):
             calls[response.status_code // 100] += 1
             case.validate_response(response, checks=[not_a_server_error])
 
+    # Generation only: the calls change the ledger, so a replayed or shrunk sequence
+    # would not draw the same data (hypothesis calls that flaky); a 5xx still fails.
     run_state_machine_as_test(Workflow, settings=settings(
         max_examples=25, stateful_step_count=8, deadline=None, database=None,
-        suppress_health_check=list(HealthCheck)))  # fmt: skip
+        phases=[Phase.generate], suppress_health_check=list(HealthCheck)))  # fmt: skip
     print(f"\nstateful fuzzing: {sum(calls.values())} calls, "
           f"{calls[2]} 2xx, {calls[4]} 4xx, {calls[5]} 5xx")
     assert calls[5] == 0 and calls[2] > 0
