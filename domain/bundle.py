@@ -24,18 +24,8 @@ from domain.checkpoints import Checkpoint, signed_by, time_text
 FORMAT = "chanjiao-bundle-v1"
 
 
-class CheckpointLine(msgspec.Struct, tag_field="kind", tag="checkpoint", forbid_unknown_fields=True):
-    size: int
-    position: int
-    root: str
-    recorded_at: datetime
-    key_id: str
-    public_key: str
-    signature: str
-
-    def checkpoint(self) -> Checkpoint:
-        return Checkpoint(self.size, self.position, self.root, self.recorded_at, self.key_id,
-                          self.public_key, self.signature)  # fmt: skip
+class CheckpointLine(Checkpoint, tag_field="kind", tag="checkpoint", forbid_unknown_fields=True):
+    """A checkpoint as a bundle line: the same fields, tagged."""
 
 
 class EventLine(msgspec.Struct, tag_field="kind", tag="event", forbid_unknown_fields=True):
@@ -152,7 +142,7 @@ class _Check:
             if isinstance(line, CheckpointLine):
                 if self.events:
                     yield _problem("format", f"line {number}: a checkpoint after the events")
-                self.checkpoints.append(line.checkpoint())
+                self.checkpoints.append(line)
             elif isinstance(line, ManifestLine):
                 self.manifest = line
             else:

@@ -35,6 +35,22 @@ AGREEMENT_DRAFTED = "chanjiao.agreement.drafted.v1"
 # --- the server -------------------------------------------------------------------
 
 
+def wait_until_healthy(url: str, timeout: float, failed: Callable[[], str | None]) -> None:
+    """Until ``url``/healthz answers 200; ``failed()`` names why to stop waiting."""
+    deadline = time.monotonic() + timeout
+    while True:
+        if (why := failed()) is not None:
+            raise RuntimeError(why)
+        try:
+            if httpx.get(f"{url}/healthz", timeout=1.0).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"{url}/healthz did not answer within {timeout} s")
+        time.sleep(0.05)
+
+
 class LiveServer:
     """``create_app(ledger, heartbeat=…, poll=…)`` served by uvicorn in a thread on
     a free loopback port; ``start()`` returns once ``/healthz`` answers."""
@@ -63,18 +79,9 @@ class LiveServer:
 
     def start(self, timeout: float = 15.0) -> LiveServer:
         self.thread.start()
-        deadline = time.monotonic() + timeout
-        while True:
-            if not self.thread.is_alive():
-                raise RuntimeError("uvicorn stopped while starting")
-            try:
-                if httpx.get(f"{self.url}/healthz", timeout=1.0).status_code == 200:
-                    return self
-            except httpx.TransportError:
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"{self.url}/healthz did not answer within {timeout} s")
-            time.sleep(0.05)
+        wait_until_healthy(self.url, timeout, lambda: None if self.thread.is_alive()
+                           else "uvicorn stopped while starting")  # fmt: skip
+        return self
 
     def stop(self, timeout: float = 15.0) -> None:
         self.server.should_exit = True

@@ -11,11 +11,11 @@ import sys
 import time
 from pathlib import Path
 
-import httpx
 
 from api.tokens import Tokens
 from domain.ledger import Ledger
 from projections.read_models import open_store
+from tests.api.streaming_support import wait_until_healthy
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -55,20 +55,20 @@ class ServerProcess:
         with self.log.open("ab") as out:
             self.process = subprocess.Popen(command, cwd=ROOT, env=self.env, stdout=out,
                                             stderr=subprocess.STDOUT)  # fmt: skip
-        deadline = time.monotonic() + timeout
-        while True:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"the server exited with {self.process.returncode}:\n"
-                                   f"{self.log.read_text(errors='replace')[-3000:]}")  # fmt: skip
-            try:
-                if httpx.get(f"{self.url}/healthz", timeout=1.0).status_code == 200:
-                    return self
-            except httpx.TransportError:
-                pass
-            if time.monotonic() > deadline:
-                self.kill()
-                raise RuntimeError(f"{self.url}/healthz did not answer within {timeout} s")
-            time.sleep(0.05)
+        process = self.process
+
+        def exited() -> str | None:
+            if process.poll() is None:
+                return None
+            return (f"the server exited with {process.returncode}:\n"
+                    f"{self.log.read_text(errors='replace')[-3000:]}")
+
+        try:
+            wait_until_healthy(self.url, timeout, exited)
+        except RuntimeError:
+            self.kill()
+            raise
+        return self
 
     def kill(self) -> None:
         """SIGKILL: no shutdown, no flushing, as a crash would leave it."""
