@@ -105,7 +105,12 @@ def verify_bundle(_: Ledger | None, a: argparse.Namespace) -> Any:
             result = bundle.verify(f, a.key_id)
     except OSError as e:
         raise InvalidInput(f"cannot read {a.file}: {e.strerror}") from e
-    a.exit_code = 0 if result.ok else 6
+    a.exit_code = 6 if not result.ok else 0 if result.key_pinned else 7
+    if a.exit_code == 7:
+        print(f"chanjiao: {a.file} is only shown consistent with the key it carries "
+              f"({result.key_id}): anyone can sign a bundle with a key of their own. Give the "
+              "key id the ledger's operator published (--key-id ID, or the whole public key) "
+              "to show it is the ledger's", file=sys.stderr)  # fmt: skip
     return result
 
 
@@ -149,7 +154,8 @@ def add_commands(group: Callable[..., Any], leaf: Callable[..., argparse.Argumen
     p.add_argument("file", metavar="FILE", help="the bundle to write (JSON Lines; must not exist)")
     p.add_argument("--community", metavar="ID", help="only this body's part of the log")
     p = leaf(audit, "verify-bundle", verify_bundle,
-             "check a bundle with no database; exit code 6 if anything does not hold")
+             "check a bundle with no database; exit code 6 if anything does not hold, 7 if "
+             "it holds but no --key-id was given to check its key against")  # fmt: skip
     p.add_argument("file", metavar="FILE")
     p.add_argument("--key-id", metavar="ID",
                    help="the key id (or whole public key, hex) the ledger's operator "

@@ -16,7 +16,7 @@ from uuid import UUID
 import msgspec
 
 from domain import bundle, merkle
-from domain.chain import Chain, Verification, Walk, verify
+from domain.chain import Chain, Verification, Walk, named, verify
 from domain.council import council_id_for
 from domain.checkpoints import Checkpoint, SigningKey, key_path
 from domain.errors import ConfigurationError, Conflict, InvalidInput, NotFound, TamperedRecord
@@ -91,9 +91,8 @@ class AuditCommands:
         problems = list(walk.problems(progress))
         if problems:
             raise TamperedRecord(
-                f"the log does not verify ({len(problems)} problems, the first: "
-                f"{problems[0].kind} — {problems[0].detail}); no checkpoint was signed. "
-                "Run `chanjiao audit verify` for the list"
+                f"the log does not verify ({len(problems)} problems: {named(problems)}); no "
+                "checkpoint was signed. Run `chanjiao audit verify` for the list"
             )
         if walk.tree.size == 0:
             raise Conflict("the log holds no events yet: there is nothing to checkpoint")
@@ -133,6 +132,14 @@ class AuditCommands:
         hashes = [merkle.leaf_hash(h) for *_, h in leaves]
         path = merkle.inclusion_proof(index, hashes)
         _, aggregate, version, event = leaves[index]
+        # The tree's leaves are the hashes on record: the event must still match its own.
+        problem = chain.links(datastore, position, position, 1)[0].problem()
+        if problem is not None:
+            raise TamperedRecord(
+                f"no proof is given for the event at position {position}: {named([problem])}. "
+                "It was changed behind the ledger's back; run `chanjiao audit verify` for the "
+                "whole list"
+            )
         ok = merkle.verify_inclusion(index, checkpoint.size, hashes[index], path,
                                      bytes.fromhex(checkpoint.root))  # fmt: skip
         return InclusionProof(position, aggregate, version, event.hex(), index, checkpoint,
@@ -147,6 +154,17 @@ class AuditCommands:
             raise InvalidInput(
                 f"a consistency proof needs 0 < first size ≤ {second.size} (the checkpoint's "
                 f"size); got {first_size}"
+            )
+        # The proof is computed from the hashes on record: the events they stand for
+        # must still match them, up to the later checkpoint.
+        walk = Walk(chain, datastore, [c for c in self.checkpoints() if c.size <= second.size],
+                    until=second.position)  # fmt: skip
+        problems = list(walk.problems())
+        if problems:
+            raise TamperedRecord(
+                f"no consistency proof is given: the log up to position {second.position} (the "
+                f"checkpoint of {second.size} events) no longer matches its hashes — "
+                f"{named(problems)}. Run `chanjiao audit verify` for the whole list"
             )
         hashes = [merkle.leaf_hash(h) for *_, h in chain.leaves(datastore, second.size)]
         path = merkle.consistency_proof(first_size, hashes)

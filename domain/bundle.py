@@ -97,6 +97,9 @@ class BundleVerification(msgspec.Struct, frozen=True):
     events_checked: int
     checkpoints_checked: int
     problems: list[Problem]
+    key_pinned: bool = False
+    """Checked against the key the operator published; else only against the key
+    the bundle carries, which anyone could have signed it with."""
 
 
 def verify(lines: Iterable[bytes], trusted_key: str | None = None) -> BundleVerification:
@@ -109,7 +112,8 @@ def verify(lines: Iterable[bytes], trusted_key: str | None = None) -> BundleVeri
     problems = list(check.run(lines))
     m = check.manifest
     return BundleVerification(not problems, m.scope if m else None, m.key_id if m else None,
-                              check.events, len(check.checkpoints), problems)  # fmt: skip
+                              check.events, len(check.checkpoints), problems,
+                              trusted_key is not None)  # fmt: skip
 
 
 class _Check:

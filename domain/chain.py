@@ -14,14 +14,14 @@ from __future__ import annotations
 import hashlib
 from datetime import datetime
 from collections.abc import Callable, Iterator, Sequence
-from typing import Any
+from typing import Any, NamedTuple
 from uuid import UUID
 
 import msgspec
 
 from domain import merkle
 from domain.checkpoints import Checkpoint
-from eventsourcing.persistence import IntegrityError
+from eventsourcing.persistence import IntegrityError, Notification
 
 from domain.errors import TamperedRecord
 
@@ -114,19 +114,22 @@ class Chain:
                 return
             after = rows[-1]["position"]
 
-    def walk_rows(self, datastore: Any, page: int = 5000) -> Iterator[list[Any]]:
+    def walk_rows(
+        self, datastore: Any, page: int = 5000, until: int | None = None
+    ) -> Iterator[list[Any]]:
         """What ``pages`` reads, in the shape the walk reads fastest: tuples
         (position, id, version, topic, state, hash), the id as text on PostgreSQL
         (its canonical form, so no ``UUID`` is built per row; SQLite keeps 32 hex
         digits)."""
         pos, p = self.position, self.p
         ident = "e.originator_id::text" if self.postgres else "e.originator_id"
+        bound = f" AND e.{pos} <= {until:d}" if until is not None else ""
         select = (
             f"SELECT e.{pos}, {ident}, e.originator_version, e.topic, e.state, c.hash "
             f"FROM {self.events} e LEFT JOIN {self.table} c "
             "ON c.originator_id = e.originator_id "
             "AND c.originator_version = e.originator_version "
-            f"WHERE e.{pos} > {p} ORDER BY e.{pos} LIMIT {p}"
+            f"WHERE e.{pos} > {p}{bound} ORDER BY e.{pos} LIMIT {p}"
         )
         after = 0
         while True:
@@ -140,6 +143,39 @@ class Chain:
             if len(rows) < page:
                 return
             after = rows[-1][0]
+
+    def links(
+        self, datastore: Any, start: int, stop: int, limit: int, topics: Sequence[str] = ()
+    ) -> list[Link]:
+        """What ``recorder.select_notifications(start, limit, stop, topics)`` reads,
+        each event with the hashes on record for it and for its aggregate's previous
+        version: enough to check it against its chain in the same read."""
+        pos, p = self.position, self.p
+        only = ""
+        if topics and self.postgres:
+            only = f" AND e.topic = ANY({p})"
+        elif topics:
+            only = f" AND e.topic IN ({', '.join(p for _ in topics)})"
+        chosen = ([list(topics)] if self.postgres else list(topics)) if topics else []
+        with datastore.transaction(commit=False) as cursor:
+            cursor.execute(
+                f"SELECT e.{pos} AS position, e.originator_id AS aggregate, "
+                "e.originator_version AS version, e.topic, e.state, c.hash, b.hash AS previous "
+                f"FROM {self.events} e LEFT JOIN {self.table} c "
+                "ON c.originator_id = e.originator_id "
+                "AND c.originator_version = e.originator_version "
+                f"LEFT JOIN {self.table} b ON b.originator_id = e.originator_id "
+                "AND b.originator_version = e.originator_version - 1 "
+                f"WHERE e.{pos} >= {p} AND e.{pos} <= {p}{only} ORDER BY e.{pos} LIMIT {p}",
+                (start, stop, *chosen, limit),
+            )
+            rows = cursor.fetchall()
+        return [
+            Link(Notification(id=r["position"], originator_id=_uuid(r["aggregate"]),
+                              originator_version=r["version"], topic=r["topic"],
+                              state=bytes(r["state"])), r["hash"], r["previous"])  # fmt: skip
+            for r in rows
+        ]
 
     def stored_as(self, datastore: Any, stored_events: Sequence[Any]) -> list[int] | None:
         """The positions of ``stored_events`` if every one of them is already stored
@@ -284,6 +320,47 @@ class Problem(msgspec.Struct, frozen=True):
     detail: str
 
 
+class Link(NamedTuple):
+    """A stored event with the hash on record for it (``hash``) and for its
+    aggregate's previous version (``previous``), as ``Chain.links`` reads them."""
+
+    notification: Notification
+    hash: str | None
+    previous: str | None
+
+    def problem(self) -> Problem | None:
+        """What is wrong with the event against its link of the chain, if anything:
+        the walk's check of one event, from the hashes on record."""
+        n = self.notification
+        aggregate, version = _uuid(n.originator_id), n.originator_version
+        if self.hash is None:
+            return Problem("inserted", aggregate, version, n.id,
+                           "the event has no hash: written behind the ledger's back (or before "
+                           "this ledger kept hashes)")  # fmt: skip
+        if version > 1 and self.previous is None:
+            return Problem("deleted", aggregate, version - 1, None,
+                           f"the hash of version {version - 1} is not on record, so version "
+                           f"{version} at position {n.id} cannot be checked")  # fmt: skip
+        prev = bytes.fromhex(self.previous) if self.previous else GENESIS
+        if event_hash(prev, n.topic, aggregate, version, bytes(n.state)).hex() != self.hash:
+            return Problem("altered", aggregate, version, n.id,
+                           "the stored event does not match its hash")  # fmt: skip
+        return None
+
+
+def named(problems: Sequence[Problem], most: int = 3) -> str:
+    """The first ``most`` problems in a sentence, each event by aggregate, version and
+    position."""
+    parts = []
+    for p in problems[:most]:
+        where = ", ".join(f"{label} {value}" for label, value in (
+            ("aggregate", p.aggregate), ("version", p.version), ("position", p.position))
+            if value is not None)  # fmt: skip
+        parts.append(f"{p.kind} ({where}): {p.detail}" if where else f"{p.kind}: {p.detail}")
+    more = len(problems) - most
+    return "; ".join(parts) + (f"; and {more} more" if more > 0 else "")
+
+
 class Verification(msgspec.Struct, frozen=True):
     ok: bool
     events_checked: int
@@ -307,8 +384,9 @@ class Walk:
         checkpoints: Sequence[Checkpoint] = (),
         key_id: str | None = None,
         page: int = 5000,
+        until: int | None = None,
     ) -> None:
-        self.chain, self.datastore, self.page = chain, datastore, page
+        self.chain, self.datastore, self.page, self.until = chain, datastore, page, until
         self.checkpoints = sorted(checkpoints, key=lambda c: c.position)
         self.key_id = key_id
         self.tree = merkle.Tree()
@@ -322,7 +400,7 @@ class Walk:
         for checkpoint in pending:
             yield from self._signed(checkpoint)
         sha256, fromhex, grow = hashlib.sha256, bytes.fromhex, self.tree.append
-        for rows in self.chain.walk_rows(self.datastore, page=self.page):
+        for rows in self.chain.walk_rows(self.datastore, page=self.page, until=self.until):
             for position, key, version, topic, state, hexhash in rows:
                 while pending and position > pending[0].position:
                     yield from self._compare(pending.pop(0))
@@ -351,7 +429,8 @@ class Walk:
                 progress(self.checked)
         for checkpoint in pending:
             yield from self._compare(checkpoint)
-        yield from self._orphans()
+        if self.until is None:  # hashes left by deleted events belong to the whole log
+            yield from self._orphans()
 
     def _signed(self, checkpoint: Checkpoint) -> Iterator[Problem]:
         where = f"checkpoint of {checkpoint.size} events up to position {checkpoint.position}"

@@ -39,6 +39,8 @@ from uuid import UUID
 
 from eventsourcing.persistence import IntegrityError, Notification, OperationalError
 
+from domain.chain import named
+from domain.errors import TamperedRecord
 from domain.ledger import Ledger
 
 BATCH = 2000
@@ -355,9 +357,7 @@ class Store:
             start = min(positions.values())
             if start >= head:
                 return head
-            page = self.ledger.recorder.select_notifications(
-                start=start + 1, limit=BATCH, stop=head, topics=topics
-            )
+            page = self._page(start + 1, head, topics)
             reached = page[-1].id if len(page) == BATCH else head
             events = [(n, self.ledger.mapper.to_domain_event(n)) for n in page]
             if self._apply(models, positions, events, reached):
@@ -366,6 +366,25 @@ class Store:
                     progress(reached, head)
             else:
                 positions = self.positions(keys)
+
+    def _page(self, start: int, stop: int, topics: list[str]) -> Sequence[Notification]:
+        """The next batch of events, each checked against its link of the hash chain
+        in the same read: an event changed behind the ledger's back is never folded."""
+        chain = getattr(self.ledger, "chain", None)
+        if chain is None:  # memory:// keeps no hashes
+            return self.ledger.recorder.select_notifications(
+                start=start, limit=BATCH, stop=stop, topics=topics
+            )
+        links = chain.links(self.datastore, start, stop, BATCH, topics)
+        problems = [p for link in links if (p := link.problem()) is not None]
+        if problems:
+            raise TamperedRecord(
+                f"the read models were not brought up to date: {named(problems)}. "
+                "The event was changed behind the ledger's back and is not folded into them; "
+                "they keep answering as they were. Run `chanjiao audit verify` for the whole "
+                "list, and restore the event from a backup or an audit bundle"
+            )
+        return [link.notification for link in links]
 
     def _apply(
         self,

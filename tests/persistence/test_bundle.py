@@ -17,6 +17,8 @@ from cli.main import main
 from domain import bundle
 from domain.checkpoints import SigningKey
 from domain.errors import TamperedRecord
+from domain.ledger import Ledger
+from tests.factories import credit_code
 from tests.persistence.test_tamper_evidence import forge, unit_ledger  # noqa: F401
 
 OFFLINE = ["--db", "postgresql://nobody@127.0.0.1:1/nowhere"]  # never opened
@@ -50,12 +52,46 @@ def test_a_bundle_copied_elsewhere_verifies_offline(body_ledger, tmp_path, capsy
     written.write_bytes(b"".join(export(ledger)))
     copy = tmp_path / "elsewhere.jsonl"
     shutil.copy(written, copy)
-    assert main(["audit", "verify-bundle", str(copy), "--format", "json", *OFFLINE]) == 0
-    result = json.loads(capsys.readouterr().out)
+    key = SigningKey.load().id
+    assert main(["audit", "verify-bundle", str(copy), "--key-id", key, "--format", "json",
+                 *OFFLINE]) == 0  # fmt: skip
+    out, err = capsys.readouterr()
+    result = json.loads(out)
     assert (result["ok"], result["scope"], result["events_checked"]) == (True, "all", 8)
     assert result["checkpoints_checked"] == 2  # the one kept earlier and the export's anchor
-    key = SigningKey.load().id
-    assert main(["audit", "verify-bundle", str(copy), "--key-id", key, *OFFLINE]) == 0
+    assert (result["key_id"], result["key_pinned"], err) == (key, True, "")
+
+
+def test_a_bundle_checked_without_the_published_key_is_only_shown_consistent(body_ledger,
+                                                                           tmp_path, capsys):
+    ledger, *_ = body_ledger
+    forged = tmp_path / "forged.jsonl"  # a whole ledger of someone else's, with their key
+    other = Ledger(f"sqlite:///{tmp_path / 'other.db'}")
+    try:
+        other.register_unit(code=credit_code(9), name="冒名公司", unit_type="enterprise",
+                            division="320506", principal="m")  # fmt: skip
+        forged.write_bytes(b"".join(other.export(key=SigningKey.load(tmp_path / "m.key")).lines()))
+    finally:
+        other.close()
+    good = tmp_path / "good.jsonl"
+    good.write_bytes(b"".join(export(ledger)))
+    assert main(["audit", "verify-bundle", str(good), "--format", "json", *OFFLINE]) == 7
+    out, err = capsys.readouterr()
+    assert (json.loads(out)["ok"], json.loads(out)["key_pinned"]) == (True, False)
+    assert "only shown consistent with the key it carries" in err and "--key-id" in err
+    assert main(["audit", "verify-bundle", str(good), *OFFLINE]) == 7
+    table = " ".join(capsys.readouterr().out.split())  # the title, however wrapped
+    assert "verified: consistent with the key it carries, which was not checked" in table
+    assert main(["audit", "verify-bundle", str(forged), *OFFLINE]) == 7
+    assert main(["audit", "verify-bundle", str(forged), "--key-id", SigningKey.load().id,
+                 *OFFLINE]) == 6  # fmt: skip
+    lines = export(ledger)
+    at = lines_of(lines, "event")[0]
+    altered = lines[at].replace(b'\\"principal\\":\\"p\\"', b'\\"principal\\":\\"q\\"')
+    assert altered != lines[at]
+    lines[at] = altered
+    (tmp_path / "altered.jsonl").write_bytes(b"".join(lines))
+    assert main(["audit", "verify-bundle", str(tmp_path / "altered.jsonl"), *OFFLINE]) == 6
 
 
 def test_one_byte_changed_in_any_events_data_is_named(body_ledger):
@@ -127,14 +163,16 @@ def test_a_cut_short_or_garbled_bundle_says_so(body_ledger):
 
 def test_no_bundle_is_exported_from_a_log_that_does_not_verify(unit_ledger, tmp_path, capsys):
     ledger, unit = unit_ledger
-    forge(ledger, unit, 2, "甲公司二", "丙公司")
+    before = forge(ledger, unit, 2, "甲公司二", "丙公司")
     with pytest.raises(TamperedRecord):
         ledger.export()
     (tmp_path / "out").mkdir()
     target = tmp_path / "out" / "b.jsonl"
-    assert main(["audit", "export", str(target), "--db", ledger.url]) == 4
+    assert main(["audit", "export", str(target), "--db", ledger.url]) == 6
     assert list(target.parent.iterdir()) == []  # neither the bundle nor a partial one
-    assert "does not verify" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "does not verify" in err
+    assert f"altered (aggregate {unit}, version 2, position {before['position']})" in err
 
 
 def test_export_refuses_to_overwrite_and_names_bad_places(unit_ledger, tmp_path, capsys):
