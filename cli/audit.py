@@ -137,20 +137,22 @@ def add_commands(group: Callable[..., Any], leaf: Callable[..., argparse.Argumen
          "(key: CHANJIAO_SIGNING_KEY, created on first use)")  # fmt: skip
     leaf(audit, "checkpoints", checkpoints, "every signed checkpoint, oldest first")
     p = leaf(audit, "inclusion", inclusion,
-             "prove the event at a position is in a checkpoint's tree")  # fmt: skip
+             "prove the event at a position is in a checkpoint's tree; exit code 6 if the "
+             "event no longer matches its hash")  # fmt: skip
     p.add_argument("position", type=int, metavar="POSITION", help="the event's log position")
     p.add_argument("--size", type=int, metavar="N",
                    help="the checkpoint of N events (default: the latest)")  # fmt: skip
     p = leaf(audit, "consistency", consistency,
              "prove the log a later checkpoint signed extends an earlier one; exit code 6 "
-             "if it does not")  # fmt: skip
+             "if it does not, or if an event up to it no longer matches its hash")  # fmt: skip
     p.add_argument("since", metavar="FILE|SIZE",
                    help="a checkpoint kept from `audit checkpoint --format json`, or the "
                    "size of one on record")  # fmt: skip
     p.add_argument("--to", type=int, metavar="N",
                    help="the later checkpoint's size (default: the latest)")  # fmt: skip
     p = leaf(audit, "export", export,
-             "write a bundle of the log that verifies offline (docs/audit-bundle.md)")
+             "write a bundle of the log that verifies offline (docs/audit-bundle.md); exit "
+             "code 6, and nothing written, if the log does not verify")  # fmt: skip
     p.add_argument("file", metavar="FILE", help="the bundle to write (JSON Lines; must not exist)")
     p.add_argument("--community", metavar="ID", help="only this body's part of the log")
     p = leaf(audit, "verify-bundle", verify_bundle,

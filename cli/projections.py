@@ -7,6 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 import msgspec
+from rich.console import Console
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
@@ -51,11 +52,12 @@ def rebuild(ledger: Ledger, a: argparse.Namespace) -> Any:
     if a.name and a.name not in names:
         raise InvalidChoice(f"read model must be one of {', '.join(names)}; got {a.name!r}")
     results = []
+    err = Console(stderr=True)  # stdout carries the answer alone, or nothing on an error
     for name in [a.name] if a.name else names:
         with Progress(
             TextColumn(f"rebuilding {name}"), BarColumn(), MofNCompleteColumn(),
             TextColumn("{task.fields[rate]:>8.0f} events/s"), TimeRemainingColumn(),
-            transient=True,
+            transient=True, console=err, disable=not err.is_terminal,
         ) as bar:  # fmt: skip
             task = bar.add_task(name, total=store.head() or 1, rate=0.0)
 
@@ -74,5 +76,7 @@ def add_commands(group: Callable[..., Any], leaf: Callable[..., argparse.Argumen
     models = group("projections", "the read models: how far they are, rebuilding them")
     leaf(models, "status", status, "each read model's position and how far it is behind")
     p = leaf(models, "rebuild", rebuild,
-             "rebuild from position zero; the old one answers until the new one has caught up")
+             "rebuild from position zero; the old one answers until the new one has caught up. "
+             "Each event is checked against its hash first: exit code 6, and nothing swapped "
+             "in, if one was changed behind the ledger's back")  # fmt: skip
     p.add_argument("name", nargs="?", metavar="NAME", help="one read model (default: all)")

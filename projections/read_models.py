@@ -6,6 +6,7 @@ import logging
 
 from eventsourcing.persistence import InterfaceError, OperationalError
 
+from domain.errors import TamperedRecord
 from domain.ledger import Ledger
 from projections.cost_sharing_model import CostSharing
 from projections.machinery import ReadModel, Store
@@ -28,6 +29,8 @@ def open_store(ledger: Ledger) -> Store:
     def after_save(position: int) -> None:
         try:
             store.catch_up()
+        except TamperedRecord as e:  # no bug either: the error names the event
+            log.error("read models could not catch up to position %s: %s", position, e)
         except (OperationalError, InterfaceError) as e:  # the database is away: no bug
             log.warning("read models could not catch up to position %s: %s", position,
                         str(e).strip() or type(e).__name__)  # fmt: skip
