@@ -144,3 +144,12 @@ class AgreementRuleBroken(Conflict):
 
 class TamperedRecord(Conflict):
     """The stored record does not match its hash: it was changed behind the ledger's back."""
+
+
+class NotALead(Conflict):
+    """The unit named does not lead the body on the date (the recommending province
+    is the province of one of an industry body's leads)."""
+
+
+class NotAnIndustryBody(Conflict):
+    """Something only an industry body (行业产教融合共同体) has, asked of another kind."""
