@@ -213,6 +213,36 @@ def _(w: World, send) -> None:
         w.community_id, w.community["name"], "city", "320571")
     assert (body["founded_on"], body["dissolved_on"], body["active_members"]) == (
         "2024-01-10", None, 3)
+    assert body["as_of"] == today_in_china().isoformat()
+    assert (body["leads"], body["lead_trio_complete"], body["missing"],
+            body["recommending_province"]) == (None, None, None, None)  # a city body
+
+
+@route("POST", "/communities/{id}/recommending-province")
+def _(w: World, send) -> None:
+    body = w.api.post("/communities", {
+        "name": "全国集成电路行业产教融合共同体", "kind": "industry", "industry": "集成电路",
+        "division": "320500", "founded_on": "2024-01-01"})  # fmt: skip
+    c, [enterprise, school, university] = body["id"], w.units
+    for unit in (enterprise, university):
+        w.api.post(f"/communities/{c}/members",
+                   {"unit_id": unit["id"], "role": "lead", "effective_on": "2024-02-01"})
+    w.api.post(f"/communities/{c}/members", {"unit_id": school["code"], "effective_on":
+                                            "2024-02-01"})  # fmt: skip
+    answer = send(f"/communities/{c}/recommending-province",
+                  json={"unit_id": university["code"], "effective_on": "2024-06-01"})
+    assert (answer["id"], answer["as_of"], answer["lead_trio_complete"]) == (
+        c, "2024-06-01", False)
+    assert answer["missing"] == [{"type": "vocational_school", "since": "2024-01-01"}]
+    assert answer["recommending_province"] == {
+        "province": "310000", "province_name": "上海", "unit_id": university["id"],
+        "code": university["code"], "name": "上海交通大学", "since": "2024-06-01"}  # fmt: skip
+    shown = w.api.get(f"/communities/{c}", as_of="2024-06-01")
+    assert shown["leads"]["university"]["since"] == "2024-02-01"
+    assert shown["recommending_province"] == answer["recommending_province"]
+    report = w.api.get("/reports/provinces", community_id=c, as_of="2024-06-01")
+    assert (report["home_province"], report["home_basis"], report["outside_home"]) == (
+        "310000", "recommending_province", 2)
 
 
 @route("POST", "/communities/{id}/dissolve")
@@ -762,6 +792,10 @@ ERRORS = {  # what is wrong: (request, status, problem type, words the detail mu
         lambda w: ("POST", f"/agreements/{uuid.uuid4()}/costs",
                    {"amount": "1.00", "incurred_on": "2024-06-01", "description": "x"}),
         404, "agreement-not-found", "has been drafted"),
+    "a recommending province for a city body": (
+        lambda w: ("POST", f"/communities/{w.community_id}/recommending-province",
+                   {"unit_id": w.unit_ids[0], "effective_on": "2024-06-01"}),
+        409, "not-an-industry-body", "only an industry community has a recommending province"),
     "reading an unknown community": (
         lambda w: ("GET", f"/communities/{uuid.uuid4()}", None),
         404, "community-not-found", "has been founded"),
