@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
-from datetime import date
+from datetime import date, datetime
 from uuid import UUID
 
 import msgspec
@@ -45,6 +45,7 @@ class CostSharingReport(msgspec.Struct, frozen=True):
     total_balance: str
     total_benefits: str
     parties: list[PartyFigures]
+    known_at: datetime | None = None  # None: everything recorded so far
 
 
 class Share(msgspec.Struct, frozen=True):
@@ -132,6 +133,7 @@ class InvestmentSummary(msgspec.Struct, frozen=True):
     by_kind: list[Slice]
     by_source: list[Slice]
     by_province: list[Slice]
+    known_at: datetime | None = None  # None: everything recorded so far
 
 
 # --- answers --------------------------------------------------------------------

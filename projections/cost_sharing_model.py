@@ -49,7 +49,7 @@ from __future__ import annotations
 from bisect import bisect_right
 from collections import defaultdict
 from collections.abc import Callable, Sequence
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 from uuid import UUID
 
@@ -57,7 +57,7 @@ from domain.agreement import BenefitAgreement, EntryKind, ResourceKind, Source, 
 from domain.allocation import allocate
 from domain.commands import as_uuid
 from domain.community import Community
-from domain.errors import AgreementNotFound, CommunityNotFound
+from domain.errors import AgreementNotFound
 from domain.unit import MemberUnit
 from domain.values import UnitType, format_fen, parse_date, province_name, province_of, today
 from projections.cost_sharing import (
@@ -71,6 +71,7 @@ from projections.cost_sharing import (
     PartyFigures,
     _slices,
 )
+from projections.known_at import EVERYTHING, KnownAt, as_known_at, body_row
 from projections.machinery import ReadModel, Store, iso
 
 BEGINNING = date.min.isoformat()  # a unit's registered name and division hold from here
@@ -85,9 +86,10 @@ class CostSharing(ReadModel):
         "agreements": "agreement_id TEXT PRIMARY KEY, seq BIGINT NOT NULL, "
         "community_id TEXT NOT NULL, title TEXT NOT NULL, kind TEXT NOT NULL, "
         "status TEXT NOT NULL, drafted_on TEXT NOT NULL, approved_on TEXT, "
-        "terminated_on TEXT, terminated_by TEXT, parties INTEGER NOT NULL",
+        "terminated_on TEXT, terminated_by TEXT, parties INTEGER NOT NULL, "
+        "drafted_at TEXT NOT NULL, approved_at TEXT, terminated_at TEXT",
         "terms": "agreement_id TEXT NOT NULL, seq INTEGER NOT NULL, effective_on TEXT, "
-        "resolution TEXT, PRIMARY KEY (agreement_id, seq)",
+        "resolution TEXT, recorded_at TEXT NOT NULL, PRIMARY KEY (agreement_id, seq)",
         "shares": "agreement_id TEXT NOT NULL, seq INTEGER NOT NULL, "
         "party_order INTEGER NOT NULL, unit_id TEXT NOT NULL, "
         "cost_share_bp INTEGER NOT NULL, benefit_share_bp INTEGER NOT NULL, "
@@ -95,17 +97,20 @@ class CostSharing(ReadModel):
         "entries": "agreement_id TEXT NOT NULL, entry INTEGER NOT NULL, "
         "entry_type TEXT NOT NULL, on_date TEXT NOT NULL, amount_fen BIGINT NOT NULL, "
         "description TEXT NOT NULL, unit_id TEXT, resource TEXT, reversed_because TEXT, "
-        "terms_seq INTEGER, PRIMARY KEY (agreement_id, entry)",
+        "terms_seq INTEGER, recorded_at TEXT NOT NULL, reversed_at TEXT, "
+        "PRIMARY KEY (agreement_id, entry)",
         "splits": "agreement_id TEXT NOT NULL, entry INTEGER NOT NULL, "
-        "party_order INTEGER NOT NULL, unit_id TEXT NOT NULL, entry_type TEXT NOT NULL, "
-        "on_date TEXT NOT NULL, live SMALLINT NOT NULL, part_fen BIGINT NOT NULL, "
-        "PRIMARY KEY (agreement_id, entry, party_order)",
+        "generation BIGINT NOT NULL, party_order INTEGER NOT NULL, unit_id TEXT NOT NULL, "
+        "entry_type TEXT NOT NULL, on_date TEXT NOT NULL, part_fen BIGINT NOT NULL, "
+        "split_at TEXT NOT NULL, superseded_at TEXT, reversed_at TEXT, "
+        "PRIMARY KEY (agreement_id, entry, generation, party_order)",
         "units": "unit_id TEXT PRIMARY KEY, code TEXT NOT NULL, unit_type TEXT NOT NULL",
         "unit_names": "unit_id TEXT NOT NULL, since TEXT NOT NULL, seq BIGINT NOT NULL, "
-        "name TEXT NOT NULL, PRIMARY KEY (unit_id, since, seq)",
+        "name TEXT NOT NULL, recorded_at TEXT NOT NULL, PRIMARY KEY (unit_id, since, seq)",
         "unit_divisions": "unit_id TEXT NOT NULL, since TEXT NOT NULL, seq BIGINT NOT NULL, "
-        "division TEXT NOT NULL, PRIMARY KEY (unit_id, since, seq)",
-        "communities": "community_id TEXT PRIMARY KEY, name TEXT NOT NULL",
+        "division TEXT NOT NULL, recorded_at TEXT NOT NULL, PRIMARY KEY (unit_id, since, seq)",
+        "communities": "community_id TEXT PRIMARY KEY, name TEXT NOT NULL, "
+        "recorded_at TEXT NOT NULL",
     }
     indexes = {  # noqa: RUF012
         "by_community": "agreements(community_id, seq)",
@@ -154,61 +159,64 @@ class CostSharing(ReadModel):
         return self.in_force[agreement]
 
     def apply(self, event: Any, c: Any) -> None:  # noqa: C901 (one branch per event type)
-        oid = str(event.originator_id)
+        oid, at = str(event.originator_id), iso(event.timestamp)
         w = self.writes
         if isinstance(event, A.Approved | A.Amended | A.Terminated):
             self.in_force.pop(oid, None)  # its terms change: read them again when needed
         match event:
             case MemberUnit.Registered():
                 w.insert("units", (oid, event.code, event.unit_type.value))
-                w.insert("unit_names", (oid, BEGINNING, event.originator_version, event.name))
+                w.insert("unit_names", (oid, BEGINNING, event.originator_version, event.name, at))
                 w.insert("unit_divisions", (oid, BEGINNING, event.originator_version,
-                                            event.division))  # fmt: skip
+                                            event.division, at))  # fmt: skip
             case MemberUnit.Renamed():
                 w.insert("unit_names", (oid, iso(event.effective_on), event.originator_version,
-                                        event.name))  # fmt: skip
+                                        event.name, at))  # fmt: skip
             case MemberUnit.Relocated():
                 w.insert("unit_divisions", (oid, iso(event.effective_on),
-                                            event.originator_version, event.division))  # fmt: skip
+                                            event.originator_version, event.division, at))  # fmt: skip
             case Community.Founded():
-                w.insert("communities", (oid, event.name))
+                w.insert("communities", (oid, event.name, at))
             case A.Drafted():
                 seq = self.run(c, "SELECT COALESCE(MAX(seq), 0) AS n FROM {agreements}")
                 n = int(seq.fetchone()["n"]) + 1
                 self.run(c, "INSERT INTO {agreements} VALUES (?, ?, ?, ?, ?, ?, ?, NULL, NULL, "
-                         "NULL, ?)",
+                         "NULL, ?, ?, NULL, NULL)",
                          (oid, n, str(event.community_id), event.title, event.kind.value,
-                          "draft", iso(event.drafted_on), len(event.parties)))  # fmt: skip
-                self._terms(c, oid, 0, None, None, event.parties)
+                          "draft", iso(event.drafted_on), len(event.parties), at))  # fmt: skip
+                self._terms(c, oid, 0, None, None, event.parties, at)
             case A.Approved():
-                self.run(c, "INSERT INTO {terms} VALUES (?, 1, ?, ?)",
-                         (oid, iso(event.effective_on), event.resolution))  # fmt: skip
+                self.run(c, "INSERT INTO {terms} VALUES (?, 1, ?, ?, ?)",
+                         (oid, iso(event.effective_on), event.resolution, at))  # fmt: skip
                 self.run(c, "INSERT INTO {shares} SELECT agreement_id, 1, party_order, unit_id, "
                          "cost_share_bp, benefit_share_bp FROM {shares} "
                          "WHERE agreement_id = ? AND seq = 0", (oid,))  # fmt: skip
-                self.run(c, "UPDATE {agreements} SET status = 'active', approved_on = ? "
-                         "WHERE agreement_id = ?", (iso(event.effective_on), oid))  # fmt: skip
-                self._split(c, oid, since=iso(event.effective_on))
+                self.run(c, "UPDATE {agreements} SET status = 'active', approved_on = ?, "
+                         "approved_at = ? WHERE agreement_id = ?",
+                         (iso(event.effective_on), at, oid))  # fmt: skip
+                self._split(c, oid, since=iso(event.effective_on), at=at)
             case A.Amended():
                 last = self.run(c, "SELECT MAX(seq) AS n FROM {terms} WHERE agreement_id = ?",
                                 (oid,))  # fmt: skip
                 n = int(last.fetchone()["n"]) + 1
-                self._terms(c, oid, n, iso(event.effective_on), event.resolution, event.parties)
+                self._terms(c, oid, n, iso(event.effective_on), event.resolution, event.parties,
+                            at)  # fmt: skip
                 self.run(c, "UPDATE {agreements} SET parties = ? WHERE agreement_id = ?",
                          (len(event.parties), oid))  # fmt: skip
-                self._split(c, oid, since=iso(event.effective_on))
+                self._split(c, oid, since=iso(event.effective_on), at=at)
             case A.Terminated():
                 self.run(c, "UPDATE {agreements} SET status = 'terminated', terminated_on = ?, "
-                         "terminated_by = ? WHERE agreement_id = ?",
-                         (iso(event.effective_on), event.resolution, oid))  # fmt: skip
-                self._split(c, oid, since=iso(event.effective_on))
+                         "terminated_by = ?, terminated_at = ? WHERE agreement_id = ?",
+                         (iso(event.effective_on), event.resolution, at, oid))  # fmt: skip
+                self._split(c, oid, since=iso(event.effective_on), at=at)
             case A.ContributionRecorded():
                 day, unit = iso(event.contributed_on), str(event.unit_id)
                 w.insert("entries", (oid, event.entry, EntryKind.CONTRIBUTION.value, day,
                                      event.amount_fen, event.description, unit,
-                                     event.kind.value, None, None))  # fmt: skip
-                w.insert("splits", (oid, event.entry, 0, unit, EntryKind.CONTRIBUTION.value, day,
-                                    1, event.amount_fen))  # fmt: skip
+                                     event.kind.value, None, None, at, None))  # fmt: skip
+                w.insert("splits", (oid, event.entry, self.position, 0, unit,
+                                    EntryKind.CONTRIBUTION.value, day, event.amount_fen, at, None,
+                                    None))  # fmt: skip
             case A.CostIncurred() | A.BenefitRealized():
                 cost = isinstance(event, A.CostIncurred)
                 kind = (EntryKind.COST if cost else EntryKind.BENEFIT).value
@@ -217,41 +225,45 @@ class CostSharing(ReadModel):
                 terms = self.terms(c, oid)
                 seq = terms.seq_on(day)
                 w.insert("entries", (oid, event.entry, kind, day, event.amount_fen,
-                                     event.description, None, None, None, seq))  # fmt: skip
+                                     event.description, None, None, None, seq, at,
+                                     None))  # fmt: skip
                 if seq is not None:
                     in_force = terms.parties[seq]
                     parts = allocate(event.amount_fen, [p[1 if cost else 2] for p in in_force])
                     for i, (party, part) in enumerate(zip(in_force, parts, strict=True)):
-                        w.insert("splits", (oid, event.entry, i, party[0], kind, day, 1, part))
+                        w.insert("splits", (oid, event.entry, self.position, i, party[0], kind,
+                                            day, part, at, None, None))  # fmt: skip
             case A.EntryReversed():
-                self.run(c, "UPDATE {entries} SET reversed_because = ? "
+                self.run(c, "UPDATE {entries} SET reversed_because = ?, reversed_at = ? "
                          "WHERE agreement_id = ? AND entry = ?",
-                         (event.reason, oid, event.entry))  # fmt: skip
-                self.run(c, "UPDATE {splits} SET live = 0 WHERE agreement_id = ? AND entry = ?",
-                         (oid, event.entry))  # fmt: skip
+                         (event.reason, at, oid, event.entry))  # fmt: skip
+                self.run(c, "UPDATE {splits} SET reversed_at = ? WHERE agreement_id = ? "
+                         "AND entry = ?", (at, oid, event.entry))  # fmt: skip
 
     def _terms(self, c: Any, agreement: str, seq: int, effective_on: str | None,
-               resolution: str | None, parties: Any) -> None:  # fmt: skip
-        self.run(c, "INSERT INTO {terms} VALUES (?, ?, ?, ?)",
-                 (agreement, seq, effective_on, resolution))  # fmt: skip
+               resolution: str | None, parties: Any, at: str | None) -> None:  # fmt: skip
+        self.run(c, "INSERT INTO {terms} VALUES (?, ?, ?, ?, ?)",
+                 (agreement, seq, effective_on, resolution, at))  # fmt: skip
         c.executemany(
             self.sql("INSERT INTO {shares} VALUES (?, ?, ?, ?, ?, ?)"),
             [(agreement, seq, i, str(p.unit_id), p.cost_share_bp, p.benefit_share_bp)
              for i, p in enumerate(parties)],
         )  # fmt: skip
 
-    def _split(self, c: Any, agreement: str, since: str | None) -> None:
+    def _split(self, c: Any, agreement: str, since: str | None, at: str | None) -> None:
         """Split again the costs and benefits of ``agreement`` dated from ``since``
-        by the terms in force on each one's date, as they now stand."""
+        by the terms in force on each one's date, as they now stand (recorded ``at``).
+        The old splits are kept, superseded from ``at``, for answers as known before."""
         entries = self.run(
-            c, "SELECT entry, entry_type, on_date, amount_fen, reversed_because FROM {entries} "
+            c, "SELECT entry, entry_type, on_date, amount_fen, reversed_at FROM {entries} "
             "WHERE agreement_id = ? AND entry_type IN (?, ?) AND on_date >= ?",
             (agreement, *SPLIT, since),
         ).fetchall()  # fmt: skip
         if not entries:
             return
-        self.run(c, "DELETE FROM {splits} WHERE agreement_id = ? AND entry_type IN (?, ?) "
-                 "AND on_date >= ?", (agreement, *SPLIT, since))  # fmt: skip
+        self.run(c, "UPDATE {splits} SET superseded_at = ? WHERE agreement_id = ? "
+                 "AND entry_type IN (?, ?) AND on_date >= ? AND superseded_at IS NULL",
+                 (at, agreement, *SPLIT, since))  # fmt: skip
         terms = self.terms(c, agreement)
         rows, renumbered = [], []
         for e in entries:
@@ -262,14 +274,15 @@ class CostSharing(ReadModel):
                 continue  # not in force: only a reversed entry can be dated here
             column = 1 if e["entry_type"] == EntryKind.COST.value else 2
             in_force = terms.parties[seq]
-            live = 1 if e["reversed_because"] is None else 0
             parts = allocate(int(e["amount_fen"]), [p[column] for p in in_force])
             rows += [
-                (agreement, e["entry"], i, p[0], e["entry_type"], day, live, part)
+                (agreement, e["entry"], self.position, i, p[0], e["entry_type"], day, part, at,
+                 None, e["reversed_at"])
                 for i, (p, part) in enumerate(zip(in_force, parts, strict=True))
-            ]
+            ]  # fmt: skip
         if rows:
-            c.executemany(self.sql("INSERT INTO {splits} VALUES (?, ?, ?, ?, ?, ?, ?, ?)"), rows)
+            c.executemany(self.sql("INSERT INTO {splits} VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
+                                   "?)"), rows)  # fmt: skip
         c.executemany(
             self.sql("UPDATE {entries} SET terms_seq = ? WHERE agreement_id = ? AND entry = ?"),
             renumbered,
@@ -297,54 +310,69 @@ class _Terms:
 
 # --- answers --------------------------------------------------------------------
 
-_AGREEMENT = """
-SELECT a.agreement_id, a.title, a.community_id, a.status, c.name AS community_name
-FROM {agreements} a JOIN {communities} c ON c.community_id = a.community_id
+# An agreement's status, an entry and a split as the ledger knew them at a time
+# (the bound ?, LATEST for everything recorded).
+_STATUS = """CASE WHEN a.terminated_at <= ? THEN 'terminated' WHEN a.approved_at <= ?
+  THEN 'active' ELSE 'draft' END"""
+_ENTRY_KNOWN = "e.recorded_at <= ? AND (e.reversed_at IS NULL OR e.reversed_at > ?)"
+
+_AGREEMENT = f"""
+SELECT a.agreement_id, a.title, a.community_id, {_STATUS} AS status, a.drafted_at,
+  c.name AS community_name
+FROM {{agreements}} a JOIN {{communities}} c ON c.community_id = a.community_id
 WHERE a.agreement_id = ?
 """
 
 _SHARES = """
 SELECT s.seq, s.unit_id, s.cost_share_bp, s.benefit_share_bp, u.code,
   (SELECT n.name FROM {unit_names} n WHERE n.unit_id = s.unit_id AND n.since <= ?
-     ORDER BY n.since DESC, n.seq DESC LIMIT 1) AS name
+     AND n.recorded_at <= ? ORDER BY n.since DESC, n.seq DESC LIMIT 1) AS name
 FROM {shares} s JOIN {terms} t ON t.agreement_id = s.agreement_id AND t.seq = s.seq
   JOIN {units} u ON u.unit_id = s.unit_id
-WHERE s.agreement_id = ? AND (s.seq = 0 OR t.effective_on <= ?)
+WHERE s.agreement_id = ? AND (s.seq = 0 OR t.effective_on <= ?) AND t.recorded_at <= ?
 ORDER BY s.seq, s.party_order
 """
 
 _FIGURES = """
 SELECT unit_id, entry_type, SUM(part_fen) AS fen FROM {splits}
-WHERE agreement_id = ? AND on_date <= ? AND live = 1
+WHERE agreement_id = ? AND on_date <= ? AND split_at <= ?
+  AND (superseded_at IS NULL OR superseded_at > ?) AND (reversed_at IS NULL OR reversed_at > ?)
 GROUP BY unit_id, entry_type
 """
 
-_TOTALS = """
-SELECT entry_type, SUM(amount_fen) AS fen FROM {entries}
-WHERE agreement_id = ? AND on_date <= ? AND reversed_because IS NULL
-GROUP BY entry_type
+_TOTALS = f"""
+SELECT e.entry_type, SUM(e.amount_fen) AS fen FROM {{entries}} e
+WHERE e.agreement_id = ? AND e.on_date <= ? AND {_ENTRY_KNOWN}
+GROUP BY e.entry_type
 """
 
 
 def report(
-    store: Store, agreement: str | UUID, as_of: str | date | None = None
+    store: Store,
+    agreement: str | UUID,
+    as_of: str | date | None = None,
+    known_at: str | datetime | None = None,
 ) -> CostSharingReport:
     """Per party as of a date: its shares then, the costs it should bear, what it
     contributed, the balance, the benefits it is due; and the totals — the same
-    answer as ``projections.cost_sharing.report``."""
+    answer as ``projections.cost_sharing.report``; as recorded by ``known_at``
+    (default: everything), the same as ``replay --until`` that time."""
     day = parse_date(as_of, "as-of date") if as_of else today()
+    at = as_known_at(known_at)
     agreement_id = as_uuid(agreement, "agreement id")
     store.catch_up()
     model = store.model(CostSharing)
-    d, key = iso(day), str(agreement_id)
+    d, key, t = iso(day), str(agreement_id), at.bound
     with store.snapshot() as query:
-        found = query(model.sql(_AGREEMENT), (key,))
+        found = query(model.sql(_AGREEMENT), (t, t, key))
         if not found:
             raise AgreementNotFound(f"no agreement {agreement_id} has been drafted")
-        shares = query(model.sql(_SHARES), (d, key, d))
-        sums = query(model.sql(_FIGURES), (key, d))
+        if found[0]["drafted_at"] > t:
+            raise AgreementNotFound(at.later(f"agreement {agreement_id}"))
+        shares = query(model.sql(_SHARES), (d, t, key, d, t))
+        sums = query(model.sql(_FIGURES), (key, d, t, t, t))
         totals = dict.fromkeys(EntryKind, 0)
-        for r in query(model.sql(_TOTALS), (key, d)):
+        for r in query(model.sql(_TOTALS), (key, d, t, t)):
             totals[EntryKind(r["entry_type"])] = int(r["fen"])
     record = found[0]
     listed: dict[str, Any] = {}  # every party listed by then, in the order first listed
@@ -378,7 +406,7 @@ def report(
         status=record["status"], as_of=day, total_costs=format_fen(totals[EntryKind.COST]),
         total_contributed=format_fen(totals[EntryKind.CONTRIBUTION]),
         total_balance=format_fen(balance), total_benefits=format_fen(totals[EntryKind.BENEFIT]),
-        parties=parties,
+        parties=parties, known_at=at.moment,
     )  # fmt: skip
 
 
@@ -418,43 +446,49 @@ def agreements(store: Store, community: str | UUID | Community | None = None) ->
     )  # fmt: skip
 
 
-_AGREEMENT_TOTALS = """
-SELECT a.agreement_id, a.title, a.status, e.entry_type, SUM(e.amount_fen) AS fen
-FROM {agreements} a LEFT JOIN {entries} e ON e.agreement_id = a.agreement_id
-  AND e.on_date <= ? AND e.reversed_because IS NULL
-WHERE a.community_id = ?
-GROUP BY a.seq, a.agreement_id, a.title, a.status, e.entry_type
+_AGREEMENT_TOTALS = f"""
+SELECT a.agreement_id, a.title, {_STATUS} AS status, e.entry_type, SUM(e.amount_fen) AS fen
+FROM {{agreements}} a LEFT JOIN {{entries}} e ON e.agreement_id = a.agreement_id
+  AND e.on_date <= ? AND {_ENTRY_KNOWN}
+WHERE a.community_id = ? AND a.drafted_at <= ?
+GROUP BY a.seq, a.agreement_id, a.title, a.terminated_at, a.approved_at, e.entry_type
 ORDER BY a.seq
 """
 
-_CONTRIBUTIONS = """
+_CONTRIBUTIONS = f"""
 SELECT resource, unit_type, division, SUM(amount_fen) AS fen FROM (
   SELECT e.resource, u.unit_type, e.amount_fen,
-    (SELECT d.division FROM {unit_divisions} d WHERE d.unit_id = e.unit_id
-       AND d.since <= e.on_date ORDER BY d.since DESC, d.seq DESC LIMIT 1) AS division
-  FROM {agreements} a JOIN {entries} e ON e.agreement_id = a.agreement_id
-    JOIN {units} u ON u.unit_id = e.unit_id
-  WHERE a.community_id = ? AND e.entry_type = ? AND e.on_date <= ?
-    AND e.reversed_because IS NULL
+    (SELECT d.division FROM {{unit_divisions}} d WHERE d.unit_id = e.unit_id
+       AND d.since <= e.on_date AND d.recorded_at <= ?
+       ORDER BY d.since DESC, d.seq DESC LIMIT 1) AS division
+  FROM {{agreements}} a JOIN {{entries}} e ON e.agreement_id = a.agreement_id
+    JOIN {{units}} u ON u.unit_id = e.unit_id
+  WHERE a.community_id = ? AND e.entry_type = ? AND e.on_date <= ? AND {_ENTRY_KNOWN}
 ) contributions
 GROUP BY resource, unit_type, division
 """
 
 
 def investment(
-    store: Store, community: str | UUID | Community, as_of: str | date | None = None
+    store: Store,
+    community: str | UUID | Community,
+    as_of: str | date | None = None,
+    known_at: str | datetime | None = None,
 ) -> InvestmentSummary:
     """The body's multi-source investment picture as of a date — the same answer as
-    ``projections.cost_sharing.investment``."""
+    ``projections.cost_sharing.investment`` — as recorded by ``known_at`` (default:
+    everything)."""
     day = parse_date(as_of, "as-of date") if as_of else today()
+    at = as_known_at(known_at)
     body_id = _community_id(community)
     store.catch_up()
     model = store.model(CostSharing)
-    d, key = iso(day), str(body_id)
+    d, key, t = iso(day), str(body_id), at.bound
     with store.snapshot() as query:
-        body_name = _community_name(query, model, body_id)
-        per_agreement = query(model.sql(_AGREEMENT_TOTALS), (d, key))
-        contributions = query(model.sql(_CONTRIBUTIONS), (key, EntryKind.CONTRIBUTION.value, d))
+        body_name = _community_name(query, model, body_id, at)
+        per_agreement = query(model.sql(_AGREEMENT_TOTALS), (t, t, d, t, t, key, t))
+        contributions = query(model.sql(_CONTRIBUTIONS),
+                              (t, key, EntryKind.CONTRIBUTION.value, d, t, t))  # fmt: skip
     sums: dict[str, dict[EntryKind, int]] = {}
     heads: dict[str, Any] = {}
     for r in per_agreement:
@@ -485,6 +519,7 @@ def investment(
         by_kind=_slices([(k, KIND_NAMES[ResourceKind(k)], v) for k, v in by_kind.items()]),
         by_source=_slices([(k, SOURCE_NAMES[Source(k)], v) for k, v in by_source.items()]),
         by_province=_slices([(k, province_name(k), v) for k, v in provinces]),
+        known_at=at.moment,
     )  # fmt: skip
 
 
@@ -501,13 +536,12 @@ def _community_id(community: str | UUID | Community) -> UUID:
     return as_uuid(community, "community id")
 
 
-def _community_name(query: Query, model: CostSharing, community_id: UUID) -> str:
-    rows = query(
-        model.sql("SELECT name FROM {communities} WHERE community_id = ?"), (str(community_id),)
-    )
-    if not rows:
-        raise CommunityNotFound(f"no community {community_id} has been founded")
-    return rows[0]["name"]
+def _community_name(
+    query: Query, model: CostSharing, community_id: UUID, at: KnownAt = EVERYTHING
+) -> str:
+    rows = query(model.sql("SELECT name, recorded_at FROM {communities} WHERE community_id = ?"),
+                 (str(community_id),))  # fmt: skip
+    return body_row(rows, community_id, at)["name"]
 
 
 def _day(text: str | None) -> date | None:

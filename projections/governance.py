@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from uuid import UUID
 
 import msgspec
@@ -34,6 +34,7 @@ class Register(msgspec.Struct, frozen=True):
     community_id: UUID
     community_name: str
     resolutions: list[RegisterEntry]
+    known_at: datetime | None = None  # None: everything recorded so far
 
 
 class SeatView(msgspec.Struct, frozen=True):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Any
 from uuid import UUID
 
 import msgspec
@@ -85,7 +86,8 @@ def members(
         if moment is None
         else ledger.community_as_known_at(community, moment)
     )
-    rows = [_member(ledger.unit(p.unit_id), p, day) for p in body.members_on(day)]
+    rows = [_member(unit_as_known_at(ledger, p.unit_id, moment), p, day)
+            for p in body.members_on(day)]  # fmt: skip
     rows.sort(key=lambda m: (m.role != "lead", m.since, m.code))
     return MemberList(
         community_id=body.id,
@@ -94,6 +96,19 @@ def members(
         known_at=moment,
         members=rows,
     )
+
+
+def unit_as_known_at(ledger: Ledger, unit_id: UUID, moment: datetime | None) -> MemberUnit:
+    """The unit as recorded by ``moment`` (None: now) — its names and divisions as the
+    ledger knew them then, a rename or relocation recorded later left out."""
+    if moment is None:
+        return ledger.unit(unit_id)
+    state: Any = None
+    for event in ledger.events.get(unit_id):
+        if event.timestamp > moment:
+            break
+        state = event.mutate(state)
+    return state
 
 
 def _member(unit: MemberUnit, period: MembershipPeriod, day: date) -> Member:

@@ -17,15 +17,16 @@ The body's name comes from the membership read model's ``communities`` table:
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 from uuid import UUID
 
 from domain.charter import Outcome
 from domain.commands import as_uuid
 from domain.council import Council
-from domain.errors import CommunityNotFound, CouncilNotFound
+from domain.errors import CouncilNotFound
 from projections.governance import Register, RegisterEntry
+from projections.known_at import as_known_at, body_row
 from projections.machinery import ReadModel, Store, iso
 from projections.membership_model import Membership
 
@@ -33,7 +34,8 @@ from projections.membership_model import Membership
 class ResolutionRegister(ReadModel):
     name = "register"
     tables = {  # noqa: RUF012
-        "councils": "council_id TEXT PRIMARY KEY, community_id TEXT NOT NULL",
+        "councils": "council_id TEXT PRIMARY KEY, community_id TEXT NOT NULL, "
+        "recorded_at TEXT NOT NULL",
         "meetings": "council_id TEXT NOT NULL, meeting BIGINT NOT NULL, held_on TEXT NOT NULL, "
         "PRIMARY KEY (council_id, meeting)",
         "resolutions": "council_id TEXT NOT NULL, seq BIGINT NOT NULL, number TEXT, "
@@ -41,7 +43,7 @@ class ResolutionRegister(ReadModel):
         "votes_for BIGINT NOT NULL, votes_against BIGINT NOT NULL, "
         "abstentions BIGINT NOT NULL, recused BIGINT NOT NULL, outcome TEXT NOT NULL, "
         "reason TEXT NOT NULL, charter_version TEXT, revokes TEXT, revoked_by TEXT, "
-        "PRIMARY KEY (council_id, seq)",
+        "recorded_at TEXT NOT NULL, revoked_at TEXT, PRIMARY KEY (council_id, seq)",
     }
     indexes = {  # noqa: RUF012
         "by_community": "councils(community_id)",
@@ -55,7 +57,8 @@ class ResolutionRegister(ReadModel):
         council = str(event.originator_id)
         match event:
             case Council.Established():
-                self.writes.insert("councils", (council, str(event.community_id)))
+                self.writes.insert("councils", (council, str(event.community_id),
+                                                iso(event.timestamp)))  # fmt: skip
             case Council.MeetingHeld():
                 self.writes.insert("meetings", (council, event.meeting, iso(event.held_on)))
             case Council.ResolutionRecorded():
@@ -63,47 +66,54 @@ class ResolutionRegister(ReadModel):
                     council, event.originator_version, event.number, event.meeting,
                     str(event.matter), event.title, event.votes_for, event.votes_against,
                     event.abstentions, len(event.recused), str(event.outcome), event.reason,
-                    event.charter_version, event.revokes, None,
+                    event.charter_version, event.revokes, None, iso(event.timestamp), None,
                 ))  # fmt: skip
                 if event.outcome is Outcome.ADOPTED and event.revokes:
                     # After the rows are in: the revoked one may be in this batch.
-                    self.writes.later("UPDATE {resolutions} SET revoked_by = ? "
+                    self.writes.later("UPDATE {resolutions} SET revoked_by = ?, revoked_at = ? "
                                       "WHERE council_id = ? AND number = ?",
-                                      (event.number, council, event.revokes))  # fmt: skip
+                                      (event.number, iso(event.timestamp), council,
+                                       event.revokes))  # fmt: skip
 
 
 _REGISTER = """
 SELECT r.number, m.held_on, r.meeting, r.matter, r.title, r.votes_for, r.votes_against,
-  r.abstentions, r.recused, r.outcome, r.reason, r.charter_version, r.revokes, r.revoked_by
+  r.abstentions, r.recused, r.outcome, r.reason, r.charter_version, r.revokes,
+  CASE WHEN r.revoked_at <= ? THEN r.revoked_by END AS revoked_by
 FROM {resolutions} r
 JOIN {meetings} m ON m.council_id = r.council_id AND m.meeting = r.meeting
-WHERE r.council_id = ?
+WHERE r.council_id = ? AND r.recorded_at <= ?
 ORDER BY r.seq
 """
 
 
-def register(store: Store, community: str | UUID) -> Register:
-    """Every resolution of the body's council in the order recorded — the same
-    answer, and the same refusals, as ``projections.governance.register``."""
+def register(
+    store: Store, community: str | UUID, known_at: str | datetime | None = None
+) -> Register:
+    """Every resolution of the body's council in the order recorded, as recorded by
+    ``known_at`` (default: everything) — the same answer, and the same refusals, as
+    ``projections.governance.register``."""
     community_id = as_uuid(community, "community id")
+    at = as_known_at(known_at)
     store.catch_up()
     names = store.model(Membership)
-    body = store.query(
-        names.sql("SELECT name FROM {communities} WHERE community_id = ?"), (str(community_id),)
-    )
-    if not body:
-        raise CommunityNotFound(f"no community {community_id} has been founded")
-    name = body[0]["name"]
     model = store.model(ResolutionRegister)
-    council = store.query(
-        model.sql("SELECT council_id FROM {councils} WHERE community_id = ?"), (str(community_id),)
-    )
+    with store.snapshot() as query:
+        body = query(names.sql("SELECT name, recorded_at FROM {communities} "
+                               "WHERE community_id = ?"), (str(community_id),))  # fmt: skip
+        council = query(model.sql("SELECT council_id, recorded_at FROM {councils} "
+                                  "WHERE community_id = ?"), (str(community_id),))  # fmt: skip
+        rows = query(model.sql(_REGISTER), (at.bound, council[0]["council_id"], at.bound)
+                     ) if council else []  # fmt: skip
+    name = body_row(body, community_id, at)["name"]
     if not council:
         raise CouncilNotFound(f"{name} has no council yet: assign its first seat to start one")
-    rows = store.query(model.sql(_REGISTER), (council[0]["council_id"],))
+    if council[0]["recorded_at"] > at.bound:
+        raise CouncilNotFound(at.later(f"the council of {name}"))
     return Register(
         community_id=community_id,
         community_name=name,
+        known_at=at.moment,
         resolutions=[
             RegisterEntry(
                 number=r["number"], held_on=date.fromisoformat(r["held_on"]),
