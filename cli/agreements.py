@@ -10,7 +10,7 @@ from domain.errors import InvalidShares
 from domain.ledger import Ledger
 from projections import cost_sharing, cost_sharing_model, provinces
 
-from cli.args import community_arg, unit_arg
+from cli.args import community_arg, known_at_arg, unit_arg
 
 
 def draft(ledger: Ledger, a: argparse.Namespace) -> Any:
@@ -81,15 +81,16 @@ def reverse(ledger: Ledger, a: argparse.Namespace) -> Any:
 
 
 def report_cost_sharing(ledger: Ledger, a: argparse.Namespace) -> Any:
-    return cost_sharing_model.report(a.store, a.agreement, as_of=a.as_of)
+    return cost_sharing_model.report(a.store, a.agreement, as_of=a.as_of, known_at=a.known_at)
 
 
 def report_investment(ledger: Ledger, a: argparse.Namespace) -> Any:
-    return cost_sharing_model.investment(a.store, a.community, as_of=a.as_of)
+    return cost_sharing_model.investment(a.store, a.community, as_of=a.as_of,
+                                         known_at=a.known_at)  # fmt: skip
 
 
 def report_provinces(ledger: Ledger, a: argparse.Namespace) -> Any:
-    return provinces.distribution(a.store, a.community, as_of=a.as_of)
+    return provinces.distribution(a.store, a.community, as_of=a.as_of, known_at=a.known_at)
 
 
 def _parties(items: list[str]) -> list[dict[str, str]]:
@@ -178,12 +179,15 @@ def add_commands(group: Callable[..., Any], leaf: Callable[..., argparse.Argumen
              "per party: costs due, contributed, balance, benefits due", csv=True)  # fmt: skip
     _agreement_arg(p)
     p.add_argument("--as-of", metavar="YYYY-MM-DD", help="default: today")
+    known_at_arg(p)
     p = leaf(reports, "investment", report_investment,
              "a body's contributions by kind, source and province", csv=True)  # fmt: skip
     community_arg(p)
     p.add_argument("--as-of", metavar="YYYY-MM-DD", help="default: today")
+    known_at_arg(p)
     p = leaf(reports, "provinces", report_provinces,
              "member units by province and type: one body's, or every body's", csv=True)  # fmt: skip
     p.add_argument("community", metavar="COMMUNITY", nargs="?",
                    help="community id (default: every body, nationally)")  # fmt: skip
     p.add_argument("--as-of", metavar="YYYY-MM-DD", help="default: today")
+    known_at_arg(p)

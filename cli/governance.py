@@ -10,7 +10,7 @@ from domain.errors import InvalidInput
 from domain.ledger import Ledger
 from projections import governance, register_model
 
-from cli.args import community_arg, effective_arg, unit_arg
+from cli.args import community_arg, effective_arg, known_at_arg, unit_arg
 
 
 def charter_adopt(ledger: Ledger, a: argparse.Namespace) -> Any:
@@ -63,7 +63,7 @@ def resolution_record(ledger: Ledger, a: argparse.Namespace) -> Any:
 
 
 def resolution_list(ledger: Ledger, a: argparse.Namespace) -> Any:
-    return register_model.register(a.store, a.community)
+    return register_model.register(a.store, a.community, known_at=a.known_at)
 
 
 def _pair(text: str) -> tuple[str, str]:
@@ -139,3 +139,4 @@ def add_commands(group: Callable[..., Any], leaf: Callable[..., argparse.Argumen
     p.add_argument("--revokes", metavar="NUMBER", help="an earlier resolution it revokes")
     p = leaf(actions, "list", resolution_list, "the register, in order")
     community_arg(p)
+    known_at_arg(p)

@@ -404,6 +404,31 @@ def _(w: World, send) -> None:
     assert (entry["number"], entry["held_on"], entry["matter"], entry["outcome"]) == (
         "2024-001", MEETING_ON, "agreement", "adopted")
     assert (entry["votes_for"], entry["votes_against"], entry["abstentions"]) == (3, 0, 0)
+    drafted = recorded_at(w, f"/agreements/{w.agreement_id}/history", "drafted")
+    known = send(f"/communities/{w.community_id}/resolutions", params={"known_at": drafted})
+    assert (known["known_at"], known["resolutions"]) == (drafted, register["resolutions"])
+    charter = recorded_at(w, f"/communities/{w.community_id}/history", "charter_adopted")
+    refused = w.api.request("GET", f"/communities/{w.community_id}/resolutions",
+                            params={"known_at": charter})  # fmt: skip
+    assert refused.status_code == 404
+    assert refused.json()["detail"] == (
+        f"the council of 苏州工业园区市域产教联合体 had not been recorded yet at "
+        f"{datetime.fromisoformat(charter).isoformat()}")
+
+
+def recorded_at(w: World, history: str, kind: str) -> str:
+    """When the first event of ``kind`` in a history was recorded."""
+    events = w.api.get(history)["events"]
+    return next(e["recorded_at"] for e in events if e["type"].split(".")[2] == kind)
+
+
+def refuses_known_at(w: World, path: str, **params: str) -> None:
+    """A known_at the ledger's parser refuses: 422 in the words of ``--known-at``."""
+    response = w.api.request("GET", path, params={**params, "known_at": "2025-07-15T9:30"})
+    assert response.status_code == 422
+    assert response.json()["detail"] == (
+        "known-at time must be a timestamp such as 2025-07-15T09:30:00+08:00 or a date "
+        "YYYY-MM-DD; got '2025-07-15T9:30'")
 
 
 # --- agreements -------------------------------------------------------------------
@@ -433,6 +458,12 @@ def _(w: World, send) -> None:
             if s["amount"] != "0.00"] == [("funds", "100000.00", 10000)]  # fmt: skip
     assert [s["key"] for s in summary["by_province"] if s["share_bp"]] == ["320000"]
     assert all(is_money(s["amount"]) for s in summary["by_source"])
+    approved = recorded_at(w, f"/agreements/{w.agreement_id}/history", "approved")
+    known = send(f"/communities/{w.community_id}/investment", params={"known_at": approved})
+    assert (known["known_at"], known["total_contributed"]) == (approved, "0.00")
+    assert [(a["status"], a["contributed"], a["costs"]) for a in known["agreements"]] == [
+        ("active", "0.00", "0.00")]
+    refuses_known_at(w, f"/communities/{w.community_id}/investment")
 
 
 @route("GET", "/agreements")
@@ -547,6 +578,15 @@ def _(w: World, send) -> None:
     ]  # fmt: skip
     earlier = send(f"/agreements/{w.agreement_id}/report", params={"as_of": "2024-04-10"})
     assert (earlier["as_of"], earlier["total_costs"]) == ("2024-04-10", "0.00")
+    contributed = recorded_at(w, f"/agreements/{w.agreement_id}/history",
+                              "contribution_recorded")  # fmt: skip
+    known = send(f"/agreements/{w.agreement_id}/report", params={"known_at": contributed})
+    assert (known["known_at"], known["total_costs"], known["total_contributed"],
+            known["total_benefits"]) == (contributed, "0.00", "100000.00", "0.00")  # fmt: skip
+    today = send(f"/agreements/{w.agreement_id}/report",
+                 params={"known_at": today_in_china().isoformat()})  # the end of today: all
+    assert {**today, "known_at": None} == {**report, "known_at": None}
+    refuses_known_at(w, f"/agreements/{w.agreement_id}/report")
 
 
 @route("GET", "/agreements/{id}/history")
@@ -645,6 +685,12 @@ def _(w: World, send) -> None:
     assert (national["as_of"], national["home_province"], national["province_count"]) == (
         "2024-06-30", None, 2)
     assert national["outside_home_share"] == "0.3333"
+    admitted = recorded_at(w, f"/communities/{w.community_id}/history", "member_admitted")
+    for params in ({"community_id": w.community_id}, {}):
+        known = send("/reports/provinces", params={**params, "known_at": admitted})
+        assert (known["known_at"], known["total"], known["provinces"]) == (
+            admitted, 1, [{"province": "320000", "name": "江苏", "units": 1}])
+        refuses_known_at(w, "/reports/provinces", **params)
 
 
 # --- outside ENDPOINTS --------------------------------------------------------------
@@ -663,6 +709,13 @@ def _(w: World, send) -> None:
     assert {(e.method, e.path) for e in ENDPOINTS} <= declared
     for e in ENDPOINTS:
         assert str(e.status) in document["paths"][e.path][e.method.lower()]["responses"]
+    for path in ("/communities/{id}/members", "/communities/{id}/resolutions",
+                 "/communities/{id}/investment", "/agreements/{id}/report",
+                 "/reports/provinces"):  # fmt: skip
+        [known_at] = [p for p in document["paths"][path]["get"]["parameters"]
+                      if p["name"] == "known_at"]  # fmt: skip
+        assert (known_at["in"], known_at["required"]) == ("query", False)
+        assert "the end of that day in China" in known_at["schema"]["description"]
 
 
 @route("GET", "/asyncapi.json")

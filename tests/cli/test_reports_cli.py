@@ -11,6 +11,7 @@ import pytest
 from domain.ledger import Ledger
 from projections import governance, membership
 from projections.provinces import distribution_from_events
+from tests.projections.test_known_at_reports import AS_OF, recorded  # noqa: F401 (a fixture)
 
 
 @pytest.fixture
@@ -61,3 +62,50 @@ def test_projections_status_and_rebuild(run, demo):
     assert len(ok(run, "council", "resolution", "list", demo["city"])["resolutions"]) == 9
     code, out, err = run("projections", "rebuild", "nonsense")
     assert (code, out) == (2, "") and "read model must be one of" in err
+
+
+KNOWN_AT = "2025-03-01T11:00:00+08:00"  # T of the history below, in China time
+
+
+def test_every_report_takes_known_at_and_agrees_with_replay(run, recorded, ledger):
+    """The history of tests/projections/test_known_at_reports.py: what was recorded
+    after 11:00 on 2025-03-01 (China) is left out of each report given that time."""
+    body, agreement = str(recorded.body), str(recorded.agreement)
+    asked = ("--as-of", AS_OF, "--known-at", KNOWN_AT)
+    report = ok(run, "report", "cost-sharing", agreement, *asked)
+    assert (report["known_at"], report["total_costs"], report["total_contributed"]) == (
+        "2025-03-01T03:00:00Z", "600.00", "1000.00")
+    assert [p["name"] for p in report["parties"]] == ["苏州精密机械有限公司", "苏州科技大学"]
+    now = ok(run, "report", "cost-sharing", agreement, "--as-of", AS_OF)
+    assert (now["known_at"], now["total_costs"], now["total_contributed"]) == (
+        None, "500.00", "1300.00")
+    invested = ok(run, "report", "investment", body, *asked)
+    assert (invested["total_contributed"], [s["key"] for s in invested["by_province"]]) == (
+        "1000.00", ["320000"])
+    one = ok(run, "report", "provinces", body, *asked)
+    assert ([(p["province"], p["units"]) for p in one["provinces"]], one["total"]) == (
+        [("320000", 2)], 2)
+    national = ok(run, "report", "provinces", *asked)
+    assert (national["total"], national["outside_home"]) == (2, 0)
+    register = ok(run, "council", "resolution", "list", body, "--known-at", KNOWN_AT)
+    assert [(r["number"], r["revoked_by"]) for r in register["resolutions"]] == [
+        ("2025-001", None), ("2025-002", None), ("2025-003", None)]
+    then = ok(run, "replay", "--until", KNOWN_AT)
+    assert then["cost_sharing"] == [{**report, "known_at": None}]
+    assert then["provinces"] == {**national, "known_at": None}
+    code, out, _ = run("report", "cost-sharing", agreement, *asked)
+    assert code == 0 and "as recorded by 2025-03-01T03:00:00+00:00" in out
+
+
+def test_a_wrong_known_at_is_refused_by_every_report_and_nothing_is_written(run, recorded,
+                                                                            ledger):  # fmt: skip
+    head = ledger.recorder.max_notification_id()
+    body, agreement = str(recorded.body), str(recorded.agreement)
+    for command in (["report", "cost-sharing", agreement], ["report", "investment", body],
+                    ["report", "provinces"], ["report", "provinces", body],
+                    ["council", "resolution", "list", body], ["member", "list", body]):  # fmt: skip
+        code, out, err = run(*command, "--known-at", "2025-03-01 11h")
+        assert (code, out) == (2, ""), command
+        assert err == ("chanjiao: known-at time must be a timestamp such as "
+                       "2025-07-15T09:30:00+08:00 or a date YYYY-MM-DD; got '2025-03-01 11h'\n")
+    assert ledger.recorder.max_notification_id() == head
