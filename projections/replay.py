@@ -8,9 +8,9 @@ see exactly those events and nothing later, and the reports are the very queries
 ``member list``, ``report provinces`` and ``report cost-sharing`` run.
 
 A recorded time selects the events recorded by then — what the known-at answers
-(``member list --known-at``, ``Ledger.community_as_known_at``) leave in — so
-``replay --until T`` lists the members that ``member list --as-of D --known-at T``
-does. The scratch file is removed afterwards; the ledger is only read.
+(``member list --known-at``, the reports' ``--known-at``) leave in — so ``replay
+--until T`` lists the members that ``member list --as-of D --known-at T`` does, and
+its reports are those the reports give as known at T. The scratch file is removed afterwards; the ledger is only read.
 """
 
 from __future__ import annotations
