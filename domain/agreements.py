@@ -43,6 +43,7 @@ from domain.errors import (
     NotAMember,
     ResolutionRequired,
 )
+from domain.timeline import Timeline
 from domain.values import parse_bp, parse_choice, parse_text, parse_yuan, today
 
 if TYPE_CHECKING:
@@ -101,7 +102,8 @@ class AgreementCommands:
         self.authorising_resolution(body, reference, Matter.AGREEMENT, day)
         body.check_open(day)
         self._party_labels(body, record.draft, day)
-        record.approve(day, reference, who)
+        with self.rules_kept(Timeline(body, agreements=[record])):
+            record.approve(day, reference, who)
         self.save(record)
         return record
 
@@ -131,7 +133,8 @@ class AgreementCommands:
         # Parties the amendment drops are named too, should it be refused because of them.
         for unit_id in record.party_ids:
             labels.setdefault(unit_id, label(self.unit(unit_id)))
-        record.amend(shares, day, reference, who, labels)
+        with self.rules_kept(Timeline(body, agreements=[record])):
+            record.amend(shares, day, reference, who, labels)
         self.save(record)
         return record
 

@@ -20,14 +20,15 @@ from domain.errors import (
     CharterRuleBroken,
     CommunityDissolved,
     EffectiveDateTooEarly,
-    LeadAlreadyHeld,
+    NotALead,
     NotAMember,
+    NotAnIndustryBody,
     NothingToChange,
     ResolutionRequired,
     RoleNotAllowed,
 )
 from domain.events import LedgerCreated, LedgerEvent
-from domain.values import LEAD_TYPES, CommunityKind, ExitReason, Role, UnitType
+from domain.values import LEAD_TYPES, CommunityKind, ExitReason, Role, UnitType, province_name
 
 
 @dataclass(frozen=True)
@@ -165,6 +166,7 @@ class Community(Aggregate):
         self.periods: list[MembershipPeriod] = []
         self.charters: list[Charter] = []
         self.dissolved_on: date | None = None
+        self.recommendations: tuple[Recommendation, ...] = ()  # in order of recording and effect
 
     # --- reading ----------------------------------------------------------------
 
@@ -351,17 +353,80 @@ class Community(Aggregate):
         return period
 
     def _check_lead(self, unit_type: UnitType, unit_label: str) -> None:
-        """An industry body has at most one active lead of each leading type."""
-        if self.kind is not CommunityKind.INDUSTRY:
-            return
-        if unit_type not in LEAD_TYPES:
+        """Only enterprises, universities and vocational schools lead an industry body.
+        That one of each leads at a time, on every date, is a rule over the body's
+        timeline, checked by the ledger (``domain.timeline``)."""
+        if self.kind is CommunityKind.INDUSTRY and unit_type not in LEAD_TYPES:
             raise RoleNotAllowed(
                 f"{unit_label} is registered as {unit_type.replace('_', ' ')}; an industry "
                 "community is led only by an enterprise, a university and a vocational school"
             )
-        for period in self.active_members:
-            if period.unit_type is unit_type and period.role is Role.LEAD:
-                raise LeadAlreadyHeld(
-                    f"{self.name} already has a lead {unit_type.replace('_', ' ')} "
-                    f"(unit {period.unit_id}); an industry community has one at a time"
-                )
+
+    # --- the recommending province (推荐省份) of an industry body ---------------------
+
+    class RecommendingProvinceSet(Event):
+        TOPIC = "chanjiao.community.recommending_province_set.v1"
+        province: str
+        unit_id: UUID
+        effective_on: date
+
+        def apply(self, community: Community) -> None:
+            community.recommendations = (
+                *community.recommendations,
+                Recommendation(self.province, self.unit_id, self.effective_on),
+            )
+
+    def recommendation_on(self, day: date) -> Recommendation | None:
+        """The recommending province in force on ``day``: the last one recorded that
+        took effect by then."""
+        in_force = None
+        for recommendation in self.recommendations:
+            if recommendation.effective_on <= day:
+                in_force = recommendation
+        return in_force
+
+    def set_recommending_province(
+        self, unit_id: UUID, unit_label: str, province: str, effective_on: date, principal: str
+    ) -> None:
+        """The body chooses the province of one of its leads, as it is on the date.
+        A recommendation stays in force until the next one; it cannot be slipped in
+        before the one in force, so the recorded order is the order of effect."""
+        self.check_open(effective_on)
+        if self.kind is not CommunityKind.INDUSTRY:
+            raise NotAnIndustryBody(
+                f"{self.name} is a {self.kind} community; only an industry community "
+                "has a recommending province"
+            )
+        period = next((p for p in self.periods if p.unit_id == unit_id and p.covers(effective_on)),
+                      None)  # fmt: skip
+        if period is None or period.role_on(effective_on) is not Role.LEAD:
+            being = "not a member" if period is None else "a participant, not a lead,"
+            raise NotALead(
+                f"{unit_label} is {being} of {self.name} on {effective_on}; the recommending "
+                "province is the province of its lead enterprise, university or vocational "
+                "school"
+            )
+        last = self.recommendations[-1] if self.recommendations else None
+        if last is not None and effective_on < last.effective_on:
+            raise EffectiveDateTooEarly(
+                f"{self.name}'s recommending province {province_name(last.province)} "
+                f"({last.province}) took effect {last.effective_on}; a new one cannot take "
+                f"effect {effective_on}, before it"
+            )
+        current = self.recommendation_on(effective_on)
+        if current is not None and (current.province, current.unit_id) == (province, unit_id):
+            raise NothingToChange(
+                f"{self.name}'s recommending province is already {province_name(province)} "
+                f"({province}), that of {unit_label}, since {current.effective_on}"
+            )
+        self.trigger_event(
+            self.RecommendingProvinceSet, province=province, unit_id=unit_id,
+            effective_on=effective_on, principal=principal,
+        )  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Recommendation:
+    province: str  # "320000"
+    unit_id: UUID  # the lead whose province it is
+    effective_on: date

@@ -75,6 +75,7 @@ class Resolution:
     reason: str
     charter_version: str | None
     revoked_by: str | None = None
+    seats: int = 0  # the seats on the meeting date, the base its outcome was decided on
 
     @property
     def in_force(self) -> bool:
@@ -151,6 +152,7 @@ class Council(Aggregate):
                     votes_against=self.votes_against, abstentions=self.abstentions,
                     recused=self.recused, revokes=self.revokes, outcome=self.outcome,
                     reason=self.reason, charter_version=self.charter_version,
+                    seats=self.seats,
                 )  # fmt: skip
             )
             if self.outcome is Outcome.ADOPTED and self.revokes:

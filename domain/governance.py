@@ -28,7 +28,10 @@ from domain.errors import (
     ResolutionNotFound,
     ResolutionNotUsable,
     ResolutionRequired,
+    SeatRuleBroken,
+    UnitNotFound,
 )
+from domain.timeline import Timeline
 from domain.values import parse_choice, parse_text
 
 if TYPE_CHECKING:
@@ -71,7 +74,8 @@ class GovernanceCommands:
             admission_requires_resolution=admission_requires_resolution,
             removal_requires_resolution=removal_requires_resolution,
         )  # fmt: skip
-        body.adopt_charter(the_version, rules, day, reference, who)
+        with self.rules_kept(Timeline(body, self.council_if_any(body))):
+            body.adopt_charter(the_version, rules, day, reference, who)
         self.save(body)
         return body
 
@@ -94,14 +98,14 @@ class GovernanceCommands:
         who = principal_name(principal)
         body = self.community(community)
         member = self.unit(unit)
-        period = body.open_period(member.id)
-        if period is None or not period.covers(day):
+        if not body.is_member_on(member.id, day):
             raise NotAMember(
                 f"{label(member)} is not an active member of {body.name} on {day}; "
                 "only members hold council seats"
             )
         council = self.council_or_new(body, who)
-        council.assign_seat(member.id, label(member), person, the_office, day, who)
+        with self.rules_kept(Timeline(body, council), member.id):
+            council.assign_seat(member.id, label(member), person, the_office, day, who)
         self.save(council)
         return council
 
@@ -112,9 +116,11 @@ class GovernanceCommands:
     ) -> Council:  # fmt: skip
         day = effective(effective_on)
         who = principal_name(principal)
-        council = self.council(community)
+        body = self.community(community)
+        council = self.council(body)
         member = self.unit(unit)
-        council.vacate_seat(member.id, label(member), day, who)
+        with self.rules_kept(Timeline(body, council), member.id):
+            council.vacate_seat(member.id, label(member), day, who)
         self.save(council)
         return council
 
@@ -186,6 +192,12 @@ class GovernanceCommands:
                 f"{body.name} has no council yet: assign its first seat to start one"
             ) from None
 
+    def council_if_any(self: Ledger, body: Community) -> Council | None:
+        try:
+            return self.council(body)
+        except CouncilNotFound:
+            return None
+
     def council_or_new(self: Ledger, body: Community, principal: str) -> Council:
         try:
             return self.council(body)
@@ -237,18 +249,29 @@ class GovernanceCommands:
         self.authorising_resolution(body, reference, matter, day)
 
     def vacate_on_exit(
-        self: Ledger, body: Community, unit_ids: list[UUID], day: date, who: str
+        self: Ledger, council: Council | None, unit_ids: list[UUID], day: date, who: str
     ) -> list[Any]:
         """Members that leave give up their council seats on the same date; returns
         the council to save with the community, if it changed."""
-        try:
-            council = self.council(body)
-        except CouncilNotFound:
+        if council is None:
             return []
         leaving = [u for u in unit_ids if council.open_seat(u) is not None]
         for unit_id in leaving:
+            seat = council.open_seat(unit_id)
+            assert seat is not None
+            if seat.since >= day:
+                raise SeatRuleBroken(
+                    f"{self.label_of(unit_id)} holds a council seat from {seat.since}; it "
+                    f"cannot leave effective {day}, before that (vacate the seat first)"
+                )
             council.vacate_seat(unit_id, str(unit_id), day, who, because_member_exited=True)
         return [council] if leaving else []
+
+    def label_of(self: Ledger, unit_id: UUID) -> str:
+        try:
+            return label(self.unit(unit_id))
+        except UnitNotFound:
+            return str(unit_id)
 
 
 def _count(value: int | str, what: str) -> int:

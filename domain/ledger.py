@@ -17,6 +17,7 @@ benefits) in ``domain/agreements.py``.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import date, datetime
 from typing import Any
@@ -43,12 +44,14 @@ from domain.community import Community
 from domain.errors import (
     AlreadyRegistered,
     CommunityNotFound,
+    ResolutionRequired,
     UnitDeregistered,
     UnitNotFound,
 )
 from domain.agreements import AgreementCommands
 from domain.governance import GovernanceCommands
 from domain.settings import database_url, store_env
+from domain.timeline import Timeline, added, breaches
 from domain.unit import MemberUnit
 from domain.values import (
     CommunityKind,
@@ -61,6 +64,8 @@ from domain.values import (
     parse_level,
     parse_text,
     parse_timestamp,
+    province_of,
+    today,
     unit_id_for,
 )
 
@@ -256,6 +261,10 @@ class Ledger(AuditCommands, AgreementCommands, GovernanceCommands, Application[U
         who = principal_name(principal)
         record = self.unit(unit)
         record.deregister(day, who)
+        for body in self.communities_of(record.id):
+            timeline = self.timeline(body)
+            with self.rules_kept(timeline, record.id):
+                timeline.deregistered[record.id] = day
         self.save(record)
         return record
 
@@ -329,7 +338,8 @@ class Ledger(AuditCommands, AgreementCommands, GovernanceCommands, Application[U
             body, reference, Matter.ADMISSION, day,
             required=body.rules_on(day).admission_requires_resolution,
         )  # fmt: skip
-        body.admit(member.id, member.unit_type, label(member), the_role, day, reference, who)
+        with self.rules_kept(Timeline(body), member.id):
+            body.admit(member.id, member.unit_type, label(member), the_role, day, reference, who)
         self.save(body)
         return body
 
@@ -348,7 +358,8 @@ class Ledger(AuditCommands, AgreementCommands, GovernanceCommands, Application[U
         who = principal_name(principal)
         body = self.community(community)
         member = self.unit(unit)
-        body.change_role(member.id, label(member), the_role, day, who)
+        with self.rules_kept(Timeline(body), member.id):
+            body.change_role(member.id, label(member), the_role, day, who)
         self.save(body)
         return body
 
@@ -375,8 +386,11 @@ class Ledger(AuditCommands, AgreementCommands, GovernanceCommands, Application[U
             required=the_reason is ExitReason.REMOVAL
             and body.rules_on(day).removal_requires_resolution,
         )  # fmt: skip
-        body.exit(member.id, label(member), the_reason, day, reference, who)
-        self.save(body, *self.vacate_on_exit(body, [member.id], day, who))
+        timeline = self.timeline(body)
+        with self.rules_kept(timeline, member.id):
+            body.exit(member.id, label(member), the_reason, day, reference, who)
+            vacated = self.vacate_on_exit(timeline.council, [member.id], day, who)
+        self.save(body, *vacated)
         return body
 
     @command
@@ -392,10 +406,39 @@ class Ledger(AuditCommands, AgreementCommands, GovernanceCommands, Application[U
         reference = resolution_number(resolution)
         who = principal_name(principal)
         body = self.community(community)
+        timeline = self.timeline(body)
+        if reference is None and (body.charter_on(day) is not None or timeline.council):
+            raise ResolutionRequired(
+                f"{body.name} is governed by its council: its dissolution needs an adopted "
+                "dissolution resolution (two-thirds of all seats unless the charter says "
+                "otherwise); name it with its register number"
+            )
         self.check_authority(body, reference, Matter.DISSOLUTION, day, required=False)
         members = [p.unit_id for p in body.active_members]
-        body.dissolve(day, reference, who)
-        self.save(body, *self.vacate_on_exit(body, members, day, who))
+        with self.rules_kept(timeline):
+            body.dissolve(day, reference, who)
+            vacated = self.vacate_on_exit(timeline.council, members, day, who)
+        self.save(body, *vacated)
+        return body
+
+    @command
+    def set_recommending_province(
+        self,
+        community: str | UUID,
+        *,
+        lead: str | UUID,
+        effective_on: str | date | None = None,
+        principal: str,
+    ) -> Community:
+        """An industry body's recommending province: the province of the lead named,
+        by its division on the date (default today)."""
+        day = effective(effective_on if effective_on is not None else today())
+        who = principal_name(principal)
+        body = self.community(community)
+        unit = self.unit(lead)
+        province = province_of(unit.division_on(day))
+        body.set_recommending_province(unit.id, label(unit), province, day, who)
+        self.save(body)
         return body
 
     def community(self, ref: str | UUID | Community) -> Community:
@@ -409,6 +452,40 @@ class Ledger(AuditCommands, AgreementCommands, GovernanceCommands, Application[U
         if not isinstance(record, Community):
             raise CommunityNotFound(f"no community {community_id} has been founded")
         return record
+
+    def communities_of(self, unit_id: UUID) -> Iterator[Community]:
+        """Every body the unit is or was a member of."""
+        for community_id in self.community_ids():
+            body = self.community(community_id)
+            if body.last_period(unit_id) is not None:
+                yield body
+
+    def timeline(self, body: Community) -> Timeline:
+        """Everything of ``body`` whose dates a change of its membership can collide
+        with: its council and its agreements."""
+        council = self.council_if_any(body)
+        return Timeline(body, council, [self.agreement(a) for a in self.agreement_ids(body.id)])
+
+    @contextmanager
+    def rules_kept(self, timeline: Timeline, subject: UUID | None = None) -> Iterator[None]:
+        """Refuse what the block decides if it breaks a rule on any date that was kept
+        before it (ADR 0016). The block changes the timeline's aggregates in memory
+        only; a refusal leaves nothing to save."""
+        known: dict[UUID, str] = {}
+
+        def name(unit_id: UUID) -> str:
+            if unit_id not in known:
+                try:
+                    known[unit_id] = label(self._unit(unit_id))
+                except UnitNotFound:
+                    known[unit_id] = str(unit_id)
+            return known[unit_id]
+
+        before = breaches(timeline, name)
+        yield
+        new = added(before, breaches(timeline, name))
+        if new:
+            raise new[0].error(new[0].explain(subject))
 
     def community_as_known_at(self, ref: str | UUID, known_at: str | datetime) -> Community:
         """The community as the ledger knew it at a recorded time: a fold of the

@@ -107,7 +107,8 @@ class MemberUnit(Aggregate):
         )
 
     def deregister(self, effective_on: date, principal: str) -> None:
-        self._check_change(effective_on, date.min, "deregistered")
+        latest = max(self.names[-1][0], self.divisions[-1][0])
+        self._check_change(effective_on, latest, "deregistered")
         self.trigger_event(self.Deregistered, effective_on=effective_on, principal=principal)
 
     def _check_change(self, effective_on: date, latest: date, what: str) -> None:

@@ -171,6 +171,12 @@ class World:
         return answer["number"]
 
 
+    def end_agreement(self, on: str) -> None:
+        """Terminate the world's agreement effective ``on``."""
+        self.api.post(f"/agreements/{self.agreement_id}/terminate", {
+            "effective_on": on, "resolution": self.adopted("agreement", "2025-06-01")}, 200)
+
+
 def build_world(api: Api) -> World:
     units = [
         api.post("/units", {"code": credit_code(serial, division=division), "name": name,

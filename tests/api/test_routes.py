@@ -247,7 +247,9 @@ def _(w: World, send) -> None:
 
 @route("POST", "/communities/{id}/dissolve")
 def _(w: World, send) -> None:
-    body = send(f"/communities/{w.community_id}/dissolve", json={"effective_on": "2025-12-31"})
+    w.end_agreement("2025-12-31")  # its parties stay members while it is in force
+    body = send(f"/communities/{w.community_id}/dissolve", json={
+        "effective_on": "2025-12-31", "resolution": w.adopted("dissolution", "2025-12-20")})
     assert (body["id"], body["dissolved_on"], body["active_members"]) == (
         w.community_id, "2025-12-31", 0)
 
@@ -265,6 +267,7 @@ def _(w: World, send) -> None:
 
 @route("POST", "/communities/{id}/members/{unit_id}/exit")
 def _(w: World, send) -> None:
+    w.end_agreement("2025-06-30")  # its parties stay members while it is in force
     answer = send(f"/communities/{w.community_id}/members/{w.unit_ids[1]}/exit",
                   json={"reason": "withdrawal", "effective_on": "2025-06-30"})
     assert answer["as_of"] == "2025-06-30"

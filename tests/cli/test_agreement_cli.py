@@ -186,8 +186,8 @@ def test_refusals_are_clear_and_write_nothing(run, body, resolutions, ledger, st
     [
         (lambda a: (a, E, "--kind", "funds", "--amount", "10", "--contributed-on", "2024-06-01"),
          "is not a party to agreement '共享实训基地' on 2024-06-01"),
-        (lambda a: (a, C, "--kind", "funds", "--amount", "10", "--contributed-on", "2024-08-01"),
-         "is not an active member of 深圳市域产教联合体 on 2024-08-01"),
+        (lambda a: (a, E, "--kind", "funds", "--amount", "10", "--contributed-on", "2024-10-01"),
+         "is not an active member of 深圳市域产教联合体 on 2024-10-01"),
         (lambda a: (a, A, "--kind", "funds", "--amount", "10", "--contributed-on", "2024-02-20"),
          "took effect 2024-03-01"),
         (lambda a: (a, A, "--kind", "gold", "--amount", "10", "--contributed-on", "2024-06-01"),
@@ -199,8 +199,11 @@ def test_only_members_that_are_parties_contribute_while_it_is_in_force(
 ):
     agreement = draft(run, body)
     ok(run, "agreement", "approve", agreement, "--resolution", resolutions[0])
+    # C is a party, so it stays a member while the agreement lists it; E is not one.
     assert run("member", "exit", body, C, "--reason", "withdrawal",
-               "--effective-on", "2024-07-01")[0] == 0  # fmt: skip
+               "--effective-on", "2024-07-01")[0] == 4  # fmt: skip
+    assert run("member", "exit", body, E, "--reason", "withdrawal",
+               "--effective-on", "2024-09-02")[0] == 0  # fmt: skip
     before = ledger.recorder.max_notification_id()
     code, out, err = run("agreement", "contribute", *args(agreement), "--description", "投入")
     assert code in (2, 4) and out == "" and message in err

@@ -190,6 +190,13 @@ def test_what_the_issue_requires_is_refused_and_nothing_is_recorded(ledger):
         contribute(ledger, agreement, OUTSIDER, "100.00", "2024-06-01")
 
     contribute(ledger, agreement, E, "100.00", "2024-08-31")
+    with refused(ledger, NotAMember, "苏州芯电子有限公司 .* is a party to agreement '共享实训基地' "
+                 "with shares in force from 2024-05-10, so it must be a member of 苏州市域产教联合体 "
+                 r"on every day of that; it would not be on 2024-09-01 \(amend or terminate"):
+        ledger.exit_member(body, E, reason="withdrawal", effective_on="2024-09-01", principal=P)
+    ledger.amend_agreement(agreement, parties=parties((A, 6000, 6000), (B, 4000, 4000)),
+                           effective_on="2024-09-01",
+                           resolution=resolve(ledger, body, "2024-08-20"), principal=P)
     ledger.exit_member(body, E, reason="withdrawal", effective_on="2024-09-01", principal=P)
     with refused(ledger, NotAMember, "苏州芯电子有限公司 .* is not an active member of "
                  "苏州市域产教联合体 on 2024-09-01; only members contribute"):  # fmt: skip
@@ -682,7 +689,19 @@ def test_every_column_adds_up_and_each_split_is_the_one_for_its_date(
 
 def test_nothing_more_is_recorded_against_the_agreements_of_a_dissolved_body(memory_ledger):
     body, agreement = active(memory_ledger)
-    memory_ledger.dissolve_community(body, effective_on="2025-01-01", principal=P)
+    with refused(memory_ledger, ResolutionRequired, "needs an adopted dissolution resolution"):
+        memory_ledger.dissolve_community(body, effective_on="2025-01-01", principal=P)
+    decided = resolve(memory_ledger, body, "2024-12-20", matter="dissolution")
+    with refused(memory_ledger, NotAMember, "is a party to agreement '共享实训基地'"):
+        memory_ledger.dissolve_community(
+            body, effective_on="2025-01-01", resolution=decided, principal=P
+        )
+    memory_ledger.terminate_agreement(agreement, effective_on="2025-01-01",
+                                      resolution=resolve(memory_ledger, body, "2024-12-21"),
+                                      principal=P)  # fmt: skip
+    memory_ledger.dissolve_community(
+        body, effective_on="2025-01-01", resolution=decided, principal=P
+    )
     for record in (
         lambda: cost(memory_ledger, agreement, "10", "2024-12-01"),
         lambda: benefit(memory_ledger, agreement, "10", "2025-02-01"),

@@ -106,10 +106,14 @@ def test_an_industry_body_has_one_active_lead_per_leading_type(memory_ledger):
     admit(memory_ledger, body, ENTERPRISE, "2024-02-01", role="lead")
     admit(memory_ledger, body, UNIVERSITY, "2024-02-01", role="lead")
     admit(memory_ledger, body, SCHOOL, "2024-02-01", role="lead")
-    with pytest.raises(LeadAlreadyHeld, match="already has a lead enterprise"):
+    with pytest.raises(
+        LeadAlreadyHeld,
+        match=r"单位002N \(91320506000000002N\) cannot lead 全国集成电路行业产教融合共同体 from "
+        r"2024-02-01: 单位001K \(91320506000000001K\) leads as enterprise since 2024-02-01",
+    ):
         admit(memory_ledger, body, ENTERPRISE_2, "2024-02-01", role="lead")
     admit(memory_ledger, body, ENTERPRISE_2, "2024-02-01")
-    with pytest.raises(LeadAlreadyHeld, match="already has a lead enterprise"):
+    with pytest.raises(LeadAlreadyHeld, match="cannot lead .* from 2024-03-01: .* leads as"):
         memory_ledger.change_member_role(
             body.id, ENTERPRISE_2, role="lead", effective_on="2024-03-01", principal="p"
         )

@@ -241,7 +241,12 @@ def test_an_outcome_never_depends_on_the_order_seats_were_recorded_in(order, pre
 
 def test_dissolution_vacates_every_seat_with_the_memberships(memory_ledger):
     body = body_with_council(memory_ledger, seats=4)
-    memory_ledger.dissolve_community(body, effective_on="2025-06-30", principal=P)
+    with pytest.raises(ResolutionRequired, match="its dissolution needs an adopted dissolution"):
+        memory_ledger.dissolve_community(body, effective_on="2025-06-30", principal=P)
+    decided = resolve(memory_ledger, body, "dissolution", present=4, held_on="2025-06-20")
+    memory_ledger.dissolve_community(
+        body, effective_on="2025-06-30", resolution=decided.number, principal=P
+    )
     council = memory_ledger.council(body)
     assert council.seats_on(date(2025, 6, 29)) and council.seats_on(date(2025, 6, 30)) == []
     assert all(s.until == date(2025, 6, 30) for s in council.seats)
