@@ -4,7 +4,7 @@ them, and ``/openapi.json`` is generated from them. Values are checked by the le
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 from typing import Annotated
 from uuid import UUID
 
@@ -66,6 +66,12 @@ class Admission(Body):
     effective_on: date
     role: Annotated[str, Meta(description="lead or participant")] = "participant"
     resolution: Resolution | None = None
+
+
+class Recommendation(Body):
+    unit_id: Annotated[str, Meta(description="the lead whose province it is: its id or its "
+                                 "credit code")]  # fmt: skip
+    effective_on: Annotated[date | None, Meta(description="default: today in China")] = None
 
 
 class Exit(Body):
@@ -187,9 +193,21 @@ class AsOf(Body):
     as_of: Annotated[date | None, Meta(description="default: today in China")] = None
 
 
-class MembersQuery(Body):
+# Text, read by the ledger's own parser: a bare date is the end of that day in China,
+# and a wrong value is refused in the same words as ``--known-at``.
+KnownAt = Annotated[str | None, Meta(
+    description="only what was recorded by then: an RFC 3339 timestamp, or a date YYYY-MM-DD "
+    "meaning the end of that day in China; default: now",
+    examples=["2025-07-15T09:30:00+08:00", "2025-07-15"])]  # fmt: skip
+
+
+class AsKnownAt(Body):
     as_of: Annotated[date | None, Meta(description="default: today in China")] = None
-    known_at: Annotated[datetime | None, Meta(description="default: now")] = None
+    known_at: KnownAt = None
+
+
+class KnownAtQuery(Body):
+    known_at: KnownAt = None
 
 
 class UnitQuery(Body):
@@ -199,6 +217,7 @@ class UnitQuery(Body):
 class ProvincesQuery(Body):
     community_id: Annotated[UUID | None, Meta(description="default: every body")] = None
     as_of: date | None = None
+    known_at: KnownAt = None
 
 
 class AgreementsQuery(Body):

@@ -19,6 +19,7 @@ from projections import (
     cost_sharing,
     cost_sharing_model,
     governance,
+    leads,
     membership,
     membership_model,
     provinces,
@@ -105,6 +106,14 @@ def dissolve(c: Call) -> Any:
     body = c.ledger.dissolve_community(community(c), effective_on=c.body.effective_on,
                                        resolution=c.body.resolution, principal=c.principal)  # fmt: skip
     return membership.community_view(body)
+
+
+def recommend(c: Call) -> Any:
+    q: b.Recommendation = c.body
+    body = c.ledger.set_recommending_province(community(c), lead=q.unit_id,
+                                              effective_on=q.effective_on,
+                                              principal=c.principal)  # fmt: skip
+    return leads.community_detail(c.store, body.id, as_of=body.recommendations[-1].effective_on)
 
 
 def admit(c: Call) -> Any:
@@ -311,8 +320,13 @@ ENDPOINTS: list[Endpoint] = [
        membership.CommunityView, body=b.NewCommunity, created=True),
     _e("GET", "/communities", list_communities, R, "every community (a secretary's: its own)",
        list[membership.CommunityView], any_community=True),
-    _e("GET", "/communities/{id}", lambda c: membership.community_view(c.ledger.community(
-        community(c))), R, "one community", membership.CommunityView),
+    _e("GET", "/communities/{id}", lambda c: leads.community_detail(
+        c.store, community(c), as_of=c.query.as_of), R,
+       "one community; an industry body's leads and recommending province on a date",
+       leads.CommunityDetail, query=b.AsOf),
+    _e("POST", "/communities/{id}/recommending-province", recommend, W,
+       "record an industry body's recommending province: that of one of its leads",
+       leads.CommunityDetail, body=b.Recommendation),
     _e("POST", "/communities/{id}/dissolve", dissolve, W, "dissolve a community",
        membership.CommunityView, body=b.Dissolve),
     _e("POST", "/communities/{id}/members", admit, W, "admit a unit", membership.MemberList,
@@ -322,7 +336,7 @@ ENDPOINTS: list[Endpoint] = [
     _e("POST", "/communities/{id}/members/{unit_id}/role", change_role, W,
        "change a member's role", membership.MemberList, body=b.RoleChange),
     _e("GET", "/communities/{id}/members", members, R,
-       "members on a date, as recorded by a time", membership.MemberList, query=b.MembersQuery),
+       "members on a date, as recorded by a time", membership.MemberList, query=b.AsKnownAt),
     _e("POST", "/communities/{id}/charter", adopt_charter, W, "record a charter",
        governance.CharterView, body=b.Charter, created=True),
     _e("GET", "/communities/{id}/charter", lambda c: governance.charter(
@@ -341,13 +355,15 @@ ENDPOINTS: list[Endpoint] = [
        "record a motion and its tally; the ledger decides the outcome",
        governance.RegisterEntry, body=b.NewResolution, created=True),
     _e("GET", "/communities/{id}/resolutions", lambda c: register_model.register(
-        c.store, community(c)), R, "the resolution register, in order", governance.Register),
+        c.store, community(c), known_at=c.query.known_at), R,
+       "the resolution register, in order, as recorded by a time", governance.Register,
+       query=b.KnownAtQuery),
     _e("POST", "/communities/{id}/agreements", draft, W, "draft a benefit agreement",
        cost_sharing.AgreementView, body=b.NewAgreement, created=True),
     _e("GET", "/communities/{id}/investment", lambda c: cost_sharing_model.investment(
-        c.store, community(c), as_of=c.query.as_of), P,
-       "contributions by kind, source and province", cost_sharing.InvestmentSummary,
-       query=b.AsOf),
+        c.store, community(c), as_of=c.query.as_of, known_at=c.query.known_at), P,
+       "contributions by kind, source and province, as recorded by a time",
+       cost_sharing.InvestmentSummary, query=b.AsKnownAt),
     _e("GET", "/agreements", list_agreements, R, "every agreement, or one body's",
        cost_sharing.AgreementList, query=b.AgreementsQuery, scope=query_community),
     _e("GET", "/agreements/{id}", lambda c: cost_sharing.agreement_view(c.ledger, c.path["id"]),
@@ -369,11 +385,11 @@ ENDPOINTS: list[Endpoint] = [
        "take a mistaken entry out of the reports", cost_sharing.EntryView, body=b.Reversal,
        scope=agreement_community),
     _e("GET", "/agreements/{id}/report", lambda c: cost_sharing_model.report(
-        c.store, c.path["id"], as_of=c.query.as_of), P,
-       "per party: costs due, contributed, balance, benefits due",
-       cost_sharing.CostSharingReport, query=b.AsOf, scope=agreement_community),
+        c.store, c.path["id"], as_of=c.query.as_of, known_at=c.query.known_at), P,
+       "per party: costs due, contributed, balance, benefits due, as recorded by a time",
+       cost_sharing.CostSharingReport, query=b.AsKnownAt, scope=agreement_community),
     _e("GET", "/reports/provinces", lambda c: provinces.distribution(
-        c.store, c.query.community_id, as_of=c.query.as_of), P,
+        c.store, c.query.community_id, as_of=c.query.as_of, known_at=c.query.known_at), P,
        "member units by province and type: one body's, or every body's",
        provinces.ProvinceDistribution, query=b.ProvincesQuery, scope=query_community),
     _e("GET", "/audit/verify", lambda c: c.ledger.verify(), Access.AUDIT,

@@ -13,9 +13,9 @@ from uuid import UUID
 
 from domain.commands import as_uuid
 from domain.community import Community
-from domain.errors import CommunityNotFound
 from domain.unit import MemberUnit
-from domain.values import parse_date, parse_timestamp, province_name, province_of, today
+from domain.values import parse_date, province_name, province_of, today
+from projections.known_at import as_known_at, body_row
 from projections.machinery import ReadModel, Store, iso
 from projections.membership import Member, MemberList, Period
 
@@ -38,11 +38,18 @@ Presence = list[tuple[str, str, int]]
 """(day, item, +1 or -1): how a membership changes the national counts."""
 
 
-def presence(period: _Period, home: str, divisions: list[tuple[str, str]]) -> Presence:
+Home = str | list[tuple[str, str]]
+
+
+def presence(period: _Period, home: Home, divisions: list[tuple[str, str]]) -> Presence:
     """What one membership period adds to the national counts: its unit type and
     its province (and whether that is outside the body's home province) from the
     day it starts, moving with the unit's relocations, until the day it ends.
-    ``divisions``: the unit's (since, division), in the order recorded."""
+    ``divisions``: the unit's (since, division), in the order recorded. ``home``:
+    the body's home province, or its (since, province) in the order they take
+    effect for an industry body whose recommending province changed it."""
+    if not isinstance(home, str):
+        return _by_home(period, home, divisions)
     start, end = period.admitted_on, period.exited_on
     if len(divisions) == 1:  # never relocated, as most units: one province throughout
         province = province_of(divisions[0][1])
@@ -76,6 +83,23 @@ def presence(period: _Period, home: str, divisions: list[tuple[str, str]]) -> Pr
     return out
 
 
+def _by_home(period: _Period, homes: list[tuple[str, str]],
+             divisions: list[tuple[str, str]]) -> Presence:  # fmt: skip
+    """A period of a body whose home changed: each stretch counted at the home of its
+    days (at a change the type and province counts leave and come back: they net
+    out, and only the outside-home count moves)."""
+    out: Presence = []
+    ends = [since for since, _ in homes[1:]] + [None]
+    for (since, home), until in zip(homes, ends, strict=True):
+        start = max(period.admitted_on, since)
+        stops = [e for e in (period.exited_on, until) if e is not None]
+        end = min(stops) if stops else None
+        if end is None or start < end:
+            out += presence(_Period(period.id, period.community, period.unit_type, start, end),
+                            home, divisions)  # fmt: skip
+    return out
+
+
 OUTSIDE = "outside"
 MEMO_UNITS = 500_000
 """Units whose divisions and periods the model remembers between batches; past
@@ -94,9 +118,9 @@ class Membership(ReadModel):
         "units": "unit_id TEXT PRIMARY KEY, code TEXT NOT NULL, unit_type TEXT NOT NULL, "
         "level TEXT, deregistered_on TEXT",
         "names": "unit_id TEXT NOT NULL, since TEXT NOT NULL, seq BIGINT NOT NULL, "
-        "name TEXT NOT NULL, PRIMARY KEY (unit_id, since, seq)",
+        "name TEXT NOT NULL, recorded_at TEXT NOT NULL, PRIMARY KEY (unit_id, since, seq)",
         "divisions": "unit_id TEXT NOT NULL, since TEXT NOT NULL, seq BIGINT NOT NULL, "
-        "division TEXT NOT NULL, PRIMARY KEY (unit_id, since, seq)",
+        "division TEXT NOT NULL, recorded_at TEXT NOT NULL, PRIMARY KEY (unit_id, since, seq)",
         "communities": "community_id TEXT PRIMARY KEY, name TEXT NOT NULL, kind TEXT NOT NULL, "
         "industry TEXT NOT NULL, division TEXT NOT NULL, founded_on TEXT NOT NULL, "
         "dissolved_on TEXT, recorded_at TEXT NOT NULL, position BIGINT NOT NULL",
@@ -111,6 +135,11 @@ class Membership(ReadModel):
         # count on a date is the sum of the changes up to it.
         "counts": "grain TEXT NOT NULL, period TEXT NOT NULL, item TEXT NOT NULL, "
         "n BIGINT NOT NULL, PRIMARY KEY (grain, period, item)",
+        # An industry body's recommending provinces, in the order recorded (``seq``,
+        # the event's version), which is also the order they take effect.
+        "recommendations": "community_id TEXT NOT NULL, seq BIGINT NOT NULL, "
+        "since TEXT NOT NULL, province TEXT NOT NULL, unit_id TEXT NOT NULL, "
+        "recorded_at TEXT NOT NULL, PRIMARY KEY (community_id, seq)",
     }
     indexes = {  # noqa: RUF012
         "by_community": "periods(community_id, admitted_on)",
@@ -120,7 +149,7 @@ class Membership(ReadModel):
         MemberUnit.Registered.TOPIC, MemberUnit.Renamed.TOPIC, MemberUnit.Relocated.TOPIC,
         MemberUnit.Deregistered.TOPIC, Community.Founded.TOPIC, Community.MemberAdmitted.TOPIC,
         Community.MemberRoleChanged.TOPIC, Community.MemberExited.TOPIC,
-        Community.Dissolved.TOPIC,
+        Community.Dissolved.TOPIC, Community.RecommendingProvinceSet.TOPIC,
     )  # fmt: skip
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -132,7 +161,7 @@ class Membership(ReadModel):
         self.memo_at = -1  # the position the remembered state is true at
         self.divisions: dict[str, list[tuple[str, str]]] = {}
         self.periods: dict[str, list[_Period]] = {}
-        self.homes: dict[str, str] = {}
+        self.homes: dict[str, Home] = {}
 
     def begin(self, events: Sequence[Any], c: Any) -> None:
         """Know the divisions, membership periods and home provinces the batch's
@@ -147,7 +176,9 @@ class Membership(ReadModel):
         self.changes: Counter[tuple[str, str]] = Counter()
         self.fresh: list[_Period] = []  # admitted in this batch: rows still buffered
         self.exits: list[tuple[Any, ...]] = []  # of periods admitted before this batch
+        self.rehomed: dict[str, set[str]] = {}  # body → the units of its periods
         units, bodies, new = set(), set(), set()
+        joined: dict[str, set[str]] = {}  # body → units of its membership events here
         for e in events:
             if isinstance(e, MemberUnit.Registered | Community.Founded):
                 new.add(str(e.originator_id))  # nothing to read: it starts in this batch
@@ -157,6 +188,11 @@ class Membership(ReadModel):
                             | Community.MemberExited):  # fmt: skip
                 units.add(str(e.unit_id))
                 bodies.add(str(e.originator_id))
+                joined.setdefault(str(e.originator_id), set()).add(str(e.unit_id))
+            elif isinstance(e, Community.RecommendingProvinceSet):
+                bodies.add(str(e.originator_id))
+                self.rehomed[str(e.originator_id)] = set()
+        self._rehomed_units(c, units, joined)
         wanted = sorted(units.difference(self.periods, new))
         for r in self.select_in(c, "SELECT unit_id, since, division FROM {divisions} "
                                 "WHERE unit_id {in} ORDER BY unit_id, since, seq", wanted):  # fmt: skip
@@ -171,9 +207,32 @@ class Membership(ReadModel):
                 r["exited_on"],
             ))  # fmt: skip
             bodies.add(r["community_id"])
+        homeless = sorted(bodies.difference(self.homes, new))
         for r in self.select_in(c, "SELECT community_id, division FROM {communities} "
-                                "WHERE community_id {in}", sorted(bodies.difference(self.homes, new))):  # fmt: skip
+                                "WHERE community_id {in}", homeless):  # fmt: skip
             self.homes[r["community_id"]] = province_of(r["division"])
+        for r in self.select_in(c, "SELECT community_id, since, province FROM "
+                                "{recommendations} WHERE community_id {in} "
+                                "ORDER BY community_id, seq", homeless):  # fmt: skip
+            self._rehome(r["community_id"], r["since"], r["province"])
+
+    def _rehomed_units(self, c: Any, units: set[str], joined: dict[str, set[str]]) -> None:
+        """The units of every period of the bodies whose recommending province the
+        batch changes: those periods move in the national counts."""
+        for body, known in self.rehomed.items():
+            known.update(joined.get(body, ()))
+        for r in self.select_in(c, "SELECT DISTINCT community_id, unit_id FROM {periods} "
+                                "WHERE community_id {in}", sorted(self.rehomed)):  # fmt: skip
+            self.rehomed[r["community_id"]].add(r["unit_id"])
+        for known in self.rehomed.values():
+            units.update(known)
+
+    def _rehome(self, body: str, since: str, province: str) -> Home:
+        """Add a recommending province to the body's homes; returns the old ones."""
+        old = self.homes[body]
+        self.homes[body] = [*([(BEGINNING, old)] if isinstance(old, str) else old),
+                            (since, province)]  # fmt: skip
+        return old
 
     def committed(self, position: int) -> None:
         self.memo_at = position
@@ -214,17 +273,20 @@ class Membership(ReadModel):
                     self.exits.append((period.id, *exit))
                 self._count(presence(period, home, history), old)
             case MemberUnit.Registered():
+                at = iso(event.timestamp)
                 w.insert("units", (oid, event.code, event.unit_type, event.level, None))
-                w.insert("names", (oid, BEGINNING, event.originator_version, event.name))
-                w.insert("divisions", (oid, BEGINNING, event.originator_version, event.division))
+                w.insert("names", (oid, BEGINNING, event.originator_version, event.name, at))
+                w.insert("divisions", (oid, BEGINNING, event.originator_version, event.division,
+                                       at))  # fmt: skip
                 self.divisions[oid] = [(BEGINNING, event.division)]
                 self.periods[oid] = []
             case MemberUnit.Renamed():
                 w.insert("names", (oid, iso(event.effective_on), event.originator_version,
-                                   event.name))  # fmt: skip
+                                   event.name, iso(event.timestamp)))  # fmt: skip
             case MemberUnit.Relocated():
                 since = iso(event.effective_on)
-                w.insert("divisions", (oid, since, event.originator_version, event.division))
+                w.insert("divisions", (oid, since, event.originator_version, event.division,
+                                       iso(event.timestamp)))  # fmt: skip
                 history = self.divisions[oid]
                 moved = [p for p in self.periods[oid] if p.exited_on is None or p.exited_on > since]
                 before = [presence(p, self.homes[p.community], history) for p in moved]
@@ -239,6 +301,18 @@ class Membership(ReadModel):
                                          event.division, iso(event.founded_on), None,
                                          iso(event.timestamp), self.position))  # fmt: skip
                 self.homes[oid] = province_of(event.division)
+            case Community.RecommendingProvinceSet():
+                since = iso(event.effective_on)
+                w.insert("recommendations", (oid, event.originator_version, since,
+                                             event.province, str(event.unit_id),
+                                             iso(event.timestamp)))  # fmt: skip
+                moved = [(p, self.divisions[unit]) for unit in sorted(self.rehomed[oid])
+                         for p in self.periods[unit] if p.community == oid
+                         and (p.exited_on is None or p.exited_on > since)]  # fmt: skip
+                old = self._rehome(oid, since, event.province)
+                for p, history in moved:
+                    self._count(presence(p, self.homes[oid], history),
+                                presence(p, old, history))  # fmt: skip
             case Community.Dissolved():
                 w.later("UPDATE {communities} SET dissolved_on = ? WHERE community_id = ?",
                         (iso(event.effective_on), oid))  # fmt: skip
@@ -294,15 +368,13 @@ SELECT p.unit_id, p.admitted_on, u.code, u.unit_type,
   (SELECT r.role FROM {roles} r WHERE r.period_id = p.period_id AND r.since <= ?
      AND r.recorded_at <= ? ORDER BY r.since DESC LIMIT 1) AS role,
   (SELECT n.name FROM {names} n WHERE n.unit_id = p.unit_id AND n.since <= ?
-     ORDER BY n.since DESC, n.seq DESC LIMIT 1) AS name,
+     AND n.recorded_at <= ? ORDER BY n.since DESC, n.seq DESC LIMIT 1) AS name,
   (SELECT d.division FROM {divisions} d WHERE d.unit_id = p.unit_id AND d.since <= ?
-     ORDER BY d.since DESC, d.seq DESC LIMIT 1) AS division
+     AND d.recorded_at <= ? ORDER BY d.since DESC, d.seq DESC LIMIT 1) AS division
 FROM {periods} p JOIN {units} u ON u.unit_id = p.unit_id
 WHERE p.community_id = ? AND p.admitted_on <= ? AND p.admitted_at <= ?
   AND NOT (p.exited_on IS NOT NULL AND p.exited_on <= ? AND p.exited_at <= ?)
 """
-
-LATEST = "9999-12-31T23:59:59.999999"  # "everything recorded so far"
 
 
 def members(
@@ -314,24 +386,18 @@ def members(
     """Members on ``as_of`` (default today in China) as recorded by ``known_at``
     (default: everything) — the same answer as ``projections.membership.members``."""
     day = parse_date(as_of, "as-of date") if as_of is not None else today()
-    moment = parse_timestamp(known_at, "known-at time") if known_at is not None else None
+    at = as_known_at(known_at)
     community_id = as_uuid(community, "community id")
     store.catch_up()
     model = store.model(Membership)
-    t = iso(moment) if moment else LATEST
-    d = iso(day)
+    t, d = at.bound, iso(day)
     with store.snapshot() as query:
         body = query(
             model.sql("SELECT name, recorded_at FROM {communities} WHERE community_id = ?"),
             (str(community_id),),
         )
-        rows = query(model.sql(_MEMBERS), (d, t, d, d, str(community_id), d, t, d, t))
-    if not body:
-        raise CommunityNotFound(f"no community {community_id} has been founded")
-    if body[0]["recorded_at"] > t:
-        raise CommunityNotFound(
-            f"community {community_id} had not been recorded yet at {moment.isoformat()}"  # type: ignore[union-attr]
-        )
+        rows = query(model.sql(_MEMBERS), (d, t, d, t, d, t, str(community_id), d, t, d, t))
+    name = body_row(body, community_id, at)["name"]
     result = [
         Member(
             unit_id=UUID(r["unit_id"]), code=r["code"], name=r["name"], type=r["unit_type"],
@@ -342,7 +408,7 @@ def members(
     ]
     result.sort(key=lambda m: (m.role != "lead", m.since, m.code))
     return MemberList(
-        community_id=community_id, community_name=body[0]["name"], as_of=day, known_at=moment,
+        community_id=community_id, community_name=name, as_of=day, known_at=at.moment,
         members=result,
     )  # fmt: skip
 

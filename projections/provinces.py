@@ -12,7 +12,10 @@ Rules:
 
 - **A unit's province** is that of its division *in force on the as-of date*
   (a unit that relocated counts where it was on that date).
-- **Home province** is the province of the body's own division.
+- **Home province** is the province of the body's own division — except for an
+  industry body with a recommending province (推荐省份) in force on the as-of date,
+  whose cross-province indicators are measured against that. ``home_basis`` says
+  which: ``recommending_province`` or ``division`` (``None`` nationally).
 - **Outside-home share**: members whose province is not the home province, over
   all members on the date, given twice: ``outside_home_bp`` as whole basis points
   (1 bp = 0.01 %, 10000 = all) and ``outside_home_share`` as the same number written
@@ -44,18 +47,18 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
-from datetime import date
-from typing import NamedTuple
+from datetime import date, datetime
+from typing import Any, NamedTuple
 from uuid import UUID
 
 import msgspec
 
 from domain.commands import as_uuid
 from domain.community import Community
-from domain.errors import CommunityNotFound
 from domain.ledger import Ledger
 from domain.unit import MemberUnit
 from domain.values import CommunityKind, parse_date, province_name, province_of, today
+from projections.known_at import KnownAt, as_known_at, body_row
 from projections.machinery import Store, iso
 from projections.membership import members
 from projections.membership_model import OUTSIDE, Membership
@@ -92,6 +95,8 @@ class ProvinceDistribution(msgspec.Struct, frozen=True):
     type_count: int
     local: int | None  # city bodies only: same prefecture-level city as the body
     non_local: int | None
+    known_at: datetime | None = None  # None: everything recorded so far
+    home_basis: str | None = None  # recommending_province or division; None nationally
 
 
 class Body(NamedTuple):
@@ -101,7 +106,12 @@ class Body(NamedTuple):
     name: str
     kind: str
     division: str
+    home: str | None = None
+    """An industry body's recommending province in force on the date, if it has one."""
 
+
+RECOMMENDED, DIVISION = "recommending_province", "division"
+"""What a body's home province is taken from (``home_basis``)."""
 
 Holding = tuple[str, str]
 """A member on the date: (unit type, its division in force on that date)."""
@@ -147,7 +157,7 @@ def _build(
     types: Counter[str] = Counter()
     total = outside = local = 0
     for body, holdings in groups:
-        home, city = province_of(body.division), city_of(body.division)
+        home, city = body.home or province_of(body.division), city_of(body.division)
         for unit_type, division in holdings:
             total += 1
             provinces[province_of(division)] += 1
@@ -162,8 +172,8 @@ def _build(
         community_id=one.id if one else None,
         community_name=one.name if one else None,
         kind=one.kind if one else None,
-        home_province=province_of(one.division) if one else None,
-        home_province_name=province_name(one.division) if one else None,
+        home_province=(one.home or province_of(one.division)) if one else None,
+        home_province_name=province_name(one.home or one.division) if one else None,
         total=total,
         provinces=[
             ProvinceCount(code, province_name(code), n)
@@ -179,6 +189,7 @@ def _build(
         type_count=len(types),
         local=local if is_city else None,
         non_local=total - local if is_city else None,
+        home_basis=None if one is None else RECOMMENDED if one.home else DIVISION,
     )
 
 
@@ -224,23 +235,26 @@ def distribution_from_events(
 
     if community is not None:
         body = ledger.community(community)
-        return for_body(day, _body(body), holdings(body))
+        return for_body(day, _body(body, day), holdings(body))
     bodies = [ledger.community(c) for c in ledger.community_ids()]
-    return national(day, [(_body(b), holdings(b)) for b in bodies])
+    return national(day, [(_body(b, day), holdings(b)) for b in bodies])
 
 
-def _body(body: Community) -> Body:
-    return Body(body.id, body.name, body.kind.value, body.division)
+def _body(body: Community, day: date) -> Body:
+    chosen = body.recommendation_on(day) if body.kind is CommunityKind.INDUSTRY else None
+    return Body(body.id, body.name, body.kind.value, body.division,
+                chosen.province if chosen else None)  # fmt: skip
 
 
 # --- from the membership read model ---------------------------------------------------
 
 _HOLDINGS = """
-SELECT u.unit_type,
+SELECT p.community_id, u.unit_type,
   (SELECT d.division FROM {divisions} d WHERE d.unit_id = p.unit_id AND d.since <= ?
-     ORDER BY d.since DESC, d.seq DESC LIMIT 1) AS division
+     AND d.recorded_at <= ? ORDER BY d.since DESC, d.seq DESC LIMIT 1) AS division
 FROM {periods} p JOIN {units} u ON u.unit_id = p.unit_id
-WHERE p.admitted_on <= ? AND (p.exited_on IS NULL OR p.exited_on > ?) AND p.community_id = ?
+WHERE p.admitted_on <= ? AND p.admitted_at <= ?
+  AND NOT (p.exited_on IS NOT NULL AND p.exited_on <= ? AND p.exited_at <= ?)
 """
 
 
@@ -253,18 +267,24 @@ GROUP BY item
 
 
 def distribution(
-    store: Store, community: str | UUID | None = None, as_of: str | date | None = None
+    store: Store,
+    community: str | UUID | None = None,
+    as_of: str | date | None = None,
+    known_at: str | datetime | None = None,
 ) -> ProvinceDistribution:
     """The same answer as ``distribution_from_events``, from the membership read
-    model. One body: a query for the body, one for its members on the date.
-    Nationally: one query summing the kept changes of the national counts up to
-    the date, whatever the number of bodies and members."""
+    model, as recorded by ``known_at`` (default: everything). One body: a query for
+    the body, one for its members on the date. Nationally: one query summing the
+    kept changes of the national counts up to the date, whatever the number of
+    bodies and members — those counts are of everything recorded, so a national
+    figure as known at a time counts every body's members instead."""
     day = parse_date(as_of, "as-of date") if as_of is not None else today()
+    at = as_known_at(known_at)
     community_id = as_uuid(community, "community id") if community is not None else None
     store.catch_up()
     model = store.model(Membership)
-    if community_id is None:
-        d = iso(day)
+    d = iso(day)
+    if community_id is None and at.moment is None:
         counts = {
             r["item"]: int(r["n"])
             for r in store.query(
@@ -272,12 +292,50 @@ def distribution(
             )
         }
         return _from_counts(day, counts)
-    d = iso(day)
+    if community_id is None:
+        return _national_as_known(store, model, day, at)
     with store.snapshot() as query:
-        found = query(model.sql("SELECT name, kind, division FROM {communities} "
+        found = query(model.sql("SELECT name, kind, division, recorded_at FROM {communities} "
                                 "WHERE community_id = ?"), (str(community_id),))  # fmt: skip
-        rows = query(model.sql(_HOLDINGS), (d, d, d, str(community_id)))
-    if not found:
-        raise CommunityNotFound(f"no community {community_id} has been founded")
-    body = Body(community_id, found[0]["name"], found[0]["kind"], found[0]["division"])
-    return for_body(day, body, [(r["unit_type"], r["division"]) for r in rows])
+        rows = query(model.sql(_HOLDINGS + " AND p.community_id = ?"),
+                     (*_holding_params(d, at), str(community_id)))  # fmt: skip
+        homes = _homes(query, model, d, at, str(community_id))
+    row = body_row(found, community_id, at)
+    body = Body(community_id, row["name"], row["kind"], row["division"],
+                homes.get(str(community_id)))  # fmt: skip
+    answer = for_body(day, body, [(r["unit_type"], r["division"]) for r in rows])
+    return msgspec.structs.replace(answer, known_at=at.moment)
+
+
+def _holding_params(d: str | None, at: KnownAt) -> tuple[str | None, ...]:
+    return (d, at.bound, d, at.bound, d, at.bound)
+
+
+def _national_as_known(store: Store, model: Membership, day: date, at: KnownAt
+                       ) -> ProvinceDistribution:  # fmt: skip
+    with store.snapshot() as query:
+        found = query(model.sql("SELECT community_id, name, kind, division FROM {communities} "
+                                "WHERE recorded_at <= ?"), (at.bound,))  # fmt: skip
+        rows = query(model.sql(_HOLDINGS), _holding_params(iso(day), at))
+        homes = _homes(query, model, iso(day), at)
+    holdings: dict[str, list[Holding]] = {r["community_id"]: [] for r in found}
+    for r in rows:
+        holdings[r["community_id"]].append((r["unit_type"], r["division"]))
+    bodies = [(Body(UUID(r["community_id"]), r["name"], r["kind"], r["division"],
+                    homes.get(r["community_id"])),
+               holdings[r["community_id"]]) for r in found]  # fmt: skip
+    return msgspec.structs.replace(national(day, bodies), known_at=at.moment)
+
+
+def _homes(query: Any, model: Membership, d: str | None, at: KnownAt,
+           community: str | None = None) -> dict[str, str]:  # fmt: skip
+    """The recommending province in force on the date of each industry body that has
+    one (of ``community`` only, if given), as recorded by the time: the last recorded
+    of those in force, which is the latest in force (they are recorded in the order
+    they take effect)."""
+    rows = query(model.sql("SELECT community_id, province FROM {recommendations} "
+                           "WHERE since <= ? AND recorded_at <= ?"
+                           + (" AND community_id = ?" if community else "")
+                           + " ORDER BY community_id, seq"),
+                 (d, at.bound, community) if community else (d, at.bound))  # fmt: skip
+    return {r["community_id"]: r["province"] for r in rows}
