@@ -158,15 +158,16 @@ class Chain:
             only = f" AND e.topic IN ({', '.join(p for _ in topics)})"
         chosen = ([list(topics)] if self.postgres else list(topics)) if topics else []
         with datastore.transaction(commit=False) as cursor:
-            cursor.execute(
-                f"SELECT e.{pos} AS position, e.originator_id AS aggregate, "
-                "e.originator_version AS version, e.topic, e.state, c.hash, b.hash AS previous "
-                f"FROM {self.events} e LEFT JOIN {self.table} c "
-                "ON c.originator_id = e.originator_id "
+            cursor.execute(  # the page first: only its events are looked up in the chain
+                "SELECT e.position, e.originator_id AS aggregate, e.originator_version AS "
+                "version, e.topic, e.state, c.hash, b.hash AS previous FROM "
+                f"(SELECT {pos} AS position, originator_id, originator_version, topic, state "
+                f"FROM {self.events} e WHERE {pos} >= {p} AND {pos} <= {p}{only} "
+                f"ORDER BY {pos} LIMIT {p}) e "
+                f"LEFT JOIN {self.table} c ON c.originator_id = e.originator_id "
                 "AND c.originator_version = e.originator_version "
                 f"LEFT JOIN {self.table} b ON b.originator_id = e.originator_id "
-                "AND b.originator_version = e.originator_version - 1 "
-                f"WHERE e.{pos} >= {p} AND e.{pos} <= {p}{only} ORDER BY e.{pos} LIMIT {p}",
+                "AND b.originator_version = e.originator_version - 1 ORDER BY e.position",
                 (start, stop, *chosen, limit),
             )
             rows = cursor.fetchall()
