@@ -387,11 +387,19 @@ class Journal:
                                             principal=p))  # fmt: skip
         step(lambda L, p: L.terminate_agreement(agreement, effective_on="2024-06-01",
                                                 resolution=numbers[2], principal=p))
-        step(lambda L, p: L.vacate_seat(body, codes[2], effective_on="2024-05-01", principal=p))
+        step(lambda L, p: L.set_recommending_province(body, lead=codes[0],
+                                                      effective_on="2024-02-10", principal=p))
+        step(lambda L, p: L.vacate_seat(body, codes[2], effective_on="2024-05-21", principal=p))
         step(lambda L, p: L.exit_member(body, codes[2], reason="withdrawal",
-                                        effective_on="2024-05-02", principal=p))  # fmt: skip
-        step(lambda L, p: L.deregister_unit(codes[3], effective_on="2024-05-03", principal=p))
-        step(lambda L, p: L.dissolve_community(body, effective_on="2024-07-01", principal=p))
+                                        effective_on="2024-05-22", principal=p))  # fmt: skip
+        step(lambda L, p: L.deregister_unit(codes[3], effective_on="2024-05-23", principal=p))
+        meeting = step(lambda L, p: L.record_meeting(body, held_on="2024-06-20",
+                                                     present=codes[:2], principal=p))
+        dissolution = step(lambda L, p: L.record_resolution(
+            body, meeting=meeting, matter="dissolution", title="解散", votes_for=2,
+            votes_against=0, abstentions=0, principal=p)).number  # fmt: skip
+        step(lambda L, p: L.dissolve_community(body, effective_on="2024-07-01",
+                                               resolution=dissolution, principal=p))
         return str(body)
 
     def positions(self) -> list[int]:
