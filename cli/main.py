@@ -3,7 +3,9 @@
 Each subcommand parses its arguments, calls one ledger method and renders the
 answer. Errors are one line on stderr and a non-zero exit code:
 2 invalid input, 3 not found, 4 conflict with what is recorded, 5 store unavailable,
-6 `audit verify` found the stored events changed behind the ledger's back.
+6 stored events were changed behind the ledger's back (`audit verify` names them; a command,
+proof, export or rebuild that would rely on one refuses), 7 `audit verify-bundle` without
+`--key-id` found the bundle consistent only with the key it carries.
 """
 
 from __future__ import annotations
@@ -18,14 +20,21 @@ from urllib.parse import urlsplit, urlunsplit
 
 from eventsourcing.persistence import PersistenceError
 
-from domain.errors import ConfigurationError, Conflict, InvalidInput, LedgerError, NotFound
+from domain.errors import (
+    ConfigurationError,
+    Conflict,
+    InvalidInput,
+    LedgerError,
+    NotFound,
+    TamperedRecord,
+)
 from domain.ledger import Ledger
-from projections import membership, membership_model
+from projections import leads, membership, membership_model
 from projections.read_models import open_store
 
 from api.tokens import Tokens
 from cli import agreements, audit, governance, history, projections, serve
-from cli.args import community_arg, effective_arg, unit_arg
+from cli.args import community_arg, effective_arg, known_at_arg, unit_arg
 from cli.render import emit
 
 Handler = Callable[[Ledger, argparse.Namespace], Any]
@@ -53,6 +62,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _fail(e, 2)
     except NotFound as e:
         return _fail(e, 3)
+    except TamperedRecord as e:
+        return _fail(e, 6)
     except Conflict as e:
         return _fail(e, 4)
     except (ConfigurationError, LedgerError) as e:
@@ -125,7 +136,7 @@ def community_found(ledger: Ledger, a: argparse.Namespace) -> Any:
 
 
 def community_show(ledger: Ledger, a: argparse.Namespace) -> Any:
-    return membership.community_view(ledger.community(a.community))
+    return leads.community_detail(a.store, a.community, as_of=a.as_of)
 
 
 def community_list(ledger: Ledger, a: argparse.Namespace) -> Any:
@@ -137,6 +148,13 @@ def community_dissolve(ledger: Ledger, a: argparse.Namespace) -> Any:
         a.community, effective_on=a.effective_on, resolution=a.resolution, principal=a.principal
     )
     return membership.community_view(body)
+
+
+def community_recommend(ledger: Ledger, a: argparse.Namespace) -> Any:
+    body = ledger.set_recommending_province(
+        a.community, lead=a.lead, effective_on=a.effective_on, principal=a.principal
+    )
+    return leads.community_detail(a.store, body.id, as_of=body.recommendations[-1].effective_on)
 
 
 def member_admit(ledger: Ledger, a: argparse.Namespace) -> Any:
@@ -250,7 +268,15 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--industry", required=True, help="the industry it serves")
     p.add_argument("--division", required=True, help="6-digit GB/T 2260 division code")
     p.add_argument("--founded-on", required=True, metavar="YYYY-MM-DD")
-    community_arg(leaf(bodies, "show", community_show, "one community"))
+    p = leaf(bodies, "show", community_show, "one community; an industry body's leads")
+    community_arg(p)
+    p.add_argument("--as-of", metavar="YYYY-MM-DD", help="effective date (default: today)")
+    p = leaf(bodies, "recommend", community_recommend,
+             "record an industry body's recommending province: that of one of its leads")
+    community_arg(p)
+    p.add_argument("--lead", required=True, metavar="UNIT",
+                   help="the lead (id or credit code) whose province it is")  # fmt: skip
+    p.add_argument("--effective-on", metavar="YYYY-MM-DD", help="default: today")
     leaf(bodies, "list", community_list, "every community")
     p = leaf(bodies, "dissolve", community_dissolve, "dissolve a community (all members exit)")
     community_arg(p)
@@ -278,10 +304,7 @@ def parser() -> argparse.ArgumentParser:
     p = leaf(members, "list", member_list, "members on a date, as recorded by a time", csv=True)
     community_arg(p)
     p.add_argument("--as-of", metavar="YYYY-MM-DD", help="effective date (default: today)")
-    p.add_argument(
-        "--known-at", metavar="TIME",
-        help="only what was recorded by then: 2025-07-15, or 2025-07-15T09:30:00+08:00",
-    )  # fmt: skip
+    known_at_arg(p)
 
     governance.add_commands(group, leaf)
     agreements.add_commands(group, leaf)

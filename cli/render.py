@@ -30,6 +30,7 @@ from projections.governance import (
     SeatList,
 )
 from projections.history import AggregateHistory
+from projections.leads import CommunityDetail
 from projections.membership import CommunityView, MemberList, UnitView
 from projections.replay import Replay
 from domain.audit import ConsistencyProof, InclusionProof
@@ -60,12 +61,17 @@ def emit(value: Any, fmt: str) -> None:
             out.print(member_table(value))
         case UnitView():
             out.print(unit_table(value))
+        case CommunityDetail():
+            out.print(community_table([value], title=value.name))
+            if value.leads is not None:
+                out.print(leads_table(value))
         case CommunityView():
             out.print(community_table([value], title=value.name))
         case [CommunityView(), *_] | []:
             out.print(community_table(value))
         case Register():
-            out.print(register_table(value.community_name, value.resolutions))
+            title = value.community_name + recorded_by(value.known_at)
+            out.print(register_table(title, value.resolutions))
         case RegisterEntry():
             out.print(register_table("resolution recorded", [value]))
         case SeatList():
@@ -119,7 +125,7 @@ def emit(value: Any, fmt: str) -> None:
 
 
 def member_table(view: MemberList) -> Table:
-    known = f", as recorded by {view.known_at.isoformat()}" if view.known_at else ""
+    known = recorded_by(view.known_at)
     table = Table(title=f"{view.community_name}: members on {view.as_of}{known}")
     for column in ("code", "name", "type", "province", "role", "since"):
         table.add_column(column)
@@ -127,6 +133,11 @@ def member_table(view: MemberList) -> Table:
         table.add_row(m.code, m.name, m.type, m.province_name, m.role, str(m.since))
     table.caption = f"{len(view.members)} members"
     return table
+
+
+def recorded_by(known_at: datetime | None) -> str:
+    """A title's note that an answer leaves out what was recorded after a time."""
+    return f", as recorded by {known_at.isoformat()}" if known_at else ""
 
 
 def unit_table(view: UnitView) -> Table:
@@ -162,6 +173,28 @@ def community_table(views: Sequence[CommunityView], title: str = "communities") 
             str(c.id), name, c.kind, c.industry, c.division, str(c.founded_on),
             str(c.active_members),
         )  # fmt: skip
+    return table
+
+
+def leads_table(view: CommunityDetail) -> Table:
+    assert view.leads is not None
+    trio = "complete" if view.lead_trio_complete else "incomplete"
+    chosen = view.recommending_province
+    table = Table(
+        title=f"{view.name}: leads on {view.as_of} (trio {trio})",
+        caption=f"recommending province {chosen.province_name} ({chosen.province}), that of "
+        f"{chosen.name}, since {chosen.since}" if chosen else "no recommending province",
+    )  # fmt: skip
+    for column in ("lead", "code", "name", "province", "since"):
+        table.add_column(column)
+    missing = {m.type: m.since for m in view.missing or ()}
+    for kind in ("enterprise", "university", "vocational_school"):
+        lead = getattr(view.leads, kind)
+        if lead is None:
+            table.add_row(kind.replace("_", " "), "", "missing", "", str(missing[kind]))
+        else:
+            table.add_row(kind.replace("_", " "), lead.code, lead.name, lead.province_name,
+                          str(lead.since))  # fmt: skip
     return table
 
 
@@ -270,7 +303,8 @@ def agreement_list_table(view: AgreementList) -> Table:
 
 def cost_sharing_table(view: CostSharingReport) -> Table:
     table = Table(
-        title=f"{view.title} ({view.community_name}): cost sharing as of {view.as_of}",
+        title=f"{view.title} ({view.community_name}): cost sharing as of {view.as_of}"
+        f"{recorded_by(view.known_at)}",
         caption="shares in basis points in force on that date; each cost and benefit is "
         "split by the shares in force when it was incurred or realised; balance = "
         "contributed − cost due",
@@ -293,7 +327,7 @@ def cost_sharing_table(view: CostSharingReport) -> Table:
 
 
 def investment_tables(view: InvestmentSummary) -> list[Table]:
-    head = f"{view.community_name}: contributions as of {view.as_of}"
+    head = f"{view.community_name}: contributions as of {view.as_of}{recorded_by(view.known_at)}"
     agreements = Table(title=f"{head}, by agreement")
     for column in ("agreement", "status", "contributed", "costs", "benefits"):
         agreements.add_column(column, justify="left" if column in ("agreement", "status") else "right")
@@ -317,6 +351,7 @@ def investment_tables(view: InvestmentSummary) -> list[Table]:
 
 def province_tables(view: ProvinceDistribution) -> list[Table]:
     head = f"{view.community_name or 'all communities'}: members on {view.as_of}"
+    head += recorded_by(view.known_at)
     provinces = Table(title=f"{head}, by province", caption=f"{view.province_count} provinces")
     provinces.add_column("province")
     provinces.add_column("code")
@@ -412,6 +447,8 @@ def verification_table(view: Verification | BundleVerification) -> Table:
     what = f"{view.events_checked} events and {view.checkpoints_checked} checkpoints"
     if isinstance(view, BundleVerification):
         what = f"bundle ({view.scope}, key {view.key_id}): {what}"
+        if view.ok and not view.key_pinned:
+            verdict = "consistent with the key it carries, which was not checked"
     table = Table(title=f"{what} verified: {verdict}")
     for column in ("problem", "aggregate", "version", "position", "detail"):
         table.add_column(column)
