@@ -109,7 +109,7 @@ def verify_bundle(_: Ledger | None, a: argparse.Namespace) -> Any:
     if a.exit_code == 7:
         print(f"chanjiao: {a.file} is only shown consistent with the key it carries "
               f"({result.key_id}): anyone can sign a bundle with a key of their own. Give the "
-              "key id the ledger's operator published (--key-id ID, or the whole public key) "
+              "key id the ledger's operator published (--key-id ID, or --public-key HEX) "
               "to show it is the ledger's", file=sys.stderr)  # fmt: skip
     return result
 
@@ -159,8 +159,8 @@ def add_commands(group: Callable[..., Any], leaf: Callable[..., argparse.Argumen
              "check a bundle with no database; exit code 6 if anything does not hold, 7 if "
              "it holds but no --key-id was given to check its key against")  # fmt: skip
     p.add_argument("file", metavar="FILE")
-    p.add_argument("--key-id", metavar="ID",
-                   help="the key id (or whole public key, hex) the ledger's operator "
+    p.add_argument("--key-id", "--public-key", metavar="ID", dest="key_id",
+                   help="the key id (or, as --public-key, the whole public key in hex) the ledger's operator "
                    "published; without it the bundle is checked only against the key it "
                    "carries")  # fmt: skip
     p.set_defaults(offline=True)

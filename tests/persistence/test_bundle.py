@@ -85,6 +85,10 @@ def test_a_bundle_checked_without_the_published_key_is_only_shown_consistent(bod
     assert main(["audit", "verify-bundle", str(forged), *OFFLINE]) == 7
     assert main(["audit", "verify-bundle", str(forged), "--key-id", SigningKey.load().id,
                  *OFFLINE]) == 6  # fmt: skip
+    published = SigningKey.load().public.hex()
+    assert main(["audit", "verify-bundle", str(good), "--public-key", published, *OFFLINE]) == 0
+    assert main(["audit", "verify-bundle", str(forged), "--public-key", published,
+                 *OFFLINE]) == 6  # fmt: skip
     lines = export(ledger)
     at = lines_of(lines, "event")[0]
     altered = lines[at].replace(b'\\"principal\\":\\"p\\"', b'\\"principal\\":\\"q\\"')
