@@ -12,6 +12,19 @@ from uuid import UUID
 import psycopg
 
 from domain.ledger import Ledger
+from tests.factories import credit_code
+
+
+def body_with_an_admission(ledger: Ledger) -> UUID:
+    """A body (version 1) that admitted a unit on 2024-02-01 (version 2): an event to
+    alter is ``b'"2024-02-01"'`` at version 2."""
+    unit = ledger.register_unit(code=credit_code(1), name="甲公司", unit_type="enterprise",
+                                division="320506", principal="p")  # fmt: skip
+    body = ledger.found_community(name="苏州联合体", kind="city", industry="电子",
+                                  division="320500", founded_on="2024-01-01", principal="p")  # fmt: skip
+    ledger.admit_member(body.id, unit.id, role="participant", effective_on="2024-02-01",
+                        principal="p")  # fmt: skip
+    return body.id
 
 
 def alter_stored_event(url: str, aggregate: UUID, version: int, old: bytes, new: bytes) -> int:

@@ -8,22 +8,15 @@ import pytest
 
 from tests.api.support import PROBLEM
 from tests.factories import credit_code
-from tests.tampering import alter_stored_event
+from tests.tampering import body_with_an_admission, alter_stored_event
 
 TYPE = "urn:chanjiao:problem:tampered-record"
 
 
 @pytest.fixture
 def body(api):
-    """A unit, and a body that admitted it on 2024-02-01 (the body's version 2)."""
-    ledger = api.ledger
-    unit = ledger.register_unit(code=credit_code(1), name="甲公司", unit_type="enterprise",
-                                division="320506", principal="p")  # fmt: skip
-    body = ledger.found_community(name="苏州联合体", kind="city", industry="电子",
-                                  division="320500", founded_on="2024-01-01", principal="p")  # fmt: skip
-    ledger.admit_member(body.id, unit.id, role="participant", effective_on="2024-02-01",
-                        principal="p")  # fmt: skip
-    return body.id
+    """A body that admitted a unit on 2024-02-01 (the body's version 2)."""
+    return body_with_an_admission(api.ledger)
 
 
 def alter(api, body) -> int:

@@ -84,6 +84,13 @@ def seat(ledger: Ledger, body: UUID, code: str, on: str, office: str = "director
                        effective_on=on, principal=P)  # fmt: skip
 
 
+def seated(ledger: Ledger, body: UUID, *codes: str) -> None:
+    """Members from 2024-02-01 holding seats from 2024-03-01, the first as chair."""
+    for i, code in enumerate(codes):
+        admit(ledger, body, code, "2024-02-01")
+        seat(ledger, body, code, "2024-03-01", office="director" if i else "chair")
+
+
 def test_a_backdated_lead_cannot_overlap_a_lead_recorded_before_it(units):
     body = found(units)
     admit(units, body, HUAWEI, "2024-06-01", role="lead")
@@ -148,9 +155,7 @@ def test_a_seat_cannot_outlast_its_holders_membership(units):
 
 def test_an_exit_cannot_come_before_a_seat_recorded_to_end_later(units):
     body = found(units)
-    for code in (HUAWEI, CHIP):
-        admit(units, body, code, "2024-02-01")
-        seat(units, body, code, "2024-03-01", office="chair" if code == HUAWEI else "director")
+    seated(units, body, HUAWEI, CHIP)
     units.vacate_seat(body, CHIP, effective_on="2024-10-01", principal=P)
     with refused(units, NotAMember,
                  f"{label(CHIP)} would hold a council seat of 全国新能源汽车行业产教融合共同体 "
@@ -185,9 +190,7 @@ def meeting_with_resolution(ledger: Ledger, body: UUID, on: str, present: list[s
 
 def test_a_seat_cannot_end_before_a_meeting_it_was_present_at(units):
     body = found(units)
-    for code in (HUAWEI, BYD, CHIP):
-        admit(units, body, code, "2024-02-01")
-        seat(units, body, code, "2024-03-01", office="chair" if code == HUAWEI else "director")
+    seated(units, body, HUAWEI, BYD, CHIP)
     units.record_meeting(body, held_on="2024-06-10", present=[HUAWEI, BYD, CHIP], principal=P)
     with refused(units, SeatRuleBroken,
                  f"{label(CHIP)} was recorded present at council meeting 1 on 2024-06-10 as a "
@@ -212,9 +215,7 @@ def test_a_backdated_seat_cannot_change_the_seats_a_resolution_was_decided_with(
 
 def test_a_charter_cannot_take_effect_before_resolutions_decided_under_other_rules(units):
     body = found(units, kind="city", name="深圳市域产教联合体")
-    for code in (HUAWEI, BYD):
-        admit(units, body, code, "2024-02-01")
-        seat(units, body, code, "2024-03-01", office="chair" if code == HUAWEI else "director")
+    seated(units, body, HUAWEI, BYD)
     number = meeting_with_resolution(units, body, "2024-06-10", [HUAWEI, BYD])
     with refused(units, CharterRuleBroken,
                  f"council meeting 1 on 2024-06-10 decided resolution {number} under the "
@@ -239,10 +240,9 @@ def agreement_of(ledger: Ledger, body: UUID, parties: list[str], on: str) -> UUI
 
 def test_a_party_stays_a_member_while_its_shares_are_in_force(units):
     body = found(units, kind="city", name="深圳市域产教联合体")
-    for code in (HUAWEI, BYD, CHIP, INSTITUTE):
-        admit(units, body, code, "2024-02-01")
-    for code in (HUAWEI, BYD):
-        seat(units, body, code, "2024-03-01", office="chair" if code == HUAWEI else "director")
+    seated(units, body, HUAWEI, BYD)
+    admit(units, body, CHIP, "2024-02-01")
+    admit(units, body, INSTITUTE, "2024-02-01")
     leave(units, body, INSTITUTE, "2024-08-01")
     agreement = agreement_of(units, body, [HUAWEI, CHIP], "2024-05-10")
     with refused(units, NotAMember,
@@ -262,10 +262,8 @@ def test_a_party_stays_a_member_while_its_shares_are_in_force(units):
 
 def test_a_contributor_leaves_only_once_the_agreement_no_longer_lists_it(units):
     body = found(units, kind="city", name="深圳市域产教联合体")
-    for code in (HUAWEI, BYD, CHIP):
-        admit(units, body, code, "2024-02-01")
-    for code in (HUAWEI, BYD):
-        seat(units, body, code, "2024-03-01", office="chair" if code == HUAWEI else "director")
+    seated(units, body, HUAWEI, BYD)
+    admit(units, body, CHIP, "2024-02-01")
     agreement = agreement_of(units, body, [HUAWEI, CHIP], "2024-05-10")
     units.record_contribution(agreement, CHIP, kind="funds", amount="100", principal=P,
                               contributed_on="2024-09-15", description="设备款")  # fmt: skip

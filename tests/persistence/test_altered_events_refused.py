@@ -14,7 +14,7 @@ from projections import membership_model
 from projections.machinery import Store
 from projections.read_models import MODELS, open_store
 from tests.factories import credit_code
-from tests.tampering import alter_stored_event
+from tests.tampering import body_with_an_admission, alter_stored_event
 
 ADMITTED = b'"effective_on":"2024-02-01"'
 MOVED = b'"effective_on":"2024-02-09"'  # one byte: the member joins eight days later
@@ -23,14 +23,8 @@ ON = date(2024, 2, 5)
 
 @pytest.fixture
 def body(ledger: Ledger):
-    """A body (version 1) that admitted a unit on 2024-02-01 (version 2)."""
-    unit = ledger.register_unit(code=credit_code(1), name="甲公司", unit_type="enterprise",
-                                division="320506", principal="p")  # fmt: skip
-    body = ledger.found_community(name="苏州联合体", kind="city", industry="电子",
-                                  division="320500", founded_on="2024-01-01", principal="p")  # fmt: skip
-    ledger.admit_member(body.id, unit.id, role="participant", effective_on="2024-02-01",
-                        principal="p")  # fmt: skip
-    return body.id
+    """A body that admitted a unit on 2024-02-01 (the body's version 2)."""
+    return body_with_an_admission(ledger)
 
 
 def named(body, position: int) -> str:
