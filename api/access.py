@@ -5,9 +5,8 @@ from __future__ import annotations
 from enum import Enum
 from uuid import UUID
 
-from domain.errors import LedgerError
-
 from api.tokens import Role, TokenInfo
+from domain.errors import LedgerError
 
 
 class Access(str, Enum):
@@ -30,8 +29,7 @@ ALLOWED: dict[Role, frozenset[Access]] = {
         {Access.UNITS_WRITE, Access.UNITS_READ, Access.RECORD, Access.READ, Access.REPORT}
     ),
     Role.AUDITOR: frozenset(
-        {Access.UNITS_READ, Access.READ, Access.REPORT, Access.EVENTS, Access.HISTORY,
-         Access.AUDIT}
+        {Access.UNITS_READ, Access.READ, Access.REPORT, Access.EVENTS, Access.HISTORY, Access.AUDIT}
     ),
     Role.INTEGRATOR: frozenset({Access.EVENTS, Access.REPORT}),
 }

@@ -13,21 +13,19 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from domain.codec import to_json
-from domain.errors import LedgerError
-from domain.ledger import Ledger
-from projections.read_models import open_store
-
-from api import feed
+from api import checkpointing, feed
 from api.describe import asyncapi, openapi
 from api.endpoint import Endpoint, Service, dispatch
 from api.events import Encoder
 from api.idempotency import Requests
-from api import checkpointing
 from api.problems import handle
 from api.resources import ENDPOINTS
 from api.stream import Hub
 from api.tokens import Tokens
+from domain.codec import to_json
+from domain.errors import LedgerError
+from domain.ledger import Ledger
+from projections.read_models import open_store
 
 
 def create_app(
@@ -55,7 +53,11 @@ def create_app(
     store = open_store(the_ledger)
     service = Service(the_ledger, store, Tokens(store), Requests(store))
     postgres = store.dialect == "postgres"
-    hub = Hub(Encoder(the_ledger, public_url), poll=poll or (10.0 if postgres else 1.0), heartbeat=heartbeat)
+    hub = Hub(
+        Encoder(the_ledger, public_url),
+        poll=poll or (10.0 if postgres else 1.0),
+        heartbeat=heartbeat,
+    )
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:

@@ -19,19 +19,26 @@ class Body(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
 
 
 UnitRef = Annotated[str, Meta(description="a unit's id, or its 18-character credit code")]
-Money = Annotated[str, Meta(description="yuan as a decimal string, at most two places",
-                            examples=["1234.50"])]  # fmt: skip
+Money = Annotated[
+    str, Meta(description="yuan as a decimal string, at most two places", examples=["1234.50"])
+]
 Resolution = Annotated[str, Meta(description="register number", examples=["2025-007"])]
 
 
 class NewUnit(Body):
     code: Annotated[str, Meta(description="18-character unified social credit code")]
     name: str
-    type: Annotated[str, Meta(description="enterprise, university, vocational_school, "
-                              "industry_organization, research_institute, government, other")]
+    type: Annotated[
+        str,
+        Meta(
+            description="enterprise, university, vocational_school, "
+            "industry_organization, research_institute, government, other"
+        ),
+    ]
     division: Annotated[str, Meta(description="6-digit GB/T 2260 division code")]
-    level: Annotated[str | None, Meta(description="vocational schools: secondary, higher, "
-                                      "undergraduate")] = None  # fmt: skip
+    level: Annotated[
+        str | None, Meta(description="vocational schools: secondary, higher, undergraduate")
+    ] = None
 
 
 class Rename(Body):
@@ -69,8 +76,9 @@ class Admission(Body):
 
 
 class Recommendation(Body):
-    unit_id: Annotated[str, Meta(description="the lead whose province it is: its id or its "
-                                 "credit code")]  # fmt: skip
+    unit_id: Annotated[
+        str, Meta(description="the lead whose province it is: its id or its credit code")
+    ]
     effective_on: Annotated[date | None, Meta(description="default: today in China")] = None
 
 
@@ -89,7 +97,7 @@ class Rules(Body):
     quorum: Annotated[str | None, Meta(description="a fraction of the seats, e.g. 2/3")] = None
     majorities: Annotated[
         dict[str, str] | None,
-        Meta(description="matter → BASE:THRESHOLD, e.g. {\"removal\": \"seats:two_thirds\"}"),
+        Meta(description='matter → BASE:THRESHOLD, e.g. {"removal": "seats:two_thirds"}'),
     ] = None
     admission_requires_resolution: bool | None = None
     removal_requires_resolution: bool | None = None
@@ -97,8 +105,9 @@ class Rules(Body):
 
 class Charter(Body):
     version: str
-    resolution: Annotated[Resolution | None, Meta(description="absent only for the founding "
-                                                  "charter")] = None  # fmt: skip
+    resolution: Annotated[
+        Resolution | None, Meta(description="absent only for the founding charter")
+    ] = None
     effective_on: date | None = None
     rules: Rules = Rules()
 
@@ -107,8 +116,10 @@ class Seat(Body):
     unit_id: UnitRef
     representative: str
     effective_on: date
-    office: Annotated[str, Meta(description="chair, vice_chair, secretary_general, "
-                                "executive_director or director")] = "director"  # fmt: skip
+    office: Annotated[
+        str,
+        Meta(description="chair, vice_chair, secretary_general, executive_director or director"),
+    ] = "director"
 
 
 class Meeting(Body):
@@ -124,8 +135,12 @@ class Votes(Body):
 
 class NewResolution(Body):
     meeting_id: int
-    matter: Annotated[str, Meta(description="ordinary, admission, removal, charter, "
-                                "dissolution, resources or agreement")]  # fmt: skip
+    matter: Annotated[
+        str,
+        Meta(
+            description="ordinary, admission, removal, charter, dissolution, resources or agreement"
+        ),
+    ]
     title: str
     votes: Votes
     recused: list[UnitRef] = []
@@ -141,8 +156,9 @@ class Party(Body):
 class NewAgreement(Body):
     title: str
     parties: list[Party]
-    kind: Annotated[str, Meta(description="training_base, industry_college, "
-                              "technology_centre or other")] = "other"  # fmt: skip
+    kind: Annotated[
+        str, Meta(description="training_base, industry_college, technology_centre or other")
+    ] = "other"
     drafted_on: date | None = None
 
 
@@ -195,10 +211,14 @@ class AsOf(Body):
 
 # Text, read by the ledger's own parser: a bare date is the end of that day in China,
 # and a wrong value is refused in the same words as ``--known-at``.
-KnownAt = Annotated[str | None, Meta(
-    description="only what was recorded by then: an RFC 3339 timestamp, or a date YYYY-MM-DD "
-    "meaning the end of that day in China; default: now",
-    examples=["2025-07-15T09:30:00+08:00", "2025-07-15"])]  # fmt: skip
+KnownAt = Annotated[
+    str | None,
+    Meta(
+        description="only what was recorded by then: an RFC 3339 timestamp, or a date YYYY-MM-DD "
+        "meaning the end of that day in China; default: now",
+        examples=["2025-07-15T09:30:00+08:00", "2025-07-15"],
+    ),
+]
 
 
 class AsKnownAt(Body):
@@ -232,8 +252,9 @@ class EventsQuery(Body):
     after: Annotated[int, Meta(ge=0, le=MAX_POSITION)] = 0
     limit: Annotated[int, Meta(ge=1, le=1000)] = 100
     community_id: UUID | None = None
-    type: Annotated[str | None, Meta(description="an event type, e.g. "
-                                     "chanjiao.community.member_admitted.v1")] = None  # fmt: skip
+    type: Annotated[
+        str | None, Meta(description="an event type, e.g. chanjiao.community.member_admitted.v1")
+    ] = None
 
 
 class StreamQuery(Body):
@@ -265,19 +286,23 @@ class History(msgspec.Struct, frozen=True):
 
 class InclusionQuery(Body):
     position: Annotated[int, Meta(ge=1, le=MAX_POSITION, description="the event's log position")]
-    size: Annotated[Annotated[int, Meta(ge=1, le=MAX_POSITION)] | None,
-                    Meta(description="the checkpoint of this many events; "
-                         "default: the latest")] = None  # fmt: skip
+    size: Annotated[
+        Annotated[int, Meta(ge=1, le=MAX_POSITION)] | None,
+        Meta(description="the checkpoint of this many events; default: the latest"),
+    ] = None
 
 
 class ConsistencyQuery(Body):
-    first: Annotated[int, Meta(ge=1, le=MAX_POSITION,
-                               description="the size of the checkpoint you kept")]  # fmt: skip
-    second: Annotated[Annotated[int, Meta(ge=1, le=MAX_POSITION)] | None,
-                      Meta(description="the later checkpoint's size; "
-                           "default: the latest")] = None  # fmt: skip
+    first: Annotated[
+        int, Meta(ge=1, le=MAX_POSITION, description="the size of the checkpoint you kept")
+    ]
+    second: Annotated[
+        Annotated[int, Meta(ge=1, le=MAX_POSITION)] | None,
+        Meta(description="the later checkpoint's size; default: the latest"),
+    ] = None
 
 
 class ExportQuery(Body):
-    community_id: Annotated[UUID | None, Meta(description="one body's part of the log; "
-                                             "default: the whole log")] = None  # fmt: skip
+    community_id: Annotated[
+        UUID | None, Meta(description="one body's part of the log; default: the whole log")
+    ] = None

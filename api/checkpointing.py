@@ -44,8 +44,12 @@ def checkpoint_if_grown(ledger: Ledger) -> Checkpoint | None:
     if key.created:
         log.warning("%s", key.created_message())
     checkpoint = ledger.checkpoint(key)
-    log.info("checkpoint signed: %s events up to position %s, root %s",
-             checkpoint.size, checkpoint.position, checkpoint.root)  # fmt: skip
+    log.info(
+        "checkpoint signed: %s events up to position %s, root %s",
+        checkpoint.size,
+        checkpoint.position,
+        checkpoint.root,
+    )
     return checkpoint
 
 
@@ -56,5 +60,5 @@ async def run(ledger: Ledger, every: float) -> None:
         await asyncio.sleep(every)
         try:
             await run_in_threadpool(checkpoint_if_grown, ledger)
-        except Exception:  # noqa: BLE001 (keep serving; the log says why)
+        except Exception:
             log.exception("no checkpoint was signed")

@@ -37,10 +37,12 @@ def openapi(endpoints: list[Endpoint]) -> dict[str, Any]:
             "operationId": _operation_id(e),
             "parameters": _path_params(e.path) + _query_params(e.query, components),
             "responses": {
-                str(e.status): {"description": e.summary,
-                                "content": {e.media: {"schema": ref[_key(e.answer)]}}},
+                str(e.status): {
+                    "description": e.summary,
+                    "content": {e.media: {"schema": ref[_key(e.answer)]}},
+                },
                 **{code: _problem(text) for code, text in _ERRORS.items()},
-            },  # fmt: skip
+            },
             "x-access": e.access.value,
         }
         if e.body is not None:
@@ -49,22 +51,34 @@ def openapi(endpoints: list[Endpoint]) -> dict[str, Any]:
                 "content": {"application/json": {"schema": ref[_key(e.body)]}},
             }
         if e.method == "POST":
-            op["parameters"].append({
-                "name": "Idempotency-Key", "in": "header", "required": False,
-                "description": "a retry with the same key and body returns the first answer",
-                "schema": {"type": "string", "minLength": 1, "maxLength": 200},
-            })  # fmt: skip
+            op["parameters"].append(
+                {
+                    "name": "Idempotency-Key",
+                    "in": "header",
+                    "required": False,
+                    "description": "a retry with the same key and body returns the first answer",
+                    "schema": {"type": "string", "minLength": 1, "maxLength": 200},
+                }
+            )
         paths.setdefault(e.path, {})[e.method.lower()] = op
     paths.update(_event_paths(components))
-    paths["/healthz"] = {"get": {"summary": "200 once the server is ready", "security": [],
-                                 "operationId": "healthz",
-                                 "responses": {"200": {"description": "ready"}}}}  # fmt: skip
+    paths["/healthz"] = {
+        "get": {
+            "summary": "200 once the server is ready",
+            "security": [],
+            "operationId": "healthz",
+            "responses": {"200": {"description": "ready"}},
+        }
+    }
     return {
         "openapi": "3.1.0",
-        "info": {"title": "chanjiao", "version": VERSION,
-                 "description": "Membership and governance ledger for industry–education "
-                 "communities. Money travels as decimal strings of yuan; shares as basis "
-                 "points."},  # fmt: skip
+        "info": {
+            "title": "chanjiao",
+            "version": VERSION,
+            "description": "Membership and governance ledger for industry–education "
+            "communities. Money travels as decimal strings of yuan; shares as basis "
+            "points.",
+        },
         "paths": paths,
         "components": {
             "schemas": components,
@@ -84,9 +98,10 @@ def _operation_id(e: Endpoint) -> str:
 
 
 def _problem(text: str) -> dict[str, Any]:
-    return {"description": text,
-            "content": {"application/problem+json": {"schema": {"$ref": REF.format(
-                name="Problem")}}}}  # fmt: skip
+    return {
+        "description": text,
+        "content": {"application/problem+json": {"schema": {"$ref": REF.format(name="Problem")}}},
+    }
 
 
 def _path_params(path: str) -> list[dict[str, Any]]:
@@ -109,45 +124,86 @@ def _query_params(shape: Any, components: dict[str, Any]) -> list[dict[str, Any]
 
 def _event_paths(components: dict[str, Any]) -> dict[str, Any]:
     params = _query_params(b.EventsQuery, components)
-    stream_params = _query_params(b.StreamQuery, components) + [
-        {"name": "Last-Event-ID", "in": "header", "required": False,
-         "schema": {"type": "string", "pattern": "^[0-9]+$"}},
-    ]  # fmt: skip
-    errors = {code: _problem(text) for code, text in _ERRORS.items() if code in ("401", "403",
-                                                                             "422")}
+    stream_params = [
+        *_query_params(b.StreamQuery, components),
+        {
+            "name": "Last-Event-ID",
+            "in": "header",
+            "required": False,
+            "schema": {"type": "string", "pattern": "^[0-9]+$"},
+        },
+    ]
+    errors = {
+        code: _problem(text) for code, text in _ERRORS.items() if code in ("401", "403", "422")
+    }
     return {
-        "/events": {"get": {
-            "summary": "recorded events after a position, as a CloudEvents batch",
-            "operationId": "get_events", "parameters": params, "x-access": "events",
-            "responses": {"200": {"description": "CloudEvents 1.0, structured JSON, in order",
-                                  "content": {"application/cloudevents-batch+json": {
-                                      "schema": {"type": "array", "items": {"type": "object"}}}}},
-                          **errors},
-        }},
-        "/events/stream": {"get": {
-            "summary": "server-sent events: what was missed, then live",
-            "operationId": "get_events_stream", "parameters": stream_params,
-            "x-access": "events",
-            "responses": {"200": {"description": "text/event-stream; id: position",
-                                  "content": {"text/event-stream": {"schema": {
-                                      "type": "string"}}}}, **errors},
-        }},
-        "/events/schemas/{type}": {"get": {
-            "summary": "the JSON Schema of one event type's data (each event's dataschema)",
-            "operationId": "get_events_schemas_type", "x-access": "events",
-            "parameters": [{"name": "type", "in": "path", "required": True,
-                            "schema": {"type": "string"}}],
-            "responses": {"200": {"description": "JSON Schema", "content": {
-                "application/schema+json": {"schema": {"type": "object"}}}},
-                **errors, "404": _problem("no such event type")},
-        }},
-        "/events/schemas": {"get": {
-            "summary": "the JSON Schema of every event type's data",
-            "operationId": "get_events_schemas", "x-access": "events",
-            "responses": {"200": {"description": "JSON Schema", "content": {
-                "application/schema+json": {"schema": {"type": "object"}}}}, **errors},
-        }},
-    }  # fmt: skip
+        "/events": {
+            "get": {
+                "summary": "recorded events after a position, as a CloudEvents batch",
+                "operationId": "get_events",
+                "parameters": params,
+                "x-access": "events",
+                "responses": {
+                    "200": {
+                        "description": "CloudEvents 1.0, structured JSON, in order",
+                        "content": {
+                            "application/cloudevents-batch+json": {
+                                "schema": {"type": "array", "items": {"type": "object"}}
+                            }
+                        },
+                    },
+                    **errors,
+                },
+            }
+        },
+        "/events/stream": {
+            "get": {
+                "summary": "server-sent events: what was missed, then live",
+                "operationId": "get_events_stream",
+                "parameters": stream_params,
+                "x-access": "events",
+                "responses": {
+                    "200": {
+                        "description": "text/event-stream; id: position",
+                        "content": {"text/event-stream": {"schema": {"type": "string"}}},
+                    },
+                    **errors,
+                },
+            }
+        },
+        "/events/schemas/{type}": {
+            "get": {
+                "summary": "the JSON Schema of one event type's data (each event's dataschema)",
+                "operationId": "get_events_schemas_type",
+                "x-access": "events",
+                "parameters": [
+                    {"name": "type", "in": "path", "required": True, "schema": {"type": "string"}}
+                ],
+                "responses": {
+                    "200": {
+                        "description": "JSON Schema",
+                        "content": {"application/schema+json": {"schema": {"type": "object"}}},
+                    },
+                    **errors,
+                    "404": _problem("no such event type"),
+                },
+            }
+        },
+        "/events/schemas": {
+            "get": {
+                "summary": "the JSON Schema of every event type's data",
+                "operationId": "get_events_schemas",
+                "x-access": "events",
+                "responses": {
+                    "200": {
+                        "description": "JSON Schema",
+                        "content": {"application/schema+json": {"schema": {"type": "object"}}},
+                    },
+                    **errors,
+                },
+            }
+        },
+    }
 
 
 def asyncapi() -> dict[str, Any]:
@@ -156,27 +212,40 @@ def asyncapi() -> dict[str, Any]:
     envelope = msgspec.json.schema(CloudEvent)
     messages = {
         _message_name(t): {
-            "name": t, "title": t, "contentType": "application/json",
-            "payload": {"allOf": [envelope, {"properties": {"type": {"const": t},
-                                                          "data": every["types"][t]}}]},
-        }  # fmt: skip
+            "name": t,
+            "title": t,
+            "contentType": "application/json",
+            "payload": {
+                "allOf": [
+                    envelope,
+                    {"properties": {"type": {"const": t}, "data": every["types"][t]}},
+                ]
+            },
+        }
         for t in event_types()
     }
     return {
         "asyncapi": "3.0.0",
-        "info": {"title": "chanjiao event stream", "version": VERSION,
-                 "description": "Every recorded event, as a CloudEvent 1.0 whose id is its "
-                 "position (strictly increasing in commit order). GET /events/stream is "
-                 "server-sent events (id: position, event: type, data: the CloudEvent; resume "
-                 "with Last-Event-ID); GET /events is the same as a CloudEvents batch."},
+        "info": {
+            "title": "chanjiao event stream",
+            "version": VERSION,
+            "description": "Every recorded event, as a CloudEvent 1.0 whose id is its "
+            "position (strictly increasing in commit order). GET /events/stream is "
+            "server-sent events (id: position, event: type, data: the CloudEvent; resume "
+            "with Last-Event-ID); GET /events is the same as a CloudEvents batch.",
+        },
         "defaultContentType": "application/json",
-        "channels": {"events": {"address": "/events/stream",
-                                "messages": {k: {"$ref": f"#/components/messages/{k}"}
-                                             for k in messages}}},
-        "operations": {"receiveEvents": {"action": "receive",
-                                         "channel": {"$ref": "#/channels/events"}}},
+        "channels": {
+            "events": {
+                "address": "/events/stream",
+                "messages": {k: {"$ref": f"#/components/messages/{k}"} for k in messages},
+            }
+        },
+        "operations": {
+            "receiveEvents": {"action": "receive", "channel": {"$ref": "#/channels/events"}}
+        },
         "components": {"messages": messages, "schemas": every["$defs"]},
-    }  # fmt: skip
+    }
 
 
 def _message_name(topic: str) -> str:

@@ -17,15 +17,14 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 
-from domain.codec import to_json
-from domain.errors import InvalidInput
-from domain.ledger import Ledger
-from projections.machinery import Store
-
 from api.access import Access, check, check_role
 from api.idempotency import Requests
 from api.problems import MAX_BODY_BYTES, BodyTooLarge
 from api.tokens import TokenInfo, TokenRequired, Tokens
+from domain.codec import to_json
+from domain.errors import InvalidInput
+from domain.ledger import Ledger
+from projections.machinery import Store
 
 
 @dataclass
@@ -126,8 +125,9 @@ def bearer(request: Request) -> str:
 async def read_body(request: Request, limit: int = MAX_BODY_BYTES) -> bytes:
     """The body, refused (413) as soon as it is known to exceed ``limit``: from its
     Content-Length if it gives one, else while it arrives."""
-    too_large = BodyTooLarge(f"the request body is over {limit // 1024} KiB; nothing was read "
-                             "or recorded")  # fmt: skip
+    too_large = BodyTooLarge(
+        f"the request body is over {limit // 1024} KiB; nothing was read or recorded"
+    )
     declared = request.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > limit:
         raise too_large
@@ -148,8 +148,9 @@ async def dispatch(endpoint: Endpoint, service: Service, request: Request) -> Re
     def work() -> tuple[int, bytes, dict[str, str] | None]:
         token = service.tokens.check(secret)
         check_role(token, endpoint.access)  # before the scope, which may look things up
-        call = Call(service, token, dict(request.path_params), None, None,
-                    dict(request.query_params))
+        call = Call(
+            service, token, dict(request.path_params), None, None, dict(request.query_params)
+        )
         community = endpoint.scope(call) if endpoint.scope else None
         check(token, endpoint.access, community, narrowed=endpoint.any_community)
         call.query = decode_query(request, endpoint.query) if endpoint.query else None
@@ -170,6 +171,5 @@ async def dispatch(endpoint: Endpoint, service: Service, request: Request) -> Re
 
     status, content, headers = await run_in_threadpool(work)
     if isinstance(content, Download):  # a sync iterator: Starlette reads it in the threadpool
-        return StreamingResponse(content.chunks, status, headers=headers,
-                                 media_type=endpoint.media)  # fmt: skip
+        return StreamingResponse(content.chunks, status, headers=headers, media_type=endpoint.media)
     return Response(content, status, headers=headers, media_type="application/json")

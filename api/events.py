@@ -67,7 +67,7 @@ def schemas(ref_template: str = "#/$defs/{name}") -> dict[str, Any]:
     refs, components = msgspec.json.schema_components(shapes, ref_template=ref_template)
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
-        "types": {t: r for t, r in zip(types, refs, strict=True)},
+        "types": dict(zip(types, refs, strict=True)),
         "$defs": components,
     }
 
@@ -116,21 +116,34 @@ class Encoder:
         found = []
         for n in notifications:
             event = self.ledger.mapper.to_domain_event(n)
-            fields = {k: v for k, v in vars(event).items()
-                      if k not in ("originator_id", "originator_version")}  # fmt: skip
+            fields = {
+                k: v
+                for k, v in vars(event).items()
+                if k not in ("originator_id", "originator_version")
+            }
             community = self.community_of(n.topic, n.originator_id, fields)
             cloud = CloudEvent(
-                specversion="1.0", id=str(n.id), source=SOURCE, type=n.topic,
-                subject=str(n.originator_id), time=event.timestamp,
-                datacontenttype="application/json", dataschema=f"{self.schemas}/{n.topic}",
-                data=msgspec.Raw(to_json(fields)), position=n.id,
+                specversion="1.0",
+                id=str(n.id),
+                source=SOURCE,
+                type=n.topic,
+                subject=str(n.originator_id),
+                time=event.timestamp,
+                datacontenttype="application/json",
+                dataschema=f"{self.schemas}/{n.topic}",
+                data=msgspec.Raw(to_json(fields)),
+                position=n.id,
                 communityid=str(community) if community else None,
-            )  # fmt: skip
+            )
             found.append(Item(n.id, n.topic, community, to_json(cloud)))
         return found
 
     def page(
-        self, after: int, limit: int, type_: str | None, community: UUID | None,
+        self,
+        after: int,
+        limit: int,
+        type_: str | None,
+        community: UUID | None,
         scan: int = 50_000,
     ) -> tuple[list[Item], int]:
         """Up to ``limit`` events after ``after`` that pass the filters, and the
@@ -140,7 +153,8 @@ class Encoder:
         reached = after
         while len(found) < limit and reached - after < scan:
             batch = self.ledger.recorder.select_notifications(
-                start=reached + 1, limit=1000 if community else limit - len(found),
+                start=reached + 1,
+                limit=1000 if community else limit - len(found),
                 topics=[type_] if type_ else [],
             )
             if not batch:

@@ -23,14 +23,13 @@ from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 from starlette.types import Send
 
-from domain.codec import to_json
-from domain.errors import ConfigurationError, InvalidInput, NotFound
-
 from api import bodies as b
 from api.access import Access, check
 from api.endpoint import Service, bearer, decode_query
 from api.events import Encoder, check_type, schemas
 from api.stream import Hub
+from domain.codec import to_json
+from domain.errors import ConfigurationError, InvalidInput, NotFound
 
 BATCH_TYPE = "application/cloudevents-batch+json"
 
@@ -76,8 +75,7 @@ async def batch(request: Request) -> Response:
     q: b.EventsQuery = decode_query(request, b.EventsQuery)
     check_type(q.type)
     encoder: Encoder = request.app.state.hub.encoder
-    items, reached = await run_in_threadpool(encoder.page, q.after, q.limit, q.type,
-                                             q.community_id)  # fmt: skip
+    items, reached = await run_in_threadpool(encoder.page, q.after, q.limit, q.type, q.community_id)
     body = b"[" + b",".join(i.json for i in items) + b"]"
     return Response(body, media_type=BATCH_TYPE, headers={"Chanjiao-Read-To": str(reached)})
 
@@ -104,8 +102,10 @@ async def stream(request: Request) -> Response:
                 if item is None:
                     yield None, b": keep-alive\n\n"
                 else:
-                    yield item.position, b"id: %d\nevent: %s\ndata: %s\n\n" % (
-                        item.position, item.type.encode(), item.json
+                    yield (
+                        item.position,
+                        b"id: %d\nevent: %s\ndata: %s\n\n"
+                        % (item.position, item.type.encode(), item.json),
                     )
 
     return EventStreamResponse(messages(), after=after, send_timeout=SEND_TIMEOUT)
@@ -125,10 +125,10 @@ class EventStreamResponse(StreamingResponse):
 
     media_type = "text/event-stream"
 
-    def __init__(self, messages: AsyncIterator[tuple[int | None, bytes]], *, after: int,
-                 send_timeout: float) -> None:  # fmt: skip
-        super().__init__(messages, headers={"Cache-Control": "no-cache",
-                                            "X-Accel-Buffering": "no"})  # fmt: skip
+    def __init__(
+        self, messages: AsyncIterator[tuple[int | None, bytes]], *, after: int, send_timeout: float
+    ) -> None:
+        super().__init__(messages, headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
         self.messages = messages
         self.send_timeout = send_timeout
         self.last_sent = after  # the position of the last event handed to the connection
@@ -155,11 +155,16 @@ class EventStreamResponse(StreamingResponse):
             await self._drop(send)
 
     async def _stream(self, send: Send) -> None:
-        await self._send(send, {"type": "http.response.start", "status": self.status_code,
-                                "headers": self.raw_headers})  # fmt: skip
+        await self._send(
+            send,
+            {
+                "type": "http.response.start",
+                "status": self.status_code,
+                "headers": self.raw_headers,
+            },
+        )
         async for position, chunk in self.messages:
-            await self._send(send, {"type": "http.response.body", "body": chunk,
-                                    "more_body": True})  # fmt: skip
+            await self._send(send, {"type": "http.response.body", "body": chunk, "more_body": True})
             if position is not None:
                 self.last_sent = position
         await self._send(send, {"type": "http.response.body", "body": b"", "more_body": False})
@@ -188,8 +193,10 @@ class EventStreamResponse(StreamingResponse):
         log.info(
             "event stream: dropped the subscriber at %s, which took nothing for %g s "
             "(last position sent %d; it resumes from the last it read with Last-Event-ID)",
-            self.client, self.send_timeout, self.last_sent,
-        )  # fmt: skip
+            self.client,
+            self.send_timeout,
+            self.last_sent,
+        )
         if reset:
             # Let the server see the connection gone before the response ends, so that
             # it does not report an unfinished response; Starlette cuts this short
@@ -260,6 +267,9 @@ async def one_schema(request: Request) -> Response:
     everything = _all()
     if name not in everything["types"]:
         raise NotFound(f"no event type {name!r}; GET /events/schemas lists them")
-    schema = {"$schema": everything["$schema"], **everything["types"][name],
-              "$defs": everything["$defs"]}  # fmt: skip
+    schema = {
+        "$schema": everything["$schema"],
+        **everything["types"][name],
+        "$defs": everything["$defs"],
+    }
     return Response(to_json(schema), media_type="application/schema+json")

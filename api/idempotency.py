@@ -28,16 +28,15 @@ import threading
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import msgspec
 
+from api.sql import Tables
 from domain.errors import Conflict, InvalidInput
 from domain.ledger import ALSO_IN_SAVE
 from projections.machinery import Store
-
-from api.sql import Tables
 
 INSTANCE = uuid.uuid4().hex[:12]
 """This process: its attempts' ids start with it, so it can tell its own dead
@@ -73,9 +72,7 @@ class Requests:
         self.tables = Tables(store, {"api_requests": _COLUMNS})
 
     @contextmanager
-    def once(
-        self, token_id: str, key: str, request: bytes
-    ) -> Iterator[tuple[Replay | None, Any]]:
+    def once(self, token_id: str, key: str, request: bytes) -> Iterator[tuple[Replay | None, Any]]:
         """Yields ``(replay, keep)``: a stored answer to send again, or None and a
         ``keep(status, body)`` to store the answer of the command run inside."""
         if not 1 <= len(key) <= 200:
@@ -101,8 +98,12 @@ class Requests:
         def mark(cursor: Any) -> None:
             # RETURNING, not the row count: PostgreSQL's recorder runs in pipeline mode,
             # where a cursor's rowcount is not yet known.
-            self.tables.run(cursor, f"UPDATE {{api_requests}} SET recorded = 1 WHERE {where} "
-                            "AND recorded = 0 RETURNING 1", ids)  # fmt: skip
+            self.tables.run(
+                cursor,
+                f"UPDATE {{api_requests}} SET recorded = 1 WHERE {where} "
+                "AND recorded = 0 RETURNING 1",
+                ids,
+            )
             if not cursor.fetchall():  # raised inside the recording transaction: nothing commits
                 raise TakenOver(
                     f"the request with Idempotency-Key {key!r} was already recorded, or took "
@@ -127,7 +128,7 @@ class Requests:
             ALSO_IN_SAVE.reset(marker)
 
     def _reserve(self, token_id: str, key: str, fingerprint: str, attempt: str) -> Replay | None:
-        now = datetime.now(timezone.utc)
+        now = datetime.now(UTC)
         if self.tables.write(
             "INSERT INTO {api_requests} VALUES (?, ?, ?, ?, ?, 0, NULL, NULL) "
             "ON CONFLICT DO NOTHING",

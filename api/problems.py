@@ -13,11 +13,10 @@ from eventsourcing.persistence import InterfaceError, OperationalError
 from starlette.requests import Request
 from starlette.responses import Response
 
-from domain.codec import to_json
-from domain.errors import Conflict, InvalidInput, LedgerError, NotFound
-
 from api.access import Forbidden
 from api.tokens import TokenRequired
+from domain.codec import to_json
+from domain.errors import Conflict, InvalidInput, LedgerError, NotFound
 
 log = logging.getLogger("chanjiao.api")
 
@@ -61,8 +60,10 @@ def kind(error: Exception) -> str:
 
 def problem(status: int, title: str, detail: str, type_: str, path: str | None) -> Response:
     body = Problem(f"urn:chanjiao:problem:{type_}", title, status, detail, path)
-    headers = {401: {"WWW-Authenticate": 'Bearer realm="chanjiao"'},
-               503: {"Retry-After": RETRY_AFTER_S}}.get(status)  # fmt: skip
+    headers = {
+        401: {"WWW-Authenticate": 'Bearer realm="chanjiao"'},
+        503: {"Retry-After": RETRY_AFTER_S},
+    }.get(status)
     return Response(to_json(body), status, headers=headers, media_type=MEDIA_TYPE)
 
 
@@ -72,12 +73,19 @@ def for_error(error: Exception, path: str | None = None) -> Response:
             detail = str(error) or title
             if status == 503:
                 log.warning("store unavailable: %s", str(error).strip())
-                detail = ("the ledger's database cannot be reached. Retry shortly with the same "
-                          "Idempotency-Key: a command is never recorded twice")  # fmt: skip
+                detail = (
+                    "the ledger's database cannot be reached. Retry shortly with the same "
+                    "Idempotency-Key: a command is never recorded twice"
+                )
             return problem(status, title, detail, kind(error), path)
     log.exception("unexpected error", exc_info=error)
-    return problem(500, "Internal error", "the server failed unexpectedly; the error was logged",
-                   "internal-error", path)  # fmt: skip
+    return problem(
+        500,
+        "Internal error",
+        "the server failed unexpectedly; the error was logged",
+        "internal-error",
+        path,
+    )
 
 
 async def handle(request: Request, error: Exception) -> Response:

@@ -9,6 +9,9 @@ from uuid import UUID
 
 import msgspec
 
+from api import bodies as b
+from api.access import Access
+from api.endpoint import Call, Download, Endpoint
 from domain import bundle
 from domain.audit import ConsistencyProof, InclusionProof
 from domain.chain import Verification
@@ -26,10 +29,6 @@ from projections import (
     register_model,
 )
 from projections.history import entries as history_entries
-
-from api import bodies as b
-from api.access import Access
-from api.endpoint import Call, Download, Endpoint
 
 log = logging.getLogger("chanjiao.audit")
 
@@ -58,25 +57,38 @@ def query_community(c: Call) -> UUID | None:
 
 def unit_view(c: Call, ref: Any) -> membership.UnitView:
     unit = c.ledger.unit(ref)
-    return membership.unit_view(c.ledger, unit.id, membership_model.unit_memberships(c.store, unit.id))
+    return membership.unit_view(
+        c.ledger, unit.id, membership_model.unit_memberships(c.store, unit.id)
+    )
 
 
 def register_unit(c: Call) -> Any:
     q: b.NewUnit = c.body
-    unit = c.ledger.register_unit(code=q.code, name=q.name, unit_type=q.type, division=q.division,
-                                  level=q.level, principal=c.principal)  # fmt: skip
+    unit = c.ledger.register_unit(
+        code=q.code,
+        name=q.name,
+        unit_type=q.type,
+        division=q.division,
+        level=q.level,
+        principal=c.principal,
+    )
     return unit_view(c, unit.id)
 
 
 def rename_unit(c: Call) -> Any:
-    c.ledger.rename_unit(c.path["id"], name=c.body.name, effective_on=c.body.effective_on,
-                         principal=c.principal)  # fmt: skip
+    c.ledger.rename_unit(
+        c.path["id"], name=c.body.name, effective_on=c.body.effective_on, principal=c.principal
+    )
     return unit_view(c, c.path["id"])
 
 
 def relocate_unit(c: Call) -> Any:
-    c.ledger.relocate_unit(c.path["id"], division=c.body.division,
-                           effective_on=c.body.effective_on, principal=c.principal)  # fmt: skip
+    c.ledger.relocate_unit(
+        c.path["id"],
+        division=c.body.division,
+        effective_on=c.body.effective_on,
+        principal=c.principal,
+    )
     return unit_view(c, c.path["id"])
 
 
@@ -90,9 +102,14 @@ def deregister_unit(c: Call) -> Any:
 
 def found_community(c: Call) -> Any:
     q: b.NewCommunity = c.body
-    body = c.ledger.found_community(name=q.name, kind=q.kind, industry=q.industry,
-                                    division=q.division, founded_on=q.founded_on,
-                                    principal=c.principal)  # fmt: skip
+    body = c.ledger.found_community(
+        name=q.name,
+        kind=q.kind,
+        industry=q.industry,
+        division=q.division,
+        founded_on=q.founded_on,
+        principal=c.principal,
+    )
     return membership.community_view(body)
 
 
@@ -103,44 +120,65 @@ def list_communities(c: Call) -> Any:
 
 
 def dissolve(c: Call) -> Any:
-    body = c.ledger.dissolve_community(community(c), effective_on=c.body.effective_on,
-                                       resolution=c.body.resolution, principal=c.principal)  # fmt: skip
+    body = c.ledger.dissolve_community(
+        community(c),
+        effective_on=c.body.effective_on,
+        resolution=c.body.resolution,
+        principal=c.principal,
+    )
     return membership.community_view(body)
 
 
 def recommend(c: Call) -> Any:
     q: b.Recommendation = c.body
-    body = c.ledger.set_recommending_province(community(c), lead=q.unit_id,
-                                              effective_on=q.effective_on,
-                                              principal=c.principal)  # fmt: skip
+    body = c.ledger.set_recommending_province(
+        community(c), lead=q.unit_id, effective_on=q.effective_on, principal=c.principal
+    )
     return leads.community_detail(c.store, body.id, as_of=body.recommendations[-1].effective_on)
 
 
 def admit(c: Call) -> Any:
     q: b.Admission = c.body
-    c.ledger.admit_member(community(c), q.unit_id, role=q.role, effective_on=q.effective_on,
-                          resolution=q.resolution, principal=c.principal)  # fmt: skip
+    c.ledger.admit_member(
+        community(c),
+        q.unit_id,
+        role=q.role,
+        effective_on=q.effective_on,
+        resolution=q.resolution,
+        principal=c.principal,
+    )
     return membership_model.members(c.store, community(c), as_of=q.effective_on)
 
 
 def exit_(c: Call) -> Any:
     q: b.Exit = c.body
-    c.ledger.exit_member(community(c), c.path["unit_id"], reason=q.reason,
-                         effective_on=q.effective_on, resolution=q.resolution,
-                         principal=c.principal)  # fmt: skip
+    c.ledger.exit_member(
+        community(c),
+        c.path["unit_id"],
+        reason=q.reason,
+        effective_on=q.effective_on,
+        resolution=q.resolution,
+        principal=c.principal,
+    )
     return membership_model.members(c.store, community(c), as_of=q.effective_on)
 
 
 def change_role(c: Call) -> Any:
     q: b.RoleChange = c.body
-    c.ledger.change_member_role(community(c), c.path["unit_id"], role=q.role,
-                                effective_on=q.effective_on, principal=c.principal)  # fmt: skip
+    c.ledger.change_member_role(
+        community(c),
+        c.path["unit_id"],
+        role=q.role,
+        effective_on=q.effective_on,
+        principal=c.principal,
+    )
     return membership_model.members(c.store, community(c), as_of=q.effective_on)
 
 
 def members(c: Call) -> Any:
-    return membership_model.members(c.store, community(c), as_of=c.query.as_of,
-                                    known_at=c.query.known_at)  # fmt: skip
+    return membership_model.members(
+        c.store, community(c), as_of=c.query.as_of, known_at=c.query.known_at
+    )
 
 
 # --- governance -------------------------------------------------------------------
@@ -149,42 +187,61 @@ def members(c: Call) -> Any:
 def adopt_charter(c: Call) -> Any:
     q: b.Charter = c.body
     body = c.ledger.adopt_charter(
-        community(c), version=q.version, effective_on=q.effective_on, resolution=q.resolution,
-        quorum=q.rules.quorum, majorities=q.rules.majorities,
+        community(c),
+        version=q.version,
+        effective_on=q.effective_on,
+        resolution=q.resolution,
+        quorum=q.rules.quorum,
+        majorities=q.rules.majorities,
         admission_requires_resolution=q.rules.admission_requires_resolution,
-        removal_requires_resolution=q.rules.removal_requires_resolution, principal=c.principal,
-    )  # fmt: skip
+        removal_requires_resolution=q.rules.removal_requires_resolution,
+        principal=c.principal,
+    )
     return governance.charter(c.ledger, body.id, as_of=body.charters[-1].effective_on)
 
 
 def assign_seat(c: Call) -> Any:
     q: b.Seat = c.body
-    c.ledger.assign_seat(community(c), q.unit_id, representative=q.representative,
-                         office=q.office, effective_on=q.effective_on,
-                         principal=c.principal)  # fmt: skip
+    c.ledger.assign_seat(
+        community(c),
+        q.unit_id,
+        representative=q.representative,
+        office=q.office,
+        effective_on=q.effective_on,
+        principal=c.principal,
+    )
     return governance.seats(c.ledger, community(c), as_of=q.effective_on)
 
 
 def vacate_seat(c: Call) -> Any:
-    c.ledger.vacate_seat(community(c), c.path["unit_id"], effective_on=c.body.effective_on,
-                         principal=c.principal)  # fmt: skip
+    c.ledger.vacate_seat(
+        community(c), c.path["unit_id"], effective_on=c.body.effective_on, principal=c.principal
+    )
     return governance.seats(c.ledger, community(c), as_of=c.body.effective_on)
 
 
 def record_meeting(c: Call) -> Any:
     q: b.Meeting = c.body
-    number = c.ledger.record_meeting(community(c), held_on=q.held_on, present=list(q.present),
-                                     principal=c.principal)  # fmt: skip
+    number = c.ledger.record_meeting(
+        community(c), held_on=q.held_on, present=list(q.present), principal=c.principal
+    )
     return b.MeetingAnswer(number, community(c), q.held_on, len(set(q.present)))
 
 
 def record_resolution(c: Call) -> Any:
     q: b.NewResolution = c.body
     resolution = c.ledger.record_resolution(
-        community(c), meeting=q.meeting_id, matter=q.matter, title=q.title,
-        votes_for=q.votes.for_, votes_against=q.votes.against, abstentions=q.votes.abstain,
-        recused=list(q.recused), revokes=q.revokes, principal=c.principal,
-    )  # fmt: skip
+        community(c),
+        meeting=q.meeting_id,
+        matter=q.matter,
+        title=q.title,
+        votes_for=q.votes.for_,
+        votes_against=q.votes.against,
+        abstentions=q.votes.abstain,
+        recused=list(q.recused),
+        revokes=q.revokes,
+        principal=c.principal,
+    )
     return governance.entry(resolution)
 
 
@@ -197,60 +254,91 @@ def _parties(parties: list[b.Party]) -> list[dict[str, Any]]:
 
 def draft(c: Call) -> Any:
     q: b.NewAgreement = c.body
-    record = c.ledger.draft_agreement(community(c), title=q.title, kind=q.kind,
-                                      parties=_parties(q.parties), drafted_on=q.drafted_on,
-                                      principal=c.principal)  # fmt: skip
+    record = c.ledger.draft_agreement(
+        community(c),
+        title=q.title,
+        kind=q.kind,
+        parties=_parties(q.parties),
+        drafted_on=q.drafted_on,
+        principal=c.principal,
+    )
     return cost_sharing.agreement_view(c.ledger, record)
 
 
 def approve(c: Call) -> Any:
-    record = c.ledger.approve_agreement(c.path["id"], resolution=c.body.resolution,
-                                        effective_on=c.body.effective_on,
-                                        principal=c.principal)  # fmt: skip
+    record = c.ledger.approve_agreement(
+        c.path["id"],
+        resolution=c.body.resolution,
+        effective_on=c.body.effective_on,
+        principal=c.principal,
+    )
     return cost_sharing.agreement_view(c.ledger, record)
 
 
 def amend(c: Call) -> Any:
     q: b.Amendment = c.body
-    record = c.ledger.amend_agreement(c.path["id"], parties=_parties(q.parties),
-                                      resolution=q.resolution, effective_on=q.effective_on,
-                                      principal=c.principal)  # fmt: skip
+    record = c.ledger.amend_agreement(
+        c.path["id"],
+        parties=_parties(q.parties),
+        resolution=q.resolution,
+        effective_on=q.effective_on,
+        principal=c.principal,
+    )
     return cost_sharing.agreement_view(c.ledger, record)
 
 
 def terminate(c: Call) -> Any:
-    record = c.ledger.terminate_agreement(c.path["id"], effective_on=c.body.effective_on,
-                                          resolution=c.body.resolution,
-                                          principal=c.principal)  # fmt: skip
+    record = c.ledger.terminate_agreement(
+        c.path["id"],
+        effective_on=c.body.effective_on,
+        resolution=c.body.resolution,
+        principal=c.principal,
+    )
     return cost_sharing.agreement_view(c.ledger, record)
 
 
 def contribute(c: Call) -> Any:
     q: b.Contribution = c.body
-    entry = c.ledger.record_contribution(c.path["id"], q.unit_id, kind=q.kind, amount=q.amount,
-                                         contributed_on=q.contributed_on,
-                                         description=q.description,
-                                         principal=c.principal)  # fmt: skip
+    entry = c.ledger.record_contribution(
+        c.path["id"],
+        q.unit_id,
+        kind=q.kind,
+        amount=q.amount,
+        contributed_on=q.contributed_on,
+        description=q.description,
+        principal=c.principal,
+    )
     return cost_sharing.recorded_entry(c.ledger, c.path["id"], entry)
 
 
 def cost(c: Call) -> Any:
     q: b.Cost = c.body
-    entry = c.ledger.record_cost(c.path["id"], amount=q.amount, incurred_on=q.incurred_on,
-                                 description=q.description, principal=c.principal)  # fmt: skip
+    entry = c.ledger.record_cost(
+        c.path["id"],
+        amount=q.amount,
+        incurred_on=q.incurred_on,
+        description=q.description,
+        principal=c.principal,
+    )
     return cost_sharing.recorded_entry(c.ledger, c.path["id"], entry)
 
 
 def benefit(c: Call) -> Any:
     q: b.Benefit = c.body
-    entry = c.ledger.record_benefit(c.path["id"], amount=q.amount, realized_on=q.realized_on,
-                                    description=q.description, principal=c.principal)  # fmt: skip
+    entry = c.ledger.record_benefit(
+        c.path["id"],
+        amount=q.amount,
+        realized_on=q.realized_on,
+        description=q.description,
+        principal=c.principal,
+    )
     return cost_sharing.recorded_entry(c.ledger, c.path["id"], entry)
 
 
 def reverse(c: Call) -> Any:
-    entry = c.ledger.reverse_entry(c.path["id"], entry=c.path["entry"], reason=c.body.reason,
-                                   principal=c.principal)  # fmt: skip
+    entry = c.ledger.reverse_entry(
+        c.path["id"], entry=c.path["entry"], reason=c.body.reason, principal=c.principal
+    )
     return cost_sharing.recorded_entry(c.ledger, c.path["id"], entry)
 
 
@@ -304,117 +392,427 @@ def _e(method: str, path: str, run: Any, access: Access, summary: str, answer: A
 
 
 ENDPOINTS: list[Endpoint] = [
-    _e("POST", "/units", register_unit, UW, "register a member unit", membership.UnitView,
-       body=b.NewUnit, created=True),
-    _e("GET", "/units", lambda c: unit_view(c, c.query.code), U, "a unit by its credit code",
-       membership.UnitView, query=b.UnitQuery),
-    _e("GET", "/units/{id}", lambda c: unit_view(c, c.path["id"]), U,
-       "a unit, its names, locations and membership periods", membership.UnitView),
-    _e("POST", "/units/{id}/rename", rename_unit, UC, "record a unit's new name",
-       membership.UnitView, body=b.Rename),
-    _e("POST", "/units/{id}/relocate", relocate_unit, UC, "record a unit's new location",
-       membership.UnitView, body=b.Relocate),
-    _e("POST", "/units/{id}/deregister", deregister_unit, UC, "record a unit's deregistration",
-       membership.UnitView, body=b.Effective),
-    _e("POST", "/communities", found_community, Access.RECORD, "record a community's founding",
-       membership.CommunityView, body=b.NewCommunity, created=True),
-    _e("GET", "/communities", list_communities, R, "every community (a secretary's: its own)",
-       list[membership.CommunityView], any_community=True),
-    _e("GET", "/communities/{id}", lambda c: leads.community_detail(
-        c.store, community(c), as_of=c.query.as_of), R,
-       "one community; an industry body's leads and recommending province on a date",
-       leads.CommunityDetail, query=b.AsOf),
-    _e("POST", "/communities/{id}/recommending-province", recommend, W,
-       "record an industry body's recommending province: that of one of its leads",
-       leads.CommunityDetail, body=b.Recommendation),
-    _e("POST", "/communities/{id}/dissolve", dissolve, W, "dissolve a community",
-       membership.CommunityView, body=b.Dissolve),
-    _e("POST", "/communities/{id}/members", admit, W, "admit a unit", membership.MemberList,
-       body=b.Admission, created=True),
-    _e("POST", "/communities/{id}/members/{unit_id}/exit", exit_, W, "record a member's exit",
-       membership.MemberList, body=b.Exit),
-    _e("POST", "/communities/{id}/members/{unit_id}/role", change_role, W,
-       "change a member's role", membership.MemberList, body=b.RoleChange),
-    _e("GET", "/communities/{id}/members", members, R,
-       "members on a date, as recorded by a time", membership.MemberList, query=b.AsKnownAt),
-    _e("POST", "/communities/{id}/charter", adopt_charter, W, "record a charter",
-       governance.CharterView, body=b.Charter, created=True),
-    _e("GET", "/communities/{id}/charter", lambda c: governance.charter(
-        c.ledger, community(c), as_of=c.query.as_of), R, "the charter in force on a date",
-       governance.CharterView, query=b.AsOf),
-    _e("POST", "/communities/{id}/council/seats", assign_seat, W, "give a member a seat",
-       governance.SeatList, body=b.Seat, created=True),
-    _e("GET", "/communities/{id}/council/seats", lambda c: governance.seats(
-        c.ledger, community(c), as_of=c.query.as_of), R, "the seats held on a date",
-       governance.SeatList, query=b.AsOf),
-    _e("POST", "/communities/{id}/council/seats/{unit_id}/vacate", vacate_seat, W,
-       "record that a seat was vacated", governance.SeatList, body=b.Effective),
-    _e("POST", "/communities/{id}/council/meetings", record_meeting, W,
-       "record a council meeting", b.MeetingAnswer, body=b.Meeting, created=True),
-    _e("POST", "/communities/{id}/council/resolutions", record_resolution, W,
-       "record a motion and its tally; the ledger decides the outcome",
-       governance.RegisterEntry, body=b.NewResolution, created=True),
-    _e("GET", "/communities/{id}/resolutions", lambda c: register_model.register(
-        c.store, community(c), known_at=c.query.known_at), R,
-       "the resolution register, in order, as recorded by a time", governance.Register,
-       query=b.KnownAtQuery),
-    _e("POST", "/communities/{id}/agreements", draft, W, "draft a benefit agreement",
-       cost_sharing.AgreementView, body=b.NewAgreement, created=True),
-    _e("GET", "/communities/{id}/investment", lambda c: cost_sharing_model.investment(
-        c.store, community(c), as_of=c.query.as_of, known_at=c.query.known_at), P,
-       "contributions by kind, source and province, as recorded by a time",
-       cost_sharing.InvestmentSummary, query=b.AsKnownAt),
-    _e("GET", "/agreements", list_agreements, R, "every agreement, or one body's",
-       cost_sharing.AgreementList, query=b.AgreementsQuery, scope=query_community),
-    _e("GET", "/agreements/{id}", lambda c: cost_sharing.agreement_view(c.ledger, c.path["id"]),
-       R, "an agreement, its terms over time and its entries", cost_sharing.AgreementView,
-       scope=agreement_community),
-    _e("POST", "/agreements/{id}/approve", approve, W, "approve a draft by resolution",
-       cost_sharing.AgreementView, body=b.Approval, scope=agreement_community),
-    _e("POST", "/agreements/{id}/amend", amend, W, "new parties or shares, by resolution",
-       cost_sharing.AgreementView, body=b.Amendment, scope=agreement_community),
-    _e("POST", "/agreements/{id}/terminate", terminate, W, "end an agreement, by resolution",
-       cost_sharing.AgreementView, body=b.Termination, scope=agreement_community),
-    _e("POST", "/agreements/{id}/contributions", contribute, W, "record a contribution",
-       cost_sharing.EntryView, body=b.Contribution, created=True, scope=agreement_community),
-    _e("POST", "/agreements/{id}/costs", cost, W, "record a shared cost", cost_sharing.EntryView,
-       body=b.Cost, created=True, scope=agreement_community),
-    _e("POST", "/agreements/{id}/benefits", benefit, W, "record a benefit realised",
-       cost_sharing.EntryView, body=b.Benefit, created=True, scope=agreement_community),
-    _e("POST", "/agreements/{id}/entries/{entry}/reverse", reverse, W,
-       "take a mistaken entry out of the reports", cost_sharing.EntryView, body=b.Reversal,
-       scope=agreement_community),
-    _e("GET", "/agreements/{id}/report", lambda c: cost_sharing_model.report(
-        c.store, c.path["id"], as_of=c.query.as_of, known_at=c.query.known_at), P,
-       "per party: costs due, contributed, balance, benefits due, as recorded by a time",
-       cost_sharing.CostSharingReport, query=b.AsKnownAt, scope=agreement_community),
-    _e("GET", "/reports/provinces", lambda c: provinces.distribution(
-        c.store, c.query.community_id, as_of=c.query.as_of, known_at=c.query.known_at), P,
-       "member units by province and type: one body's, or every body's",
-       provinces.ProvinceDistribution, query=b.ProvincesQuery, scope=query_community),
-    _e("GET", "/audit/verify", lambda c: c.ledger.verify(), Access.AUDIT,
-       "every aggregate's hash chain recomputed: events altered, deleted, inserted or "
-       "reordered behind the ledger's back", Verification),
-    _e("GET", "/audit/checkpoints", lambda c: c.ledger.checkpoints(), Access.AUDIT,
-       "every signed checkpoint, oldest first", list[Checkpoint]),
-    _e("POST", "/audit/checkpoints", sign_checkpoint, Access.AUDIT,
-       "verify the log, then sign and keep the root of its Merkle tree (the latest "
-       "checkpoint if the log has not grown)", Checkpoint),
-    _e("GET", "/audit/proofs/inclusion", lambda c: c.ledger.prove_inclusion(
-        c.query.position, c.query.size), Access.AUDIT,
-       "the audit path of an event in a checkpoint's tree (RFC 9162 §2.1.3)", InclusionProof,
-       query=b.InclusionQuery),
-    _e("GET", "/audit/proofs/consistency", lambda c: c.ledger.prove_consistency(
-        c.query.first, c.query.second), Access.AUDIT,
-       "that a later checkpoint's tree extends an earlier one (RFC 9162 §2.1.4)",
-       ConsistencyProof, query=b.ConsistencyQuery),
-    _e("GET", "/audit/export", export, Access.AUDIT,
-       "a bundle of the log (or one body's part) that verifies offline: JSON Lines, one "
-       "line of the shape shown each (docs/audit-bundle.md)", bundle.Line,
-       query=b.ExportQuery, media="application/jsonl"),
+    _e(
+        "POST",
+        "/units",
+        register_unit,
+        UW,
+        "register a member unit",
+        membership.UnitView,
+        body=b.NewUnit,
+        created=True,
+    ),
+    _e(
+        "GET",
+        "/units",
+        lambda c: unit_view(c, c.query.code),
+        U,
+        "a unit by its credit code",
+        membership.UnitView,
+        query=b.UnitQuery,
+    ),
+    _e(
+        "GET",
+        "/units/{id}",
+        lambda c: unit_view(c, c.path["id"]),
+        U,
+        "a unit, its names, locations and membership periods",
+        membership.UnitView,
+    ),
+    _e(
+        "POST",
+        "/units/{id}/rename",
+        rename_unit,
+        UC,
+        "record a unit's new name",
+        membership.UnitView,
+        body=b.Rename,
+    ),
+    _e(
+        "POST",
+        "/units/{id}/relocate",
+        relocate_unit,
+        UC,
+        "record a unit's new location",
+        membership.UnitView,
+        body=b.Relocate,
+    ),
+    _e(
+        "POST",
+        "/units/{id}/deregister",
+        deregister_unit,
+        UC,
+        "record a unit's deregistration",
+        membership.UnitView,
+        body=b.Effective,
+    ),
+    _e(
+        "POST",
+        "/communities",
+        found_community,
+        Access.RECORD,
+        "record a community's founding",
+        membership.CommunityView,
+        body=b.NewCommunity,
+        created=True,
+    ),
+    _e(
+        "GET",
+        "/communities",
+        list_communities,
+        R,
+        "every community (a secretary's: its own)",
+        list[membership.CommunityView],
+        any_community=True,
+    ),
+    _e(
+        "GET",
+        "/communities/{id}",
+        lambda c: leads.community_detail(c.store, community(c), as_of=c.query.as_of),
+        R,
+        "one community; an industry body's leads and recommending province on a date",
+        leads.CommunityDetail,
+        query=b.AsOf,
+    ),
+    _e(
+        "POST",
+        "/communities/{id}/recommending-province",
+        recommend,
+        W,
+        "record an industry body's recommending province: that of one of its leads",
+        leads.CommunityDetail,
+        body=b.Recommendation,
+    ),
+    _e(
+        "POST",
+        "/communities/{id}/dissolve",
+        dissolve,
+        W,
+        "dissolve a community",
+        membership.CommunityView,
+        body=b.Dissolve,
+    ),
+    _e(
+        "POST",
+        "/communities/{id}/members",
+        admit,
+        W,
+        "admit a unit",
+        membership.MemberList,
+        body=b.Admission,
+        created=True,
+    ),
+    _e(
+        "POST",
+        "/communities/{id}/members/{unit_id}/exit",
+        exit_,
+        W,
+        "record a member's exit",
+        membership.MemberList,
+        body=b.Exit,
+    ),
+    _e(
+        "POST",
+        "/communities/{id}/members/{unit_id}/role",
+        change_role,
+        W,
+        "change a member's role",
+        membership.MemberList,
+        body=b.RoleChange,
+    ),
+    _e(
+        "GET",
+        "/communities/{id}/members",
+        members,
+        R,
+        "members on a date, as recorded by a time",
+        membership.MemberList,
+        query=b.AsKnownAt,
+    ),
+    _e(
+        "POST",
+        "/communities/{id}/charter",
+        adopt_charter,
+        W,
+        "record a charter",
+        governance.CharterView,
+        body=b.Charter,
+        created=True,
+    ),
+    _e(
+        "GET",
+        "/communities/{id}/charter",
+        lambda c: governance.charter(c.ledger, community(c), as_of=c.query.as_of),
+        R,
+        "the charter in force on a date",
+        governance.CharterView,
+        query=b.AsOf,
+    ),
+    _e(
+        "POST",
+        "/communities/{id}/council/seats",
+        assign_seat,
+        W,
+        "give a member a seat",
+        governance.SeatList,
+        body=b.Seat,
+        created=True,
+    ),
+    _e(
+        "GET",
+        "/communities/{id}/council/seats",
+        lambda c: governance.seats(c.ledger, community(c), as_of=c.query.as_of),
+        R,
+        "the seats held on a date",
+        governance.SeatList,
+        query=b.AsOf,
+    ),
+    _e(
+        "POST",
+        "/communities/{id}/council/seats/{unit_id}/vacate",
+        vacate_seat,
+        W,
+        "record that a seat was vacated",
+        governance.SeatList,
+        body=b.Effective,
+    ),
+    _e(
+        "POST",
+        "/communities/{id}/council/meetings",
+        record_meeting,
+        W,
+        "record a council meeting",
+        b.MeetingAnswer,
+        body=b.Meeting,
+        created=True,
+    ),
+    _e(
+        "POST",
+        "/communities/{id}/council/resolutions",
+        record_resolution,
+        W,
+        "record a motion and its tally; the ledger decides the outcome",
+        governance.RegisterEntry,
+        body=b.NewResolution,
+        created=True,
+    ),
+    _e(
+        "GET",
+        "/communities/{id}/resolutions",
+        lambda c: register_model.register(c.store, community(c), known_at=c.query.known_at),
+        R,
+        "the resolution register, in order, as recorded by a time",
+        governance.Register,
+        query=b.KnownAtQuery,
+    ),
+    _e(
+        "POST",
+        "/communities/{id}/agreements",
+        draft,
+        W,
+        "draft a benefit agreement",
+        cost_sharing.AgreementView,
+        body=b.NewAgreement,
+        created=True,
+    ),
+    _e(
+        "GET",
+        "/communities/{id}/investment",
+        lambda c: cost_sharing_model.investment(
+            c.store, community(c), as_of=c.query.as_of, known_at=c.query.known_at
+        ),
+        P,
+        "contributions by kind, source and province, as recorded by a time",
+        cost_sharing.InvestmentSummary,
+        query=b.AsKnownAt,
+    ),
+    _e(
+        "GET",
+        "/agreements",
+        list_agreements,
+        R,
+        "every agreement, or one body's",
+        cost_sharing.AgreementList,
+        query=b.AgreementsQuery,
+        scope=query_community,
+    ),
+    _e(
+        "GET",
+        "/agreements/{id}",
+        lambda c: cost_sharing.agreement_view(c.ledger, c.path["id"]),
+        R,
+        "an agreement, its terms over time and its entries",
+        cost_sharing.AgreementView,
+        scope=agreement_community,
+    ),
+    _e(
+        "POST",
+        "/agreements/{id}/approve",
+        approve,
+        W,
+        "approve a draft by resolution",
+        cost_sharing.AgreementView,
+        body=b.Approval,
+        scope=agreement_community,
+    ),
+    _e(
+        "POST",
+        "/agreements/{id}/amend",
+        amend,
+        W,
+        "new parties or shares, by resolution",
+        cost_sharing.AgreementView,
+        body=b.Amendment,
+        scope=agreement_community,
+    ),
+    _e(
+        "POST",
+        "/agreements/{id}/terminate",
+        terminate,
+        W,
+        "end an agreement, by resolution",
+        cost_sharing.AgreementView,
+        body=b.Termination,
+        scope=agreement_community,
+    ),
+    _e(
+        "POST",
+        "/agreements/{id}/contributions",
+        contribute,
+        W,
+        "record a contribution",
+        cost_sharing.EntryView,
+        body=b.Contribution,
+        created=True,
+        scope=agreement_community,
+    ),
+    _e(
+        "POST",
+        "/agreements/{id}/costs",
+        cost,
+        W,
+        "record a shared cost",
+        cost_sharing.EntryView,
+        body=b.Cost,
+        created=True,
+        scope=agreement_community,
+    ),
+    _e(
+        "POST",
+        "/agreements/{id}/benefits",
+        benefit,
+        W,
+        "record a benefit realised",
+        cost_sharing.EntryView,
+        body=b.Benefit,
+        created=True,
+        scope=agreement_community,
+    ),
+    _e(
+        "POST",
+        "/agreements/{id}/entries/{entry}/reverse",
+        reverse,
+        W,
+        "take a mistaken entry out of the reports",
+        cost_sharing.EntryView,
+        body=b.Reversal,
+        scope=agreement_community,
+    ),
+    _e(
+        "GET",
+        "/agreements/{id}/report",
+        lambda c: cost_sharing_model.report(
+            c.store, c.path["id"], as_of=c.query.as_of, known_at=c.query.known_at
+        ),
+        P,
+        "per party: costs due, contributed, balance, benefits due, as recorded by a time",
+        cost_sharing.CostSharingReport,
+        query=b.AsKnownAt,
+        scope=agreement_community,
+    ),
+    _e(
+        "GET",
+        "/reports/provinces",
+        lambda c: provinces.distribution(
+            c.store, c.query.community_id, as_of=c.query.as_of, known_at=c.query.known_at
+        ),
+        P,
+        "member units by province and type: one body's, or every body's",
+        provinces.ProvinceDistribution,
+        query=b.ProvincesQuery,
+        scope=query_community,
+    ),
+    _e(
+        "GET",
+        "/audit/verify",
+        lambda c: c.ledger.verify(),
+        Access.AUDIT,
+        "every aggregate's hash chain recomputed: events altered, deleted, inserted or "
+        "reordered behind the ledger's back",
+        Verification,
+    ),
+    _e(
+        "GET",
+        "/audit/checkpoints",
+        lambda c: c.ledger.checkpoints(),
+        Access.AUDIT,
+        "every signed checkpoint, oldest first",
+        list[Checkpoint],
+    ),
+    _e(
+        "POST",
+        "/audit/checkpoints",
+        sign_checkpoint,
+        Access.AUDIT,
+        "verify the log, then sign and keep the root of its Merkle tree (the latest "
+        "checkpoint if the log has not grown)",
+        Checkpoint,
+    ),
+    _e(
+        "GET",
+        "/audit/proofs/inclusion",
+        lambda c: c.ledger.prove_inclusion(c.query.position, c.query.size),
+        Access.AUDIT,
+        "the audit path of an event in a checkpoint's tree (RFC 9162 §2.1.3)",
+        InclusionProof,
+        query=b.InclusionQuery,
+    ),
+    _e(
+        "GET",
+        "/audit/proofs/consistency",
+        lambda c: c.ledger.prove_consistency(c.query.first, c.query.second),
+        Access.AUDIT,
+        "that a later checkpoint's tree extends an earlier one (RFC 9162 §2.1.4)",
+        ConsistencyProof,
+        query=b.ConsistencyQuery,
+    ),
+    _e(
+        "GET",
+        "/audit/export",
+        export,
+        Access.AUDIT,
+        "a bundle of the log (or one body's part) that verifies offline: JSON Lines, one "
+        "line of the shape shown each (docs/audit-bundle.md)",
+        bundle.Line,
+        query=b.ExportQuery,
+        media="application/jsonl",
+    ),
     _e("GET", "/units/{id}/history", history("unit"), H, "every event of a unit", b.History),
-    _e("GET", "/communities/{id}/history", history("community"), H,
-       "every event of a community", b.History),
-    _e("GET", "/agreements/{id}/history", history("agreement"), H,
-       "every event of an agreement", b.History, scope=agreement_community),
+    _e(
+        "GET",
+        "/communities/{id}/history",
+        history("community"),
+        H,
+        "every event of a community",
+        b.History,
+    ),
+    _e(
+        "GET",
+        "/agreements/{id}/history",
+        history("agreement"),
+        H,
+        "every event of an agreement",
+        b.History,
+        scope=agreement_community,
+    ),
 ]

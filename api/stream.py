@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import bisect
+import contextlib
 import logging
 import threading
 from collections.abc import AsyncIterator
@@ -104,14 +105,12 @@ class Hub:
 
     async def _follow(self) -> None:
         while not self._stopping.is_set():
-            try:
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._kick.wait(), self.poll)
-            except TimeoutError:
-                pass
             self._kick.clear()
             try:
                 await self._read_new()
-            except Exception:  # noqa: BLE001 (the store may be briefly away; retry)
+            except Exception:
                 log.exception("the event stream could not read new events")
                 await asyncio.sleep(1)
 
@@ -148,8 +147,10 @@ class Hub:
             except (psycopg.Error, PersistenceError) as e:
                 # The database restarted or went away: listen again once it is back
                 # (the library's own connection errors are not psycopg's).
-                log.warning("listening for new events failed (%s); trying again in 1 s",
-                            str(e).strip() or type(e).__name__)  # fmt: skip
+                log.warning(
+                    "listening for new events failed (%s); trying again in 1 s",
+                    str(e).strip() or type(e).__name__,
+                )
                 self._stopping.wait(1.0)
 
     # --- subscribers ------------------------------------------------------------

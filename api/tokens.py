@@ -13,18 +13,17 @@ import hmac
 import json
 import secrets
 from collections.abc import Iterable
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from enum import Enum
 from uuid import UUID
 
 import msgspec
 
+from api.sql import Tables
 from domain.commands import as_uuid
 from domain.errors import InvalidInput, LedgerError, NotFound
 from domain.values import parse_choice, parse_text
 from projections.machinery import Store
-
-from api.sql import Tables
 
 
 class Role(str, Enum):
@@ -71,8 +70,9 @@ def digest(token: str) -> str:
 
 class Tokens:
     def __init__(self, store: Store) -> None:
-        self.tables = Tables(store, {"api_tokens": _COLUMNS},
-                             added={"api_tokens": {"expires_at": "TEXT"}})  # fmt: skip
+        self.tables = Tables(
+            store, {"api_tokens": _COLUMNS}, added={"api_tokens": {"expires_at": "TEXT"}}
+        )
         self.ledger = store.ledger
 
     def issue(
@@ -101,16 +101,28 @@ class Tokens:
             raise InvalidInput("a token must be valid for some time; give a positive period")
         token_id = secrets.token_hex(4)
         token = f"cj_{token_id}_{secrets.token_urlsafe(32)}"
-        now = datetime.now(timezone.utc)
+        now = datetime.now(UTC)
         expires = now + valid_for if valid_for is not None else None
         self.tables.write(
             "INSERT INTO {api_tokens} (token_id, name, role, communities, digest, issued_at, "
             "issued_by, revoked_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, NULL, ?)",
-            (token_id, the_name, the_role.value, json.dumps([str(c) for c in scope]),
-             digest(token), now.isoformat(), issued_by, expires.isoformat() if expires else None),
-        )  # fmt: skip
-        return Issued(token, TokenInfo(token_id, the_name, the_role.value, scope, now, issued_by,
-                                       expires_at=expires))  # fmt: skip
+            (
+                token_id,
+                the_name,
+                the_role.value,
+                json.dumps([str(c) for c in scope]),
+                digest(token),
+                now.isoformat(),
+                issued_by,
+                expires.isoformat() if expires else None,
+            ),
+        )
+        return Issued(
+            token,
+            TokenInfo(
+                token_id, the_name, the_role.value, scope, now, issued_by, expires_at=expires
+            ),
+        )
 
     def list(self) -> list[TokenInfo]:
         rows = self.tables.read("SELECT * FROM {api_tokens} ORDER BY issued_at, token_id")
@@ -120,7 +132,7 @@ class Tokens:
         key = token_id.strip()
         changed = self.tables.write(
             "UPDATE {api_tokens} SET revoked_at = ? WHERE token_id = ? AND revoked_at IS NULL",
-            (datetime.now(timezone.utc).isoformat(), key),
+            (datetime.now(UTC).isoformat(), key),
         )
         rows = self.tables.read("SELECT * FROM {api_tokens} WHERE token_id = ?", (key,))
         if not rows:
@@ -143,17 +155,21 @@ class Tokens:
         if not rows or not hmac.compare_digest(rows[0]["digest"], digest(token)):
             raise TokenRequired("the bearer token is unknown or has been revoked")
         info = _info(rows[0])
-        if info.expires_at is not None and info.expires_at <= datetime.now(timezone.utc):
-            raise TokenRequired(f"the bearer token expired at {info.expires_at.isoformat()}; "
-                                "ask for a new one")  # fmt: skip
+        if info.expires_at is not None and info.expires_at <= datetime.now(UTC):
+            raise TokenRequired(
+                f"the bearer token expired at {info.expires_at.isoformat()}; ask for a new one"
+            )
         return info
 
 
 def _info(row: dict) -> TokenInfo:
     return TokenInfo(
-        id=row["token_id"], name=row["name"], role=row["role"],
+        id=row["token_id"],
+        name=row["name"],
+        role=row["role"],
         communities=[UUID(c) for c in json.loads(row["communities"])],
-        issued_at=datetime.fromisoformat(row["issued_at"]), issued_by=row["issued_by"],
+        issued_at=datetime.fromisoformat(row["issued_at"]),
+        issued_by=row["issued_by"],
         revoked_at=datetime.fromisoformat(row["revoked_at"]) if row["revoked_at"] else None,
         expires_at=datetime.fromisoformat(row["expires_at"]) if row.get("expires_at") else None,
-    )  # fmt: skip
+    )

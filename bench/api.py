@@ -135,18 +135,34 @@ def set_up(ledger: Ledger, members: int) -> Fixture:
     council of four of them (a chair and three directors) from 2024-03-01."""
     codes = [credit_code(7000 + i) for i in range(members)]
     for i, code in enumerate(codes):
-        ledger.register_unit(code=code, name=f"苏州精密制造{i:03d}有限公司", unit_type="enterprise",
-                             division="320506", principal=PRINCIPAL)  # fmt: skip
-    body = ledger.found_community(name="苏州市域产教联合体", kind="city", industry="智能制造",
-                                  division="320500", founded_on=FOUNDED_ON,
-                                  principal=PRINCIPAL).id  # fmt: skip
+        ledger.register_unit(
+            code=code,
+            name=f"苏州精密制造{i:03d}有限公司",
+            unit_type="enterprise",
+            division="320506",
+            principal=PRINCIPAL,
+        )
+    body = ledger.found_community(
+        name="苏州市域产教联合体",
+        kind="city",
+        industry="智能制造",
+        division="320500",
+        founded_on=FOUNDED_ON,
+        principal=PRINCIPAL,
+    ).id
     for code in codes:
-        ledger.admit_member(body, code, role="participant", effective_on=ADMITTED_ON,
-                            principal=PRINCIPAL)  # fmt: skip
+        ledger.admit_member(
+            body, code, role="participant", effective_on=ADMITTED_ON, principal=PRINCIPAL
+        )
     for i, code in enumerate(codes[:SEATS]):
-        ledger.assign_seat(body, code, representative=f"代表{i}",
-                           office="chair" if i == 0 else "director", effective_on=SEATED_ON,
-                           principal=PRINCIPAL)  # fmt: skip
+        ledger.assign_seat(
+            body,
+            code,
+            representative=f"代表{i}",
+            office="chair" if i == 0 else "director",
+            effective_on=SEATED_ON,
+            principal=PRINCIPAL,
+        )
     return Fixture(body, codes[:SEATS])
 
 
@@ -155,30 +171,48 @@ def new_agreements(ledger: Ledger, fx: Fixture, count: int) -> list[str]:
     approved by resolutions of one council meeting, in force from 2025-06-01."""
     n = next(fx.meetings)
     held_on = f"2025-{1 + n // 28 % 5:02d}-{1 + n % 28:02d}"
-    meeting = ledger.record_meeting(fx.community, held_on=held_on, present=fx.seated,
-                                    principal=PRINCIPAL)  # fmt: skip
+    meeting = ledger.record_meeting(
+        fx.community, held_on=held_on, present=fx.seated, principal=PRINCIPAL
+    )
     ids = []
     for _ in range(count):
         i = next(fx.drafted)
         number = ledger.record_resolution(
-            fx.community, meeting=meeting, matter="agreement", title=f"批准共享实训基地{i}号共建协议",
-            votes_for=SEATS, votes_against=0, abstentions=0, principal=PRINCIPAL,
-        ).number  # fmt: skip
-        agreement = ledger.draft_agreement(
-            fx.community, title=f"共享实训基地{i}号", kind="training_base", drafted_on=DRAFTED_ON,
-            parties=[{"unit_id": c, "cost_share_bp": 2500, "benefit_share_bp": 2500}
-                     for c in fx.seated],
+            fx.community,
+            meeting=meeting,
+            matter="agreement",
+            title=f"批准共享实训基地{i}号共建协议",
+            votes_for=SEATS,
+            votes_against=0,
+            abstentions=0,
             principal=PRINCIPAL,
-        ).id  # fmt: skip
-        ledger.approve_agreement(agreement, resolution=number or "", effective_on=APPROVED_FROM,
-                                 principal=PRINCIPAL)  # fmt: skip
+        ).number
+        agreement = ledger.draft_agreement(
+            fx.community,
+            title=f"共享实训基地{i}号",
+            kind="training_base",
+            drafted_on=DRAFTED_ON,
+            parties=[
+                {"unit_id": c, "cost_share_bp": 2500, "benefit_share_bp": 2500} for c in fx.seated
+            ],
+            principal=PRINCIPAL,
+        ).id
+        ledger.approve_agreement(
+            agreement, resolution=number or "", effective_on=APPROVED_FROM, principal=PRINCIPAL
+        )
         ids.append(str(agreement))
     return ids
 
 
 def cost_body(i: int) -> bytes:
-    return json.dumps({"amount": f"{1000 + i % 9000}.{i % 100:02d}", "incurred_on": INCURRED_ON,
-                       "description": f"耗材与检测试剂（第{i}批）"}, ensure_ascii=False).encode()
+    return json.dumps(
+        {
+            "amount": f"{1000 + i % 9000}.{i % 100:02d}",
+            "incurred_on": INCURRED_ON,
+            "description": f"耗材与检测试剂（第{i}批）",
+        },
+        ensure_ascii=False,
+    ).encode()
 
 
 # --- the servers (subprocesses) ---------------------------------------------------------
@@ -189,7 +223,6 @@ def baseline_app(url: str) -> Any:
     import msgspec
     from starlette.applications import Starlette
     from starlette.concurrency import run_in_threadpool
-    from starlette.requests import Request
     from starlette.responses import JSONResponse, Response
     from starlette.routing import Route
 
@@ -203,8 +236,9 @@ def baseline_app(url: str) -> Any:
         def connection() -> sqlite3.Connection:
             conn = getattr(local, "conn", None)
             if conn is None:
-                conn = local.conn = sqlite3.connect(path, isolation_level=None, timeout=10,
-                                                    check_same_thread=False)  # fmt: skip
+                conn = local.conn = sqlite3.connect(
+                    path, isolation_level=None, timeout=10, check_same_thread=False
+                )
             return conn
 
         def insert(row: tuple[Any, ...]) -> None:
@@ -212,9 +246,11 @@ def baseline_app(url: str) -> Any:
                 connection().execute(f"INSERT INTO {BASE_WRITES} VALUES (?, ?, ?, ?, ?)", row)
 
         def select(key: str) -> bytes | None:
-            found = connection().execute(
-                f"SELECT answer FROM {BASE_READS} WHERE key = ?", (key,)
-            ).fetchone()
+            found = (
+                connection()
+                .execute(f"SELECT answer FROM {BASE_READS} WHERE key = ?", (key,))
+                .fetchone()
+            )
             return found[0] if found else None
 
         close: Callable[[], None] = lambda: None  # noqa: E731
@@ -222,8 +258,9 @@ def baseline_app(url: str) -> Any:
         from psycopg_pool import ConnectionPool
 
         conninfo, schema = pg_conninfo(url)
-        pool = ConnectionPool(conninfo, min_size=5, max_size=15, kwargs={"autocommit": True},
-                              open=True)  # fmt: skip
+        pool = ConnectionPool(
+            conninfo, min_size=5, max_size=15, kwargs={"autocommit": True}, open=True
+        )
         writes, reads = f"{schema}.{BASE_WRITES}", f"{schema}.{BASE_READS}"
 
         def insert(row: tuple[Any, ...]) -> None:
@@ -247,12 +284,20 @@ def baseline_app(url: str) -> Any:
 
     async def write(request: Request) -> Response:
         cost = decoder.decode(await request.body())
-        row = (uuid.uuid4().hex, request.path_params["id"], cost.amount, cost.incurred_on,
-               cost.description)  # fmt: skip
+        row = (
+            uuid.uuid4().hex,
+            request.path_params["id"],
+            cost.amount,
+            cost.incurred_on,
+            cost.description,
+        )
         await run_in_threadpool(insert, row)
         keys = ("entry", "agreement_id", "amount", "incurred_on", "description")
-        return Response(msgspec.json.encode(dict(zip(keys, row, strict=True))), 201,
-                        media_type="application/json")  # fmt: skip
+        return Response(
+            msgspec.json.encode(dict(zip(keys, row, strict=True))),
+            201,
+            media_type="application/json",
+        )
 
     async def read(request: Request) -> Response:
         answer = await run_in_threadpool(select, request.path_params["id"])
@@ -268,11 +313,14 @@ def baseline_app(url: str) -> Any:
         yield
         close()
 
-    return Starlette(routes=[
-        Route("/healthz", healthz),
-        Route("/agreements/{id}/costs", write, methods=["POST"]),
-        Route("/communities/{id}/members", read),
-    ], lifespan=lifespan)  # fmt: skip
+    return Starlette(
+        routes=[
+            Route("/healthz", healthz),
+            Route("/agreements/{id}/costs", write, methods=["POST"]),
+            Route("/communities/{id}/members", read),
+        ],
+        lifespan=lifespan,
+    )
 
 
 def serve(kind: str, url: str, port: int) -> None:
@@ -285,8 +333,15 @@ def serve(kind: str, url: str, port: int) -> None:
         app = create_app(url=url)
     else:
         app = baseline_app(url)
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, workers=1, log_level="warning",
-                            access_log=False, lifespan="on")  # fmt: skip
+    config = uvicorn.Config(
+        app,
+        host="127.0.0.1",
+        port=port,
+        workers=1,
+        log_level="warning",
+        access_log=False,
+        lifespan="on",
+    )
     uvicorn.Server(config).run()
 
 
@@ -299,11 +354,12 @@ class Server:
             s.bind(("127.0.0.1", 0))
             self.port = s.getsockname()[1]
         self.base = f"http://127.0.0.1:{self.port}"
-        self.log = tempfile.TemporaryFile()
+        self.log = tempfile.TemporaryFile()  # noqa: SIM115 (kept for the server's life)
         self.proc = subprocess.Popen(
             [sys.executable, __file__, "--serve", kind, "--url", url, "--port", str(self.port)],
-            stdout=self.log, stderr=subprocess.STDOUT,
-        )  # fmt: skip
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+        )
         deadline = time.monotonic() + 60
         while True:
             if self.proc.poll() is not None:
@@ -384,8 +440,9 @@ class Connection:
         host, port = base.removeprefix("http://").split(":")
         return cls(*await asyncio.open_connection(host, int(port)))
 
-    async def send(self, method: str, path: str, headers: dict[str, str],
-                   body: bytes = b"") -> None:  # fmt: skip
+    async def send(
+        self, method: str, path: str, headers: dict[str, str], body: bytes = b""
+    ) -> None:
         lines = [f"{method} {path} HTTP/1.1", "Host: 127.0.0.1", f"Content-Length: {len(body)}"]
         lines += [f"{k}: {v}" for k, v in headers.items()]
         self.writer.write(("\r\n".join(lines) + "\r\n\r\n").encode() + body)
@@ -400,8 +457,9 @@ class Connection:
             fields[name.strip().lower()] = value.strip()
         return int(status_line.split()[1]), fields
 
-    async def request(self, method: str, path: str, headers: dict[str, str],
-                      body: bytes = b"") -> tuple[int, bytes]:  # fmt: skip
+    async def request(
+        self, method: str, path: str, headers: dict[str, str], body: bytes = b""
+    ) -> tuple[int, bytes]:
         await self.send(method, path, headers, body)
         status, fields = await self.head()
         if b"content-length" in fields:
@@ -418,8 +476,13 @@ class Connection:
             await self.writer.wait_closed()
 
 
-async def load(server: Server, requests: list[Callable[[int], Request]], warmup: float,
-               seconds: float, client: str) -> Sample:  # fmt: skip
+async def load(
+    server: Server,
+    requests: list[Callable[[int], Request]],
+    warmup: float,
+    seconds: float,
+    client: str,
+) -> Sample:
     """``len(requests)`` connections, each sending its own requests back to back; what
     completed in the ``seconds`` after ``warmup``."""
     n = len(requests)
@@ -428,12 +491,14 @@ async def load(server: Server, requests: list[Callable[[int], Request]], warmup:
     limits = httpx.Limits(max_connections=n, max_keepalive_connections=n)
     async with httpx.AsyncClient(base_url=server.base, limits=limits, timeout=60) as hx:
         if client == "httpx":
+
             async def call(conn: Any, r: Request) -> tuple[int, bytes]:
                 response = await hx.request(r[0], r[1], headers=r[2], content=r[3])
                 return response.status_code, response.content
 
             connections: list[Any] = [None] * n
         else:
+
             async def call(conn: Any, r: Request) -> tuple[int, bytes]:
                 return await conn.request(*r)
 
@@ -472,11 +537,15 @@ async def load(server: Server, requests: list[Callable[[int], Request]], warmup:
     measured = [(b - a) * 1000 for a, b in done if window[0] <= b <= window[1]]
     (cpu0, me0, (busy0, total0)), (cpu1, me1, (busy1, total1)) = marks["start"], marks["end"]
     return Sample(
-        rps=len(measured) / seconds, median_ms=statistics.median(measured), p99_ms=p99(measured),
-        cpu_ms=(cpu1 - cpu0) * 1000 / len(measured), requests=len(measured),
-        server_cpu=(cpu1 - cpu0) / seconds, client_cpu=(me1 - me0) / seconds,
+        rps=len(measured) / seconds,
+        median_ms=statistics.median(measured),
+        p99_ms=p99(measured),
+        cpu_ms=(cpu1 - cpu0) * 1000 / len(measured),
+        requests=len(measured),
+        server_cpu=(cpu1 - cpu0) / seconds,
+        client_cpu=(me1 - me0) / seconds,
         machine=(busy1 - busy0) / max(1, total1 - total0),
-    )  # fmt: skip
+    )
 
 
 def writer(token: str, agreement: str, idempotency: bool) -> Callable[[int], Request]:
@@ -511,9 +580,13 @@ def record_costs(url: str, agreements: list[str], rate: float, seconds: float) -
         started = time.perf_counter()
         for i in range(count):
             time.sleep(max(0.0, started + i / rate - time.perf_counter()))
-            ledger.record_cost(agreements[i % len(agreements)], amount=f"{100 + i}.00",
-                               incurred_on=INCURRED_ON, description=f"实时推送测试{i}",
-                               principal="secretary:stream")  # fmt: skip
+            ledger.record_cost(
+                agreements[i % len(agreements)],
+                amount=f"{100 + i}.00",
+                incurred_on=INCURRED_ON,
+                description=f"实时推送测试{i}",
+                principal="secretary:stream",
+            )
         late = time.perf_counter() - started - (count - 1) / rate
     print(json.dumps({"marks": marks, "late_s": late}))
 
@@ -530,9 +603,17 @@ class StreamSample:
     late_s: float
 
 
-async def stream_once(server: Server, url: str, token: str, after: int, agreements: list[str],
-                      subscribers: int, rate: float, seconds: float,
-                      client: str) -> StreamSample:  # fmt: skip
+async def stream_once(
+    server: Server,
+    url: str,
+    token: str,
+    after: int,
+    agreements: list[str],
+    subscribers: int,
+    rate: float,
+    seconds: float,
+    client: str,
+) -> StreamSample:
     receipts: list[dict[int, float]] = [{} for _ in range(subscribers)]
     ready = asyncio.Semaphore(0)
     limits = httpx.Limits(max_connections=subscribers, max_keepalive_connections=subscribers)
@@ -572,10 +653,19 @@ async def stream_once(server: Server, url: str, token: str, after: int, agreemen
             for _ in range(subscribers):
                 await asyncio.wait_for(ready.acquire(), 60)
             recorder = await asyncio.create_subprocess_exec(
-                sys.executable, __file__, "--record", "--url", url, "--rate", str(rate),
-                "--stream-seconds", str(seconds), "--agreements", ",".join(agreements),
+                sys.executable,
+                __file__,
+                "--record",
+                "--url",
+                url,
+                "--rate",
+                str(rate),
+                "--stream-seconds",
+                str(seconds),
+                "--agreements",
+                ",".join(agreements),
                 stdout=asyncio.subprocess.PIPE,
-            )  # fmt: skip
+            )
             out, _ = await recorder.communicate()
             if recorder.returncode:
                 raise RuntimeError("the recording process failed")
@@ -591,14 +681,24 @@ async def stream_once(server: Server, url: str, token: str, after: int, agreemen
             for t in tasks:
                 t.cancel()
             outcomes = await asyncio.gather(*tasks, return_exceptions=True)
-        failed = [o for o in outcomes if isinstance(o, Exception)
-                  and not isinstance(o, asyncio.CancelledError)]  # fmt: skip
+        failed = [
+            o
+            for o in outcomes
+            if isinstance(o, Exception) and not isinstance(o, asyncio.CancelledError)
+        ]
         if failed:
             raise failed[0]
     delays = [(r[p] - t) * 1000 for r in receipts for p, t in marks.items() if p in r]
-    return StreamSample(subscribers, len(marks), len(marks) * subscribers, len(delays),
-                        statistics.median(delays), p99(delays), max(delays),
-                        report["late_s"])  # fmt: skip
+    return StreamSample(
+        subscribers,
+        len(marks),
+        len(marks) * subscribers,
+        len(delays),
+        statistics.median(delays),
+        p99(delays),
+        max(delays),
+        report["late_s"],
+    )
 
 
 # --- one store ----------------------------------------------------------------------
@@ -626,8 +726,10 @@ def pg_conninfo(url: str) -> tuple[str, str]:
 @contextlib.contextmanager
 def baseline_tables(url: str) -> Iterator[Callable[[str, bytes], None]]:
     """Creates the baseline's two tables; yields ``put(key, answer)`` for the reads'."""
-    columns = ("entry TEXT PRIMARY KEY, agreement_id TEXT NOT NULL, amount TEXT NOT NULL, "
-               "incurred_on TEXT NOT NULL, description TEXT NOT NULL")  # fmt: skip
+    columns = (
+        "entry TEXT PRIMARY KEY, agreement_id TEXT NOT NULL, amount TEXT NOT NULL, "
+        "incurred_on TEXT NOT NULL, description TEXT NOT NULL"
+    )
     if url.startswith("sqlite"):
         import sqlite3
 
@@ -646,8 +748,9 @@ def baseline_tables(url: str) -> Iterator[Callable[[str, bytes], None]]:
     conninfo, schema = pg_conninfo(url)
     with psycopg.connect(conninfo, autocommit=True) as pg:
         pg.execute(f"CREATE TABLE {schema}.{BASE_WRITES} ({columns})")
-        pg.execute(f"CREATE TABLE {schema}.{BASE_READS} "
-                   "(key TEXT PRIMARY KEY, answer BYTEA NOT NULL)")
+        pg.execute(
+            f"CREATE TABLE {schema}.{BASE_READS} (key TEXT PRIMARY KEY, answer BYTEA NOT NULL)"
+        )
 
         def put_pg(key: str, answer: bytes) -> None:
             pg.execute(f"INSERT INTO {schema}.{BASE_READS} VALUES (%s, %s)", (key, answer))
@@ -663,28 +766,42 @@ def bench_store(store: str, url: str, args: argparse.Namespace) -> Results:
     try:
         started = time.perf_counter()
         fx = set_up(ledger, args.members)
-        token = create_app(ledger).state.service.tokens.issue(
-            role="admin", name="bench", issued_by="bench").token  # fmt: skip
-        print(f"  set up a community of {args.members} members and a council of {SEATS} in "
-              f"{time.perf_counter() - started:.1f} s", flush=True)  # fmt: skip
+        token = (
+            create_app(ledger)
+            .state.service.tokens.issue(role="admin", name="bench", issued_by="bench")
+            .token
+        )
+        print(
+            f"  set up a community of {args.members} members and a council of {SEATS} in "
+            f"{time.perf_counter() - started:.1f} s",
+            flush=True,
+        )
         servers: list[Server] = []
         try:
             app, baseline = Server("app", url), Server("baseline", url)
             servers += [app, baseline]
             with baseline_tables(url) as put:
-                answer = httpx.get(f"{app.base}/communities/{fx.community}/members",
-                                   headers={"Authorization": f"Bearer {token}"})  # fmt: skip
+                answer = httpx.get(
+                    f"{app.base}/communities/{fx.community}/members",
+                    headers={"Authorization": f"Bearer {token}"},
+                )
                 answer.raise_for_status()
                 put(str(fx.community), answer.content)
-            print(f"  servers up (app :{app.port}, baseline :{baseline.port}); the read's answer "
-                  f"is {len(answer.content):,} bytes", flush=True)  # fmt: skip
+            print(
+                f"  servers up (app :{app.port}, baseline :{baseline.port}); the read's answer "
+                f"is {len(answer.content):,} bytes",
+                flush=True,
+            )
 
             def sample(route: str, who: str) -> Sample:
                 server = app if who == "app" else baseline
                 if route == "write":
                     # fresh agreements: one per connection, set up outside the window
-                    ids = (new_agreements(ledger, fx, args.concurrency) if who == "app"
-                           else [str(uuid.uuid4()) for _ in range(args.concurrency)])  # fmt: skip
+                    ids = (
+                        new_agreements(ledger, fx, args.concurrency)
+                        if who == "app"
+                        else [str(uuid.uuid4()) for _ in range(args.concurrency)]
+                    )
                     requests = [writer(token, a, args.idempotency) for a in ids]
                 else:
                     requests = [reader(token, fx.community)] * args.concurrency
@@ -695,24 +812,40 @@ def bench_store(store: str, url: str, args: argparse.Namespace) -> Results:
                 for route, who in pairs if repeat % 2 == 0 else pairs[::-1]:
                     s = sample(route, who)
                     res.samples.setdefault((route, who), []).append(s)
-                    print(f"    {repeat + 1}/{args.repeats} {route:5} {who:8} {s.rps:8,.0f} req/s  "
-                          f"median {s.median_ms:6.1f} ms  p99 {s.p99_ms:6.1f} ms  server CPU "
-                          f"{s.cpu_ms:5.2f} ms/req ({s.server_cpu:4.0%} of a core)  client "
-                          f"{s.client_cpu:4.0%}  machine {s.machine:4.0%}", flush=True)  # fmt: skip
+                    print(
+                        f"    {repeat + 1}/{args.repeats} {route:5} {who:8} {s.rps:8,.0f} req/s  "
+                        f"median {s.median_ms:6.1f} ms  p99 {s.p99_ms:6.1f} ms  server CPU "
+                        f"{s.cpu_ms:5.2f} ms/req ({s.server_cpu:4.0%} of a core)  client "
+                        f"{s.client_cpu:4.0%}  machine {s.machine:4.0%}",
+                        flush=True,
+                    )
 
             if store == "postgres" and args.subscribers:
                 agreements = new_agreements(ledger, fx, 4)
                 for repeat in range(args.repeats):
                     after = ledger.recorder.max_notification_id() or 0
-                    s = asyncio.run(stream_once(app, url, token, after, agreements,
-                                                args.subscribers, args.rate,
-                                                args.stream_seconds, args.client))  # fmt: skip
+                    s = asyncio.run(
+                        stream_once(
+                            app,
+                            url,
+                            token,
+                            after,
+                            agreements,
+                            args.subscribers,
+                            args.rate,
+                            args.stream_seconds,
+                            args.client,
+                        )
+                    )
                     res.stream.append(s)
-                    print(f"    {repeat + 1}/{args.repeats} stream: {s.events} events x "
-                          f"{s.subscribers} subscribers, {s.received:,}/{s.expected:,} received, "
-                          f"median {s.median_ms:.1f} ms  p99 {s.p99_ms:.1f} ms  max "
-                          f"{s.max_ms:.1f} ms (recorder {s.late_s * 1000:.0f} ms behind "
-                          f"schedule at the end)", flush=True)  # fmt: skip
+                    print(
+                        f"    {repeat + 1}/{args.repeats} stream: {s.events} events x "
+                        f"{s.subscribers} subscribers, {s.received:,}/{s.expected:,} received, "
+                        f"median {s.median_ms:.1f} ms  p99 {s.p99_ms:.1f} ms  max "
+                        f"{s.max_ms:.1f} ms (recorder {s.late_s * 1000:.0f} ms behind "
+                        f"schedule at the end)",
+                        flush=True,
+                    )
         finally:
             for server in servers:
                 server.stop()
@@ -727,11 +860,15 @@ def bench_store(store: str, url: str, args: argparse.Namespace) -> Results:
 def print_results(res: Results, args: argparse.Namespace) -> list[str]:
     print()
     key = "with" if args.idempotency else "without"
-    print(f"{res.store}: {args.concurrency} connections, {args.seconds:g} s after "
-          f"{args.warmup:g} s of warm-up, medians of {args.repeats}; writes {key} Idempotency-Key; "
-          f"community of {args.members} members")  # fmt: skip
-    print(f"  {'route':36} {'server':9} {'req/s':>8} {'median ms':>10} {'p99 ms':>8} "
-          f"{'CPU ms/req':>11} {'app/baseline':>13}")  # fmt: skip
+    print(
+        f"{res.store}: {args.concurrency} connections, {args.seconds:g} s after "
+        f"{args.warmup:g} s of warm-up, medians of {args.repeats}; writes {key} Idempotency-Key; "
+        f"community of {args.members} members"
+    )
+    print(
+        f"  {'route':36} {'server':9} {'req/s':>8} {'median ms':>10} {'p99 ms':>8} "
+        f"{'CPU ms/req':>11} {'app/baseline':>13}"
+    )
     verdicts = []
     for route, path in (("write", WRITE_ROUTE), ("read", READ_ROUTE)):
         for who in ("baseline", "app"):
@@ -739,28 +876,38 @@ def print_results(res: Results, args: argparse.Namespace) -> list[str]:
             if who == "app":
                 r = res.median(route, "app", "rps") / res.median(route, "baseline", "rps")
                 ratio = f"{r:13.2f}"
-                verdicts.append(f"{res.store}: {route} app >= {RATIO_GOAL} of the baseline's "
-                                f"req/s: {'met' if r >= RATIO_GOAL else 'MISSED'} ({r:.2f})")
+                verdicts.append(
+                    f"{res.store}: {route} app >= {RATIO_GOAL} of the baseline's "
+                    f"req/s: {'met' if r >= RATIO_GOAL else 'MISSED'} ({r:.2f})"
+                )
             m = functools.partial(res.median, route, who)
-            print(f"  {path if who == 'baseline' else '':36} {who:9} {m('rps'):8,.0f} "
-                  f"{m('median_ms'):10.1f} {m('p99_ms'):8.1f} {m('cpu_ms'):11.2f}{ratio}")
+            print(
+                f"  {path if who == 'baseline' else '':36} {who:9} {m('rps'):8,.0f} "
+                f"{m('median_ms'):10.1f} {m('p99_ms'):8.1f} {m('cpu_ms'):11.2f}{ratio}"
+            )
     if res.stream:
         s0 = res.stream[0]
-        print(f"  event stream: {s0.subscribers} subscribers, {s0.events} events at "
-              f"{args.rate:g}/s recorded by another process, per repeat:")  # fmt: skip
+        print(
+            f"  event stream: {s0.subscribers} subscribers, {s0.events} events at "
+            f"{args.rate:g}/s recorded by another process, per repeat:"
+        )
         print(f"    {'received':>15} {'median ms':>10} {'p99 ms':>8} {'max ms':>8}")
         for s in res.stream:
-            print(f"    {s.received:>7,}/{s.expected:<7,} {s.median_ms:10.1f} {s.p99_ms:8.1f} "
-                  f"{s.max_ms:8.1f}")  # fmt: skip
+            print(
+                f"    {s.received:>7,}/{s.expected:<7,} {s.median_ms:10.1f} {s.p99_ms:8.1f} "
+                f"{s.max_ms:8.1f}"
+            )
         median = statistics.median(s.median_ms for s in res.stream)
         tail = statistics.median(s.p99_ms for s in res.stream)
         print(f"    {'median':>15} {median:10.1f} {tail:8.1f}")
         lost = sum(s.expected - s.received for s in res.stream)
         met = tail < STREAM_P99_GOAL_MS and not lost
-        verdicts.append(f"{res.store}: stream commit-to-delivery p99 < "
-                        f"{STREAM_P99_GOAL_MS:.0f} ms: {'met' if met else 'MISSED'} "
-                        f"({tail:.1f} ms; median {median:.1f} ms"
-                        f"{f'; {lost} deliveries MISSING' if lost else ''})")  # fmt: skip
+        verdicts.append(
+            f"{res.store}: stream commit-to-delivery p99 < "
+            f"{STREAM_P99_GOAL_MS:.0f} ms: {'met' if met else 'MISSED'} "
+            f"({tail:.1f} ms; median {median:.1f} ms"
+            f"{f'; {lost} deliveries MISSING' if lost else ''})"
+        )
     return verdicts
 
 
@@ -864,34 +1011,53 @@ def profile_store(store: str, url: str, args: argparse.Namespace) -> None:
 
             return choose
 
-        cost_endpoint = next(e for e in ENDPOINTS
-                             if e.method == "POST" and e.path.endswith("/costs"))  # fmt: skip
+        cost_endpoint = next(
+            e for e in ENDPOINTS if e.method == "POST" and e.path.endswith("/costs")
+        )
         store_ = service.store
         recorder: Any = ledger.recorder
         for obj, name, value in [
             (api.endpoint, "run_in_threadpool", inline),
             (api.endpoint, "to_json", w("encode the answer (msgspec)", api.endpoint.to_json)),
             (service.tokens, "check", w("token check", service.tokens.check)),
-            (service.requests.tables, "write", w("idempotency: reserve, keep the answer",
-                                                 service.requests.tables.write)),
+            (
+                service.requests.tables,
+                "write",
+                w("idempotency: reserve, keep the answer", service.requests.tables.write),
+            ),
             (service.requests.tables, "run", marking(service.requests.tables.run)),
             (ledger.repository, "get", w("load aggregates (replay)", ledger.repository.get)),
-            (recorder, "select_events", w("load aggregates: SELECT events",
-                                          recorder.select_events)),
+            (
+                recorder,
+                "select_events",
+                w("load aggregates: SELECT events", recorder.select_events),
+            ),
             (ledger, "record_cost", w("command: record_cost (decide)", ledger.record_cost)),
             (ledger, "save", w("save (the library's Application.save)", ledger.save)),
-            (recorder, "insert_events", w("save: INSERT events, lock, NOTIFY, commit",
-                                          recorder.insert_events)),
+            (
+                recorder,
+                "insert_events",
+                w("save: INSERT events, lock, NOTIFY, commit", recorder.insert_events),
+            ),
             (store_, "catch_up", w("read models: catch up", store_.catch_up)),
-            (projections.cost_sharing, "recorded_entry",
-             w("answer: recorded_entry view", projections.cost_sharing.recorded_entry)),
-            (projections.membership_model, "members",
-             w("answer: members query", projections.membership_model.members)),
+            (
+                projections.cost_sharing,
+                "recorded_entry",
+                w("answer: recorded_entry view", projections.cost_sharing.recorded_entry),
+            ),
+            (
+                projections.membership_model,
+                "members",
+                w("answer: members query", projections.membership_model.members),
+            ),
             (psycopg.Cursor, "execute", counting(psycopg.Cursor.execute)),
             (psycopg.Cursor, "executemany", counting(psycopg.Cursor.executemany)),
-            (eventsourcing.sqlite.SQLiteCursor, "execute",
-             counting(eventsourcing.sqlite.SQLiteCursor.execute)),
-        ]:  # fmt: skip
+            (
+                eventsourcing.sqlite.SQLiteCursor,
+                "execute",
+                counting(eventsourcing.sqlite.SQLiteCursor.execute),
+            ),
+        ]:
             stack.enter_context(patched(obj, name, value))
         scope = cost_endpoint.scope  # a frozen dataclass: set it behind its back
         object.__setattr__(cost_endpoint, "scope", w("scope: the agreement's community", scope))
@@ -904,17 +1070,22 @@ def profile_store(store: str, url: str, args: argparse.Namespace) -> None:
         async def write(client: httpx.AsyncClient) -> None:
             i = next(counter)
             extra = {"Idempotency-Key": f"profile-{i}"} if args.idempotency else {}
-            r = await client.post(f"/agreements/{agreements[i % len(agreements)]}/costs",
-                                  content=cost_body(i), headers={**auth, **extra,
-                                  "Content-Type": "application/json"})  # fmt: skip
+            r = await client.post(
+                f"/agreements/{agreements[i % len(agreements)]}/costs",
+                content=cost_body(i),
+                headers={**auth, **extra, "Content-Type": "application/json"},
+            )
             assert r.status_code == 201, r.text
 
         async def read(client: httpx.AsyncClient) -> None:
             r = await client.get(f"/communities/{fx.community}/members", headers=auth)
             assert r.status_code == 200, r.text
 
-        async def run(call: Callable[[httpx.AsyncClient], Any], n: int,
-                      profiler: cProfile.Profile | None = None) -> float:  # fmt: skip
+        async def run(
+            call: Callable[[httpx.AsyncClient], Any],
+            n: int,
+            profiler: cProfile.Profile | None = None,
+        ) -> float:
             if call is write:
                 agreements[:] = new_agreements(ledger, fx, args.concurrency)
             async with httpx.AsyncClient(transport=transport, base_url="http://bench") as client:
@@ -943,24 +1114,35 @@ def profile_store(store: str, url: str, args: argparse.Namespace) -> None:
                 with store_.datastore.transaction(commit=False) as cursor:
                     cursor.execute("SELECT 1")
                 rtt.append((time.perf_counter() - started) * 1000)
-            print(f"  one bare transaction with SELECT 1 through the library's pool: "
-                  f"{statistics.median(rtt):.2f} ms (median of 200)")  # fmt: skip
+            print(
+                f"  one bare transaction with SELECT 1 through the library's pool: "
+                f"{statistics.median(rtt):.2f} ms (median of 200)"
+            )
             for name, call, route in (("write", write, WRITE_ROUTE), ("read", read, READ_ROUTE)):
                 total = asyncio.run(run(call, args.requests))
                 n = args.requests
-                print(f"  {route}: {n} sequential requests in one thread, "
-                      f"{total / n * 1000:.2f} ms each")  # fmt: skip
-                print(f"    {'stage (exclusive time)':52} {'calls/req':>9} {'ms/req':>7} "
-                      f"{'share':>6} {'SQL/req':>8}")  # fmt: skip
-                st.seconds["the rest: HTTP, routing, dispatch, decoding"] = (
-                    total - sum(st.seconds.values()))
+                print(
+                    f"  {route}: {n} sequential requests in one thread, "
+                    f"{total / n * 1000:.2f} ms each"
+                )
+                print(
+                    f"    {'stage (exclusive time)':52} {'calls/req':>9} {'ms/req':>7} "
+                    f"{'share':>6} {'SQL/req':>8}"
+                )
+                st.seconds["the rest: HTTP, routing, dispatch, decoding"] = total - sum(
+                    st.seconds.values()
+                )
                 labels = sorted(set(st.seconds) | set(st.statements), key=lambda k: -st.seconds[k])
                 for label in labels:
-                    print(f"    {label:52} {st.calls[label] / n:9.1f} "
-                          f"{st.seconds[label] / n * 1000:7.2f} {st.seconds[label] / total:6.0%} "
-                          f"{st.statements[label] / n:8.1f}")  # fmt: skip
-                print(f"    {'total':52} {'':9} {total / n * 1000:7.2f} {'':6} "
-                      f"{sum(st.statements.values()) / n:8.1f}")  # fmt: skip
+                    print(
+                        f"    {label:52} {st.calls[label] / n:9.1f} "
+                        f"{st.seconds[label] / n * 1000:7.2f} {st.seconds[label] / total:6.0%} "
+                        f"{st.statements[label] / n:8.1f}"
+                    )
+                print(
+                    f"    {'total':52} {'':9} {total / n * 1000:7.2f} {'':6} "
+                    f"{sum(st.statements.values()) / n:8.1f}"
+                )
                 if name in sql:
                     print(f"    the SQL statements of one more {name}, in order:")
                     for label, text in sql[name]:
@@ -977,9 +1159,11 @@ def profile_store(store: str, url: str, args: argparse.Namespace) -> None:
                 rows = sorted(table.items(), key=lambda kv: -kv[1][2])[:12]
                 for (file, line, function), (_, calls, tottime, cumtime, _) in rows:
                     where = f"{Path(file).name}:{line} {function}"
-                    print(f"      {where[:60]:60} {calls / n:7.1f}/req "
-                          f"{tottime / n * 1000:6.2f} ms/req "
-                          f"(cumulative {cumtime / n * 1000:6.2f})")  # fmt: skip
+                    print(
+                        f"      {where[:60]:60} {calls / n:7.1f}/req "
+                        f"{tottime / n * 1000:6.2f} ms/req "
+                        f"(cumulative {cumtime / n * 1000:6.2f})"
+                    )
     finally:
         ledger.close()
 
@@ -990,23 +1174,37 @@ def profile_store(store: str, url: str, args: argparse.Namespace) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--store", choices=["postgres", "sqlite", "both"], default="both")
-    parser.add_argument("--quick", action="store_true",
-                        help="one short repeat, 20 subscribers for 3 s (a smoke test)")
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="one short repeat, 20 subscribers for 3 s (a smoke test)",
+    )
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--seconds", type=float, default=4.0, help="measured seconds per sample")
     parser.add_argument("--warmup", type=float, default=1.0, help="seconds before measuring")
     parser.add_argument("--concurrency", type=int, default=16, help="client connections")
     parser.add_argument("--members", type=int, default=30, help="members of the read's community")
-    parser.add_argument("--client", choices=["lean", "httpx"], default="lean",
-                        help="lean: keep-alive HTTP/1.1 on asyncio streams (default); httpx: "
-                             "httpx.AsyncClient, which costs more CPU per request than the servers")
-    parser.add_argument("--no-idempotency-key", dest="idempotency", action="store_false",
-                        help="writes without Idempotency-Key")
+    parser.add_argument(
+        "--client",
+        choices=["lean", "httpx"],
+        default="lean",
+        help="lean: keep-alive HTTP/1.1 on asyncio streams (default); httpx: "
+        "httpx.AsyncClient, which costs more CPU per request than the servers",
+    )
+    parser.add_argument(
+        "--no-idempotency-key",
+        dest="idempotency",
+        action="store_false",
+        help="writes without Idempotency-Key",
+    )
     parser.add_argument("--subscribers", type=int, default=100, help="0: no stream test")
     parser.add_argument("--rate", type=float, default=20.0, help="events per second recorded")
     parser.add_argument("--stream-seconds", type=float, default=10.0)
-    parser.add_argument("--profile", action="store_true",
-                        help="instead: split sequential requests into stages, in process")
+    parser.add_argument(
+        "--profile",
+        action="store_true",
+        help="instead: split sequential requests into stages, in process",
+    )
     parser.add_argument("--requests", type=int, default=200, help="--profile: requests per route")
     parser.add_argument("--pstats", metavar="DIR", help="--profile: save cProfile's stats there")
     parser.add_argument("--sql", action="store_true", help="--profile: print one request's SQL")
@@ -1030,9 +1228,11 @@ def main() -> None:
         args.requests = min(args.requests, 30)
 
     stores = ["postgres", "sqlite"] if args.store == "both" else [args.store]
-    print(f"machine: {os.cpu_count()} cores; Python {sys.version.split()[0]}; "
-          f"uvicorn one worker each, server and client ({args.client}) in separate processes",
-          flush=True)  # fmt: skip
+    print(
+        f"machine: {os.cpu_count()} cores; Python {sys.version.split()[0]}; "
+        f"uvicorn one worker each, server and client ({args.client}) in separate processes",
+        flush=True,
+    )
     verdicts = []
     for store in stores:
         print(f"{store}:", flush=True)

@@ -246,8 +246,11 @@ def bench_ledger(ledger: Ledger, store: str, args: argparse.Namespace) -> list[s
     verdicts: list[str] = []
     if args.url is None:
         gen, written, seconds = generate(ledger, args.events, args.seed)
-        print(f"  generated {written:,} events in {seconds:.1f} s ({written / seconds:,.0f} ev/s): "
-              f"{len(gen.bodies):,} bodies, {len(gen.units):,} units", flush=True)  # fmt: skip
+        print(
+            f"  generated {written:,} events in {seconds:.1f} s ({written / seconds:,.0f} ev/s): "
+            f"{len(gen.bodies):,} bodies, {len(gen.units):,} units",
+            flush=True,
+        )
         del gen
         gc.collect()
     if store == "postgres" and args.vacuum:
@@ -256,11 +259,15 @@ def bench_ledger(ledger: Ledger, store: str, args: argparse.Namespace) -> list[s
         print("  tables NOT vacuumed nor analyzed (--no-vacuum)")
     events, hashes = counts(ledger)
     head = ledger.recorder.max_notification_id() or 0
-    print(f"  {events:,} events in the log (head {head:,}), {hashes:,} hashes on record in "
-          "audit_chain", flush=True)  # fmt: skip
+    print(
+        f"  {events:,} events in the log (head {head:,}), {hashes:,} hashes on record in "
+        "audit_chain",
+        flush=True,
+    )
     if hashes != events:
-        verdicts.append(f"{store}: THE LEDGER IS NOT FULLY CHAINED: {hashes:,} hashes for "
-                        f"{events:,} events")  # fmt: skip
+        verdicts.append(
+            f"{store}: THE LEDGER IS NOT FULLY CHAINED: {hashes:,} hashes for {events:,} events"
+        )
         return verdicts
 
     # Warm-up: one verification (also fills the database's and the OS's caches), its
@@ -273,9 +280,11 @@ def bench_ledger(ledger: Ledger, store: str, args: argparse.Namespace) -> list[s
     if checked != events:
         raise RuntimeError(f"verify checked {checked:,} of {events:,} events")
     peak = "high-water mark reset before it" if reset else "the process's peak so far"
-    print(f"  warm-up verify: ok, {checked:,} events checked in {elapsed:.1f} s; peak RSS "
-          f"{peak_rss_mb():,.0f} MB ({peak}), RSS before it {before:,.0f} MB",
-          flush=True)  # fmt: skip
+    print(
+        f"  warm-up verify: ok, {checked:,} events checked in {elapsed:.1f} s; peak RSS "
+        f"{peak_rss_mb():,.0f} MB ({peak}), RSS before it {before:,.0f} MB",
+        flush=True,
+    )
 
     started = clock.perf_counter()
     data, stored = hashed_bytes(ledger)
@@ -283,9 +292,12 @@ def bench_ledger(ledger: Ledger, store: str, args: argparse.Namespace) -> list[s
     size = sum(map(len, data))
     if [hashlib.sha256(b).digest() for b in data] != stored:
         raise RuntimeError("the baseline's bytes do not hash to the hashes on record")
-    print(f"  baseline bytes: {len(data):,} strings, {size / 2**20:,.0f} MiB "
-          f"({size / len(data):,.0f} bytes each on average), built in {took:.1f} s; each "
-          f"hashes to its hash on record; RSS now {rss_mb():,.0f} MB", flush=True)  # fmt: skip
+    print(
+        f"  baseline bytes: {len(data):,} strings, {size / 2**20:,.0f} MiB "
+        f"({size / len(data):,.0f} bytes each on average), built in {took:.1f} s; each "
+        f"hashes to its hash on record; RSS now {rss_mb():,.0f} MB",
+        flush=True,
+    )
     del stored
 
     split: list[float] = []
@@ -309,8 +321,11 @@ def bench_ledger(ledger: Ledger, store: str, args: argparse.Namespace) -> list[s
             if name == READ:
                 splits.append(list(split))
                 detail = f"   (pages {split[0]:.2f} s, orphans query {split[1]:.2f} s)"
-            print(f"    {repeat + 1}/{args.repeats} {name:24} {elapsed:8.2f} s "
-                  f"{events / elapsed:12,.0f} ev/s{detail}", flush=True)  # fmt: skip
+            print(
+                f"    {repeat + 1}/{args.repeats} {name:24} {elapsed:8.2f} s "
+                f"{events / elapsed:12,.0f} ev/s{detail}",
+                flush=True,
+            )
     data.clear()  # the baseline's 340 MB, before profiling
     gc.collect()
     if args.profile:
@@ -323,19 +338,25 @@ def bench_ledger(ledger: Ledger, store: str, args: argparse.Namespace) -> list[s
     print(f"{store}: {events:,} events, medians of {args.repeats}")
     print(f"  {'':26} {'seconds':>8} {'ev/s':>12} {'/ baseline':>11}")
     for name in (BASELINE, VERIFY, READ):
-        print(f"  {name:26} {median[name]:8.2f} {rate[name]:12,.0f} "
-              f"{rate[name] / rate[BASELINE]:11.3f}")  # fmt: skip
+        print(
+            f"  {name:26} {median[name]:8.2f} {rate[name]:12,.0f} "
+            f"{rate[name] / rate[BASELINE]:11.3f}"
+        )
     rest = median[VERIFY] - median[READ] - median[BASELINE]
     page_s = statistics.median(s[0] for s in splits)
     orphan_s = statistics.median(s[1] for s in splits)
-    print(f"  verify's {median[VERIFY]:.2f} s: reading rows {median[READ]:.2f} s "
-          f"({median[READ] / median[VERIFY]:.0%}; pages {page_s:.2f} s, orphans query "
-          f"{orphan_s:.2f} s), hashing {median[BASELINE]:.2f} s "
-          f"({median[BASELINE] / median[VERIFY]:.0%}), the rest (per-row Python) {rest:.2f} s "
-          f"({rest / median[VERIFY]:.0%})")  # fmt: skip
-    verdicts.append(f"{store}: verification >= {RATIO_GOAL} of raw SHA-256 throughput: "
-                    f"{'met' if ratio >= RATIO_GOAL else 'MISSED'} ({ratio:.3f}: "
-                    f"{rate[VERIFY]:,.0f} against {rate[BASELINE]:,.0f} ev/s)")  # fmt: skip
+    print(
+        f"  verify's {median[VERIFY]:.2f} s: reading rows {median[READ]:.2f} s "
+        f"({median[READ] / median[VERIFY]:.0%}; pages {page_s:.2f} s, orphans query "
+        f"{orphan_s:.2f} s), hashing {median[BASELINE]:.2f} s "
+        f"({median[BASELINE] / median[VERIFY]:.0%}), the rest (per-row Python) {rest:.2f} s "
+        f"({rest / median[VERIFY]:.0%})"
+    )
+    verdicts.append(
+        f"{store}: verification >= {RATIO_GOAL} of raw SHA-256 throughput: "
+        f"{'met' if ratio >= RATIO_GOAL else 'MISSED'} ({ratio:.3f}: "
+        f"{rate[VERIFY]:,.0f} against {rate[BASELINE]:,.0f} ev/s)"
+    )
     return verdicts
 
 
@@ -357,18 +378,26 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=2025)
     parser.add_argument("--keep", action="store_true", help="keep the generated ledger")
     parser.add_argument("--url", help="measure this (kept) ledger instead of generating one")
-    parser.add_argument("--no-vacuum", dest="vacuum", action="store_false",
-                        help="leave the PostgreSQL tables unvacuumed, without statistics")
-    parser.add_argument("--profile", action="store_true",
-                        help="profile one more verification (cProfile)")  # fmt: skip
+    parser.add_argument(
+        "--no-vacuum",
+        dest="vacuum",
+        action="store_false",
+        help="leave the PostgreSQL tables unvacuumed, without statistics",
+    )
+    parser.add_argument(
+        "--profile", action="store_true", help="profile one more verification (cProfile)"
+    )
     args = parser.parse_args()
 
     if args.url:
         stores = ["postgres" if args.url.startswith("postgres") else "sqlite"]
     else:
         stores = ["postgres", "sqlite"] if args.store == "both" else [args.store]
-    print(f"machine: {os.cpu_count()} cores; Python {sys.version.split()[0]}; hashlib on "
-          f"{ssl.OPENSSL_VERSION}", flush=True)  # fmt: skip
+    print(
+        f"machine: {os.cpu_count()} cores; Python {sys.version.split()[0]}; hashlib on "
+        f"{ssl.OPENSSL_VERSION}",
+        flush=True,
+    )
     verdicts = []
     for store in stores:
         what = args.url or f"generating about {args.events:,} events"

@@ -48,11 +48,10 @@ import uuid
 from collections import Counter, deque
 from collections.abc import Callable, Iterator
 from contextlib import closing, contextmanager
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 from uuid import UUID
-
 
 # Run as a script, this file's own directory comes first on sys.path, and this file's
 # name would hide the ``projections`` package: import from the project root instead.
@@ -62,13 +61,20 @@ sys.path.insert(0, str(_HERE.parent))
 
 from eventsourcing.utils import get_topic  # noqa: E402
 
+from bench.stores import throwaway_url  # noqa: E402
 from domain.agreement import AgreementKind, BenefitAgreement, Party, ResourceKind  # noqa: E402
 from domain.charter import (  # noqa: E402
-    FOUNDING_RULES, Matter, Outcome, Rules, Tally, decide, make_rules, quorum_needed,
-)  # fmt: skip
+    FOUNDING_RULES,
+    Matter,
+    Outcome,
+    Rules,
+    Tally,
+    decide,
+    make_rules,
+    quorum_needed,
+)
 from domain.community import Community  # noqa: E402
 from domain.council import Council, Office, council_id_for  # noqa: E402
-from bench.stores import throwaway_url  # noqa: E402
 from domain.ledger import Ledger  # noqa: E402
 from domain.unit import MemberUnit  # noqa: E402
 from domain.values import (  # noqa: E402
@@ -108,16 +114,40 @@ UNITS_AT_SCALE_1 = 200_000
 EVENTS_PER_SCALE = 1_000_000  # what scale 1 produces, give or take a few per cent
 
 UNIT_TYPES = [  # (type, weight)
-    (UnitType.ENTERPRISE, 55), (UnitType.VOCATIONAL_SCHOOL, 15), (UnitType.UNIVERSITY, 8),
-    (UnitType.RESEARCH_INSTITUTE, 7), (UnitType.INDUSTRY_ORGANIZATION, 7),
-    (UnitType.GOVERNMENT, 4), (UnitType.OTHER, 4),
-]  # fmt: skip
-INDUSTRIES = ["先进制造", "新一代信息技术", "现代农业", "生物医药", "新能源汽车", "现代物流",
-              "集成电路", "轨道交通", "文化旅游", "健康养老", "数字经济", "新材料"]  # fmt: skip
+    (UnitType.ENTERPRISE, 55),
+    (UnitType.VOCATIONAL_SCHOOL, 15),
+    (UnitType.UNIVERSITY, 8),
+    (UnitType.RESEARCH_INSTITUTE, 7),
+    (UnitType.INDUSTRY_ORGANIZATION, 7),
+    (UnitType.GOVERNMENT, 4),
+    (UnitType.OTHER, 4),
+]
+INDUSTRIES = [
+    "先进制造",
+    "新一代信息技术",
+    "现代农业",
+    "生物医药",
+    "新能源汽车",
+    "现代物流",
+    "集成电路",
+    "轨道交通",
+    "文化旅游",
+    "健康养老",
+    "数字经济",
+    "新材料",
+]
 BIG_PROVINCES = {"32": 6, "44": 6, "33": 5, "37": 5, "41": 4, "51": 4, "42": 3, "43": 3}
-OFFICES = [Office.CHAIR, Office.VICE_CHAIR, Office.VICE_CHAIR, Office.SECRETARY_GENERAL,
-           Office.EXECUTIVE_DIRECTOR, Office.DIRECTOR, Office.DIRECTOR, Office.DIRECTOR,
-           Office.DIRECTOR]  # fmt: skip
+OFFICES = [
+    Office.CHAIR,
+    Office.VICE_CHAIR,
+    Office.VICE_CHAIR,
+    Office.SECRETARY_GENERAL,
+    Office.EXECUTIVE_DIRECTOR,
+    Office.DIRECTOR,
+    Office.DIRECTOR,
+    Office.DIRECTOR,
+    Office.DIRECTOR,
+]
 
 
 # --- the generator's own record of what it has recorded ------------------------------
@@ -127,7 +157,7 @@ OFFICES = [Office.CHAIR, Office.VICE_CHAIR, Office.VICE_CHAIR, Office.SECRETARY_
 
 
 class UnitRec:
-    __slots__ = ("i", "id", "code", "name", "type", "division", "version", "gone", "bodies")
+    __slots__ = ("bodies", "code", "division", "gone", "i", "id", "name", "type", "version")
 
     def __init__(self, i: int, code: str, name: str, kind: UnitType, division: str) -> None:
         self.i, self.code, self.name, self.type, self.division = i, code, name, kind, division
@@ -145,8 +175,16 @@ class PeriodRec:
 
 
 class CouncilRec:
-    __slots__ = ("id", "version", "seats", "ended", "meetings", "adopted", "resolutions",
-                 "reshuffled")  # fmt: skip
+    __slots__ = (
+        "adopted",
+        "ended",
+        "id",
+        "meetings",
+        "reshuffled",
+        "resolutions",
+        "seats",
+        "version",
+    )
 
     def __init__(self, community_id: UUID) -> None:
         self.id = council_id_for(community_id)
@@ -160,8 +198,18 @@ class CouncilRec:
 
 
 class AgreementRec:
-    __slots__ = ("id", "body", "version", "units", "parties", "terms_since", "entries", "live",
-                 "active", "has_amendment")  # fmt: skip
+    __slots__ = (
+        "active",
+        "body",
+        "entries",
+        "has_amendment",
+        "id",
+        "live",
+        "parties",
+        "terms_since",
+        "units",
+        "version",
+    )
 
     def __init__(self, body: BodyRec, units: list[UnitRec], parties: tuple[Party, ...]) -> None:
         self.id = uuid.uuid4()
@@ -177,10 +225,30 @@ class AgreementRec:
 
 
 class BodyRec:
-    __slots__ = ("i", "id", "name", "kind", "province", "founded", "version", "active", "leads",
-                 "charter", "rules", "needs_resolution", "admission_resolution", "council",
-                 "protected", "target", "first", "ramp", "charter_due", "agenda", "agreements",
-                 "order")  # fmt: skip
+    __slots__ = (
+        "active",
+        "admission_resolution",
+        "agenda",
+        "agreements",
+        "charter",
+        "charter_due",
+        "council",
+        "first",
+        "founded",
+        "i",
+        "id",
+        "kind",
+        "leads",
+        "name",
+        "needs_resolution",
+        "order",
+        "protected",
+        "province",
+        "ramp",
+        "rules",
+        "target",
+        "version",
+    )
 
     def __init__(self, i: int, kind: CommunityKind, province: str, founded: date) -> None:
         self.i, self.kind, self.province, self.founded = i, kind, province, founded
@@ -224,13 +292,15 @@ class Generator:
         self.day = FIRST_DAY
         self.ordinal = FIRST_DAY.toordinal()
         self.stamp_day = FIRST_DAY
-        self.stamp_base = datetime.combine(FIRST_DAY, time(2), tzinfo=timezone.utc)
+        self.stamp_base = datetime.combine(FIRST_DAY, time(2), tzinfo=UTC)
         self.stamp_n = 0
         provinces = list(PROVINCES)
         self.provinces = provinces
-        self.province_weights = list(itertools.accumulate(  # cumulative, for choices()
-            BIG_PROVINCES.get(p, 2) if p not in ("71", "81", "82") else 0.3 for p in provinces
-        ))  # fmt: skip
+        self.province_weights = list(
+            itertools.accumulate(  # cumulative, for choices()
+                BIG_PROVINCES.get(p, 2) if p not in ("71", "81", "82") else 0.3 for p in provinces
+            )
+        )
         self.unit_types = [t for t, _ in UNIT_TYPES]
         self.unit_weights = list(itertools.accumulate(w for _, w in UNIT_TYPES))
         n_units = max(QUERY_BODY_SIZE * 2, round(UNITS_AT_SCALE_1 * self.scale))
@@ -252,7 +322,7 @@ class Generator:
         effect, a microsecond after the event before."""
         if self.day != self.stamp_day:
             self.stamp_day = self.day
-            self.stamp_base = datetime.combine(self.day, time(2), tzinfo=timezone.utc)
+            self.stamp_base = datetime.combine(self.day, time(2), tzinfo=UTC)
             self.stamp_n = 0
         self.stamp_n += 1
         return self.stamp_base + timedelta(microseconds=self.stamp_n)
@@ -307,13 +377,21 @@ class Generator:
         code += credit_code_check_character(code)
         name = f"{PROVINCES[province]}{_TYPE_NAMES[kind]}{i}"
         unit = UnitRec(i, code, name, kind, division)
-        level = (rng.choice(list(VocationalLevel)) if kind is UnitType.VOCATIONAL_SCHOOL
-                 else None)  # fmt: skip
-        self.record(MemberUnit.Registered(
-            originator_id=unit.id, originator_version=1, timestamp=self.stamp(),
-            originator_topic=_UNIT_TOPIC, principal=PRINCIPAL, code=code, name=name,
-            unit_type=kind, level=level, division=division,
-        ))  # fmt: skip
+        level = rng.choice(list(VocationalLevel)) if kind is UnitType.VOCATIONAL_SCHOOL else None
+        self.record(
+            MemberUnit.Registered(
+                originator_id=unit.id,
+                originator_version=1,
+                timestamp=self.stamp(),
+                originator_topic=_UNIT_TOPIC,
+                principal=PRINCIPAL,
+                code=code,
+                name=name,
+                unit_type=kind,
+                level=level,
+                division=division,
+            )
+        )
         self.units.append(unit)
         self.pool[province].append(unit)
         self.everyone.append(unit)
@@ -330,10 +408,16 @@ class Generator:
             return
         unit.version += 1
         unit.name = f"{unit.name.split('（')[0]}（{unit.version}）"
-        self.record(MemberUnit.Renamed(
-            originator_id=unit.id, originator_version=unit.version, timestamp=self.stamp(),
-            principal=PRINCIPAL, name=unit.name, effective_on=self.day,
-        ))  # fmt: skip
+        self.record(
+            MemberUnit.Renamed(
+                originator_id=unit.id,
+                originator_version=unit.version,
+                timestamp=self.stamp(),
+                principal=PRINCIPAL,
+                name=unit.name,
+                effective_on=self.day,
+            )
+        )
         if self.rng.random() < 0.2:
             self.at(self.later(200, 2000), self.rename, unit)
 
@@ -348,10 +432,16 @@ class Generator:
             return
         unit.version += 1
         unit.division = division
-        self.record(MemberUnit.Relocated(
-            originator_id=unit.id, originator_version=unit.version, timestamp=self.stamp(),
-            principal=PRINCIPAL, division=division, effective_on=self.day,
-        ))  # fmt: skip
+        self.record(
+            MemberUnit.Relocated(
+                originator_id=unit.id,
+                originator_version=unit.version,
+                timestamp=self.stamp(),
+                principal=PRINCIPAL,
+                division=division,
+                effective_on=self.day,
+            )
+        )
 
     def deregister(self, unit: UnitRec) -> None:
         """It leaves every body first (one exit command each), then is deregistered;
@@ -366,28 +456,45 @@ class Generator:
             self.exit(body, unit, ExitReason.WITHDRAWAL)
         unit.gone = True
         unit.version += 1
-        self.record(MemberUnit.Deregistered(
-            originator_id=unit.id, originator_version=unit.version, timestamp=self.stamp(),
-            principal=PRINCIPAL, effective_on=self.day,
-        ))  # fmt: skip
+        self.record(
+            MemberUnit.Deregistered(
+                originator_id=unit.id,
+                originator_version=unit.version,
+                timestamp=self.stamp(),
+                principal=PRINCIPAL,
+                effective_on=self.day,
+            )
+        )
 
     # --- bodies and membership --------------------------------------------------------
 
     def found(self, body: BodyRec) -> None:
         rng = self.rng
         industry = rng.choice(INDUSTRIES)
-        kind_name = {"industry": "行业产教融合共同体", "city": "市域产教联合体",
-                     "development": "开发区产教联合体"}[body.kind]  # fmt: skip
+        kind_name = {
+            "industry": "行业产教融合共同体",
+            "city": "市域产教联合体",
+            "development": "开发区产教联合体",
+        }[body.kind]
         body.name = f"{PROVINCES[body.province]}{industry}{kind_name}{body.i}"
         if body is self.query_body:
             body.name = f"江苏{industry}{kind_name}（查询基准）"
         division = self.division_in(body.province)
         body.version = 1
-        self.record(Community.Founded(
-            originator_id=body.id, originator_version=1, timestamp=self.stamp(),
-            originator_topic=_COMMUNITY_TOPIC, principal=PRINCIPAL, name=body.name,
-            kind=body.kind, industry=industry, division=division, founded_on=self.day,
-        ))  # fmt: skip
+        self.record(
+            Community.Founded(
+                originator_id=body.id,
+                originator_version=1,
+                timestamp=self.stamp(),
+                originator_topic=_COMMUNITY_TOPIC,
+                principal=PRINCIPAL,
+                name=body.name,
+                kind=body.kind,
+                industry=industry,
+                division=division,
+                founded_on=self.day,
+            )
+        )
         body.rules = make_rules(FOUNDING_RULES)
         self.charter_adopted(body, "1", body.rules, None)
         self.at(self.later(1, 10), self.grow, body)
@@ -402,11 +509,18 @@ class Generator:
         body.version += 1
         body.charter = version
         body.rules = rules
-        self.record(Community.CharterAdopted(
-            originator_id=body.id, originator_version=body.version, timestamp=self.stamp(),
-            principal=PRINCIPAL, version=version, rules=rules, effective_on=self.day,
-            resolution=by,
-        ))  # fmt: skip
+        self.record(
+            Community.CharterAdopted(
+                originator_id=body.id,
+                originator_version=body.version,
+                timestamp=self.stamp(),
+                principal=PRINCIPAL,
+                version=version,
+                rules=rules,
+                effective_on=self.day,
+                resolution=by,
+            )
+        )
 
     def grow(self, body: BodyRec) -> None:
         """Admit members towards the body's size for its age: a quarter at the
@@ -447,11 +561,19 @@ class Generator:
             if reference is None:
                 return False
         body.version += 1
-        self.record(Community.MemberAdmitted(
-            originator_id=body.id, originator_version=body.version, timestamp=self.stamp(),
-            principal=PRINCIPAL, unit_id=unit.id, unit_type=unit.type, role=role,
-            effective_on=self.day, resolution=reference,
-        ))  # fmt: skip
+        self.record(
+            Community.MemberAdmitted(
+                originator_id=body.id,
+                originator_version=body.version,
+                timestamp=self.stamp(),
+                principal=PRINCIPAL,
+                unit_id=unit.id,
+                unit_type=unit.type,
+                role=role,
+                effective_on=self.day,
+                resolution=reference,
+            )
+        )
         body.active[unit.i] = PeriodRec(role, self.day)
         body.order.append(unit.i)
         unit.bodies.add(body.i)
@@ -476,11 +598,18 @@ class Generator:
     def exit(self, body: BodyRec, unit: UnitRec, reason: ExitReason) -> None:
         """The exit, and (saved with it) the council seat it gives up."""
         body.version += 1
-        self.record(Community.MemberExited(
-            originator_id=body.id, originator_version=body.version, timestamp=self.stamp(),
-            principal=PRINCIPAL, unit_id=unit.id, reason=reason, effective_on=self.day,
-            resolution=None,
-        ))  # fmt: skip
+        self.record(
+            Community.MemberExited(
+                originator_id=body.id,
+                originator_version=body.version,
+                timestamp=self.stamp(),
+                principal=PRINCIPAL,
+                unit_id=unit.id,
+                reason=reason,
+                effective_on=self.day,
+                resolution=None,
+            )
+        )
         del body.active[unit.i]
         unit.bodies.discard(body.i)
         if body.leads.get(unit.type) == unit.i:
@@ -516,10 +645,17 @@ class Generator:
 
     def set_role(self, body: BodyRec, unit: UnitRec, period: PeriodRec, role: Role) -> None:
         body.version += 1
-        self.record(Community.MemberRoleChanged(
-            originator_id=body.id, originator_version=body.version, timestamp=self.stamp(),
-            principal=PRINCIPAL, unit_id=unit.id, role=role, effective_on=self.day,
-        ))  # fmt: skip
+        self.record(
+            Community.MemberRoleChanged(
+                originator_id=body.id,
+                originator_version=body.version,
+                timestamp=self.stamp(),
+                principal=PRINCIPAL,
+                unit_id=unit.id,
+                role=role,
+                effective_on=self.day,
+            )
+        )
         period.role, period.since = role, self.day
         if body.kind is CommunityKind.INDUSTRY:
             if role is Role.LEAD:
@@ -543,26 +679,44 @@ class Generator:
         if council is None:  # the first seat establishes the council, in the same save
             council = body.council = CouncilRec(body.id)
             council.version = 1
-            self.record(Council.Established(
-                originator_id=council.id, originator_version=1, timestamp=self.stamp(),
-                originator_topic=_COUNCIL_TOPIC, principal=PRINCIPAL, community_id=body.id,
-            ))  # fmt: skip
+            self.record(
+                Council.Established(
+                    originator_id=council.id,
+                    originator_version=1,
+                    timestamp=self.stamp(),
+                    originator_topic=_COUNCIL_TOPIC,
+                    principal=PRINCIPAL,
+                    community_id=body.id,
+                )
+            )
         council.version += 1
-        self.record(Council.SeatAssigned(
-            originator_id=council.id, originator_version=council.version,
-            timestamp=self.stamp(), principal=PRINCIPAL, unit_id=unit.id,
-            representative=f"代表{unit.i}-{council.version}", office=office,
-            effective_on=self.day,
-        ))  # fmt: skip
+        self.record(
+            Council.SeatAssigned(
+                originator_id=council.id,
+                originator_version=council.version,
+                timestamp=self.stamp(),
+                principal=PRINCIPAL,
+                unit_id=unit.id,
+                representative=f"代表{unit.i}-{council.version}",
+                office=office,
+                effective_on=self.day,
+            )
+        )
         council.seats[unit.i] = (office, self.day)
 
     def vacate(self, council: CouncilRec, unit: UnitRec, because_member_exited: bool) -> None:
         council.version += 1
-        self.record(Council.SeatVacated(
-            originator_id=council.id, originator_version=council.version,
-            timestamp=self.stamp(), principal=PRINCIPAL, unit_id=unit.id,
-            effective_on=self.day, because_member_exited=because_member_exited,
-        ))  # fmt: skip
+        self.record(
+            Council.SeatVacated(
+                originator_id=council.id,
+                originator_version=council.version,
+                timestamp=self.stamp(),
+                principal=PRINCIPAL,
+                unit_id=unit.id,
+                effective_on=self.day,
+                because_member_exited=because_member_exited,
+            )
+        )
         del council.seats[unit.i]
         council.ended[unit.i] = self.day
 
@@ -570,8 +724,11 @@ class Generator:
         """A member on this date without a seat, whose last seat (if any) has ended."""
 
         def free(u: int) -> bool:
-            return (u in body.active and u not in council.seats
-                    and council.ended.get(u, date.min) <= self.day)  # fmt: skip
+            return (
+                u in body.active
+                and u not in council.seats
+                and council.ended.get(u, date.min) <= self.day
+            )
 
         for _ in range(20):  # a few random tries first: scanning a large body is slow
             u = body.order[int(self.rng.random() * len(body.order))]
@@ -589,8 +746,11 @@ class Generator:
         offices = Counter(office for office, _ in council.seats.values())
         if (self.day - council.reshuffled).days >= 365 and len(council.seats) > 1:
             council.reshuffled = self.day
-            movable = [u for u, (o, since) in council.seats.items()
-                       if o is not Office.CHAIR and since < self.day]  # fmt: skip
+            movable = [
+                u
+                for u, (o, since) in council.seats.items()
+                if o is not Office.CHAIR and since < self.day
+            ]
             if movable:
                 u = rng.choice(movable)
                 office = council.seats[u][0]
@@ -619,11 +779,17 @@ class Generator:
         council.meetings += 1
         council.version += 1
         number = council.meetings
-        self.record(Council.MeetingHeld(
-            originator_id=council.id, originator_version=council.version,
-            timestamp=self.stamp(), principal=PRINCIPAL, meeting=number, held_on=self.day,
-            present=tuple(self.units[u].id for u in present),
-        ))  # fmt: skip
+        self.record(
+            Council.MeetingHeld(
+                originator_id=council.id,
+                originator_version=council.version,
+                timestamp=self.stamp(),
+                principal=PRINCIPAL,
+                meeting=number,
+                held_on=self.day,
+                present=tuple(self.units[u].id for u in present),
+            )
+        )
         agenda: list[tuple[Matter, str, Any]] = []
         if body.charter_due:
             agenda.append((Matter.CHARTER, "修订章程：成员入会须经理事会决议", None))
@@ -633,8 +799,13 @@ class Generator:
             what, agreement = body.agenda.popleft()
             agenda.append((Matter.AGREEMENT, f"协议事项：{what}", (what, agreement)))
         for _ in range(rng.randint(1, 2)):
-            agenda.append((rng.choice([Matter.ORDINARY, Matter.ORDINARY, Matter.RESOURCES]),
-                           f"工作事项（第{number}次会议）", None))  # fmt: skip
+            agenda.append(
+                (
+                    rng.choice([Matter.ORDINARY, Matter.ORDINARY, Matter.RESOURCES]),
+                    f"工作事项（第{number}次会议）",
+                    None,
+                )
+            )
         postponed = []
         for matter, title, item in agenda:
             adopted = self.resolve(body, council, number, present, matter, title)
@@ -646,9 +817,11 @@ class Generator:
                 body.charter_due = False
                 body.needs_resolution = True
                 self.charter_adopted(
-                    body, str(int(body.charter) + 1),
-                    make_rules(body.rules, admission_requires_resolution=True), adopted,
-                )  # fmt: skip
+                    body,
+                    str(int(body.charter) + 1),
+                    make_rules(body.rules, admission_requires_resolution=True),
+                    adopted,
+                )
             elif matter is Matter.ADMISSION:
                 body.admission_resolution = adopted
             elif item is not None and not self.agreement_decided(item, adopted):
@@ -656,12 +829,21 @@ class Generator:
         body.agenda.extend(postponed)
 
     def resolve(
-        self, body: BodyRec, council: CouncilRec, meeting: int, present: list[int],
-        matter: Matter, title: str,
-    ) -> str | None:  # fmt: skip
+        self,
+        body: BodyRec,
+        council: CouncilRec,
+        meeting: int,
+        present: list[int],
+        matter: Matter,
+        title: str,
+    ) -> str | None:
         """Record a resolution as the council decides it; its number if adopted."""
         rng = self.rng
-        recused = [self.units[present[0]].id] if matter is Matter.RESOURCES and len(present) > 3 and rng.random() < 0.3 else []  # noqa: E501
+        recused = (
+            [self.units[present[0]].id]
+            if matter is Matter.RESOURCES and len(present) > 3 and rng.random() < 0.3
+            else []
+        )
         voters = len(present) - len(recused)
         shortfall = 0 if matter is Matter.CHARTER else min(voters, rng.choice([0, 0, 0, 1, 2]))
         votes_for = voters - shortfall
@@ -670,8 +852,14 @@ class Generator:
         revokes = None
         if matter is Matter.ORDINARY and council.resolutions and rng.random() < 0.05:
             revokes = rng.choice(list(council.resolutions))
-        tally = Tally(votes_for=votes_for, votes_against=votes_against, abstentions=abstentions,
-                      present=len(present), recused=len(recused), seats=len(council.seats))
+        tally = Tally(
+            votes_for=votes_for,
+            votes_against=votes_against,
+            abstentions=abstentions,
+            present=len(present),
+            recused=len(recused),
+            seats=len(council.seats),
+        )
         decision = decide(body.rules, matter, tally)
         number = None
         if decision.outcome is Outcome.ADOPTED:
@@ -683,14 +871,27 @@ class Generator:
             if matter is Matter.ORDINARY:
                 council.resolutions[number] = matter
         council.version += 1
-        self.record(Council.ResolutionRecorded(
-            originator_id=council.id, originator_version=council.version,
-            timestamp=self.stamp(), principal=PRINCIPAL, meeting=meeting, matter=matter,
-            title=title, votes_for=votes_for, votes_against=votes_against,
-            abstentions=abstentions, recused=tuple(recused), revokes=revokes,
-            seats=len(council.seats), charter_version=body.charter,
-            outcome=decision.outcome, reason=decision.reason, number=number,
-        ))  # fmt: skip
+        self.record(
+            Council.ResolutionRecorded(
+                originator_id=council.id,
+                originator_version=council.version,
+                timestamp=self.stamp(),
+                principal=PRINCIPAL,
+                meeting=meeting,
+                matter=matter,
+                title=title,
+                votes_for=votes_for,
+                votes_against=votes_against,
+                abstentions=abstentions,
+                recused=tuple(recused),
+                revokes=revokes,
+                seats=len(council.seats),
+                charter_version=body.charter,
+                outcome=decision.outcome,
+                reason=decision.reason,
+                number=number,
+            )
+        )
         return number
 
     # --- agreements -------------------------------------------------------------------
@@ -709,12 +910,20 @@ class Generator:
         for u in chosen:
             body.protected[u] += 1
         kind = rng.choice(list(AgreementKind))
-        self.record(BenefitAgreement.Drafted(
-            originator_id=agreement.id, originator_version=1, timestamp=self.stamp(),
-            originator_topic=_AGREEMENT_TOPIC, principal=PRINCIPAL, community_id=body.id,
-            title=f"{body.name}{_KIND_NAMES[kind]}协议{len(body.agreements) + 1}",
-            kind=kind, parties=agreement.parties, drafted_on=self.day,
-        ))  # fmt: skip
+        self.record(
+            BenefitAgreement.Drafted(
+                originator_id=agreement.id,
+                originator_version=1,
+                timestamp=self.stamp(),
+                originator_topic=_AGREEMENT_TOPIC,
+                principal=PRINCIPAL,
+                community_id=body.id,
+                title=f"{body.name}{_KIND_NAMES[kind]}协议{len(body.agreements) + 1}",
+                kind=kind,
+                parties=agreement.parties,
+                drafted_on=self.day,
+            )
+        )
         body.agreements.append(agreement)
         body.agenda.append(("approve", agreement))
         if body is self.query_body:
@@ -725,8 +934,10 @@ class Generator:
             cuts = sorted(self.rng.sample(range(1, 10_000), len(units) - 1))
             return [b - a for a, b in itertools.pairwise([0, *cuts, 10_000])]
 
-        return tuple(Party(unit_id=u.id, cost_share_bp=c, benefit_share_bp=b)
-                     for u, c, b in zip(units, split(), split(), strict=True))  # fmt: skip
+        return tuple(
+            Party(unit_id=u.id, cost_share_bp=c, benefit_share_bp=b)
+            for u, c, b in zip(units, split(), split(), strict=True)
+        )
 
     def agreement_decided(self, item: tuple[str, AgreementRec], resolution: str) -> bool:
         """Approve, amend or terminate on an adopted resolution; False to postpone."""
@@ -734,8 +945,9 @@ class Generator:
         rng = self.rng
         body = agreement.body
         if what == "approve":
-            self.agreement_event(agreement, BenefitAgreement.Approved, effective_on=self.day,
-                                 resolution=resolution)  # fmt: skip
+            self.agreement_event(
+                agreement, BenefitAgreement.Approved, effective_on=self.day, resolution=resolution
+            )
             agreement.active, agreement.terms_since = True, self.day
             self.at(self.later(3, 30), self.agreement_entry, agreement)
             if body is self.query_body or rng.random() < 0.35:
@@ -757,16 +969,22 @@ class Generator:
                 body.protected[newcomer] += 1
                 units.append(self.units[newcomer])
             parties = self.shares(units)
-            self.agreement_event(agreement, BenefitAgreement.Amended, parties=parties,
-                                 effective_on=self.day, resolution=resolution)  # fmt: skip
+            self.agreement_event(
+                agreement,
+                BenefitAgreement.Amended,
+                parties=parties,
+                effective_on=self.day,
+                resolution=resolution,
+            )
             agreement.units, agreement.parties, agreement.terms_since = units, parties, self.day
             agreement.has_amendment = True
             return True
         # terminate: only after its last entry
         if agreement.live and agreement.entries[max(agreement.live) - 1] >= self.day:
             return False
-        self.agreement_event(agreement, BenefitAgreement.Terminated, effective_on=self.day,
-                             resolution=resolution)  # fmt: skip
+        self.agreement_event(
+            agreement, BenefitAgreement.Terminated, effective_on=self.day, resolution=resolution
+        )
         agreement.active = False
         for unit in agreement.units:
             body.protected[unit.i] -= 1
@@ -778,8 +996,15 @@ class Generator:
 
     def agreement_event(self, agreement: AgreementRec, cls: type, **fields: Any) -> None:
         agreement.version += 1
-        self.record(cls(originator_id=agreement.id, originator_version=agreement.version,
-                        timestamp=self.stamp(), principal=PRINCIPAL, **fields))  # fmt: skip
+        self.record(
+            cls(
+                originator_id=agreement.id,
+                originator_version=agreement.version,
+                timestamp=self.stamp(),
+                principal=PRINCIPAL,
+                **fields,
+            )
+        )
 
     def agreement_entry(self, agreement: AgreementRec) -> None:
         if not agreement.active:
@@ -791,25 +1016,41 @@ class Generator:
         if pick < 0.45:
             party = rng.choice(agreement.parties)
             self.agreement_event(
-                agreement, BenefitAgreement.ContributionRecorded, entry=number,
-                unit_id=party.unit_id, kind=rng.choice(list(ResourceKind)), amount_fen=amount,
-                contributed_on=self.day, description=f"投入第{number}笔",
-            )  # fmt: skip
+                agreement,
+                BenefitAgreement.ContributionRecorded,
+                entry=number,
+                unit_id=party.unit_id,
+                kind=rng.choice(list(ResourceKind)),
+                amount_fen=amount,
+                contributed_on=self.day,
+                description=f"投入第{number}笔",
+            )
         elif pick < 0.8:
-            self.agreement_event(agreement, BenefitAgreement.CostIncurred, entry=number,
-                                 amount_fen=amount, incurred_on=self.day,
-                                 description=f"共担成本第{number}笔")  # fmt: skip
+            self.agreement_event(
+                agreement,
+                BenefitAgreement.CostIncurred,
+                entry=number,
+                amount_fen=amount,
+                incurred_on=self.day,
+                description=f"共担成本第{number}笔",
+            )
         else:
-            self.agreement_event(agreement, BenefitAgreement.BenefitRealized, entry=number,
-                                 amount_fen=amount, realized_on=self.day,
-                                 description=f"共享收益第{number}笔")  # fmt: skip
+            self.agreement_event(
+                agreement,
+                BenefitAgreement.BenefitRealized,
+                entry=number,
+                amount_fen=amount,
+                realized_on=self.day,
+                description=f"共享收益第{number}笔",
+            )
         agreement.entries.append(self.day)
         agreement.live.add(number)
         if number > 3 and rng.random() < 0.03:
             wrong = rng.choice(sorted(agreement.live))
             agreement.live.discard(wrong)
-            self.agreement_event(agreement, BenefitAgreement.EntryReversed, entry=wrong,
-                                 reason="录入错误，冲销")  # fmt: skip
+            self.agreement_event(
+                agreement, BenefitAgreement.EntryReversed, entry=wrong, reason="录入错误，冲销"
+            )
         self.at(self.later(15, 60), self.agreement_entry, agreement)
 
 
@@ -818,15 +1059,20 @@ _COMMUNITY_TOPIC = get_topic(Community)
 _COUNCIL_TOPIC = get_topic(Council)
 _AGREEMENT_TOPIC = get_topic(BenefitAgreement)
 _TYPE_NAMES = {
-    UnitType.ENTERPRISE: "制造有限公司", UnitType.UNIVERSITY: "理工大学",
-    UnitType.VOCATIONAL_SCHOOL: "职业技术学院", UnitType.RESEARCH_INSTITUTE: "研究院",
-    UnitType.INDUSTRY_ORGANIZATION: "行业协会", UnitType.GOVERNMENT: "人力资源和社会保障局",
+    UnitType.ENTERPRISE: "制造有限公司",
+    UnitType.UNIVERSITY: "理工大学",
+    UnitType.VOCATIONAL_SCHOOL: "职业技术学院",
+    UnitType.RESEARCH_INSTITUTE: "研究院",
+    UnitType.INDUSTRY_ORGANIZATION: "行业协会",
+    UnitType.GOVERNMENT: "人力资源和社会保障局",
     UnitType.OTHER: "服务中心",
-}  # fmt: skip
+}
 _KIND_NAMES = {
-    AgreementKind.TRAINING_BASE: "共享实训基地", AgreementKind.INDUSTRY_COLLEGE: "产业学院",
-    AgreementKind.TECHNOLOGY_CENTRE: "技术创新中心", AgreementKind.OTHER: "合作",
-}  # fmt: skip
+    AgreementKind.TRAINING_BASE: "共享实训基地",
+    AgreementKind.INDUSTRY_COLLEGE: "产业学院",
+    AgreementKind.TECHNOLOGY_CENTRE: "技术创新中心",
+    AgreementKind.OTHER: "合作",
+}
 
 
 # --- writing and checking the log --------------------------------------------------------
@@ -892,15 +1138,21 @@ def check_log(ledger: Ledger) -> list[str]:
     else:
         stamp = "json_extract(state, '$.timestamp')"  # fixed-width text here: sorts as it compares
         position = "rowid"
-    gaps = (f"SELECT count(*) AS n FROM (SELECT originator_id FROM {table} GROUP BY originator_id "
-            "HAVING min(originator_version) <> 1 OR max(originator_version) <> count(*)) AS g")  # fmt: skip
-    backwards = (f"SELECT count(*) AS n FROM (SELECT {stamp} AS t, lag({stamp}) OVER "
-                 f"(ORDER BY {position}) AS before FROM {table}) AS s WHERE t <= before")  # fmt: skip
+    gaps = (
+        f"SELECT count(*) AS n FROM (SELECT originator_id FROM {table} GROUP BY originator_id "
+        "HAVING min(originator_version) <> 1 OR max(originator_version) <> count(*)) AS g"
+    )
+    backwards = (
+        f"SELECT count(*) AS n FROM (SELECT {stamp} AS t, lag({stamp}) OVER "
+        f"(ORDER BY {position}) AS before FROM {table}) AS s WHERE t <= before"
+    )
     problems = []
     datastore: Any = recorder.datastore
     with datastore.transaction(commit=False) as cursor:
-        for sql, what in ((gaps, "aggregates whose versions have gaps"),
-                          (backwards, "events recorded no later than the event before")):  # fmt: skip
+        for sql, what in (
+            (gaps, "aggregates whose versions have gaps"),
+            (backwards, "events recorded no later than the event before"),
+        ):
             cursor.execute(sql)
             count = cursor.fetchone()["n"]
             if count:
@@ -921,13 +1173,19 @@ def check_aggregates(ledger: Ledger, gen: Generator) -> list[str]:
     assert body is not None and body.council is not None
     community = ledger.repository.get(body.id)
     expect("query body version", community.version, body.version)
-    expect("query body members", {p.unit_id for p in community.active_members},
-           {gen.units[u].id for u in body.active})  # fmt: skip
+    expect(
+        "query body members",
+        {p.unit_id for p in community.active_members},
+        {gen.units[u].id for u in body.active},
+    )
     expect("query body charter", community.charters[-1].version, body.charter)
     council = ledger.repository.get(body.council.id)
     expect("query council version", council.version, body.council.version)
-    expect("query council seats", {s.unit_id for s in council.seats if s.until is None},
-           {gen.units[u].id for u in body.council.seats})  # fmt: skip
+    expect(
+        "query council seats",
+        {s.unit_id for s in council.seats if s.until is None},
+        {gen.units[u].id for u in body.council.seats},
+    )
     agreement = gen.report_agreement
     if agreement is not None:
         record = ledger.repository.get(agreement.id)
@@ -941,8 +1199,11 @@ def check_aggregates(ledger: Ledger, gen: Generator) -> list[str]:
     changed = [u for u in gen.units if u.version > 1]
     for unit in rng.sample(changed, min(20, len(changed))):
         record = ledger.repository.get(unit.id)
-        expect(f"unit {unit.code}", (record.version, record.name, record.division,
-               record.is_deregistered), (unit.version, unit.name, unit.division, unit.gone))  # fmt: skip
+        expect(
+            f"unit {unit.code}",
+            (record.version, record.name, record.division, record.is_deregistered),
+            (unit.version, unit.name, unit.division, unit.gone),
+        )
     return problems
 
 
@@ -955,11 +1216,17 @@ def check_members(store: Store, ledger: Ledger, gen: Generator) -> list[str]:
     rng = random.Random(11)
     body = gen.query_body
     assert body is not None
-    known_at = datetime(2019, 7, 1, 4, tzinfo=timezone.utc)
-    cases = [(body, AS_OF, None), (body, date(2016, 6, 30), None), (body, AS_OF, known_at),
-             (body, LAST_DAY, None)]  # fmt: skip
-    cases += [(b, rng.choice([AS_OF, date(2018, 1, 1)]), None)
-              for b in rng.sample(gen.bodies[1:], min(4, len(gen.bodies) - 1))]  # fmt: skip
+    known_at = datetime(2019, 7, 1, 4, tzinfo=UTC)
+    cases = [
+        (body, AS_OF, None),
+        (body, date(2016, 6, 30), None),
+        (body, AS_OF, known_at),
+        (body, LAST_DAY, None),
+    ]
+    cases += [
+        (b, rng.choice([AS_OF, date(2018, 1, 1)]), None)
+        for b in rng.sample(gen.bodies[1:], min(4, len(gen.bodies) - 1))
+    ]
     problems = []
     for b, day, moment in cases:
         fast = from_model(store, b.id, day, moment)
@@ -987,14 +1254,16 @@ def verify_by_commands(ledger: Ledger) -> int:
     The in-memory ledger caches its aggregates, without copying them for each
     command: otherwise every command on a large body replays all its history, and a
     refused command ends the check anyway."""
-    memory = Ledger("memory://", env={"AGGREGATE_CACHE_MAXSIZE": "1000000",
-                                      "DEEPCOPY_FROM_AGGREGATE_CACHE": "n"})  # fmt: skip
+    memory = Ledger(
+        "memory://",
+        env={"AGGREGATE_CACHE_MAXSIZE": "1000000", "DEEPCOPY_FROM_AGGREGATE_CACHE": "n"},
+    )
     ids: dict[UUID, UUID] = {}
     council_of: dict[UUID, UUID] = {}  # generated council id → generated community id
     log = _decoded_log(ledger)
     ahead: deque[Any] = deque()
     position = checked = 0
-    last_time = datetime.min.replace(tzinfo=timezone.utc)
+    last_time = datetime.min.replace(tzinfo=UTC)
 
     def take() -> Any:
         return ahead.popleft() if ahead else next(log)
@@ -1011,10 +1280,12 @@ def verify_by_commands(ledger: Ledger) -> int:
             _command(memory, expected[-1], ids, council_of)
         except VerifyFailed:
             raise
-        except Exception as e:  # noqa: BLE001 (any refusal is the finding)
+        except Exception as e:
             raise VerifyFailed(f"the ledger refused {_describe(expected[-1])}: {e}") from e
-        produced = [memory.mapper.to_domain_event(n)
-                    for n in memory.recorder.select_notifications(start=position + 1, limit=1000)]  # fmt: skip
+        produced = [
+            memory.mapper.to_domain_event(n)
+            for n in memory.recorder.select_notifications(start=position + 1, limit=1000)
+        ]
         position += len(produced)
         while len(expected) < len(produced):
             expected.append(take())
@@ -1048,10 +1319,17 @@ def _describe(event: Any) -> str:
 def _difference(mine: Any, theirs: Any, ids: dict[UUID, UUID]) -> str | None:
     if type(mine) is not type(theirs):
         return f"the ledger recorded {type(theirs).__qualname__} instead"
-    if ids.get(mine.originator_id) != theirs.originator_id and mine.originator_id != theirs.originator_id:
+    if (
+        ids.get(mine.originator_id) != theirs.originator_id
+        and mine.originator_id != theirs.originator_id
+    ):
         return f"the ledger recorded it for {theirs.originator_id}"
     skip = ("timestamp", "originator_id")
-    a = {k: ids.get(v, v) if isinstance(v, UUID) else v for k, v in vars(mine).items() if k not in skip}
+    a = {
+        k: ids.get(v, v) if isinstance(v, UUID) else v
+        for k, v in vars(mine).items()
+        if k not in skip
+    }
     b = {k: v for k, v in vars(theirs).items() if k not in skip}
     if a != b:
         keys = sorted(k for k in a.keys() | b.keys() if a.get(k) != b.get(k))
@@ -1060,82 +1338,160 @@ def _difference(mine: Any, theirs: Any, ids: dict[UUID, UUID]) -> str | None:
 
 
 def _parties(parties: tuple[Party, ...]) -> list[dict[str, Any]]:
-    return [{"unit_id": p.unit_id, "cost_share_bp": p.cost_share_bp,
-             "benefit_share_bp": p.benefit_share_bp} for p in parties]  # fmt: skip
+    return [
+        {
+            "unit_id": p.unit_id,
+            "cost_share_bp": p.cost_share_bp,
+            "benefit_share_bp": p.benefit_share_bp,
+        }
+        for p in parties
+    ]
 
 
-def _command(m: Ledger, e: Any, ids: dict[UUID, UUID], council_of: dict[UUID, UUID]) -> None:  # noqa: C901, PLR0912
+def _command(m: Ledger, e: Any, ids: dict[UUID, UUID], council_of: dict[UUID, UUID]) -> None:
     """The ledger command that records ``e`` (and whatever goes with it)."""
     who = e.principal
     own = ids.get(e.originator_id)
     body = ids.get(council_of.get(e.originator_id))  # type: ignore[arg-type]
     match e:
         case MemberUnit.Registered():
-            m.register_unit(code=e.code, name=e.name, unit_type=e.unit_type, division=e.division,
-                            level=e.level, principal=who)  # fmt: skip
+            m.register_unit(
+                code=e.code,
+                name=e.name,
+                unit_type=e.unit_type,
+                division=e.division,
+                level=e.level,
+                principal=who,
+            )
         case MemberUnit.Renamed():
             m.rename_unit(e.originator_id, name=e.name, effective_on=e.effective_on, principal=who)
         case MemberUnit.Relocated():
-            m.relocate_unit(e.originator_id, division=e.division, effective_on=e.effective_on,
-                            principal=who)  # fmt: skip
+            m.relocate_unit(
+                e.originator_id, division=e.division, effective_on=e.effective_on, principal=who
+            )
         case MemberUnit.Deregistered():
             m.deregister_unit(e.originator_id, effective_on=e.effective_on, principal=who)
         case Community.Founded():
-            m.found_community(name=e.name, kind=e.kind, industry=e.industry, division=e.division,
-                              founded_on=e.founded_on, principal=who)  # fmt: skip
+            m.found_community(
+                name=e.name,
+                kind=e.kind,
+                industry=e.industry,
+                division=e.division,
+                founded_on=e.founded_on,
+                principal=who,
+            )
         case Community.CharterAdopted():
             r = e.rules
             m.adopt_charter(
-                own, version=e.version, effective_on=e.effective_on, resolution=e.resolution,
+                own,
+                version=e.version,
+                effective_on=e.effective_on,
+                resolution=e.resolution,
                 quorum=r.quorum,
                 majorities={str(k): f"{v.base}:{v.threshold}" for k, v in r.majorities.items()},
                 admission_requires_resolution=r.admission_requires_resolution,
-                removal_requires_resolution=r.removal_requires_resolution, principal=who,
-            )  # fmt: skip
+                removal_requires_resolution=r.removal_requires_resolution,
+                principal=who,
+            )
         case Community.MemberAdmitted():
-            m.admit_member(own, e.unit_id, role=e.role, effective_on=e.effective_on,
-                           resolution=e.resolution, principal=who)  # fmt: skip
+            m.admit_member(
+                own,
+                e.unit_id,
+                role=e.role,
+                effective_on=e.effective_on,
+                resolution=e.resolution,
+                principal=who,
+            )
         case Community.MemberRoleChanged():
-            m.change_member_role(own, e.unit_id, role=e.role, effective_on=e.effective_on,
-                                 principal=who)  # fmt: skip
+            m.change_member_role(
+                own, e.unit_id, role=e.role, effective_on=e.effective_on, principal=who
+            )
         case Community.MemberExited():
-            m.exit_member(own, e.unit_id, reason=e.reason, effective_on=e.effective_on,
-                          resolution=e.resolution, principal=who)  # fmt: skip
+            m.exit_member(
+                own,
+                e.unit_id,
+                reason=e.reason,
+                effective_on=e.effective_on,
+                resolution=e.resolution,
+                principal=who,
+            )
         case Council.SeatAssigned():
-            m.assign_seat(body, e.unit_id, representative=e.representative, office=e.office,
-                          effective_on=e.effective_on, principal=who)  # fmt: skip
+            m.assign_seat(
+                body,
+                e.unit_id,
+                representative=e.representative,
+                office=e.office,
+                effective_on=e.effective_on,
+                principal=who,
+            )
         case Council.SeatVacated() if not e.because_member_exited:
             m.vacate_seat(body, e.unit_id, effective_on=e.effective_on, principal=who)
         case Council.MeetingHeld():
             m.record_meeting(body, held_on=e.held_on, present=list(e.present), principal=who)
         case Council.ResolutionRecorded():
             m.record_resolution(
-                body, meeting=e.meeting, matter=e.matter, title=e.title, votes_for=e.votes_for,
-                votes_against=e.votes_against, abstentions=e.abstentions,
-                recused=list(e.recused), revokes=e.revokes, principal=who,
-            )  # fmt: skip
+                body,
+                meeting=e.meeting,
+                matter=e.matter,
+                title=e.title,
+                votes_for=e.votes_for,
+                votes_against=e.votes_against,
+                abstentions=e.abstentions,
+                recused=list(e.recused),
+                revokes=e.revokes,
+                principal=who,
+            )
         case BenefitAgreement.Drafted():
-            m.draft_agreement(ids[e.community_id], title=e.title, parties=_parties(e.parties),
-                              kind=e.kind, drafted_on=e.drafted_on, principal=who)  # fmt: skip
+            m.draft_agreement(
+                ids[e.community_id],
+                title=e.title,
+                parties=_parties(e.parties),
+                kind=e.kind,
+                drafted_on=e.drafted_on,
+                principal=who,
+            )
         case BenefitAgreement.Approved():
-            m.approve_agreement(own, resolution=e.resolution, effective_on=e.effective_on,
-                                principal=who)  # fmt: skip
+            m.approve_agreement(
+                own, resolution=e.resolution, effective_on=e.effective_on, principal=who
+            )
         case BenefitAgreement.Amended():
-            m.amend_agreement(own, parties=_parties(e.parties), resolution=e.resolution,
-                              effective_on=e.effective_on, principal=who)  # fmt: skip
+            m.amend_agreement(
+                own,
+                parties=_parties(e.parties),
+                resolution=e.resolution,
+                effective_on=e.effective_on,
+                principal=who,
+            )
         case BenefitAgreement.Terminated():
-            m.terminate_agreement(own, effective_on=e.effective_on, resolution=e.resolution,
-                                  principal=who)  # fmt: skip
+            m.terminate_agreement(
+                own, effective_on=e.effective_on, resolution=e.resolution, principal=who
+            )
         case BenefitAgreement.ContributionRecorded():
-            m.record_contribution(own, e.unit_id, kind=e.kind, amount=format_fen(e.amount_fen),
-                                  contributed_on=e.contributed_on, description=e.description,
-                                  principal=who)  # fmt: skip
+            m.record_contribution(
+                own,
+                e.unit_id,
+                kind=e.kind,
+                amount=format_fen(e.amount_fen),
+                contributed_on=e.contributed_on,
+                description=e.description,
+                principal=who,
+            )
         case BenefitAgreement.CostIncurred():
-            m.record_cost(own, amount=format_fen(e.amount_fen), incurred_on=e.incurred_on,
-                          description=e.description, principal=who)  # fmt: skip
+            m.record_cost(
+                own,
+                amount=format_fen(e.amount_fen),
+                incurred_on=e.incurred_on,
+                description=e.description,
+                principal=who,
+            )
         case BenefitAgreement.BenefitRealized():
-            m.record_benefit(own, amount=format_fen(e.amount_fen), realized_on=e.realized_on,
-                             description=e.description, principal=who)  # fmt: skip
+            m.record_benefit(
+                own,
+                amount=format_fen(e.amount_fen),
+                realized_on=e.realized_on,
+                description=e.description,
+                principal=who,
+            )
         case BenefitAgreement.EntryReversed():
             m.reverse_entry(own, entry=e.entry, reason=e.reason, principal=who)
         case _:
@@ -1168,8 +1524,9 @@ def drop(ledger: Ledger, models: list[type[ReadModel]]) -> None:
             for model in (cls(probe.dialect, probe.schema), cls(probe.dialect, probe.schema, True)):
                 for statement in model.drop_statements():
                     cursor.execute(statement)
-                cursor.execute(f"DELETE FROM {probe.table} WHERE application_name = {p}",
-                               (model.key,))  # fmt: skip
+                cursor.execute(
+                    f"DELETE FROM {probe.table} WHERE application_name = {p}", (model.key,)
+                )
 
 
 def rebuild(ledger: Ledger, models: list[type[ReadModel]], head: int) -> float:
@@ -1228,7 +1585,10 @@ def profile_rebuild(ledger: Ledger, models: list[type[ReadModel]], head: int) ->
         return run
 
     for model in store.live:
-        def apply(event: Any, cursor: Any, _apply: Any = model.apply, _name: str = model.name) -> None:
+
+        def apply(
+            event: Any, cursor: Any, _apply: Any = model.apply, _name: str = model.name
+        ) -> None:
             key = f"{_name}  {type(event).__qualname__}"
             started = clock.perf_counter()
             _apply(event, CountingCursor(cursor, statements, key))
@@ -1251,8 +1611,10 @@ def profile_rebuild(ledger: Ledger, models: list[type[ReadModel]], head: int) ->
     print(f"  where one rebuild of all read models spends its {total:.1f} s ({head:,} events):")
     print(f"    {'':52} {'calls':>9} {'seconds':>8} {'µs each':>8} {'statements':>11}")
     for key, spent in sorted(seconds.items(), key=lambda kv: -kv[1]):
-        print(f"    {key:52} {events[key]:9,} {spent:8.1f} {spent / events[key] * 1e6:8.0f} "
-              f"{statements[key]:11,}")  # fmt: skip
+        print(
+            f"    {key:52} {events[key]:9,} {spent:8.1f} {spent / events[key] * 1e6:8.0f} "
+            f"{statements[key]:11,}"
+        )
     rest = total - sum(seconds.values())
     print(f"    {'the rest (transactions, positions, the loop)':52} {'':9} {rest:8.1f}")
 
@@ -1303,9 +1665,11 @@ def bench_store(store: str, ledger: Ledger, args: argparse.Namespace) -> Results
     res.generation = seconds
     body = gen.query_body
     assert body is not None
-    print(f"  generated {written:,} events in {seconds:.1f} s ({written / seconds:,.0f} ev/s): "
-          f"{len(gen.bodies):,} bodies, {len(gen.units):,} units, query body with "
-          f"{len(body.active)} members")  # fmt: skip
+    print(
+        f"  generated {written:,} events in {seconds:.1f} s ({written / seconds:,.0f} ev/s): "
+        f"{len(gen.bodies):,} bodies, {len(gen.units):,} units, query body with "
+        f"{len(body.active)} members"
+    )
     if head != written:
         res.checks.append(f"log head {head} but {written} events written")
     if args.analyze and store == "postgres":
@@ -1316,14 +1680,18 @@ def bench_store(store: str, ledger: Ledger, args: argparse.Namespace) -> Results
     started = clock.perf_counter()
     problems = check_log(ledger) + check_aggregates(ledger, gen)
     res.checks += problems
-    print(f"  checked versions, recorded times and sample aggregates in "
-          f"{clock.perf_counter() - started:.1f} s: {'; '.join(problems) or 'all valid'}")
+    print(
+        f"  checked versions, recorded times and sample aggregates in "
+        f"{clock.perf_counter() - started:.1f} s: {'; '.join(problems) or 'all valid'}"
+    )
     if args.verify:
         started = clock.perf_counter()
         try:
             n = verify_by_commands(ledger)
-            print(f"  verified: {n:,} events, each as the ledger's commands record them "
-                  f"({clock.perf_counter() - started:.0f} s)")
+            print(
+                f"  verified: {n:,} events, each as the ledger's commands record them "
+                f"({clock.perf_counter() - started:.0f} s)"
+            )
         except VerifyFailed as e:
             res.checks.append(f"verify: {e}")
             print(f"  VERIFY FAILED: {e}")
@@ -1346,8 +1714,11 @@ def bench_store(store: str, ledger: Ledger, args: argparse.Namespace) -> Results
             else:
                 elapsed = rebuild(ledger, chosen, head)
             res.samples.setdefault(name, []).append(elapsed)
-            print(f"    {repeat + 1}/{args.repeats} {name:24} {elapsed:8.1f} s "
-                  f"{written / elapsed:10,.0f} ev/s", flush=True)  # fmt: skip
+            print(
+                f"    {repeat + 1}/{args.repeats} {name:24} {elapsed:8.1f} s "
+                f"{written / elapsed:10,.0f} ev/s",
+                flush=True,
+            )
     if args.profile:
         profile_rebuild(ledger, models, head)
 
@@ -1364,13 +1735,16 @@ def bench_queries(res: Results, store: Store, gen: Generator, calls: int) -> Non
     body, agreement = gen.query_body, gen.report_agreement
     assert body is not None and agreement is not None
     queries: list[tuple[str, Callable[[], object]]] = [
-        (f"members of one body ({len(body.active)}) on {AS_OF}",
-         lambda: members(store, body.id, AS_OF)),
-        (f"national distribution by province on {AS_OF}",
-         lambda: distribution(store, None, AS_OF)),
-        (f"cost-sharing report of one agreement ({len(agreement.entries)} entries)",
-         lambda: report(store, agreement.id, AS_OF)),
-    ]  # fmt: skip
+        (
+            f"members of one body ({len(body.active)}) on {AS_OF}",
+            lambda: members(store, body.id, AS_OF),
+        ),
+        (f"national distribution by province on {AS_OF}", lambda: distribution(store, None, AS_OF)),
+        (
+            f"cost-sharing report of one agreement ({len(agreement.entries)} entries)",
+            lambda: report(store, agreement.id, AS_OF),
+        ),
+    ]
     for name, call in queries:
         median, p99, made = latency(call, calls)
         res.queries.append((name, median, p99, made))
@@ -1382,14 +1756,18 @@ def bench_queries(res: Results, store: Store, gen: Generator, calls: int) -> Non
 def print_results(res: Results, repeats: int, calls: int) -> list[str]:
     """The table; returns the verdicts."""
     print()
-    print(f"{res.store}: {res.events:,} events, generated in {res.generation:.1f} s "
-          f"({res.events / res.generation:,.0f} ev/s); medians of {repeats}")  # fmt: skip
+    print(
+        f"{res.store}: {res.events:,} events, generated in {res.generation:.1f} s "
+        f"({res.events / res.generation:,.0f} ev/s); medians of {repeats}"
+    )
     raw = res.rate(RAW)
     print(f"  {'rebuild':34} {'seconds':>8} {'log ev/s':>10} {'its events':>11} {'/ raw scan':>10}")
     for name in res.samples:
         seconds = statistics.median(res.samples[name])
-        print(f"  {name:34} {seconds:8.1f} {res.rate(name):10,.0f} "
-              f"{res.applied.get(name, 0):11,} {res.rate(name) / raw:10.2f}")  # fmt: skip
+        print(
+            f"  {name:34} {seconds:8.1f} {res.rate(name):10,.0f} "
+            f"{res.applied.get(name, 0):11,} {res.rate(name) / raw:10.2f}"
+        )
     print(f"  {'query':62} {'calls':>6} {'median ms':>10} {'p99 ms':>8}")
     for name, median, p99, made in res.queries:
         print(f"  {name:62} {made:6} {median:10.1f} {p99:8.1f}")
@@ -1414,10 +1792,14 @@ def print_results(res: Results, repeats: int, calls: int) -> list[str]:
             f"scan; {projected:.0f} s per 1,000,000 events at {all_rate:,.0f} ev/s"
         )
     for name, _, p99, _ in res.queries:
-        verdicts.append(f"{res.store}: {name}: p99 < {P99_GOAL_MS:.0f} ms: "
-                        f"{'met' if p99 < P99_GOAL_MS else 'MISSED'} ({p99:.1f} ms)")  # fmt: skip
+        verdicts.append(
+            f"{res.store}: {name}: p99 < {P99_GOAL_MS:.0f} ms: "
+            f"{'met' if p99 < P99_GOAL_MS else 'MISSED'} ({p99:.1f} ms)"
+        )
     if res.checks:
-        verdicts.append(f"{res.store}: THE GENERATED LEDGER FAILED ITS CHECKS: {'; '.join(res.checks)}")
+        verdicts.append(
+            f"{res.store}: THE GENERATED LEDGER FAILED ITS CHECKS: {'; '.join(res.checks)}"
+        )
     return verdicts
 
 
@@ -1440,12 +1822,18 @@ def main() -> None:
     parser.add_argument("--calls", type=int, default=QUERY_CALLS, help="calls per query")
     parser.add_argument("--seed", type=int, default=2025)
     parser.add_argument("--keep", action="store_true", help="keep the generated ledger")
-    parser.add_argument("--verify", action="store_true",
-                        help="replay the log as ledger commands in memory (slow)")
-    parser.add_argument("--no-analyze", dest="analyze", action="store_false",
-                        help="leave the PostgreSQL events table without statistics")
-    parser.add_argument("--profile", action="store_true",
-                        help="profile one more rebuild of all read models")  # fmt: skip
+    parser.add_argument(
+        "--verify", action="store_true", help="replay the log as ledger commands in memory (slow)"
+    )
+    parser.add_argument(
+        "--no-analyze",
+        dest="analyze",
+        action="store_false",
+        help="leave the PostgreSQL events table without statistics",
+    )
+    parser.add_argument(
+        "--profile", action="store_true", help="profile one more rebuild of all read models"
+    )
     args = parser.parse_args()
 
     verdicts = []

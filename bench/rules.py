@@ -1,6 +1,7 @@
 """What checking the rules over a body's whole timeline costs a command (ADR 0016).
 
-    .venv/bin/python bench/rules.py [--members 300] [--years 5] [--samples 15] [--store sqlite|postgres]
+    .venv/bin/python bench/rules.py [--members 300] [--years 5] [--samples 15]
+                                    [--store sqlite|postgres]
     .venv/bin/python bench/rules.py --quick        # a few seconds: shows it runs to the end
 
 Builds one industry body with MEMBERS members over YEARS years of history — admissions
@@ -26,14 +27,19 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.stores import throwaway_url  # noqa: E402
-from domain.ledger import Ledger  # noqa: E402
-from domain.timeline import Timeline, breaches  # noqa: E402
-from domain.values import credit_code_check_character  # noqa: E402
+from bench.stores import throwaway_url
+from domain.ledger import Ledger
+from domain.timeline import Timeline, breaches
+from domain.values import credit_code_check_character
 
 P = "secretary:bench"
-TYPES = [("enterprise", None), ("university", None), ("vocational_school", "higher"),
-         ("research_institute", None), ("industry_organization", None)]  # fmt: skip
+TYPES = [
+    ("enterprise", None),
+    ("university", None),
+    ("vocational_school", "higher"),
+    ("research_institute", None),
+    ("industry_organization", None),
+]
 
 
 def code(serial: int) -> str:
@@ -47,46 +53,86 @@ def history(ledger: Ledger, members: int, years: int) -> tuple[str, list[str]]:
     span = 365 * years
     for i in range(members + 60):
         unit_type, level = TYPES[i % len(TYPES)]
-        ledger.register_unit(code=code(i), name=f"单位{i:04d}", unit_type=unit_type, level=level,
-                             division="320506", principal=P)  # fmt: skip
-    body = ledger.found_community(name="基准行业产教融合共同体", kind="industry", industry="基准",
-                                  division="320500", founded_on=start, principal=P).id  # fmt: skip
+        ledger.register_unit(
+            code=code(i),
+            name=f"单位{i:04d}",
+            unit_type=unit_type,
+            level=level,
+            division="320506",
+            principal=P,
+        )
+    body = ledger.found_community(
+        name="基准行业产教融合共同体",
+        kind="industry",
+        industry="基准",
+        division="320500",
+        founded_on=start,
+        principal=P,
+    ).id
     seated = list(range(30))
     for i in range(members):
         on = start if i in seated else start + timedelta(days=i * span // (members * 2))
         ledger.admit_member(body, code(i), role="participant", effective_on=on, principal=P)
     for i in seated:
-        ledger.assign_seat(body, code(i), representative=f"代表{i}",
-                           office="chair" if i == 0 else "director",
-                           effective_on=start + timedelta(days=30), principal=P)  # fmt: skip
-    leads = [i for i in seated if TYPES[i % len(TYPES)][0] == "enterprise"]  # members from the start
+        ledger.assign_seat(
+            body,
+            code(i),
+            representative=f"代表{i}",
+            office="chair" if i == 0 else "director",
+            effective_on=start + timedelta(days=30),
+            principal=P,
+        )
+    leads = [
+        i for i in seated if TYPES[i % len(TYPES)][0] == "enterprise"
+    ]  # members from the start
     for year in range(years):
         first = date(2020 + year, 1, 2)
         if year:
-            ledger.change_member_role(body, code(leads[year - 1]), role="participant",
-                                      effective_on=first, principal=P)  # fmt: skip
-        ledger.change_member_role(body, code(leads[year]), role="lead", effective_on=first,
-                                  principal=P)  # fmt: skip
+            ledger.change_member_role(
+                body, code(leads[year - 1]), role="participant", effective_on=first, principal=P
+            )
+        ledger.change_member_role(
+            body, code(leads[year]), role="lead", effective_on=first, principal=P
+        )
         for q in range(4):
             held_on = date(2020 + year, 3 * q + 2, 10)
-            number = ledger.record_meeting(body, held_on=held_on, present=[code(i) for i in seated],
-                                           principal=P)  # fmt: skip
+            number = ledger.record_meeting(
+                body, held_on=held_on, present=[code(i) for i in seated], principal=P
+            )
             adopted = ledger.record_resolution(
-                body, meeting=number, matter="agreement", title=f"议题{year}-{q}",
-                votes_for=30, votes_against=0, abstentions=0, principal=P).number  # fmt: skip
+                body,
+                meeting=number,
+                matter="agreement",
+                title=f"议题{year}-{q}",
+                votes_for=30,
+                votes_against=0,
+                abstentions=0,
+                principal=P,
+            ).number
             if q == 0:
                 parties = [seated[(year * 3 + k) % 30] for k in range(3)]
                 agreement = ledger.draft_agreement(
-                    body, title=f"协议{year}", drafted_on=held_on, principal=P,
-                    parties=[{"unit_id": code(u), "cost_share_bp": s, "benefit_share_bp": s}
-                             for u, s in zip(parties, (3334, 3333, 3333))],
-                ).id  # fmt: skip
+                    body,
+                    title=f"协议{year}",
+                    drafted_on=held_on,
+                    principal=P,
+                    parties=[
+                        {"unit_id": code(u), "cost_share_bp": s, "benefit_share_bp": s}
+                        for u, s in zip(parties, (3334, 3333, 3333), strict=False)
+                    ],
+                ).id
                 ledger.approve_agreement(agreement, resolution=adopted, principal=P)
                 for e in range(40):
                     on = held_on + timedelta(days=e * 7)
-                    ledger.record_contribution(agreement, code(parties[e % 3]), kind="funds",
-                                               amount="100", contributed_on=on,
-                                               description="投入", principal=P)  # fmt: skip
+                    ledger.record_contribution(
+                        agreement,
+                        code(parties[e % 3]),
+                        kind="funds",
+                        amount="100",
+                        contributed_on=on,
+                        description="投入",
+                        principal=P,
+                    )
     # exits and re-joins of members that hold nothing else
     free = list(range(30, members))
     for n, i in enumerate(free[: members // 5]):
@@ -94,10 +140,17 @@ def history(ledger: Ledger, members: int, years: int) -> tuple[str, list[str]]:
         if on < start + timedelta(days=span):
             ledger.exit_member(body, code(i), reason="withdrawal", effective_on=on, principal=P)
             if n % 2:
-                ledger.admit_member(body, code(i), role="participant",
-                                    effective_on=on + timedelta(days=60), principal=P)  # fmt: skip
+                ledger.admit_member(
+                    body,
+                    code(i),
+                    role="participant",
+                    effective_on=on + timedelta(days=60),
+                    principal=P,
+                )
     ledger_body = ledger.community(body)
-    exiting = [code(i) for i in free[members // 5:] if ledger_body.open_period(ledger.unit(code(i)).id)]
+    exiting = [
+        code(i) for i in free[members // 5 :] if ledger_body.open_period(ledger.unit(code(i)).id)
+    ]
     return str(body), exiting
 
 
@@ -138,25 +191,36 @@ def main() -> None:
             began = time.perf_counter()
             body, exiting = history(ledger, args.members, args.years)
             events = ledger.recorder.max_notification_id()
-            print(f"{args.store}: {args.members} members, {args.years} years, {events} events "
-                  f"recorded in {time.perf_counter() - began:.1f} s")  # fmt: skip
+            print(
+                f"{args.store}: {args.members} members, {args.years} years, {events} events "
+                f"recorded in {time.perf_counter() - began:.1f} s"
+            )
             timeline = ledger.timeline(ledger.community(body))
             walk = [timed(lambda: breaches(timeline, str)) for _ in range(5)]
-            print(f"  one walk over the timeline (body, council, {len(timeline.agreements)} "
-                  f"agreements): {statistics.median(walk):.2f} ms")  # fmt: skip
+            print(
+                f"  one walk over the timeline (body, council, {len(timeline.agreements)} "
+                f"agreements): {statistics.median(walk):.2f} ms"
+            )
             newcomers = iter(code(i) for i in range(args.members, args.members + 60))
             half = len(exiting) // 2
             leavers, seats = iter(exiting[:half]), iter(exiting[half:])
             today = date.today().isoformat()
             commands = {
-                "admit": lambda: ledger.admit_member(body, next(newcomers), role="participant",
-                                                     effective_on=today, principal=P),
-                "exit": lambda: ledger.exit_member(body, next(leavers), reason="withdrawal",
-                                                   effective_on=today, principal=P),
-                "assign seat": lambda: ledger.assign_seat(body, next(seats), representative="新代表",
-                                                          office="director", effective_on=today,
-                                                          principal=P),
-            }  # fmt: skip
+                "admit": lambda: ledger.admit_member(
+                    body, next(newcomers), role="participant", effective_on=today, principal=P
+                ),
+                "exit": lambda: ledger.exit_member(
+                    body, next(leavers), reason="withdrawal", effective_on=today, principal=P
+                ),
+                "assign seat": lambda: ledger.assign_seat(
+                    body,
+                    next(seats),
+                    representative="新代表",
+                    office="director",
+                    effective_on=today,
+                    principal=P,
+                ),
+            }
             for name, command in commands.items():
                 samples: dict[bool, list[float]] = {True: [], False: []}
                 for _ in range(args.samples):
@@ -164,8 +228,10 @@ def main() -> None:
                         with rules_off(ledger, off=not checked):
                             samples[checked].append(timed(command))
                 checked, baseline = (statistics.median(samples[k]) for k in (True, False))
-                print(f"  {name:12} with the check {checked:7.2f} ms   without {baseline:7.2f} ms"
-                      f"   check/baseline {checked / baseline:.2f}")  # fmt: skip
+                print(
+                    f"  {name:12} with the check {checked:7.2f} ms   without {baseline:7.2f} ms"
+                    f"   check/baseline {checked / baseline:.2f}"
+                )
         finally:
             ledger.close()
 

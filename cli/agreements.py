@@ -6,18 +6,21 @@ import argparse
 from collections.abc import Callable
 from typing import Any
 
+from cli.args import community_arg, known_at_arg, unit_arg
 from domain.errors import InvalidShares
 from domain.ledger import Ledger
 from projections import cost_sharing, cost_sharing_model, provinces
 
-from cli.args import community_arg, known_at_arg, unit_arg
-
 
 def draft(ledger: Ledger, a: argparse.Namespace) -> Any:
     record = ledger.draft_agreement(
-        a.community, title=a.title, kind=a.kind, parties=_parties(a.party),
-        drafted_on=a.drafted_on, principal=a.principal,
-    )  # fmt: skip
+        a.community,
+        title=a.title,
+        kind=a.kind,
+        parties=_parties(a.party),
+        drafted_on=a.drafted_on,
+        principal=a.principal,
+    )
     return cost_sharing.agreement_view(ledger, record)
 
 
@@ -30,9 +33,12 @@ def approve(ledger: Ledger, a: argparse.Namespace) -> Any:
 
 def amend(ledger: Ledger, a: argparse.Namespace) -> Any:
     record = ledger.amend_agreement(
-        a.agreement, parties=_parties(a.party), resolution=a.resolution,
-        effective_on=a.effective_on, principal=a.principal,
-    )  # fmt: skip
+        a.agreement,
+        parties=_parties(a.party),
+        resolution=a.resolution,
+        effective_on=a.effective_on,
+        principal=a.principal,
+    )
     return cost_sharing.agreement_view(ledger, record)
 
 
@@ -53,25 +59,36 @@ def list_(ledger: Ledger, a: argparse.Namespace) -> Any:
 
 def contribute(ledger: Ledger, a: argparse.Namespace) -> Any:
     entry = ledger.record_contribution(
-        a.agreement, a.unit, kind=a.kind, amount=a.amount, contributed_on=a.contributed_on,
-        description=a.description, principal=a.principal,
-    )  # fmt: skip
+        a.agreement,
+        a.unit,
+        kind=a.kind,
+        amount=a.amount,
+        contributed_on=a.contributed_on,
+        description=a.description,
+        principal=a.principal,
+    )
     return cost_sharing.recorded_entry(ledger, a.agreement, entry)
 
 
 def cost(ledger: Ledger, a: argparse.Namespace) -> Any:
     entry = ledger.record_cost(
-        a.agreement, amount=a.amount, incurred_on=a.incurred_on, description=a.description,
+        a.agreement,
+        amount=a.amount,
+        incurred_on=a.incurred_on,
+        description=a.description,
         principal=a.principal,
-    )  # fmt: skip
+    )
     return cost_sharing.recorded_entry(ledger, a.agreement, entry)
 
 
 def benefit(ledger: Ledger, a: argparse.Namespace) -> Any:
     entry = ledger.record_benefit(
-        a.agreement, amount=a.amount, realized_on=a.realized_on, description=a.description,
+        a.agreement,
+        amount=a.amount,
+        realized_on=a.realized_on,
+        description=a.description,
         principal=a.principal,
-    )  # fmt: skip
+    )
     return cost_sharing.recorded_entry(ledger, a.agreement, entry)
 
 
@@ -85,8 +102,7 @@ def report_cost_sharing(ledger: Ledger, a: argparse.Namespace) -> Any:
 
 
 def report_investment(ledger: Ledger, a: argparse.Namespace) -> Any:
-    return cost_sharing_model.investment(a.store, a.community, as_of=a.as_of,
-                                         known_at=a.known_at)  # fmt: skip
+    return cost_sharing_model.investment(a.store, a.community, as_of=a.as_of, known_at=a.known_at)
 
 
 def report_provinces(ledger: Ledger, a: argparse.Namespace) -> Any:
@@ -116,15 +132,22 @@ def _agreement_arg(p: argparse.ArgumentParser) -> None:
 
 def _party_arg(p: argparse.ArgumentParser) -> None:
     p.add_argument(
-        "--party", action="append", required=True, metavar="UNIT:COST:BENEFIT",
+        "--party",
+        action="append",
+        required=True,
+        metavar="UNIT:COST:BENEFIT",
         help="a party and its cost and benefit shares, in basis points (3000) or percent "
         "(30%%); repeat for each party; each set of shares must add up to 10000 (100%%)",
-    )  # fmt: skip
+    )
 
 
 def _amount_args(p: argparse.ArgumentParser, date_flag: str, what: str) -> None:
-    p.add_argument("--amount", required=True, metavar="YUAN",
-                   help="in yuan, at most two decimals, e.g. 125000.50")  # fmt: skip
+    p.add_argument(
+        "--amount",
+        required=True,
+        metavar="YUAN",
+        help="in yuan, at most two decimals, e.g. 125000.50",
+    )
     p.add_argument(date_flag, required=True, metavar="YYYY-MM-DD", help=what)
     p.add_argument("--description", required=True)
 
@@ -134,25 +157,34 @@ def add_commands(group: Callable[..., Any], leaf: Callable[..., argparse.Argumen
     p = leaf(agreements, "draft", draft, "draft an agreement of a body with its parties")
     community_arg(p)
     p.add_argument("--title", required=True)
-    p.add_argument("--kind", default="other",
-                   help="training_base, industry_college, technology_centre or other")  # fmt: skip
+    p.add_argument(
+        "--kind",
+        default="other",
+        help="training_base, industry_college, technology_centre or other",
+    )
     _party_arg(p)
     p.add_argument("--drafted-on", metavar="YYYY-MM-DD", help="default: today")
     p = leaf(agreements, "approve", approve, "approve a draft by an adopted agreement resolution")
     _agreement_arg(p)
     p.add_argument("--resolution", required=True, help="register number, e.g. 2025-007")
-    p.add_argument("--effective-on", metavar="YYYY-MM-DD",
-                   help="default: the resolution's meeting date")  # fmt: skip
+    p.add_argument(
+        "--effective-on", metavar="YYYY-MM-DD", help="default: the resolution's meeting date"
+    )
     p = leaf(agreements, "amend", amend, "new parties or shares from a date, by resolution")
     _agreement_arg(p)
     _party_arg(p)
     p.add_argument("--resolution", required=True, help="register number, e.g. 2025-011")
-    p.add_argument("--effective-on", metavar="YYYY-MM-DD",
-                   help="default: the resolution's meeting date")  # fmt: skip
+    p.add_argument(
+        "--effective-on", metavar="YYYY-MM-DD", help="default: the resolution's meeting date"
+    )
     p = leaf(agreements, "terminate", terminate, "end an agreement, by resolution")
     _agreement_arg(p)
-    p.add_argument("--effective-on", required=True, metavar="YYYY-MM-DD",
-                   help="the first day it is no longer in force")  # fmt: skip
+    p.add_argument(
+        "--effective-on",
+        required=True,
+        metavar="YYYY-MM-DD",
+        help="the first day it is no longer in force",
+    )
     p.add_argument("--resolution", required=True, help="register number, e.g. 2026-002")
     _agreement_arg(leaf(agreements, "show", show, "an agreement, its shares over time and entries"))
     p = leaf(agreements, "list", list_, "every agreement, or one body's", csv=True)
@@ -160,8 +192,7 @@ def add_commands(group: Callable[..., Any], leaf: Callable[..., argparse.Argumen
     p = leaf(agreements, "contribute", contribute, "record a party's contribution")
     _agreement_arg(p)
     unit_arg(p)
-    p.add_argument("--kind", required=True,
-                   help="funds, equipment, site, personnel or technology")  # fmt: skip
+    p.add_argument("--kind", required=True, help="funds, equipment, site, personnel or technology")
     _amount_args(p, "--contributed-on", "when it was contributed")
     p = leaf(agreements, "cost", cost, "record a shared cost incurred")
     _agreement_arg(p)
@@ -175,19 +206,38 @@ def add_commands(group: Callable[..., Any], leaf: Callable[..., argparse.Argumen
     p.add_argument("--reason", required=True)
 
     reports = group("report", "reports for councils and auditors (table, JSON or CSV)")
-    p = leaf(reports, "cost-sharing", report_cost_sharing,
-             "per party: costs due, contributed, balance, benefits due", csv=True)  # fmt: skip
+    p = leaf(
+        reports,
+        "cost-sharing",
+        report_cost_sharing,
+        "per party: costs due, contributed, balance, benefits due",
+        csv=True,
+    )
     _agreement_arg(p)
     p.add_argument("--as-of", metavar="YYYY-MM-DD", help="default: today")
     known_at_arg(p)
-    p = leaf(reports, "investment", report_investment,
-             "a body's contributions by kind, source and province", csv=True)  # fmt: skip
+    p = leaf(
+        reports,
+        "investment",
+        report_investment,
+        "a body's contributions by kind, source and province",
+        csv=True,
+    )
     community_arg(p)
     p.add_argument("--as-of", metavar="YYYY-MM-DD", help="default: today")
     known_at_arg(p)
-    p = leaf(reports, "provinces", report_provinces,
-             "member units by province and type: one body's, or every body's", csv=True)  # fmt: skip
-    p.add_argument("community", metavar="COMMUNITY", nargs="?",
-                   help="community id (default: every body, nationally)")  # fmt: skip
+    p = leaf(
+        reports,
+        "provinces",
+        report_provinces,
+        "member units by province and type: one body's, or every body's",
+        csv=True,
+    )
+    p.add_argument(
+        "community",
+        metavar="COMMUNITY",
+        nargs="?",
+        help="community id (default: every body, nationally)",
+    )
     p.add_argument("--as-of", metavar="YYYY-MM-DD", help="default: today")
     known_at_arg(p)

@@ -15,9 +15,10 @@ def community_arg(p: argparse.ArgumentParser) -> None:
 
 def known_at_arg(p: argparse.ArgumentParser) -> None:
     p.add_argument(
-        "--known-at", metavar="TIME",
+        "--known-at",
+        metavar="TIME",
         help="only what was recorded by then: 2025-07-15, or 2025-07-15T09:30:00+08:00",
-    )  # fmt: skip
+    )
 
 
 def effective_arg(p: argparse.ArgumentParser) -> None:

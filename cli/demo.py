@@ -5,7 +5,8 @@ provinces, and two years of admissions, role changes, exits and one re-joining,
 one admission recorded late; and for the Suzhou consortium a council with its
 charter, seats, meetings and resolution register, and a year of cost sharing: a
 shared training base and an industry college with contributions of every kind,
-costs and benefits, a mid-year amendment of shares and one corrected typing mistake. Credit codes are made up but valid (their check
+costs and benefits, a mid-year amendment of shares and one corrected typing mistake.
+Credit codes are made up but valid (their check
 characters are computed), so the sample passes every rule a real secretary meets.
 """
 
@@ -13,12 +14,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from cli.render import emit
 from domain.errors import AlreadyRegistered
 from domain.ledger import Ledger
 from domain.values import credit_code_check_character
 from projections import cost_sharing, governance, membership
-
-from cli.render import emit
 
 PRINCIPAL = "demo"
 
@@ -93,27 +93,27 @@ UNITS = [
 ]
 
 BODIES = {
-    "nev": dict(
-        name="全国新能源汽车行业产教融合共同体",
-        kind="industry",
-        industry="新能源汽车",
-        division="440300",
-        founded_on="2023-06-18",
-    ),
-    "sip": dict(
-        name="苏州工业园区市域产教联合体",
-        kind="city",
-        industry="电子信息与生物医药",
-        division="320571",
-        founded_on="2023-09-12",
-    ),
-    "nb": dict(
-        name="宁波市职业教育发展共同体",
-        kind="development",
-        industry="智能制造与港航物流",
-        division="330200",
-        founded_on="2024-01-10",
-    ),
+    "nev": {
+        "name": "全国新能源汽车行业产教融合共同体",
+        "kind": "industry",
+        "industry": "新能源汽车",
+        "division": "440300",
+        "founded_on": "2023-06-18",
+    },
+    "sip": {
+        "name": "苏州工业园区市域产教联合体",
+        "kind": "city",
+        "industry": "电子信息与生物医药",
+        "division": "320571",
+        "founded_on": "2023-09-12",
+    },
+    "nb": {
+        "name": "宁波市职业教育发展共同体",
+        "kind": "development",
+        "industry": "智能制造与港航物流",
+        "division": "330200",
+        "founded_on": "2024-01-10",
+    },
 }
 
 # (date, body, unit, action, detail): two years of membership, in recording order.
@@ -172,22 +172,51 @@ def record_governance(ledger: Ledger, body: object, codes: dict[str, str]) -> No
     resolution under the new charter."""
     p = PRINCIPAL
     ledger.adopt_charter(body, version="1.0", effective_on="2023-09-12", principal=p)
-    seats = [("sipac", "chair", "张明"), ("sipvc", "vice_chair", "李华"),
-             ("sztech", "secretary_general", "王芳"), ("innovent", "director", "刘洋"),
-             ("nano", "director", "陈静"), ("szvc", "director", "赵磊")]  # fmt: skip
+    seats = [
+        ("sipac", "chair", "张明"),
+        ("sipvc", "vice_chair", "李华"),
+        ("sztech", "secretary_general", "王芳"),
+        ("innovent", "director", "刘洋"),
+        ("nano", "director", "陈静"),
+        ("szvc", "director", "赵磊"),
+    ]
     for key, office, person in seats:
-        ledger.assign_seat(body, codes[key], representative=person, office=office,
-                           effective_on="2023-10-15", principal=p)  # fmt: skip
-    ledger.assign_seat(body, codes["szsec"], representative="孙倩", office="director",
-                       effective_on="2024-03-01", principal=p)  # fmt: skip
+        ledger.assign_seat(
+            body,
+            codes[key],
+            representative=person,
+            office=office,
+            effective_on="2023-10-15",
+            principal=p,
+        )
+    ledger.assign_seat(
+        body,
+        codes["szsec"],
+        representative="孙倩",
+        office="director",
+        effective_on="2024-03-01",
+        principal=p,
+    )
     everyone = [codes[k] for k, _, _ in seats] + [codes["szsec"]]
 
-    def resolve(meeting: int, matter: str, title: str, votes: tuple[int, int, int],
-                revokes: str | None = None) -> str | None:  # fmt: skip
+    def resolve(
+        meeting: int,
+        matter: str,
+        title: str,
+        votes: tuple[int, int, int],
+        revokes: str | None = None,
+    ) -> str | None:
         return ledger.record_resolution(
-            body, meeting=meeting, matter=matter, title=title, votes_for=votes[0],
-            votes_against=votes[1], abstentions=votes[2], revokes=revokes, principal=p,
-        ).number  # fmt: skip
+            body,
+            meeting=meeting,
+            matter=matter,
+            title=title,
+            votes_for=votes[0],
+            votes_against=votes[1],
+            abstentions=votes[2],
+            revokes=revokes,
+            principal=p,
+        ).number
 
     m1 = ledger.record_meeting(body, held_on="2024-03-20", present=everyone[:6], principal=p)
     resolve(m1, "ordinary", "2024年度工作计划", (6, 0, 0))
@@ -196,49 +225,146 @@ def record_governance(ledger: Ledger, body: object, codes: dict[str, str]) -> No
     m3 = ledger.record_meeting(body, held_on="2024-12-20", present=everyone, principal=p)
     base = resolve(m3, "resources", "设立共享实训基地（独墅湖校区）", (6, 0, 1))
     amendment = resolve(m3, "charter", "修订章程：成员加入与清退须经理事会决议", (6, 1, 0))
-    ledger.adopt_charter(body, version="2.0", resolution=amendment, effective_on="2025-01-01",
-                         admission_requires_resolution=True,
-                         removal_requires_resolution=True, principal=p)  # fmt: skip
+    ledger.adopt_charter(
+        body,
+        version="2.0",
+        resolution=amendment,
+        effective_on="2025-01-01",
+        admission_requires_resolution=True,
+        removal_requires_resolution=True,
+        principal=p,
+    )
     m4 = ledger.record_meeting(body, held_on="2025-03-05", present=everyone, principal=p)
     resolve(m4, "ordinary", "撤销设立共享实训基地决议（选址变更）", (7, 0, 0), revokes=base)
     admission = resolve(m4, "admission", "接纳中国汽车技术研究中心为成员单位", (5, 1, 1))
-    ledger.admit_member(body, codes["catarc"], role="participant", effective_on="2025-03-10",
-                        resolution=admission, principal=p)  # fmt: skip
+    ledger.admit_member(
+        body,
+        codes["catarc"],
+        role="participant",
+        effective_on="2025-03-10",
+        resolution=admission,
+        principal=p,
+    )
 
 
 COUNCIL = ["sipac", "sipvc", "sztech", "innovent", "nano", "szvc", "szsec"]
 
-TRAINING_BASE = dict(
-    title="共享实训基地（星湖街校区）",
-    kind="training_base",
-    parties=[("sipac", 4000, 2000), ("sipvc", 3000, 4000), ("innovent", 2000, 2500),
-             ("nano", 1000, 1500)],
-    amended=[("sipac", 3500, 2000), ("sipvc", 2500, 3500), ("innovent", 2000, 2000),
-             ("nano", 1000, 1000), ("hwsz", 1000, 1500)],
-)  # fmt: skip
-INDUSTRY_COLLEGE = dict(
-    title="生物医药产业学院",
-    kind="industry_college",
-    parties=[("innovent", 4500, 4000), ("szvc", 3000, 3500), ("sztech", 1500, 1500),
-             ("sjtu", 1000, 1000)],
-)  # fmt: skip
+TRAINING_BASE = {
+    "title": "共享实训基地（星湖街校区）",
+    "kind": "training_base",
+    "parties": [
+        ("sipac", 4000, 2000),
+        ("sipvc", 3000, 4000),
+        ("innovent", 2000, 2500),
+        ("nano", 1000, 1500),
+    ],
+    "amended": [
+        ("sipac", 3500, 2000),
+        ("sipvc", 2500, 3500),
+        ("innovent", 2000, 2000),
+        ("nano", 1000, 1000),
+        ("hwsz", 1000, 1500),
+    ],
+}
+INDUSTRY_COLLEGE = {
+    "title": "生物医药产业学院",
+    "kind": "industry_college",
+    "parties": [
+        ("innovent", 4500, 4000),
+        ("szvc", 3000, 3500),
+        ("sztech", 1500, 1500),
+        ("sjtu", 1000, 1000),
+    ],
+}
 
 # (date, agreement, what, party or None, contribution kind or None, yuan, description)
 ENTRIES = [
-    ("2025-04-01", "base", "contribution", "sipac", "funds", "3000000.00", "园区财政专项：实训基地建设启动资金"),
-    ("2025-04-01", "base", "contribution", "sipvc", "site", "1800000.00", "星湖街校区实训楼2400平方米三年使用权（按评估价）"),
-    ("2025-04-01", "college", "contribution", "innovent", "funds", "2000000.00", "产业学院共建资金"),
+    (
+        "2025-04-01",
+        "base",
+        "contribution",
+        "sipac",
+        "funds",
+        "3000000.00",
+        "园区财政专项：实训基地建设启动资金",
+    ),
+    (
+        "2025-04-01",
+        "base",
+        "contribution",
+        "sipvc",
+        "site",
+        "1800000.00",
+        "星湖街校区实训楼2400平方米三年使用权（按评估价）",
+    ),
+    (
+        "2025-04-01",
+        "college",
+        "contribution",
+        "innovent",
+        "funds",
+        "2000000.00",
+        "产业学院共建资金",
+    ),
     ("2025-04-01", "college", "contribution", "szvc", "site", "900000.00", "生物制药实训室场地"),
-    ("2025-04-15", "base", "contribution", "innovent", "equipment", "1250000.00", "生物反应器与纯化设备一套（按协议作价）"),
+    (
+        "2025-04-15",
+        "base",
+        "contribution",
+        "innovent",
+        "equipment",
+        "1250000.00",
+        "生物反应器与纯化设备一套（按协议作价）",
+    ),
     ("2025-04-30", "base", "cost", None, None, "9800000.00", "实训楼改造装修"),
-    ("2025-05-10", "base", "contribution", "nano", "technology", "600000.00", "纳米检测工艺授权（按协议作价）"),
-    ("2025-05-20", "college", "contribution", "sztech", "personnel", "300000.00", "教授团队课程开发"),
-    ("2025-06-15", "college", "contribution", "sjtu", "technology", "350000.00", "合成生物学课程与教材授权"),
-    ("2025-06-30", "base", "contribution", "sipvc", "personnel", "360000.00", "专任实训教师6人（半年工作量折算）"),
+    (
+        "2025-05-10",
+        "base",
+        "contribution",
+        "nano",
+        "technology",
+        "600000.00",
+        "纳米检测工艺授权（按协议作价）",
+    ),
+    (
+        "2025-05-20",
+        "college",
+        "contribution",
+        "sztech",
+        "personnel",
+        "300000.00",
+        "教授团队课程开发",
+    ),
+    (
+        "2025-06-15",
+        "college",
+        "contribution",
+        "sjtu",
+        "technology",
+        "350000.00",
+        "合成生物学课程与教材授权",
+    ),
+    (
+        "2025-06-30",
+        "base",
+        "contribution",
+        "sipvc",
+        "personnel",
+        "360000.00",
+        "专任实训教师6人（半年工作量折算）",
+    ),
     ("2025-06-30", "base", "cost", None, None, "456789.12", "耗材与检测试剂（第二季度）"),
     ("2025-06-30", "college", "cost", None, None, "733333.33", "课程开发与实训室建设"),
     ("2025-08-31", "base", "benefit", None, None, "320000.00", "暑期企业员工技能培训收入"),
-    ("2025-09-01", "college", "contribution", "innovent", "equipment", "700000.00", "细胞培养实训设备"),
+    (
+        "2025-09-01",
+        "college",
+        "contribution",
+        "innovent",
+        "equipment",
+        "700000.00",
+        "细胞培养实训设备",
+    ),
     ("2025-09-01", "college", "contribution", "szvc", "personnel", "420000.00", "双师型教师团队"),
     ("2025-09-30", "base", "cost", None, None, "523456.78", "耗材、水电与设备维护（第三季度）"),
     ("2025-10-15", "base", "contribution", "hwsz", "technology", "800000.00", "鲲鹏实训云平台授权"),
@@ -246,13 +372,29 @@ ENTRIES = [
     ("2025-12-20", "base", "benefit", None, None, "865432.10", "社会化培训与职业技能等级认定收入"),
     ("2025-12-31", "base", "cost", None, None, "612345.67", "第四季度运行费用"),
     ("2025-12-31", "college", "cost", None, None, "1011111.11", "秋季学期教学运行"),
-    ("2026-01-10", "base", "contribution", "innovent", "personnel", "240000.00", "企业导师驻校授课"),
+    (
+        "2026-01-10",
+        "base",
+        "contribution",
+        "innovent",
+        "personnel",
+        "240000.00",
+        "企业导师驻校授课",
+    ),
     ("2026-01-15", "college", "benefit", None, None, "540000.01", "订单班培养补助与企业培训收入"),
-    ("2026-02-20", "college", "contribution", "sztech", "technology", "250000.00", "生物药工艺课程包"),
+    (
+        "2026-02-20",
+        "college",
+        "contribution",
+        "sztech",
+        "technology",
+        "250000.00",
+        "生物药工艺课程包",
+    ),
     ("2026-03-01", "base", "contribution", "nano", "funds", "200000.00", "检测中心共建资金"),
     ("2026-03-15", "base", "benefit", None, None, "410000.00", "技术服务收入"),
     ("2026-03-31", "base", "cost", None, None, "498765.43", "第一季度运行费用"),
-]  # fmt: skip
+]
 REPORT_DATE = "2026-03-31"
 
 
@@ -268,47 +410,91 @@ def record_cost_sharing(ledger: Ledger, body: object, codes: dict[str, str]) -> 
         meeting = ledger.record_meeting(body, held_on=held_on, present=council, principal=p)
         return [
             ledger.record_resolution(
-                body, meeting=meeting, matter="agreement", title=title, votes_for=votes[0],
-                votes_against=votes[1], abstentions=votes[2], principal=p,
-            ).number or ""
+                body,
+                meeting=meeting,
+                matter="agreement",
+                title=title,
+                votes_for=votes[0],
+                votes_against=votes[1],
+                abstentions=votes[2],
+                principal=p,
+            ).number
+            or ""
             for title, votes in titles
-        ]  # fmt: skip
+        ]
 
     def parties(spec: list[tuple[str, int, int]]) -> list[dict[str, object]]:
-        return [{"unit_id": codes[k], "cost_share_bp": c, "benefit_share_bp": b}
-                for k, c, b in spec]  # fmt: skip
+        return [
+            {"unit_id": codes[k], "cost_share_bp": c, "benefit_share_bp": b} for k, c, b in spec
+        ]
 
     ids = {}
     for key, spec in (("base", TRAINING_BASE), ("college", INDUSTRY_COLLEGE)):
         ids[key] = ledger.draft_agreement(
-            body, title=spec["title"], kind=spec["kind"], parties=parties(spec["parties"]),
-            drafted_on="2025-03-15", principal=p,
-        ).id  # fmt: skip
-    approvals = resolve("2025-03-25", [(f"批准{TRAINING_BASE['title']}共建协议", (7, 0, 0)),
-                                       (f"批准{INDUSTRY_COLLEGE['title']}共建协议", (6, 0, 1))])
-    for key, number in zip(("base", "college"), approvals):
-        ledger.approve_agreement(ids[key], resolution=number, effective_on="2025-04-01", principal=p)
+            body,
+            title=spec["title"],
+            kind=spec["kind"],
+            parties=parties(spec["parties"]),
+            drafted_on="2025-03-15",
+            principal=p,
+        ).id
+    approvals = resolve(
+        "2025-03-25",
+        [
+            (f"批准{TRAINING_BASE['title']}共建协议", (7, 0, 0)),
+            (f"批准{INDUSTRY_COLLEGE['title']}共建协议", (6, 0, 1)),
+        ],
+    )
+    for key, number in zip(("base", "college"), approvals, strict=False):
+        ledger.approve_agreement(
+            ids[key], resolution=number, effective_on="2025-04-01", principal=p
+        )
     amended = False
     for day, key, what, unit, kind, amount, description in ENTRIES:
         if not amended and day >= "2025-10-01":
-            [number] = resolve("2025-09-20", [("调整共享实训基地分担与分享比例（华为苏州研究所加入）", (7, 0, 0))])
-            ledger.amend_agreement(ids["base"], parties=parties(TRAINING_BASE["amended"]),
-                                   resolution=number, effective_on="2025-10-01", principal=p)
+            [number] = resolve(
+                "2025-09-20", [("调整共享实训基地分担与分享比例（华为苏州研究所加入）", (7, 0, 0))]
+            )
+            ledger.amend_agreement(
+                ids["base"],
+                parties=parties(TRAINING_BASE["amended"]),
+                resolution=number,
+                effective_on="2025-10-01",
+                principal=p,
+            )
             amended = True
         if what == "contribution":
-            ledger.record_contribution(ids[key], codes[str(unit)], kind=str(kind), amount=amount,
-                                       contributed_on=day, description=description, principal=p)
+            ledger.record_contribution(
+                ids[key],
+                codes[str(unit)],
+                kind=str(kind),
+                amount=amount,
+                contributed_on=day,
+                description=description,
+                principal=p,
+            )
         elif what == "cost":
-            entry = ledger.record_cost(ids[key], amount=amount, incurred_on=day,
-                                       description=description, principal=p)
+            entry = ledger.record_cost(
+                ids[key], amount=amount, incurred_on=day, description=description, principal=p
+            )
             if amount == "9800000.00":  # the typing mistake, corrected
-                ledger.reverse_entry(ids[key], entry=entry.number, principal=p,
-                                     reason="录入错误：金额多输一位，应为980000.00")
-                ledger.record_cost(ids[key], amount="980000.00", incurred_on=day,
-                                   description=description, principal=p)
+                ledger.reverse_entry(
+                    ids[key],
+                    entry=entry.number,
+                    principal=p,
+                    reason="录入错误：金额多输一位，应为980000.00",
+                )
+                ledger.record_cost(
+                    ids[key],
+                    amount="980000.00",
+                    incurred_on=day,
+                    description=description,
+                    principal=p,
+                )
         else:
-            ledger.record_benefit(ids[key], amount=amount, realized_on=day,
-                                  description=description, principal=p)
+            ledger.record_benefit(
+                ids[key], amount=amount, realized_on=day, description=description, principal=p
+            )
     return ids
 
 
@@ -317,9 +503,13 @@ def load_demo(ledger: Ledger, fmt: str) -> None:
     try:
         for unit in UNITS:
             ledger.register_unit(
-                code=unit.code, name=unit.name, unit_type=unit.type, level=unit.level,
-                division=unit.division, principal=PRINCIPAL,
-            )  # fmt: skip
+                code=unit.code,
+                name=unit.name,
+                unit_type=unit.type,
+                level=unit.level,
+                division=unit.division,
+                principal=PRINCIPAL,
+            )
     except AlreadyRegistered:
         print(f"The demo is already loaded in {ledger.url}; showing it.")
         known = {b.name: b.id for b in membership.communities(ledger)}

@@ -6,20 +6,24 @@ import argparse
 from collections.abc import Callable
 from typing import Any
 
+from cli.args import community_arg, effective_arg, known_at_arg, unit_arg
 from domain.errors import InvalidInput
 from domain.ledger import Ledger
 from projections import governance, register_model
 
-from cli.args import community_arg, effective_arg, known_at_arg, unit_arg
-
 
 def charter_adopt(ledger: Ledger, a: argparse.Namespace) -> Any:
     body = ledger.adopt_charter(
-        a.community, version=a.version, effective_on=a.effective_on, resolution=a.resolution,
-        quorum=a.quorum, majorities=dict(_pair(m) for m in a.majority),
+        a.community,
+        version=a.version,
+        effective_on=a.effective_on,
+        resolution=a.resolution,
+        quorum=a.quorum,
+        majorities=dict(_pair(m) for m in a.majority),
         admission_requires_resolution=a.admission_requires_resolution,
-        removal_requires_resolution=a.removal_requires_resolution, principal=a.principal,
-    )  # fmt: skip
+        removal_requires_resolution=a.removal_requires_resolution,
+        principal=a.principal,
+    )
     return governance.charter(ledger, body.id, as_of=body.charters[-1].effective_on)
 
 
@@ -29,9 +33,13 @@ def charter_show(ledger: Ledger, a: argparse.Namespace) -> Any:
 
 def seat_assign(ledger: Ledger, a: argparse.Namespace) -> Any:
     ledger.assign_seat(
-        a.community, a.unit, representative=a.representative, office=a.office,
-        effective_on=a.effective_on, principal=a.principal,
-    )  # fmt: skip
+        a.community,
+        a.unit,
+        representative=a.representative,
+        office=a.office,
+        effective_on=a.effective_on,
+        principal=a.principal,
+    )
     return governance.seats(ledger, a.community, as_of=a.effective_on)
 
 
@@ -55,10 +63,17 @@ def meeting_record(ledger: Ledger, a: argparse.Namespace) -> Any:
 def resolution_record(ledger: Ledger, a: argparse.Namespace) -> Any:
     recused = [u for item in a.recused for u in item.split(",") if u.strip()]
     resolution = ledger.record_resolution(
-        a.community, meeting=a.meeting, matter=a.matter, title=a.title,
-        votes_for=a.votes_for, votes_against=a.votes_against, abstentions=a.abstain,
-        recused=recused, revokes=a.revokes, principal=a.principal,
-    )  # fmt: skip
+        a.community,
+        meeting=a.meeting,
+        matter=a.matter,
+        title=a.title,
+        votes_for=a.votes_for,
+        votes_against=a.votes_against,
+        abstentions=a.abstain,
+        recused=recused,
+        revokes=a.revokes,
+        principal=a.principal,
+    )
     return governance.entry(resolution)
 
 
@@ -78,20 +93,32 @@ def add_commands(group: Callable[..., Any], leaf: Callable[..., argparse.Argumen
     p = leaf(charters, "adopt", charter_adopt, "record a charter (rules not given are kept)")
     community_arg(p)
     p.add_argument("--version", required=True, help="the charter's version, e.g. 2.0")
-    p.add_argument("--resolution", help="register number of the charter resolution "
-                   "(absent only for the founding charter)")  # fmt: skip
-    p.add_argument("--effective-on", metavar="YYYY-MM-DD",
-                   help="default: the adopting resolution's meeting date")  # fmt: skip
+    p.add_argument(
+        "--resolution",
+        help="register number of the charter resolution (absent only for the founding charter)",
+    )
+    p.add_argument(
+        "--effective-on",
+        metavar="YYYY-MM-DD",
+        help="default: the adopting resolution's meeting date",
+    )
     p.add_argument("--quorum", metavar="SHARE", help="share of all seats present, e.g. 2/3")
     p.add_argument(
-        "--majority", action="append", default=[], metavar="MATTER=BASE:THRESHOLD",
+        "--majority",
+        action="append",
+        default=[],
+        metavar="MATTER=BASE:THRESHOLD",
         help="e.g. removal=seats:two_thirds; bases cast, present, seats; thresholds "
         "more_than_half, two_thirds; repeatable",
-    )  # fmt: skip
+    )
     for what in ("admission", "removal"):
-        p.add_argument(f"--{what}-requires-resolution", dest=f"{what}_requires_resolution",
-                       action=argparse.BooleanOptionalAction, default=None,
-                       help=f"whether {what}s need an adopted {what} resolution")  # fmt: skip
+        p.add_argument(
+            f"--{what}-requires-resolution",
+            dest=f"{what}_requires_resolution",
+            action=argparse.BooleanOptionalAction,
+            default=None,
+            help=f"whether {what}s need an adopted {what} resolution",
+        )
     p = leaf(charters, "show", charter_show, "the charter in force on a date")
     community_arg(p)
     p.add_argument("--as-of", metavar="YYYY-MM-DD")
@@ -102,8 +129,11 @@ def add_commands(group: Callable[..., Any], leaf: Callable[..., argparse.Argumen
     community_arg(p)
     unit_arg(p)
     p.add_argument("--representative", required=True, help="the person holding the seat")
-    p.add_argument("--office", default="director", help="chair, vice_chair, "
-                   "secretary_general, executive_director or director (default)")  # fmt: skip
+    p.add_argument(
+        "--office",
+        default="director",
+        help="chair, vice_chair, secretary_general, executive_director or director (default)",
+    )
     effective_arg(p)
     p = leaf(actions, "vacate", seat_vacate, "record that a seat was vacated")
     community_arg(p)
@@ -119,18 +149,30 @@ def add_commands(group: Callable[..., Any], leaf: Callable[..., argparse.Argumen
     p = leaf(actions, "record", meeting_record, "record a meeting and who was present")
     community_arg(p)
     p.add_argument("--held-on", required=True, metavar="YYYY-MM-DD")
-    p.add_argument("--present", nargs="+", required=True, metavar="UNIT",
-                   help="the seat holders present (ids or credit codes)")  # fmt: skip
+    p.add_argument(
+        "--present",
+        nargs="+",
+        required=True,
+        metavar="UNIT",
+        help="the seat holders present (ids or credit codes)",
+    )
 
     actions = councils.add_parser("resolution", help="the resolution register").add_subparsers(
         metavar="ACTION"
     )
-    p = leaf(actions, "record", resolution_record,
-             "record a motion and its tally; the ledger decides the outcome")  # fmt: skip
+    p = leaf(
+        actions,
+        "record",
+        resolution_record,
+        "record a motion and its tally; the ledger decides the outcome",
+    )
     community_arg(p)
     p.add_argument("--meeting", required=True, type=int, help="the meeting's number")
-    p.add_argument("--matter", required=True, help="ordinary, admission, removal, charter, "
-                   "dissolution, resources or agreement")  # fmt: skip
+    p.add_argument(
+        "--matter",
+        required=True,
+        help="ordinary, admission, removal, charter, dissolution, resources or agreement",
+    )
     p.add_argument("--title", required=True)
     p.add_argument("--for", dest="votes_for", required=True, type=int)
     p.add_argument("--against", dest="votes_against", required=True, type=int)

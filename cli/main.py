@@ -20,6 +20,10 @@ from urllib.parse import urlsplit, urlunsplit
 
 from eventsourcing.persistence import PersistenceError
 
+from api.tokens import Tokens
+from cli import agreements, audit, governance, history, projections, serve
+from cli.args import community_arg, effective_arg, known_at_arg, unit_arg
+from cli.render import emit
 from domain.errors import (
     ConfigurationError,
     Conflict,
@@ -31,11 +35,6 @@ from domain.errors import (
 from domain.ledger import Ledger
 from projections import leads, membership, membership_model
 from projections.read_models import open_store
-
-from api.tokens import Tokens
-from cli import agreements, audit, governance, history, projections, serve
-from cli.args import community_arg, effective_arg, known_at_arg, unit_arg
-from cli.render import emit
 
 Handler = Callable[[Ledger, argparse.Namespace], Any]
 
@@ -94,9 +93,13 @@ def _redacted(url: str) -> str:
 
 def unit_register(ledger: Ledger, a: argparse.Namespace) -> Any:
     unit = ledger.register_unit(
-        code=a.code, name=a.name, unit_type=a.type, level=a.level, division=a.division,
+        code=a.code,
+        name=a.name,
+        unit_type=a.type,
+        level=a.level,
+        division=a.division,
         principal=a.principal,
-    )  # fmt: skip
+    )
     return _unit_view(ledger, a, unit.id)
 
 
@@ -129,9 +132,13 @@ def _unit_view(ledger: Ledger, a: argparse.Namespace, ref: Any) -> Any:
 
 def community_found(ledger: Ledger, a: argparse.Namespace) -> Any:
     body = ledger.found_community(
-        name=a.name, kind=a.kind, industry=a.industry, division=a.division,
-        founded_on=a.founded_on, principal=a.principal,
-    )  # fmt: skip
+        name=a.name,
+        kind=a.kind,
+        industry=a.industry,
+        division=a.division,
+        founded_on=a.founded_on,
+        principal=a.principal,
+    )
     return membership.community_view(body)
 
 
@@ -159,17 +166,25 @@ def community_recommend(ledger: Ledger, a: argparse.Namespace) -> Any:
 
 def member_admit(ledger: Ledger, a: argparse.Namespace) -> Any:
     ledger.admit_member(
-        a.community, a.unit, role=a.role, effective_on=a.effective_on,
-        resolution=a.resolution, principal=a.principal,
-    )  # fmt: skip
+        a.community,
+        a.unit,
+        role=a.role,
+        effective_on=a.effective_on,
+        resolution=a.resolution,
+        principal=a.principal,
+    )
     return membership_model.members(a.store, a.community, as_of=a.effective_on)
 
 
 def member_exit(ledger: Ledger, a: argparse.Namespace) -> Any:
     ledger.exit_member(
-        a.community, a.unit, reason=a.reason, effective_on=a.effective_on,
-        resolution=a.resolution, principal=a.principal,
-    )  # fmt: skip
+        a.community,
+        a.unit,
+        reason=a.reason,
+        effective_on=a.effective_on,
+        resolution=a.resolution,
+        principal=a.principal,
+    )
     return membership_model.members(a.store, a.community, as_of=a.effective_on)
 
 
@@ -207,16 +222,18 @@ def parser() -> argparse.ArgumentParser:
     def common(formats: tuple[str, ...]) -> argparse.ArgumentParser:
         options = argparse.ArgumentParser(add_help=False)
         options.add_argument(
-            "--db", metavar="URL",
+            "--db",
+            metavar="URL",
             help="sqlite:///FILE (default sqlite:///chanjiao.db) or postgresql://USER@HOST/DB; "
             "default from CHANJIAO_DATABASE_URL",
-        )  # fmt: skip
+        )
         options.add_argument("--format", choices=formats, default="table")
         options.add_argument(
-            "--principal", metavar="NAME",
+            "--principal",
+            metavar="NAME",
             default=os.environ.get("CHANJIAO_PRINCIPAL") or f"cli:{_user()}",
             help="who is recording (default from CHANJIAO_PRINCIPAL, else cli:<login>)",
-        )  # fmt: skip
+        )
         return options
 
     plain, tabular = common(("table", "json")), common(("table", "json", "csv"))
@@ -242,10 +259,11 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--code", required=True, help="18-character unified social credit code")
     p.add_argument("--name", required=True)
     p.add_argument(
-        "--type", required=True,
+        "--type",
+        required=True,
         help="enterprise, university, vocational_school, industry_organization, "
         "research_institute, government or other",
-    )  # fmt: skip
+    )
     p.add_argument("--level", help="vocational schools: secondary, higher or undergraduate")
     p.add_argument("--division", required=True, help="6-digit GB/T 2260 division code")
     p = leaf(units, "rename", unit_rename, "record a unit's new name")
@@ -271,11 +289,19 @@ def parser() -> argparse.ArgumentParser:
     p = leaf(bodies, "show", community_show, "one community; an industry body's leads")
     community_arg(p)
     p.add_argument("--as-of", metavar="YYYY-MM-DD", help="effective date (default: today)")
-    p = leaf(bodies, "recommend", community_recommend,
-             "record an industry body's recommending province: that of one of its leads")
+    p = leaf(
+        bodies,
+        "recommend",
+        community_recommend,
+        "record an industry body's recommending province: that of one of its leads",
+    )
     community_arg(p)
-    p.add_argument("--lead", required=True, metavar="UNIT",
-                   help="the lead (id or credit code) whose province it is")  # fmt: skip
+    p.add_argument(
+        "--lead",
+        required=True,
+        metavar="UNIT",
+        help="the lead (id or credit code) whose province it is",
+    )
     p.add_argument("--effective-on", metavar="YYYY-MM-DD", help="default: today")
     leaf(bodies, "list", community_list, "every community")
     p = leaf(bodies, "dissolve", community_dissolve, "dissolve a community (all members exit)")

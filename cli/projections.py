@@ -55,28 +55,40 @@ def rebuild(ledger: Ledger, a: argparse.Namespace) -> Any:
     err = Console(stderr=True)  # stdout carries the answer alone, or nothing on an error
     for name in [a.name] if a.name else names:
         with Progress(
-            TextColumn(f"rebuilding {name}"), BarColumn(), MofNCompleteColumn(),
-            TextColumn("{task.fields[rate]:>8.0f} events/s"), TimeRemainingColumn(),
-            transient=True, console=err, disable=not err.is_terminal,
-        ) as bar:  # fmt: skip
+            TextColumn(f"rebuilding {name}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("{task.fields[rate]:>8.0f} events/s"),
+            TimeRemainingColumn(),
+            transient=True,
+            console=err,
+            disable=not err.is_terminal,
+        ) as bar:
             task = bar.add_task(name, total=store.head() or 1, rate=0.0)
 
-            def advance(reached: int, head: int) -> None:
+            def advance(reached: int, head: int, task=task) -> None:
                 elapsed = bar.tasks[task].elapsed or 1e-9
                 bar.update(task, completed=reached, total=head, rate=reached / elapsed)
 
             position = store.rebuild(name, advance)
             seconds = bar.tasks[task].elapsed or 0.0
-        results.append(Rebuilt(name, position, round(seconds, 3),
-                               round(position / seconds, 1) if seconds else 0.0))  # fmt: skip
+        results.append(
+            Rebuilt(
+                name, position, round(seconds, 3), round(position / seconds, 1) if seconds else 0.0
+            )
+        )
     return results
 
 
 def add_commands(group: Callable[..., Any], leaf: Callable[..., argparse.ArgumentParser]) -> None:
     models = group("projections", "the read models: how far they are, rebuilding them")
     leaf(models, "status", status, "each read model's position and how far it is behind")
-    p = leaf(models, "rebuild", rebuild,
-             "rebuild from position zero; the old one answers until the new one has caught up. "
-             "Each event is checked against its hash first: exit code 6, and nothing swapped "
-             "in, if one was changed behind the ledger's back")  # fmt: skip
+    p = leaf(
+        models,
+        "rebuild",
+        rebuild,
+        "rebuild from position zero; the old one answers until the new one has caught up. "
+        "Each event is checked against its hash first: exit code 6, and nothing swapped "
+        "in, if one was changed behind the ledger's back",
+    )
     p.add_argument("name", nargs="?", metavar="NAME", help="one read model (default: all)")

@@ -12,9 +12,14 @@ import msgspec
 from rich.console import Console
 from rich.table import Table
 
+from api.tokens import TokenInfo
+from cli.projections import Rebuilt, Status
+from domain.audit import ConsistencyProof, InclusionProof
+from domain.bundle import BundleVerification
+from domain.chain import Verification
+from domain.checkpoints import Checkpoint
 from domain.codec import to_json
 from domain.values import SHANGHAI
-from cli.projections import Rebuilt, Status
 from projections.cost_sharing import (
     AgreementList,
     AgreementView,
@@ -32,14 +37,8 @@ from projections.governance import (
 from projections.history import AggregateHistory
 from projections.leads import CommunityDetail
 from projections.membership import CommunityView, MemberList, UnitView
-from projections.replay import Replay
-from domain.audit import ConsistencyProof, InclusionProof
-from domain.bundle import BundleVerification
-from domain.chain import Verification
-from domain.checkpoints import Checkpoint
 from projections.provinces import ProvinceDistribution
-
-from api.tokens import TokenInfo
+from projections.replay import Replay
 
 
 def console() -> Console:
@@ -112,8 +111,10 @@ def emit(value: Any, fmt: str) -> None:
             out.print(token_table(value if isinstance(value, list) else [value]))
         case [Rebuilt(), *_]:
             for r in value:
-                out.print(f"{r.name}: rebuilt to position {r.position} in {r.seconds:.1f} s "
-                          f"({r.events_per_second:,.0f} events/s)")  # fmt: skip
+                out.print(
+                    f"{r.name}: rebuilt to position {r.position} in {r.seconds:.1f} s "
+                    f"({r.events_per_second:,.0f} events/s)"
+                )
         case MeetingRecorded():
             out.print(
                 f"Meeting {value.meeting} held on {value.held_on} recorded with "
@@ -170,9 +171,14 @@ def community_table(views: Sequence[CommunityView], title: str = "communities") 
     for c in views:
         name = c.name + (f" (dissolved {c.dissolved_on})" if c.dissolved_on else "")
         table.add_row(
-            str(c.id), name, c.kind, c.industry, c.division, str(c.founded_on),
+            str(c.id),
+            name,
+            c.kind,
+            c.industry,
+            c.division,
+            str(c.founded_on),
             str(c.active_members),
-        )  # fmt: skip
+        )
     return table
 
 
@@ -183,8 +189,10 @@ def leads_table(view: CommunityDetail) -> Table:
     table = Table(
         title=f"{view.name}: leads on {view.as_of} (trio {trio})",
         caption=f"recommending province {chosen.province_name} ({chosen.province}), that of "
-        f"{chosen.name}, since {chosen.since}" if chosen else "no recommending province",
-    )  # fmt: skip
+        f"{chosen.name}, since {chosen.since}"
+        if chosen
+        else "no recommending province",
+    )
     for column in ("lead", "code", "name", "province", "since"):
         table.add_column(column)
     missing = {m.type: m.since for m in view.missing or ()}
@@ -193,15 +201,23 @@ def leads_table(view: CommunityDetail) -> Table:
         if lead is None:
             table.add_row(kind.replace("_", " "), "", "missing", "", str(missing[kind]))
         else:
-            table.add_row(kind.replace("_", " "), lead.code, lead.name, lead.province_name,
-                          str(lead.since))  # fmt: skip
+            table.add_row(
+                kind.replace("_", " "), lead.code, lead.name, lead.province_name, str(lead.since)
+            )
     return table
 
 
 def register_table(title: str, entries: Sequence[RegisterEntry]) -> Table:
     table = Table(title=f"{title}: resolution register")
-    for column in ("number", "date", "matter", "title", "for/against/abstain", "outcome",
-                   "revoked by"):  # fmt: skip
+    for column in (
+        "number",
+        "date",
+        "matter",
+        "title",
+        "for/against/abstain",
+        "outcome",
+        "revoked by",
+    ):
         table.add_column(column)
     for r in entries:
         tally = f"{r.votes_for}/{r.votes_against}/{r.abstentions}"
@@ -211,9 +227,14 @@ def register_table(title: str, entries: Sequence[RegisterEntry]) -> Table:
         if r.revokes:
             outcome += f", revokes {r.revokes}"
         table.add_row(
-            r.number or "—", str(r.held_on), r.matter, r.title, tally, outcome,
+            r.number or "—",
+            str(r.held_on),
+            r.matter,
+            r.title,
+            tally,
+            outcome,
             r.revoked_by or "",
-        )  # fmt: skip
+        )
     return table
 
 
@@ -223,9 +244,12 @@ def seat_table(view: SeatList) -> Table:
         table.add_column(column)
     for seat in view.seats:
         table.add_row(
-            seat.office.replace("_", "-"), seat.representative, seat.unit_name, seat.code,
+            seat.office.replace("_", "-"),
+            seat.representative,
+            seat.unit_name,
+            seat.code,
             str(seat.since),
-        )  # fmt: skip
+        )
     table.caption = f"{len(view.seats)} seats"
     return table
 
@@ -236,8 +260,7 @@ def charter_table(view: CharterView) -> Table:
     else:
         by = f", adopted by {view.adopted_by}" if view.adopted_by else ""
         title = (
-            f"{view.community_name}: charter {view.version} in force since "
-            f"{view.effective_on}{by}"
+            f"{view.community_name}: charter {view.version} in force since {view.effective_on}{by}"
         )
     table = Table(title=title)
     table.add_column("rule")
@@ -246,7 +269,9 @@ def charter_table(view: CharterView) -> Table:
     for matter, majority in view.majorities.items():
         words = "more than half" if majority.threshold == "more_than_half" else "two-thirds"
         table.add_row(f"majority: {matter}", f"{words} of {majority.base}")
-    table.add_row("admission needs a resolution", "yes" if view.admission_requires_resolution else "no")
+    table.add_row(
+        "admission needs a resolution", "yes" if view.admission_requires_resolution else "no"
+    )
     table.add_row("removal needs a resolution", "yes" if view.removal_requires_resolution else "no")
     return table
 
@@ -267,9 +292,13 @@ def agreement_table(view: AgreementView) -> Table:
         when = str(terms.effective_on) if terms.effective_on else f"draft {view.drafted_on}"
         for i, share in enumerate(terms.parties):
             table.add_row(
-                when if i == 0 else "", (terms.resolution or "") if i == 0 else "", share.name,
-                share.code, str(share.cost_share_bp), str(share.benefit_share_bp),
-            )  # fmt: skip
+                when if i == 0 else "",
+                (terms.resolution or "") if i == 0 else "",
+                share.name,
+                share.code,
+                str(share.cost_share_bp),
+                str(share.benefit_share_bp),
+            )
     return table
 
 
@@ -294,9 +323,15 @@ def agreement_list_table(view: AgreementList) -> Table:
         table.add_column(column)
     for a in view.agreements:
         table.add_row(
-            str(a.id), a.title, a.kind.replace("_", " "), a.community_name, a.status,
-            str(a.parties), str(a.approved_on or ""), str(a.terminated_on or ""),
-        )  # fmt: skip
+            str(a.id),
+            a.title,
+            a.kind.replace("_", " "),
+            a.community_name,
+            a.status,
+            str(a.parties),
+            str(a.approved_on or ""),
+            str(a.terminated_on or ""),
+        )
     table.caption = f"{len(view.agreements)} agreements"
     return table
 
@@ -309,20 +344,40 @@ def cost_sharing_table(view: CostSharingReport) -> Table:
         "split by the shares in force when it was incurred or realised; balance = "
         "contributed − cost due",
     )
-    columns = ("party", "code", "cost share", "cost due", "contributed", "balance",
-               "benefit share", "benefit due")  # fmt: skip
+    columns = (
+        "party",
+        "code",
+        "cost share",
+        "cost due",
+        "contributed",
+        "balance",
+        "benefit share",
+        "benefit due",
+    )
     for column in columns:
         table.add_column(column, justify="left" if column in ("party", "code") else "right")
     for p in view.parties:
         table.add_row(
-            p.name, p.code, str(p.cost_share_bp), p.cost_due, p.contributed, p.balance,
-            str(p.benefit_share_bp), p.benefit_due,
-        )  # fmt: skip
+            p.name,
+            p.code,
+            str(p.cost_share_bp),
+            p.cost_due,
+            p.contributed,
+            p.balance,
+            str(p.benefit_share_bp),
+            p.benefit_due,
+        )
     table.add_section()
     table.add_row(
-        "total", "", "10000", view.total_costs, view.total_contributed, view.total_balance,
-        "10000", view.total_benefits,
-    )  # fmt: skip
+        "total",
+        "",
+        "10000",
+        view.total_costs,
+        view.total_contributed,
+        view.total_balance,
+        "10000",
+        view.total_benefits,
+    )
     return table
 
 
@@ -330,12 +385,17 @@ def investment_tables(view: InvestmentSummary) -> list[Table]:
     head = f"{view.community_name}: contributions as of {view.as_of}{recorded_by(view.known_at)}"
     agreements = Table(title=f"{head}, by agreement")
     for column in ("agreement", "status", "contributed", "costs", "benefits"):
-        agreements.add_column(column, justify="left" if column in ("agreement", "status") else "right")
+        agreements.add_column(
+            column, justify="left" if column in ("agreement", "status") else "right"
+        )
     for a in view.agreements:
         agreements.add_row(a.title, a.status, a.contributed, a.costs, a.benefits)
     tables = [agreements]
-    for title, slices in (("by kind", view.by_kind), ("by source", view.by_source),
-                          ("by province", view.by_province)):  # fmt: skip
+    for title, slices in (
+        ("by kind", view.by_kind),
+        ("by source", view.by_source),
+        ("by province", view.by_province),
+    ):
         table = Table(title=f"{head}, {title}")
         table.add_column(title.removeprefix("by "))
         table.add_column("amount (yuan)", justify="right")
@@ -343,8 +403,11 @@ def investment_tables(view: InvestmentSummary) -> list[Table]:
         for piece in slices:
             table.add_row(piece.name, piece.amount, f"{piece.share_bp / 100:.2f}%")
         table.add_section()
-        table.add_row("total", view.total_contributed, "100.00%" if slices and
-                      view.total_contributed != "0.00" else "")  # fmt: skip
+        table.add_row(
+            "total",
+            view.total_contributed,
+            "100.00%" if slices and view.total_contributed != "0.00" else "",
+        )
         tables.append(table)
     return tables
 
@@ -382,39 +445,104 @@ def csv_rows(value: Any) -> list[list[str]]:
     points, so a spreadsheet sums the columns exactly."""
     match value:
         case CostSharingReport():
-            rows = [["unit_id", "code", "name", "cost_share_bp", "cost_due", "contributed",
-                     "balance", "benefit_share_bp", "benefit_due"]]  # fmt: skip
+            rows = [
+                [
+                    "unit_id",
+                    "code",
+                    "name",
+                    "cost_share_bp",
+                    "cost_due",
+                    "contributed",
+                    "balance",
+                    "benefit_share_bp",
+                    "benefit_due",
+                ]
+            ]
             rows += [
-                [str(p.unit_id), p.code, p.name, str(p.cost_share_bp), p.cost_due,
-                 p.contributed, p.balance, str(p.benefit_share_bp), p.benefit_due]  # fmt: skip
+                [
+                    str(p.unit_id),
+                    p.code,
+                    p.name,
+                    str(p.cost_share_bp),
+                    p.cost_due,
+                    p.contributed,
+                    p.balance,
+                    str(p.benefit_share_bp),
+                    p.benefit_due,
+                ]
                 for p in value.parties
             ]
-            rows.append(["", "", "total", "10000", value.total_costs, value.total_contributed,
-                         value.total_balance, "10000", value.total_benefits])  # fmt: skip
+            rows.append(
+                [
+                    "",
+                    "",
+                    "total",
+                    "10000",
+                    value.total_costs,
+                    value.total_contributed,
+                    value.total_balance,
+                    "10000",
+                    value.total_benefits,
+                ]
+            )
             return rows
         case InvestmentSummary():
             rows = [["dimension", "key", "name", "amount", "share_bp"]]
-            for dimension, slices in (("kind", value.by_kind), ("source", value.by_source),
-                                      ("province", value.by_province)):  # fmt: skip
+            for dimension, slices in (
+                ("kind", value.by_kind),
+                ("source", value.by_source),
+                ("province", value.by_province),
+            ):
                 rows += [[dimension, s.key, s.name, s.amount, str(s.share_bp)] for s in slices]
-            rows += [["agreement", str(a.agreement_id), a.title, a.contributed, ""]
-                     for a in value.agreements]  # fmt: skip
+            rows += [
+                ["agreement", str(a.agreement_id), a.title, a.contributed, ""]
+                for a in value.agreements
+            ]
             return rows
         case AgreementList():
-            rows = [["id", "title", "kind", "community_id", "community", "status", "parties",
-                     "approved_on", "terminated_on"]]  # fmt: skip
+            rows = [
+                [
+                    "id",
+                    "title",
+                    "kind",
+                    "community_id",
+                    "community",
+                    "status",
+                    "parties",
+                    "approved_on",
+                    "terminated_on",
+                ]
+            ]
             rows += [
-                [str(a.id), a.title, a.kind, str(a.community_id), a.community_name, a.status,
-                 str(a.parties), str(a.approved_on or ""), str(a.terminated_on or "")]  # fmt: skip
+                [
+                    str(a.id),
+                    a.title,
+                    a.kind,
+                    str(a.community_id),
+                    a.community_name,
+                    a.status,
+                    str(a.parties),
+                    str(a.approved_on or ""),
+                    str(a.terminated_on or ""),
+                ]
                 for a in value.agreements
             ]
             return rows
         case MemberList():
-            rows = [["unit_id", "code", "name", "type", "province", "province_name", "role",
-                     "since"]]  # fmt: skip
+            rows = [
+                ["unit_id", "code", "name", "type", "province", "province_name", "role", "since"]
+            ]
             rows += [
-                [str(m.unit_id), m.code, m.name, m.type, m.province, m.province_name, m.role,
-                 str(m.since)]  # fmt: skip
+                [
+                    str(m.unit_id),
+                    m.code,
+                    m.name,
+                    m.type,
+                    m.province,
+                    m.province_name,
+                    m.role,
+                    str(m.since),
+                ]
                 for m in value.members
             ]
             return rows
@@ -425,9 +553,15 @@ def csv_rows(value: Any) -> list[list[str]]:
             rows += [["province", p.province, p.name, str(p.units), ""] for p in value.provinces]
             rows += [["type", t.unit_type, "", str(t.units), ""] for t in value.by_type]
             rows.append(["total", "", "", str(value.total), ""])
-            rows.append(["outside_home", value.home_province or "",
-                         value.home_province_name or "", str(value.outside_home),
-                         value.outside_home_share or ""])  # fmt: skip
+            rows.append(
+                [
+                    "outside_home",
+                    value.home_province or "",
+                    value.home_province_name or "",
+                    str(value.outside_home),
+                    value.outside_home_share or "",
+                ]
+            )
             if value.local is not None:
                 rows.append(["local", "", "", str(value.local), ""])
                 rows.append(["non_local", "", "", str(value.non_local), ""])
@@ -453,9 +587,13 @@ def verification_table(view: Verification | BundleVerification) -> Table:
     for column in ("problem", "aggregate", "version", "position", "detail"):
         table.add_column(column)
     for p in view.problems:
-        table.add_row(p.kind, "" if p.aggregate is None else str(p.aggregate),
-                      "" if p.version is None else str(p.version),
-                      "" if p.position is None else str(p.position), p.detail)  # fmt: skip
+        table.add_row(
+            p.kind,
+            "" if p.aggregate is None else str(p.aggregate),
+            "" if p.version is None else str(p.version),
+            "" if p.position is None else str(p.position),
+            p.detail,
+        )
     return table
 
 
@@ -466,21 +604,30 @@ def china_time(moment: datetime | None) -> str:
 
 
 def history_table(view: AggregateHistory) -> Table:
-    table = Table(title=f"{view.name} · {view.kind} · {view.id}",
-                  caption=f"{len(view.events)} events; recorded times in China; hashes "
-                  "shortened (--format json gives them whole)")  # fmt: skip
+    table = Table(
+        title=f"{view.name} · {view.kind} · {view.id}",
+        caption=f"{len(view.events)} events; recorded times in China; hashes "
+        "shortened (--format json gives them whole)",
+    )
     for column in ("version", "type", "effective", "recorded", "principal", "hash"):
         table.add_column(column, justify="right" if column == "version" else "left")
     for e in view.events:
-        table.add_row(str(e.version), e.type, str(e.effective_on or ""), china_time(e.recorded_at),
-                      e.principal, f"{e.hash[:16]}…" if e.hash else "")  # fmt: skip
+        table.add_row(
+            str(e.version),
+            e.type,
+            str(e.effective_on or ""),
+            china_time(e.recorded_at),
+            e.principal,
+            f"{e.hash[:16]}…" if e.hash else "",
+        )
     return table
 
 
 def replay_tables(view: Replay) -> list[Table]:
     c = view.cutoff
-    asked = (f"position {c.until_position}" if c.until_position is not None
-             else china_time(c.until_time))  # fmt: skip
+    asked = (
+        f"position {c.until_position}" if c.until_position is not None else china_time(c.until_time)
+    )
     cutoff = Table(title=f"the ledger as it stood at {asked}", show_header=False)
     cutoff.add_column("what")
     cutoff.add_column("value")
@@ -488,9 +635,13 @@ def replay_tables(view: Replay) -> list[Table]:
     cutoff.add_row("last position replayed", str(c.position))
     cutoff.add_row("last event recorded at", china_time(c.last_recorded_at) or "—")
     cutoff.add_row("reports as of", str(c.as_of))
-    aggregates = Table(title=f"aggregates at {asked}", caption=", ".join(
-        f"{n} {kind if n == 1 else kind[:-1] + 'ies' if kind.endswith('y') else kind + 's'}"
-        for kind, n in view.counts.items()))  # fmt: skip
+    aggregates = Table(
+        title=f"aggregates at {asked}",
+        caption=", ".join(
+            f"{n} {kind if n == 1 else kind[:-1] + 'ies' if kind.endswith('y') else kind + 's'}"
+            for kind, n in view.counts.items()
+        ),
+    )
     for column in ("kind", "id", "name", "version"):
         aggregates.add_column(column, justify="right" if column == "version" else "left")
     for a in view.aggregates:
@@ -513,17 +664,26 @@ def checkpoint_table(checkpoints: Sequence[Checkpoint], title: str) -> Table:
 def proof_table(proof: InclusionProof | ConsistencyProof) -> Table:
     if isinstance(proof, InclusionProof):
         verdict = "included" if proof.verified else "NOT included"
-        title = (f"event at position {proof.position} ({proof.aggregate} v{proof.version}): "
-                 f"{verdict} as leaf {proof.index} of the checkpoint of "
-                 f"{proof.checkpoint.size} events")  # fmt: skip
+        title = (
+            f"event at position {proof.position} ({proof.aggregate} v{proof.version}): "
+            f"{verdict} as leaf {proof.index} of the checkpoint of "
+            f"{proof.checkpoint.size} events"
+        )
         head = [("event hash", proof.event_hash), ("root", proof.checkpoint.root)]
     else:
-        verdict = {True: "extends it", False: "does NOT extend it", None: "(no checkpoint of "
-                   "that size on record to check against)"}[proof.verified]  # fmt: skip
-        title = (f"the checkpoint of {proof.second.size} events {verdict}: the log of "
-                 f"{proof.first_size} events")  # fmt: skip
-        head = [("root then", proof.first.root if proof.first else ""),
-                ("root now", proof.second.root)]  # fmt: skip
+        verdict = {
+            True: "extends it",
+            False: "does NOT extend it",
+            None: "(no checkpoint of that size on record to check against)",
+        }[proof.verified]
+        title = (
+            f"the checkpoint of {proof.second.size} events {verdict}: the log of "
+            f"{proof.first_size} events"
+        )
+        head = [
+            ("root then", proof.first.root if proof.first else ""),
+            ("root now", proof.second.root),
+        ]
     table = Table(title=title)
     table.add_column("")
     table.add_column("hash")
@@ -539,10 +699,16 @@ def token_table(tokens: Sequence[TokenInfo]) -> Table:
     for column in ("id", "name", "role", "communities", "issued", "by", "expires", "revoked"):
         table.add_column(column)
     for t in tokens:
-        table.add_row(t.id, t.name, t.role, "\n".join(map(str, t.communities)) or "all",
-                      f"{t.issued_at:%Y-%m-%d %H:%M}", t.issued_by,
-                      f"{t.expires_at:%Y-%m-%d %H:%M}" if t.expires_at else "never",
-                      f"{t.revoked_at:%Y-%m-%d %H:%M}" if t.revoked_at else "")  # fmt: skip
+        table.add_row(
+            t.id,
+            t.name,
+            t.role,
+            "\n".join(map(str, t.communities)) or "all",
+            f"{t.issued_at:%Y-%m-%d %H:%M}",
+            t.issued_by,
+            f"{t.expires_at:%Y-%m-%d %H:%M}" if t.expires_at else "never",
+            f"{t.revoked_at:%Y-%m-%d %H:%M}" if t.revoked_at else "",
+        )
     return table
 
 

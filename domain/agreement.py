@@ -236,9 +236,14 @@ class BenefitAgreement(Aggregate):
         def apply(self, agreement: BenefitAgreement) -> None:
             agreement.entries.append(
                 Entry(
-                    self.entry, EntryKind.CONTRIBUTION, self.contributed_on, self.amount_fen,
-                    self.description, self.unit_id, self.kind,
-                )  # fmt: skip
+                    self.entry,
+                    EntryKind.CONTRIBUTION,
+                    self.contributed_on,
+                    self.amount_fen,
+                    self.description,
+                    self.unit_id,
+                    self.kind,
+                )
             )
 
     class CostIncurred(Event):
@@ -250,8 +255,9 @@ class BenefitAgreement(Aggregate):
 
         def apply(self, agreement: BenefitAgreement) -> None:
             agreement.entries.append(
-                Entry(self.entry, EntryKind.COST, self.incurred_on, self.amount_fen,
-                      self.description)  # fmt: skip
+                Entry(
+                    self.entry, EntryKind.COST, self.incurred_on, self.amount_fen, self.description
+                )
             )
 
     class BenefitRealized(Event):
@@ -263,8 +269,13 @@ class BenefitAgreement(Aggregate):
 
         def apply(self, agreement: BenefitAgreement) -> None:
             agreement.entries.append(
-                Entry(self.entry, EntryKind.BENEFIT, self.realized_on, self.amount_fen,
-                      self.description)  # fmt: skip
+                Entry(
+                    self.entry,
+                    EntryKind.BENEFIT,
+                    self.realized_on,
+                    self.amount_fen,
+                    self.description,
+                )
             )
 
     class EntryReversed(Event):
@@ -369,7 +380,9 @@ class BenefitAgreement(Aggregate):
                 if entry.kind is EntryKind.COST
                 else (benefits_due, [p.benefit_share_bp for p in terms.parties])
             )
-            for party, part in zip(terms.parties, allocate(entry.amount_fen, weights)):
+            for party, part in zip(
+                terms.parties, allocate(entry.amount_fen, weights), strict=False
+            ):
                 due[party.unit_id] += part
         shares = {p.unit_id: p for p in self.shares_as_of(as_of)}
         return [
@@ -428,9 +441,12 @@ class BenefitAgreement(Aggregate):
                     f"take effect after that"
                 )
         self.trigger_event(
-            self.Amended, parties=parties, effective_on=effective_on, resolution=resolution,
+            self.Amended,
+            parties=parties,
+            effective_on=effective_on,
+            resolution=resolution,
             principal=principal,
-        )  # fmt: skip
+        )
 
     def terminate(self, effective_on: date, resolution: str, principal: str) -> None:
         self._check_changeable("terminated", resolution)
@@ -447,9 +463,11 @@ class BenefitAgreement(Aggregate):
                 f"(entry {late[0].number}); its termination must take effect after that"
             )
         self.trigger_event(
-            self.Terminated, effective_on=effective_on, resolution=resolution,
+            self.Terminated,
+            effective_on=effective_on,
+            resolution=resolution,
             principal=principal,
-        )  # fmt: skip
+        )
 
     def contribute(
         self,
@@ -468,18 +486,27 @@ class BenefitAgreement(Aggregate):
                 "parties contribute"
             )
         self.trigger_event(
-            self.ContributionRecorded, entry=len(self.entries) + 1, unit_id=unit_id,
-            kind=kind, amount_fen=amount_fen, contributed_on=day, description=description,
+            self.ContributionRecorded,
+            entry=len(self.entries) + 1,
+            unit_id=unit_id,
+            kind=kind,
+            amount_fen=amount_fen,
+            contributed_on=day,
+            description=description,
             principal=principal,
-        )  # fmt: skip
+        )
         return self.entries[-1]
 
     def incur_cost(self, amount_fen: int, day: date, description: str, principal: str) -> Entry:
         self._terms_for_entry(day, "a shared cost")
         self.trigger_event(
-            self.CostIncurred, entry=len(self.entries) + 1, amount_fen=amount_fen,
-            incurred_on=day, description=description, principal=principal,
-        )  # fmt: skip
+            self.CostIncurred,
+            entry=len(self.entries) + 1,
+            amount_fen=amount_fen,
+            incurred_on=day,
+            description=description,
+            principal=principal,
+        )
         return self.entries[-1]
 
     def realize_benefit(
@@ -487,9 +514,13 @@ class BenefitAgreement(Aggregate):
     ) -> Entry:
         self._terms_for_entry(day, "a benefit")
         self.trigger_event(
-            self.BenefitRealized, entry=len(self.entries) + 1, amount_fen=amount_fen,
-            realized_on=day, description=description, principal=principal,
-        )  # fmt: skip
+            self.BenefitRealized,
+            entry=len(self.entries) + 1,
+            amount_fen=amount_fen,
+            realized_on=day,
+            description=description,
+            principal=principal,
+        )
         return self.entries[-1]
 
     def reverse(self, number: int, reason: str, principal: str) -> Entry:

@@ -77,9 +77,14 @@ class AgreementCommands:
         labels = self._party_labels(body, shares, day)
         check_shares(shares, labels)
         agreement = BenefitAgreement._create(
-            BenefitAgreement.Drafted, community_id=body.id, title=the_title, kind=the_kind,
-            parties=shares, drafted_on=day, principal=who,
-        )  # fmt: skip
+            BenefitAgreement.Drafted,
+            community_id=body.id,
+            title=the_title,
+            kind=the_kind,
+            parties=shares,
+            drafted_on=day,
+            principal=who,
+        )
         self.save(agreement)
         return agreement
 

@@ -17,8 +17,8 @@ import msgspec
 
 from domain import bundle, merkle
 from domain.chain import Chain, Verification, Walk, named, verify
-from domain.council import council_id_for
 from domain.checkpoints import Checkpoint, SigningKey, key_path
+from domain.council import council_id_for
 from domain.errors import ConfigurationError, Conflict, InvalidInput, NotFound, TamperedRecord
 
 
@@ -98,8 +98,12 @@ class AuditCommands:
             raise Conflict("the log holds no events yet: there is nothing to checkpoint")
         if kept and kept[-1].size == walk.tree.size:
             return kept[-1]
-        signed = key.sign(walk.tree.size, walk.position, walk.tree.root().hex(),
-                          datetime.now(UTC).replace(microsecond=0))  # fmt: skip
+        signed = key.sign(
+            walk.tree.size,
+            walk.position,
+            walk.tree.root().hex(),
+            datetime.now(UTC).replace(microsecond=0),
+        )
         chain.record_checkpoint(datastore, signed)
         # Another process may have kept one of the same size first: answer with what is kept.
         return next(c for c in chain.checkpoints(datastore) if c.size == signed.size)
@@ -140,12 +144,23 @@ class AuditCommands:
                 "It was changed behind the ledger's back; run `chanjiao audit verify` for the "
                 "whole list"
             )
-        ok = merkle.verify_inclusion(index, checkpoint.size, hashes[index], path,
-                                     bytes.fromhex(checkpoint.root))  # fmt: skip
-        return InclusionProof(position, aggregate, version, event.hex(), index, checkpoint,
-                              [h.hex() for h in path], ok)  # fmt: skip
+        ok = merkle.verify_inclusion(
+            index, checkpoint.size, hashes[index], path, bytes.fromhex(checkpoint.root)
+        )
+        return InclusionProof(
+            position,
+            aggregate,
+            version,
+            event.hex(),
+            index,
+            checkpoint,
+            [h.hex() for h in path],
+            ok,
+        )
 
-    def prove_consistency(self, first_size: int, second_size: int | None = None) -> ConsistencyProof:
+    def prove_consistency(
+        self, first_size: int, second_size: int | None = None
+    ) -> ConsistencyProof:
         """That the log of ``first_size`` events is a prefix of the log a later
         checkpoint (the latest, or the one of ``second_size`` events) signed."""
         chain, datastore = self._chain()
@@ -157,8 +172,12 @@ class AuditCommands:
             )
         # The proof is computed from the hashes on record: the events they stand for
         # must still match them, up to the later checkpoint.
-        walk = Walk(chain, datastore, [c for c in self.checkpoints() if c.size <= second.size],
-                    until=second.position)  # fmt: skip
+        walk = Walk(
+            chain,
+            datastore,
+            [c for c in self.checkpoints() if c.size <= second.size],
+            until=second.position,
+        )
         problems = list(walk.problems())
         if problems:
             raise TamperedRecord(
@@ -169,9 +188,13 @@ class AuditCommands:
         hashes = [merkle.leaf_hash(h) for *_, h in chain.leaves(datastore, second.size)]
         path = merkle.consistency_proof(first_size, hashes)
         first = next((c for c in self.checkpoints() if c.size == first_size), None)
-        ok = None if first is None else merkle.verify_consistency(
-            first_size, second.size, bytes.fromhex(first.root), bytes.fromhex(second.root), path
-        )  # fmt: skip
+        ok = (
+            None
+            if first is None
+            else merkle.verify_consistency(
+                first_size, second.size, bytes.fromhex(first.root), bytes.fromhex(second.root), path
+            )
+        )
         return ConsistencyProof(first_size, first, second, [h.hex() for h in path], ok)
 
     def export(
@@ -185,8 +208,12 @@ class AuditCommands:
         if community is not None:
             ledger: Any = self
             body = ledger.community(community)
-            members = {body.id, council_id_for(body.id), *(p.unit_id for p in body.periods),
-                       *ledger.agreement_ids(body.id)}  # fmt: skip
+            members = {
+                body.id,
+                council_id_for(body.id),
+                *(p.unit_id for p in body.periods),
+                *ledger.agreement_ids(body.id),
+            }
             scope = f"community {body.id}"
         key = key or SigningKey.load()
         anchor = self.checkpoint(key)
@@ -198,9 +225,14 @@ class BundleWriter:
     the ``anchor`` checkpoint it is proved against, and ``lines()`` to stream."""
 
     def __init__(
-        self, chain: Chain, datastore: Any, key: SigningKey, anchor: Checkpoint,
-        members: set[UUID] | None, scope: str,
-    ) -> None:  # fmt: skip
+        self,
+        chain: Chain,
+        datastore: Any,
+        key: SigningKey,
+        anchor: Checkpoint,
+        members: set[UUID] | None,
+        scope: str,
+    ) -> None:
         self.chain, self.datastore, self.key = chain, datastore, key
         self.anchor, self.members, self.scope = anchor, members, scope
 
@@ -223,18 +255,36 @@ class BundleWriter:
                 if self.members is not None and aggregate not in self.members:
                     continue
                 proof = None if levels is None else [h.hex() for h in levels.proof(index)]
-                line = bundle.EventLine(row["position"], index, aggregate, row["version"],
-                                        row["topic"], bytes(row["state"]).decode(),
-                                        row["hash"] or "", proof)  # fmt: skip
+                line = bundle.EventLine(
+                    row["position"],
+                    index,
+                    aggregate,
+                    row["version"],
+                    row["topic"],
+                    bytes(row["state"]).decode(),
+                    row["hash"] or "",
+                    proof,
+                )
                 digest.add(line.position, aggregate, line.version, line.hash)
                 yield bundle.encode(line)
         at = datetime.now(UTC).replace(microsecond=0)
-        statement = bundle.manifest_statement(at, self.scope, digest.count, anchor.size,
-                                              anchor.root, digest.hexdigest())  # fmt: skip
-        yield bundle.encode(bundle.ManifestLine(
-            bundle.FORMAT, at, self.scope, digest.count, anchor.size, anchor.root,
-            digest.hexdigest(), self.key.id, self.key.public.hex(),
-            self.key.sign_bytes(statement)))  # fmt: skip
+        statement = bundle.manifest_statement(
+            at, self.scope, digest.count, anchor.size, anchor.root, digest.hexdigest()
+        )
+        yield bundle.encode(
+            bundle.ManifestLine(
+                bundle.FORMAT,
+                at,
+                self.scope,
+                digest.count,
+                anchor.size,
+                anchor.root,
+                digest.hexdigest(),
+                self.key.id,
+                self.key.public.hex(),
+                self.key.sign_bytes(statement),
+            )
+        )
 
 
 def _own_key_id() -> str | None:

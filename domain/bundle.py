@@ -52,8 +52,14 @@ class ManifestLine(msgspec.Struct, tag_field="kind", tag="manifest", forbid_unkn
     signature: str
 
     def statement(self) -> bytes:
-        return manifest_statement(self.exported_at, self.scope, self.events, self.anchor_size,
-                                  self.anchor_root, self.events_digest)  # fmt: skip
+        return manifest_statement(
+            self.exported_at,
+            self.scope,
+            self.events,
+            self.anchor_size,
+            self.anchor_root,
+            self.events_digest,
+        )
 
 
 Line = CheckpointLine | EventLine | ManifestLine
@@ -62,11 +68,17 @@ _encoder = msgspec.json.Encoder()
 
 
 def manifest_statement(
-    exported_at: datetime, scope: str, events: int, anchor_size: int, anchor_root: str,
+    exported_at: datetime,
+    scope: str,
+    events: int,
+    anchor_size: int,
+    anchor_root: str,
     digest: str,
-) -> bytes:  # fmt: skip
-    return (f"{FORMAT}\n{time_text(exported_at)}\n{scope}\n{events}\n{anchor_size}\n"
-            f"{anchor_root}\n{digest}\n").encode()  # fmt: skip
+) -> bytes:
+    return (
+        f"{FORMAT}\n{time_text(exported_at)}\n{scope}\n{events}\n{anchor_size}\n"
+        f"{anchor_root}\n{digest}\n"
+    ).encode()
 
 
 class Digest:
@@ -111,9 +123,15 @@ def verify(lines: Iterable[bytes], trusted_key: str | None = None) -> BundleVeri
     check = _Check(trusted_key)
     problems = list(check.run(lines))
     m = check.manifest
-    return BundleVerification(not problems, m.scope if m else None, m.key_id if m else None,
-                              check.events, len(check.checkpoints), problems,
-                              trusted_key is not None)  # fmt: skip
+    return BundleVerification(
+        not problems,
+        m.scope if m else None,
+        m.key_id if m else None,
+        check.events,
+        len(check.checkpoints),
+        problems,
+        trusted_key is not None,
+    )
 
 
 class _Check:
@@ -131,8 +149,9 @@ class _Check:
             if not raw.strip():
                 continue
             if self.manifest is not None:
-                yield _problem("format", f"line {number} comes after the manifest, which ends "
-                               "the bundle")  # fmt: skip
+                yield _problem(
+                    "format", f"line {number} comes after the manifest, which ends the bundle"
+                )
                 continue
             try:
                 line = _decoder.decode(raw)
@@ -140,9 +159,12 @@ class _Check:
                 yield _problem("format", f"line {number} is not a bundle line: {e}")
                 continue
             if encode(line) != raw:
-                yield _problem("format", f"line {number} is not written as the exporter writes "
-                               "it (a key repeated, keys reordered, spaces, or no newline at "
-                               "its end)")  # fmt: skip
+                yield _problem(
+                    "format",
+                    f"line {number} is not written as the exporter writes "
+                    "it (a key repeated, keys reordered, spaces, or no newline at "
+                    "its end)",
+                )
             if isinstance(line, CheckpointLine):
                 if self.events:
                     yield _problem("format", f"line {number}: a checkpoint after the events")
@@ -152,16 +174,26 @@ class _Check:
             else:
                 self.events += 1
                 if line.position <= last_position:
-                    yield Problem("reordered", line.aggregate, line.version, line.position,
-                                  f"line {number} is not after position {last_position}")  # fmt: skip
+                    yield Problem(
+                        "reordered",
+                        line.aggregate,
+                        line.version,
+                        line.position,
+                        f"line {number} is not after position {last_position}",
+                    )
                 last_position = max(last_position, line.position)
                 actual = yield from self._event(seen, line)
                 digest.add(line.position, line.aggregate, line.version, line.hash)
                 if line.proof is None:
                     if line.index != tree.size:
-                        yield Problem("reordered", line.aggregate, line.version, line.position,
-                                      f"line {number} says it is event {line.index} of the log; "
-                                      f"it is event {tree.size} of the bundle")  # fmt: skip
+                        yield Problem(
+                            "reordered",
+                            line.aggregate,
+                            line.version,
+                            line.position,
+                            f"line {number} says it is event {line.index} of the log; "
+                            f"it is event {tree.size} of the bundle",
+                        )
                     tree.append(merkle.leaf_hash(actual))
                     yield from self._passed(tree, line.position)
                 else:
@@ -172,16 +204,31 @@ class _Check:
         last_version, last_hash = seen.get(e.aggregate, (0, GENESIS))
         actual = event_hash(last_hash, e.topic, e.aggregate, e.version, e.state.encode())
         if e.version <= last_version:
-            yield Problem("reordered", e.aggregate, e.version, e.position,
-                          f"version {e.version} comes after version {last_version}")  # fmt: skip
+            yield Problem(
+                "reordered",
+                e.aggregate,
+                e.version,
+                e.position,
+                f"version {e.version} comes after version {last_version}",
+            )
         elif e.version > last_version + 1:
-            yield Problem("deleted", e.aggregate, last_version + 1, None,
-                          f"versions {last_version + 1}–{e.version - 1} are missing before "
-                          f"position {e.position}")  # fmt: skip
+            yield Problem(
+                "deleted",
+                e.aggregate,
+                last_version + 1,
+                None,
+                f"versions {last_version + 1}–{e.version - 1} are missing before "
+                f"position {e.position}",
+            )
         elif actual.hex() != e.hash:
-            yield Problem("altered", e.aggregate, e.version, e.position,
-                          "the event does not match its hash: its data, type, aggregate or "
-                          "version was changed, or its hash")  # fmt: skip
+            yield Problem(
+                "altered",
+                e.aggregate,
+                e.version,
+                e.position,
+                "the event does not match its hash: its data, type, aggregate or "
+                "version was changed, or its hash",
+            )
         seen[e.aggregate] = (max(e.version, last_version), _hex(e.hash) or actual)
         return actual
 
@@ -190,52 +237,74 @@ class _Check:
         for c in self.checkpoints:
             if c.size == tree.size:
                 if c.position != position:
-                    yield _checkpoint(c, f"its event {c.size} is at position {position}, "
-                                      f"not {c.position}")  # fmt: skip
+                    yield _checkpoint(
+                        c, f"its event {c.size} is at position {position}, not {c.position}"
+                    )
                 elif tree.root().hex() != c.root:
-                    yield _checkpoint(c, "the events do not have the root it signed: one was "
-                                      "altered, added, removed or moved")  # fmt: skip
+                    yield _checkpoint(
+                        c,
+                        "the events do not have the root it signed: one was "
+                        "altered, added, removed or moved",
+                    )
 
     def _close(
         self, tree: merkle.Tree, digest: Digest, leaves: list[tuple[EventLine, bytes]]
     ) -> Iterator[Problem]:
         m = self.manifest
         if m is None:
-            yield _problem("manifest", "the bundle has no manifest (its last line): it was cut "
-                           "short")  # fmt: skip
+            yield _problem(
+                "manifest", "the bundle has no manifest (its last line): it was cut short"
+            )
             return
         if not signed_by(m.public_key, m.key_id, m.signature, m.statement()):
             yield _problem("manifest", "the manifest does not match its signature")
-        if self.trusted_key is not None and self.trusted_key.lower() not in (m.key_id,
-                                                                              m.public_key):
-            yield _problem("manifest", f"the bundle is signed by key {m.key_id}, not by the "
-                           f"trusted key {self.trusted_key}")  # fmt: skip
+        if self.trusted_key is not None and self.trusted_key.lower() not in (
+            m.key_id,
+            m.public_key,
+        ):
+            yield _problem(
+                "manifest",
+                f"the bundle is signed by key {m.key_id}, not by the "
+                f"trusted key {self.trusted_key}",
+            )
         if digest.hexdigest() != m.events_digest or digest.count != m.events:
-            yield _problem("manifest", f"the bundle's {digest.count} events are not the list "
-                           f"of {m.events} the manifest signed: events were added, removed or "
-                           "moved")  # fmt: skip
+            yield _problem(
+                "manifest",
+                f"the bundle's {digest.count} events are not the list "
+                f"of {m.events} the manifest signed: events were added, removed or "
+                "moved",
+            )
         for c in self.checkpoints:
             if c.public_key != m.public_key:
                 yield _checkpoint(c, f"signed by key {c.key_id}, not the bundle's {m.key_id}")
             elif not c.signature_ok():
                 yield _checkpoint(c, "its signature does not verify: altered or forged")
-        anchor = next((c for c in self.checkpoints
-                       if c.size == m.anchor_size and c.root == m.anchor_root), None)  # fmt: skip
+        anchor = next(
+            (c for c in self.checkpoints if c.size == m.anchor_size and c.root == m.anchor_root),
+            None,
+        )
         if anchor is None:
-            yield _problem("manifest", f"the bundle holds no checkpoint of {m.anchor_size} "
-                           f"events with root {m.anchor_root}")  # fmt: skip
+            yield _problem(
+                "manifest",
+                f"the bundle holds no checkpoint of {m.anchor_size} "
+                f"events with root {m.anchor_root}",
+            )
             return
         if m.scope == "all" and tree.size != anchor.size:
-            yield _checkpoint(anchor, f"signed {anchor.size} events; the bundle holds "
-                              f"{tree.size}")  # fmt: skip
+            yield _checkpoint(anchor, f"signed {anchor.size} events; the bundle holds {tree.size}")
         top = _hex(anchor.root) or b""
         for e, actual in leaves:
             path = [_hex(h) or b"" for h in e.proof or ()]
-            if not merkle.verify_inclusion(e.index, anchor.size, merkle.leaf_hash(actual), path,
-                                           top):  # fmt: skip
-                yield Problem("not included", e.aggregate, e.version, e.position,
-                              f"the event is not leaf {e.index} of the checkpoint of "
-                              f"{anchor.size} events")  # fmt: skip
+            if not merkle.verify_inclusion(
+                e.index, anchor.size, merkle.leaf_hash(actual), path, top
+            ):
+                yield Problem(
+                    "not included",
+                    e.aggregate,
+                    e.version,
+                    e.position,
+                    f"the event is not leaf {e.index} of the checkpoint of {anchor.size} events",
+                )
 
 
 def _hex(text: str) -> bytes | None:
@@ -250,5 +319,10 @@ def _problem(kind: str, detail: str) -> Problem:
 
 
 def _checkpoint(c: Checkpoint, detail: str) -> Problem:
-    return Problem("checkpoint", None, None, c.position,
-                   f"the checkpoint of {c.size} events up to position {c.position}: {detail}")  # fmt: skip
+    return Problem(
+        "checkpoint",
+        None,
+        None,
+        c.position,
+        f"the checkpoint of {c.size} events up to position {c.position}: {detail}",
+    )

@@ -12,17 +12,16 @@ against its hash, and an aggregate recorded before chains existed is chained fir
 from __future__ import annotations
 
 import hashlib
-from datetime import datetime
 from collections.abc import Callable, Iterator, Sequence
+from datetime import datetime
 from typing import Any, NamedTuple
 from uuid import UUID
 
 import msgspec
+from eventsourcing.persistence import IntegrityError, Notification
 
 from domain import merkle
 from domain.checkpoints import Checkpoint
-from eventsourcing.persistence import IntegrityError, Notification
-
 from domain.errors import TamperedRecord
 
 GENESIS = bytes(32)
@@ -69,9 +68,15 @@ class Chain:
             )
             rows = cursor.fetchall()
         return [
-            Checkpoint(r["size"], r["position"], r["root"],
-                       datetime.fromisoformat(r["recorded_at"]), r["key_id"], r["public_key"],
-                       r["signature"])  # fmt: skip
+            Checkpoint(
+                r["size"],
+                r["position"],
+                r["root"],
+                datetime.fromisoformat(r["recorded_at"]),
+                r["key_id"],
+                r["public_key"],
+                r["signature"],
+            )
             for r in rows
         ]
 
@@ -83,9 +88,16 @@ class Chain:
             cursor.execute(
                 f"INSERT INTO {self.checkpoint_table} VALUES ({p}, {p}, {p}, {p}, {p}, {p}, {p}) "
                 "ON CONFLICT DO NOTHING",
-                (c.size, c.position, c.root, c.recorded_at.isoformat(), c.key_id,
-                 c.public_key, c.signature),
-            )  # fmt: skip
+                (
+                    c.size,
+                    c.position,
+                    c.root,
+                    c.recorded_at.isoformat(),
+                    c.key_id,
+                    c.public_key,
+                    c.signature,
+                ),
+            )
 
     def pages(
         self, datastore: Any, until: int | None = None, page: int = 5000
@@ -172,9 +184,17 @@ class Chain:
             )
             rows = cursor.fetchall()
         return [
-            Link(Notification(id=r["position"], originator_id=_uuid(r["aggregate"]),
-                              originator_version=r["version"], topic=r["topic"],
-                              state=bytes(r["state"])), r["hash"], r["previous"])  # fmt: skip
+            Link(
+                Notification(
+                    id=r["position"],
+                    originator_id=_uuid(r["aggregate"]),
+                    originator_version=r["version"],
+                    topic=r["topic"],
+                    state=bytes(r["state"]),
+                ),
+                r["hash"],
+                r["previous"],
+            )
             for r in rows
         ]
 
@@ -185,16 +205,22 @@ class Chain:
         p, positions = self.p, []
         with datastore.transaction(commit=False) as cursor:
             for s in stored_events:
-                aggregate = s.originator_id if isinstance(s.originator_id, UUID) else UUID(
-                    str(s.originator_id))  # fmt: skip
+                aggregate = (
+                    s.originator_id
+                    if isinstance(s.originator_id, UUID)
+                    else UUID(str(s.originator_id))
+                )
                 cursor.execute(
                     f"SELECT {self.position} AS position, topic, state FROM {self.events} "
                     f"WHERE originator_id = {p} AND originator_version = {p}",
                     (self.key(aggregate), s.originator_version),
                 )
                 rows = cursor.fetchall()
-                if not rows or rows[0]["topic"] != s.topic or bytes(rows[0]["state"]) != bytes(
-                        s.state):  # fmt: skip
+                if (
+                    not rows
+                    or rows[0]["topic"] != s.topic
+                    or bytes(rows[0]["state"]) != bytes(s.state)
+                ):
                     return None
                 positions.append(rows[0]["position"])
         return positions
@@ -227,15 +253,20 @@ class Chain:
             )
             rows = cursor.fetchall()
         return [
-            (r["position"], _uuid(r["aggregate"]), r["version"],
-             bytes.fromhex(r["hash"]) if r["hash"] else b"")  # fmt: skip
+            (
+                r["position"],
+                _uuid(r["aggregate"]),
+                r["version"],
+                bytes.fromhex(r["hash"]) if r["hash"] else b"",
+            )
             for r in rows
         ]
 
     def hashes(self, cursor: Any, aggregate: UUID) -> dict[int, str]:
         """The hash on record for each version of ``aggregate`` (hex)."""
         cursor.execute(
-            f"SELECT originator_version AS v, hash FROM {self.table} WHERE originator_id = {self.p}",
+            f"SELECT originator_version AS v, hash FROM {self.table} "
+            f"WHERE originator_id = {self.p}",
             (self.key(aggregate),),
         )
         return {row["v"]: row["hash"] for row in cursor.fetchall()}
@@ -246,11 +277,13 @@ class Chain:
         heads: dict[UUID, tuple[int, bytes]] = {}
         rows = []
         for s in sorted(stored_events, key=lambda s: (str(s.originator_id), s.originator_version)):
-            aggregate = s.originator_id if isinstance(s.originator_id, UUID) else UUID(s.originator_id)
+            aggregate = (
+                s.originator_id if isinstance(s.originator_id, UUID) else UUID(s.originator_id)
+            )
             version = s.originator_version
             if aggregate not in heads:
                 heads[aggregate] = (version - 1, self._head(cursor, aggregate, version - 1))
-            at, prev = heads[aggregate]
+            _at, prev = heads[aggregate]
             digest = event_hash(prev, s.topic, aggregate, version, bytes(s.state))
             heads[aggregate] = (version, digest)
             rows.append((self.key(aggregate), version, digest.hex()))
@@ -262,8 +295,10 @@ class Chain:
         against it; chains an aggregate recorded before chains existed."""
         p = self.p
         if version == 0:
-            cursor.execute(f"SELECT 1 FROM {self.table} WHERE originator_id = {p} AND "
-                           f"originator_version = 1", (self.key(aggregate),))  # fmt: skip
+            cursor.execute(
+                f"SELECT 1 FROM {self.table} WHERE originator_id = {p} AND originator_version = 1",
+                (self.key(aggregate),),
+            )
             if cursor.fetchall():  # another writer created it first
                 raise IntegrityError(f"{aggregate} was recorded meanwhile")
             return GENESIS
@@ -283,8 +318,11 @@ class Chain:
             return self._chain_history(cursor, aggregate, version)
         row = rows[version] if rows[version]["topic"] is not None else None
         prev = known.get(version - 1, GENESIS if version == 1 else None)
-        if row is None or prev is None or known[version] != event_hash(
-            prev, row["topic"], aggregate, version, bytes(row["state"])
+        if (
+            row is None
+            or prev is None
+            or known[version]
+            != event_hash(prev, row["topic"], aggregate, version, bytes(row["state"]))
         ):
             raise TamperedRecord(
                 f"the stored record of {aggregate} at version {version} does not match its "
@@ -335,17 +373,28 @@ class Link(NamedTuple):
         n = self.notification
         aggregate, version = _uuid(n.originator_id), n.originator_version
         if self.hash is None:
-            return Problem("inserted", aggregate, version, n.id,
-                           "the event has no hash: written behind the ledger's back (or before "
-                           "this ledger kept hashes)")  # fmt: skip
+            return Problem(
+                "inserted",
+                aggregate,
+                version,
+                n.id,
+                "the event has no hash: written behind the ledger's back (or before "
+                "this ledger kept hashes)",
+            )
         if version > 1 and self.previous is None:
-            return Problem("deleted", aggregate, version - 1, None,
-                           f"the hash of version {version - 1} is not on record, so version "
-                           f"{version} at position {n.id} cannot be checked")  # fmt: skip
+            return Problem(
+                "deleted",
+                aggregate,
+                version - 1,
+                None,
+                f"the hash of version {version - 1} is not on record, so version "
+                f"{version} at position {n.id} cannot be checked",
+            )
         prev = bytes.fromhex(self.previous) if self.previous else GENESIS
         if event_hash(prev, n.topic, aggregate, version, bytes(n.state)).hex() != self.hash:
-            return Problem("altered", aggregate, version, n.id,
-                           "the stored event does not match its hash")  # fmt: skip
+            return Problem(
+                "altered", aggregate, version, n.id, "the stored event does not match its hash"
+            )
         return None
 
 
@@ -354,9 +403,15 @@ def named(problems: Sequence[Problem], most: int = 3) -> str:
     position."""
     parts = []
     for p in problems[:most]:
-        where = ", ".join(f"{label} {value}" for label, value in (
-            ("aggregate", p.aggregate), ("version", p.version), ("position", p.position))
-            if value is not None)  # fmt: skip
+        where = ", ".join(
+            f"{label} {value}"
+            for label, value in (
+                ("aggregate", p.aggregate),
+                ("version", p.version),
+                ("position", p.position),
+            )
+            if value is not None
+        )
         parts.append(f"{p.kind} ({where}): {p.detail}" if where else f"{p.kind}: {p.detail}")
     more = len(problems) - most
     return "; ".join(parts) + (f"; and {more} more" if more > 0 else "")
@@ -412,18 +467,25 @@ class Walk:
                 k, name = known
                 last_version, last_hash = seen.get(k, (0, GENESIS))
                 # event_hash and merkle.leaf_hash, inline: the same bytes
-                actual = sha256(last_hash + f"chanjiao-event-v1\n{topic}\n{name}\n{version}\n"
-                                .encode() + state).digest()
+                actual = sha256(
+                    last_hash + f"chanjiao-event-v1\n{topic}\n{name}\n{version}\n".encode() + state
+                ).digest()
                 grow(sha256(b"\x00" + actual).digest())
                 if hexhash and version == last_version + 1:  # every row of an intact log
                     stored = fromhex(hexhash)
                     if actual != stored:
-                        yield Problem("altered", UUID(name), version, position,
-                                      "the stored event does not match its hash")  # fmt: skip
+                        yield Problem(
+                            "altered",
+                            UUID(name),
+                            version,
+                            position,
+                            "the stored event does not match its hash",
+                        )
                     seen[k] = (version, stored)
                 else:
-                    yield from _check(seen, k, UUID(name), position, version, hexhash,
-                                      last_version, actual)  # fmt: skip
+                    yield from _check(
+                        seen, k, UUID(name), position, version, hexhash, last_version, actual
+                    )
             self.checked += len(rows)
             self.position = rows[-1][0]
             if progress:
@@ -436,51 +498,97 @@ class Walk:
     def _signed(self, checkpoint: Checkpoint) -> Iterator[Problem]:
         where = f"checkpoint of {checkpoint.size} events up to position {checkpoint.position}"
         if not checkpoint.signature_ok():
-            yield Problem("checkpoint", None, None, checkpoint.position,
-                          f"the {where} does not match its signature: altered or forged")  # fmt: skip
+            yield Problem(
+                "checkpoint",
+                None,
+                None,
+                checkpoint.position,
+                f"the {where} does not match its signature: altered or forged",
+            )
         elif self.key_id is not None and checkpoint.key_id != self.key_id:
-            yield Problem("checkpoint", None, None, checkpoint.position,
-                          f"the {where} is signed by key {checkpoint.key_id}, not by this "
-                          f"ledger's key {self.key_id}")  # fmt: skip
+            yield Problem(
+                "checkpoint",
+                None,
+                None,
+                checkpoint.position,
+                f"the {where} is signed by key {checkpoint.key_id}, not by this "
+                f"ledger's key {self.key_id}",
+            )
 
     def _compare(self, checkpoint: Checkpoint) -> Iterator[Problem]:
         where = f"position {checkpoint.position}"
         if self.tree.size != checkpoint.size:
-            yield Problem("checkpoint", None, None, checkpoint.position,
-                          f"the log up to {where} holds {self.tree.size} events; the checkpoint "
-                          f"signed {checkpoint.size}: events were deleted or inserted")  # fmt: skip
+            yield Problem(
+                "checkpoint",
+                None,
+                None,
+                checkpoint.position,
+                f"the log up to {where} holds {self.tree.size} events; the checkpoint "
+                f"signed {checkpoint.size}: events were deleted or inserted",
+            )
         elif self.tree.root().hex() != checkpoint.root:
-            yield Problem("checkpoint", None, None, checkpoint.position,
-                          f"the log up to {where} no longer has the root signed at "
-                          f"{checkpoint.recorded_at.isoformat()}: an event there was altered, "
-                          "replaced or moved")  # fmt: skip
+            yield Problem(
+                "checkpoint",
+                None,
+                None,
+                checkpoint.position,
+                f"the log up to {where} no longer has the root signed at "
+                f"{checkpoint.recorded_at.isoformat()}: an event there was altered, "
+                "replaced or moved",
+            )
 
     def _orphans(self) -> Iterator[Problem]:
         for row in self.chain.orphans(self.datastore):
-            yield Problem("deleted", _uuid(row["aggregate"]), row["version"], None,
-                          "the event is gone; its hash is still on record")  # fmt: skip
+            yield Problem(
+                "deleted",
+                _uuid(row["aggregate"]),
+                row["version"],
+                None,
+                "the event is gone; its hash is still on record",
+            )
 
 
 def _check(
-    seen: dict[int, tuple[int, bytes]], k: int, aggregate: UUID, position: int, version: int,
-    hexhash: str | None, last_version: int, actual: bytes,
+    seen: dict[int, tuple[int, bytes]],
+    k: int,
+    aggregate: UUID,
+    position: int,
+    version: int,
+    hexhash: str | None,
+    last_version: int,
+    actual: bytes,
 ) -> Iterator[Problem]:
     """A row out of sequence or without a hash (the walk's fast path takes the rest)."""
     stored = bytes.fromhex(hexhash) if hexhash else None
     if version <= last_version:
-        yield Problem("reordered", aggregate, version, position,
-                      f"version {version} comes after version {last_version} in the log")  # fmt: skip
+        yield Problem(
+            "reordered",
+            aggregate,
+            version,
+            position,
+            f"version {version} comes after version {last_version} in the log",
+        )
     elif version > last_version + 1:
-        yield Problem("deleted", aggregate, last_version + 1, None,
-                      f"versions {last_version + 1}–{version - 1} are missing before "
-                      f"position {position}")  # fmt: skip
+        yield Problem(
+            "deleted",
+            aggregate,
+            last_version + 1,
+            None,
+            f"versions {last_version + 1}–{version - 1} are missing before position {position}",
+        )
     if stored is None:
-        yield Problem("inserted", aggregate, version, position,
-                      "the event has no hash: written behind the ledger's back (or before "
-                      "this ledger kept hashes)")  # fmt: skip
+        yield Problem(
+            "inserted",
+            aggregate,
+            version,
+            position,
+            "the event has no hash: written behind the ledger's back (or before "
+            "this ledger kept hashes)",
+        )
     elif version == last_version + 1 and actual != stored:
-        yield Problem("altered", aggregate, version, position,
-                      "the stored event does not match its hash")  # fmt: skip
+        yield Problem(
+            "altered", aggregate, version, position, "the stored event does not match its hash"
+        )
     # Go on from the hash on record, so one altered event is reported once.
     seen[k] = (max(version, last_version), stored or actual)
 

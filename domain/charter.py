@@ -185,6 +185,5 @@ def decide(rules: Rules, matter: Matter, tally: Tally) -> Decision:
     outcome = Outcome.ADOPTED if tally.votes_for >= needed else Outcome.REJECTED
     return Decision(
         outcome,
-        f"{outcome}: {tally.votes_for} in favour, {needed} needed "
-        f"({words} of {base} {described})",
+        f"{outcome}: {tally.votes_for} in favour, {needed} needed ({words} of {base} {described})",
     )

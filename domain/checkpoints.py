@@ -143,8 +143,9 @@ class SigningKey:
 
     def sign(self, size: int, position: int, root: str, recorded_at: datetime) -> Checkpoint:
         signature = self._private.sign(statement(size, position, root, recorded_at))
-        return Checkpoint(size, position, root, recorded_at, self.id, self.public.hex(),
-                          signature.hex())  # fmt: skip
+        return Checkpoint(
+            size, position, root, recorded_at, self.id, self.public.hex(), signature.hex()
+        )
 
     def sign_bytes(self, message: bytes) -> str:
         return self._private.sign(message).hex()

@@ -80,9 +80,7 @@ def resolution_number(reference: str | None, what: str = "resolution") -> str | 
         return None
     text = str(reference).strip()
     if not _NUMBER.fullmatch(text):
-        raise InvalidInput(
-            f"{what} must be a register number such as 2025-007; got {reference!r}"
-        )
+        raise InvalidInput(f"{what} must be a register number such as 2025-007; got {reference!r}")
     return text
 
 

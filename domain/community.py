@@ -230,9 +230,13 @@ class Community(Aggregate):
                 "of the charter resolution that adopted it"
             )
         self.trigger_event(
-            self.CharterAdopted, version=version, rules=rules, effective_on=effective_on,
-            resolution=resolution, principal=principal,
-        )  # fmt: skip
+            self.CharterAdopted,
+            version=version,
+            rules=rules,
+            effective_on=effective_on,
+            resolution=resolution,
+            principal=principal,
+        )
 
     # --- deciding ---------------------------------------------------------------
 
@@ -397,8 +401,9 @@ class Community(Aggregate):
                 f"{self.name} is a {self.kind} community; only an industry community "
                 "has a recommending province"
             )
-        period = next((p for p in self.periods if p.unit_id == unit_id and p.covers(effective_on)),
-                      None)  # fmt: skip
+        period = next(
+            (p for p in self.periods if p.unit_id == unit_id and p.covers(effective_on)), None
+        )
         if period is None or period.role_on(effective_on) is not Role.LEAD:
             being = "not a member" if period is None else "a participant, not a lead,"
             raise NotALead(
@@ -420,9 +425,12 @@ class Community(Aggregate):
                 f"({province}), that of {unit_label}, since {current.effective_on}"
             )
         self.trigger_event(
-            self.RecommendingProvinceSet, province=province, unit_id=unit_id,
-            effective_on=effective_on, principal=principal,
-        )  # fmt: skip
+            self.RecommendingProvinceSet,
+            province=province,
+            unit_id=unit_id,
+            effective_on=effective_on,
+            principal=principal,
+        )
 
 
 @dataclass(frozen=True)

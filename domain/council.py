@@ -147,13 +147,21 @@ class Council(Aggregate):
             meeting = council.meeting(self.meeting)
             council.resolutions.append(
                 Resolution(
-                    number=self.number, meeting=self.meeting, held_on=meeting.held_on,
-                    matter=self.matter, title=self.title, votes_for=self.votes_for,
-                    votes_against=self.votes_against, abstentions=self.abstentions,
-                    recused=self.recused, revokes=self.revokes, outcome=self.outcome,
-                    reason=self.reason, charter_version=self.charter_version,
+                    number=self.number,
+                    meeting=self.meeting,
+                    held_on=meeting.held_on,
+                    matter=self.matter,
+                    title=self.title,
+                    votes_for=self.votes_for,
+                    votes_against=self.votes_against,
+                    abstentions=self.abstentions,
+                    recused=self.recused,
+                    revokes=self.revokes,
+                    outcome=self.outcome,
+                    reason=self.reason,
+                    charter_version=self.charter_version,
                     seats=self.seats,
-                )  # fmt: skip
+                )
             )
             if self.outcome is Outcome.ADOPTED and self.revokes:
                 council.resolution(self.revokes).revoked_by = self.number
@@ -223,9 +231,13 @@ class Council(Aggregate):
                         f"{seat.since}); vacate that seat first"
                     )
         self.trigger_event(
-            self.SeatAssigned, unit_id=unit_id, representative=representative, office=office,
-            effective_on=effective_on, principal=principal,
-        )  # fmt: skip
+            self.SeatAssigned,
+            unit_id=unit_id,
+            representative=representative,
+            office=office,
+            effective_on=effective_on,
+            principal=principal,
+        )
 
     def vacate_seat(
         self,
@@ -245,9 +257,12 @@ class Council(Aggregate):
                 f"vacated only after that, not on {effective_on}"
             )
         self.trigger_event(
-            self.SeatVacated, unit_id=unit_id, effective_on=effective_on,
-            because_member_exited=because_member_exited, principal=principal,
-        )  # fmt: skip
+            self.SeatVacated,
+            unit_id=unit_id,
+            effective_on=effective_on,
+            because_member_exited=because_member_exited,
+            principal=principal,
+        )
 
     def hold_meeting(self, held_on: date, present: list[UUID], principal: str) -> int:
         if len(set(present)) != len(present):
@@ -261,9 +276,12 @@ class Council(Aggregate):
             )
         number = len(self.meetings) + 1
         self.trigger_event(
-            self.MeetingHeld, meeting=number, held_on=held_on, present=tuple(present),
+            self.MeetingHeld,
+            meeting=number,
+            held_on=held_on,
+            present=tuple(present),
             principal=principal,
-        )  # fmt: skip
+        )
         return number
 
     def record_resolution(
@@ -293,10 +311,13 @@ class Council(Aggregate):
         if revokes is not None:
             self._check_revocable(revokes, held.held_on)
         tally = Tally(
-            votes_for=votes_for, votes_against=votes_against, abstentions=abstentions,
-            present=len(held.present), recused=len(recused),
+            votes_for=votes_for,
+            votes_against=votes_against,
+            abstentions=abstentions,
+            present=len(held.present),
+            recused=len(recused),
             seats=len(self.seats_on(held.held_on)),
-        )  # fmt: skip
+        )
         decision: Decision = decide(rules, matter, tally)
         number = None
         if decision.outcome is Outcome.ADOPTED:
@@ -304,12 +325,22 @@ class Council(Aggregate):
             taken = sum(1 for r in self.resolutions if r.number and r.number[:4] == str(year))
             number = f"{year}-{taken + 1:03d}"
         self.trigger_event(
-            self.ResolutionRecorded, meeting=meeting, matter=matter, title=title,
-            votes_for=votes_for, votes_against=votes_against, abstentions=abstentions,
-            recused=tuple(recused), revokes=revokes, seats=tally.seats,
-            charter_version=charter_version, outcome=decision.outcome,
-            reason=decision.reason, number=number, principal=principal,
-        )  # fmt: skip
+            self.ResolutionRecorded,
+            meeting=meeting,
+            matter=matter,
+            title=title,
+            votes_for=votes_for,
+            votes_against=votes_against,
+            abstentions=abstentions,
+            recused=tuple(recused),
+            revokes=revokes,
+            seats=tally.seats,
+            charter_version=charter_version,
+            outcome=decision.outcome,
+            reason=decision.reason,
+            number=number,
+            principal=principal,
+        )
         return self.resolutions[-1]
 
     def _check_revocable(self, number: str, held_on: date) -> None:

@@ -70,10 +70,12 @@ class GovernanceCommands:
             raise InvalidInput("a founding charter needs its effective date")
         base = body.charters[-1].rules if body.charters else body.rules_on(day)
         rules: Rules = make_rules(
-            base, quorum=quorum, majorities=majorities,
+            base,
+            quorum=quorum,
+            majorities=majorities,
             admission_requires_resolution=admission_requires_resolution,
             removal_requires_resolution=removal_requires_resolution,
-        )  # fmt: skip
+        )
         with self.rules_kept(Timeline(body, self.council_if_any(body))):
             body.adopt_charter(the_version, rules, day, reference, who)
         self.save(body)
@@ -111,9 +113,13 @@ class GovernanceCommands:
 
     @command
     def vacate_seat(
-        self: Ledger, community: str | UUID, unit: str | UUID, *, effective_on: str | date,
+        self: Ledger,
+        community: str | UUID,
+        unit: str | UUID,
+        *,
+        effective_on: str | date,
         principal: str,
-    ) -> Council:  # fmt: skip
+    ) -> Council:
         day = effective(effective_on)
         who = principal_name(principal)
         body = self.community(community)
@@ -161,10 +167,15 @@ class GovernanceCommands:
     ) -> Resolution:
         the_matter = parse_choice(Matter, matter, "matter")
         the_title = parse_text(title, "resolution title")
-        counts = [_count(v, w) for v, w in (
-            (votes_for, "votes for"), (votes_against, "votes against"),
-            (abstentions, "abstentions"), (meeting, "meeting number"),
-        )]  # fmt: skip
+        counts = [
+            _count(v, w)
+            for v, w in (
+                (votes_for, "votes for"),
+                (votes_against, "votes against"),
+                (abstentions, "abstentions"),
+                (meeting, "meeting number"),
+            )
+        ]
         recused_seats = [unit_ref(u) for u in recused]
         revoked = resolution_number(revokes, "the resolution revoked")
         who = principal_name(principal)
@@ -173,11 +184,18 @@ class GovernanceCommands:
         held_on = council.meeting(counts[3]).held_on
         charter = body.charter_on(held_on)
         resolution = council.record_resolution(
-            meeting=counts[3], matter=the_matter, title=the_title, votes_for=counts[0],
-            votes_against=counts[1], abstentions=counts[2], recused=recused_seats,
-            revokes=revoked, rules=body.rules_on(held_on),
-            charter_version=charter.version if charter else None, principal=who,
-        )  # fmt: skip
+            meeting=counts[3],
+            matter=the_matter,
+            title=the_title,
+            votes_for=counts[0],
+            votes_against=counts[1],
+            abstentions=counts[2],
+            recused=recused_seats,
+            revokes=revoked,
+            rules=body.rules_on(held_on),
+            charter_version=charter.version if charter else None,
+            principal=who,
+        )
         self.save(council)
         return resolution
 

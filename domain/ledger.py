@@ -27,6 +27,7 @@ from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.persistence import ApplicationRecorder, IntegrityError, Recording
 from eventsourcing.utils import get_topic
 
+from domain.agreements import AgreementCommands
 from domain.audit import AuditCommands
 from domain.chain import Chain
 from domain.charter import Matter
@@ -48,7 +49,6 @@ from domain.errors import (
     UnitDeregistered,
     UnitNotFound,
 )
-from domain.agreements import AgreementCommands
 from domain.governance import GovernanceCommands
 from domain.settings import database_url, store_env
 from domain.timeline import Timeline, added, breaches
@@ -82,7 +82,7 @@ the request (the HTTP API's Idempotency-Key) commits or rolls back with them."""
 
 class Ledger(AuditCommands, AgreementCommands, GovernanceCommands, Application[UUID]):
     name = "chanjiao"
-    env = {  # noqa: RUF012 (the library's own API)
+    env = {
         "MAPPER_TOPIC": get_topic(MsgspecMapper),
         # Aggregates stay in memory between commands; each read fetches only the events
         # recorded since (by any process) and hands out a deep copy, so a command that
@@ -208,14 +208,14 @@ class Ledger(AuditCommands, AgreementCommands, GovernanceCommands, Application[U
     ) -> MemberUnit:
         code = parse_credit_code(code)
         kind = parse_choice(UnitType, unit_type, "unit type")
-        fields = dict(
-            code=code,
-            name=parse_text(name, "unit name"),
-            unit_type=kind,
-            level=parse_level(kind, level),
-            division=parse_division(division),
-            principal=principal_name(principal),
-        )
+        fields = {
+            "code": code,
+            "name": parse_text(name, "unit name"),
+            "unit_type": kind,
+            "level": parse_level(kind, level),
+            "division": parse_division(division),
+            "principal": principal_name(principal),
+        }
         unit_id = unit_id_for(code)
         try:
             existing = self._unit(unit_id)
@@ -275,7 +275,9 @@ class Ledger(AuditCommands, AgreementCommands, GovernanceCommands, Application[U
         except UnitNotFound:
             code = str(ref).strip()
             if len(code) == 18:  # name it as the user did, not by the id derived from it
-                raise UnitNotFound(f"no member unit with credit code {code} is registered") from None
+                raise UnitNotFound(
+                    f"no member unit with credit code {code} is registered"
+                ) from None
             raise
 
     def _unit(self, unit_id: UUID) -> MemberUnit:
@@ -335,9 +337,12 @@ class Ledger(AuditCommands, AgreementCommands, GovernanceCommands, Application[U
                 "and cannot be admitted"
             )
         self.check_authority(
-            body, reference, Matter.ADMISSION, day,
+            body,
+            reference,
+            Matter.ADMISSION,
+            day,
             required=body.rules_on(day).admission_requires_resolution,
-        )  # fmt: skip
+        )
         with self.rules_kept(Timeline(body), member.id):
             body.admit(member.id, member.unit_type, label(member), the_role, day, reference, who)
         self.save(body)
@@ -382,10 +387,13 @@ class Ledger(AuditCommands, AgreementCommands, GovernanceCommands, Application[U
         member = self.unit(unit)
         matter = {ExitReason.REMOVAL: Matter.REMOVAL, ExitReason.DISSOLUTION: Matter.DISSOLUTION}
         self.check_authority(
-            body, reference, matter.get(the_reason, Matter.ORDINARY), day,
+            body,
+            reference,
+            matter.get(the_reason, Matter.ORDINARY),
+            day,
             required=the_reason is ExitReason.REMOVAL
             and body.rules_on(day).removal_requires_resolution,
-        )  # fmt: skip
+        )
         timeline = self.timeline(body)
         with self.rules_kept(timeline, member.id):
             body.exit(member.id, label(member), the_reason, day, reference, who)

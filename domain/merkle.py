@@ -58,7 +58,8 @@ def inclusion_proof(index: int, leaves: Sequence[Hash]) -> list[Hash]:
 
 
 def verify_inclusion(index: int, size: int, leaf: Hash, proof: Sequence[Hash], top: Hash) -> bool:
-    """§2.1.3.2: does ``proof`` put ``leaf`` at ``index`` in the tree of ``size`` with root ``top``?"""
+    """§2.1.3.2: does ``proof`` put ``leaf`` at ``index`` in the tree of ``size`` with
+    root ``top``?"""
     if not 0 <= index < size:
         return False
     fn, sn, r = index, size - 1, leaf

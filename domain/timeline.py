@@ -91,9 +91,7 @@ def breaches(timeline: Timeline, name: Names) -> dict[Hashable, Breach]:
     return found
 
 
-def added(
-    before: Mapping[Hashable, Breach], after: Mapping[Hashable, Breach]
-) -> list[Breach]:
+def added(before: Mapping[Hashable, Breach], after: Mapping[Hashable, Breach]) -> list[Breach]:
     """The breaches a command would add, earliest first."""
     return sorted((b for k, b in after.items() if k not in before), key=lambda b: b.day)
 
@@ -127,7 +125,7 @@ def first_uncovered_day(span: Span, cover: Iterable[Span]) -> date | None:
 
 def _lead_spans(period: MembershipPeriod) -> Iterator[Span]:
     ends = [since for since, _ in period.roles[1:]] + [period.exited_on]
-    for (since, role), end in zip(period.roles, ends):
+    for (since, role), end in zip(period.roles, ends, strict=False):
         if role is Role.LEAD and (end is None or since < end):
             yield Span(since, end)
 
@@ -157,9 +155,12 @@ def _leads(t: Timeline, name: Names) -> Iterator[Breach]:
                     day=day,
                     error=LeadAlreadyHeld,
                     explain=_two_leads(
-                        body.name, unit_type.replace("_", " "), name,
-                        (first_unit, first), (second_unit, second),
-                    ),  # fmt: skip
+                        body.name,
+                        unit_type.replace("_", " "),
+                        name,
+                        (first_unit, first),
+                        (second_unit, second),
+                    ),
                 )
 
 
@@ -191,19 +192,22 @@ def _recommending_lead(t: Timeline, name: Names) -> Iterator[Breach]:
     body = t.body
     for index, r in enumerate(body.recommendations):
         leads = any(
-            p.unit_id == r.unit_id and p.covers(r.effective_on)
+            p.unit_id == r.unit_id
+            and p.covers(r.effective_on)
             and p.role_on(r.effective_on) is Role.LEAD
             for p in body.periods
-        )  # fmt: skip
+        )
         if not leads:
             yield Breach(
-                ("recommendation", index), r.effective_on, NotALead,
+                ("recommendation", index),
+                r.effective_on,
+                NotALead,
                 lambda _s, r=r: (
                     f"{body.name}'s recommending province was set effective {r.effective_on} "
                     f"as the province of its lead {name(r.unit_id)}, which must lead it that "
                     "day; choose another recommending province first"
                 ),
-            )  # fmt: skip
+            )
 
 
 def _dissolution(t: Timeline, name: Names) -> Iterator[Breach]:
@@ -214,23 +218,25 @@ def _dissolution(t: Timeline, name: Names) -> Iterator[Breach]:
     for p in body.periods:
         if p.exited_on is None or p.exited_on > end or p.admitted_on >= end:
             yield Breach(
-                ("after dissolution", p.unit_id, p.admitted_on), max(end, p.admitted_on),
+                ("after dissolution", p.unit_id, p.admitted_on),
+                max(end, p.admitted_on),
                 CommunityDissolved,
                 lambda _s, p=p: (
                     f"{body.name} cannot be dissolved effective {end}: {name(p.unit_id)} "
                     f"is a member {Span(p.admitted_on, p.exited_on).words()}"
                 ),
-            )  # fmt: skip
+            )
     for meeting in t.council.meetings if t.council else ():
         if meeting.held_on >= end:
             yield Breach(
-                ("meeting after dissolution", meeting.number), meeting.held_on,
+                ("meeting after dissolution", meeting.number),
+                meeting.held_on,
                 CommunityDissolved,
                 lambda _s, m=meeting: (
                     f"{body.name} cannot be dissolved effective {end}: its council met on "
                     f"{m.held_on} (meeting {m.number})"
                 ),
-            )  # fmt: skip
+            )
 
 
 def _deregistered_members(t: Timeline, name: Names) -> Iterator[Breach]:
@@ -239,14 +245,15 @@ def _deregistered_members(t: Timeline, name: Names) -> Iterator[Breach]:
         gone = t.deregistered.get(p.unit_id)
         if gone is not None and (p.exited_on is None or p.exited_on > gone):
             yield Breach(
-                ("deregistered", p.unit_id, p.admitted_on), max(gone, p.admitted_on),
+                ("deregistered", p.unit_id, p.admitted_on),
+                max(gone, p.admitted_on),
                 UnitDeregistered,
                 lambda _s, p=p, gone=gone: (
                     f"{name(p.unit_id)} is deregistered effective {gone}, but it is a member "
                     f"of {t.body.name} {Span(p.admitted_on, p.exited_on).words()}; record its "
                     f"exit effective {gone} at the latest first"
                 ),
-            )  # fmt: skip
+            )
 
 
 # --- council ---------------------------------------------------------------------
@@ -262,21 +269,21 @@ def _seats_held_by_members(t: Timeline, name: Names) -> Iterator[Breach]:
         day = first_uncovered_day(seat_span, spans.get(seat.unit_id, ()))
         if day is not None:
             yield Breach(
-                ("seat", seat.unit_id, seat.since), day, NotAMember,
+                ("seat", seat.unit_id, seat.since),
+                day,
+                NotAMember,
                 lambda _s, seat=seat, span=seat_span, day=day: (
                     f"{name(seat.unit_id)} would hold a council seat of {t.body.name} "
                     f"({span.words()}) on {day} without being a member then; only members "
                     "hold council seats"
                 ),
-            )  # fmt: skip
+            )
 
 
 def _one_chair(t: Timeline, name: Names) -> Iterator[Breach]:
     if t.council is None:
         return
-    chairs = sorted(
-        (s for s in t.council.seats if s.office is Office.CHAIR), key=lambda s: s.since
-    )
+    chairs = sorted((s for s in t.council.seats if s.office is Office.CHAIR), key=lambda s: s.since)
     for i, first in enumerate(chairs):
         for second in chairs[i + 1 :]:
             a, b = Span(first.since, first.until), Span(second.since, second.until)
@@ -286,7 +293,9 @@ def _one_chair(t: Timeline, name: Names) -> Iterator[Breach]:
 
             def explain(subject: UUID | None, first=first, second=second, a=a, b=b) -> str:
                 (mine, own), (theirs, other) = (
-                    ((second, b), (first, a)) if subject != first.unit_id else ((first, a), (second, b))
+                    ((second, b), (first, a))
+                    if subject != first.unit_id
+                    else ((first, a), (second, b))
                 )
                 return (
                     f"{name(mine.unit_id)} cannot chair the council of {t.body.name} from "
@@ -295,9 +304,11 @@ def _one_chair(t: Timeline, name: Names) -> Iterator[Breach]:
                 )
 
             yield Breach(
-                ("chair", first.unit_id, first.since, second.unit_id, second.since), day,
-                SeatRuleBroken, explain,
-            )  # fmt: skip
+                ("chair", first.unit_id, first.since, second.unit_id, second.since),
+                day,
+                SeatRuleBroken,
+                explain,
+            )
 
 
 def _present_seats_held(t: Timeline, name: Names) -> Iterator[Breach]:
@@ -309,12 +320,14 @@ def _present_seats_held(t: Timeline, name: Names) -> Iterator[Breach]:
         for unit_id in meeting.present:
             if unit_id not in holders:
                 yield Breach(
-                    ("present", meeting.number, unit_id), meeting.held_on, SeatRuleBroken,
+                    ("present", meeting.number, unit_id),
+                    meeting.held_on,
+                    SeatRuleBroken,
                     lambda _s, m=meeting, u=unit_id: (
                         f"{name(u)} was recorded present at council meeting {m.number} on "
                         f"{m.held_on} as a seat holder; its seat must be held that day"
                     ),
-                )  # fmt: skip
+                )
 
 
 def _resolutions_keep_their_base(t: Timeline, name: Names) -> Iterator[Breach]:
@@ -328,22 +341,30 @@ def _resolutions_keep_their_base(t: Timeline, name: Names) -> Iterator[Breach]:
         seats = len(t.council.seats_on(r.held_on))
         if seats != r.seats:
             yield Breach(
-                ("seats", index), r.held_on, SeatRuleBroken,
+                ("seats", index),
+                r.held_on,
+                SeatRuleBroken,
                 lambda _s, r=r, what=what, seats=seats: (
                     f"council meeting {r.meeting} on {r.held_on} decided {what} with "
                     f"{r.seats} seats; a seat change that makes it {seats} seats that day "
                     "would alter the outcome on record"
                 ),
-            )  # fmt: skip
+            )
         if r.charter_version not in _charters_of_the_day(body, r.held_on):
             yield Breach(
-                ("charter", index), r.held_on, CharterRuleBroken,
+                ("charter", index),
+                r.held_on,
+                CharterRuleBroken,
                 lambda _s, r=r, what=what: (
                     f"council meeting {r.meeting} on {r.held_on} decided {what} under "
-                    + (f"charter {r.charter_version}" if r.charter_version else "the founding rules")
+                    + (
+                        f"charter {r.charter_version}"
+                        if r.charter_version
+                        else "the founding rules"
+                    )
                     + f"; a charter of {body.name} cannot take effect on or before that date"
                 ),
-            )  # fmt: skip
+            )
 
 
 def _charters_of_the_day(body: Community, day: date) -> set[str | None]:
@@ -366,13 +387,14 @@ def _parties_are_members(t: Timeline, name: Names) -> Iterator[Breach]:
     spans = membership_spans(t.body)
     for agreement in t.agreements:
         ends = [terms.effective_on for terms in agreement.terms[1:]] + [agreement.terminated_on]
-        for terms, end in zip(agreement.terms, ends):
+        for terms, end in zip(agreement.terms, ends, strict=False):
             in_force = Span(terms.effective_on, end)
             for party in terms.parties:
                 day = first_uncovered_day(in_force, spans.get(party.unit_id, ()))
                 if day is not None:
                     yield Breach(
-                        ("party", agreement.id, terms.effective_on, party.unit_id), day,
+                        ("party", agreement.id, terms.effective_on, party.unit_id),
+                        day,
                         NotAMember,
                         lambda _s, a=agreement, u=party.unit_id, span=in_force, day=day: (
                             f"{name(u)} is a party to agreement '{a.title}' with shares in "
@@ -380,19 +402,25 @@ def _parties_are_members(t: Timeline, name: Names) -> Iterator[Breach]:
                             f"on every day of that; it would not be on {day} (amend or "
                             "terminate the agreement first)"
                         ),
-                    )  # fmt: skip
+                    )
         for entry in agreement.live_entries():
             if entry.kind is not EntryKind.CONTRIBUTION or entry.unit_id is None:
                 continue
-            if first_uncovered_day(Span(entry.on, entry.on + timedelta(days=1)),
-                                   spans.get(entry.unit_id, ())) is not None:  # fmt: skip
+            if (
+                first_uncovered_day(
+                    Span(entry.on, entry.on + timedelta(days=1)), spans.get(entry.unit_id, ())
+                )
+                is not None
+            ):
                 yield Breach(
-                    ("contribution", agreement.id, entry.number), entry.on, AgreementRuleBroken,
+                    ("contribution", agreement.id, entry.number),
+                    entry.on,
+                    AgreementRuleBroken,
                     lambda _s, a=agreement, e=entry: (
                         f"{name(e.unit_id)} contributed to agreement '{a.title}' on {e.on} "  # type: ignore[arg-type]
                         f"(entry {e.number}); it must be a member of {t.body.name} that day"
                     ),
-                )  # fmt: skip
+                )
 
 
 RULES: tuple[Callable[[Timeline, Names], Iterable[Breach]], ...] = (

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+
 from eventsourcing.domain import Aggregate
 
 from domain.errors import EffectiveDateTooEarly, NothingToChange, UnitDeregistered

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from datetime import date, datetime, time, timezone
+from datetime import UTC, date, datetime, time
 from enum import StrEnum
 from typing import TypeVar
 from uuid import UUID, uuid5
@@ -144,15 +144,41 @@ def unit_id_for(code: str) -> UUID:
 # --- GB/T 2260 administrative divisions -------------------------------------------
 
 PROVINCES: dict[str, str] = {
-    "11": "北京", "12": "天津", "13": "河北", "14": "山西", "15": "内蒙古",
-    "21": "辽宁", "22": "吉林", "23": "黑龙江",
-    "31": "上海", "32": "江苏", "33": "浙江", "34": "安徽", "35": "福建", "36": "江西",
+    "11": "北京",
+    "12": "天津",
+    "13": "河北",
+    "14": "山西",
+    "15": "内蒙古",
+    "21": "辽宁",
+    "22": "吉林",
+    "23": "黑龙江",
+    "31": "上海",
+    "32": "江苏",
+    "33": "浙江",
+    "34": "安徽",
+    "35": "福建",
+    "36": "江西",
     "37": "山东",
-    "41": "河南", "42": "湖北", "43": "湖南", "44": "广东", "45": "广西", "46": "海南",
-    "50": "重庆", "51": "四川", "52": "贵州", "53": "云南", "54": "西藏",
-    "61": "陕西", "62": "甘肃", "63": "青海", "64": "宁夏", "65": "新疆",
-    "71": "台湾", "81": "香港", "82": "澳门",
-}  # fmt: skip
+    "41": "河南",
+    "42": "湖北",
+    "43": "湖南",
+    "44": "广东",
+    "45": "广西",
+    "46": "海南",
+    "50": "重庆",
+    "51": "四川",
+    "52": "贵州",
+    "53": "云南",
+    "54": "西藏",
+    "61": "陕西",
+    "62": "甘肃",
+    "63": "青海",
+    "64": "宁夏",
+    "65": "新疆",
+    "71": "台湾",
+    "81": "香港",
+    "82": "澳门",
+}
 
 _DIVISION = re.compile(r"[0-9]{6}")
 
@@ -163,9 +189,7 @@ def parse_division(text: str) -> str:
         raise InvalidDivision(f"division code must be text, got {type(text).__name__}")
     code = text.strip()
     if not _DIVISION.fullmatch(code):
-        raise InvalidDivision(
-            f"division code must be 6 digits (GB/T 2260), got {text.strip()!r}"
-        )
+        raise InvalidDivision(f"division code must be 6 digits (GB/T 2260), got {text.strip()!r}")
     if code[:2] not in PROVINCES:
         raise InvalidDivision(
             f"division code {code} starts with {code[:2]}, which is not one of the 34 "
@@ -198,7 +222,7 @@ def parse_yuan(text: str, *, allow_negative: bool = False) -> int:
     """
     if not isinstance(text, str):
         raise InvalidAmount(
-            f"amount must be a decimal string of yuan such as \"1234.50\", "
+            f'amount must be a decimal string of yuan such as "1234.50", '
             f"not a {type(text).__name__}"
         )
     match = _YUAN.fullmatch(text.strip())
@@ -210,7 +234,7 @@ def parse_yuan(text: str, *, allow_negative: bool = False) -> int:
             )
         raise InvalidAmount(
             f"amount must be a decimal number of yuan with at most two decimal places, "
-            f"such as \"1234.50\"; got {text!r}"
+            f'such as "1234.50"; got {text!r}'
         )
     sign, whole, frac = match.groups()
     if len(whole.lstrip("0")) > len(str(MAX_FEN // 100)):
@@ -226,8 +250,7 @@ def parse_yuan(text: str, *, allow_negative: bool = False) -> int:
         fen = -fen
     if abs(fen) > MAX_FEN:
         raise InvalidAmount(
-            f"amount {text.strip()!r} is larger than the ledger accepts "
-            "(999999999999.99 yuan)"
+            f"amount {text.strip()!r} is larger than the ledger accepts (999999999999.99 yuan)"
         )
     return fen
 
@@ -259,7 +282,11 @@ def parse_bp(value: int | str, what: str = "share") -> int:
                 f"decimals (25%, 33.33%); got {value!r}"
             )
         whole_bp, percent, hundredths = match.groups()
-        bp = int(whole_bp) if whole_bp else int(percent) * 100 + int((hundredths or "").ljust(2, "0"))
+        bp = (
+            int(whole_bp)
+            if whole_bp
+            else int(percent) * 100 + int((hundredths or "").ljust(2, "0"))
+        )
     if not 0 <= bp <= 10_000:
         raise InvalidShares(f"{what} must be from 0 to 10000 basis points (100%); got {value!r}")
     return bp
@@ -333,7 +360,7 @@ def parse_timestamp(value: str | datetime, what: str = "time") -> datetime:
         moment = moment.replace(tzinfo=SHANGHAI)
     if moment.date() < EARLIEST_DATE:
         raise InvalidDate(f"{what} {value} is before {EARLIEST_DATE}, which the ledger refuses")
-    return moment.astimezone(timezone.utc)
+    return moment.astimezone(UTC)
 
 
 MAX_TEXT = 200

@@ -14,7 +14,15 @@ from uuid import UUID
 
 import msgspec
 
-from domain.agreement import BenefitAgreement, Entry, EntryKind, Party, ResourceKind, Source, source_of
+from domain.agreement import (
+    BenefitAgreement,
+    Entry,
+    EntryKind,
+    Party,
+    ResourceKind,
+    Source,
+    source_of,
+)
 from domain.allocation import allocate
 from domain.ledger import Ledger
 from domain.unit import MemberUnit
@@ -139,7 +147,9 @@ class InvestmentSummary(msgspec.Struct, frozen=True):
 # --- answers --------------------------------------------------------------------
 
 
-def report(ledger: Ledger, agreement: str | UUID, as_of: str | date | None = None) -> CostSharingReport:
+def report(
+    ledger: Ledger, agreement: str | UUID, as_of: str | date | None = None
+) -> CostSharingReport:
     """Per party as of a date: its shares then, the costs it should bear, what it
     contributed, the balance, the benefits it is due; and the totals."""
     day = parse_date(as_of, "as-of date") if as_of else today()
@@ -148,22 +158,32 @@ def report(ledger: Ledger, agreement: str | UUID, as_of: str | date | None = Non
     positions = record.settle(day)
     rows = [
         PartyFigures(
-            unit_id=p.unit_id, code=units[p.unit_id].code, name=units[p.unit_id].name_on(day),
-            cost_share_bp=p.cost_share_bp, cost_due=format_fen(p.costs_due),
-            contributed=format_fen(p.contributed), balance=format_fen(p.balance),
-            benefit_share_bp=p.benefit_share_bp, benefit_due=format_fen(p.benefits_due),
-        )  # fmt: skip
+            unit_id=p.unit_id,
+            code=units[p.unit_id].code,
+            name=units[p.unit_id].name_on(day),
+            cost_share_bp=p.cost_share_bp,
+            cost_due=format_fen(p.costs_due),
+            contributed=format_fen(p.contributed),
+            balance=format_fen(p.balance),
+            benefit_share_bp=p.benefit_share_bp,
+            benefit_due=format_fen(p.benefits_due),
+        )
         for p in positions
     ]
     totals = _totals(record.live_entries(until=day))
     return CostSharingReport(
-        agreement_id=record.id, title=record.title, community_id=record.community_id,
-        community_name=ledger.community(record.community_id).name, status=record.status,
-        as_of=day, total_costs=format_fen(totals[EntryKind.COST]),
+        agreement_id=record.id,
+        title=record.title,
+        community_id=record.community_id,
+        community_name=ledger.community(record.community_id).name,
+        status=record.status,
+        as_of=day,
+        total_costs=format_fen(totals[EntryKind.COST]),
         total_contributed=format_fen(totals[EntryKind.CONTRIBUTION]),
         total_balance=format_fen(sum(p.balance for p in positions)),
-        total_benefits=format_fen(totals[EntryKind.BENEFIT]), parties=rows,
-    )  # fmt: skip
+        total_benefits=format_fen(totals[EntryKind.BENEFIT]),
+        parties=rows,
+    )
 
 
 def agreement_view(ledger: Ledger, agreement: str | UUID | BenefitAgreement) -> AgreementView:
@@ -173,12 +193,19 @@ def agreement_view(ledger: Ledger, agreement: str | UUID | BenefitAgreement) -> 
         TermsView(t.effective_on, t.resolution, _shares(t.parties, units)) for t in record.terms
     ]
     return AgreementView(
-        id=record.id, title=record.title, kind=record.kind, community_id=record.community_id,
-        community_name=ledger.community(record.community_id).name, status=record.status,
-        drafted_on=record.drafted_on, approved_on=record.approved_on,
-        terminated_on=record.terminated_on, terminated_by=record.terminated_by, terms=terms,
+        id=record.id,
+        title=record.title,
+        kind=record.kind,
+        community_id=record.community_id,
+        community_name=ledger.community(record.community_id).name,
+        status=record.status,
+        drafted_on=record.drafted_on,
+        approved_on=record.approved_on,
+        terminated_on=record.terminated_on,
+        terminated_by=record.terminated_by,
+        terms=terms,
         entries=[entry_view(record, e, units) for e in record.entries],
-    )  # fmt: skip
+    )
 
 
 def entry_view(
@@ -186,11 +213,17 @@ def entry_view(
 ) -> EntryView:
     unit = (units or {}).get(entry.unit_id) if entry.unit_id else None
     return EntryView(
-        agreement_id=record.id, entry=entry.number, type=entry.kind, on=entry.on,
-        amount=format_fen(entry.amount_fen), description=entry.description,
-        unit_id=entry.unit_id, unit_name=unit.name_on(entry.on) if unit else None,
-        kind=entry.resource, reversed_because=entry.reversed_because,
-    )  # fmt: skip
+        agreement_id=record.id,
+        entry=entry.number,
+        type=entry.kind,
+        on=entry.on,
+        amount=format_fen(entry.amount_fen),
+        description=entry.description,
+        unit_id=entry.unit_id,
+        unit_name=unit.name_on(entry.on) if unit else None,
+        kind=entry.resource,
+        reversed_because=entry.reversed_because,
+    )
 
 
 def recorded_entry(ledger: Ledger, agreement: str | UUID, entry: Entry) -> EntryView:
@@ -212,11 +245,16 @@ def agreements(ledger: Ledger, community: str | UUID | None = None) -> Agreement
         current = record.terms[-1].parties if record.terms else record.draft
         result.append(
             AgreementSummary(
-                id=record.id, title=record.title, kind=record.kind,
-                community_id=record.community_id, community_name=names[record.community_id],
-                status=record.status, parties=len(current), approved_on=record.approved_on,
+                id=record.id,
+                title=record.title,
+                kind=record.kind,
+                community_id=record.community_id,
+                community_name=names[record.community_id],
+                status=record.status,
+                parties=len(current),
+                approved_on=record.approved_on,
                 terminated_on=record.terminated_on,
-            )  # fmt: skip
+            )
         )
     return AgreementList(body_id, body.name if body else None, result)
 
@@ -262,20 +300,25 @@ def investment(
                 by_province[province_of(unit.division_on(entry.on))] += entry.amount_fen
         totals.append(
             AgreementTotals(
-                agreement_id=record.id, title=record.title, status=record.status,
+                agreement_id=record.id,
+                title=record.title,
+                status=record.status,
                 contributed=format_fen(sums[EntryKind.CONTRIBUTION]),
                 costs=format_fen(sums[EntryKind.COST]),
                 benefits=format_fen(sums[EntryKind.BENEFIT]),
-            )  # fmt: skip
+            )
         )
     provinces = sorted(by_province.items(), key=lambda kv: (-kv[1], kv[0]))
     return InvestmentSummary(
-        community_id=body.id, community_name=body.name, as_of=day,
-        total_contributed=format_fen(sum(by_kind.values())), agreements=totals,
+        community_id=body.id,
+        community_name=body.name,
+        as_of=day,
+        total_contributed=format_fen(sum(by_kind.values())),
+        agreements=totals,
         by_kind=_slices([(k, KIND_NAMES[ResourceKind(k)], v) for k, v in by_kind.items()]),
         by_source=_slices([(k, SOURCE_NAMES[Source(k)], v) for k, v in by_source.items()]),
         by_province=_slices([(k, province_name(k), v) for k, v in provinces]),
-    )  # fmt: skip
+    )
 
 
 # --- helpers --------------------------------------------------------------------
@@ -294,7 +337,7 @@ def _slices(parts: list[tuple[str, str, int]]) -> list[Slice]:
     shares = allocate(10_000, [a for _, _, a in parts]) if total > 0 else [0] * len(parts)
     return [
         Slice(key=key, name=name, amount=format_fen(amount), share_bp=share)
-        for (key, name, amount), share in zip(parts, shares)
+        for (key, name, amount), share in zip(parts, shares, strict=False)
     ]
 
 
@@ -304,7 +347,12 @@ def _units(ledger: Ledger, unit_ids: Iterable[UUID]) -> dict[UUID, MemberUnit]:
 
 def _shares(parties: Iterable[Party], units: dict[UUID, MemberUnit]) -> list[Share]:
     return [
-        Share(p.unit_id, units[p.unit_id].code, units[p.unit_id].name, p.cost_share_bp,
-              p.benefit_share_bp)  # fmt: skip
+        Share(
+            p.unit_id,
+            units[p.unit_id].code,
+            units[p.unit_id].name,
+            p.cost_share_bp,
+            p.benefit_share_bp,
+        )
         for p in parties
     ]

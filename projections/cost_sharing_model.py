@@ -82,7 +82,7 @@ A = BenefitAgreement
 
 class CostSharing(ReadModel):
     name = "cost_sharing"
-    tables = {  # noqa: RUF012
+    tables = {
         "agreements": "agreement_id TEXT PRIMARY KEY, seq BIGINT NOT NULL, "
         "community_id TEXT NOT NULL, title TEXT NOT NULL, kind TEXT NOT NULL, "
         "status TEXT NOT NULL, drafted_on TEXT NOT NULL, approved_on TEXT, "
@@ -112,42 +112,64 @@ class CostSharing(ReadModel):
         "communities": "community_id TEXT PRIMARY KEY, name TEXT NOT NULL, "
         "recorded_at TEXT NOT NULL",
     }
-    indexes = {  # noqa: RUF012
+    indexes = {
         "by_community": "agreements(community_id, seq)",
         "by_date": "splits(agreement_id, on_date)",
         "entries_by_date": "entries(agreement_id, on_date)",
     }
     topics = (
-        MemberUnit.Registered.TOPIC, MemberUnit.Renamed.TOPIC, MemberUnit.Relocated.TOPIC,
-        Community.Founded.TOPIC, A.Drafted.TOPIC, A.Approved.TOPIC, A.Amended.TOPIC,
-        A.Terminated.TOPIC, A.ContributionRecorded.TOPIC, A.CostIncurred.TOPIC,
-        A.BenefitRealized.TOPIC, A.EntryReversed.TOPIC,
-    )  # fmt: skip
+        MemberUnit.Registered.TOPIC,
+        MemberUnit.Renamed.TOPIC,
+        MemberUnit.Relocated.TOPIC,
+        Community.Founded.TOPIC,
+        A.Drafted.TOPIC,
+        A.Approved.TOPIC,
+        A.Amended.TOPIC,
+        A.Terminated.TOPIC,
+        A.ContributionRecorded.TOPIC,
+        A.CostIncurred.TOPIC,
+        A.BenefitRealized.TOPIC,
+        A.EntryReversed.TOPIC,
+    )
 
     def begin(self, events: Sequence[Any], c: Any) -> None:
         """Read the terms of every agreement the batch's costs and benefits are
         split by, in three queries."""
         self.in_force: dict[str, _Terms] = {}
-        wanted = sorted({str(e.originator_id) for e in events
-                         if isinstance(e, A.CostIncurred | A.BenefitRealized)})  # fmt: skip
+        wanted = sorted(
+            {
+                str(e.originator_id)
+                for e in events
+                if isinstance(e, A.CostIncurred | A.BenefitRealized)
+            }
+        )
         self._load_terms(c, wanted)
 
     def _load_terms(self, c: Any, agreements: list[str]) -> None:
         for agreement in agreements:
             self.in_force[agreement] = _Terms()
-        for r in self.select_in(c, "SELECT agreement_id, terminated_on FROM {agreements} "
-                                "WHERE agreement_id {in}", agreements):  # fmt: skip
+        for r in self.select_in(
+            c,
+            "SELECT agreement_id, terminated_on FROM {agreements} WHERE agreement_id {in}",
+            agreements,
+        ):
             self.in_force[r["agreement_id"]].terminated = r["terminated_on"]
-        for r in self.select_in(c, "SELECT agreement_id, seq, effective_on FROM {terms} "
-                                "WHERE seq > 0 AND agreement_id {in} ORDER BY agreement_id, seq",
-                                agreements):  # fmt: skip
+        for r in self.select_in(
+            c,
+            "SELECT agreement_id, seq, effective_on FROM {terms} "
+            "WHERE seq > 0 AND agreement_id {in} ORDER BY agreement_id, seq",
+            agreements,
+        ):
             terms = self.in_force[r["agreement_id"]]
             terms.seqs.append(r["seq"])
             terms.starts.append(r["effective_on"])
-        for r in self.select_in(c, "SELECT agreement_id, seq, unit_id, cost_share_bp, "
-                                "benefit_share_bp FROM {shares} WHERE seq > 0 AND agreement_id "
-                                "{in} ORDER BY agreement_id, seq, party_order",
-                                agreements):  # fmt: skip
+        for r in self.select_in(
+            c,
+            "SELECT agreement_id, seq, unit_id, cost_share_bp, "
+            "benefit_share_bp FROM {shares} WHERE seq > 0 AND agreement_id "
+            "{in} ORDER BY agreement_id, seq, party_order",
+            agreements,
+        ):
             self.in_force[r["agreement_id"]].parties[r["seq"]].append(
                 (r["unit_id"], r["cost_share_bp"], r["benefit_share_bp"])
             )
@@ -158,7 +180,7 @@ class CostSharing(ReadModel):
             self._load_terms(c, [agreement])
         return self.in_force[agreement]
 
-    def apply(self, event: Any, c: Any) -> None:  # noqa: C901 (one branch per event type)
+    def apply(self, event: Any, c: Any) -> None:
         oid, at = str(event.originator_id), iso(event.timestamp)
         w = self.writes
         if isinstance(event, A.Approved | A.Amended | A.Terminated):
@@ -167,56 +189,116 @@ class CostSharing(ReadModel):
             case MemberUnit.Registered():
                 w.insert("units", (oid, event.code, event.unit_type.value))
                 w.insert("unit_names", (oid, BEGINNING, event.originator_version, event.name, at))
-                w.insert("unit_divisions", (oid, BEGINNING, event.originator_version,
-                                            event.division, at))  # fmt: skip
+                w.insert(
+                    "unit_divisions", (oid, BEGINNING, event.originator_version, event.division, at)
+                )
             case MemberUnit.Renamed():
-                w.insert("unit_names", (oid, iso(event.effective_on), event.originator_version,
-                                        event.name, at))  # fmt: skip
+                w.insert(
+                    "unit_names",
+                    (oid, iso(event.effective_on), event.originator_version, event.name, at),
+                )
             case MemberUnit.Relocated():
-                w.insert("unit_divisions", (oid, iso(event.effective_on),
-                                            event.originator_version, event.division, at))  # fmt: skip
+                w.insert(
+                    "unit_divisions",
+                    (oid, iso(event.effective_on), event.originator_version, event.division, at),
+                )
             case Community.Founded():
                 w.insert("communities", (oid, event.name, at))
             case A.Drafted():
                 seq = self.run(c, "SELECT COALESCE(MAX(seq), 0) AS n FROM {agreements}")
                 n = int(seq.fetchone()["n"]) + 1
-                self.run(c, "INSERT INTO {agreements} VALUES (?, ?, ?, ?, ?, ?, ?, NULL, NULL, "
-                         "NULL, ?, ?, NULL, NULL)",
-                         (oid, n, str(event.community_id), event.title, event.kind.value,
-                          "draft", iso(event.drafted_on), len(event.parties), at))  # fmt: skip
+                self.run(
+                    c,
+                    "INSERT INTO {agreements} VALUES (?, ?, ?, ?, ?, ?, ?, NULL, NULL, "
+                    "NULL, ?, ?, NULL, NULL)",
+                    (
+                        oid,
+                        n,
+                        str(event.community_id),
+                        event.title,
+                        event.kind.value,
+                        "draft",
+                        iso(event.drafted_on),
+                        len(event.parties),
+                        at,
+                    ),
+                )
                 self._terms(c, oid, 0, None, None, event.parties, at)
             case A.Approved():
-                self.run(c, "INSERT INTO {terms} VALUES (?, 1, ?, ?, ?)",
-                         (oid, iso(event.effective_on), event.resolution, at))  # fmt: skip
-                self.run(c, "INSERT INTO {shares} SELECT agreement_id, 1, party_order, unit_id, "
-                         "cost_share_bp, benefit_share_bp FROM {shares} "
-                         "WHERE agreement_id = ? AND seq = 0", (oid,))  # fmt: skip
-                self.run(c, "UPDATE {agreements} SET status = 'active', approved_on = ?, "
-                         "approved_at = ? WHERE agreement_id = ?",
-                         (iso(event.effective_on), at, oid))  # fmt: skip
+                self.run(
+                    c,
+                    "INSERT INTO {terms} VALUES (?, 1, ?, ?, ?)",
+                    (oid, iso(event.effective_on), event.resolution, at),
+                )
+                self.run(
+                    c,
+                    "INSERT INTO {shares} SELECT agreement_id, 1, party_order, unit_id, "
+                    "cost_share_bp, benefit_share_bp FROM {shares} "
+                    "WHERE agreement_id = ? AND seq = 0",
+                    (oid,),
+                )
+                self.run(
+                    c,
+                    "UPDATE {agreements} SET status = 'active', approved_on = ?, "
+                    "approved_at = ? WHERE agreement_id = ?",
+                    (iso(event.effective_on), at, oid),
+                )
                 self._split(c, oid, since=iso(event.effective_on), at=at)
             case A.Amended():
-                last = self.run(c, "SELECT MAX(seq) AS n FROM {terms} WHERE agreement_id = ?",
-                                (oid,))  # fmt: skip
+                last = self.run(
+                    c, "SELECT MAX(seq) AS n FROM {terms} WHERE agreement_id = ?", (oid,)
+                )
                 n = int(last.fetchone()["n"]) + 1
-                self._terms(c, oid, n, iso(event.effective_on), event.resolution, event.parties,
-                            at)  # fmt: skip
-                self.run(c, "UPDATE {agreements} SET parties = ? WHERE agreement_id = ?",
-                         (len(event.parties), oid))  # fmt: skip
+                self._terms(c, oid, n, iso(event.effective_on), event.resolution, event.parties, at)
+                self.run(
+                    c,
+                    "UPDATE {agreements} SET parties = ? WHERE agreement_id = ?",
+                    (len(event.parties), oid),
+                )
                 self._split(c, oid, since=iso(event.effective_on), at=at)
             case A.Terminated():
-                self.run(c, "UPDATE {agreements} SET status = 'terminated', terminated_on = ?, "
-                         "terminated_by = ?, terminated_at = ? WHERE agreement_id = ?",
-                         (iso(event.effective_on), event.resolution, at, oid))  # fmt: skip
+                self.run(
+                    c,
+                    "UPDATE {agreements} SET status = 'terminated', terminated_on = ?, "
+                    "terminated_by = ?, terminated_at = ? WHERE agreement_id = ?",
+                    (iso(event.effective_on), event.resolution, at, oid),
+                )
                 self._split(c, oid, since=iso(event.effective_on), at=at)
             case A.ContributionRecorded():
                 day, unit = iso(event.contributed_on), str(event.unit_id)
-                w.insert("entries", (oid, event.entry, EntryKind.CONTRIBUTION.value, day,
-                                     event.amount_fen, event.description, unit,
-                                     event.kind.value, None, None, at, None))  # fmt: skip
-                w.insert("splits", (oid, event.entry, self.position, 0, unit,
-                                    EntryKind.CONTRIBUTION.value, day, event.amount_fen, at, None,
-                                    None))  # fmt: skip
+                w.insert(
+                    "entries",
+                    (
+                        oid,
+                        event.entry,
+                        EntryKind.CONTRIBUTION.value,
+                        day,
+                        event.amount_fen,
+                        event.description,
+                        unit,
+                        event.kind.value,
+                        None,
+                        None,
+                        at,
+                        None,
+                    ),
+                )
+                w.insert(
+                    "splits",
+                    (
+                        oid,
+                        event.entry,
+                        self.position,
+                        0,
+                        unit,
+                        EntryKind.CONTRIBUTION.value,
+                        day,
+                        event.amount_fen,
+                        at,
+                        None,
+                        None,
+                    ),
+                )
             case A.CostIncurred() | A.BenefitRealized():
                 cost = isinstance(event, A.CostIncurred)
                 kind = (EntryKind.COST if cost else EntryKind.BENEFIT).value
@@ -224,46 +306,97 @@ class CostSharing(ReadModel):
                 assert day is not None
                 terms = self.terms(c, oid)
                 seq = terms.seq_on(day)
-                w.insert("entries", (oid, event.entry, kind, day, event.amount_fen,
-                                     event.description, None, None, None, seq, at,
-                                     None))  # fmt: skip
+                w.insert(
+                    "entries",
+                    (
+                        oid,
+                        event.entry,
+                        kind,
+                        day,
+                        event.amount_fen,
+                        event.description,
+                        None,
+                        None,
+                        None,
+                        seq,
+                        at,
+                        None,
+                    ),
+                )
                 if seq is not None:
                     in_force = terms.parties[seq]
                     parts = allocate(event.amount_fen, [p[1 if cost else 2] for p in in_force])
                     for i, (party, part) in enumerate(zip(in_force, parts, strict=True)):
-                        w.insert("splits", (oid, event.entry, self.position, i, party[0], kind,
-                                            day, part, at, None, None))  # fmt: skip
+                        w.insert(
+                            "splits",
+                            (
+                                oid,
+                                event.entry,
+                                self.position,
+                                i,
+                                party[0],
+                                kind,
+                                day,
+                                part,
+                                at,
+                                None,
+                                None,
+                            ),
+                        )
             case A.EntryReversed():
-                self.run(c, "UPDATE {entries} SET reversed_because = ?, reversed_at = ? "
-                         "WHERE agreement_id = ? AND entry = ?",
-                         (event.reason, at, oid, event.entry))  # fmt: skip
-                self.run(c, "UPDATE {splits} SET reversed_at = ? WHERE agreement_id = ? "
-                         "AND entry = ?", (at, oid, event.entry))  # fmt: skip
+                self.run(
+                    c,
+                    "UPDATE {entries} SET reversed_because = ?, reversed_at = ? "
+                    "WHERE agreement_id = ? AND entry = ?",
+                    (event.reason, at, oid, event.entry),
+                )
+                self.run(
+                    c,
+                    "UPDATE {splits} SET reversed_at = ? WHERE agreement_id = ? AND entry = ?",
+                    (at, oid, event.entry),
+                )
 
-    def _terms(self, c: Any, agreement: str, seq: int, effective_on: str | None,
-               resolution: str | None, parties: Any, at: str | None) -> None:  # fmt: skip
-        self.run(c, "INSERT INTO {terms} VALUES (?, ?, ?, ?, ?)",
-                 (agreement, seq, effective_on, resolution, at))  # fmt: skip
+    def _terms(
+        self,
+        c: Any,
+        agreement: str,
+        seq: int,
+        effective_on: str | None,
+        resolution: str | None,
+        parties: Any,
+        at: str | None,
+    ) -> None:
+        self.run(
+            c,
+            "INSERT INTO {terms} VALUES (?, ?, ?, ?, ?)",
+            (agreement, seq, effective_on, resolution, at),
+        )
         c.executemany(
             self.sql("INSERT INTO {shares} VALUES (?, ?, ?, ?, ?, ?)"),
-            [(agreement, seq, i, str(p.unit_id), p.cost_share_bp, p.benefit_share_bp)
-             for i, p in enumerate(parties)],
-        )  # fmt: skip
+            [
+                (agreement, seq, i, str(p.unit_id), p.cost_share_bp, p.benefit_share_bp)
+                for i, p in enumerate(parties)
+            ],
+        )
 
     def _split(self, c: Any, agreement: str, since: str | None, at: str | None) -> None:
         """Split again the costs and benefits of ``agreement`` dated from ``since``
         by the terms in force on each one's date, as they now stand (recorded ``at``).
         The old splits are kept, superseded from ``at``, for answers as known before."""
         entries = self.run(
-            c, "SELECT entry, entry_type, on_date, amount_fen, reversed_at FROM {entries} "
+            c,
+            "SELECT entry, entry_type, on_date, amount_fen, reversed_at FROM {entries} "
             "WHERE agreement_id = ? AND entry_type IN (?, ?) AND on_date >= ?",
             (agreement, *SPLIT, since),
-        ).fetchall()  # fmt: skip
+        ).fetchall()
         if not entries:
             return
-        self.run(c, "UPDATE {splits} SET superseded_at = ? WHERE agreement_id = ? "
-                 "AND entry_type IN (?, ?) AND on_date >= ? AND superseded_at IS NULL",
-                 (at, agreement, *SPLIT, since))  # fmt: skip
+        self.run(
+            c,
+            "UPDATE {splits} SET superseded_at = ? WHERE agreement_id = ? "
+            "AND entry_type IN (?, ?) AND on_date >= ? AND superseded_at IS NULL",
+            (at, agreement, *SPLIT, since),
+        )
         terms = self.terms(c, agreement)
         rows, renumbered = [], []
         for e in entries:
@@ -276,13 +409,25 @@ class CostSharing(ReadModel):
             in_force = terms.parties[seq]
             parts = allocate(int(e["amount_fen"]), [p[column] for p in in_force])
             rows += [
-                (agreement, e["entry"], self.position, i, p[0], e["entry_type"], day, part, at,
-                 None, e["reversed_at"])
+                (
+                    agreement,
+                    e["entry"],
+                    self.position,
+                    i,
+                    p[0],
+                    e["entry_type"],
+                    day,
+                    part,
+                    at,
+                    None,
+                    e["reversed_at"],
+                )
                 for i, (p, part) in enumerate(zip(in_force, parts, strict=True))
-            ]  # fmt: skip
+            ]
         if rows:
-            c.executemany(self.sql("INSERT INTO {splits} VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
-                                   "?)"), rows)  # fmt: skip
+            c.executemany(
+                self.sql("INSERT INTO {splits} VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"), rows
+            )
         c.executemany(
             self.sql("UPDATE {entries} SET terms_seq = ? WHERE agreement_id = ? AND entry = ?"),
             renumbered,
@@ -392,22 +537,31 @@ def report(
         balance += put_in - due
         parties.append(
             PartyFigures(
-                unit_id=UUID(unit_id), code=row["code"], name=row["name"],
+                unit_id=UUID(unit_id),
+                code=row["code"],
+                name=row["name"],
                 cost_share_bp=in_force["cost_share_bp"] if in_force else 0,
-                cost_due=format_fen(due), contributed=format_fen(put_in),
+                cost_due=format_fen(due),
+                contributed=format_fen(put_in),
                 balance=format_fen(put_in - due),
                 benefit_share_bp=in_force["benefit_share_bp"] if in_force else 0,
                 benefit_due=format_fen(figures.get((unit_id, EntryKind.BENEFIT.value), 0)),
-            )  # fmt: skip
+            )
         )
     return CostSharingReport(
-        agreement_id=agreement_id, title=record["title"],
-        community_id=UUID(record["community_id"]), community_name=record["community_name"],
-        status=record["status"], as_of=day, total_costs=format_fen(totals[EntryKind.COST]),
+        agreement_id=agreement_id,
+        title=record["title"],
+        community_id=UUID(record["community_id"]),
+        community_name=record["community_name"],
+        status=record["status"],
+        as_of=day,
+        total_costs=format_fen(totals[EntryKind.COST]),
         total_contributed=format_fen(totals[EntryKind.CONTRIBUTION]),
-        total_balance=format_fen(balance), total_benefits=format_fen(totals[EntryKind.BENEFIT]),
-        parties=parties, known_at=at.moment,
-    )  # fmt: skip
+        total_balance=format_fen(balance),
+        total_benefits=format_fen(totals[EntryKind.BENEFIT]),
+        parties=parties,
+        known_at=at.moment,
+    )
 
 
 _LIST = """
@@ -430,20 +584,27 @@ def agreements(store: Store, community: str | UUID | Community | None = None) ->
             body_name, rows = None, query(model.sql(_LIST + " ORDER BY a.seq"))
         else:
             body_name = _community_name(query, model, body_id)
-            rows = query(model.sql(_LIST + " WHERE a.community_id = ? ORDER BY a.seq"),
-                         (str(body_id),))  # fmt: skip
+            rows = query(
+                model.sql(_LIST + " WHERE a.community_id = ? ORDER BY a.seq"), (str(body_id),)
+            )
     return AgreementList(
-        body_id, body_name,
+        body_id,
+        body_name,
         [
             AgreementSummary(
-                id=UUID(r["agreement_id"]), title=r["title"], kind=r["kind"],
-                community_id=UUID(r["community_id"]), community_name=r["community_name"],
-                status=r["status"], parties=int(r["parties"]),
-                approved_on=_day(r["approved_on"]), terminated_on=_day(r["terminated_on"]),
-            )  # fmt: skip
+                id=UUID(r["agreement_id"]),
+                title=r["title"],
+                kind=r["kind"],
+                community_id=UUID(r["community_id"]),
+                community_name=r["community_name"],
+                status=r["status"],
+                parties=int(r["parties"]),
+                approved_on=_day(r["approved_on"]),
+                terminated_on=_day(r["terminated_on"]),
+            )
             for r in rows
         ],
-    )  # fmt: skip
+    )
 
 
 _AGREEMENT_TOTALS = f"""
@@ -487,8 +648,9 @@ def investment(
     with store.snapshot() as query:
         body_name = _community_name(query, model, body_id, at)
         per_agreement = query(model.sql(_AGREEMENT_TOTALS), (t, t, d, t, t, key, t))
-        contributions = query(model.sql(_CONTRIBUTIONS),
-                              (t, key, EntryKind.CONTRIBUTION.value, d, t, t))  # fmt: skip
+        contributions = query(
+            model.sql(_CONTRIBUTIONS), (t, key, EntryKind.CONTRIBUTION.value, d, t, t)
+        )
     sums: dict[str, dict[EntryKind, int]] = {}
     heads: dict[str, Any] = {}
     for r in per_agreement:
@@ -506,13 +668,18 @@ def investment(
         by_province[province_of(r["division"])] += fen  # where it was on the day
     provinces = sorted(by_province.items(), key=lambda kv: (-kv[1], kv[0]))
     return InvestmentSummary(
-        community_id=body_id, community_name=body_name, as_of=day,
+        community_id=body_id,
+        community_name=body_name,
+        as_of=day,
         total_contributed=format_fen(sum(by_kind.values())),
         agreements=[
             AgreementTotals(
-                agreement_id=UUID(a), title=heads[a]["title"], status=heads[a]["status"],
+                agreement_id=UUID(a),
+                title=heads[a]["title"],
+                status=heads[a]["status"],
                 contributed=format_fen(t[EntryKind.CONTRIBUTION]),
-                costs=format_fen(t[EntryKind.COST]), benefits=format_fen(t[EntryKind.BENEFIT]),
+                costs=format_fen(t[EntryKind.COST]),
+                benefits=format_fen(t[EntryKind.BENEFIT]),
             )
             for a, t in sums.items()
         ],
@@ -520,7 +687,7 @@ def investment(
         by_source=_slices([(k, SOURCE_NAMES[Source(k)], v) for k, v in by_source.items()]),
         by_province=_slices([(k, province_name(k), v) for k, v in provinces]),
         known_at=at.moment,
-    )  # fmt: skip
+    )
 
 
 # --- helpers --------------------------------------------------------------------
@@ -539,8 +706,10 @@ def _community_id(community: str | UUID | Community) -> UUID:
 def _community_name(
     query: Query, model: CostSharing, community_id: UUID, at: KnownAt = EVERYTHING
 ) -> str:
-    rows = query(model.sql("SELECT name, recorded_at FROM {communities} WHERE community_id = ?"),
-                 (str(community_id),))  # fmt: skip
+    rows = query(
+        model.sql("SELECT name, recorded_at FROM {communities} WHERE community_id = ?"),
+        (str(community_id),),
+    )
     return body_row(rows, community_id, at)["name"]
 
 

@@ -87,12 +87,21 @@ def register(ledger: Ledger, community: str | UUID) -> Register:
 
 def entry(r: Resolution) -> RegisterEntry:
     return RegisterEntry(
-        number=r.number, held_on=r.held_on, meeting=r.meeting, matter=r.matter.value,
-        title=r.title, votes_for=r.votes_for, votes_against=r.votes_against,
-        abstentions=r.abstentions, recused=len(r.recused), outcome=r.outcome.value,
-        reason=r.reason, charter_version=r.charter_version, revokes=r.revokes,
+        number=r.number,
+        held_on=r.held_on,
+        meeting=r.meeting,
+        matter=r.matter.value,
+        title=r.title,
+        votes_for=r.votes_for,
+        votes_against=r.votes_against,
+        abstentions=r.abstentions,
+        recused=len(r.recused),
+        outcome=r.outcome.value,
+        reason=r.reason,
+        charter_version=r.charter_version,
+        revokes=r.revokes,
         revoked_by=r.revoked_by,
-    )  # fmt: skip
+    )
 
 
 def seats(ledger: Ledger, community: str | UUID, as_of: str | date | None = None) -> SeatList:
@@ -104,10 +113,14 @@ def seats(ledger: Ledger, community: str | UUID, as_of: str | date | None = None
         unit = ledger.unit(seat.unit_id)
         rows.append(
             SeatView(
-                unit_id=unit.id, code=unit.code, unit_name=unit.name_on(day),
-                representative=seat.representative, office=seat.office.value,
-                since=seat.since, until=seat.until,
-            )  # fmt: skip
+                unit_id=unit.id,
+                code=unit.code,
+                unit_name=unit.name_on(day),
+                representative=seat.representative,
+                office=seat.office.value,
+                since=seat.since,
+                until=seat.until,
+            )
         )
     order = ["chair", "vice_chair", "secretary_general", "executive_director", "director"]
     rows.sort(key=lambda s: (order.index(s.office), s.since, s.code))
@@ -120,7 +133,9 @@ def charter(ledger: Ledger, community: str | UUID, as_of: str | date | None = No
     in_force = body.charter_on(day)
     rules = in_force.rules if in_force else FOUNDING_RULES
     return CharterView(
-        community_id=body.id, community_name=body.name, as_of=day,
+        community_id=body.id,
+        community_name=body.name,
+        as_of=day,
         version=in_force.version if in_force else None,
         effective_on=in_force.effective_on if in_force else None,
         adopted_by=in_force.resolution if in_force else None,
@@ -128,4 +143,4 @@ def charter(ledger: Ledger, community: str | UUID, as_of: str | date | None = No
         majorities={m.value: v for m, v in rules.majorities.items()},
         admission_requires_resolution=rules.admission_requires_resolution,
         removal_requires_resolution=rules.removal_requires_resolution,
-    )  # fmt: skip
+    )

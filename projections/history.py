@@ -21,8 +21,15 @@ from domain.errors import InvalidInput, NotFound
 from domain.ledger import Ledger
 from domain.unit import MemberUnit
 
-DATE_FIELDS = ("effective_on", "founded_on", "drafted_on", "held_on", "contributed_on",
-               "incurred_on", "realized_on")  # fmt: skip
+DATE_FIELDS = (
+    "effective_on",
+    "founded_on",
+    "drafted_on",
+    "held_on",
+    "contributed_on",
+    "incurred_on",
+    "realized_on",
+)
 """The fields that say when an event takes effect; an event has at most one."""
 
 _NOT_DATA = frozenset(
@@ -35,14 +42,22 @@ KINDS = ("unit", "community", "council", "agreement")
 class HistoryEntry(msgspec.Struct, frozen=True):
     version: int
     type: str
-    effective_on: Annotated[date | None, Meta(
-        description="when the event takes effect (its effective, founding, drafting, meeting, "
-        "contribution, cost or benefit date; a resolution's: its meeting's); null if none")]
+    effective_on: Annotated[
+        date | None,
+        Meta(
+            description="when the event takes effect (its effective, founding, drafting, meeting, "
+            "contribution, cost or benefit date; a resolution's: its meeting's); null if none"
+        ),
+    ]
     recorded_at: datetime
     principal: str
-    hash: Annotated[str | None, Meta(
-        description="the hash on record for this version (hex SHA-256, ADR 0014); null where "
-        "the store keeps none (memory://)")]
+    hash: Annotated[
+        str | None,
+        Meta(
+            description="the hash on record for this version (hex SHA-256, ADR 0014); null where "
+            "the store keeps none (memory://)"
+        ),
+    ]
     data: dict
 
 
@@ -77,12 +92,17 @@ def entries(ledger: Ledger, aggregate_id: UUID) -> list[HistoryEntry]:
             meetings[e.meeting] = e.held_on
         elif isinstance(e, Council.ResolutionRecorded):
             day = meetings.get(e.meeting)
-        found.append(HistoryEntry(
-            version=e.originator_version, type=type(e).TOPIC, effective_on=day,
-            recorded_at=e.timestamp, principal=e.principal,
-            hash=hashes.get(e.originator_version),
-            data={k: v for k, v in vars(e).items() if k not in _NOT_DATA},
-        ))  # fmt: skip
+        found.append(
+            HistoryEntry(
+                version=e.originator_version,
+                type=type(e).TOPIC,
+                effective_on=day,
+                recorded_at=e.timestamp,
+                principal=e.principal,
+                hash=hashes.get(e.originator_version),
+                data={k: v for k, v in vars(e).items() if k not in _NOT_DATA},
+            )
+        )
     return found
 
 

@@ -144,28 +144,41 @@ def community_detail(
             raise CommunityNotFound(f"no community {community_id} has been founded")
         b = found[0]
         industry = b["kind"] == CommunityKind.INDUSTRY and b["founded_on"] <= d
-        rows = query(model.sql(_LEAD_ROLES), (d, d, key, d, *(t.value for t in LEAD_TYPES))
-                     ) if industry else []  # fmt: skip
+        rows = (
+            query(model.sql(_LEAD_ROLES), (d, d, key, d, *(t.value for t in LEAD_TYPES)))
+            if industry
+            else []
+        )
         chosen = query(model.sql(_RECOMMENDATION), (d, key, d)) if industry else []
-    view = dict(
-        id=community_id, name=b["name"], kind=b["kind"], industry=b["industry"],
-        division=b["division"], province=province_of(b["division"]),
-        founded_on=date.fromisoformat(b["founded_on"]),
-        dissolved_on=date.fromisoformat(b["dissolved_on"]) if b["dissolved_on"] else None,
-        active_members=int(b["active"]), as_of=day,
-    )  # fmt: skip
+    view = {
+        "id": community_id,
+        "name": b["name"],
+        "kind": b["kind"],
+        "industry": b["industry"],
+        "division": b["division"],
+        "province": province_of(b["division"]),
+        "founded_on": date.fromisoformat(b["founded_on"]),
+        "dissolved_on": date.fromisoformat(b["dissolved_on"]) if b["dissolved_on"] else None,
+        "active_members": int(b["active"]),
+        "as_of": day,
+    }
     if not industry:
-        return CommunityDetail(**view, leads=None, lead_trio_complete=None, missing=None,
-                               recommending_province=None)  # fmt: skip
+        return CommunityDetail(
+            **view, leads=None, lead_trio_complete=None, missing=None, recommending_province=None
+        )
     leads, missing = _leads(b["founded_on"], d, rows)
     return CommunityDetail(
-        **view, leads=Leads(**leads), lead_trio_complete=not missing, missing=missing,
+        **view,
+        leads=Leads(**leads),
+        lead_trio_complete=not missing,
+        missing=missing,
         recommending_province=_recommending(chosen[0]) if chosen else None,
-    )  # fmt: skip
+    )
 
 
-def _leads(founded_on: str, day: str, rows: list[Any]) -> tuple[dict[str, Lead | None],
-                                                                list[MissingLead]]:  # fmt: skip
+def _leads(
+    founded_on: str, day: str, rows: list[Any]
+) -> tuple[dict[str, Lead | None], list[MissingLead]]:
     periods: dict[str, list[Any]] = defaultdict(list)
     for r in rows:
         periods[r["period_id"]].append(r)
@@ -187,16 +200,22 @@ def _leads(founded_on: str, day: str, rows: list[Any]) -> tuple[dict[str, Lead |
             continue
         r = holders[held.unit_id]
         leads[unit_type] = Lead(
-            unit_id=UUID(r["unit_id"]), code=r["code"], name=r["name"],
-            province=province_of(r["division"]), province_name=province_name(r["division"]),
+            unit_id=UUID(r["unit_id"]),
+            code=r["code"],
+            name=r["name"],
+            province=province_of(r["division"]),
+            province_name=province_name(r["division"]),
             since=date.fromisoformat(since),
-        )  # fmt: skip
+        )
     return leads, missing
 
 
 def _recommending(r: Any) -> RecommendingProvince:
     return RecommendingProvince(
-        province=r["province"], province_name=province_name(r["province"]),
-        unit_id=UUID(r["unit_id"]), code=r["code"], name=r["name"],
+        province=r["province"],
+        province_name=province_name(r["province"]),
+        unit_id=UUID(r["unit_id"]),
+        code=r["code"],
+        name=r["name"],
         since=date.fromisoformat(r["since"]),
-    )  # fmt: skip
+    )

@@ -33,7 +33,7 @@ import zlib
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from typing import Any, ClassVar, TypeVar
 from uuid import UUID
 
@@ -58,12 +58,12 @@ def iso(value: date | datetime | None) -> str | None:
     if value is None:
         return None
     if isinstance(value, datetime):
-        return value.astimezone(timezone.utc).replace(tzinfo=None).isoformat("T", "microseconds")
+        return value.astimezone(UTC).replace(tzinfo=None).isoformat("T", "microseconds")
     return value.isoformat()
 
 
 def from_iso_time(text: str) -> datetime:
-    return datetime.strptime(text, "%Y-%m-%dT%H:%M:%S.%f").replace(tzinfo=timezone.utc)
+    return datetime.strptime(text, "%Y-%m-%dT%H:%M:%S.%f").replace(tzinfo=UTC)
 
 
 class Writes:
@@ -134,7 +134,9 @@ class ReadModel(ABC):
         self.shadow = shadow
         self.key = self.name + (SHADOW if shadow else "")
         self.bare = {table: self.table(table, shadow) for table in self.tables}
-        self.t = {table: f"{schema}.{bare}" if schema else bare for table, bare in self.bare.items()}
+        self.t = {
+            table: f"{schema}.{bare}" if schema else bare for table, bare in self.bare.items()
+        }
         self._sql: dict[str, str] = {}
         self.writes = Writes(self)
 
@@ -194,8 +196,11 @@ class ReadModel(ABC):
         if not values:
             return []
         if self.dialect == "postgres":
-            return list(self.run(cursor, text.replace("{in}", "= ANY(?)"),
-                                 (*before, list(values))).fetchall())  # fmt: skip
+            return list(
+                self.run(
+                    cursor, text.replace("{in}", "= ANY(?)"), (*before, list(values))
+                ).fetchall()
+            )
         found = []
         for i in range(0, len(values), 500):
             chunk = values[i : i + 500]
@@ -401,8 +406,9 @@ class Store:
             with self.datastore.transaction(commit=True) as cursor:
                 # Models already past this batch are neither moved nor applied.
                 behind = [m for m in models if positions[m.key] < reached]
-                if not self._advance_all(cursor, [(m.key, positions[m.key]) for m in behind],
-                                         reached):  # fmt: skip
+                if not self._advance_all(
+                    cursor, [(m.key, positions[m.key]) for m in behind], reached
+                ):
                     raise _Moved
                 for model in behind:
                     done = positions[model.key]
@@ -438,8 +444,9 @@ class Store:
         for key, done in expected:
             if done == 0:
                 self._advance(cursor, key, 0, 0)  # make sure the row exists
-        matches = " OR ".join(f"(application_name = {p} AND notification_id = {p})"
-                              for _ in expected)  # fmt: skip
+        matches = " OR ".join(
+            f"(application_name = {p} AND notification_id = {p})" for _ in expected
+        )
         cursor.execute(
             f"UPDATE {self.table} SET notification_id = {p} WHERE {matches}",
             (reached, *(v for pair in expected for v in pair)),
@@ -529,7 +536,9 @@ class Store:
         live names so the next rebuild's shadow indexes do not collide."""
         with self.datastore.transaction(commit=True) as cursor:
             for suffix, target in shadow.indexes.items():
-                cursor.execute(f"DROP INDEX IF EXISTS {shadow.index(suffix, target.partition('(')[0])[1]}")
+                cursor.execute(
+                    f"DROP INDEX IF EXISTS {shadow.index(suffix, target.partition('(')[0])[1]}"
+                )
             for statement in live.create_statements():
                 cursor.execute(statement)
 

@@ -86,8 +86,9 @@ def members(
         if moment is None
         else ledger.community_as_known_at(community, moment)
     )
-    rows = [_member(unit_as_known_at(ledger, p.unit_id, moment), p, day)
-            for p in body.members_on(day)]  # fmt: skip
+    rows = [
+        _member(unit_as_known_at(ledger, p.unit_id, moment), p, day) for p in body.members_on(day)
+    ]
     rows.sort(key=lambda m: (m.role != "lead", m.since, m.code))
     return MemberList(
         community_id=body.id,
@@ -125,9 +126,7 @@ def _member(unit: MemberUnit, period: MembershipPeriod, day: date) -> Member:
     )
 
 
-def unit_view(
-    ledger: Ledger, ref: str | UUID, periods: list[Period] | None = None
-) -> UnitView:
+def unit_view(ledger: Ledger, ref: str | UUID, periods: list[Period] | None = None) -> UnitView:
     """A unit with its name and location history and its periods in every body
     (computed from the events unless given, e.g. by the membership read model)."""
     unit = ledger.unit(ref)

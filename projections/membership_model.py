@@ -28,8 +28,15 @@ class _Period:
 
     __slots__ = ("admitted_on", "community", "exited_on", "id", "row", "unit_type")
 
-    def __init__(self, id: str, community: str, unit_type: str, admitted_on: str,
-                 exited_on: str | None, row: list[Any] | None = None) -> None:  # fmt: skip
+    def __init__(
+        self,
+        id: str,
+        community: str,
+        unit_type: str,
+        admitted_on: str,
+        exited_on: str | None,
+        row: list[Any] | None = None,
+    ) -> None:
         self.id, self.community, self.unit_type = id, community, unit_type
         self.admitted_on, self.exited_on, self.row = admitted_on, exited_on, row
 
@@ -83,8 +90,9 @@ def presence(period: _Period, home: Home, divisions: list[tuple[str, str]]) -> P
     return out
 
 
-def _by_home(period: _Period, homes: list[tuple[str, str]],
-             divisions: list[tuple[str, str]]) -> Presence:  # fmt: skip
+def _by_home(
+    period: _Period, homes: list[tuple[str, str]], divisions: list[tuple[str, str]]
+) -> Presence:
     """A period of a body whose home changed: each stretch counted at the home of its
     days (at a change the type and province counts leave and come back: they net
     out, and only the outside-home count moves)."""
@@ -95,8 +103,9 @@ def _by_home(period: _Period, homes: list[tuple[str, str]],
         stops = [e for e in (period.exited_on, until) if e is not None]
         end = min(stops) if stops else None
         if end is None or start < end:
-            out += presence(_Period(period.id, period.community, period.unit_type, start, end),
-                            home, divisions)  # fmt: skip
+            out += presence(
+                _Period(period.id, period.community, period.unit_type, start, end), home, divisions
+            )
     return out
 
 
@@ -114,7 +123,7 @@ up to it."""
 
 class Membership(ReadModel):
     name = "membership"
-    tables = {  # noqa: RUF012
+    tables = {
         "units": "unit_id TEXT PRIMARY KEY, code TEXT NOT NULL, unit_type TEXT NOT NULL, "
         "level TEXT, deregistered_on TEXT",
         "names": "unit_id TEXT NOT NULL, since TEXT NOT NULL, seq BIGINT NOT NULL, "
@@ -141,16 +150,22 @@ class Membership(ReadModel):
         "since TEXT NOT NULL, province TEXT NOT NULL, unit_id TEXT NOT NULL, "
         "recorded_at TEXT NOT NULL, PRIMARY KEY (community_id, seq)",
     }
-    indexes = {  # noqa: RUF012
+    indexes = {
         "by_community": "periods(community_id, admitted_on)",
         "by_unit": "periods(unit_id)",
     }
     topics = (
-        MemberUnit.Registered.TOPIC, MemberUnit.Renamed.TOPIC, MemberUnit.Relocated.TOPIC,
-        MemberUnit.Deregistered.TOPIC, Community.Founded.TOPIC, Community.MemberAdmitted.TOPIC,
-        Community.MemberRoleChanged.TOPIC, Community.MemberExited.TOPIC,
-        Community.Dissolved.TOPIC, Community.RecommendingProvinceSet.TOPIC,
-    )  # fmt: skip
+        MemberUnit.Registered.TOPIC,
+        MemberUnit.Renamed.TOPIC,
+        MemberUnit.Relocated.TOPIC,
+        MemberUnit.Deregistered.TOPIC,
+        Community.Founded.TOPIC,
+        Community.MemberAdmitted.TOPIC,
+        Community.MemberRoleChanged.TOPIC,
+        Community.MemberExited.TOPIC,
+        Community.Dissolved.TOPIC,
+        Community.RecommendingProvinceSet.TOPIC,
+    )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -184,8 +199,9 @@ class Membership(ReadModel):
                 new.add(str(e.originator_id))  # nothing to read: it starts in this batch
             elif isinstance(e, MemberUnit.Relocated):
                 units.add(str(e.originator_id))
-            elif isinstance(e, Community.MemberAdmitted | Community.MemberRoleChanged
-                            | Community.MemberExited):  # fmt: skip
+            elif isinstance(
+                e, Community.MemberAdmitted | Community.MemberRoleChanged | Community.MemberExited
+            ):
                 units.add(str(e.unit_id))
                 bodies.add(str(e.originator_id))
                 joined.setdefault(str(e.originator_id), set()).add(str(e.unit_id))
@@ -194,26 +210,43 @@ class Membership(ReadModel):
                 self.rehomed[str(e.originator_id)] = set()
         self._rehomed_units(c, units, joined)
         wanted = sorted(units.difference(self.periods, new))
-        for r in self.select_in(c, "SELECT unit_id, since, division FROM {divisions} "
-                                "WHERE unit_id {in} ORDER BY unit_id, since, seq", wanted):  # fmt: skip
+        for r in self.select_in(
+            c,
+            "SELECT unit_id, since, division FROM {divisions} "
+            "WHERE unit_id {in} ORDER BY unit_id, since, seq",
+            wanted,
+        ):
             self.divisions.setdefault(r["unit_id"], []).append((r["since"], r["division"]))
         for unit in wanted:
             self.periods[unit] = []
-        for r in self.select_in(c, "SELECT period_id, community_id, unit_id, unit_type, "
-                                "admitted_on, exited_on FROM {periods} WHERE unit_id {in}",
-                                wanted):  # fmt: skip
-            self.periods[r["unit_id"]].append(_Period(
-                r["period_id"], r["community_id"], r["unit_type"], r["admitted_on"],
-                r["exited_on"],
-            ))  # fmt: skip
+        for r in self.select_in(
+            c,
+            "SELECT period_id, community_id, unit_id, unit_type, "
+            "admitted_on, exited_on FROM {periods} WHERE unit_id {in}",
+            wanted,
+        ):
+            self.periods[r["unit_id"]].append(
+                _Period(
+                    r["period_id"],
+                    r["community_id"],
+                    r["unit_type"],
+                    r["admitted_on"],
+                    r["exited_on"],
+                )
+            )
             bodies.add(r["community_id"])
         homeless = sorted(bodies.difference(self.homes, new))
-        for r in self.select_in(c, "SELECT community_id, division FROM {communities} "
-                                "WHERE community_id {in}", homeless):  # fmt: skip
+        for r in self.select_in(
+            c, "SELECT community_id, division FROM {communities} WHERE community_id {in}", homeless
+        ):
             self.homes[r["community_id"]] = province_of(r["division"])
-        for r in self.select_in(c, "SELECT community_id, since, province FROM "
-                                "{recommendations} WHERE community_id {in} "
-                                "ORDER BY community_id, seq", homeless):  # fmt: skip
+        for r in self.select_in(
+            c,
+            "SELECT community_id, since, province FROM "
+            "{recommendations} WHERE community_id {in} "
+            "ORDER BY community_id, seq",
+            homeless,
+        ):
             self._rehome(r["community_id"], r["since"], r["province"])
 
     def _rehomed_units(self, c: Any, units: set[str], joined: dict[str, set[str]]) -> None:
@@ -221,8 +254,11 @@ class Membership(ReadModel):
         batch changes: those periods move in the national counts."""
         for body, known in self.rehomed.items():
             known.update(joined.get(body, ()))
-        for r in self.select_in(c, "SELECT DISTINCT community_id, unit_id FROM {periods} "
-                                "WHERE community_id {in}", sorted(self.rehomed)):  # fmt: skip
+        for r in self.select_in(
+            c,
+            "SELECT DISTINCT community_id, unit_id FROM {periods} WHERE community_id {in}",
+            sorted(self.rehomed),
+        ):
             self.rehomed[r["community_id"]].add(r["unit_id"])
         for known in self.rehomed.values():
             units.update(known)
@@ -230,8 +266,10 @@ class Membership(ReadModel):
     def _rehome(self, body: str, since: str, province: str) -> Home:
         """Add a recommending province to the body's homes; returns the old ones."""
         old = self.homes[body]
-        self.homes[body] = [*([(BEGINNING, old)] if isinstance(old, str) else old),
-                            (since, province)]  # fmt: skip
+        self.homes[body] = [
+            *([(BEGINNING, old)] if isinstance(old, str) else old),
+            (since, province),
+        ]
         return old
 
     def committed(self, position: int) -> None:
@@ -240,15 +278,27 @@ class Membership(ReadModel):
     def abandoned(self) -> None:
         self._forget()
 
-    def apply(self, event: Any, c: Any) -> None:  # noqa: C901 (one branch per event type)
+    def apply(self, event: Any, c: Any) -> None:
         oid = str(event.originator_id)
         w = self.writes
         match event:  # the most frequent first
             case Community.MemberAdmitted():
                 unit, day, at = str(event.unit_id), iso(event.effective_on), iso(event.timestamp)
                 period_id = f"{oid}:{event.originator_version}"
-                row = [period_id, oid, unit, event.unit_type, day, event.resolution, at,
-                       None, None, None, None, event.originator_version]  # fmt: skip
+                row = [
+                    period_id,
+                    oid,
+                    unit,
+                    event.unit_type,
+                    day,
+                    event.resolution,
+                    at,
+                    None,
+                    None,
+                    None,
+                    None,
+                    event.originator_version,
+                ]
                 w.insert("periods", row)
                 w.insert("roles", (period_id, day, event.role, at))
                 period = _Period(period_id, oid, event.unit_type, day, None, row)
@@ -257,15 +307,20 @@ class Membership(ReadModel):
                 self._count(presence(period, self.homes[oid], self.divisions[unit]))
             case Community.MemberRoleChanged():
                 period = self._open(oid, str(event.unit_id))
-                w.insert("roles", (period.id, iso(event.effective_on), event.role,
-                                   iso(event.timestamp)))  # fmt: skip
+                w.insert(
+                    "roles", (period.id, iso(event.effective_on), event.role, iso(event.timestamp))
+                )
             case Community.MemberExited():
                 unit = str(event.unit_id)
                 period = self._open(oid, unit)
                 home, history = self.homes[oid], self.divisions[unit]
                 old = presence(period, home, history)
-                exit = (iso(event.effective_on), event.reason, event.resolution,
-                        iso(event.timestamp))  # fmt: skip
+                exit = (
+                    iso(event.effective_on),
+                    event.reason,
+                    event.resolution,
+                    iso(event.timestamp),
+                )
                 period.exited_on = exit[0]
                 if period.row is not None:  # admitted in this batch: still buffered
                     period.row[7:11] = exit
@@ -276,17 +331,28 @@ class Membership(ReadModel):
                 at = iso(event.timestamp)
                 w.insert("units", (oid, event.code, event.unit_type, event.level, None))
                 w.insert("names", (oid, BEGINNING, event.originator_version, event.name, at))
-                w.insert("divisions", (oid, BEGINNING, event.originator_version, event.division,
-                                       at))  # fmt: skip
+                w.insert(
+                    "divisions", (oid, BEGINNING, event.originator_version, event.division, at)
+                )
                 self.divisions[oid] = [(BEGINNING, event.division)]
                 self.periods[oid] = []
             case MemberUnit.Renamed():
-                w.insert("names", (oid, iso(event.effective_on), event.originator_version,
-                                   event.name, iso(event.timestamp)))  # fmt: skip
+                w.insert(
+                    "names",
+                    (
+                        oid,
+                        iso(event.effective_on),
+                        event.originator_version,
+                        event.name,
+                        iso(event.timestamp),
+                    ),
+                )
             case MemberUnit.Relocated():
                 since = iso(event.effective_on)
-                w.insert("divisions", (oid, since, event.originator_version, event.division,
-                                       iso(event.timestamp)))  # fmt: skip
+                w.insert(
+                    "divisions",
+                    (oid, since, event.originator_version, event.division, iso(event.timestamp)),
+                )
                 history = self.divisions[oid]
                 moved = [p for p in self.periods[oid] if p.exited_on is None or p.exited_on > since]
                 before = [presence(p, self.homes[p.community], history) for p in moved]
@@ -294,35 +360,62 @@ class Membership(ReadModel):
                 for p, old in zip(moved, before, strict=True):
                     self._count(presence(p, self.homes[p.community], history), old)
             case MemberUnit.Deregistered():
-                w.later("UPDATE {units} SET deregistered_on = ? WHERE unit_id = ?",
-                        (iso(event.effective_on), oid))  # fmt: skip
+                w.later(
+                    "UPDATE {units} SET deregistered_on = ? WHERE unit_id = ?",
+                    (iso(event.effective_on), oid),
+                )
             case Community.Founded():
-                w.insert("communities", (oid, event.name, event.kind, event.industry,
-                                         event.division, iso(event.founded_on), None,
-                                         iso(event.timestamp), self.position))  # fmt: skip
+                w.insert(
+                    "communities",
+                    (
+                        oid,
+                        event.name,
+                        event.kind,
+                        event.industry,
+                        event.division,
+                        iso(event.founded_on),
+                        None,
+                        iso(event.timestamp),
+                        self.position,
+                    ),
+                )
                 self.homes[oid] = province_of(event.division)
             case Community.RecommendingProvinceSet():
                 since = iso(event.effective_on)
-                w.insert("recommendations", (oid, event.originator_version, since,
-                                             event.province, str(event.unit_id),
-                                             iso(event.timestamp)))  # fmt: skip
-                moved = [(p, self.divisions[unit]) for unit in sorted(self.rehomed[oid])
-                         for p in self.periods[unit] if p.community == oid
-                         and (p.exited_on is None or p.exited_on > since)]  # fmt: skip
+                w.insert(
+                    "recommendations",
+                    (
+                        oid,
+                        event.originator_version,
+                        since,
+                        event.province,
+                        str(event.unit_id),
+                        iso(event.timestamp),
+                    ),
+                )
+                moved = [
+                    (p, self.divisions[unit])
+                    for unit in sorted(self.rehomed[oid])
+                    for p in self.periods[unit]
+                    if p.community == oid and (p.exited_on is None or p.exited_on > since)
+                ]
                 old = self._rehome(oid, since, event.province)
                 for p, history in moved:
-                    self._count(presence(p, self.homes[oid], history),
-                                presence(p, old, history))  # fmt: skip
+                    self._count(presence(p, self.homes[oid], history), presence(p, old, history))
             case Community.Dissolved():
-                w.later("UPDATE {communities} SET dissolved_on = ? WHERE community_id = ?",
-                        (iso(event.effective_on), oid))  # fmt: skip
+                w.later(
+                    "UPDATE {communities} SET dissolved_on = ? WHERE community_id = ?",
+                    (iso(event.effective_on), oid),
+                )
 
     def _open(self, community: str, unit: str) -> _Period:
         for period in self.periods[unit]:
             if period.community == community and period.exited_on is None:
                 return period
-        raise RuntimeError(f"membership read model: unit {unit} has no open period in "
-                           f"{community} at position {self.position}")  # fmt: skip
+        raise RuntimeError(
+            f"membership read model: unit {unit} has no open period in "
+            f"{community} at position {self.position}"
+        )
 
     def _count(self, new: Presence, old: Presence | None = None) -> None:
         for day, item, sign in new:
@@ -335,14 +428,22 @@ class Membership(ReadModel):
         for period in self.fresh:
             period.row = None  # sent: a later exit updates the table
         if self.exits and self.dialect == "postgres":  # one statement for the batch
-            self.run(c, "UPDATE {periods} p SET exited_on = x.o, exit_reason = x.r, "
-                     "exited_by = x.b, exited_at = x.a FROM unnest(?::text[], ?::text[], "
-                     "?::text[], ?::text[], ?::text[]) AS x(id, o, r, b, a) "
-                     "WHERE p.period_id = x.id", [list(col) for col in zip(*self.exits)])  # fmt: skip
+            self.run(
+                c,
+                "UPDATE {periods} p SET exited_on = x.o, exit_reason = x.r, "
+                "exited_by = x.b, exited_at = x.a FROM unnest(?::text[], ?::text[], "
+                "?::text[], ?::text[], ?::text[]) AS x(id, o, r, b, a) "
+                "WHERE p.period_id = x.id",
+                [list(col) for col in zip(*self.exits, strict=False)],
+            )
         elif self.exits:
-            c.executemany(self.sql("UPDATE {periods} SET exited_on = ?, exit_reason = ?, "
-                                   "exited_by = ?, exited_at = ? WHERE period_id = ?"),
-                          [(*rest, id) for id, *rest in self.exits])  # fmt: skip
+            c.executemany(
+                self.sql(
+                    "UPDATE {periods} SET exited_on = ?, exit_reason = ?, "
+                    "exited_by = ?, exited_at = ? WHERE period_id = ?"
+                ),
+                [(*rest, id) for id, *rest in self.exits],
+            )
         rows: Counter[tuple[str, str, str]] = Counter()
         for (day, item), n in self.changes.items():
             if n:
@@ -353,14 +454,22 @@ class Membership(ReadModel):
             return
         if self.dialect == "postgres":
             columns = list(zip(*((*key, n) for key, n in rows.items()), strict=True))
-            self.run(c, "INSERT INTO {counts} AS c SELECT * FROM unnest(?::text[], ?::text[], "
-                     "?::text[], ?::bigint[]) ON CONFLICT (grain, period, item) "
-                     "DO UPDATE SET n = c.n + excluded.n", [list(col) for col in columns])  # fmt: skip
+            self.run(
+                c,
+                "INSERT INTO {counts} AS c SELECT * FROM unnest(?::text[], ?::text[], "
+                "?::text[], ?::bigint[]) ON CONFLICT (grain, period, item) "
+                "DO UPDATE SET n = c.n + excluded.n",
+                [list(col) for col in columns],
+            )
         else:
-            c.executemany(self.sql("INSERT INTO {counts} AS c VALUES (?, ?, ?, ?) "
-                                   "ON CONFLICT (grain, period, item) "
-                                   "DO UPDATE SET n = c.n + excluded.n"),
-                          [(*key, n) for key, n in rows.items()])  # fmt: skip
+            c.executemany(
+                self.sql(
+                    "INSERT INTO {counts} AS c VALUES (?, ?, ?, ?) "
+                    "ON CONFLICT (grain, period, item) "
+                    "DO UPDATE SET n = c.n + excluded.n"
+                ),
+                [(*key, n) for key, n in rows.items()],
+            )
 
 
 _MEMBERS = """
@@ -400,17 +509,25 @@ def members(
     name = body_row(body, community_id, at)["name"]
     result = [
         Member(
-            unit_id=UUID(r["unit_id"]), code=r["code"], name=r["name"], type=r["unit_type"],
-            province=province_of(r["division"]), province_name=province_name(r["division"]),
-            role=r["role"], since=date.fromisoformat(r["admitted_on"]),
-        )  # fmt: skip
+            unit_id=UUID(r["unit_id"]),
+            code=r["code"],
+            name=r["name"],
+            type=r["unit_type"],
+            province=province_of(r["division"]),
+            province_name=province_name(r["division"]),
+            role=r["role"],
+            since=date.fromisoformat(r["admitted_on"]),
+        )
         for r in rows
     ]
     result.sort(key=lambda m: (m.role != "lead", m.since, m.code))
     return MemberList(
-        community_id=community_id, community_name=name, as_of=day, known_at=at.moment,
+        community_id=community_id,
+        community_name=name,
+        as_of=day,
+        known_at=at.moment,
         members=result,
-    )  # fmt: skip
+    )
 
 
 _UNIT_PERIODS = """
@@ -430,11 +547,15 @@ def unit_memberships(store: Store, unit_id: UUID) -> list[Period]:
     model = store.model(Membership)
     return [
         Period(
-            community_id=UUID(r["community_id"]), community_name=r["community_name"],
-            role=r["role"], admitted_on=date.fromisoformat(r["admitted_on"]),
-            admitted_by=r["admitted_by"], exited_on=_day(r["exited_on"]),
-            exit_reason=r["exit_reason"], exited_by=r["exited_by"],
-        )  # fmt: skip
+            community_id=UUID(r["community_id"]),
+            community_name=r["community_name"],
+            role=r["role"],
+            admitted_on=date.fromisoformat(r["admitted_on"]),
+            admitted_by=r["admitted_by"],
+            exited_on=_day(r["exited_on"]),
+            exit_reason=r["exit_reason"],
+            exited_by=r["exited_by"],
+        )
         for r in store.query(model.sql(_UNIT_PERIODS), (str(unit_id),))
     ]
 

@@ -45,7 +45,7 @@ Rules:
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 from typing import Any, NamedTuple
@@ -143,9 +143,7 @@ def for_body(as_of: date, body: Body, holdings: Iterable[Holding]) -> ProvinceDi
     return _build(as_of, [(body, list(holdings))], nationally=False)
 
 
-def national(
-    as_of: date, bodies: Iterable[tuple[Body, Iterable[Holding]]]
-) -> ProvinceDistribution:
+def national(as_of: date, bodies: Iterable[tuple[Body, Iterable[Holding]]]) -> ProvinceDistribution:
     """Every body's members together, each membership counted once per body."""
     return _build(as_of, [(b, list(h)) for b, h in bodies], nationally=True)
 
@@ -183,9 +181,7 @@ def _build(
         outside_home=outside,
         outside_home_bp=bp,
         outside_home_share=bp_text(bp),
-        by_type=[
-            TypeCount(t, n) for t, n in sorted(types.items(), key=lambda kv: (-kv[1], kv[0]))
-        ],
+        by_type=[TypeCount(t, n) for t, n in sorted(types.items(), key=lambda kv: (-kv[1], kv[0]))],
         type_count=len(types),
         local=local if is_city else None,
         non_local=total - local if is_city else None,
@@ -200,19 +196,26 @@ def _from_counts(as_of: date, counts: dict[str, int]) -> ProvinceDistribution:
     total = sum(provinces.values())
     bp = share_bp(counts.get(OUTSIDE, 0), total)
     return ProvinceDistribution(
-        as_of=as_of, community_id=None, community_name=None, kind=None, home_province=None,
-        home_province_name=None, total=total,
+        as_of=as_of,
+        community_id=None,
+        community_name=None,
+        kind=None,
+        home_province=None,
+        home_province_name=None,
+        total=total,
         provinces=[
             ProvinceCount(code, province_name(code), n)
             for code, n in sorted(provinces.items(), key=lambda kv: (-kv[1], kv[0]))
         ],
-        province_count=len(provinces), outside_home=counts.get(OUTSIDE, 0),
-        outside_home_bp=bp, outside_home_share=bp_text(bp),
-        by_type=[
-            TypeCount(t, n) for t, n in sorted(types.items(), key=lambda kv: (-kv[1], kv[0]))
-        ],
-        type_count=len(types), local=None, non_local=None,
-    )  # fmt: skip
+        province_count=len(provinces),
+        outside_home=counts.get(OUTSIDE, 0),
+        outside_home_bp=bp,
+        outside_home_share=bp_text(bp),
+        by_type=[TypeCount(t, n) for t, n in sorted(types.items(), key=lambda kv: (-kv[1], kv[0]))],
+        type_count=len(types),
+        local=None,
+        non_local=None,
+    )
 
 
 # --- from the events ----------------------------------------------------------------
@@ -242,8 +245,9 @@ def distribution_from_events(
 
 def _body(body: Community, day: date) -> Body:
     chosen = body.recommendation_on(day) if body.kind is CommunityKind.INDUSTRY else None
-    return Body(body.id, body.name, body.kind.value, body.division,
-                chosen.province if chosen else None)  # fmt: skip
+    return Body(
+        body.id, body.name, body.kind.value, body.division, chosen.province if chosen else None
+    )
 
 
 # --- from the membership read model ---------------------------------------------------
@@ -295,14 +299,21 @@ def distribution(
     if community_id is None:
         return _national_as_known(store, model, day, at)
     with store.snapshot() as query:
-        found = query(model.sql("SELECT name, kind, division, recorded_at FROM {communities} "
-                                "WHERE community_id = ?"), (str(community_id),))  # fmt: skip
-        rows = query(model.sql(_HOLDINGS + " AND p.community_id = ?"),
-                     (*_holding_params(d, at), str(community_id)))  # fmt: skip
+        found = query(
+            model.sql(
+                "SELECT name, kind, division, recorded_at FROM {communities} WHERE community_id = ?"
+            ),
+            (str(community_id),),
+        )
+        rows = query(
+            model.sql(_HOLDINGS + " AND p.community_id = ?"),
+            (*_holding_params(d, at), str(community_id)),
+        )
         homes = _homes(query, model, d, at, str(community_id))
     row = body_row(found, community_id, at)
-    body = Body(community_id, row["name"], row["kind"], row["division"],
-                homes.get(str(community_id)))  # fmt: skip
+    body = Body(
+        community_id, row["name"], row["kind"], row["division"], homes.get(str(community_id))
+    )
     answer = for_body(day, body, [(r["unit_type"], r["division"]) for r in rows])
     return msgspec.structs.replace(answer, known_at=at.moment)
 
@@ -311,31 +322,52 @@ def _holding_params(d: str | None, at: KnownAt) -> tuple[str | None, ...]:
     return (d, at.bound, d, at.bound, d, at.bound)
 
 
-def _national_as_known(store: Store, model: Membership, day: date, at: KnownAt
-                       ) -> ProvinceDistribution:  # fmt: skip
+def _national_as_known(
+    store: Store, model: Membership, day: date, at: KnownAt
+) -> ProvinceDistribution:
     with store.snapshot() as query:
-        found = query(model.sql("SELECT community_id, name, kind, division FROM {communities} "
-                                "WHERE recorded_at <= ?"), (at.bound,))  # fmt: skip
+        found = query(
+            model.sql(
+                "SELECT community_id, name, kind, division FROM {communities} "
+                "WHERE recorded_at <= ?"
+            ),
+            (at.bound,),
+        )
         rows = query(model.sql(_HOLDINGS), _holding_params(iso(day), at))
         homes = _homes(query, model, iso(day), at)
     holdings: dict[str, list[Holding]] = {r["community_id"]: [] for r in found}
     for r in rows:
         holdings[r["community_id"]].append((r["unit_type"], r["division"]))
-    bodies = [(Body(UUID(r["community_id"]), r["name"], r["kind"], r["division"],
-                    homes.get(r["community_id"])),
-               holdings[r["community_id"]]) for r in found]  # fmt: skip
+    bodies = [
+        (
+            Body(
+                UUID(r["community_id"]),
+                r["name"],
+                r["kind"],
+                r["division"],
+                homes.get(r["community_id"]),
+            ),
+            holdings[r["community_id"]],
+        )
+        for r in found
+    ]
     return msgspec.structs.replace(national(day, bodies), known_at=at.moment)
 
 
-def _homes(query: Any, model: Membership, d: str | None, at: KnownAt,
-           community: str | None = None) -> dict[str, str]:  # fmt: skip
+def _homes(
+    query: Any, model: Membership, d: str | None, at: KnownAt, community: str | None = None
+) -> dict[str, str]:
     """The recommending province in force on the date of each industry body that has
     one (of ``community`` only, if given), as recorded by the time: the last recorded
     of those in force, which is the latest in force (they are recorded in the order
     they take effect)."""
-    rows = query(model.sql("SELECT community_id, province FROM {recommendations} "
-                           "WHERE since <= ? AND recorded_at <= ?"
-                           + (" AND community_id = ?" if community else "")
-                           + " ORDER BY community_id, seq"),
-                 (d, at.bound, community) if community else (d, at.bound))  # fmt: skip
+    rows = query(
+        model.sql(
+            "SELECT community_id, province FROM {recommendations} "
+            "WHERE since <= ? AND recorded_at <= ?"
+            + (" AND community_id = ?" if community else "")
+            + " ORDER BY community_id, seq"
+        ),
+        (d, at.bound, community) if community else (d, at.bound),
+    )
     return {r["community_id"]: r["province"] for r in rows}

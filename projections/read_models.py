@@ -32,9 +32,12 @@ def open_store(ledger: Ledger) -> Store:
         except TamperedRecord as e:  # no bug either: the error names the event
             log.error("read models could not catch up to position %s: %s", position, e)
         except (OperationalError, InterfaceError) as e:  # the database is away: no bug
-            log.warning("read models could not catch up to position %s: %s", position,
-                        str(e).strip() or type(e).__name__)  # fmt: skip
-        except Exception:  # noqa: BLE001 (the command is recorded; the read side retries)
+            log.warning(
+                "read models could not catch up to position %s: %s",
+                position,
+                str(e).strip() or type(e).__name__,
+            )
+        except Exception:
             log.exception("read models could not catch up to position %s", position)
 
     ledger.after_save.append(after_save)

@@ -33,7 +33,7 @@ from projections.membership_model import Membership
 
 class ResolutionRegister(ReadModel):
     name = "register"
-    tables = {  # noqa: RUF012
+    tables = {
         "councils": "council_id TEXT PRIMARY KEY, community_id TEXT NOT NULL, "
         "recorded_at TEXT NOT NULL",
         "meetings": "council_id TEXT NOT NULL, meeting BIGINT NOT NULL, held_on TEXT NOT NULL, "
@@ -45,35 +45,55 @@ class ResolutionRegister(ReadModel):
         "reason TEXT NOT NULL, charter_version TEXT, revokes TEXT, revoked_by TEXT, "
         "recorded_at TEXT NOT NULL, revoked_at TEXT, PRIMARY KEY (council_id, seq)",
     }
-    indexes = {  # noqa: RUF012
+    indexes = {
         "by_community": "councils(community_id)",
         "by_number": "resolutions(council_id, number)",
     }
     topics = (
-        Council.Established.TOPIC, Council.MeetingHeld.TOPIC, Council.ResolutionRecorded.TOPIC,
-    )  # fmt: skip
+        Council.Established.TOPIC,
+        Council.MeetingHeld.TOPIC,
+        Council.ResolutionRecorded.TOPIC,
+    )
 
     def apply(self, event: Any, c: Any) -> None:
         council = str(event.originator_id)
         match event:
             case Council.Established():
-                self.writes.insert("councils", (council, str(event.community_id),
-                                                iso(event.timestamp)))  # fmt: skip
+                self.writes.insert(
+                    "councils", (council, str(event.community_id), iso(event.timestamp))
+                )
             case Council.MeetingHeld():
                 self.writes.insert("meetings", (council, event.meeting, iso(event.held_on)))
             case Council.ResolutionRecorded():
-                self.writes.insert("resolutions", (
-                    council, event.originator_version, event.number, event.meeting,
-                    str(event.matter), event.title, event.votes_for, event.votes_against,
-                    event.abstentions, len(event.recused), str(event.outcome), event.reason,
-                    event.charter_version, event.revokes, None, iso(event.timestamp), None,
-                ))  # fmt: skip
+                self.writes.insert(
+                    "resolutions",
+                    (
+                        council,
+                        event.originator_version,
+                        event.number,
+                        event.meeting,
+                        str(event.matter),
+                        event.title,
+                        event.votes_for,
+                        event.votes_against,
+                        event.abstentions,
+                        len(event.recused),
+                        str(event.outcome),
+                        event.reason,
+                        event.charter_version,
+                        event.revokes,
+                        None,
+                        iso(event.timestamp),
+                        None,
+                    ),
+                )
                 if event.outcome is Outcome.ADOPTED and event.revokes:
                     # After the rows are in: the revoked one may be in this batch.
-                    self.writes.later("UPDATE {resolutions} SET revoked_by = ?, revoked_at = ? "
-                                      "WHERE council_id = ? AND number = ?",
-                                      (event.number, iso(event.timestamp), council,
-                                       event.revokes))  # fmt: skip
+                    self.writes.later(
+                        "UPDATE {resolutions} SET revoked_by = ?, revoked_at = ? "
+                        "WHERE council_id = ? AND number = ?",
+                        (event.number, iso(event.timestamp), council, event.revokes),
+                    )
 
 
 _REGISTER = """
@@ -99,12 +119,19 @@ def register(
     names = store.model(Membership)
     model = store.model(ResolutionRegister)
     with store.snapshot() as query:
-        body = query(names.sql("SELECT name, recorded_at FROM {communities} "
-                               "WHERE community_id = ?"), (str(community_id),))  # fmt: skip
-        council = query(model.sql("SELECT council_id, recorded_at FROM {councils} "
-                                  "WHERE community_id = ?"), (str(community_id),))  # fmt: skip
-        rows = query(model.sql(_REGISTER), (at.bound, council[0]["council_id"], at.bound)
-                     ) if council else []  # fmt: skip
+        body = query(
+            names.sql("SELECT name, recorded_at FROM {communities} WHERE community_id = ?"),
+            (str(community_id),),
+        )
+        council = query(
+            model.sql("SELECT council_id, recorded_at FROM {councils} WHERE community_id = ?"),
+            (str(community_id),),
+        )
+        rows = (
+            query(model.sql(_REGISTER), (at.bound, council[0]["council_id"], at.bound))
+            if council
+            else []
+        )
     name = body_row(body, community_id, at)["name"]
     if not council:
         raise CouncilNotFound(f"{name} has no council yet: assign its first seat to start one")
@@ -116,13 +143,21 @@ def register(
         known_at=at.moment,
         resolutions=[
             RegisterEntry(
-                number=r["number"], held_on=date.fromisoformat(r["held_on"]),
-                meeting=r["meeting"], matter=r["matter"], title=r["title"],
-                votes_for=r["votes_for"], votes_against=r["votes_against"],
-                abstentions=r["abstentions"], recused=r["recused"], outcome=r["outcome"],
-                reason=r["reason"], charter_version=r["charter_version"],
-                revokes=r["revokes"], revoked_by=r["revoked_by"],
-            )  # fmt: skip
+                number=r["number"],
+                held_on=date.fromisoformat(r["held_on"]),
+                meeting=r["meeting"],
+                matter=r["matter"],
+                title=r["title"],
+                votes_for=r["votes_for"],
+                votes_against=r["votes_against"],
+                abstentions=r["abstentions"],
+                recused=r["recused"],
+                outcome=r["outcome"],
+                reason=r["reason"],
+                charter_version=r["charter_version"],
+                revokes=r["revokes"],
+                revoked_by=r["revoked_by"],
+            )
             for r in rows
         ],
     )

@@ -10,7 +10,8 @@ see exactly those events and nothing later, and the reports are the very queries
 A recorded time selects the events recorded by then — what the known-at answers
 (``member list --known-at``, the reports' ``--known-at``) leave in — so ``replay
 --until T`` lists the members that ``member list --as-of D --known-at T`` does, and
-its reports are those the reports give as known at T. The scratch file is removed afterwards; the ledger is only read.
+its reports are those the reports give as known at T. The scratch file is removed
+afterwards; the ledger is only read.
 """
 
 from __future__ import annotations
@@ -124,9 +125,9 @@ def _replay(
     states: dict[UUID, Any] = {}  # every aggregate folded, in the order first recorded
     copied, last, recorded = 0, 0, None
     for page in _pages(ledger, cutoff):
-        scratch.recorder.insert_events([
-            StoredEvent(n.originator_id, n.originator_version, n.topic, n.state) for n, _ in page
-        ])  # fmt: skip
+        scratch.recorder.insert_events(
+            [StoredEvent(n.originator_id, n.originator_version, n.topic, n.state) for n, _ in page]
+        )
         for _, event in page:
             states[event.originator_id] = event.mutate(states.get(event.originator_id))
         copied, last, recorded = copied + len(page), page[-1][0].id, page[-1][1].timestamp
@@ -149,15 +150,19 @@ def _replay(
         cutoff=Cutoff(
             until_position=cutoff if isinstance(cutoff, int) else None,
             until_time=cutoff if isinstance(cutoff, datetime) else None,
-            position=last, events=copied, last_recorded_at=recorded, as_of=day,
-        ),  # fmt: skip
+            position=last,
+            events=copied,
+            last_recorded_at=recorded,
+            as_of=day,
+        ),
         counts={kind: sum(a.kind == kind for a in aggregates) for kind in KINDS},
         aggregates=aggregates,
         community_id=body,
         members=[membership_model.members(store, b, as_of=day) for b in bodies],
         provinces=provinces.distribution(store, body, as_of=day),
-        cost_sharing=[cost_sharing_model.report(store, a, as_of=day)
-                      for a in scratch.agreement_ids(body)],  # fmt: skip
+        cost_sharing=[
+            cost_sharing_model.report(store, a, as_of=day) for a in scratch.agreement_ids(body)
+        ],
     )
 
 

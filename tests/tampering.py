@@ -18,12 +18,20 @@ from tests.factories import credit_code
 def body_with_an_admission(ledger: Ledger) -> UUID:
     """A body (version 1) that admitted a unit on 2024-02-01 (version 2): an event to
     alter is ``b'"2024-02-01"'`` at version 2."""
-    unit = ledger.register_unit(code=credit_code(1), name="甲公司", unit_type="enterprise",
-                                division="320506", principal="p")  # fmt: skip
-    body = ledger.found_community(name="苏州联合体", kind="city", industry="电子",
-                                  division="320500", founded_on="2024-01-01", principal="p")  # fmt: skip
-    ledger.admit_member(body.id, unit.id, role="participant", effective_on="2024-02-01",
-                        principal="p")  # fmt: skip
+    unit = ledger.register_unit(
+        code=credit_code(1), name="甲公司", unit_type="enterprise", division="320506", principal="p"
+    )
+    body = ledger.found_community(
+        name="苏州联合体",
+        kind="city",
+        industry="电子",
+        division="320500",
+        founded_on="2024-01-01",
+        principal="p",
+    )
+    ledger.admit_member(
+        body.id, unit.id, role="participant", effective_on="2024-02-01", principal="p"
+    )
     return body.id
 
 
@@ -44,8 +52,9 @@ def alter_stored_event(url: str, aggregate: UUID, version: int, old: bytes, new:
             f"SELECT {chain.position}, state FROM {chain.events} {where}", key
         ).fetchone()
         assert bytes(state).count(old) == 1, (old, bytes(state))
-        db.execute(f"UPDATE {chain.events} SET state = {p} {where}",
-                   (bytes(state).replace(old, new), *key))  # fmt: skip
+        db.execute(
+            f"UPDATE {chain.events} SET state = {p} {where}", (bytes(state).replace(old, new), *key)
+        )
     return position
 
 

@@ -10,8 +10,16 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 PURE_DOMAIN = [
-    "errors", "values", "events", "unit", "community", "charter", "council", "allocation",
-    "agreement", "merkle",
+    "errors",
+    "values",
+    "events",
+    "unit",
+    "community",
+    "charter",
+    "council",
+    "allocation",
+    "agreement",
+    "merkle",
 ]
 STDLIB = set(sys.stdlib_module_names)
 
@@ -46,9 +54,7 @@ def test_aggregates_and_values_import_only_the_stdlib_msgspec_and_the_library_do
     for module in imports(ROOT / "domain" / f"{name}.py"):
         top = module.split(".")[0]
         pure = top == "domain" and module.removeprefix("domain.") in PURE_DOMAIN
-        assert top in STDLIB or module in allowed or pure, (
-            f"domain/{name}.py imports {module}"
-        )
+        assert top in STDLIB or module in allowed or pure, f"domain/{name}.py imports {module}"
 
 
 def test_the_walk_sees_real_imports():

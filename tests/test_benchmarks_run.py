@@ -15,7 +15,12 @@ QUICK = ["rules.py"]
 
 @pytest.mark.parametrize("script", QUICK)
 def test_the_benchmark_runs_to_the_end_in_its_quick_mode(script):
-    done = subprocess.run([sys.executable, str(BENCH / script), "--quick"], capture_output=True,
-                          text=True, timeout=300, cwd=BENCH.parent)  # fmt: skip
+    done = subprocess.run(
+        [sys.executable, str(BENCH / script), "--quick"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=BENCH.parent,
+    )
     assert done.returncode == 0, done.stderr
     assert "check/baseline" in done.stdout.splitlines()[-1], done.stdout

@@ -8,6 +8,7 @@ It streams the bundle line by line and applies checks 1-6 of "Checking a bundle"
 
 Exit status: 0 the bundle passes, 1 it does not, 2 usage error.
 """
+
 import argparse
 import hashlib
 import json
@@ -22,13 +23,37 @@ H16, H64, H128 = (re.compile(f"[0-9a-f]{{{n}}}") for n in (16, 64, 128))  # hex:
 UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 INT, STR, PROOF = "int", "str", "proof"
 FIELDS = {  # every field of every kind; unknown or missing fields are an error
-    "checkpoint": {"size": INT, "position": INT, "root": H64, "recorded_at": STR,
-                   "key_id": H16, "public_key": H64, "signature": H128},
-    "event": {"position": INT, "index": INT, "aggregate": UUID, "version": INT,
-              "topic": STR, "state": STR, "hash": H64, "proof": PROOF},
-    "manifest": {"format": STR, "exported_at": STR, "scope": STR, "events": INT,
-                 "anchor_size": INT, "anchor_root": H64, "events_digest": H64,
-                 "key_id": H16, "public_key": H64, "signature": H128},
+    "checkpoint": {
+        "size": INT,
+        "position": INT,
+        "root": H64,
+        "recorded_at": STR,
+        "key_id": H16,
+        "public_key": H64,
+        "signature": H128,
+    },
+    "event": {
+        "position": INT,
+        "index": INT,
+        "aggregate": UUID,
+        "version": INT,
+        "topic": STR,
+        "state": STR,
+        "hash": H64,
+        "proof": PROOF,
+    },
+    "manifest": {
+        "format": STR,
+        "exported_at": STR,
+        "scope": STR,
+        "events": INT,
+        "anchor_size": INT,
+        "anchor_root": H64,
+        "events_digest": H64,
+        "key_id": H16,
+        "public_key": H64,
+        "signature": H128,
+    },
 }
 
 
@@ -65,8 +90,10 @@ def parse(raw: bytes) -> dict:
         raise ValueError("not a checkpoint, event or manifest")
     spec, keys = FIELDS[obj["kind"]], set(obj) - {"kind"}
     if keys != set(spec):
-        raise ValueError(f"{obj['kind']}: unknown fields {sorted(keys - set(spec))}, "
-                         f"missing fields {sorted(set(spec) - keys)}")
+        raise ValueError(
+            f"{obj['kind']}: unknown fields {sorted(keys - set(spec))}, "
+            f"missing fields {sorted(set(spec) - keys)}"
+        )
     for name, kind in spec.items():
         if not valid(obj[name], kind):
             raise ValueError(f"{obj['kind']}: bad {name} {obj[name]!r}")
@@ -84,9 +111,17 @@ def signed(public_key_hex: str, signature_hex: str, message: str) -> bool:
 
 def event_hash(prev: bytes, ev: dict) -> bytes:
     # `state` is hashed as the very string of the line, never re-encoded.
-    return sha256(prev, b"chanjiao-event-v1\n", ev["topic"].encode(), b"\n",
-                  ev["aggregate"].encode(), b"\n", str(ev["version"]).encode(), b"\n",
-                  ev["state"].encode())
+    return sha256(
+        prev,
+        b"chanjiao-event-v1\n",
+        ev["topic"].encode(),
+        b"\n",
+        ev["aggregate"].encode(),
+        b"\n",
+        str(ev["version"]).encode(),
+        b"\n",
+        ev["state"].encode(),
+    )
 
 
 def node(left: bytes, right: bytes) -> bytes:
@@ -126,13 +161,13 @@ class Checker:
     def __init__(self):
         self.problems = 0
         self.checkpoints, self.sizes, self.manifest = [], set(), None
-        self.n = 0                         # event lines so far
-        self.digest = hashlib.sha256()     # events_digest, recomputed
-        self.last = {}                     # aggregate -> (highest version, its hash field)
+        self.n = 0  # event lines so far
+        self.digest = hashlib.sha256()  # events_digest, recomputed
+        self.last = {}  # aggregate -> (highest version, its hash field)
         self.last_position = None
-        self.peaks = []                    # [(height, hash)] complete subtrees of the tree
+        self.peaks = []  # [(height, hash)] complete subtrees of the tree
         self.at_size = {0: (sha256(b""), None)}  # checkpoint size -> (root, position) there
-        self.bad_index = None              # [first event with a wrong index, how many]
+        self.bad_index = None  # [first event with a wrong index, how many]
         self.proofs, self.no_proof = [], []  # (index, leaf, proof, name); first unproved
 
     def problem(self, msg: str) -> None:
@@ -203,13 +238,18 @@ class Checker:
             problem(f"manifest: format {m['format']!r}, expected {FORMAT!r}")
         if hashlib.sha256(bytes.fromhex(m["public_key"])).hexdigest()[:16] != m["key_id"]:
             problem(f"manifest: key_id {m['key_id']} is not the key id of its public_key")
-        if not signed(m["public_key"], m["signature"],
-                      f"{FORMAT}\n{m['exported_at']}\n{m['scope']}\n{m['events']}\n"
-                      f"{m['anchor_size']}\n{m['anchor_root']}\n{m['events_digest']}\n"):
+        if not signed(
+            m["public_key"],
+            m["signature"],
+            f"{FORMAT}\n{m['exported_at']}\n{m['scope']}\n{m['events']}\n"
+            f"{m['anchor_size']}\n{m['anchor_root']}\n{m['events_digest']}\n",
+        ):
             problem("manifest: signature does not verify")
         # The operator may be pinned by key id or by the whole public key (hex).
-        if operator_key_id is not None and operator_key_id.lower() not in (m["key_id"],
-                                                                          m["public_key"]):
+        if operator_key_id is not None and operator_key_id.lower() not in (
+            m["key_id"],
+            m["public_key"],
+        ):
             problem(f"manifest: key_id {m['key_id']} is not the operator's {operator_key_id}")
         if n != m["events"]:
             problem(f"manifest: {n} event lines, manifest says {m['events']}")
@@ -221,12 +261,17 @@ class Checker:
             what = f"checkpoint size {c['size']} position {c['position']}"
             if c["key_id"] != m["key_id"] or c["public_key"] != m["public_key"]:
                 problem(f"{what}: key {c['key_id']} is not the manifest's key")
-            if not signed(m["public_key"], c["signature"],
-                          f"chanjiao-checkpoint-v1\n{c['size']}\n{c['position']}\n"
-                          f"{c['root']}\n{c['recorded_at']}\n"):
+            if not signed(
+                m["public_key"],
+                c["signature"],
+                f"chanjiao-checkpoint-v1\n{c['size']}\n{c['position']}\n"
+                f"{c['root']}\n{c['recorded_at']}\n",
+            ):
                 problem(f"{what}: signature does not verify")
-        if not any(c["size"] == m["anchor_size"] and c["root"] == m["anchor_root"]
-                   for c in self.checkpoints):
+        if not any(
+            c["size"] == m["anchor_size"] and c["root"] == m["anchor_root"]
+            for c in self.checkpoints
+        ):
             problem(f"manifest: no checkpoint is the anchor (size {m['anchor_size']})")
         if m["scope"] == "all":  # ---- 5. whole-log bundle
             if self.bad_index:
@@ -251,8 +296,10 @@ class Checker:
                 if not verify_inclusion(index, m["anchor_size"], leaf, path, anchor):
                     problem(f"not included: {name}")
             if self.no_proof:
-                problem(f"not included: {self.no_proof[0]} (and all {n - len(self.proofs)} "
-                        "events without a proof)")
+                problem(
+                    f"not included: {self.no_proof[0]} (and all {n - len(self.proofs)} "
+                    "events without a proof)"
+                )
         else:
             problem(f"manifest: unknown scope {m['scope']!r}")
 
@@ -260,10 +307,12 @@ class Checker:
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("bundle")
-    ap.add_argument("--key-id", help="the operator's published key id (16 hex digits) or public key (64)")
+    ap.add_argument(
+        "--key-id", help="the operator's published key id (16 hex digits) or public key (64)"
+    )
     try:
         args = ap.parse_args(argv)
-        f = open(args.bundle, "rb")
+        f = open(args.bundle, "rb")  # noqa: SIM115 (closed after the check)
     except SystemExit as e:  # argparse: usage error (or --help)
         return 2 if e.code else 0
     except OSError as e:

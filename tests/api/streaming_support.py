@@ -64,9 +64,12 @@ class LiveServer:
         self.port = self.sock.getsockname()[1]
         self.url = f"http://127.0.0.1:{self.port}"
         config = uvicorn.Config(
-            self.app, lifespan="on", log_level="warning", access_log=False,
+            self.app,
+            lifespan="on",
+            log_level="warning",
+            access_log=False,
             timeout_graceful_shutdown=2,
-        )  # fmt: skip
+        )
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(
             target=self.server.run, kwargs={"sockets": [self.sock]}, name="uvicorn", daemon=True
@@ -79,8 +82,11 @@ class LiveServer:
 
     def start(self, timeout: float = 15.0) -> LiveServer:
         self.thread.start()
-        wait_until_healthy(self.url, timeout, lambda: None if self.thread.is_alive()
-                           else "uvicorn stopped while starting")  # fmt: skip
+        wait_until_healthy(
+            self.url,
+            timeout,
+            lambda: None if self.thread.is_alive() else "uvicorn stopped while starting",
+        )
         return self
 
     def stop(self, timeout: float = 15.0) -> None:
@@ -153,15 +159,22 @@ def parse_sse(lines: Iterator[str]) -> Iterator[Message | Comment | Retry]:
 class Subscription:
     """One GET /events/stream over a real socket; read with ``until`` or ``for_``."""
 
-    def __init__(self, server: LiveServer, token: str, *,
-                 last_event_id: str | bytes | None = None,
-                 params: dict[str, Any] | None = None, read_timeout: float = 10.0):  # fmt: skip
+    def __init__(
+        self,
+        server: LiveServer,
+        token: str,
+        *,
+        last_event_id: str | bytes | None = None,
+        params: dict[str, Any] | None = None,
+        read_timeout: float = 10.0,
+    ):
         headers = {"Authorization": f"Bearer {token}", "Accept": "text/event-stream"}
         if last_event_id is not None:
             headers["Last-Event-ID"] = last_event_id
         self.client = httpx.Client(timeout=httpx.Timeout(10.0, read=read_timeout))
-        self._cm = self.client.stream("GET", f"{server.url}/events/stream", headers=headers,
-                                      params=params or {})  # fmt: skip
+        self._cm = self.client.stream(
+            "GET", f"{server.url}/events/stream", headers=headers, params=params or {}
+        )
         self.response = self._cm.__enter__()
         self.messages: list[Message] = []
         self.comments: list[Comment] = []
@@ -265,8 +278,13 @@ class Journal:
     entries: dict[int, Recorded] = field(default_factory=dict)
     serial: int = 0
 
-    def record(self, ledger: Ledger, expected_types: list[str] | None, principal: str,
-               command: Callable[[], Any]) -> list[Recorded]:  # fmt: skip
+    def record(
+        self,
+        ledger: Ledger,
+        expected_types: list[str] | None,
+        principal: str,
+        command: Callable[[], Any],
+    ) -> list[Recorded]:
         """Run ``command`` (no other writer may run meanwhile) and remember the
         events it recorded; ``expected_types`` None: whatever types it recorded."""
         before = ledger.recorder.max_notification_id() or 0
@@ -286,43 +304,90 @@ class Journal:
         """Register a new unit; its credit code."""
         self.serial += 1
         code = credit_code(self.serial)
-        self.record(ledger, [UNIT_REGISTERED], principal, lambda: ledger.register_unit(
-            code=code, name=f"单位{self.serial}", unit_type="enterprise", division=DIVISION,
-            principal=principal))  # fmt: skip
+        self.record(
+            ledger,
+            [UNIT_REGISTERED],
+            principal,
+            lambda: ledger.register_unit(
+                code=code,
+                name=f"单位{self.serial}",
+                unit_type="enterprise",
+                division=DIVISION,
+                principal=principal,
+            ),
+        )
         return code
 
     def rename(self, ledger: Ledger, code: str, principal: str) -> None:
         self.serial += 1
-        self.record(ledger, [UNIT_RENAMED], principal, lambda: ledger.rename_unit(
-            code, name=f"新名{self.serial}", effective_on="2024-06-01", principal=principal))
+        self.record(
+            ledger,
+            [UNIT_RENAMED],
+            principal,
+            lambda: ledger.rename_unit(
+                code, name=f"新名{self.serial}", effective_on="2024-06-01", principal=principal
+            ),
+        )
 
     def community(self, ledger: Ledger, principal: str, name: str = "苏州市域产教联合体") -> str:
-        made = self.record(ledger, [FOUNDED], principal, lambda: ledger.found_community(
-            name=name, kind="city", industry="智能制造", division=DIVISION,
-            founded_on="2024-01-01", principal=principal))  # fmt: skip
+        made = self.record(
+            ledger,
+            [FOUNDED],
+            principal,
+            lambda: ledger.found_community(
+                name=name,
+                kind="city",
+                industry="智能制造",
+                division=DIVISION,
+                founded_on="2024-01-01",
+                principal=principal,
+            ),
+        )
         return made[0].subject
 
     def admit(self, ledger: Ledger, community: str, code: str, principal: str) -> None:
-        self.record(ledger, [ADMITTED], principal, lambda: ledger.admit_member(
-            community, code, role="participant", effective_on="2024-02-01",
-            principal=principal))  # fmt: skip
+        self.record(
+            ledger,
+            [ADMITTED],
+            principal,
+            lambda: ledger.admit_member(
+                community, code, role="participant", effective_on="2024-02-01", principal=principal
+            ),
+        )
 
-    def seat(self, ledger: Ledger, community: str, code: str, principal: str,
-             first: bool) -> None:  # fmt: skip
+    def seat(self, ledger: Ledger, community: str, code: str, principal: str, first: bool) -> None:
         types = [COUNCIL_ESTABLISHED, SEAT_ASSIGNED] if first else [SEAT_ASSIGNED]
-        self.record(ledger, types, principal, lambda: ledger.assign_seat(
-            community, code, representative="张三", office="chair" if first else "director",
-            effective_on="2024-03-01", principal=principal))  # fmt: skip
+        self.record(
+            ledger,
+            types,
+            principal,
+            lambda: ledger.assign_seat(
+                community,
+                code,
+                representative="张三",
+                office="chair" if first else "director",
+                effective_on="2024-03-01",
+                principal=principal,
+            ),
+        )
 
     def agreement(self, ledger: Ledger, community: str, codes: list[str], principal: str) -> None:
         share = 10_000 // len(codes)
-        parties = [{"unit_id": c, "cost_share_bp": share, "benefit_share_bp": share}
-                   for c in codes]  # fmt: skip
+        parties = [{"unit_id": c, "cost_share_bp": share, "benefit_share_bp": share} for c in codes]
         parties[0]["cost_share_bp"] += 10_000 - share * len(codes)
         parties[0]["benefit_share_bp"] += 10_000 - share * len(codes)
-        self.record(ledger, [AGREEMENT_DRAFTED], principal, lambda: ledger.draft_agreement(
-            community, title="共享实训基地", parties=parties, drafted_on="2024-04-01",
-            principal=principal))  # fmt: skip
+        self.record(
+            ledger,
+            [AGREEMENT_DRAFTED],
+            principal,
+            lambda: ledger.draft_agreement(
+                community,
+                title="共享实训基地",
+                parties=parties,
+                drafted_on="2024-04-01",
+                principal=principal,
+            ),
+        )
 
     def lifecycle(self, ledger: Ledger, who: str) -> str:
         """A community's whole life, recording every event type there is; its id."""
@@ -339,75 +404,174 @@ class Journal:
             self.serial += 1
             code = credit_code(self.serial)
             codes.append(code)
-            step(lambda L, p, i=i, code=code: L.register_unit(
-                code=code, name=f"单位{self.serial}", division=DIVISION, principal=p,
-                unit_type="vocational_school" if i == 0 else "enterprise",
-                level="higher" if i == 0 else None))  # fmt: skip
-        step(lambda L, p: L.rename_unit(codes[3], name="改名", effective_on="2024-01-15",
-                                        principal=p))  # fmt: skip
-        step(lambda L, p: L.relocate_unit(codes[3], division="320571",
-                                          effective_on="2024-01-16", principal=p))  # fmt: skip
-        body = step(lambda L, p: L.found_community(
-            name="生命周期联合体", kind="industry", industry="智能制造", division=DIVISION,
-            founded_on="2024-01-01", principal=p)).id  # fmt: skip
-        step(lambda L, p: L.adopt_charter(body, version="1.0", effective_on="2024-01-01",
-                                          principal=p))  # fmt: skip
+            step(
+                lambda L, p, i=i, code=code: L.register_unit(
+                    code=code,
+                    name=f"单位{self.serial}",
+                    division=DIVISION,
+                    principal=p,
+                    unit_type="vocational_school" if i == 0 else "enterprise",
+                    level="higher" if i == 0 else None,
+                )
+            )
+        step(
+            lambda L, p: L.rename_unit(
+                codes[3], name="改名", effective_on="2024-01-15", principal=p
+            )
+        )
+        step(
+            lambda L, p: L.relocate_unit(
+                codes[3], division="320571", effective_on="2024-01-16", principal=p
+            )
+        )
+        body = step(
+            lambda L, p: L.found_community(
+                name="生命周期联合体",
+                kind="industry",
+                industry="智能制造",
+                division=DIVISION,
+                founded_on="2024-01-01",
+                principal=p,
+            )
+        ).id
+        step(
+            lambda L, p: L.adopt_charter(
+                body, version="1.0", effective_on="2024-01-01", principal=p
+            )
+        )
         for code in codes[:3]:
-            step(lambda L, p, code=code: L.admit_member(
-                body, code, role="participant", effective_on="2024-02-01", principal=p))
-        step(lambda L, p: L.change_member_role(body, codes[0], role="lead",
-                                               effective_on="2024-02-10", principal=p))
+            step(
+                lambda L, p, code=code: L.admit_member(
+                    body, code, role="participant", effective_on="2024-02-01", principal=p
+                )
+            )
+        step(
+            lambda L, p: L.change_member_role(
+                body, codes[0], role="lead", effective_on="2024-02-10", principal=p
+            )
+        )
         for i, code in enumerate(codes[:3]):
-            step(lambda L, p, i=i, code=code: L.assign_seat(
-                body, code, representative=f"代表{i}", office="chair" if i == 0 else "director",
-                effective_on="2024-03-01", principal=p))  # fmt: skip
+            step(
+                lambda L, p, i=i, code=code: L.assign_seat(
+                    body,
+                    code,
+                    representative=f"代表{i}",
+                    office="chair" if i == 0 else "director",
+                    effective_on="2024-03-01",
+                    principal=p,
+                )
+            )
         numbers = []
         for held_on in ("2024-03-10", "2024-04-10", "2024-05-20"):
-            meeting = step(lambda L, p, held_on=held_on: L.record_meeting(
-                body, held_on=held_on, present=codes[:3], principal=p))
-            numbers.append(step(lambda L, p, meeting=meeting: L.record_resolution(
-                body, meeting=meeting, matter="agreement", title=f"决议{meeting}",
-                votes_for=3, votes_against=0, abstentions=0, principal=p)).number)
-        parties = [{"unit_id": codes[0], "cost_share_bp": 6000, "benefit_share_bp": 5000},
-                   {"unit_id": codes[1], "cost_share_bp": 4000, "benefit_share_bp": 5000}]
-        agreement = step(lambda L, p: L.draft_agreement(
-            body, title="共享实训基地", parties=parties, drafted_on="2024-03-01",
-            principal=p)).id  # fmt: skip
+            meeting = step(
+                lambda L, p, held_on=held_on: L.record_meeting(
+                    body, held_on=held_on, present=codes[:3], principal=p
+                )
+            )
+            numbers.append(
+                step(
+                    lambda L, p, meeting=meeting: L.record_resolution(
+                        body,
+                        meeting=meeting,
+                        matter="agreement",
+                        title=f"决议{meeting}",
+                        votes_for=3,
+                        votes_against=0,
+                        abstentions=0,
+                        principal=p,
+                    )
+                ).number
+            )
+        parties = [
+            {"unit_id": codes[0], "cost_share_bp": 6000, "benefit_share_bp": 5000},
+            {"unit_id": codes[1], "cost_share_bp": 4000, "benefit_share_bp": 5000},
+        ]
+        agreement = step(
+            lambda L, p: L.draft_agreement(
+                body, title="共享实训基地", parties=parties, drafted_on="2024-03-01", principal=p
+            )
+        ).id
         step(lambda L, p: L.approve_agreement(agreement, resolution=numbers[0], principal=p))
-        entry = step(lambda L, p: L.record_contribution(
-            agreement, codes[0], kind="funds", amount="1000.50", contributed_on="2024-04-01",
-            description="出资", principal=p)).number  # fmt: skip
-        step(lambda L, p: L.record_cost(agreement, amount="500", incurred_on="2024-04-02",
-                                        description="成本", principal=p))  # fmt: skip
-        step(lambda L, p: L.record_benefit(agreement, amount="300.10", realized_on="2024-04-03",
-                                           description="收益", principal=p))  # fmt: skip
+        entry = step(
+            lambda L, p: L.record_contribution(
+                agreement,
+                codes[0],
+                kind="funds",
+                amount="1000.50",
+                contributed_on="2024-04-01",
+                description="出资",
+                principal=p,
+            )
+        ).number
+        step(
+            lambda L, p: L.record_cost(
+                agreement, amount="500", incurred_on="2024-04-02", description="成本", principal=p
+            )
+        )
+        step(
+            lambda L, p: L.record_benefit(
+                agreement,
+                amount="300.10",
+                realized_on="2024-04-03",
+                description="收益",
+                principal=p,
+            )
+        )
         step(lambda L, p: L.reverse_entry(agreement, entry=entry, reason="录错", principal=p))
         amended = [{**parties[0], "cost_share_bp": 5000}, {**parties[1], "cost_share_bp": 5000}]
-        step(lambda L, p: L.amend_agreement(agreement, parties=amended, resolution=numbers[1],
-                                            principal=p))  # fmt: skip
-        step(lambda L, p: L.terminate_agreement(agreement, effective_on="2024-06-01",
-                                                resolution=numbers[2], principal=p))
-        step(lambda L, p: L.set_recommending_province(body, lead=codes[0],
-                                                      effective_on="2024-02-10", principal=p))
+        step(
+            lambda L, p: L.amend_agreement(
+                agreement, parties=amended, resolution=numbers[1], principal=p
+            )
+        )
+        step(
+            lambda L, p: L.terminate_agreement(
+                agreement, effective_on="2024-06-01", resolution=numbers[2], principal=p
+            )
+        )
+        step(
+            lambda L, p: L.set_recommending_province(
+                body, lead=codes[0], effective_on="2024-02-10", principal=p
+            )
+        )
         step(lambda L, p: L.vacate_seat(body, codes[2], effective_on="2024-05-21", principal=p))
-        step(lambda L, p: L.exit_member(body, codes[2], reason="withdrawal",
-                                        effective_on="2024-05-22", principal=p))  # fmt: skip
+        step(
+            lambda L, p: L.exit_member(
+                body, codes[2], reason="withdrawal", effective_on="2024-05-22", principal=p
+            )
+        )
         step(lambda L, p: L.deregister_unit(codes[3], effective_on="2024-05-23", principal=p))
-        meeting = step(lambda L, p: L.record_meeting(body, held_on="2024-06-20",
-                                                     present=codes[:2], principal=p))
-        dissolution = step(lambda L, p: L.record_resolution(
-            body, meeting=meeting, matter="dissolution", title="解散", votes_for=2,
-            votes_against=0, abstentions=0, principal=p)).number  # fmt: skip
-        step(lambda L, p: L.dissolve_community(body, effective_on="2024-07-01",
-                                               resolution=dissolution, principal=p))
+        meeting = step(
+            lambda L, p: L.record_meeting(
+                body, held_on="2024-06-20", present=codes[:2], principal=p
+            )
+        )
+        dissolution = step(
+            lambda L, p: L.record_resolution(
+                body,
+                meeting=meeting,
+                matter="dissolution",
+                title="解散",
+                votes_for=2,
+                votes_against=0,
+                abstentions=0,
+                principal=p,
+            )
+        ).number
+        step(
+            lambda L, p: L.dissolve_community(
+                body, effective_on="2024-07-01", resolution=dissolution, principal=p
+            )
+        )
         return str(body)
 
     def positions(self) -> list[int]:
         return sorted(self.entries)
 
 
-def check_exactly_once(journal: Journal, messages: list[Message],
-                       after: int = 0) -> list[dict[str, Any]]:  # fmt: skip
+def check_exactly_once(
+    journal: Journal, messages: list[Message], after: int = 0
+) -> list[dict[str, Any]]:
     """Every position the journal holds after ``after`` arrived once, in strictly
     increasing order, with its type and principal; nothing else arrived."""
     ids = [int(m.id) for m in messages if m.id is not None]

@@ -52,8 +52,9 @@ class Caller:
 def issue(app: Starlette, role: str, *communities: Any, name: str | None = None) -> Caller:
     tokens = app.state.service.tokens
     name = name or f"{role}-{uuid.uuid4().hex[:6]}"
-    issued = tokens.issue(role=role, name=name, communities=[str(c) for c in communities],
-                          issued_by="tests")  # fmt: skip
+    issued = tokens.issue(
+        role=role, name=name, communities=[str(c) for c in communities], issued_by="tests"
+    )
     return Caller(issued.token, issued.info.id, issued.info.name, issued.info.role)
 
 
@@ -87,8 +88,7 @@ class Api:
         sent = {**(caller or self.caller).headers, **(headers or {})}
         if content is not None:
             sent.setdefault("Content-Type", "application/json")
-            return self.client.request(method, path, content=content, params=params,
-                                       headers=sent)  # fmt: skip
+            return self.client.request(method, path, content=content, params=params, headers=sent)
         return self.client.request(method, path, json=json, params=params, headers=sent)
 
     def post(self, path: str, body: Any, status: int = 201, **kw: Any) -> Any:
@@ -155,66 +155,127 @@ class World:
 
     def register(self, division: str = "320571", type_: str = "enterprise") -> dict[str, Any]:
         code = self.next_code(division)
-        return self.api.post("/units", {"code": code, "name": f"新单位{code[-5:]}", "type": type_,
-                                        "division": division})  # fmt: skip
+        return self.api.post(
+            "/units",
+            {"code": code, "name": f"新单位{code[-5:]}", "type": type_, "division": division},
+        )
 
     def adopted(self, matter: str, held_on: str, title: str = "决议") -> str:
         """A meeting of every seat on ``held_on`` adopting a resolution on ``matter``;
         its register number."""
         c = self.community_id
-        meeting = self.api.post(f"/communities/{c}/council/meetings",
-                                {"held_on": held_on, "present": self.unit_ids})  # fmt: skip
-        answer = self.api.post(f"/communities/{c}/council/resolutions", {
-            "meeting_id": meeting["meeting_id"], "matter": matter, "title": title,
-            "votes": {"for": 3, "against": 0, "abstain": 0}})  # fmt: skip
+        meeting = self.api.post(
+            f"/communities/{c}/council/meetings", {"held_on": held_on, "present": self.unit_ids}
+        )
+        answer = self.api.post(
+            f"/communities/{c}/council/resolutions",
+            {
+                "meeting_id": meeting["meeting_id"],
+                "matter": matter,
+                "title": title,
+                "votes": {"for": 3, "against": 0, "abstain": 0},
+            },
+        )
         assert answer["outcome"] == "adopted", answer
         return answer["number"]
 
-
     def end_agreement(self, on: str) -> None:
         """Terminate the world's agreement effective ``on``."""
-        self.api.post(f"/agreements/{self.agreement_id}/terminate", {
-            "effective_on": on, "resolution": self.adopted("agreement", "2025-06-01")}, 200)
+        self.api.post(
+            f"/agreements/{self.agreement_id}/terminate",
+            {"effective_on": on, "resolution": self.adopted("agreement", "2025-06-01")},
+            200,
+        )
 
 
 def build_world(api: Api) -> World:
     units = [
-        api.post("/units", {"code": credit_code(serial, division=division), "name": name,
-                            "type": type_, "level": level, "division": division})
+        api.post(
+            "/units",
+            {
+                "code": credit_code(serial, division=division),
+                "name": name,
+                "type": type_,
+                "level": level,
+                "division": division,
+            },
+        )
         for serial, name, type_, level, division in UNITS
-    ]  # fmt: skip
-    community = api.post("/communities", {
-        "name": "苏州工业园区市域产教联合体", "kind": "city", "industry": "电子信息与智能制造",
-        "division": "320571", "founded_on": FOUNDED_ON})  # fmt: skip
+    ]
+    community = api.post(
+        "/communities",
+        {
+            "name": "苏州工业园区市域产教联合体",
+            "kind": "city",
+            "industry": "电子信息与智能制造",
+            "division": "320571",
+            "founded_on": FOUNDED_ON,
+        },
+    )
     c = community["id"]
     for unit in units:
-        api.post(f"/communities/{c}/members",
-                 {"unit_id": unit["id"], "role": "participant", "effective_on": ADMITTED_ON})
+        api.post(
+            f"/communities/{c}/members",
+            {"unit_id": unit["id"], "role": "participant", "effective_on": ADMITTED_ON},
+        )
     api.post(f"/communities/{c}/charter", {"version": "1.0", "effective_on": ADMITTED_ON})
     for i, unit in enumerate(units):
-        api.post(f"/communities/{c}/council/seats", {
-            "unit_id": unit["id"], "representative": f"代表{i}",
-            "office": "chair" if i == 0 else "director", "effective_on": SEATED_ON})  # fmt: skip
-    meeting = api.post(f"/communities/{c}/council/meetings",
-                       {"held_on": MEETING_ON, "present": [u["id"] for u in units]})
-    resolution = api.post(f"/communities/{c}/council/resolutions", {
-        "meeting_id": meeting["meeting_id"], "matter": "agreement", "title": "批准共享实训基地共建协议",
-        "votes": {"for": 3, "against": 0, "abstain": 0}})  # fmt: skip
+        api.post(
+            f"/communities/{c}/council/seats",
+            {
+                "unit_id": unit["id"],
+                "representative": f"代表{i}",
+                "office": "chair" if i == 0 else "director",
+                "effective_on": SEATED_ON,
+            },
+        )
+    meeting = api.post(
+        f"/communities/{c}/council/meetings",
+        {"held_on": MEETING_ON, "present": [u["id"] for u in units]},
+    )
+    resolution = api.post(
+        f"/communities/{c}/council/resolutions",
+        {
+            "meeting_id": meeting["meeting_id"],
+            "matter": "agreement",
+            "title": "批准共享实训基地共建协议",
+            "votes": {"for": 3, "against": 0, "abstain": 0},
+        },
+    )
     assert resolution["outcome"] == "adopted", resolution
-    agreement = api.post(f"/communities/{c}/agreements", {
-        "title": "共享实训基地", "kind": "training_base", "drafted_on": DRAFTED_ON,
-        "parties": [{"unit_id": u["id"], "cost_share_bp": cost, "benefit_share_bp": benefit}
-                    for u, (cost, benefit) in zip(units, SHARES)]})  # fmt: skip
+    agreement = api.post(
+        f"/communities/{c}/agreements",
+        {
+            "title": "共享实训基地",
+            "kind": "training_base",
+            "drafted_on": DRAFTED_ON,
+            "parties": [
+                {"unit_id": u["id"], "cost_share_bp": cost, "benefit_share_bp": benefit}
+                for u, (cost, benefit) in zip(units, SHARES, strict=False)
+            ],
+        },
+    )
     a = agreement["id"]
     agreement = api.post(f"/agreements/{a}/approve", {"resolution": resolution["number"]}, 200)
     world = World(api, api.caller, units, community, meeting, resolution, agreement)
-    world.entries["contribution"] = api.post(f"/agreements/{a}/contributions", {
-        "unit_id": units[0]["id"], "kind": "funds", "amount": "100000.00",
-        "contributed_on": "2024-04-01", "description": "园区专项：实训基地启动资金"})  # fmt: skip
-    world.entries["cost"] = api.post(f"/agreements/{a}/costs", {
-        "amount": "1234.50", "incurred_on": "2024-04-15", "description": "耗材"})  # fmt: skip
-    world.entries["benefit"] = api.post(f"/agreements/{a}/benefits", {
-        "amount": "300.01", "realized_on": "2024-05-01", "description": "培训收入"})  # fmt: skip
+    world.entries["contribution"] = api.post(
+        f"/agreements/{a}/contributions",
+        {
+            "unit_id": units[0]["id"],
+            "kind": "funds",
+            "amount": "100000.00",
+            "contributed_on": "2024-04-01",
+            "description": "园区专项：实训基地启动资金",
+        },
+    )
+    world.entries["cost"] = api.post(
+        f"/agreements/{a}/costs",
+        {"amount": "1234.50", "incurred_on": "2024-04-15", "description": "耗材"},
+    )
+    world.entries["benefit"] = api.post(
+        f"/agreements/{a}/benefits",
+        {"amount": "300.01", "realized_on": "2024-05-01", "description": "培训收入"},
+    )
     return world
 
 

@@ -19,11 +19,16 @@ from tests.api.support import PROBLEM, Api, Caller, World, issue
 API_MD: dict[str, set[Access]] = {
     "admin": set(Access),  # everything
     # record and read for the communities named on its token only (units: register, read)
-    "secretary": {Access.RECORD, Access.READ, Access.REPORT, Access.UNITS_WRITE,
-                  Access.UNITS_READ},  # fmt: skip
+    "secretary": {Access.RECORD, Access.READ, Access.REPORT, Access.UNITS_WRITE, Access.UNITS_READ},
     # read everything, history, verification and export; write nothing
-    "auditor": {Access.UNITS_READ, Access.READ, Access.REPORT, Access.EVENTS, Access.HISTORY,
-                Access.AUDIT},
+    "auditor": {
+        Access.UNITS_READ,
+        Access.READ,
+        Access.REPORT,
+        Access.EVENTS,
+        Access.HISTORY,
+        Access.AUDIT,
+    },
     # read the event stream and the reports; write nothing
     "integrator": {Access.EVENTS, Access.REPORT},
 }
@@ -48,9 +53,14 @@ class Probe:
         return f"{self.method} {self.path}{'?' + self.query if self.query else ''}"
 
     def url(self, w: World) -> str:
-        path = self.path.replace("{id}", {
-            "/units": w.unit_ids[0], "/communities": w.community_id,
-            "/agreements": w.agreement_id}.get("/" + self.path.split("/")[1], ""))  # fmt: skip
+        path = self.path.replace(
+            "{id}",
+            {
+                "/units": w.unit_ids[0],
+                "/communities": w.community_id,
+                "/agreements": w.agreement_id,
+            }.get("/" + self.path.split("/")[1], ""),
+        )
         query = self.query.format(community=w.community_id)
         return f"{path}?{query}" if query else path
 
@@ -60,19 +70,41 @@ def _new_unit(w: World) -> dict[str, Any]:
 
 
 def _new_community(w: World) -> dict[str, Any]:
-    return {"name": f"共同体{uuid.uuid4().hex[:4]}", "kind": "development", "industry": "物流",
-            "division": "330200", "founded_on": "2024-06-01"}  # fmt: skip
+    return {
+        "name": f"共同体{uuid.uuid4().hex[:4]}",
+        "kind": "development",
+        "industry": "物流",
+        "division": "330200",
+        "founded_on": "2024-06-01",
+    }
 
 
 PROBES = [
     Probe("POST", "/units", Access.UNITS_WRITE, 201, body=_new_unit),
     Probe("GET", "/units/{id}", Access.UNITS_READ, 200),
-    Probe("POST", "/units/{id}/rename", Access.UNITS_CHANGE, 200,
-          body=lambda w: {"name": f"更名{uuid.uuid4().hex[:4]}", "effective_on": "2025-01-01"}),
-    Probe("POST", "/communities/{id}/council/meetings", Access.RECORD, 201, "ours",
-          body=lambda w: {"held_on": "2025-05-01", "present": w.unit_ids[:2]}),
-    Probe("POST", "/agreements/{id}/costs", Access.RECORD, 201, "ours",
-          body=lambda w: {"amount": "1.00", "incurred_on": "2024-06-01", "description": "耗材"}),
+    Probe(
+        "POST",
+        "/units/{id}/rename",
+        Access.UNITS_CHANGE,
+        200,
+        body=lambda w: {"name": f"更名{uuid.uuid4().hex[:4]}", "effective_on": "2025-01-01"},
+    ),
+    Probe(
+        "POST",
+        "/communities/{id}/council/meetings",
+        Access.RECORD,
+        201,
+        "ours",
+        body=lambda w: {"held_on": "2025-05-01", "present": w.unit_ids[:2]},
+    ),
+    Probe(
+        "POST",
+        "/agreements/{id}/costs",
+        Access.RECORD,
+        201,
+        "ours",
+        body=lambda w: {"amount": "1.00", "incurred_on": "2024-06-01", "description": "耗材"},
+    ),
     Probe("POST", "/communities", Access.RECORD, 201, body=_new_community),
     Probe("GET", "/communities/{id}/members", Access.READ, 200, "ours"),
     Probe("GET", "/agreements/{id}", Access.READ, 200, "ours"),
@@ -80,8 +112,9 @@ PROBES = [
     Probe("GET", "/agreements", Access.READ, 200),
     Probe("GET", "/communities", Access.READ, 200, "narrowed"),
     Probe("GET", "/agreements/{id}/report", Access.REPORT, 200, "ours"),
-    Probe("GET", "/reports/provinces", Access.REPORT, 200, "ours",
-          query="community_id={community}"),
+    Probe(
+        "GET", "/reports/provinces", Access.REPORT, 200, "ours", query="community_id={community}"
+    ),
     Probe("GET", "/reports/provinces", Access.REPORT, 200),
     Probe("GET", "/communities/{id}/investment", Access.REPORT, 200, "ours"),
     Probe("GET", "/events", Access.EVENTS, 200),
@@ -92,13 +125,24 @@ PROBES = [
     Probe("GET", "/healthz", None, 200),
     Probe("GET", "/openapi.json", None, 200),
     Probe("GET", "/asyncapi.json", None, 200),
-]  # fmt: skip
+]
 
 # Who asks: a role's token, or no usable token at all.
-ROLE_OF = {"admin": "admin", "secretary": "secretary", "secretary of another body": "secretary",
-           "auditor": "auditor", "integrator": "integrator"}  # fmt: skip
-UNAUTHENTICATED = ["no token", "another scheme", "not a chanjiao token", "an unknown token",
-                   "a known id with a wrong secret", "a revoked token"]  # fmt: skip
+ROLE_OF = {
+    "admin": "admin",
+    "secretary": "secretary",
+    "secretary of another body": "secretary",
+    "auditor": "auditor",
+    "integrator": "integrator",
+}
+UNAUTHENTICATED = [
+    "no token",
+    "another scheme",
+    "not a chanjiao token",
+    "an unknown token",
+    "a known id with a wrong secret",
+    "a revoked token",
+]
 WHO = [*ROLE_OF, *UNAUTHENTICATED]
 
 
@@ -141,23 +185,26 @@ def matrix(shared_world: World) -> Matrix:
     revoked = issue(app, "admin", name="离职管理员")
     app.state.service.tokens.revoke(revoked.id)
     headers = {who: c.headers for who, c in callers.items()}
-    headers.update({
-        "no token": {},
-        "another scheme": {"Authorization": "Basic " + "dXNlcjpwYXNz"},
-        "not a chanjiao token": {"Authorization": "Bearer not-a-token"},
-        "an unknown token": {"Authorization": f"Bearer cj_{secrets.token_hex(4)}_"
-                                              f"{secrets.token_urlsafe(32)}"},
-        "a known id with a wrong secret": {
-            "Authorization": f"Bearer cj_{w.admin.id}_{secrets.token_urlsafe(32)}"},
-        "a revoked token": revoked.headers,
-    })  # fmt: skip
+    headers.update(
+        {
+            "no token": {},
+            "another scheme": {"Authorization": "Basic " + "dXNlcjpwYXNz"},
+            "not a chanjiao token": {"Authorization": "Bearer not-a-token"},
+            "an unknown token": {
+                "Authorization": f"Bearer cj_{secrets.token_hex(4)}_{secrets.token_urlsafe(32)}"
+            },
+            "a known id with a wrong secret": {
+                "Authorization": f"Bearer cj_{w.admin.id}_{secrets.token_urlsafe(32)}"
+            },
+            "a revoked token": revoked.headers,
+        }
+    )
     return Matrix(w, other, callers, headers)
 
 
 def send(m: Matrix, probe: Probe, headers: dict[str, str]) -> Any:
     body = probe.body(m.world) if probe.body else None
-    return m.world.api.client.request(probe.method, probe.url(m.world), json=body,
-                                      headers=headers)  # fmt: skip
+    return m.world.api.client.request(probe.method, probe.url(m.world), json=body, headers=headers)
 
 
 # --- the tests ----------------------------------------------------------------------
@@ -234,8 +281,12 @@ def test_a_token_outside_its_rights_is_refused_whatever_the_id(matrix, role, met
     whether the thing exists."""
     caller = matrix.callers[role]
     body = {"amount": "1.00", "incurred_on": "2024-06-01", "description": "x"}
-    response = matrix.world.api.request(method, path.format(unknown=uuid.uuid4()), caller=caller,
-                                        json=body if method == "POST" else None)  # fmt: skip
+    response = matrix.world.api.request(
+        method,
+        path.format(unknown=uuid.uuid4()),
+        caller=caller,
+        json=body if method == "POST" else None,
+    )
     assert response.status_code == 403, response.text
 
 
@@ -247,4 +298,3 @@ def test_a_revoked_token_is_refused_from_the_next_request_on(matrix: Matrix) -> 
     response = w.api.request("GET", "/events", caller=caller)
     assert response.status_code == 401
     assert "revoked" in response.json()["detail"]
-

@@ -8,7 +8,7 @@ import pytest
 
 from tests.api.support import PROBLEM
 from tests.factories import credit_code
-from tests.tampering import body_with_an_admission, alter_stored_event
+from tests.tampering import alter_stored_event, body_with_an_admission
 
 TYPE = "urn:chanjiao:problem:tampered-record"
 
@@ -34,33 +34,38 @@ def refused(response, body, position: int) -> str:
 def test_an_inclusion_proof_of_an_altered_event_is_a_409_naming_it(api, body):
     api.request("POST", "/audit/checkpoints")
     position = alter(api, body)
-    detail = refused(api.request("GET", "/audit/proofs/inclusion",
-                                 params={"position": position}), body, position)  # fmt: skip
+    detail = refused(
+        api.request("GET", "/audit/proofs/inclusion", params={"position": position}), body, position
+    )
     assert "no proof is given" in detail
 
 
 def test_a_consistency_proof_over_an_altered_event_is_a_409_naming_it(api, body):
     first = api.request("POST", "/audit/checkpoints").json()
-    api.ledger.rename_unit(credit_code(1), name="甲公司二", effective_on="2025-01-01",
-                           principal="p")  # fmt: skip
+    api.ledger.rename_unit(
+        credit_code(1), name="甲公司二", effective_on="2025-01-01", principal="p"
+    )
     api.request("POST", "/audit/checkpoints")
     position = alter(api, body)
-    refused(api.request("GET", "/audit/proofs/consistency", params={"first": first["size"]}),
-            body, position)  # fmt: skip
+    refused(
+        api.request("GET", "/audit/proofs/consistency", params={"first": first["size"]}),
+        body,
+        position,
+    )
 
 
 def test_an_export_of_a_log_that_does_not_verify_is_a_409_naming_the_event(api, body):
     position = alter(api, body)
     detail = refused(api.request("GET", "/audit/export"), body, position)
     assert "no checkpoint was signed" in detail
-    refused(api.request("GET", "/audit/export", params={"community_id": str(body)}), body,
-            position)  # fmt: skip
+    refused(api.request("GET", "/audit/export", params={"community_id": str(body)}), body, position)
 
 
 def test_untouched_the_proofs_and_the_export_answer_200(api, body):
     first = api.request("POST", "/audit/checkpoints").json()
-    api.ledger.rename_unit(credit_code(1), name="甲公司二", effective_on="2025-01-01",
-                           principal="p")  # fmt: skip
+    api.ledger.rename_unit(
+        credit_code(1), name="甲公司二", effective_on="2025-01-01", principal="p"
+    )
     api.request("POST", "/audit/checkpoints")
     inclusion = api.request("GET", "/audit/proofs/inclusion", params={"position": 3})
     assert (inclusion.status_code, inclusion.json()["verified"]) == (200, True)

@@ -15,8 +15,13 @@ from tests.factories import credit_code
 
 
 def register(ledger, serial: int) -> None:
-    ledger.register_unit(code=credit_code(serial), name=f"单位{serial}", unit_type="enterprise",
-                         division="320506", principal="p")  # fmt: skip
+    ledger.register_unit(
+        code=credit_code(serial),
+        name=f"单位{serial}",
+        unit_type="enterprise",
+        division="320506",
+        principal="p",
+    )
 
 
 def wait_for(condition, seconds: float = 10.0) -> None:
@@ -48,8 +53,10 @@ def test_a_log_that_no_longer_verifies_is_logged_and_never_signed(ledger, caplog
     register(ledger, 1)
     with ledger.factory.datastore.transaction(commit=True) as cursor:
         cursor.execute(f"DELETE FROM {ledger.chain.table}")
-    with caplog.at_level(logging.ERROR, "chanjiao.audit"), \
-            TestClient(create_app(ledger, checkpoint_every=0.05)):  # fmt: skip
+    with (
+        caplog.at_level(logging.ERROR, "chanjiao.audit"),
+        TestClient(create_app(ledger, checkpoint_every=0.05)),
+    ):
         wait_for(lambda: "no checkpoint was signed" in caplog.text)
     assert ledger.checkpoints() == []
 

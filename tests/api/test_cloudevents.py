@@ -8,7 +8,7 @@ import json
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
@@ -53,11 +53,11 @@ class Seeded:
 def seeded(ledger: Ledger) -> Seeded:
     """A community's whole life (every event type) and a second, unrelated one."""
     journal = Journal()
-    began = datetime.now(timezone.utc)
+    began = datetime.now(UTC)
     community = journal.lifecycle(ledger, "life")
     other = journal.community(ledger, "other-founder", "另一联合体")
     journal.admit(ledger, other, journal.unit(ledger, "other-unit"), "other-admit")
-    return Seeded(journal, community, other, began, datetime.now(timezone.utc))
+    return Seeded(journal, community, other, began, datetime.now(UTC))
 
 
 @pytest.fixture
@@ -69,8 +69,9 @@ def server(ledger: Ledger) -> Iterator[LiveServer]:
 @pytest.fixture
 def http(server: LiveServer) -> Iterator[httpx.Client]:
     token = server.token("integrator")
-    with httpx.Client(base_url=server.url, timeout=10.0,
-                      headers={"Authorization": f"Bearer {token}"}) as client:  # fmt: skip
+    with httpx.Client(
+        base_url=server.url, timeout=10.0, headers={"Authorization": f"Bearer {token}"}
+    ) as client:
         yield client
 
 
@@ -145,15 +146,16 @@ def test_the_community_extension_names_the_community_of_councils_and_agreements(
     by_kind: dict[str, set[str | None]] = {}
     for element in batch:
         if seeded.journal.entries[element["position"]].principal.startswith("life-"):
-            by_kind.setdefault(element["type"].split(".")[1], set()).add(
-                element.get("communityid"))
-    assert by_kind == {"unit": {None}, "community": {seeded.community},
-                       "council": {seeded.community}, "agreement": {seeded.community}}  # fmt: skip
+            by_kind.setdefault(element["type"].split(".")[1], set()).add(element.get("communityid"))
+    assert by_kind == {
+        "unit": {None},
+        "community": {seeded.community},
+        "council": {seeded.community},
+        "agreement": {seeded.community},
+    }
 
 
-def test_after_and_limit_page_through_the_whole_log(
-    ledger: Ledger, http: httpx.Client
-) -> None:
+def test_after_and_limit_page_through_the_whole_log(ledger: Ledger, http: httpx.Client) -> None:
     journal = Journal()
     journal.lifecycle(ledger, "a")
     journal.lifecycle(ledger, "b")
@@ -171,21 +173,40 @@ def test_after_and_limit_page_through_the_whole_log(
         after = page[-1]["position"]
     assert walked == positions
     assert read_batch(http, after=positions[-1]) == []
-    assert [e["position"] for e in read_batch(http, after=positions[9], limit=3)] == \
-        positions[10:13]  # fmt: skip
+    assert [e["position"] for e in read_batch(http, after=positions[9], limit=3)] == positions[
+        10:13
+    ]
     assert read_batch(http, after=positions[-1] + 1000) == []
     assert read_batch(http, after=2**63 - 2) == []  # the largest position there can be
 
 
 @pytest.mark.parametrize(
     "params",
-    [{"limit": 1001}, {"limit": 0}, {"limit": "ten"}, {"after": -1}, {"after": "x"},
-     {"after": 2**63 - 1}, {"after": 10**30},
-     {"type": "chanjiao.unit.exploded.v1"}, {"type": ""}, {"community_id": "not-a-uuid"}],
-    ids=["limit-1001", "limit-0", "limit-word", "after-negative", "after-word",
-         "after-past-int64", "after-huge",
-         "unknown-type", "empty-type", "community-not-uuid"],
-)  # fmt: skip
+    [
+        {"limit": 1001},
+        {"limit": 0},
+        {"limit": "ten"},
+        {"after": -1},
+        {"after": "x"},
+        {"after": 2**63 - 1},
+        {"after": 10**30},
+        {"type": "chanjiao.unit.exploded.v1"},
+        {"type": ""},
+        {"community_id": "not-a-uuid"},
+    ],
+    ids=[
+        "limit-1001",
+        "limit-0",
+        "limit-word",
+        "after-negative",
+        "after-word",
+        "after-past-int64",
+        "after-huge",
+        "unknown-type",
+        "empty-type",
+        "community-not-uuid",
+    ],
+)
 def test_bad_paging_and_filters_are_422_problems(
     store_url_sqlite: str, params: dict[str, Any]
 ) -> None:
@@ -195,7 +216,7 @@ def test_bad_paging_and_filters_are_422_problems(
             headers = {"Authorization": f"Bearer {server.token()}"}
             response = httpx.get(f"{server.url}/events", params=params, headers=headers)
             problem(response, 422)
-            if "type" in params and params["type"]:
+            if params.get("type"):
                 assert "GET /events/schemas" in response.json()["detail"]
     finally:
         ledger.close()
@@ -206,14 +227,12 @@ def store_url_sqlite(tmp_path: Any) -> str:
     return f"sqlite:///{tmp_path / 'ledger.db'}"
 
 
-def test_the_batch_filters_by_type_and_by_community(
-    seeded: Seeded, http: httpx.Client
-) -> None:
+def test_the_batch_filters_by_type_and_by_community(seeded: Seeded, http: httpx.Client) -> None:
     journal, community = seeded.journal, seeded.community
     admitted = [p for p, e in journal.entries.items() if e.type == ADMITTED]
     assert [e["position"] for e in read_batch(http, type=ADMITTED, limit=1000)] == admitted
     assert [e["position"] for e in read_batch(http, type=ADMITTED, limit=2)] == admitted[:2]
-    ours = [e for e in read_batch(http, community_id=community, limit=1000)]
+    ours = list(read_batch(http, community_id=community, limit=1000))
     assert ours and {e["communityid"] for e in ours} == {community}
     everything = read_batch(http, limit=1000)
     assert [e["position"] for e in ours] == [
@@ -221,9 +240,7 @@ def test_the_batch_filters_by_type_and_by_community(
     ]
     # Both filters at once; and a community nobody founded has no events.
     both = read_batch(http, community_id=community, type=ADMITTED, limit=1000)
-    assert [e["position"] for e in both] == [
-        e["position"] for e in ours if e["type"] == ADMITTED
-    ]
+    assert [e["position"] for e in both] == [e["position"] for e in ours if e["type"] == ADMITTED]
     assert read_batch(http, community_id="00000000-0000-4000-8000-000000000000") == []
 
 
@@ -231,8 +248,9 @@ def test_the_batch_needs_a_token_with_the_right_to_read_events(
     ledger: Ledger, server: LiveServer
 ) -> None:
     assert problem(httpx.get(f"{server.url}/events"), 401)
-    assert problem(httpx.get(f"{server.url}/events",
-                             headers={"Authorization": "Bearer cj_0000_x"}), 401)  # fmt: skip
+    assert problem(
+        httpx.get(f"{server.url}/events", headers={"Authorization": "Bearer cj_0000_x"}), 401
+    )
     for role in ("integrator", "admin", "auditor"):
         headers = {"Authorization": f"Bearer {server.token(role)}"}
         assert httpx.get(f"{server.url}/events", headers=headers).status_code == 200
@@ -277,8 +295,10 @@ def test_every_events_data_is_valid_by_the_schema_its_dataschema_names(
             assert response.status_code == 200, response.text
             schema = response.json()
             jsonschema_rs.meta.validate(schema)  # a valid JSON Schema itself
-            validators[location] = (schema, jsonschema_rs.validator_for(
-                schema, validate_formats=True))  # fmt: skip
+            validators[location] = (
+                schema,
+                jsonschema_rs.validator_for(schema, validate_formats=True),
+            )
         schema, validator = validators[location]
         data = event.get_data()
         errors = [e.message for e in validator.iter_errors(data)]
@@ -294,8 +314,6 @@ def test_an_unknown_schema_is_404(http: httpx.Client) -> None:
     problem(http.get("/events/schemas/chanjiao.unit.exploded.v1"), 404)
 
 
-def test_dataschema_is_an_absolute_uri(
-    seeded: Seeded, http: httpx.Client
-) -> None:
+def test_dataschema_is_an_absolute_uri(seeded: Seeded, http: httpx.Client) -> None:
     for element in read_batch(http, limit=10):
         assert urlsplit(element["dataschema"]).scheme, element["dataschema"]

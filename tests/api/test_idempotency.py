@@ -8,7 +8,7 @@ import hashlib
 import threading
 import uuid
 from collections.abc import Callable
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -23,8 +23,7 @@ REPLAYED = "Idempotent-Replayed"
 
 
 def post(w: World, path: str, body: Any, key: str, caller=None) -> httpx.Response:
-    return w.api.request("POST", path, json=body, caller=caller,
-                         headers={"Idempotency-Key": key})  # fmt: skip
+    return w.api.request("POST", path, json=body, caller=caller, headers={"Idempotency-Key": key})
 
 
 def total_costs(w: World) -> str:
@@ -32,21 +31,31 @@ def total_costs(w: World) -> str:
 
 
 def _cost(w: World, amount: str = "250.00") -> tuple[str, dict[str, Any]]:
-    return (f"/agreements/{w.agreement_id}/costs",
-            {"amount": amount, "incurred_on": "2024-06-30", "description": "水电费"})
+    return (
+        f"/agreements/{w.agreement_id}/costs",
+        {"amount": amount, "incurred_on": "2024-06-30", "description": "水电费"},
+    )
 
 
 REQUESTS: dict[str, Callable[[World], tuple[str, dict[str, Any]]]] = {
     "a cost": _cost,
-    "a unit's registration": lambda w: ("/units", {
-        "code": credit_code(900), "name": "重试公司", "type": "enterprise", "division": "320571"}),
-    "an admission": lambda w: (f"/communities/{w.community_id}/members", {
-        "unit_id": w.register()["id"], "effective_on": "2025-01-01"}),
-    "a meeting": lambda w: (f"/communities/{w.community_id}/council/meetings", {
-        "held_on": "2025-05-01", "present": w.unit_ids}),
-    "a rename": lambda w: (f"/units/{w.unit_ids[0]}/rename", {
-        "name": "苏州智能装备集团", "effective_on": "2025-01-01"}),
-}  # fmt: skip
+    "a unit's registration": lambda w: (
+        "/units",
+        {"code": credit_code(900), "name": "重试公司", "type": "enterprise", "division": "320571"},
+    ),
+    "an admission": lambda w: (
+        f"/communities/{w.community_id}/members",
+        {"unit_id": w.register()["id"], "effective_on": "2025-01-01"},
+    ),
+    "a meeting": lambda w: (
+        f"/communities/{w.community_id}/council/meetings",
+        {"held_on": "2025-05-01", "present": w.unit_ids},
+    ),
+    "a rename": lambda w: (
+        f"/units/{w.unit_ids[0]}/rename",
+        {"name": "苏州智能装备集团", "effective_on": "2025-01-01"},
+    ),
+}
 
 
 @pytest.mark.parametrize("what", list(REQUESTS))
@@ -71,10 +80,11 @@ def test_a_retry_with_the_same_key_and_body_gets_the_first_answer_and_records_no
 
 OTHER_REQUESTS = {
     "another body": lambda w: _cost(w, "250.01"),
-    "another route": lambda w: (f"/agreements/{w.agreement_id}/benefits",
-                                {"amount": "250.00", "realized_on": "2024-06-30",
-                                 "description": "水电费"}),
-}  # fmt: skip
+    "another route": lambda w: (
+        f"/agreements/{w.agreement_id}/benefits",
+        {"amount": "250.00", "realized_on": "2024-06-30", "description": "水电费"},
+    ),
+}
 
 
 @pytest.mark.parametrize("other", list(OTHER_REQUESTS))
@@ -91,12 +101,19 @@ def test_the_same_key_for_another_request_is_refused_and_records_nothing(world, 
     assert total_costs(world) == "1484.50"
     again = post(world, path, body, "k-1")  # the key still answers its own request
     assert (again.status_code, again.content, again.headers[REPLAYED]) == (
-        201, first.content, "true")
+        201,
+        first.content,
+        "true",
+    )
 
 
 def test_a_retry_after_a_restart_is_still_recognised(database_url) -> None:
-    body = {"code": credit_code(901), "name": "重启公司", "type": "enterprise",
-            "division": "320571"}  # fmt: skip
+    body = {
+        "code": credit_code(901),
+        "name": "重启公司",
+        "type": "enterprise",
+        "division": "320571",
+    }
     headers = {"Idempotency-Key": "before-restart"}
     ledger = Ledger(database_url)
     try:
@@ -126,20 +143,29 @@ def test_a_command_that_failed_keeps_no_key_so_its_retry_runs_again(world) -> No
     refused = post(world, path, body, "admit-1")
     assert refused.status_code == 404, refused.text  # the unit is not registered yet
     assert world.api.position() == before
-    world.api.post("/units", {"code": code, "name": "后来登记的单位", "type": "enterprise",
-                              "division": "330212"})  # fmt: skip
+    world.api.post(
+        "/units",
+        {"code": code, "name": "后来登记的单位", "type": "enterprise", "division": "330212"},
+    )
     admitted = post(world, path, body, "admit-1")
     assert admitted.status_code == 201, admitted.text
     assert REPLAYED not in admitted.headers
     assert code in [m["code"] for m in admitted.json()["members"]]
     again = post(world, path, body, "admit-1")
     assert (again.status_code, again.content, again.headers[REPLAYED]) == (
-        201, admitted.content, "true")
+        201,
+        admitted.content,
+        "true",
+    )
 
 
 def test_a_conflict_is_not_replayed_but_decided_again(world) -> None:
-    body = {"code": world.units[0]["code"], "name": "重复", "type": "enterprise",
-            "division": "320571"}  # fmt: skip
+    body = {
+        "code": world.units[0]["code"],
+        "name": "重复",
+        "type": "enterprise",
+        "division": "320571",
+    }
     before = world.api.position()
     for _ in range(2):
         response = post(world, "/units", body, "dup-1")
@@ -214,11 +240,12 @@ def test_a_key_of_no_or_too_many_characters_is_refused(world, key) -> None:
 # --- what a server that stopped mid-request leaves behind ------------------------------
 
 
-def _left_behind(api: Api, key: str, path: str, raw: bytes, *, recorded: bool,
-                 age: timedelta) -> None:  # fmt: skip
+def _left_behind(
+    api: Api, key: str, path: str, raw: bytes, *, recorded: bool, age: timedelta
+) -> None:
     """The row a request leaves when the server stops before it finished."""
     fingerprint = hashlib.sha256(b"\n".join([b"POST", path.encode(), raw])).hexdigest()
-    started = datetime.now(timezone.utc) - age
+    started = datetime.now(UTC) - age
     api.app.state.service.requests.tables.write(
         "INSERT INTO {api_requests} VALUES (?, ?, ?, ?, ?, ?, NULL, NULL)",
         (api.caller.id, key, fingerprint, uuid.uuid4().hex, started.isoformat(), int(recorded)),
@@ -229,8 +256,9 @@ def test_a_request_abandoned_before_recording_is_run_once_it_is_stale(world) -> 
     path, body = _cost(world)
     raw = httpx.Request("POST", "http://x", json=body).content
     _left_behind(world.api, "abandoned", path, raw, recorded=False, age=STALE * 2)
-    response = world.api.request("POST", path, content=raw,
-                                 headers={"Idempotency-Key": "abandoned"})  # fmt: skip
+    response = world.api.request(
+        "POST", path, content=raw, headers={"Idempotency-Key": "abandoned"}
+    )
     assert response.status_code == 201, response.text
     assert total_costs(world) == "1484.50"
 
@@ -242,8 +270,7 @@ def test_a_request_still_running_elsewhere_is_not_run_twice(world, recorded) -> 
     path, body = _cost(world)
     raw = httpx.Request("POST", "http://x", json=body).content
     _left_behind(world.api, "running", path, raw, recorded=recorded, age=timedelta(seconds=1))
-    response = world.api.request("POST", path, content=raw,
-                                 headers={"Idempotency-Key": "running"})  # fmt: skip
+    response = world.api.request("POST", path, content=raw, headers={"Idempotency-Key": "running"})
     assert response.status_code == 409, response.text
     assert "still being processed" in response.json()["detail"]
     assert total_costs(world) == "1234.50"
@@ -268,14 +295,20 @@ def test_a_request_taken_over_while_still_running_records_nothing(world) -> None
     requests = world.api.app.state.service.requests
     with requests.once(world.api.caller.id, "slow", fingerprint) as (replay, _keep):
         assert replay is None  # the slow attempt holds the key …
-        requests.tables.write("UPDATE {api_requests} SET started_at = ?",
-                              ((datetime.now(timezone.utc) - STALE * 2).isoformat(),))  # fmt: skip
+        requests.tables.write(
+            "UPDATE {api_requests} SET started_at = ?",
+            ((datetime.now(UTC) - STALE * 2).isoformat(),),
+        )
         retry = world.api.request("POST", path, content=raw, headers={"Idempotency-Key": "slow"})
         assert retry.status_code == 201, retry.text  # … until a retry takes it over
         before = world.api.position()
         with pytest.raises(TakenOver, match="a retry took it over"):
-            world.api.ledger.record_cost(world.agreement_id, amount="250.00",
-                                         incurred_on="2024-04-02", description="slow",
-                                         principal="p")  # fmt: skip
+            world.api.ledger.record_cost(
+                world.agreement_id,
+                amount="250.00",
+                incurred_on="2024-04-02",
+                description="slow",
+                principal="p",
+            )
         assert world.api.position() == before
     assert total_costs(world) == "1484.50"  # recorded once, by the retry

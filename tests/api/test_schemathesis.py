@@ -88,8 +88,7 @@ def use_real_ids(case: Any, ids: dict[str, list[str]]) -> None:
             party["unit_id"] = _swap(party["unit_id"], ids["units"])
     for field in ("present", "recused"):
         if isinstance(body.get(field), list):
-            body[field] = [_swap(u, ids["units"]) if isinstance(u, str) else u
-                           for u in body[field]]  # fmt: skip
+            body[field] = [_swap(u, ids["units"]) if isinstance(u, str) else u for u in body[field]]
 
 
 def _load_schema() -> schemathesis.BaseSchema:
@@ -114,7 +113,10 @@ schema = _load_schema().exclude(path="/events/stream")
     print_blob=True,
     database=None,
 )
-def test_no_generated_request_gets_a_server_error(case, seeded: Seeded) -> None:  # noqa: ANN001
+def test_no_generated_request_gets_a_server_error(case, seeded: Seeded) -> None:
     use_real_ids(case, seeded.ids)
-    case.call_and_validate(app=seeded.app, headers={"Authorization": f"Bearer {seeded.token}"},
-                           checks=[not_a_server_error])  # fmt: skip
+    case.call_and_validate(
+        app=seeded.app,
+        headers={"Authorization": f"Bearer {seeded.token}"},
+        checks=[not_a_server_error],
+    )

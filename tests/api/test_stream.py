@@ -9,8 +9,8 @@ position order, across disconnections and server restarts."""
 from __future__ import annotations
 
 import itertools
-import threading
 import json
+import threading
 import time
 from collections.abc import Iterator
 
@@ -324,18 +324,24 @@ def test_a_filtered_stream_still_gets_heartbeats_while_other_events_flow(
         while not stop.wait(0.15):
             writer.write(server_ledger, "busy", 1)
 
-    with serving(server_ledger, heartbeat=HEARTBEAT) as server:
-        with Subscription(server, server.token(), params={"type": "chanjiao.unit.deregistered.v1"},
-                          read_timeout=10) as sub:  # fmt: skip
-            sub.heartbeats(1)
-            thread = threading.Thread(target=busy)
-            thread.start()
-            try:
-                started = time.monotonic()
-                sub.for_(6 * HEARTBEAT)
-            finally:
-                stop.set()
-                thread.join()
+    with (
+        serving(server_ledger, heartbeat=HEARTBEAT) as server,
+        Subscription(
+            server,
+            server.token(),
+            params={"type": "chanjiao.unit.deregistered.v1"},
+            read_timeout=10,
+        ) as sub,
+    ):
+        sub.heartbeats(1)
+        thread = threading.Thread(target=busy)
+        thread.start()
+        try:
+            started = time.monotonic()
+            sub.for_(6 * HEARTBEAT)
+        finally:
+            stop.set()
+            thread.join()
     assert len(journal.entries) > 10  # the ledger was busy
     assert not sub.messages
     beats = [c for c in sub.comments if c.arrived >= started]

@@ -37,10 +37,18 @@ def resolutions(ledger, body) -> tuple[str, str]:
     numbers = []
     for held_on, title in (("2024-03-01", "批准协议"), ("2024-09-01", "调整比例")):
         meeting = ledger.record_meeting(body, held_on=held_on, present=SEATS, principal="p")
-        numbers.append(ledger.record_resolution(
-            body, meeting=meeting, matter="agreement", title=title, votes_for=6,
-            votes_against=0, abstentions=0, principal="p",
-        ).number)  # fmt: skip
+        numbers.append(
+            ledger.record_resolution(
+                body,
+                meeting=meeting,
+                matter="agreement",
+                title=title,
+                votes_for=6,
+                votes_against=0,
+                abstentions=0,
+                principal="p",
+            ).number
+        )
     return numbers[0], numbers[1]
 
 
@@ -51,9 +59,24 @@ def ok(run, *args: str) -> dict:
 
 
 def draft(run, body: str) -> str:
-    return ok(run, "agreement", "draft", body, "--title", "共享实训基地", "--kind", "training_base",
-              "--party", f"{A}:50%:4000", "--party", f"{B}:3000:40%", "--party", f"{C}:2000:2000",
-              "--drafted-on", "2024-02-15")["id"]  # fmt: skip
+    return ok(
+        run,
+        "agreement",
+        "draft",
+        body,
+        "--title",
+        "共享实训基地",
+        "--kind",
+        "training_base",
+        "--party",
+        f"{A}:50%:4000",
+        "--party",
+        f"{B}:3000:40%",
+        "--party",
+        f"{C}:2000:2000",
+        "--drafted-on",
+        "2024-02-15",
+    )["id"]
 
 
 def test_a_year_of_cost_sharing_across_an_amendment_reports_to_the_fen(run, body, resolutions):
@@ -61,29 +84,96 @@ def test_a_year_of_cost_sharing_across_an_amendment_reports_to_the_fen(run, body
     agreement = draft(run, body)
     shown = ok(run, "agreement", "approve", agreement, "--resolution", approving)
     assert (shown["status"], shown["approved_on"]) == ("active", "2024-03-01")
-    entry = ok(run, "agreement", "contribute", agreement, A, "--kind", "funds",
-               "--amount", "100000", "--contributed-on", "2024-04-01", "--description", "启动资金")
+    entry = ok(
+        run,
+        "agreement",
+        "contribute",
+        agreement,
+        A,
+        "--kind",
+        "funds",
+        "--amount",
+        "100000",
+        "--contributed-on",
+        "2024-04-01",
+        "--description",
+        "启动资金",
+    )
     assert (entry["entry"], entry["amount"], entry["kind"]) == (1, "100000.00", "funds")
-    ok(run, "agreement", "cost", agreement, "--amount", "1000.01", "--incurred-on", "2024-05-01",
-       "--description", "装修")  # fmt: skip
-    ok(run, "agreement", "amend", agreement, "--resolution", amending,
-       "--party", f"{A}:3333:5000", "--party", f"{B}:3333:2500", "--party", f"{D}:3334:2500")
-    ok(run, "agreement", "cost", agreement, "--amount", "100", "--incurred-on", "2024-10-01",
-       "--description", "耗材")  # fmt: skip
-    ok(run, "agreement", "benefit", agreement, "--amount", "77.77", "--realized-on", "2024-11-01",
-       "--description", "培训收入")  # fmt: skip
+    ok(
+        run,
+        "agreement",
+        "cost",
+        agreement,
+        "--amount",
+        "1000.01",
+        "--incurred-on",
+        "2024-05-01",
+        "--description",
+        "装修",
+    )
+    ok(
+        run,
+        "agreement",
+        "amend",
+        agreement,
+        "--resolution",
+        amending,
+        "--party",
+        f"{A}:3333:5000",
+        "--party",
+        f"{B}:3333:2500",
+        "--party",
+        f"{D}:3334:2500",
+    )
+    ok(
+        run,
+        "agreement",
+        "cost",
+        agreement,
+        "--amount",
+        "100",
+        "--incurred-on",
+        "2024-10-01",
+        "--description",
+        "耗材",
+    )
+    ok(
+        run,
+        "agreement",
+        "benefit",
+        agreement,
+        "--amount",
+        "77.77",
+        "--realized-on",
+        "2024-11-01",
+        "--description",
+        "培训收入",
+    )
 
     report = ok(run, "report", "cost-sharing", agreement, "--as-of", "2025-06-30")
     rows = {p["code"]: p for p in report["parties"]}
     # 1000.01 split 50/30/20 before the amendment, 100.00 split 3333/3333/3334 after it
     assert {c: rows[c]["cost_due"] for c in (A, B, C, D)} == {
-        A: "533.34", B: "333.33", C: "200.00", D: "33.34"}
+        A: "533.34",
+        B: "333.33",
+        C: "200.00",
+        D: "33.34",
+    }
     assert {c: rows[c]["benefit_due"] for c in (A, B, C, D)} == {
-        A: "38.89", B: "19.44", C: "0.00", D: "19.44"}
+        A: "38.89",
+        B: "19.44",
+        C: "0.00",
+        D: "19.44",
+    }
     assert rows[A]["balance"] == "99466.66" and rows[C]["balance"] == "-200.00"
     assert [rows[c]["cost_share_bp"] for c in (A, B, C, D)] == [3333, 3333, 0, 3334]
-    for column, total in (("cost_due", "total_costs"), ("contributed", "total_contributed"),
-                          ("balance", "total_balance"), ("benefit_due", "total_benefits")):
+    for column, total in (
+        ("cost_due", "total_costs"),
+        ("contributed", "total_contributed"),
+        ("balance", "total_balance"),
+        ("benefit_due", "total_benefits"),
+    ):
         assert sum(Decimal(p[column]) for p in report["parties"]) == Decimal(report[total])
     assert (report["total_costs"], report["total_benefits"]) == ("1100.01", "77.77")
 
@@ -91,7 +181,9 @@ def test_a_year_of_cost_sharing_across_an_amendment_reports_to_the_fen(run, body
     assert [p["code"] for p in before["parties"]] == [A, B, C]
     assert [p["cost_due"] for p in before["parties"]] == ["500.01", "300.00", "200.00"]
 
-    code, out, _ = run("report", "cost-sharing", agreement, "--as-of", "2025-06-30", "--format", "csv")
+    code, out, _ = run(
+        "report", "cost-sharing", agreement, "--as-of", "2025-06-30", "--format", "csv"
+    )
     assert code == 0 and out.startswith("\ufeff")
     table = list(csv.DictReader(io.StringIO(out.removeprefix("\ufeff"))))
     *parties, total = table
@@ -107,8 +199,21 @@ def test_the_investment_summary_adds_up_by_kind_source_and_province(run, body, r
     agreement = draft(run, body)
     ok(run, "agreement", "approve", agreement, "--resolution", resolutions[0])
     for unit, kind, amount in ((A, "funds", "300"), (B, "equipment", "100"), (C, "site", "200.5")):
-        ok(run, "agreement", "contribute", agreement, unit, "--kind", kind, "--amount", amount,
-           "--contributed-on", "2024-06-01", "--description", "投入")  # fmt: skip
+        ok(
+            run,
+            "agreement",
+            "contribute",
+            agreement,
+            unit,
+            "--kind",
+            kind,
+            "--amount",
+            amount,
+            "--contributed-on",
+            "2024-06-01",
+            "--description",
+            "投入",
+        )
     summary = ok(run, "report", "investment", body)
     assert summary["total_contributed"] == "600.50"
     kinds = {s["key"]: (s["amount"], s["share_bp"]) for s in summary["by_kind"]}
@@ -118,7 +223,7 @@ def test_the_investment_summary_adds_up_by_kind_source_and_province(run, body, r
         assert sum(Decimal(s["amount"]) for s in summary[dimension]) == Decimal("600.50")
     assert [(s["key"], s["name"]) for s in summary["by_province"]] == [("440000", "广东")]
     assert {s["key"]: s["amount"] for s in summary["by_source"]}["enterprise"] == "600.50"
-    code, out, _ = run("report", "investment", body, "--format", "csv")
+    _code, out, _ = run("report", "investment", body, "--format", "csv")
     rows = list(csv.DictReader(io.StringIO(out.removeprefix("\ufeff"))))
     assert {r["dimension"] for r in rows} == {"kind", "source", "province", "agreement"}
 
@@ -126,53 +231,159 @@ def test_the_investment_summary_adds_up_by_kind_source_and_province(run, body, r
 def test_a_mistaken_entry_is_reversed_not_edited(run, body, resolutions):
     agreement = draft(run, body)
     ok(run, "agreement", "approve", agreement, "--resolution", resolutions[0])
-    ok(run, "agreement", "cost", agreement, "--amount", "98000", "--incurred-on", "2024-05-01",
-       "--description", "装修")  # fmt: skip
+    ok(
+        run,
+        "agreement",
+        "cost",
+        agreement,
+        "--amount",
+        "98000",
+        "--incurred-on",
+        "2024-05-01",
+        "--description",
+        "装修",
+    )
     reversed_ = ok(run, "agreement", "reverse", agreement, "1", "--reason", "多输一位")
     assert reversed_["reversed_because"] == "多输一位"
-    ok(run, "agreement", "cost", agreement, "--amount", "9800", "--incurred-on", "2024-05-01",
-       "--description", "装修")  # fmt: skip
+    ok(
+        run,
+        "agreement",
+        "cost",
+        agreement,
+        "--amount",
+        "9800",
+        "--incurred-on",
+        "2024-05-01",
+        "--description",
+        "装修",
+    )
     assert ok(run, "report", "cost-sharing", agreement)["total_costs"] == "9800.00"
     shown = ok(run, "agreement", "show", agreement)
     assert [(e["entry"], e["amount"], e["reversed_because"]) for e in shown["entries"]] == [
-        (1, "98000.00", "多输一位"), (2, "9800.00", None)]
+        (1, "98000.00", "多输一位"),
+        (2, "9800.00", None),
+    ]
     listed = ok(run, "agreement", "list", body)
     assert [(a["id"], a["status"], a["parties"]) for a in listed["agreements"]] == [
-        (agreement, "active", 3)]
+        (agreement, "active", 3)
+    ]
 
 
 @pytest.mark.parametrize(
     ("step", "exit_code", "message"),
     [
-        (lambda b, a, r: ("agreement", "draft", b, "--title", "x", "--party", f"{A}:5000:5000",
-                          "--party", f"{B}:4999:5000"),
-         2, "the cost shares add up to 9999 basis points"),
-        (lambda b, a, r: ("agreement", "draft", b, "--title", "x", "--party", f"{A}:5000:5000",
-                          "--party", f"{B}:5000:5001"),
-         2, "the benefit shares add up to 10001 basis points"),
-        (lambda b, a, r: ("agreement", "draft", b, "--title", "x", "--party", f"{A}:50%"),
-         2, "--party takes UNIT:COST_SHARE:BENEFIT_SHARE"),
-        (lambda b, a, r: ("agreement", "draft", b, "--title", "x",
-                          "--party", f"{NEWCOMER}:10000:10000"),
-         4, "is not a member of 深圳市域产教联合体"),
-        (lambda b, a, r: ("agreement", "contribute", a, A, "--kind", "funds", "--amount", "10",
-                          "--contributed-on", "2024-06-01", "--description", "x"),
-         4, "has not been approved yet"),
-        (lambda b, a, r: ("agreement", "approve", a, "--resolution", "2023-001"),
-         4, "register has no resolution 2023-001"),
-        (lambda b, a, r: ("agreement", "cost", a, "--amount", "0", "--incurred-on", "2024-06-01",
-                          "--description", "x"),
-         2, "amount must be more than 0"),
-        (lambda b, a, r: ("agreement", "cost", a, "--amount", "1.005",
-                          "--incurred-on", "2024-06-01", "--description", "x"),
-         2, "more than two decimal places"),
+        (
+            lambda b, a, r: (
+                "agreement",
+                "draft",
+                b,
+                "--title",
+                "x",
+                "--party",
+                f"{A}:5000:5000",
+                "--party",
+                f"{B}:4999:5000",
+            ),
+            2,
+            "the cost shares add up to 9999 basis points",
+        ),
+        (
+            lambda b, a, r: (
+                "agreement",
+                "draft",
+                b,
+                "--title",
+                "x",
+                "--party",
+                f"{A}:5000:5000",
+                "--party",
+                f"{B}:5000:5001",
+            ),
+            2,
+            "the benefit shares add up to 10001 basis points",
+        ),
+        (
+            lambda b, a, r: ("agreement", "draft", b, "--title", "x", "--party", f"{A}:50%"),
+            2,
+            "--party takes UNIT:COST_SHARE:BENEFIT_SHARE",
+        ),
+        (
+            lambda b, a, r: (
+                "agreement",
+                "draft",
+                b,
+                "--title",
+                "x",
+                "--party",
+                f"{NEWCOMER}:10000:10000",
+            ),
+            4,
+            "is not a member of 深圳市域产教联合体",
+        ),
+        (
+            lambda b, a, r: (
+                "agreement",
+                "contribute",
+                a,
+                A,
+                "--kind",
+                "funds",
+                "--amount",
+                "10",
+                "--contributed-on",
+                "2024-06-01",
+                "--description",
+                "x",
+            ),
+            4,
+            "has not been approved yet",
+        ),
+        (
+            lambda b, a, r: ("agreement", "approve", a, "--resolution", "2023-001"),
+            4,
+            "register has no resolution 2023-001",
+        ),
+        (
+            lambda b, a, r: (
+                "agreement",
+                "cost",
+                a,
+                "--amount",
+                "0",
+                "--incurred-on",
+                "2024-06-01",
+                "--description",
+                "x",
+            ),
+            2,
+            "amount must be more than 0",
+        ),
+        (
+            lambda b, a, r: (
+                "agreement",
+                "cost",
+                a,
+                "--amount",
+                "1.005",
+                "--incurred-on",
+                "2024-06-01",
+                "--description",
+                "x",
+            ),
+            2,
+            "more than two decimal places",
+        ),
         (lambda b, a, r: ("report", "cost-sharing", "not-an-id"), 2, "agreement id must be a UUID"),
-        (lambda b, a, r: ("agreement", "show", "8c0e2f34-0000-4000-8000-000000000000"),
-         3, "no agreement"),
+        (
+            lambda b, a, r: ("agreement", "show", "8c0e2f34-0000-4000-8000-000000000000"),
+            3,
+            "no agreement",
+        ),
     ],
-)  # fmt: skip
-def test_refusals_are_clear_and_write_nothing(run, body, resolutions, ledger, step, exit_code,
-                                              message):  # fmt: skip
+)
+def test_refusals_are_clear_and_write_nothing(
+    run, body, resolutions, ledger, step, exit_code, message
+):
     agreement = draft(run, body)
     before = ledger.recorder.max_notification_id()
     code, out, err = run(*step(body, agreement, resolutions))
@@ -184,28 +395,39 @@ def test_refusals_are_clear_and_write_nothing(run, body, resolutions, ledger, st
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (lambda a: (a, E, "--kind", "funds", "--amount", "10", "--contributed-on", "2024-06-01"),
-         "is not a party to agreement '共享实训基地' on 2024-06-01"),
-        (lambda a: (a, E, "--kind", "funds", "--amount", "10", "--contributed-on", "2024-10-01"),
-         "is not an active member of 深圳市域产教联合体 on 2024-10-01"),
-        (lambda a: (a, A, "--kind", "funds", "--amount", "10", "--contributed-on", "2024-02-20"),
-         "took effect 2024-03-01"),
-        (lambda a: (a, A, "--kind", "gold", "--amount", "10", "--contributed-on", "2024-06-01"),
-         "contribution kind"),
+        (
+            lambda a: (a, E, "--kind", "funds", "--amount", "10", "--contributed-on", "2024-06-01"),
+            "is not a party to agreement '共享实训基地' on 2024-06-01",
+        ),
+        (
+            lambda a: (a, E, "--kind", "funds", "--amount", "10", "--contributed-on", "2024-10-01"),
+            "is not an active member of 深圳市域产教联合体 on 2024-10-01",
+        ),
+        (
+            lambda a: (a, A, "--kind", "funds", "--amount", "10", "--contributed-on", "2024-02-20"),
+            "took effect 2024-03-01",
+        ),
+        (
+            lambda a: (a, A, "--kind", "gold", "--amount", "10", "--contributed-on", "2024-06-01"),
+            "contribution kind",
+        ),
     ],
-)  # fmt: skip
+)
 def test_only_members_that_are_parties_contribute_while_it_is_in_force(
     run, body, resolutions, ledger, args, message
 ):
     agreement = draft(run, body)
     ok(run, "agreement", "approve", agreement, "--resolution", resolutions[0])
     # C is a party, so it stays a member while the agreement lists it; E is not one.
-    assert run("member", "exit", body, C, "--reason", "withdrawal",
-               "--effective-on", "2024-07-01")[0] == 4  # fmt: skip
-    assert run("member", "exit", body, E, "--reason", "withdrawal",
-               "--effective-on", "2024-09-02")[0] == 0  # fmt: skip
+    assert (
+        run("member", "exit", body, C, "--reason", "withdrawal", "--effective-on", "2024-07-01")[0]
+        == 4
+    )
+    assert (
+        run("member", "exit", body, E, "--reason", "withdrawal", "--effective-on", "2024-09-02")[0]
+        == 0
+    )
     before = ledger.recorder.max_notification_id()
     code, out, err = run("agreement", "contribute", *args(agreement), "--description", "投入")
     assert code in (2, 4) and out == "" and message in err
     assert ledger.recorder.max_notification_id() == before
-

@@ -18,12 +18,35 @@ CODES = ("91320506000000001K", "91320506000000002N")
 def body(run, database_url):
     """Two units; a body that admitted the first on 2024-02-01 (its version 2)."""
     for code, name in zip(CODES, ("甲", "乙"), strict=True):
-        code_, _, err = run("unit", "register", "--code", code, "--name", name, "--type",
-                            "enterprise", "--division", "320506")  # fmt: skip
+        code_, _, err = run(
+            "unit",
+            "register",
+            "--code",
+            code,
+            "--name",
+            name,
+            "--type",
+            "enterprise",
+            "--division",
+            "320506",
+        )
         assert code_ == 0, err
-    code, out, err = run("community", "found", "--name", "苏州联合体", "--kind", "city",
-                         "--industry", "电子", "--division", "320500", "--founded-on",
-                         "2024-01-01", "--format", "json")  # fmt: skip
+    code, out, err = run(
+        "community",
+        "found",
+        "--name",
+        "苏州联合体",
+        "--kind",
+        "city",
+        "--industry",
+        "电子",
+        "--division",
+        "320500",
+        "--founded-on",
+        "2024-01-01",
+        "--format",
+        "json",
+    )
     assert code == 0, err
     body = json.loads(out)["id"]
     code, _, err = run("member", "admit", body, CODES[0], "--effective-on", "2024-02-01")
@@ -74,8 +97,9 @@ def test_rebuild_exits_6_naming_the_altered_event_and_swaps_nothing_in(run, data
     assert after[:2] == (0, members) and json.loads(members)["members"]
 
 
-def test_export_of_a_log_that_does_not_verify_exits_6_and_writes_nothing(run, database_url, body,
-                                                                         tmp_path):
+def test_export_of_a_log_that_does_not_verify_exits_6_and_writes_nothing(
+    run, database_url, body, tmp_path
+):
     position = alter(database_url, body)
     (tmp_path / "out").mkdir()
     refused(run("audit", "export", str(tmp_path / "out" / "bundle.jsonl")), body, position)

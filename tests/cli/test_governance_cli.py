@@ -39,9 +39,11 @@ def test_the_register_reads_back_in_order_with_stable_numbers(run, body):
     code, out, _ = run("council", "resolution", "list", body, "--format", "json")
     register = json.loads(out)["resolutions"]
     assert [(r["number"], r["outcome"], r["revoked_by"]) for r in register] == [
-        ("2024-001", "adopted", "2025-001"), (None, "rejected", None),
-        (None, "rejected", None), ("2025-001", "adopted", None),
-    ]  # fmt: skip
+        ("2024-001", "adopted", "2025-001"),
+        (None, "rejected", None),
+        (None, "rejected", None),
+        ("2025-001", "adopted", None),
+    ]
     code, out, _ = run("council", "resolution", "list", body)
     assert code == 0 and "2024-001" in out and "quorum not met: 3 of 6 seats present" in out
 
@@ -58,9 +60,20 @@ def test_after_a_charter_requiring_it_admission_needs_a_valid_resolution(run, bo
     assert run("charter", "adopt", body, "--version", "1.0", "--effective-on", "2024-01-01")[0] == 0
     m1 = meeting(run, body, "2024-06-01", SEATS)
     amendment = resolve(run, body, m1, "charter", "修订章程", 5, 1)[1]["number"]
-    code, out, err = run("charter", "adopt", body, "--version", "2.0", "--resolution", amendment,
-                         "--admission-requires-resolution", "--majority",
-                         "admission=cast:two_thirds", "--format", "json")  # fmt: skip
+    code, out, err = run(
+        "charter",
+        "adopt",
+        body,
+        "--version",
+        "2.0",
+        "--resolution",
+        amendment,
+        "--admission-requires-resolution",
+        "--majority",
+        "admission=cast:two_thirds",
+        "--format",
+        "json",
+    )
     assert code == 0, err
     charter = json.loads(out)
     assert charter["version"] == "2.0" and charter["adopted_by"] == "2024-001"
@@ -71,17 +84,31 @@ def test_after_a_charter_requiring_it_admission_needs_a_valid_resolution(run, bo
     m2 = meeting(run, body, "2024-06-20", SEATS)
     admission = resolve(run, body, m2, "admission", "接纳新成员", 4, 2)[1]["number"]
     assert admission == "2024-002"  # 4 of 6 cast is exactly two-thirds
-    code, _, err = run("member", "admit", body, NEWCOMER, "--effective-on", "2024-07-01",
-                       "--resolution", admission)  # fmt: skip
+    code, _, err = run(
+        "member", "admit", body, NEWCOMER, "--effective-on", "2024-07-01", "--resolution", admission
+    )
     assert code == 0, err
     code, out, _ = run("unit", "show", NEWCOMER, "--format", "json")
     assert json.loads(out)["memberships"][0]["admitted_by"] == "2024-002"
 
 
 def test_an_exit_vacates_the_members_seat(run, body):
-    assert run("member", "exit", body, SEATS[5], "--reason", "withdrawal",
-               "--effective-on", "2025-01-01")[0] == 0  # fmt: skip
-    code, out, _ = run("council", "seat", "list", body, "--format", "json")
+    assert (
+        run(
+            "member",
+            "exit",
+            body,
+            SEATS[5],
+            "--reason",
+            "withdrawal",
+            "--effective-on",
+            "2025-01-01",
+        )[0]
+        == 0
+    )
+    _code, out, _ = run("council", "seat", "list", body, "--format", "json")
     assert [s["code"] for s in json.loads(out)["seats"]] == SEATS[:5]
-    code, out, _ = run("council", "seat", "list", body, "--as-of", "2024-12-31", "--format", "json")
+    _code, out, _ = run(
+        "council", "seat", "list", body, "--as-of", "2024-12-31", "--format", "json"
+    )
     assert len(json.loads(out)["seats"]) == 6

@@ -21,15 +21,44 @@ def body(run) -> str:
         (UNIVERSITY, "北京理工大学", "university", "110108"),
         (PARTICIPANT, "杭州封装有限公司", "enterprise", "330106"),
     ]:
-        assert run("unit", "register", "--code", code, "--name", name, "--type", unit_type,
-                   "--division", division)[0] == 0  # fmt: skip
-    code, out, err = run("community", "found", "--name", "全国集成电路行业产教融合共同体",
-                         "--kind", "industry", "--industry", "集成电路", "--division", "320500",
-                         "--founded-on", "2024-01-01", "--format", "json")  # fmt: skip
+        assert (
+            run(
+                "unit",
+                "register",
+                "--code",
+                code,
+                "--name",
+                name,
+                "--type",
+                unit_type,
+                "--division",
+                division,
+            )[0]
+            == 0
+        )
+    code, out, err = run(
+        "community",
+        "found",
+        "--name",
+        "全国集成电路行业产教融合共同体",
+        "--kind",
+        "industry",
+        "--industry",
+        "集成电路",
+        "--division",
+        "320500",
+        "--founded-on",
+        "2024-01-01",
+        "--format",
+        "json",
+    )
     assert code == 0, err
     body = json.loads(out)["id"]
-    for unit, role, on in [(ENTERPRISE, "lead", "2024-02-01"), (UNIVERSITY, "lead", "2024-03-01"),
-                           (PARTICIPANT, "participant", "2024-03-01")]:  # fmt: skip
+    for unit, role, on in [
+        (ENTERPRISE, "lead", "2024-02-01"),
+        (UNIVERSITY, "lead", "2024-03-01"),
+        (PARTICIPANT, "participant", "2024-03-01"),
+    ]:
         assert run("member", "admit", body, unit, "--role", role, "--effective-on", on)[0] == 0
     return body
 
@@ -40,10 +69,14 @@ def test_show_gives_the_leads_and_what_is_missing_since_when(run, body):
     shown = json.loads(out)
     assert (shown["as_of"], shown["lead_trio_complete"]) == ("2024-02-15", False)
     assert (shown["leads"]["enterprise"]["code"], shown["leads"]["enterprise"]["since"]) == (
-        ENTERPRISE, "2024-02-01")
+        ENTERPRISE,
+        "2024-02-01",
+    )
     assert shown["leads"]["university"] is None and shown["leads"]["vocational_school"] is None
-    assert shown["missing"] == [{"type": "university", "since": "2024-01-01"},
-                                {"type": "vocational_school", "since": "2024-01-01"}]  # fmt: skip
+    assert shown["missing"] == [
+        {"type": "university", "since": "2024-01-01"},
+        {"type": "vocational_school", "since": "2024-01-01"},
+    ]
     assert shown["recommending_province"] is None
     code, out, _ = run("community", "show", body, "--as-of", "2024-02-15")
     assert code == 0
@@ -52,33 +85,52 @@ def test_show_gives_the_leads_and_what_is_missing_since_when(run, body):
 
 
 def test_recommend_records_the_leads_province_and_show_answers_it(run, body):
-    code, out, err = run("community", "recommend", body, "--lead", UNIVERSITY,
-                         "--effective-on", "2024-06-01", "--format", "json")  # fmt: skip
+    code, out, err = run(
+        "community",
+        "recommend",
+        body,
+        "--lead",
+        UNIVERSITY,
+        "--effective-on",
+        "2024-06-01",
+        "--format",
+        "json",
+    )
     assert code == 0, err
     answer = json.loads(out)
     assert answer["as_of"] == "2024-06-01"
     chosen = answer["recommending_province"]
     assert (chosen["province"], chosen["province_name"], chosen["code"], chosen["since"]) == (
-        "110000", "北京", UNIVERSITY, "2024-06-01")
+        "110000",
+        "北京",
+        UNIVERSITY,
+        "2024-06-01",
+    )
     code, out, _ = run("report", "provinces", body, "--as-of", "2024-06-01", "--format", "json")
     report = json.loads(out)
-    assert (report["home_province"], report["home_basis"], report["outside_home"],
-            report["outside_home_bp"]) == ("110000", "recommending_province", 2, 6667)  # fmt: skip
+    assert (
+        report["home_province"],
+        report["home_basis"],
+        report["outside_home"],
+        report["outside_home_bp"],
+    ) == ("110000", "recommending_province", 2, 6667)
     code, out, _ = run("community", "show", body, "--as-of", "2024-06-01")
     assert "recommending province 北京 (110000), that of 北京理工大学, since 2024-06-01" in out
 
 
 def test_a_participant_is_a_conflict_and_a_bad_date_invalid_input(run, body):
-    code, out, err = run("community", "recommend", body, "--lead", PARTICIPANT,
-                         "--effective-on", "2024-06-01")  # fmt: skip
+    code, out, err = run(
+        "community", "recommend", body, "--lead", PARTICIPANT, "--effective-on", "2024-06-01"
+    )
     assert (code, out) == (4, "")
     assert err == (
         f"chanjiao: 杭州封装有限公司 ({PARTICIPANT}) is a participant, not a lead, of "
         "全国集成电路行业产教融合共同体 on 2024-06-01; the recommending province is the "
         "province of its lead enterprise, university or vocational school\n"
     )
-    code, _, err = run("community", "recommend", body, "--lead", UNIVERSITY,
-                       "--effective-on", "2024-13-01")  # fmt: skip
+    code, _, err = run(
+        "community", "recommend", body, "--lead", UNIVERSITY, "--effective-on", "2024-13-01"
+    )
     assert code == 2
     assert "effective date must be a calendar date written YYYY-MM-DD; got '2024-13-01'" in err
     code, out, _ = run("history", body, "--format", "json")

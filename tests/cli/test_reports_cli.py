@@ -42,10 +42,12 @@ def test_reports_from_the_read_models_equal_those_computed_from_events(run, demo
         assert (city["home_province"], city["local"], city["non_local"]) == ("320000", 10, 2)
         listed = ok(run, "member", "list", demo["industry"], "--as-of", "2024-12-31")
         assert [m["code"] for m in listed["members"]] == [
-            m.code for m in membership.members(ledger, demo["industry"], as_of="2024-12-31").members]
+            m.code for m in membership.members(ledger, demo["industry"], as_of="2024-12-31").members
+        ]
         register = ok(run, "council", "resolution", "list", demo["city"])
         assert [r["number"] for r in register["resolutions"]] == [
-            r.number for r in governance.register(ledger, demo["city"]).resolutions]
+            r.number for r in governance.register(ledger, demo["city"]).resolutions
+        ]
     finally:
         ledger.close()
     code, out, _ = run("report", "provinces", demo["city"], "--format", "csv")
@@ -74,22 +76,35 @@ def test_every_report_takes_known_at_and_agrees_with_replay(run, recorded, ledge
     asked = ("--as-of", AS_OF, "--known-at", KNOWN_AT)
     report = ok(run, "report", "cost-sharing", agreement, *asked)
     assert (report["known_at"], report["total_costs"], report["total_contributed"]) == (
-        "2025-03-01T03:00:00Z", "600.00", "1000.00")
+        "2025-03-01T03:00:00Z",
+        "600.00",
+        "1000.00",
+    )
     assert [p["name"] for p in report["parties"]] == ["苏州精密机械有限公司", "苏州科技大学"]
     now = ok(run, "report", "cost-sharing", agreement, "--as-of", AS_OF)
     assert (now["known_at"], now["total_costs"], now["total_contributed"]) == (
-        None, "500.00", "1300.00")
+        None,
+        "500.00",
+        "1300.00",
+    )
     invested = ok(run, "report", "investment", body, *asked)
     assert (invested["total_contributed"], [s["key"] for s in invested["by_province"]]) == (
-        "1000.00", ["320000"])
+        "1000.00",
+        ["320000"],
+    )
     one = ok(run, "report", "provinces", body, *asked)
     assert ([(p["province"], p["units"]) for p in one["provinces"]], one["total"]) == (
-        [("320000", 2)], 2)
+        [("320000", 2)],
+        2,
+    )
     national = ok(run, "report", "provinces", *asked)
     assert (national["total"], national["outside_home"]) == (2, 0)
     register = ok(run, "council", "resolution", "list", body, "--known-at", KNOWN_AT)
     assert [(r["number"], r["revoked_by"]) for r in register["resolutions"]] == [
-        ("2025-001", None), ("2025-002", None), ("2025-003", None)]
+        ("2025-001", None),
+        ("2025-002", None),
+        ("2025-003", None),
+    ]
     then = ok(run, "replay", "--until", KNOWN_AT)
     assert then["cost_sharing"] == [{**report, "known_at": None}]
     assert then["provinces"] == {**national, "known_at": None}
@@ -97,15 +112,21 @@ def test_every_report_takes_known_at_and_agrees_with_replay(run, recorded, ledge
     assert code == 0 and "as recorded by 2025-03-01T03:00:00+00:00" in out
 
 
-def test_a_wrong_known_at_is_refused_by_every_report_and_nothing_is_written(run, recorded,
-                                                                            ledger):  # fmt: skip
+def test_a_wrong_known_at_is_refused_by_every_report_and_nothing_is_written(run, recorded, ledger):
     head = ledger.recorder.max_notification_id()
     body, agreement = str(recorded.body), str(recorded.agreement)
-    for command in (["report", "cost-sharing", agreement], ["report", "investment", body],
-                    ["report", "provinces"], ["report", "provinces", body],
-                    ["council", "resolution", "list", body], ["member", "list", body]):  # fmt: skip
+    for command in (
+        ["report", "cost-sharing", agreement],
+        ["report", "investment", body],
+        ["report", "provinces"],
+        ["report", "provinces", body],
+        ["council", "resolution", "list", body],
+        ["member", "list", body],
+    ):
         code, out, err = run(*command, "--known-at", "2025-03-01 11h")
         assert (code, out) == (2, ""), command
-        assert err == ("chanjiao: known-at time must be a timestamp such as "
-                       "2025-07-15T09:30:00+08:00 or a date YYYY-MM-DD; got '2025-03-01 11h'\n")
+        assert err == (
+            "chanjiao: known-at time must be a timestamp such as "
+            "2025-07-15T09:30:00+08:00 or a date YYYY-MM-DD; got '2025-03-01 11h'\n"
+        )
     assert ledger.recorder.max_notification_id() == head

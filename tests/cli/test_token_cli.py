@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -18,7 +18,9 @@ def test_issue_prints_the_token_alone_on_stdout_and_keeps_only_its_digest(run, d
     assert "shown only this once" in err
     code, listing, _ = run("token", "list", "--format", "json")
     rows = json.loads(listing)
-    assert [(r["name"], r["role"], r["revoked_at"]) for r in rows] == [("审计处 王", "auditor", None)]
+    assert [(r["name"], r["role"], r["revoked_at"]) for r in rows] == [
+        ("审计处 王", "auditor", None)
+    ]
     assert token not in listing
     import sqlite3  # the digest, never the token, is in the database (SQLite case)
 
@@ -31,8 +33,16 @@ def test_issue_prints_the_token_alone_on_stdout_and_keeps_only_its_digest(run, d
 def test_a_secretarys_token_must_name_existing_communities(run):
     code, _, err = run("token", "issue", "--role", "secretary", "--name", "li")
     assert code == 2 and "--community" in err
-    code, _, err = run("token", "issue", "--role", "secretary", "--name", "li",
-                       "--community", "3f1c2d4e-0000-4000-8000-000000000000")  # fmt: skip
+    code, _, err = run(
+        "token",
+        "issue",
+        "--role",
+        "secretary",
+        "--name",
+        "li",
+        "--community",
+        "3f1c2d4e-0000-4000-8000-000000000000",
+    )
     assert code == 3 and "has been founded" in err
     code, _, err = run("token", "issue", "--role", "root", "--name", "li")
     assert code == 2 and "role" in err
@@ -62,6 +72,6 @@ def test_the_cli_issues_tokens_that_expire_by_default(run):
     assert code == 0 and "valid until" in err
     listed = json.loads(run("token", "list", "--format", "json")[1])
     expires = datetime.fromisoformat(listed[0]["expires_at"])
-    assert timedelta(days=364) < expires - datetime.now(timezone.utc) <= timedelta(days=365)
+    assert timedelta(days=364) < expires - datetime.now(UTC) <= timedelta(days=365)
     code, _, err = run("token", "issue", "--role", "auditor", "--name", "长期", "--expires-in", "0")
     assert code == 0 and "valid until revoked" in err

@@ -77,63 +77,102 @@ def body_with_council(ledger: Ledger, name: str = "苏州市域产教联合体")
         try:
             ledger.unit(code)
         except UnitNotFound:
-            ledger.register_unit(code=code, name=unit_name, unit_type=unit_type, level=level,
-                                 division="320571", principal=P)  # fmt: skip
-    body = ledger.found_community(name=name, kind="city", industry="智能制造", division="320571",
-                                  founded_on="2024-01-01", principal=P).id  # fmt: skip
+            ledger.register_unit(
+                code=code,
+                name=unit_name,
+                unit_type=unit_type,
+                level=level,
+                division="320571",
+                principal=P,
+            )
+    body = ledger.found_community(
+        name=name,
+        kind="city",
+        industry="智能制造",
+        division="320571",
+        founded_on="2024-01-01",
+        principal=P,
+    ).id
     for code in MEMBERS:
-        ledger.admit_member(body, code, role="participant", effective_on="2024-02-01",
-                            principal=P)  # fmt: skip
+        ledger.admit_member(body, code, role="participant", effective_on="2024-02-01", principal=P)
     for i, code in enumerate(SEATED):
-        ledger.assign_seat(body, code, representative=f"代表{i}",
-                           office="chair" if i == 0 else "director",
-                           effective_on="2024-03-01", principal=P)  # fmt: skip
+        ledger.assign_seat(
+            body,
+            code,
+            representative=f"代表{i}",
+            office="chair" if i == 0 else "director",
+            effective_on="2024-03-01",
+            principal=P,
+        )
     return body
 
 
-def resolve(ledger: Ledger, body: UUID, held_on: str, matter: str = "agreement",
-            votes: tuple[int, int] = (4, 0), revokes: str | None = None) -> str | None:  # fmt: skip
+def resolve(
+    ledger: Ledger,
+    body: UUID,
+    held_on: str,
+    matter: str = "agreement",
+    votes: tuple[int, int] = (4, 0),
+    revokes: str | None = None,
+) -> str | None:
     """A council meeting of all four seats and one resolution; its register number
     (None when rejected)."""
     meeting = ledger.record_meeting(body, held_on=held_on, present=SEATED, principal=P)
     return ledger.record_resolution(
-        body, meeting=meeting, matter=matter, title=f"{matter} {held_on}", votes_for=votes[0],
-        votes_against=votes[1], abstentions=0, revokes=revokes, principal=P,
-    ).number  # fmt: skip
+        body,
+        meeting=meeting,
+        matter=matter,
+        title=f"{matter} {held_on}",
+        votes_for=votes[0],
+        votes_against=votes[1],
+        abstentions=0,
+        revokes=revokes,
+        principal=P,
+    ).number
 
 
 def parties(*rows: tuple[str, int | str, int | str]) -> list[dict]:
     return [{"unit_id": u, "cost_share_bp": c, "benefit_share_bp": b} for u, c, b in rows]
 
 
-def draft(ledger: Ledger, body: UUID, rows=FIRST, on: str = "2024-04-01",
-          title: str = "共享实训基地") -> UUID:  # fmt: skip
-    return ledger.draft_agreement(body, title=title, kind="training_base",
-                                  parties=parties(*rows), drafted_on=on, principal=P).id
+def draft(
+    ledger: Ledger, body: UUID, rows=FIRST, on: str = "2024-04-01", title: str = "共享实训基地"
+) -> UUID:
+    return ledger.draft_agreement(
+        body, title=title, kind="training_base", parties=parties(*rows), drafted_on=on, principal=P
+    ).id
 
 
 def active(ledger: Ledger, rows=FIRST) -> tuple[UUID, UUID]:
     """A body and an agreement drafted 2024-04-01, approved from 2024-05-10."""
     body = body_with_council(ledger)
     agreement = draft(ledger, body, rows)
-    ledger.approve_agreement(agreement, resolution=resolve(ledger, body, "2024-05-10"),
-                             principal=P)  # fmt: skip
+    ledger.approve_agreement(agreement, resolution=resolve(ledger, body, "2024-05-10"), principal=P)
     return body, agreement
 
 
 def cost(ledger, agreement, amount: str, on: str):
-    return ledger.record_cost(agreement, amount=amount, incurred_on=on, description="耗材",
-                              principal=P)  # fmt: skip
+    return ledger.record_cost(
+        agreement, amount=amount, incurred_on=on, description="耗材", principal=P
+    )
 
 
 def benefit(ledger, agreement, amount: str, on: str):
-    return ledger.record_benefit(agreement, amount=amount, realized_on=on, description="培训收入",
-                                 principal=P)  # fmt: skip
+    return ledger.record_benefit(
+        agreement, amount=amount, realized_on=on, description="培训收入", principal=P
+    )
 
 
 def contribute(ledger, agreement, unit: str, amount: str, on: str, kind: str = "funds"):
-    return ledger.record_contribution(agreement, unit, kind=kind, amount=amount,
-                                      contributed_on=on, description="投入", principal=P)
+    return ledger.record_contribution(
+        agreement,
+        unit,
+        kind=kind,
+        amount=amount,
+        contributed_on=on,
+        description="投入",
+        principal=P,
+    )
 
 
 def by_unit(positions: list[Position]) -> dict[str, tuple[int, int, int]]:
@@ -142,8 +181,9 @@ def by_unit(positions: list[Position]) -> dict[str, tuple[int, int, int]]:
     return {codes[p.unit_id]: (p.costs_due, p.benefits_due, p.contributed) for p in positions}
 
 
-def assert_columns_add_up(positions: list[Position], costs: int, benefits: int,
-                          contributions: int) -> None:  # fmt: skip
+def assert_columns_add_up(
+    positions: list[Position], costs: int, benefits: int, contributions: int
+) -> None:
     assert sum(p.costs_due for p in positions) == costs
     assert sum(p.benefits_due for p in positions) == benefits
     assert sum(p.contributed for p in positions) == contributions
@@ -178,28 +218,45 @@ def test_what_the_issue_requires_is_refused_and_nothing_is_recorded(ledger):
     agreement = draft(ledger, body, rows)
     with refused(ledger, AgreementRuleBroken, "共享实训基地' has not been approved yet"):
         contribute(ledger, agreement, A, "100.00", "2024-04-15")
-    ledger.approve_agreement(agreement, resolution=resolve(ledger, body, "2024-05-10"),
-                             principal=P)  # fmt: skip
+    ledger.approve_agreement(agreement, resolution=resolve(ledger, body, "2024-05-10"), principal=P)
     with refused(ledger, AgreementRuleBroken, "took effect 2024-05-10; a contribution cannot"):
         contribute(ledger, agreement, A, "100.00", "2024-05-09")
-    with refused(ledger, AgreementRuleBroken,
-                 "苏州工业园区管理委员会 .* is not a party to agreement '共享实训基地' on 2024-06-01"):
+    with refused(
+        ledger,
+        AgreementRuleBroken,
+        "苏州工业园区管理委员会 .* is not a party to agreement '共享实训基地' on 2024-06-01",
+    ):
         contribute(ledger, agreement, D, "100.00", "2024-06-01")
-    with refused(ledger, NotAMember,
-                 "无锡外地企业有限公司 .* is not an active member of 苏州市域产教联合体 on 2024-06-01"):
+    with refused(
+        ledger,
+        NotAMember,
+        "无锡外地企业有限公司 .* is not an active member of 苏州市域产教联合体 on 2024-06-01",
+    ):
         contribute(ledger, agreement, OUTSIDER, "100.00", "2024-06-01")
 
     contribute(ledger, agreement, E, "100.00", "2024-08-31")
-    with refused(ledger, NotAMember, "苏州芯电子有限公司 .* is a party to agreement '共享实训基地' "
-                 "with shares in force from 2024-05-10, so it must be a member of 苏州市域产教联合体 "
-                 r"on every day of that; it would not be on 2024-09-01 \(amend or terminate"):
+    with refused(
+        ledger,
+        NotAMember,
+        "苏州芯电子有限公司 .* is a party to agreement '共享实训基地' "
+        "with shares in force from 2024-05-10, so it must be a member of 苏州市域产教联合体 "
+        r"on every day of that; it would not be on 2024-09-01 \(amend or terminate",
+    ):
         ledger.exit_member(body, E, reason="withdrawal", effective_on="2024-09-01", principal=P)
-    ledger.amend_agreement(agreement, parties=parties((A, 6000, 6000), (B, 4000, 4000)),
-                           effective_on="2024-09-01",
-                           resolution=resolve(ledger, body, "2024-08-20"), principal=P)
+    ledger.amend_agreement(
+        agreement,
+        parties=parties((A, 6000, 6000), (B, 4000, 4000)),
+        effective_on="2024-09-01",
+        resolution=resolve(ledger, body, "2024-08-20"),
+        principal=P,
+    )
     ledger.exit_member(body, E, reason="withdrawal", effective_on="2024-09-01", principal=P)
-    with refused(ledger, NotAMember, "苏州芯电子有限公司 .* is not an active member of "
-                 "苏州市域产教联合体 on 2024-09-01; only members contribute"):  # fmt: skip
+    with refused(
+        ledger,
+        NotAMember,
+        "苏州芯电子有限公司 .* is not an active member of "
+        "苏州市域产教联合体 on 2024-09-01; only members contribute",
+    ):
         contribute(ledger, agreement, E, "100.00", "2024-09-01")
     assert [(e.number, e.unit_id, e.amount_fen) for e in ledger.agreement(agreement).entries] == [
         (1, unit_id_for(E), 10_000)
@@ -215,14 +272,22 @@ def test_a_whole_lifecycle_reads_back_the_same_from_a_fresh_ledger(ledger):
     mistake = cost(ledger, agreement, "0.01", "2024-09-01")
     benefit(ledger, agreement, "300.00", "2024-10-01")  # 18000 / 12000 / 0
     new_shares = ((A, 3334, 5000), (B, 3333, 2500), (C, 3333, 2500))
-    ledger.amend_agreement(agreement, parties=parties(*new_shares),
-                           resolution=resolve(ledger, body, "2025-01-15"), principal=P)
+    ledger.amend_agreement(
+        agreement,
+        parties=parties(*new_shares),
+        resolution=resolve(ledger, body, "2025-01-15"),
+        principal=P,
+    )
     cost(ledger, agreement, "1.00", "2025-02-01")  # new shares: 34 / 33 / 33
     benefit(ledger, agreement, "0.03", "2025-03-01")  # new shares: 1 / 1 / 1
     cost(ledger, agreement, "1.00", "2025-01-14")  # recorded late, old shares: 50 / 30 / 20
     ledger.reverse_entry(agreement, entry=mistake.number, reason="重复录入", principal=P)
-    ledger.terminate_agreement(agreement, effective_on="2025-07-01",
-                               resolution=resolve(ledger, body, "2025-06-30"), principal=P)
+    ledger.terminate_agreement(
+        agreement,
+        effective_on="2025-07-01",
+        resolution=resolve(ledger, body, "2025-06-30"),
+        principal=P,
+    )
 
     expected = {
         A: (50_001 + 50 + 34, 18_000 + 1, 50_000_000),
@@ -234,18 +299,23 @@ def test_a_whole_lifecycle_reads_back_the_same_from_a_fresh_ledger(ledger):
     assert by_unit(final) == expected
     assert_columns_add_up(final, costs=100_201, benefits=30_003, contributions=70_000_050)
     assert [(p.cost_share_bp, p.benefit_share_bp) for p in final] == [
-        (3334, 5000), (3333, 2500), (3333, 2500),
-    ]  # fmt: skip
+        (3334, 5000),
+        (3333, 2500),
+        (3333, 2500),
+    ]
 
     with Ledger(ledger.url) as reopened:
         again = reopened.agreement(agreement)
         assert list(reopened.agreement_ids(body)) == [agreement]
     assert (again.status, again.approved_on, again.terminated_on) == (
-        Status.TERMINATED, date(2024, 5, 10), date(2025, 7, 1),
-    )  # fmt: skip
+        Status.TERMINATED,
+        date(2024, 5, 10),
+        date(2025, 7, 1),
+    )
     assert [(t.effective_on, t.resolution) for t in again.terms] == [
-        (date(2024, 5, 10), "2024-001"), (date(2025, 1, 15), "2025-001"),
-    ]  # fmt: skip
+        (date(2024, 5, 10), "2024-001"),
+        (date(2025, 1, 15), "2025-001"),
+    ]
     assert again.terminated_by == "2025-002"
     assert again.entries == record.entries
     assert again.entry(mistake.number).reversed_because == "重复录入"
@@ -258,28 +328,45 @@ def test_a_whole_lifecycle_reads_back_the_same_from_a_fresh_ledger(ledger):
 
 def test_parties_listed_twice_without_any_share_or_not_at_all_are_refused(memory_ledger):
     body = body_with_council(memory_ledger)
-    with refused(memory_ledger, InvalidShares,
-                 "苏州科技大学 .* is listed as a party more than once"):  # fmt: skip
+    with refused(
+        memory_ledger, InvalidShares, "苏州科技大学 .* is listed as a party more than once"
+    ):
         draft(memory_ledger, body, ((A, 5000, 5000), (B, 2500, 2500), (B, 2500, 2500)))
-    with refused(memory_ledger, InvalidShares,
-                 "苏州工业职业技术学院 .* has neither a cost share nor a benefit share"):
+    with refused(
+        memory_ledger,
+        InvalidShares,
+        "苏州工业职业技术学院 .* has neither a cost share nor a benefit share",
+    ):
         draft(memory_ledger, body, ((A, 5000, 6000), (B, 5000, 4000), (C, 0, 0)))
     with refused(memory_ledger, InvalidShares, "an agreement needs at least one party"):
         draft(memory_ledger, body, ())
-    with refused(memory_ledger, InvalidShares, r"party 2's cost share must be whole basis "
-                 r"points .* got '33.333%'"):  # fmt: skip
+    with refused(
+        memory_ledger,
+        InvalidShares,
+        r"party 2's cost share must be whole basis "
+        r"points .* got '33.333%'",
+    ):
         draft(memory_ledger, body, ((A, "66.66%", 5000), (B, "33.333%", 5000)))
     with refused(memory_ledger, InvalidShares, "party 1 must name its unit_id and both shares"):
-        memory_ledger.draft_agreement(body, title="x", parties=[{"cost_share_bp": 10_000}],
-                                      drafted_on="2024-04-01", principal=P)  # fmt: skip
+        memory_ledger.draft_agreement(
+            body,
+            title="x",
+            parties=[{"cost_share_bp": 10_000}],
+            drafted_on="2024-04-01",
+            principal=P,
+        )
     one = draft(memory_ledger, body, ((A, 10_000, 10_000),), title="独资基地")
     assert memory_ledger.agreement(one).draft == (Party(unit_id_for(A), 10_000, 10_000),)
 
 
 def test_every_party_must_be_a_member_of_the_body_on_the_drafting_date(memory_ledger):
     body = body_with_council(memory_ledger)
-    with refused(memory_ledger, NotAMember, "无锡外地企业有限公司 .* is not a member of "
-                 "苏州市域产教联合体 on 2024-04-01; an agreement's parties are member units"):
+    with refused(
+        memory_ledger,
+        NotAMember,
+        "无锡外地企业有限公司 .* is not a member of "
+        "苏州市域产教联合体 on 2024-04-01; an agreement's parties are member units",
+    ):
         draft(memory_ledger, body, ((A, 5000, 5000), (OUTSIDER, 5000, 5000)))
     with refused(memory_ledger, NotAMember, "is not a member of 苏州市域产教联合体 on 2024-01-20"):
         draft(memory_ledger, body, ((A, 5000, 5000), (B, 5000, 5000)), on="2024-01-20")
@@ -304,41 +391,60 @@ def test_approval_needs_an_adopted_unrevoked_agreement_resolution_of_the_same_bo
     with refused(memory_ledger, InvalidInput, "must be a register number such as 2025-007"):
         approve("第一号")
     early = resolve(memory_ledger, body, "2024-03-20")
-    with refused(memory_ledger, EffectiveDateTooEarly, "'共享实训基地' was drafted on 2024-04-01; "
-                 "it cannot take effect 2024-03-31"):  # fmt: skip
+    with refused(
+        memory_ledger,
+        EffectiveDateTooEarly,
+        "'共享实训基地' was drafted on 2024-04-01; it cannot take effect 2024-03-31",
+    ):
         approve(early, "2024-03-31")
 
     assert resolve(memory_ledger, body, "2024-05-01", votes=(1, 3)) is None  # rejected: no number
-    with refused(memory_ledger, ResolutionNotUsable, "苏州市域产教联合体's register has no "
-                 "resolution 2024-002"):  # fmt: skip
+    with refused(
+        memory_ledger,
+        ResolutionNotUsable,
+        "苏州市域产教联合体's register has no resolution 2024-002",
+    ):
         approve("2024-002")
     ordinary = resolve(memory_ledger, body, "2024-05-02", matter="ordinary")
-    with refused(memory_ledger, ResolutionNotUsable,
-                 f"resolution {ordinary} of 苏州市域产教联合体 is on the matter 'ordinary', not "
-                 "'agreement'"):  # fmt: skip
+    with refused(
+        memory_ledger,
+        ResolutionNotUsable,
+        f"resolution {ordinary} of 苏州市域产教联合体 is on the matter 'ordinary', not 'agreement'",
+    ):
         approve(ordinary)
-    foreign = [resolve(memory_ledger, other, day) for day in ("2024-05-03", "2024-05-04",
-                                                               "2024-05-05")]  # fmt: skip
+    foreign = [
+        resolve(memory_ledger, other, day) for day in ("2024-05-03", "2024-05-04", "2024-05-05")
+    ]
     assert foreign[-1] == "2024-003"  # this body's register stops at 2024-002
-    with refused(memory_ledger, ResolutionNotUsable, "联合体's register has no resolution 2024-003"):
+    with refused(
+        memory_ledger, ResolutionNotUsable, "联合体's register has no resolution 2024-003"
+    ):
         approve("2024-003")
     revoked = resolve(memory_ledger, body, "2024-05-05")
     revoking = resolve(memory_ledger, body, "2024-05-06", revokes=revoked)
     with refused(memory_ledger, ResolutionNotUsable, f"{revoked} .* was revoked by {revoking}"):
         approve(revoked)
     late = resolve(memory_ledger, body, "2024-06-01")
-    with refused(memory_ledger, ResolutionNotUsable,
-                 f"{late} of 苏州市域产教联合体 was passed on 2024-06-01, after 2024-05-31"):
+    with refused(
+        memory_ledger,
+        ResolutionNotUsable,
+        f"{late} of 苏州市域产教联合体 was passed on 2024-06-01, after 2024-05-31",
+    ):
         approve(late, "2024-05-31")
 
     record = approve(late)
     assert (record.status, record.approved_on, record.terms[0].resolution) == (
-        Status.ACTIVE, date(2024, 6, 1), late,
-    )  # fmt: skip
+        Status.ACTIVE,
+        date(2024, 6, 1),
+        late,
+    )
     assert record.terms[0].parties == memory_ledger.agreement(agreement).draft
     again = resolve(memory_ledger, body, "2024-07-01")
-    with refused(memory_ledger, AgreementRuleBroken, "'共享实训基地' was already approved, "
-                 f"effective 2024-06-01 by resolution {late}"):  # fmt: skip
+    with refused(
+        memory_ledger,
+        AgreementRuleBroken,
+        f"'共享实训基地' was already approved, effective 2024-06-01 by resolution {late}",
+    ):
         approve(again)
 
 
@@ -347,8 +453,11 @@ def test_approval_is_refused_if_a_party_has_left_the_body_by_its_effective_date(
     agreement = draft(memory_ledger, body, ((A, 5000, 5000), (E, 5000, 5000)))
     memory_ledger.exit_member(body, E, reason="withdrawal", effective_on="2024-05-01", principal=P)
     number = resolve(memory_ledger, body, "2024-05-10")
-    with refused(memory_ledger, NotAMember, "苏州芯电子有限公司 .* is not a member of "
-                 "苏州市域产教联合体 on 2024-05-10"):  # fmt: skip
+    with refused(
+        memory_ledger,
+        NotAMember,
+        "苏州芯电子有限公司 .* is not a member of 苏州市域产教联合体 on 2024-05-10",
+    ):
         memory_ledger.approve_agreement(agreement, resolution=number, principal=P)
     assert memory_ledger.agreement(agreement).status is Status.DRAFT
 
@@ -369,12 +478,20 @@ def test_only_an_active_agreement_is_amended_and_only_with_new_shares(memory_led
     approval = resolve(memory_ledger, body, "2024-05-10")
     memory_ledger.approve_agreement(agreement, resolution=approval, principal=P)
 
-    with refused(memory_ledger, AgreementRuleBroken, f"resolution {approval} already set this "
-                 "agreement's shares effective 2024-05-10; each change needs its own"):
+    with refused(
+        memory_ledger,
+        AgreementRuleBroken,
+        f"resolution {approval} already set this "
+        "agreement's shares effective 2024-05-10; each change needs its own",
+    ):
         amend(new, approval, "2024-06-01")
     same_day = resolve(memory_ledger, body, "2024-05-10")
-    with refused(memory_ledger, EffectiveDateTooEarly, "last set effective 2024-05-10; an "
-                 "amendment must take effect after that, not on 2024-05-10"):  # fmt: skip
+    with refused(
+        memory_ledger,
+        EffectiveDateTooEarly,
+        "last set effective 2024-05-10; an "
+        "amendment must take effect after that, not on 2024-05-10",
+    ):
         amend(new, same_day)
     june = resolve(memory_ledger, body, "2024-06-01")
     same_again = (FIRST[2], FIRST[0], FIRST[1])  # the same shares, listed in another order
@@ -383,21 +500,29 @@ def test_only_an_active_agreement_is_amended_and_only_with_new_shares(memory_led
     with refused(memory_ledger, InvalidShares, "the cost shares add up to 9999"):
         amend(((A, 4000, 5000), (B, 3999, 5000), (C, 2000, 0)), june)
     with refused(memory_ledger, NotAMember, "无锡外地企业有限公司 .* on 2024-06-01"):
-        amend(new + ((OUTSIDER, 0, 0),), june)
+        amend((*new, (OUTSIDER, 0, 0)), june)
 
     record = amend(new, june)
     assert [(t.effective_on, t.resolution) for t in record.terms] == [
-        (date(2024, 5, 10), approval), (date(2024, 6, 1), june),
-    ]  # fmt: skip
-    with refused(memory_ledger, AgreementRuleBroken, f"resolution {june} already set this "
-                 "agreement's shares effective 2024-06-01"):  # fmt: skip
+        (date(2024, 5, 10), approval),
+        (date(2024, 6, 1), june),
+    ]
+    with refused(
+        memory_ledger,
+        AgreementRuleBroken,
+        f"resolution {june} already set this agreement's shares effective 2024-06-01",
+    ):
         amend(FIRST, june, "2024-07-01")
     ending = resolve(memory_ledger, body, "2024-07-30")
-    memory_ledger.terminate_agreement(agreement, effective_on="2024-08-01", resolution=ending,
-                                      principal=P)  # fmt: skip
+    memory_ledger.terminate_agreement(
+        agreement, effective_on="2024-08-01", resolution=ending, principal=P
+    )
     after_end = resolve(memory_ledger, body, "2024-08-05")
-    with refused(memory_ledger, AgreementRuleBroken, "was terminated effective 2024-08-01 by "
-                 f"resolution {ending}"):  # fmt: skip
+    with refused(
+        memory_ledger,
+        AgreementRuleBroken,
+        f"was terminated effective 2024-08-01 by resolution {ending}",
+    ):
         amend(FIRST, after_end)
 
 
@@ -407,22 +532,32 @@ def test_an_amendment_cannot_drop_a_party_that_contributed_on_or_after_its_date(
     number = resolve(memory_ledger, body, "2025-01-10")
     without_c = parties((A, 6000, 6000), (B, 4000, 4000))
     for day in ("2025-01-15", "2025-02-01"):
-        with refused(memory_ledger, AgreementRuleBroken,
-                     "苏州工业职业技术学院 .* contributed on 2025-02-01 \\(entry 1\\); an "
-                     "amendment that removes it as a party must take effect after that"):
-            memory_ledger.amend_agreement(agreement, parties=without_c, resolution=number,
-                                          effective_on=day, principal=P)  # fmt: skip
-    memory_ledger.amend_agreement(agreement, parties=without_c, resolution=number,
-                                  effective_on="2025-02-02", principal=P)  # fmt: skip
-    with refused(memory_ledger, AgreementRuleBroken, "苏州工业职业技术学院 .* is not a party to "
-                 "agreement '共享实训基地' on 2025-02-02"):  # fmt: skip
+        with refused(
+            memory_ledger,
+            AgreementRuleBroken,
+            "苏州工业职业技术学院 .* contributed on 2025-02-01 \\(entry 1\\); an "
+            "amendment that removes it as a party must take effect after that",
+        ):
+            memory_ledger.amend_agreement(
+                agreement, parties=without_c, resolution=number, effective_on=day, principal=P
+            )
+    memory_ledger.amend_agreement(
+        agreement, parties=without_c, resolution=number, effective_on="2025-02-02", principal=P
+    )
+    with refused(
+        memory_ledger,
+        AgreementRuleBroken,
+        "苏州工业职业技术学院 .* is not a party to agreement '共享实训基地' on 2025-02-02",
+    ):
         contribute(memory_ledger, agreement, C, "1.00", "2025-02-02")
     contribute(memory_ledger, agreement, C, "1.00", "2025-02-01")  # still a party that day
     positions = memory_ledger.agreement(agreement).settle(date(2025, 3, 1))
     assert by_unit(positions)[C] == (0, 0, 500_100)
     assert [(p.cost_share_bp, p.benefit_share_bp) for p in positions] == [
-        (6000, 6000), (4000, 4000), (0, 0),
-    ]  # fmt: skip
+        (6000, 6000),
+        (4000, 4000),
+        (0, 0),
+    ]
 
 
 def test_costs_and_benefits_are_split_by_the_shares_in_force_on_their_own_dates(memory_ledger):
@@ -430,10 +565,12 @@ def test_costs_and_benefits_are_split_by_the_shares_in_force_on_their_own_dates(
     cost(memory_ledger, agreement, "1000.01", "2024-06-01")  # 50001 / 30000 / 20000
     benefit(memory_ledger, agreement, "0.01", "2025-01-14")  # 1 / 0 / 0 (remainders 6000/4000)
     memory_ledger.amend_agreement(
-        agreement, parties=parties((A, 3334, 2500), (B, 3333, 2500), (C, 3333, 5000)),
-        resolution=resolve(memory_ledger, body, "2024-12-20"), effective_on="2025-01-15",
+        agreement,
+        parties=parties((A, 3334, 2500), (B, 3333, 2500), (C, 3333, 5000)),
+        resolution=resolve(memory_ledger, body, "2024-12-20"),
+        effective_on="2025-01-15",
         principal=P,
-    )  # fmt: skip
+    )
     cost(memory_ledger, agreement, "1.00", "2025-01-15")  # 34 / 33 / 33
     cost(memory_ledger, agreement, "1.00", "2025-01-14")  # recorded later, old shares: 50/30/20
     benefit(memory_ledger, agreement, "0.01", "2025-01-15")  # 0 / 0 / 1
@@ -464,26 +601,43 @@ def test_termination_needs_a_resolution_and_must_follow_the_shares_and_every_ent
         terminate("2024-10-01", "")
     with refused(memory_ledger, ResolutionNotUsable, "was passed on 2024-06-01, after 2024-05-31"):
         terminate("2024-05-31")
-    with refused(memory_ledger, AgreementRuleBroken, "resolution 2024-001 already set this "
-                 "agreement's shares"):  # fmt: skip
+    with refused(
+        memory_ledger,
+        AgreementRuleBroken,
+        "resolution 2024-001 already set this agreement's shares",
+    ):
         terminate("2024-10-01", "2024-001")
     amendment = resolve(memory_ledger, body, "2024-06-10")
-    memory_ledger.amend_agreement(agreement, parties=parties((A, 5000, 5000), (B, 5000, 5000)),
-                                  resolution=amendment, principal=P)  # fmt: skip
+    memory_ledger.amend_agreement(
+        agreement,
+        parties=parties((A, 5000, 5000), (B, 5000, 5000)),
+        resolution=amendment,
+        principal=P,
+    )
     same_day = resolve(memory_ledger, body, "2024-06-10")
-    with refused(memory_ledger, EffectiveDateTooEarly, "took effect 2024-06-10; it can be "
-                 "terminated only after that, not on 2024-06-10"):  # fmt: skip
+    with refused(
+        memory_ledger,
+        EffectiveDateTooEarly,
+        "took effect 2024-06-10; it can be terminated only after that, not on 2024-06-10",
+    ):
         terminate("2024-06-10", same_day)
     for day in ("2024-07-01", "2024-09-30"):
-        with refused(memory_ledger, AgreementRuleBroken, "'共享实训基地' has a cost recorded on "
-                     "2024-09-30 \\(entry 1\\); its termination must take effect after that"):
+        with refused(
+            memory_ledger,
+            AgreementRuleBroken,
+            "'共享实训基地' has a cost recorded on "
+            "2024-09-30 \\(entry 1\\); its termination must take effect after that",
+        ):
             terminate(day)
-    memory_ledger.reverse_entry(agreement, entry=late_cost.number, reason="不属于本协议",
-                                principal=P)  # fmt: skip
+    memory_ledger.reverse_entry(
+        agreement, entry=late_cost.number, reason="不属于本协议", principal=P
+    )
     record = terminate("2024-07-01")
     assert (record.status, record.terminated_on, record.terminated_by) == (
-        Status.TERMINATED, date(2024, 7, 1), number,
-    )  # fmt: skip
+        Status.TERMINATED,
+        date(2024, 7, 1),
+        number,
+    )
 
     terminated = "'共享实训基地' was terminated effective 2024-07-01; {} cannot be recorded"
     for day in ("2024-07-01", "2024-12-31"):
@@ -509,18 +663,24 @@ def test_a_reversed_entry_drops_out_of_the_settlement_but_stays_on_record(memory
     before = memory_ledger.agreement(agreement).settle(date(2024, 12, 31))
     assert sum(p.costs_due for p in before) == 1_010_000
 
-    reversed_entry = memory_ledger.reverse_entry(agreement, entry=str(wrong.number),
-                                                 reason="金额录错", principal=P)  # fmt: skip
+    reversed_entry = memory_ledger.reverse_entry(
+        agreement, entry=str(wrong.number), reason="金额录错", principal=P
+    )
     assert (reversed_entry.number, reversed_entry.reversed_because) == (2, "金额录错")
     record = memory_ledger.agreement(agreement)
     assert [(e.number, e.kind, e.live) for e in record.entries] == [
-        (1, EntryKind.CONTRIBUTION, True), (2, EntryKind.COST, False), (3, EntryKind.COST, True),
-    ]  # fmt: skip
+        (1, EntryKind.CONTRIBUTION, True),
+        (2, EntryKind.COST, False),
+        (3, EntryKind.COST, True),
+    ]
     after = record.settle(date(2024, 12, 31))
     assert by_unit(after) == {A: (5000, 0, 10_000), B: (3000, 0, 0), C: (2000, 0, 0)}
 
-    with refused(memory_ledger, AgreementRuleBroken, "entry 2 of agreement '共享实训基地' was "
-                 "already reversed \\(金额录错\\)"):  # fmt: skip
+    with refused(
+        memory_ledger,
+        AgreementRuleBroken,
+        "entry 2 of agreement '共享实训基地' was already reversed \\(金额录错\\)",
+    ):
         memory_ledger.reverse_entry(agreement, entry=2, reason="再次", principal=P)
     for missing in (4, 99):
         with refused(memory_ledger, EntryNotFound, f"'共享实训基地' has no entry {missing}"):
@@ -542,9 +702,11 @@ def test_a_settlement_counts_only_entries_up_to_its_date_with_the_shares_then_in
     contribute(memory_ledger, agreement, B, "10.00", "2024-06-01")
     cost(memory_ledger, agreement, "100.00", "2024-06-30")
     memory_ledger.amend_agreement(
-        agreement, parties=parties((A, 2000, 2000), (B, 2000, 2000), (F, 6000, 6000)),
-        resolution=resolve(memory_ledger, body, "2024-09-01"), principal=P,
-    )  # fmt: skip
+        agreement,
+        parties=parties((A, 2000, 2000), (B, 2000, 2000), (F, 6000, 6000)),
+        resolution=resolve(memory_ledger, body, "2024-09-01"),
+        principal=P,
+    )
     cost(memory_ledger, agreement, "100.00", "2024-09-01")
     record = memory_ledger.agreement(agreement)
 
@@ -556,8 +718,12 @@ def test_a_settlement_counts_only_entries_up_to_its_date_with_the_shares_then_in
     assert shares(date(2024, 1, 1)) == drafted  # before approval: the drafted shares
     assert shares(date(2024, 8, 31)) == drafted
     # F is listed from the day the amendment takes effect; C stays, with no share.
-    assert shares(date(2024, 9, 1)) == {A: (2000, 2000), B: (2000, 2000), C: (0, 0),
-                                        F: (6000, 6000)}  # fmt: skip
+    assert shares(date(2024, 9, 1)) == {
+        A: (2000, 2000),
+        B: (2000, 2000),
+        C: (0, 0),
+        F: (6000, 6000),
+    }
     assert [p.unit_id for p in record.settle(date(2024, 9, 1))] == [
         unit_id_for(u) for u in (A, B, C, F)
     ]
@@ -566,11 +732,16 @@ def test_a_settlement_counts_only_entries_up_to_its_date_with_the_shares_then_in
     assert by_unit(record.settle(date(2024, 6, 1)))[B] == (0, 0, 1000)
     assert by_unit(record.settle(date(2024, 6, 29))) == by_unit(record.settle(date(2024, 6, 1)))
     assert by_unit(record.settle(date(2024, 8, 31))) == {
-        A: (5000, 0, 0), B: (3000, 0, 1000), C: (2000, 0, 0),
-    }  # fmt: skip
+        A: (5000, 0, 0),
+        B: (3000, 0, 1000),
+        C: (2000, 0, 0),
+    }
     assert by_unit(record.settle(date(2024, 9, 1))) == {
-        A: (7000, 0, 0), B: (5000, 0, 1000), C: (2000, 0, 0), F: (6000, 0, 0),
-    }  # fmt: skip
+        A: (7000, 0, 0),
+        B: (5000, 0, 1000),
+        C: (2000, 0, 0),
+        F: (6000, 0, 0),
+    }
 
 
 # --- amounts and reading -------------------------------------------------------------------
@@ -625,8 +796,9 @@ def share_sets(draw) -> tuple[tuple[str, int, int], ...]:
     units = draw(st.lists(st.sampled_from(MEMBERS), min_size=1, max_size=4, unique=True))
 
     def split() -> list[int]:
-        cuts = sorted(draw(st.lists(st.integers(0, 10_000), min_size=len(units) - 1,
-                                    max_size=len(units) - 1)))  # fmt: skip
+        cuts = sorted(
+            draw(st.lists(st.integers(0, 10_000), min_size=len(units) - 1, max_size=len(units) - 1))
+        )
         return [b - a for a, b in zip([0, *cuts], [*cuts, 10_000], strict=True)]
 
     costs, benefits = split(), split()
@@ -657,9 +829,12 @@ def test_every_column_adds_up_and_each_split_is_the_one_for_its_date(
     amended_on = APPROVED_ON + timedelta(days=amended_after)
     with Ledger("memory://") as ledger:
         body, agreement = active(ledger, old)
-        ledger.amend_agreement(agreement, parties=parties(*new),
-                               resolution=resolve(ledger, body, amended_on.isoformat()),
-                               principal=P)  # fmt: skip
+        ledger.amend_agreement(
+            agreement,
+            parties=parties(*new),
+            resolution=resolve(ledger, body, amended_on.isoformat()),
+            principal=P,
+        )
         expected = {code: [0, 0, 0] for code, _, _ in old + new}  # costs, benefits, contributed
         totals = [0, 0, 0]
         for kind, after, fen, who in recorded:
@@ -677,8 +852,9 @@ def test_every_column_adds_up_and_each_split_is_the_one_for_its_date(
             for (unit, _, _), part in zip(in_force, allocate(fen, weights), strict=True):
                 expected[unit][column] += part
             totals[column] += fen
-            (cost if kind is EntryKind.COST else benefit)(ledger, agreement, amount,
-                                                          day.isoformat())  # fmt: skip
+            (cost if kind is EntryKind.COST else benefit)(
+                ledger, agreement, amount, day.isoformat()
+            )
         positions = ledger.agreement(agreement).settle(LAST_DAY)
     assert_columns_add_up(positions, *totals)
     assert {code: list(figures) for code, figures in by_unit(positions).items()} == expected
@@ -696,9 +872,12 @@ def test_nothing_more_is_recorded_against_the_agreements_of_a_dissolved_body(mem
         memory_ledger.dissolve_community(
             body, effective_on="2025-01-01", resolution=decided, principal=P
         )
-    memory_ledger.terminate_agreement(agreement, effective_on="2025-01-01",
-                                      resolution=resolve(memory_ledger, body, "2024-12-21"),
-                                      principal=P)  # fmt: skip
+    memory_ledger.terminate_agreement(
+        agreement,
+        effective_on="2025-01-01",
+        resolution=resolve(memory_ledger, body, "2024-12-21"),
+        principal=P,
+    )
     memory_ledger.dissolve_community(
         body, effective_on="2025-01-01", resolution=decided, principal=P
     )

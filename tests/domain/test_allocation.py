@@ -64,12 +64,10 @@ def test_the_split_is_deterministic_and_leaves_its_input_alone(total, weights):
 
 
 @given(total=totals, weights=weight_lists, data=st.data())
-def test_a_part_depends_only_on_the_inputs_not_on_zero_weight_parts_around_it(
-    total, weights, data
-):
+def test_a_part_depends_only_on_the_inputs_not_on_zero_weight_parts_around_it(total, weights, data):
     # Parties without a share, wherever they are listed, change no one else's part.
     position = data.draw(st.integers(0, len(weights)), label="where a zero weight is inserted")
-    padded = weights[:position] + [0] + weights[position:]
+    padded = [*weights[:position], 0, *weights[position:]]
     parts = allocate(total, padded)
     assert parts[position] == 0
     assert parts[:position] + parts[position + 1 :] == allocate(total, weights)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 import pytest
 from freezegun import freeze_time
@@ -43,13 +43,21 @@ def make(ledger: Ledger, kind: str = "industry") -> Community:
         (ASSOCIATION, "industry_organization", None),
     ]:
         ledger.register_unit(
-            code=code, name=f"单位{code[-4:]}", unit_type=unit_type, level=level,
-            division="320506", principal="secretary:li",
-        )  # fmt: skip
+            code=code,
+            name=f"单位{code[-4:]}",
+            unit_type=unit_type,
+            level=level,
+            division="320506",
+            principal="secretary:li",
+        )
     return ledger.found_community(
-        name="全国集成电路行业产教融合共同体", kind=kind, industry="集成电路",
-        division="320500", founded_on="2024-01-01", principal="secretary:li",
-    )  # fmt: skip
+        name="全国集成电路行业产教融合共同体",
+        kind=kind,
+        industry="集成电路",
+        division="320500",
+        founded_on="2024-01-01",
+        principal="secretary:li",
+    )
 
 
 def admit(ledger: Ledger, body: Community, code: str, on: str, role: str = "participant"):
@@ -64,9 +72,12 @@ def test_an_admission_records_role_date_resolution_principal_and_recorded_time(m
     event = list(memory_ledger.events.get(body.id))[-1]
     assert isinstance(event, Community.MemberAdmitted)
     assert (event.role, event.effective_on, event.resolution, event.principal) == (
-        Role.LEAD, date(2024, 2, 1), None, "secretary:wang",
-    )  # fmt: skip
-    assert event.timestamp == datetime(2025, 7, 15, 2, tzinfo=timezone.utc)
+        Role.LEAD,
+        date(2024, 2, 1),
+        None,
+        "secretary:wang",
+    )
+    assert event.timestamp == datetime(2025, 7, 15, 2, tzinfo=UTC)
 
 
 def test_an_active_member_cannot_be_admitted_twice(memory_ledger):
@@ -113,7 +124,7 @@ def test_an_industry_body_has_one_active_lead_per_leading_type(memory_ledger):
     ):
         admit(memory_ledger, body, ENTERPRISE_2, "2024-02-01", role="lead")
     admit(memory_ledger, body, ENTERPRISE_2, "2024-02-01")
-    with pytest.raises(LeadAlreadyHeld, match="cannot lead .* from 2024-03-01: .* leads as"):
+    with pytest.raises(LeadAlreadyHeld, match=r"cannot lead .* from 2024-03-01: .* leads as"):
         memory_ledger.change_member_role(
             body.id, ENTERPRISE_2, role="lead", effective_on="2024-03-01", principal="p"
         )
@@ -131,7 +142,10 @@ def test_an_industry_body_has_one_active_lead_per_leading_type(memory_ledger):
 
 def test_an_industry_body_is_led_only_by_enterprises_universities_and_schools(memory_ledger):
     body = make(memory_ledger)
-    with pytest.raises(RoleNotAllowed, match="is registered as industry organization; an industry community is led only"):
+    with pytest.raises(
+        RoleNotAllowed,
+        match="is registered as industry organization; an industry community is led only",
+    ):
         admit(memory_ledger, body, ASSOCIATION, "2024-02-01", role="lead")
 
 

@@ -9,9 +9,8 @@ from freezegun import freeze_time
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from domain.charter import Matter, Outcome
+from domain.charter import Outcome
 from domain.errors import (
-    EffectiveDateTooEarly,
     InvalidInput,
     NotAMember,
     ResolutionNotUsable,
@@ -34,25 +33,42 @@ def frozen():
 
 def body_with_council(ledger: Ledger, seats: int = 12, name: str = "苏州工业园区市域产教联合体"):
     """A city body whose first ``seats`` members hold seats from 2024-03-01."""
-    for code in MEMBERS + [OUTSIDER]:
+    for code in [*MEMBERS, OUTSIDER]:
         if code not in _registered(ledger):
-            ledger.register_unit(code=code, name=f"单位{code[-4:]}", unit_type="enterprise",
-                                 division="320571", principal=P)  # fmt: skip
-    body = ledger.found_community(name=name, kind="city", industry="电子信息",
-                                  division="320571", founded_on="2024-01-01", principal=P)
-    for i, code in enumerate(MEMBERS):
-        ledger.admit_member(body.id, code, role="participant", effective_on="2024-02-01",
-                            principal=P)  # fmt: skip
+            ledger.register_unit(
+                code=code,
+                name=f"单位{code[-4:]}",
+                unit_type="enterprise",
+                division="320571",
+                principal=P,
+            )
+    body = ledger.found_community(
+        name=name,
+        kind="city",
+        industry="电子信息",
+        division="320571",
+        founded_on="2024-01-01",
+        principal=P,
+    )
+    for code in MEMBERS:
+        ledger.admit_member(
+            body.id, code, role="participant", effective_on="2024-02-01", principal=P
+        )
     for i, code in enumerate(MEMBERS[:seats]):
-        ledger.assign_seat(body.id, code, representative=f"代表{i}",
-                           office="chair" if i == 0 else "director",
-                           effective_on="2024-03-01", principal=P)  # fmt: skip
+        ledger.assign_seat(
+            body.id,
+            code,
+            representative=f"代表{i}",
+            office="chair" if i == 0 else "director",
+            effective_on="2024-03-01",
+            principal=P,
+        )
     return body.id
 
 
 def _registered(ledger: Ledger) -> set[str]:
     codes = set()
-    for code in MEMBERS + [OUTSIDER]:
+    for code in [*MEMBERS, OUTSIDER]:
         try:
             ledger.unit(code)
             codes.add(code)
@@ -61,40 +77,84 @@ def _registered(ledger: Ledger) -> set[str]:
     return codes
 
 
-def resolve(ledger, body, matter="ordinary", present=8, f=None, a=0, ab=0, held_on="2025-03-10",
-            recused=(), revokes=None, title="年度工作计划"):  # fmt: skip
-    meeting = ledger.record_meeting(body, held_on=held_on, present=MEMBERS[:present],
-                                    principal=P)  # fmt: skip
+def resolve(
+    ledger,
+    body,
+    matter="ordinary",
+    present=8,
+    f=None,
+    a=0,
+    ab=0,
+    held_on="2025-03-10",
+    recused=(),
+    revokes=None,
+    title="年度工作计划",
+):
+    meeting = ledger.record_meeting(body, held_on=held_on, present=MEMBERS[:present], principal=P)
     return ledger.record_resolution(
-        body, meeting=meeting, matter=matter, title=title,
-        votes_for=present - len(recused) if f is None else f, votes_against=a, abstentions=ab,
-        recused=list(recused), revokes=revokes, principal=P,
-    )  # fmt: skip
+        body,
+        meeting=meeting,
+        matter=matter,
+        title=title,
+        votes_for=present - len(recused) if f is None else f,
+        votes_against=a,
+        abstentions=ab,
+        recused=list(recused),
+        revokes=revokes,
+        principal=P,
+    )
 
 
 def test_only_active_members_hold_seats_and_there_is_one_chair(memory_ledger):
     body = body_with_council(memory_ledger, seats=2)
     with pytest.raises(NotAMember, match="only members hold council seats"):
-        memory_ledger.assign_seat(body, OUTSIDER, representative="某人", office="director",
-                                  effective_on="2024-03-01", principal=P)  # fmt: skip
+        memory_ledger.assign_seat(
+            body,
+            OUTSIDER,
+            representative="某人",
+            office="director",
+            effective_on="2024-03-01",
+            principal=P,
+        )
     with pytest.raises(SeatRuleBroken, match="already has a chair"):
-        memory_ledger.assign_seat(body, MEMBERS[5], representative="某人", office="chair",
-                                  effective_on="2024-03-01", principal=P)  # fmt: skip
+        memory_ledger.assign_seat(
+            body,
+            MEMBERS[5],
+            representative="某人",
+            office="chair",
+            effective_on="2024-03-01",
+            principal=P,
+        )
     with pytest.raises(SeatRuleBroken, match="already holds a council seat"):
-        memory_ledger.assign_seat(body, MEMBERS[1], representative="某人", office="director",
-                                  effective_on="2024-04-01", principal=P)  # fmt: skip
+        memory_ledger.assign_seat(
+            body,
+            MEMBERS[1],
+            representative="某人",
+            office="director",
+            effective_on="2024-04-01",
+            principal=P,
+        )
     memory_ledger.vacate_seat(body, MEMBERS[0], effective_on="2024-06-01", principal=P)
-    memory_ledger.assign_seat(body, MEMBERS[5], representative="新理事长", office="chair",
-                              effective_on="2024-06-01", principal=P)  # fmt: skip
+    memory_ledger.assign_seat(
+        body,
+        MEMBERS[5],
+        representative="新理事长",
+        office="chair",
+        effective_on="2024-06-01",
+        principal=P,
+    )
     council = memory_ledger.council(body)
-    assert [s.representative for s in council.seats_on(date(2024, 6, 1)) if s.office == "chair"] == ["新理事长"]
+    assert [
+        s.representative for s in council.seats_on(date(2024, 6, 1)) if s.office == "chair"
+    ] == ["新理事长"]
 
 
 def test_a_members_exit_vacates_its_seat_in_the_same_transaction(memory_ledger):
     body = body_with_council(memory_ledger, seats=3)
     before = memory_ledger.recorder.max_notification_id()
-    memory_ledger.exit_member(body, MEMBERS[2], reason="withdrawal", effective_on="2025-01-01",
-                              principal=P)  # fmt: skip
+    memory_ledger.exit_member(
+        body, MEMBERS[2], reason="withdrawal", effective_on="2025-01-01", principal=P
+    )
     council = memory_ledger.council(body)
     assert council.open_seat(memory_ledger.unit(MEMBERS[2]).id) is None
     assert len(council.seats_on(date(2025, 1, 1))) == 2
@@ -116,8 +176,11 @@ def test_resolutions_are_numbered_per_year_and_rejections_get_no_number(memory_l
     short = resolve(memory_ledger, body, present=5, held_on="2025-02-01")
     third = resolve(memory_ledger, body, held_on="2025-03-01")
     assert [first.number, second.number, short.number, third.number] == [
-        "2024-001", "2025-001", None, "2025-002",
-    ]  # fmt: skip
+        "2024-001",
+        "2025-001",
+        None,
+        "2025-002",
+    ]
     assert short.outcome is Outcome.REJECTED
     assert short.reason == "quorum not met: 5 of 12 seats present, 8 needed"
 
@@ -127,37 +190,58 @@ def test_a_removal_at_the_exact_two_thirds_boundary_passes_and_one_short_fails(m
     passed = resolve(memory_ledger, body, matter="removal", present=12, f=8, a=4)
     failed = resolve(memory_ledger, body, matter="removal", present=12, f=7, a=5)
     assert (passed.outcome, passed.reason) == (
-        Outcome.ADOPTED, "adopted: 8 in favour, 8 needed (two-thirds of 12 voting seats)"
+        Outcome.ADOPTED,
+        "adopted: 8 in favour, 8 needed (two-thirds of 12 voting seats)",
     )
     assert (failed.outcome, failed.reason) == (
-        Outcome.REJECTED, "rejected: 7 in favour, 8 needed (two-thirds of 12 voting seats)"
+        Outcome.REJECTED,
+        "rejected: 7 in favour, 8 needed (two-thirds of 12 voting seats)",
     )
 
 
 def test_a_tally_with_more_votes_than_seats_present_is_refused_and_nothing_recorded(memory_ledger):
     body = body_with_council(memory_ledger)
-    meeting = memory_ledger.record_meeting(body, held_on="2025-03-10", present=MEMBERS[:8],
-                                           principal=P)  # fmt: skip
+    meeting = memory_ledger.record_meeting(
+        body, held_on="2025-03-10", present=MEMBERS[:8], principal=P
+    )
     before = memory_ledger.recorder.max_notification_id()
     with pytest.raises(InvalidInput, match="counts 9 votes and abstentions, but only 8 seats"):
-        memory_ledger.record_resolution(body, meeting=meeting, matter="ordinary", title="x",
-                                        votes_for=9, votes_against=0, abstentions=0, principal=P)
+        memory_ledger.record_resolution(
+            body,
+            meeting=meeting,
+            matter="ordinary",
+            title="x",
+            votes_for=9,
+            votes_against=0,
+            abstentions=0,
+            principal=P,
+        )
     with pytest.raises(InvalidInput, match="recused seats must have been present"):
-        memory_ledger.record_resolution(body, meeting=meeting, matter="ordinary", title="x",
-                                        votes_for=1, votes_against=0, abstentions=0,
-                                        recused=[MEMBERS[10]], principal=P)  # fmt: skip
+        memory_ledger.record_resolution(
+            body,
+            meeting=meeting,
+            matter="ordinary",
+            title="x",
+            votes_for=1,
+            votes_against=0,
+            abstentions=0,
+            recused=[MEMBERS[10]],
+            principal=P,
+        )
     assert memory_ledger.recorder.max_notification_id() == before
 
 
 def test_a_revoked_resolution_stays_in_the_register_marked_by_the_later_one(memory_ledger):
     body = body_with_council(memory_ledger)
     original = resolve(memory_ledger, body, held_on="2025-03-01", title="设立实训基地")
-    revoking = resolve(memory_ledger, body, held_on="2025-04-01", revokes=original.number,
-                       title="撤销 2025-001")  # fmt: skip
+    revoking = resolve(
+        memory_ledger, body, held_on="2025-04-01", revokes=original.number, title="撤销 2025-001"
+    )
     register = memory_ledger.council(body).resolutions
     assert [(r.number, r.revokes, r.revoked_by) for r in register] == [
-        ("2025-001", None, "2025-002"), ("2025-002", "2025-001", None),
-    ]  # fmt: skip
+        ("2025-001", None, "2025-002"),
+        ("2025-002", "2025-001", None),
+    ]
     with pytest.raises(InvalidInput, match="already revoked by 2025-002"):
         resolve(memory_ledger, body, held_on="2025-05-01", revokes=original.number)
     assert revoking.in_force and not register[0].in_force
@@ -166,11 +250,17 @@ def test_a_revoked_resolution_stays_in_the_register_marked_by_the_later_one(memo
 def test_once_the_charter_requires_it_an_admission_needs_a_valid_resolution(memory_ledger):
     body = body_with_council(memory_ledger)
     other = body_with_council(memory_ledger, name="另一个联合体")
-    memory_ledger.adopt_charter(body, version="1.0", effective_on="2024-03-01",
-                                admission_requires_resolution=True, principal=P)  # fmt: skip
+    memory_ledger.adopt_charter(
+        body,
+        version="1.0",
+        effective_on="2024-03-01",
+        admission_requires_resolution=True,
+        principal=P,
+    )
     newcomer = credit_code(400)
-    memory_ledger.register_unit(code=newcomer, name="新成员", unit_type="enterprise",
-                                division="320571", principal=P)  # fmt: skip
+    memory_ledger.register_unit(
+        code=newcomer, name="新成员", unit_type="enterprise", division="320571", principal=P
+    )
     admit = lambda r: memory_ledger.admit_member(  # noqa: E731
         body, newcomer, role="participant", effective_on="2025-05-01", resolution=r, principal=P
     )
@@ -198,24 +288,35 @@ def test_a_later_charter_needs_a_charter_resolution_and_governs_later_meetings(m
     body = body_with_council(memory_ledger)
     memory_ledger.adopt_charter(body, version="1.0", effective_on="2024-03-01", principal=P)
     with pytest.raises(ResolutionRequired, match="a new one needs the register number"):
-        memory_ledger.adopt_charter(body, version="2.0", effective_on="2025-01-01", quorum="1/2",
-                                    principal=P)  # fmt: skip
+        memory_ledger.adopt_charter(
+            body, version="2.0", effective_on="2025-01-01", quorum="1/2", principal=P
+        )
     amendment = resolve(memory_ledger, body, matter="charter", present=12, held_on="2025-01-10")
-    memory_ledger.adopt_charter(body, version="2.0", resolution=amendment.number, quorum="1/2",
-                                removal_requires_resolution=True, principal=P)  # fmt: skip
+    memory_ledger.adopt_charter(
+        body,
+        version="2.0",
+        resolution=amendment.number,
+        quorum="1/2",
+        removal_requires_resolution=True,
+        principal=P,
+    )
     before = resolve(memory_ledger, body, present=7, held_on="2025-01-09")
     after = resolve(memory_ledger, body, present=7, held_on="2025-01-10")
     assert before.outcome is Outcome.REJECTED and before.charter_version == "1.0"
     assert after.outcome is Outcome.ADOPTED and after.charter_version == "2.0"
     with pytest.raises(ResolutionRequired, match="requires an adopted removal resolution"):
-        memory_ledger.exit_member(body, MEMBERS[11], reason="removal",
-                                  effective_on="2025-02-01", principal=P)  # fmt: skip
+        memory_ledger.exit_member(
+            body, MEMBERS[11], reason="removal", effective_on="2025-02-01", principal=P
+        )
     # Withdrawal is the member's own act: no resolution needed.
-    memory_ledger.exit_member(body, MEMBERS[11], reason="withdrawal", effective_on="2025-02-01",
-                              principal=P)  # fmt: skip
+    memory_ledger.exit_member(
+        body, MEMBERS[11], reason="withdrawal", effective_on="2025-02-01", principal=P
+    )
 
 
-@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(order=st.permutations(range(12)), present=st.integers(0, 12), data=st.data())
 def test_an_outcome_never_depends_on_the_order_seats_were_recorded_in(order, present, data):
     votes_for = data.draw(st.integers(0, present))
@@ -223,17 +324,30 @@ def test_an_outcome_never_depends_on_the_order_seats_were_recorded_in(order, pre
     for sequence in (range(12), order):
         with Ledger("memory://") as ledger:
             for code in MEMBERS:
-                ledger.register_unit(code=code, name="u", unit_type="enterprise",
-                                     division="320571", principal=P)  # fmt: skip
-            body = ledger.found_community(name="b", kind="city", industry="i",
-                                          division="320571", founded_on="2024-01-01",
-                                          principal=P).id  # fmt: skip
+                ledger.register_unit(
+                    code=code, name="u", unit_type="enterprise", division="320571", principal=P
+                )
+            body = ledger.found_community(
+                name="b",
+                kind="city",
+                industry="i",
+                division="320571",
+                founded_on="2024-01-01",
+                principal=P,
+            ).id
             for code in MEMBERS:
-                ledger.admit_member(body, code, role="participant", effective_on="2024-02-01",
-                                    principal=P)  # fmt: skip
+                ledger.admit_member(
+                    body, code, role="participant", effective_on="2024-02-01", principal=P
+                )
             for i in sequence:
-                ledger.assign_seat(body, MEMBERS[i], representative=f"r{i}", office="director",
-                                   effective_on=f"2024-03-{1 + i:02d}", principal=P)  # fmt: skip
+                ledger.assign_seat(
+                    body,
+                    MEMBERS[i],
+                    representative=f"r{i}",
+                    office="director",
+                    effective_on=f"2024-03-{1 + i:02d}",
+                    principal=P,
+                )
             r = resolve(ledger, body, matter="removal", present=present, f=votes_for)
             results.append((r.outcome, r.reason, r.number))
     assert results[0] == results[1]

@@ -26,22 +26,32 @@ def history(memory_ledger):
     with freeze_time("2025-06-01T01:00:00Z"):
         for code in (EARLY, LATE, LEAVER):
             ledger.register_unit(
-                code=code, name=f"单位{code[-3:]}", unit_type="enterprise", division="440305",
+                code=code,
+                name=f"单位{code[-3:]}",
+                unit_type="enterprise",
+                division="440305",
                 principal="p",
-            )  # fmt: skip
+            )
         body = ledger.found_community(
-            name="深圳市域产教联合体", kind="city", industry="电子信息", division="440300",
-            founded_on="2025-04-01", principal="p",
-        )  # fmt: skip
+            name="深圳市域产教联合体",
+            kind="city",
+            industry="电子信息",
+            division="440300",
+            founded_on="2025-04-01",
+            principal="p",
+        )
         for code in (EARLY, LEAVER):
-            ledger.admit_member(body.id, code, role="participant", effective_on="2025-05-01",
-                                principal="p")  # fmt: skip
+            ledger.admit_member(
+                body.id, code, role="participant", effective_on="2025-05-01", principal="p"
+            )
     with freeze_time("2025-07-01T01:00:00Z"):
-        ledger.exit_member(body.id, LEAVER, reason="withdrawal", effective_on="2025-06-30",
-                           principal="p")  # fmt: skip
+        ledger.exit_member(
+            body.id, LEAVER, reason="withdrawal", effective_on="2025-06-30", principal="p"
+        )
     with freeze_time("2025-07-15T01:00:00Z"):
-        ledger.admit_member(body.id, LATE, role="participant", effective_on="2025-06-15",
-                            principal="p")  # fmt: skip
+        ledger.admit_member(
+            body.id, LATE, role="participant", effective_on="2025-06-15", principal="p"
+        )
     return ledger, body.id
 
 
@@ -68,8 +78,9 @@ def test_members_as_known_at_a_time_leave_out_what_was_recorded_later(history):
     # Asked at an exact time, with an offset: 09:00 in Beijing is 01:00 UTC.
     assert codes(members(ledger, body, "2025-06-30", "2025-07-15T08:59:59+08:00")) == {EARLY}
     assert codes(members(ledger, body, "2025-06-30", "2025-07-15T09:00:00+08:00")) == {
-        EARLY, LATE,
-    }  # fmt: skip
+        EARLY,
+        LATE,
+    }
     # Before the exit was recorded, LEAVER was still a member on 2025-06-30.
     assert codes(members(ledger, body, "2025-06-30", "2025-06-20")) == {EARLY, LEAVER}
 
@@ -87,8 +98,12 @@ def test_the_member_list_names_unit_province_role_and_since(history):
     answer = members(ledger, body, as_of="2025-07-01")
     first = answer.members[0]
     assert (first.code, first.type, first.province, first.province_name, first.role) == (
-        EARLY, "enterprise", "440000", "广东", "participant",
-    )  # fmt: skip
+        EARLY,
+        "enterprise",
+        "440000",
+        "广东",
+        "participant",
+    )
     assert first.since == date(2025, 5, 1)
     assert answer.community_name == "深圳市域产教联合体"
 

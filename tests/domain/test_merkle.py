@@ -64,7 +64,7 @@ def test_a_grown_log_proves_it_extends_every_earlier_tree(case):
     if m < n:
         rewritten = [*leaves[: m - 1], leaf_hash(b"rewritten history")]
         assert not merkle.verify_consistency(m, n, merkle.root(rewritten), new, proof)
-        assert not merkle.verify_consistency(m, n, old, merkle.root(leaves[:-1] + [old]), proof)
+        assert not merkle.verify_consistency(m, n, old, merkle.root([*leaves[:-1], old]), proof)
 
 
 def test_impossible_sizes_do_not_verify():

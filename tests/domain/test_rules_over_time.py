@@ -16,8 +16,8 @@ from freezegun import freeze_time
 from domain.errors import (
     CharterRuleBroken,
     CommunityDissolved,
-    LedgerError,
     LeadAlreadyHeld,
+    LedgerError,
     NotALead,
     NotAMember,
     SeatRuleBroken,
@@ -47,8 +47,9 @@ def frozen():
 @pytest.fixture
 def units(ledger: Ledger) -> Ledger:
     for code, (name, unit_type, level, division) in UNITS.items():
-        ledger.register_unit(code=code, name=name, unit_type=unit_type, level=level,
-                             division=division, principal=P)  # fmt: skip
+        ledger.register_unit(
+            code=code, name=name, unit_type=unit_type, level=level, division=division, principal=P
+        )
     return ledger
 
 
@@ -66,9 +67,17 @@ def label(code: str) -> str:
     return f"{UNITS[code][0]} ({code})"
 
 
-def found(ledger: Ledger, kind: str = "industry", name: str = "全国新能源汽车行业产教融合共同体") -> UUID:
-    return ledger.found_community(name=name, kind=kind, industry="新能源汽车", division="440300",
-                                  founded_on="2024-01-01", principal=P).id  # fmt: skip
+def found(
+    ledger: Ledger, kind: str = "industry", name: str = "全国新能源汽车行业产教融合共同体"
+) -> UUID:
+    return ledger.found_community(
+        name=name,
+        kind=kind,
+        industry="新能源汽车",
+        division="440300",
+        founded_on="2024-01-01",
+        principal=P,
+    ).id
 
 
 def admit(ledger: Ledger, body: UUID, code: str, on: str, role: str = "participant") -> None:
@@ -80,8 +89,9 @@ def leave(ledger: Ledger, body: UUID, code: str, on: str) -> None:
 
 
 def seat(ledger: Ledger, body: UUID, code: str, on: str, office: str = "director") -> None:
-    ledger.assign_seat(body, code, representative=f"代表{code[-3:]}", office=office,
-                       effective_on=on, principal=P)  # fmt: skip
+    ledger.assign_seat(
+        body, code, representative=f"代表{code[-3:]}", office=office, effective_on=on, principal=P
+    )
 
 
 def seated(ledger: Ledger, body: UUID, *codes: str) -> None:
@@ -95,24 +105,31 @@ def test_a_backdated_lead_cannot_overlap_a_lead_recorded_before_it(units):
     body = found(units)
     admit(units, body, HUAWEI, "2024-06-01", role="lead")
     leave(units, body, HUAWEI, "2024-09-01")
-    with refused(units, LeadAlreadyHeld,
-                 f"{label(BYD)} cannot lead 全国新能源汽车行业产教融合共同体 from 2024-07-01: "
-                 f"{label(HUAWEI)} leads as enterprise until 2024-09-01; an industry community "
-                 "has one lead enterprise at a time"):  # fmt: skip
+    with refused(
+        units,
+        LeadAlreadyHeld,
+        f"{label(BYD)} cannot lead 全国新能源汽车行业产教融合共同体 from 2024-07-01: "
+        f"{label(HUAWEI)} leads as enterprise until 2024-09-01; an industry community "
+        "has one lead enterprise at a time",
+    ):
         admit(units, body, BYD, "2024-07-01", role="lead")
     admit(units, body, BYD, "2024-09-01", role="lead")  # the day 华为 left
     assert [p.unit_id for p in units.community(body).periods if p.role == "lead"] == [
-        units.unit(HUAWEI).id, units.unit(BYD).id
+        units.unit(HUAWEI).id,
+        units.unit(BYD).id,
     ]
 
 
 def test_an_earlier_lead_recorded_later_cannot_run_into_a_later_one(units):
     body = found(units)
     admit(units, body, BYD, "2024-10-01", role="lead")
-    with refused(units, LeadAlreadyHeld,
-                 f"{label(HUAWEI)} cannot lead 全国新能源汽车行业产教融合共同体 from 2024-06-01: "
-                 f"{label(BYD)} leads as enterprise from 2024-10-01; an industry community "
-                 "has one lead enterprise at a time"):  # fmt: skip
+    with refused(
+        units,
+        LeadAlreadyHeld,
+        f"{label(HUAWEI)} cannot lead 全国新能源汽车行业产教融合共同体 from 2024-06-01: "
+        f"{label(BYD)} leads as enterprise from 2024-10-01; an industry community "
+        "has one lead enterprise at a time",
+    ):
         admit(units, body, HUAWEI, "2024-06-01", role="lead")
 
 
@@ -121,10 +138,13 @@ def test_a_role_change_to_lead_is_checked_against_closed_periods_too(units):
     admit(units, body, HUAWEI, "2024-03-01", role="lead")
     leave(units, body, HUAWEI, "2024-08-01")
     admit(units, body, BYD, "2024-02-01")
-    with refused(units, LeadAlreadyHeld,
-                 f"{label(BYD)} cannot lead 全国新能源汽车行业产教融合共同体 from 2024-05-01: "
-                 f"{label(HUAWEI)} leads as enterprise until 2024-08-01; an industry community "
-                 "has one lead enterprise at a time"):  # fmt: skip
+    with refused(
+        units,
+        LeadAlreadyHeld,
+        f"{label(BYD)} cannot lead 全国新能源汽车行业产教融合共同体 from 2024-05-01: "
+        f"{label(HUAWEI)} leads as enterprise until 2024-08-01; an industry community "
+        "has one lead enterprise at a time",
+    ):
         units.change_member_role(body, BYD, role="lead", effective_on="2024-05-01", principal=P)
     units.change_member_role(body, BYD, role="lead", effective_on="2024-08-01", principal=P)
 
@@ -146,10 +166,13 @@ def test_a_seat_cannot_outlast_its_holders_membership(units):
     admit(units, body, HUAWEI, "2024-02-01")
     seat(units, body, HUAWEI, "2024-03-01", office="chair")
     leave(units, body, CHIP, "2024-09-01")
-    with refused(units, NotAMember,
-                 f"{label(CHIP)} would hold a council seat of 全国新能源汽车行业产教融合共同体 "
-                 "(from 2024-06-01) on 2024-09-01 without being a member then; only members "
-                 "hold council seats"):  # fmt: skip
+    with refused(
+        units,
+        NotAMember,
+        f"{label(CHIP)} would hold a council seat of 全国新能源汽车行业产教融合共同体 "
+        "(from 2024-06-01) on 2024-09-01 without being a member then; only members "
+        "hold council seats",
+    ):
         seat(units, body, CHIP, "2024-06-01")
 
 
@@ -157,10 +180,13 @@ def test_an_exit_cannot_come_before_a_seat_recorded_to_end_later(units):
     body = found(units)
     seated(units, body, HUAWEI, CHIP)
     units.vacate_seat(body, CHIP, effective_on="2024-10-01", principal=P)
-    with refused(units, NotAMember,
-                 f"{label(CHIP)} would hold a council seat of 全国新能源汽车行业产教融合共同体 "
-                 "(from 2024-03-01 until 2024-10-01) on 2024-09-01 without being a member then; "
-                 "only members hold council seats"):  # fmt: skip
+    with refused(
+        units,
+        NotAMember,
+        f"{label(CHIP)} would hold a council seat of 全国新能源汽车行业产教融合共同体 "
+        "(from 2024-03-01 until 2024-10-01) on 2024-09-01 without being a member then; "
+        "only members hold council seats",
+    ):
         leave(units, body, CHIP, "2024-09-01")
     leave(units, body, CHIP, "2024-10-01")
 
@@ -171,30 +197,43 @@ def test_the_council_has_one_chair_on_every_day(units):
         admit(units, body, code, "2024-02-01")
     seat(units, body, HUAWEI, "2024-03-01", office="chair")
     units.vacate_seat(body, HUAWEI, effective_on="2024-09-01", principal=P)
-    with refused(units, SeatRuleBroken,
-                 f"{label(BYD)} cannot chair the council of 全国新能源汽车行业产教融合共同体 from "
-                 f"2024-06-01: 代表{HUAWEI[-3:]} of {label(HUAWEI)} chairs it from 2024-03-01 "
-                 "until 2024-09-01; the council has one chair at a time"):  # fmt: skip
+    with refused(
+        units,
+        SeatRuleBroken,
+        f"{label(BYD)} cannot chair the council of 全国新能源汽车行业产教融合共同体 from "
+        f"2024-06-01: 代表{HUAWEI[-3:]} of {label(HUAWEI)} chairs it from 2024-03-01 "
+        "until 2024-09-01; the council has one chair at a time",
+    ):
         seat(units, body, BYD, "2024-06-01", office="chair")
     seat(units, body, BYD, "2024-09-01", office="chair")
 
 
-def meeting_with_resolution(ledger: Ledger, body: UUID, on: str, present: list[str],
-                            matter: str = "ordinary") -> str | None:  # fmt: skip
+def meeting_with_resolution(
+    ledger: Ledger, body: UUID, on: str, present: list[str], matter: str = "ordinary"
+) -> str | None:
     number = ledger.record_meeting(body, held_on=on, present=present, principal=P)
     return ledger.record_resolution(
-        body, meeting=number, matter=matter, title=f"{matter} {on}", votes_for=len(present),
-        votes_against=0, abstentions=0, principal=P,
-    ).number  # fmt: skip
+        body,
+        meeting=number,
+        matter=matter,
+        title=f"{matter} {on}",
+        votes_for=len(present),
+        votes_against=0,
+        abstentions=0,
+        principal=P,
+    ).number
 
 
 def test_a_seat_cannot_end_before_a_meeting_it_was_present_at(units):
     body = found(units)
     seated(units, body, HUAWEI, BYD, CHIP)
     units.record_meeting(body, held_on="2024-06-10", present=[HUAWEI, BYD, CHIP], principal=P)
-    with refused(units, SeatRuleBroken,
-                 f"{label(CHIP)} was recorded present at council meeting 1 on 2024-06-10 as a "
-                 "seat holder; its seat must be held that day"):  # fmt: skip
+    with refused(
+        units,
+        SeatRuleBroken,
+        f"{label(CHIP)} was recorded present at council meeting 1 on 2024-06-10 as a "
+        "seat holder; its seat must be held that day",
+    ):
         units.vacate_seat(body, CHIP, effective_on="2024-06-01", principal=P)
 
 
@@ -205,10 +244,13 @@ def test_a_backdated_seat_cannot_change_the_seats_a_resolution_was_decided_with(
     seat(units, body, HUAWEI, "2024-03-01", office="chair")
     seat(units, body, BYD, "2024-03-01")
     number = meeting_with_resolution(units, body, "2024-06-10", [HUAWEI, BYD])
-    with refused(units, SeatRuleBroken,
-                 f"council meeting 1 on 2024-06-10 decided resolution {number} with 2 seats; "
-                 "a seat change that makes it 3 seats that day would alter the outcome on "
-                 "record"):  # fmt: skip
+    with refused(
+        units,
+        SeatRuleBroken,
+        f"council meeting 1 on 2024-06-10 decided resolution {number} with 2 seats; "
+        "a seat change that makes it 3 seats that day would alter the outcome on "
+        "record",
+    ):
         seat(units, body, CHIP, "2024-05-01")
     seat(units, body, CHIP, "2024-06-11")
 
@@ -217,10 +259,13 @@ def test_a_charter_cannot_take_effect_before_resolutions_decided_under_other_rul
     body = found(units, kind="city", name="深圳市域产教联合体")
     seated(units, body, HUAWEI, BYD)
     number = meeting_with_resolution(units, body, "2024-06-10", [HUAWEI, BYD])
-    with refused(units, CharterRuleBroken,
-                 f"council meeting 1 on 2024-06-10 decided resolution {number} under the "
-                 "founding rules; a charter of 深圳市域产教联合体 cannot take effect on or before "
-                 "that date"):  # fmt: skip
+    with refused(
+        units,
+        CharterRuleBroken,
+        f"council meeting 1 on 2024-06-10 decided resolution {number} under the "
+        "founding rules; a charter of 深圳市域产教联合体 cannot take effect on or before "
+        "that date",
+    ):
         units.adopt_charter(body, version="1.0", effective_on="2024-05-01", principal=P)
     units.adopt_charter(body, version="1.0", effective_on="2024-06-10", principal=P)
     adopted = meeting_with_resolution(units, body, "2024-07-01", [HUAWEI, BYD], "charter")
@@ -229,10 +274,17 @@ def test_a_charter_cannot_take_effect_before_resolutions_decided_under_other_rul
 
 
 def agreement_of(ledger: Ledger, body: UUID, parties: list[str], on: str) -> UUID:
-    shares = [{"unit_id": c, "cost_share_bp": 10_000 // len(parties),
-               "benefit_share_bp": 10_000 // len(parties)} for c in parties]  # fmt: skip
-    agreement = ledger.draft_agreement(body, title="共享实训基地", parties=shares,
-                                       drafted_on=on, principal=P).id  # fmt: skip
+    shares = [
+        {
+            "unit_id": c,
+            "cost_share_bp": 10_000 // len(parties),
+            "benefit_share_bp": 10_000 // len(parties),
+        }
+        for c in parties
+    ]
+    agreement = ledger.draft_agreement(
+        body, title="共享实训基地", parties=shares, drafted_on=on, principal=P
+    ).id
     number = meeting_with_resolution(ledger, body, on, [HUAWEI, BYD], "agreement")
     ledger.approve_agreement(agreement, resolution=number, principal=P)
     return agreement
@@ -245,18 +297,26 @@ def test_a_party_stays_a_member_while_its_shares_are_in_force(units):
     admit(units, body, INSTITUTE, "2024-02-01")
     leave(units, body, INSTITUTE, "2024-08-01")
     agreement = agreement_of(units, body, [HUAWEI, CHIP], "2024-05-10")
-    with refused(units, NotAMember,
-                 f"{label(CHIP)} is a party to agreement '共享实训基地' with shares in force from "
-                 "2024-05-10, so it must be a member of 深圳市域产教联合体 on every day of that; it "
-                 "would not be on 2024-09-01 (amend or terminate the agreement first)"):  # fmt: skip
+    with refused(
+        units,
+        NotAMember,
+        f"{label(CHIP)} is a party to agreement '共享实训基地' with shares in force from "
+        "2024-05-10, so it must be a member of 深圳市域产教联合体 on every day of that; it "
+        "would not be on 2024-09-01 (amend or terminate the agreement first)",
+    ):
         leave(units, body, CHIP, "2024-09-01")
     number = meeting_with_resolution(units, body, "2024-06-01", [HUAWEI, BYD], "agreement")
-    shares = [{"unit_id": HUAWEI, "cost_share_bp": 5000, "benefit_share_bp": 5000},
-              {"unit_id": INSTITUTE, "cost_share_bp": 5000, "benefit_share_bp": 5000}]  # fmt: skip
-    with refused(units, NotAMember,
-                 f"{label(INSTITUTE)} is a party to agreement '共享实训基地' with shares in force "
-                 "from 2024-06-01, so it must be a member of 深圳市域产教联合体 on every day of "
-                 "that; it would not be on 2024-08-01 (amend or terminate the agreement first)"):
+    shares = [
+        {"unit_id": HUAWEI, "cost_share_bp": 5000, "benefit_share_bp": 5000},
+        {"unit_id": INSTITUTE, "cost_share_bp": 5000, "benefit_share_bp": 5000},
+    ]
+    with refused(
+        units,
+        NotAMember,
+        f"{label(INSTITUTE)} is a party to agreement '共享实训基地' with shares in force "
+        "from 2024-06-01, so it must be a member of 深圳市域产教联合体 on every day of "
+        "that; it would not be on 2024-08-01 (amend or terminate the agreement first)",
+    ):
         units.amend_agreement(agreement, parties=shares, resolution=number, principal=P)
 
 
@@ -265,18 +325,31 @@ def test_a_contributor_leaves_only_once_the_agreement_no_longer_lists_it(units):
     seated(units, body, HUAWEI, BYD)
     admit(units, body, CHIP, "2024-02-01")
     agreement = agreement_of(units, body, [HUAWEI, CHIP], "2024-05-10")
-    units.record_contribution(agreement, CHIP, kind="funds", amount="100", principal=P,
-                              contributed_on="2024-09-15", description="设备款")  # fmt: skip
+    units.record_contribution(
+        agreement,
+        CHIP,
+        kind="funds",
+        amount="100",
+        principal=P,
+        contributed_on="2024-09-15",
+        description="设备款",
+    )
     number = meeting_with_resolution(units, body, "2024-08-20", [HUAWEI, BYD], "agreement")
     units.amend_agreement(
-        agreement, effective_on="2024-09-20", resolution=number, principal=P,
+        agreement,
+        effective_on="2024-09-20",
+        resolution=number,
+        principal=P,
         parties=[{"unit_id": HUAWEI, "cost_share_bp": 10_000, "benefit_share_bp": 10_000}],
     )
-    with refused(units, NotAMember,
-                 f"{label(CHIP)} is a party to agreement '共享实训基地' with shares in force from "
-                 "2024-05-10 until 2024-09-20, so it must be a member of 深圳市域产教联合体 on every "
-                 "day of that; it would not be on 2024-09-16 (amend or terminate the agreement "
-                 "first)"):  # fmt: skip
+    with refused(
+        units,
+        NotAMember,
+        f"{label(CHIP)} is a party to agreement '共享实训基地' with shares in force from "
+        "2024-05-10 until 2024-09-20, so it must be a member of 深圳市域产教联合体 on every "
+        "day of that; it would not be on 2024-09-16 (amend or terminate the agreement "
+        "first)",
+    ):
         leave(units, body, CHIP, "2024-09-16")
     leave(units, body, CHIP, "2024-09-20")
 
@@ -285,10 +358,13 @@ def test_a_unit_is_deregistered_only_once_its_memberships_have_ended(units):
     body = found(units, kind="city", name="深圳市域产教联合体")
     admit(units, body, CHIP, "2024-02-01")
     leave(units, body, CHIP, "2024-09-01")
-    with refused(units, UnitDeregistered,
-                 f"{label(CHIP)} is deregistered effective 2024-08-01, but it is a member of "
-                 "深圳市域产教联合体 from 2024-02-01 until 2024-09-01; record its exit effective "
-                 "2024-08-01 at the latest first"):  # fmt: skip
+    with refused(
+        units,
+        UnitDeregistered,
+        f"{label(CHIP)} is deregistered effective 2024-08-01, but it is a member of "
+        "深圳市域产教联合体 from 2024-02-01 until 2024-09-01; record its exit effective "
+        "2024-08-01 at the latest first",
+    ):
         units.deregister_unit(CHIP, effective_on="2024-08-01", principal=P)
     units.deregister_unit(CHIP, effective_on="2024-09-01", principal=P)
     assert units.unit(CHIP).deregistered_on.isoformat() == "2024-09-01"
@@ -296,7 +372,9 @@ def test_a_unit_is_deregistered_only_once_its_memberships_have_ended(units):
 
 def test_a_unit_cannot_be_deregistered_before_a_change_of_its_record(units):
     units.rename_unit(CHIP, name="苏州芯科技有限公司", effective_on="2024-06-01", principal=P)
-    with pytest.raises(LedgerError, match=re.escape("its record already holds a change effective 2024-06-01")):
+    with pytest.raises(
+        LedgerError, match=re.escape("its record already holds a change effective 2024-06-01")
+    ):
         units.deregister_unit(CHIP, effective_on="2024-05-01", principal=P)
 
 
@@ -304,9 +382,12 @@ def test_a_body_cannot_be_dissolved_before_facts_recorded_after_that_date(units)
     body = found(units, kind="city", name="深圳市域产教联合体")
     admit(units, body, CHIP, "2024-02-01")
     leave(units, body, CHIP, "2024-09-01")
-    with refused(units, CommunityDissolved,
-                 f"深圳市域产教联合体 cannot be dissolved effective 2024-08-01: {label(CHIP)} is a "
-                 "member from 2024-02-01 until 2024-09-01"):  # fmt: skip
+    with refused(
+        units,
+        CommunityDissolved,
+        f"深圳市域产教联合体 cannot be dissolved effective 2024-08-01: {label(CHIP)} is a "
+        "member from 2024-02-01 until 2024-09-01",
+    ):
         units.dissolve_community(body, effective_on="2024-08-01", principal=P)
     units.dissolve_community(body, effective_on="2024-09-01", principal=P)
 
@@ -315,9 +396,12 @@ def test_the_recommending_lead_keeps_leading_on_the_recommendations_date(units):
     body = found(units)
     admit(units, body, HUAWEI, "2024-03-01", role="lead")
     units.set_recommending_province(body, lead=HUAWEI, effective_on="2024-06-01", principal=P)
-    with refused(units, NotALead,
-                 "全国新能源汽车行业产教融合共同体's recommending province was set effective "
-                 f"2024-06-01 as the province of its lead {label(HUAWEI)}, which must lead it "
-                 "that day; choose another recommending province first"):  # fmt: skip
+    with refused(
+        units,
+        NotALead,
+        "全国新能源汽车行业产教融合共同体's recommending province was set effective "
+        f"2024-06-01 as the province of its lead {label(HUAWEI)}, which must lead it "
+        "that day; choose another recommending province first",
+    ):
         leave(units, body, HUAWEI, "2024-05-01")
     leave(units, body, HUAWEI, "2024-06-02")

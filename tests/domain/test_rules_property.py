@@ -10,9 +10,9 @@ ledger refuses leaves the log as it was. On SQLite and PostgreSQL.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from collections.abc import Callable, Iterator
 from uuid import UUID
 
 import pytest
@@ -74,12 +74,20 @@ def frozen():
 @pytest.fixture
 def registered(ledger: Ledger) -> Ledger:
     for code, unit_type, level in UNITS:
-        ledger.register_unit(code=code, name=f"单位{code[-4:]}", unit_type=unit_type,
-                             level=level, division="320506", principal=P)  # fmt: skip
+        ledger.register_unit(
+            code=code,
+            name=f"单位{code[-4:]}",
+            unit_type=unit_type,
+            level=level,
+            division="320506",
+            principal=P,
+        )
     return ledger
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(
     setting=st.lists(admissions, min_size=3, max_size=8),
     council=st.lists(seats, min_size=1, max_size=4),
@@ -89,8 +97,14 @@ def test_no_recording_order_breaks_a_rule_on_any_date(registered, setting, counc
     """Most histories begin with admissions and seats, so that later commands have
     something to collide with; their dates still come in any order."""
     ledger = registered
-    body = ledger.found_community(name="属性测试行业产教融合共同体", kind="industry", industry="测试",
-                                  division="320500", founded_on=START, principal=P).id  # fmt: skip
+    body = ledger.found_community(
+        name="属性测试行业产教融合共同体",
+        kind="industry",
+        industry="测试",
+        division="320500",
+        founded_on=START,
+        principal=P,
+    ).id
     agreements: list[UUID] = []
     for step in setting + council + history:
         for command in steps(ledger, body, agreements, step):
@@ -112,20 +126,29 @@ def steps(ledger: Ledger, body: UUID, agreements: list[UUID], step: tuple) -> It
     kind, *args = step
     if kind == "admit":
         u, role, d = args
-        yield lambda: ledger.admit_member(body, CODES[u], role=role, effective_on=day(d),
-                                          principal=P)  # fmt: skip
+        yield lambda: ledger.admit_member(
+            body, CODES[u], role=role, effective_on=day(d), principal=P
+        )
     elif kind == "role":
         u, role, d = args
-        yield lambda: ledger.change_member_role(body, CODES[u], role=role, effective_on=day(d),
-                                                principal=P)  # fmt: skip
+        yield lambda: ledger.change_member_role(
+            body, CODES[u], role=role, effective_on=day(d), principal=P
+        )
     elif kind == "exit":
         u, d = args
-        yield lambda: ledger.exit_member(body, CODES[u], reason="withdrawal",
-                                         effective_on=day(d), principal=P)  # fmt: skip
+        yield lambda: ledger.exit_member(
+            body, CODES[u], reason="withdrawal", effective_on=day(d), principal=P
+        )
     elif kind == "seat":
         u, office, d = args
-        yield lambda: ledger.assign_seat(body, CODES[u], representative=f"代表{u}",
-                                         office=office, effective_on=day(d), principal=P)
+        yield lambda: ledger.assign_seat(
+            body,
+            CODES[u],
+            representative=f"代表{u}",
+            office=office,
+            effective_on=day(d),
+            principal=P,
+        )
     elif kind == "vacate":
         u, d = args
         yield lambda: ledger.vacate_seat(body, CODES[u], effective_on=day(d), principal=P)
@@ -142,21 +165,28 @@ def steps(ledger: Ledger, body: UUID, agreements: list[UUID], step: tuple) -> It
 
         yield draft
         adopted = yield from resolve(ledger, body, day(d))
-        yield lambda: ledger.approve_agreement(agreements[-1], resolution=adopted[0],
-                                               principal=P)  # fmt: skip
+        yield lambda: ledger.approve_agreement(agreements[-1], resolution=adopted[0], principal=P)
     elif kind == "amend":
         index, units, d = args
         adopted = yield from resolve(ledger, body, day(d))
         yield lambda: ledger.amend_agreement(
-            agreements[index], parties=shares(units), effective_on=day(d),
-            resolution=adopted[0], principal=P,
-        )  # fmt: skip
+            agreements[index],
+            parties=shares(units),
+            effective_on=day(d),
+            resolution=adopted[0],
+            principal=P,
+        )
     elif kind == "contribute":
         index, u, d = args
         yield lambda: ledger.record_contribution(
-            agreements[index], CODES[u], kind="funds", amount="10", contributed_on=day(d),
-            description="投入", principal=P,
-        )  # fmt: skip
+            agreements[index],
+            CODES[u],
+            kind="funds",
+            amount="10",
+            contributed_on=day(d),
+            description="投入",
+            principal=P,
+        )
 
 
 def resolve(ledger: Ledger, body: UUID, on: str):
@@ -173,9 +203,15 @@ def resolve(ledger: Ledger, body: UUID, on: str):
 
     def decide() -> None:
         adopted[0] = ledger.record_resolution(
-            body, meeting=meeting[0] if meeting else 0, matter="agreement", title="议题",
-            votes_for=len(present), votes_against=0, abstentions=0, principal=P,
-        ).number  # fmt: skip
+            body,
+            meeting=meeting[0] if meeting else 0,
+            matter="agreement",
+            title="议题",
+            votes_for=len(present),
+            votes_against=0,
+            abstentions=0,
+            principal=P,
+        ).number
 
     yield meet
     yield decide
@@ -186,8 +222,10 @@ def shares(units: set[int]) -> list[dict]:
     ordered = sorted(units)
     parts = [10_000 // len(ordered)] * len(ordered)
     parts[0] += 10_000 - sum(parts)
-    return [{"unit_id": CODES[u], "cost_share_bp": s, "benefit_share_bp": s}
-            for u, s in zip(ordered, parts)]  # fmt: skip
+    return [
+        {"unit_id": CODES[u], "cost_share_bp": s, "benefit_share_bp": s}
+        for u, s in zip(ordered, parts, strict=False)
+    ]
 
 
 @dataclass
@@ -237,7 +275,7 @@ class Checker:
                 elif isinstance(e, BenefitAgreement.ContributionRecorded):
                     c.contributions.append((e.unit_id, e.contributed_on))
             ends = [s for s, _ in spans[1:]] + [ended]
-            c.terms.append([(s, end, units) for (s, units), end in zip(spans, ends)])
+            c.terms.append([(s, end, units) for (s, units), end in zip(spans, ends, strict=False)])
         return c
 
     def member(self, unit: UUID, on: date) -> bool:
@@ -250,8 +288,12 @@ class Checker:
         return False
 
     def holders(self, on: date) -> dict[UUID, str]:
-        return {u: s[2] for u, seats in self.seats.items() for s in seats
-                if s[0] <= on and (s[1] is None or on < s[1])}  # fmt: skip
+        return {
+            u: s[2]
+            for u, seats in self.seats.items()
+            for s in seats
+            if s[0] <= on and (s[1] is None or on < s[1])
+        }
 
     def broken(self) -> list[str]:
         found = []
@@ -267,9 +309,9 @@ class Checker:
                 found.append(f"{on}: two chairs")
             for terms in self.terms:
                 for start, end, units in terms:
-                    if start <= on and (end is None or on < end):
-                        if any(not self.member(u, on) for u in units):
-                            found.append(f"{on}: an agreement party is not a member")
+                    in_force = start <= on and (end is None or on < end)
+                    if in_force and any(not self.member(u, on) for u in units):
+                        found.append(f"{on}: an agreement party is not a member")
         for held_on, present in self.meetings.values():
             if any(u not in self.holders(held_on) for u in present):
                 found.append(f"{held_on}: present without a seat")

@@ -27,9 +27,12 @@ CODE = credit_code(1)
 
 
 def register(ledger: Ledger, code: str = CODE, **overrides: str) -> MemberUnit:
-    fields = dict(
-        code=code, name="苏州博世汽车部件有限公司", unit_type="enterprise", division="320506"
-    )
+    fields = {
+        "code": code,
+        "name": "苏州博世汽车部件有限公司",
+        "unit_type": "enterprise",
+        "division": "320506",
+    }
     fields.update(overrides)
     return ledger.register_unit(**fields, principal="secretary:li")
 
@@ -43,8 +46,11 @@ def test_a_unit_is_registered_under_an_id_derived_from_its_credit_code(memory_le
     assert unit.id == unit_id_for(CODE)
     again = memory_ledger.unit(CODE)
     assert (again.code, again.name, again.unit_type, again.division) == (
-        CODE, "苏州博世汽车部件有限公司", UnitType.ENTERPRISE, "320506",
-    )  # fmt: skip
+        CODE,
+        "苏州博世汽车部件有限公司",
+        UnitType.ENTERPRISE,
+        "320506",
+    )
     assert memory_ledger.unit(str(unit.id)).code == CODE
 
 
@@ -95,8 +101,11 @@ def test_rename_relocate_and_deregister_keep_the_history(memory_ledger):
     assert unit.province == "320000"
     assert unit.deregistered_on == date(2025, 6, 30)
     assert [type(e).__name__ for e in memory_ledger.events.get(unit.id)] == [
-        "Registered", "Renamed", "Relocated", "Deregistered",
-    ]  # fmt: skip
+        "Registered",
+        "Renamed",
+        "Relocated",
+        "Deregistered",
+    ]
 
 
 @freeze_time("2025-07-15T02:00:00Z")
@@ -111,7 +120,9 @@ def test_changes_to_a_unit_are_refused_when_they_cannot_be_true(memory_ledger):
         memory_ledger.rename_unit(CODE, name="未来", effective_on="2025-07-16", principal="p")
     memory_ledger.deregister_unit(CODE, effective_on="2025-06-30", principal="p")
     with pytest.raises(UnitDeregistered, match="was deregistered on 2025-06-30"):
-        memory_ledger.relocate_unit(CODE, division="110105", effective_on="2025-07-01", principal="p")
+        memory_ledger.relocate_unit(
+            CODE, division="110105", effective_on="2025-07-01", principal="p"
+        )
 
 
 def test_an_unknown_unit_is_not_found(memory_ledger):

@@ -15,8 +15,9 @@ def test_a_kept_aggregate_catches_up_with_what_another_process_recorded(database
     try:
         assert here.repository.cache is not None
         code = credit_code(1)
-        here.register_unit(code=code, name="旧名", unit_type="enterprise", division="320506",
-                           principal="p")  # fmt: skip
+        here.register_unit(
+            code=code, name="旧名", unit_type="enterprise", division="320506", principal="p"
+        )
         assert here.unit(code).name == "旧名"  # now kept in memory
         there.rename_unit(code, name="新名", effective_on="2025-01-01", principal="q")
         assert here.unit(code).name == "新名"
@@ -34,13 +35,24 @@ def test_a_command_that_fails_to_save_leaves_the_kept_aggregate_as_it_was(
     try:
         codes = [credit_code(i) for i in (1, 2)]
         for code in codes:
-            ledger.register_unit(code=code, name=f"企业{code[-3:]}", unit_type="enterprise",
-                                 division="320506", principal="p")  # fmt: skip
-        body = ledger.found_community(name="苏州联合体", kind="city", industry="电子",
-                                      division="320500", founded_on="2024-01-01",
-                                      principal="p").id  # fmt: skip
-        ledger.admit_member(body, codes[0], role="participant", effective_on="2024-02-01",
-                            principal="p")  # fmt: skip
+            ledger.register_unit(
+                code=code,
+                name=f"企业{code[-3:]}",
+                unit_type="enterprise",
+                division="320506",
+                principal="p",
+            )
+        body = ledger.found_community(
+            name="苏州联合体",
+            kind="city",
+            industry="电子",
+            division="320500",
+            founded_on="2024-01-01",
+            principal="p",
+        ).id
+        ledger.admit_member(
+            body, codes[0], role="participant", effective_on="2024-02-01", principal="p"
+        )
 
         def store_gone(*args, **kwargs):
             raise ConnectionError("the store went away")
@@ -48,13 +60,15 @@ def test_a_command_that_fails_to_save_leaves_the_kept_aggregate_as_it_was(
         with monkeypatch.context() as patch:  # decided and applied, then not saved
             patch.setattr(ledger.recorder, "insert_events", store_gone)
             with pytest.raises(ConnectionError):
-                ledger.admit_member(body, codes[1], role="participant",
-                                    effective_on="2024-03-01", principal="p")  # fmt: skip
+                ledger.admit_member(
+                    body, codes[1], role="participant", effective_on="2024-03-01", principal="p"
+                )
         kept = ledger.community(body)
         assert [p.unit_id for p in kept.active_members] == [ledger.unit(codes[0]).id]
         assert kept.version == 2
-        ledger.admit_member(body, codes[1], role="participant", effective_on="2024-03-01",
-                            principal="p")  # fmt: skip
+        ledger.admit_member(
+            body, codes[1], role="participant", effective_on="2024-03-01", principal="p"
+        )
         assert len(ledger.community(body).active_members) == 2
     finally:
         ledger.close()

@@ -14,7 +14,7 @@ from projections import membership_model
 from projections.machinery import Store
 from projections.read_models import MODELS, open_store
 from tests.factories import credit_code
-from tests.tampering import body_with_an_admission, alter_stored_event
+from tests.tampering import alter_stored_event, body_with_an_admission
 
 ADMITTED = b'"effective_on":"2024-02-01"'
 MOVED = b'"effective_on":"2024-02-09"'  # one byte: the member joins eight days later
@@ -56,8 +56,9 @@ def test_an_event_altered_after_the_proven_range_does_not_stop_a_consistency_pro
     kept = ledger.checkpoint()
     ledger.rename_unit(credit_code(1), name="甲公司二", effective_on="2025-01-01", principal="p")
     latest = ledger.checkpoint()
-    later = ledger.register_unit(code=credit_code(2), name="乙公司", unit_type="enterprise",
-                                 division="320506", principal="p")  # fmt: skip
+    later = ledger.register_unit(
+        code=credit_code(2), name="乙公司", unit_type="enterprise", division="320506", principal="p"
+    )
     position = alter_stored_event(ledger.url, later.id, 1, b'"320506"', b'"320507"')
     assert position > latest.position
     assert ledger.prove_consistency(kept.size).verified
@@ -77,8 +78,7 @@ def test_a_rebuild_refuses_to_fold_an_altered_event_and_the_live_model_answers_a
     assert named(body, position) in str(refused.value)
     assert "not folded" in str(refused.value)
     assert membership_model.members(store, body, as_of=ON) == before
-    assert [(name, behind) for name, _, behind in store.status()] == [
-        (m.name, 0) for m in MODELS]
+    assert [(name, behind) for name, _, behind in store.status()] == [(m.name, 0) for m in MODELS]
 
 
 def test_a_catch_up_refuses_to_fold_an_altered_event_it_has_not_read_yet(ledger, body):

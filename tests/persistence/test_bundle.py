@@ -30,8 +30,14 @@ def body_ledger(unit_ledger):
     ledger, unit = unit_ledger
     body = next(ledger.community_ids())
     ledger.admit_member(body, unit, role="participant", effective_on="2024-02-01", principal="p")
-    other = ledger.found_community(name="无锡联合体", kind="city", industry="机械",
-                                   division="320200", founded_on="2024-01-01", principal="p")  # fmt: skip
+    other = ledger.found_community(
+        name="无锡联合体",
+        kind="city",
+        industry="机械",
+        division="320200",
+        founded_on="2024-01-01",
+        principal="p",
+    )
     return ledger, unit, body, other.id
 
 
@@ -53,8 +59,10 @@ def test_a_bundle_copied_elsewhere_verifies_offline(body_ledger, tmp_path, capsy
     copy = tmp_path / "elsewhere.jsonl"
     shutil.copy(written, copy)
     key = SigningKey.load().id
-    assert main(["audit", "verify-bundle", str(copy), "--key-id", key, "--format", "json",
-                 *OFFLINE]) == 0  # fmt: skip
+    assert (
+        main(["audit", "verify-bundle", str(copy), "--key-id", key, "--format", "json", *OFFLINE])
+        == 0
+    )
     out, err = capsys.readouterr()
     result = json.loads(out)
     assert (result["ok"], result["scope"], result["events_checked"]) == (True, "all", 8)
@@ -62,14 +70,20 @@ def test_a_bundle_copied_elsewhere_verifies_offline(body_ledger, tmp_path, capsy
     assert (result["key_id"], result["key_pinned"], err) == (key, True, "")
 
 
-def test_a_bundle_checked_without_the_published_key_is_only_shown_consistent(body_ledger,
-                                                                           tmp_path, capsys):
+def test_a_bundle_checked_without_the_published_key_is_only_shown_consistent(
+    body_ledger, tmp_path, capsys
+):
     ledger, *_ = body_ledger
     forged = tmp_path / "forged.jsonl"  # a whole ledger of someone else's, with their key
     other = Ledger(f"sqlite:///{tmp_path / 'other.db'}")
     try:
-        other.register_unit(code=credit_code(9), name="冒名公司", unit_type="enterprise",
-                            division="320506", principal="m")  # fmt: skip
+        other.register_unit(
+            code=credit_code(9),
+            name="冒名公司",
+            unit_type="enterprise",
+            division="320506",
+            principal="m",
+        )
         forged.write_bytes(b"".join(other.export(key=SigningKey.load(tmp_path / "m.key")).lines()))
     finally:
         other.close()
@@ -83,12 +97,13 @@ def test_a_bundle_checked_without_the_published_key_is_only_shown_consistent(bod
     table = " ".join(capsys.readouterr().out.split())  # the title, however wrapped
     assert "verified: consistent with the key it carries, which was not checked" in table
     assert main(["audit", "verify-bundle", str(forged), *OFFLINE]) == 7
-    assert main(["audit", "verify-bundle", str(forged), "--key-id", SigningKey.load().id,
-                 *OFFLINE]) == 6  # fmt: skip
+    assert (
+        main(["audit", "verify-bundle", str(forged), "--key-id", SigningKey.load().id, *OFFLINE])
+        == 6
+    )
     published = SigningKey.load().public.hex()
     assert main(["audit", "verify-bundle", str(good), "--public-key", published, *OFFLINE]) == 0
-    assert main(["audit", "verify-bundle", str(forged), "--public-key", published,
-                 *OFFLINE]) == 6  # fmt: skip
+    assert main(["audit", "verify-bundle", str(forged), "--public-key", published, *OFFLINE]) == 6
     lines = export(ledger)
     at = lines_of(lines, "event")[0]
     altered = lines[at].replace(b'\\"principal\\":\\"p\\"', b'\\"principal\\":\\"q\\"')
@@ -105,15 +120,18 @@ def test_one_byte_changed_in_any_events_data_is_named(body_ledger):
         event = json.loads(lines[i])
         state = event["state"]
         at = state.index('"principal":"') + len('"principal":"')  # a byte of the data
-        changed = state[:at] + ("q" if state[at] != "q" else "r") + state[at + 1:]
+        changed = state[:at] + ("q" if state[at] != "q" else "r") + state[at + 1 :]
         tampered = list(lines)
-        tampered[i] = lines[i].replace(json.dumps(state, ensure_ascii=False)[1:-1].encode(),
-                                       json.dumps(changed, ensure_ascii=False)[1:-1].encode())  # fmt: skip
+        tampered[i] = lines[i].replace(
+            json.dumps(state, ensure_ascii=False)[1:-1].encode(),
+            json.dumps(changed, ensure_ascii=False)[1:-1].encode(),
+        )
         assert len(tampered[i]) == len(lines[i]) and tampered[i] != lines[i]
         result = bundle.verify(tampered)
         assert not result.ok
         assert ("altered", event["aggregate"], event["version"], event["position"]) in {
-            (p.kind, str(p.aggregate), p.version, p.position) for p in result.problems}
+            (p.kind, str(p.aggregate), p.version, p.position) for p in result.problems
+        }
 
 
 def test_any_single_byte_changed_anywhere_fails(body_ledger):
@@ -122,9 +140,9 @@ def test_any_single_byte_changed_anywhere_fails(body_ledger):
         whole = b"".join(export(ledger, community))
         rng = random.Random(7)
         for at in rng.sample(range(len(whole)), 150):
-            flipped = whole[:at] + bytes([whole[at] ^ 0x01]) + whole[at + 1:]
+            flipped = whole[:at] + bytes([whole[at] ^ 0x01]) + whole[at + 1 :]
             result = bundle.verify(flipped.splitlines(keepends=True))
-            assert not result.ok, f"byte {at} ({whole[at - 20:at + 20]!r}) changed unnoticed"
+            assert not result.ok, f"byte {at} ({whole[at - 20 : at + 20]!r}) changed unnoticed"
 
 
 def test_a_bundle_of_one_body_proves_each_event_in_the_signed_log(body_ledger):
@@ -142,11 +160,13 @@ def test_a_bundle_of_one_body_proves_each_event_in_the_signed_log(body_ledger):
     bent = list(lines)
     bent[events[0]] = (json.dumps(first, ensure_ascii=False, separators=(",", ":")) + "\n").encode()
     assert ("not included", first["position"]) in {
-        (p.kind, p.position) for p in bundle.verify(bent).problems}
+        (p.kind, p.position) for p in bundle.verify(bent).problems
+    }
 
 
-def test_a_bundle_re_signed_with_another_key_fails_against_the_published_key_id(body_ledger,
-                                                                                  tmp_path):
+def test_a_bundle_re_signed_with_another_key_fails_against_the_published_key_id(
+    body_ledger, tmp_path
+):
     ledger, *_ = body_ledger
     forged = list(ledger.export(key=SigningKey.load(tmp_path / "mallory.key")).lines())
     assert bundle.verify(forged).ok  # consistent with the key it carries
@@ -160,7 +180,8 @@ def test_a_cut_short_or_garbled_bundle_says_so(body_ledger):
     ledger, *_ = body_ledger
     lines = export(ledger)
     assert [p.detail for p in bundle.verify(lines[:-1]).problems][-1].startswith(
-        "the bundle has no manifest")
+        "the bundle has no manifest"
+    )
     garbled = [*lines[:2], b"{not json\n", *lines[2:]]
     assert "line 3 is not a bundle line" in bundle.verify(garbled).problems[0].detail
 
@@ -185,8 +206,10 @@ def test_export_refuses_to_overwrite_and_names_bad_places(unit_ledger, tmp_path,
     existing.write_text("mine")
     assert main(["audit", "export", str(existing), "--db", ledger.url]) == 2
     assert existing.read_text() == "mine"
-    assert main(["audit", "export", str(tmp_path / "no" / "such" / "dir.jsonl"),
-                 "--db", ledger.url]) == 2  # fmt: skip
+    assert (
+        main(["audit", "export", str(tmp_path / "no" / "such" / "dir.jsonl"), "--db", ledger.url])
+        == 2
+    )
     err = capsys.readouterr().err
     assert "already exists" in err and "is not a directory" in err
     assert main(["audit", "verify-bundle", str(tmp_path / "missing.jsonl"), *OFFLINE]) == 2
@@ -198,10 +221,12 @@ def test_lines_not_as_the_format_writes_them_fail(body_ledger):
     event = lines_of(lines, "event")[0]
     checkpoint = lines_of(lines, "checkpoint")[0]
     cases = {
-        "an unknown field": {event: lines[event].replace(b'{"kind":"event",',
-                                                          b'{"kind":"event","note":1,')},
-        "a repeated key": {event: lines[event].replace(b'{"kind":"event",',
-                                                        b'{"kind":"event","version":1,')},
+        "an unknown field": {
+            event: lines[event].replace(b'{"kind":"event",', b'{"kind":"event","note":1,')
+        },
+        "a repeated key": {
+            event: lines[event].replace(b'{"kind":"event",', b'{"kind":"event","version":1,')
+        },
         "no final newline": {len(lines) - 1: lines[-1].rstrip(b"\n")},
     }
     for name, changes in cases.items():
@@ -224,23 +249,33 @@ CHECKER = Path(__file__).resolve().parents[2] / "docs" / "examples" / "check_bun
 
 def test_the_independent_checker_needs_only_the_stdlib_and_cryptography():
     tree = ast.parse(CHECKER.read_text())
-    imported = {alias.name.split(".")[0] for node in ast.walk(tree)
-                if isinstance(node, ast.Import) for alias in node.names}
-    imported |= {node.module.split(".")[0] for node in ast.walk(tree)
-                 if isinstance(node, ast.ImportFrom) and node.module}
+    imported = {
+        alias.name.split(".")[0]
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Import)
+        for alias in node.names
+    }
+    imported |= {
+        node.module.split(".")[0]
+        for node in ast.walk(tree)
+        if isinstance(node, ast.ImportFrom) and node.module
+    }
     assert imported - set(sys.stdlib_module_names) == {"cryptography"}
 
 
-def test_the_independent_checker_passes_a_bundle_and_names_a_changed_event(body_ledger,
-                                                                          tmp_path):
-    ledger, unit, body, _ = body_ledger
+def test_the_independent_checker_passes_a_bundle_and_names_a_changed_event(body_ledger, tmp_path):
+    ledger, _unit, body, _ = body_ledger
     key = SigningKey.load().id
     for community in (None, body):
         lines = export(ledger, community)
         good = tmp_path / "good.jsonl"
         good.write_bytes(b"".join(lines))
-        done = subprocess.run([sys.executable, str(CHECKER), str(good), "--key-id", key],
-                              capture_output=True, text=True, timeout=60)  # fmt: skip
+        done = subprocess.run(
+            [sys.executable, str(CHECKER), str(good), "--key-id", key],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
         assert done.returncode == 0, done.stdout + done.stderr
         assert done.stdout.startswith("OK:")
         i = lines_of(lines, "event")[-1]
@@ -248,8 +283,14 @@ def test_the_independent_checker_passes_a_bundle_and_names_a_changed_event(body_
         bad = tmp_path / "bad.jsonl"
         lines[i] = lines[i].replace(b'"principal\\":\\"p', b'"principal\\":\\"q')
         bad.write_bytes(b"".join(lines))
-        done = subprocess.run([sys.executable, str(CHECKER), str(bad), "--key-id", key],
-                              capture_output=True, text=True, timeout=60)  # fmt: skip
+        done = subprocess.run(
+            [sys.executable, str(CHECKER), str(bad), "--key-id", key],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
         assert done.returncode == 1
-        assert (f"altered: aggregate {event['aggregate']} version {event['version']} "
-                f"position {event['position']}") in done.stdout  # fmt: skip
+        assert (
+            f"altered: aggregate {event['aggregate']} version {event['version']} "
+            f"position {event['position']}"
+        ) in done.stdout

@@ -22,8 +22,9 @@ def kinds(ledger) -> list[tuple[str, int | None]]:
     return [(p.kind, p.position) for p in ledger.verify().problems]
 
 
-def test_a_checkpoint_is_signed_with_a_key_created_outside_the_database(unit_ledger, tmp_path,
-                                                                          monkeypatch):
+def test_a_checkpoint_is_signed_with_a_key_created_outside_the_database(
+    unit_ledger, tmp_path, monkeypatch
+):
     ledger, _ = unit_ledger
     signing_key_file = tmp_path / "keys" / "ledger.key"
     monkeypatch.setenv("CHANJIAO_SIGNING_KEY", str(signing_key_file))
@@ -64,18 +65,24 @@ def test_an_event_rewritten_with_its_hashes_redone_is_caught_by_the_checkpoint(u
     for version in (1, 2, 3):  # redo the unit's chain, as someone who knows the format would
         r = row(ledger, unit, version)
         prev = event_hash(prev, r["topic"], unit, version, bytes(r["state"]))
-        sql(ledger, "UPDATE {chain} SET hash = ? WHERE originator_id = ? AND "
-            "originator_version = ?", (prev.hex(), ledger.chain.key(unit), version))  # fmt: skip
+        sql(
+            ledger,
+            "UPDATE {chain} SET hash = ? WHERE originator_id = ? AND originator_version = ?",
+            (prev.hex(), ledger.chain.key(unit), version),
+        )
     assert kinds(ledger) == [("checkpoint", checkpoint.position)]
     assert "no longer has the root" in ledger.verify().problems[0].detail
 
 
 def test_the_last_event_deleted_with_its_hash_is_caught_by_the_checkpoint(unit_ledger):
     ledger, unit = unit_ledger
-    checkpoint = ledger.checkpoint()
+    ledger.checkpoint()
     for table in ("{events}", "{chain}"):
-        sql(ledger, f"DELETE FROM {table} WHERE originator_id = ? AND originator_version = 3",
-            (ledger.chain.key(unit),))  # fmt: skip
+        sql(
+            ledger,
+            f"DELETE FROM {table} WHERE originator_id = ? AND originator_version = 3",
+            (ledger.chain.key(unit),),
+        )
     problems = ledger.verify().problems
     assert [p.kind for p in problems] == ["checkpoint"]
     assert "holds 4 events; the checkpoint signed 5" in problems[0].detail
@@ -119,10 +126,12 @@ def test_every_event_has_an_inclusion_proof_an_auditor_can_check(unit_ledger):
         assert (proof.index, proof.checkpoint) == (index, checkpoint) and proof.verified
         leaf = merkle.leaf_hash(bytes.fromhex(proof.event_hash))
         path = [bytes.fromhex(h) for h in proof.proof]
-        assert merkle.verify_inclusion(index, checkpoint.size, leaf, path,
-                                       bytes.fromhex(checkpoint.root))  # fmt: skip
-        assert not merkle.verify_inclusion(index, checkpoint.size, merkle.leaf_hash(b"x"),
-                                           path, bytes.fromhex(checkpoint.root))  # fmt: skip
+        assert merkle.verify_inclusion(
+            index, checkpoint.size, leaf, path, bytes.fromhex(checkpoint.root)
+        )
+        assert not merkle.verify_inclusion(
+            index, checkpoint.size, merkle.leaf_hash(b"x"), path, bytes.fromhex(checkpoint.root)
+        )
 
 
 def test_a_later_checkpoint_proves_it_extends_an_earlier_one(unit_ledger):
@@ -134,9 +143,10 @@ def test_a_later_checkpoint_proves_it_extends_an_earlier_one(unit_ledger):
     proof = ledger.prove_consistency(first.size)
     assert (proof.first, proof.second, proof.verified) == (first, second, True)
     path = [bytes.fromhex(h) for h in proof.proof]
-    assert merkle.verify_consistency(first.size, second.size, bytes.fromhex(first.root),
-                                     bytes.fromhex(second.root), path)  # fmt: skip
+    assert merkle.verify_consistency(
+        first.size, second.size, bytes.fromhex(first.root), bytes.fromhex(second.root), path
+    )
     forged_first = msgspec.structs.replace(first, root=merkle.leaf_hash(b"x").hex())
-    assert not merkle.verify_consistency(first.size, second.size,
-                                         bytes.fromhex(forged_first.root),
-                                         bytes.fromhex(second.root), path)  # fmt: skip
+    assert not merkle.verify_consistency(
+        first.size, second.size, bytes.fromhex(forged_first.root), bytes.fromhex(second.root), path
+    )

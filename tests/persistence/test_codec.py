@@ -35,9 +35,11 @@ class Sample(Aggregate):
 def test_an_event_stored_at_version_1_is_upcast_and_decoded_typed():
     mapper = MsgspecMapper(transcoder=None)  # type: ignore[arg-type]
     stored_v1 = StoredEvent(
-        originator_id=uuid4(), originator_version=2, topic="test.sample.noted.v2",
+        originator_id=uuid4(),
+        originator_version=2,
+        topic="test.sample.noted.v2",
         state=b'{"timestamp":"2025-07-15T02:00:00Z","principal":"p","text":"two words"}',
-    )  # fmt: skip
+    )
     event = mapper.to_domain_event(stored_v1)
     assert isinstance(event, Sample.Noted) and (event.text, event.words) == ("two words", 2)
     again = mapper.to_stored_event(event)

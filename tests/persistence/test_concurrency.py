@@ -27,12 +27,21 @@ def setup_body(url: str) -> UUID:
     ledger = Ledger(url)
     try:
         for code in UNITS:
-            ledger.register_unit(code=code, name=f"企业{code[-4:]}", unit_type="enterprise",
-                                 division="320506", principal="p")  # fmt: skip
+            ledger.register_unit(
+                code=code,
+                name=f"企业{code[-4:]}",
+                unit_type="enterprise",
+                division="320506",
+                principal="p",
+            )
         return ledger.found_community(
-            name="苏州市域产教联合体", kind="city", industry="电子信息", division="320500",
-            founded_on="2024-01-01", principal="p",
-        ).id  # fmt: skip
+            name="苏州市域产教联合体",
+            kind="city",
+            industry="电子信息",
+            division="320500",
+            founded_on="2024-01-01",
+            principal="p",
+        ).id
     finally:
         ledger.close()
 
@@ -62,8 +71,13 @@ def race(url: str, body: UUID, codes: list[str]) -> tuple[list[object], list[int
 
     def admit(i: int) -> object:
         try:
-            ledgers[i].admit_member(body, codes[i], role="participant",
-                                    effective_on="2024-03-01", principal=f"writer:{i}")
+            ledgers[i].admit_member(
+                body,
+                codes[i],
+                role="participant",
+                effective_on="2024-03-01",
+                principal=f"writer:{i}",
+            )
             return "ok"
         except AlreadyMember as e:
             return e
@@ -108,17 +122,24 @@ def test_concurrent_admissions_of_the_same_unit_admit_it_exactly_once(database_u
 def cli(url: str, *args: str) -> subprocess.Popen[str]:
     env = {**os.environ, "CHANJIAO_DATABASE_URL": url}
     return subprocess.Popen(
-        [sys.executable, "-m", "cli.main", *args], env=env, text=True,
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-    )  # fmt: skip
+        [sys.executable, "-m", "cli.main", *args],
+        env=env,
+        text=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
 
 
 def test_separate_processes_admitting_at_once_lose_nothing(postgres_url):
     body = setup_body(postgres_url)
-    different = [cli(postgres_url, "member", "admit", str(body), code,
-                     "--effective-on", "2024-03-01") for code in UNITS[:4]]  # fmt: skip
-    same = [cli(postgres_url, "member", "admit", str(body), UNITS[5],
-                "--effective-on", "2024-03-01") for _ in range(3)]  # fmt: skip
+    different = [
+        cli(postgres_url, "member", "admit", str(body), code, "--effective-on", "2024-03-01")
+        for code in UNITS[:4]
+    ]
+    same = [
+        cli(postgres_url, "member", "admit", str(body), UNITS[5], "--effective-on", "2024-03-01")
+        for _ in range(3)
+    ]
     results = [(p.wait(timeout=60), p.communicate()) for p in different + same]
     assert [code for code, _ in results[:4]] == [0, 0, 0, 0], results
     same_codes = sorted(code for code, _ in results[4:])
@@ -127,7 +148,7 @@ def test_separate_processes_admitting_at_once_lose_nothing(postgres_url):
     ledger = Ledger(postgres_url)
     try:
         admitted = [p.unit_id for p in ledger.community(body).periods]
-        assert sorted(admitted) == sorted(ledger.unit(c).id for c in UNITS[:4] + [UNITS[5]])
+        assert sorted(admitted) == sorted(ledger.unit(c).id for c in [*UNITS[:4], UNITS[5]])
     finally:
         ledger.close()
 
@@ -136,8 +157,10 @@ def test_separate_processes_admitting_at_once_lose_nothing(postgres_url):
 def test_separate_processes_on_one_sqlite_file_lose_nothing(tmp_path, store):
     url = f"sqlite:///{tmp_path / 'shared.db'}"
     body = setup_body(url)
-    procs = [cli(url, "member", "admit", str(body), code, "--effective-on", "2024-03-01")
-             for code in UNITS[:4]]  # fmt: skip
+    procs = [
+        cli(url, "member", "admit", str(body), code, "--effective-on", "2024-03-01")
+        for code in UNITS[:4]
+    ]
     results = [(p.wait(timeout=60), p.communicate()) for p in procs]
     assert [code for code, _ in results] == [0, 0, 0, 0], results
     ledger = Ledger(url)
@@ -154,20 +177,37 @@ def setup_agreement(url: str) -> UUID:
     p = "p"
     try:
         for code in UNITS[:4]:
-            ledger.admit_member(body, code, role="participant", effective_on="2024-02-01",
-                                principal=p)  # fmt: skip
-            ledger.assign_seat(body, code, representative="代表", office="director",
-                               effective_on="2024-02-01", principal=p)  # fmt: skip
+            ledger.admit_member(
+                body, code, role="participant", effective_on="2024-02-01", principal=p
+            )
+            ledger.assign_seat(
+                body,
+                code,
+                representative="代表",
+                office="director",
+                effective_on="2024-02-01",
+                principal=p,
+            )
         meeting = ledger.record_meeting(body, held_on="2024-03-01", present=UNITS[:4], principal=p)
         number = ledger.record_resolution(
-            body, meeting=meeting, matter="agreement", title="批准协议", votes_for=4,
-            votes_against=0, abstentions=0, principal=p,
-        ).number  # fmt: skip
+            body,
+            meeting=meeting,
+            matter="agreement",
+            title="批准协议",
+            votes_for=4,
+            votes_against=0,
+            abstentions=0,
+            principal=p,
+        ).number
         agreement = ledger.draft_agreement(
-            body, title="共享实训基地", drafted_on="2024-02-15", principal=p,
-            parties=[{"unit_id": c, "cost_share_bp": 2500, "benefit_share_bp": 2500}
-                     for c in UNITS[:4]],
-        ).id  # fmt: skip
+            body,
+            title="共享实训基地",
+            drafted_on="2024-02-15",
+            principal=p,
+            parties=[
+                {"unit_id": c, "cost_share_bp": 2500, "benefit_share_bp": 2500} for c in UNITS[:4]
+            ],
+        ).id
         ledger.approve_agreement(agreement, resolution=number or "", principal=p)
         return agreement
     finally:
@@ -198,10 +238,19 @@ def test_concurrent_contributions_to_one_agreement_are_all_recorded_once(databas
     ledgers = [InterleavingAgreementLedger(database_url, barrier) for _ in range(4)]
 
     def contribute(i: int) -> int:
-        return ledgers[i].record_contribution(
-            agreement, UNITS[i], kind="funds", amount=f"{i + 1}000.00",
-            contributed_on="2024-04-01", description="投入", principal=f"writer:{i}",
-        ).number  # fmt: skip
+        return (
+            ledgers[i]
+            .record_contribution(
+                agreement,
+                UNITS[i],
+                kind="funds",
+                amount=f"{i + 1}000.00",
+                contributed_on="2024-04-01",
+                description="投入",
+                principal=f"writer:{i}",
+            )
+            .number
+        )
 
     try:
         with ThreadPoolExecutor(4) as pool:
@@ -235,12 +284,17 @@ def test_threads_sharing_one_ledger_record_every_cost_once_and_never_fail_on_the
         done = 0
         for n in range(25):
             try:
-                ledger.record_cost(agreement, amount="1.00", incurred_on="2024-04-01",
-                                   description=f"t{i}-{n}", principal=f"writer:{i}")  # fmt: skip
+                ledger.record_cost(
+                    agreement,
+                    amount="1.00",
+                    incurred_on="2024-04-01",
+                    description=f"t{i}-{n}",
+                    principal=f"writer:{i}",
+                )
                 done += 1
             except ConcurrentChange:
                 pass  # a refusal the caller may retry: nothing recorded
-            except Exception as e:  # noqa: BLE001 (the test reports it)
+            except Exception as e:
                 failures.append(f"{type(e).__name__}: {e}")
         return done
 

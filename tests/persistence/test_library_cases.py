@@ -31,6 +31,7 @@ class LedgerRecorderCases(ApplicationRecorderTestCase):
 
 class TestSQLiteRecorderAsConfigured(LedgerRecorderCases):
     __test__ = True
+
     @pytest.fixture(autouse=True)
     def _store(self, tmp_path):
         self.url = f"sqlite:///{tmp_path / 'recorder.db'}"
@@ -38,6 +39,7 @@ class TestSQLiteRecorderAsConfigured(LedgerRecorderCases):
 
 class TestPostgresRecorderAsConfigured(LedgerRecorderCases):
     __test__ = True
+
     @pytest.fixture(autouse=True)
     def _store(self, postgres_url):
         self.url = postgres_url

@@ -17,14 +17,22 @@ from tests.factories import credit_code
 @pytest.fixture
 def unit_ledger(ledger: Ledger) -> Iterator[tuple[Ledger, Any]]:
     """Two units, the first renamed twice (versions 1–3), a community founded."""
-    unit = ledger.register_unit(code=credit_code(1), name="甲公司", unit_type="enterprise",
-                                division="320506", principal="p")  # fmt: skip
-    ledger.register_unit(code=credit_code(2), name="乙公司", unit_type="enterprise",
-                         division="320506", principal="p")  # fmt: skip
+    unit = ledger.register_unit(
+        code=credit_code(1), name="甲公司", unit_type="enterprise", division="320506", principal="p"
+    )
+    ledger.register_unit(
+        code=credit_code(2), name="乙公司", unit_type="enterprise", division="320506", principal="p"
+    )
     for i, name in enumerate(("甲公司二", "甲公司三")):
         ledger.rename_unit(unit.id, name=name, effective_on=f"2025-0{i + 1}-01", principal="p")
-    ledger.found_community(name="苏州联合体", kind="city", industry="电子", division="320500",
-                           founded_on="2024-01-01", principal="p")  # fmt: skip
+    ledger.found_community(
+        name="苏州联合体",
+        kind="city",
+        industry="电子",
+        division="320500",
+        founded_on="2024-01-01",
+        principal="p",
+    )
     yield ledger, unit.id
 
 
@@ -36,7 +44,7 @@ def sql(ledger: Ledger, text: str, params: tuple = ()) -> list[Any]:
         cursor.execute(text.replace("?", chain.p), params)
         try:
             return [dict(r) for r in cursor.fetchall()]
-        except Exception:  # noqa: BLE001 (statements without rows)
+        except Exception:
             return []
 
 
@@ -44,15 +52,21 @@ def forge(ledger: Ledger, unit: Any, version: int, old: str, new: str) -> dict[s
     """Change a name inside a stored event's data; returns the row as it was."""
     before = row(ledger, unit, version)
     forged = bytes(before["state"]).replace(old.encode(), new.encode())
-    sql(ledger, "UPDATE {events} SET state = ? WHERE originator_id = ? AND originator_version = ?",
-        (forged, ledger.chain.key(unit), version))  # fmt: skip
+    sql(
+        ledger,
+        "UPDATE {events} SET state = ? WHERE originator_id = ? AND originator_version = ?",
+        (forged, ledger.chain.key(unit), version),
+    )
     return before
 
 
 def row(ledger: Ledger, unit: Any, version: int) -> dict[str, Any]:
-    return sql(ledger, "SELECT {pos} AS position, topic, state FROM {events} "
-               "WHERE originator_id = ? AND originator_version = ?",
-               (ledger.chain.key(unit), version))[0]  # fmt: skip
+    return sql(
+        ledger,
+        "SELECT {pos} AS position, topic, state FROM {events} "
+        "WHERE originator_id = ? AND originator_version = ?",
+        (ledger.chain.key(unit), version),
+    )[0]
 
 
 def test_an_untouched_ledger_verifies_clean(unit_ledger):
@@ -68,23 +82,32 @@ def test_an_altered_event_is_named_by_aggregate_version_and_position(unit_ledger
     result = ledger.verify()
     assert not result.ok
     assert [(p.kind, p.aggregate, p.version, p.position) for p in result.problems] == [
-        ("altered", unit, 2, before["position"])]
+        ("altered", unit, 2, before["position"])
+    ]
 
 
 def test_a_deleted_event_is_named(unit_ledger):
     ledger, unit = unit_ledger
-    sql(ledger, "DELETE FROM {events} WHERE originator_id = ? AND originator_version = ?",
-        (ledger.chain.key(unit), 2))  # fmt: skip
+    sql(
+        ledger,
+        "DELETE FROM {events} WHERE originator_id = ? AND originator_version = ?",
+        (ledger.chain.key(unit), 2),
+    )
     problems = ledger.verify().problems
     assert problems and {(p.kind, p.aggregate, p.version) for p in problems} == {
-        ("deleted", unit, 2)}
+        ("deleted", unit, 2)
+    }
 
 
 def test_an_event_inserted_behind_the_ledgers_back_is_named(unit_ledger):
     ledger, unit = unit_ledger
     copy = row(ledger, unit, 3)
-    sql(ledger, "INSERT INTO {events} (originator_id, originator_version, topic, state) "
-        "VALUES (?, ?, ?, ?)", (ledger.chain.key(unit), 4, copy["topic"], bytes(copy["state"])))
+    sql(
+        ledger,
+        "INSERT INTO {events} (originator_id, originator_version, topic, state) "
+        "VALUES (?, ?, ?, ?)",
+        (ledger.chain.key(unit), 4, copy["topic"], bytes(copy["state"])),
+    )
     problems = ledger.verify().problems
     assert [(p.kind, p.aggregate, p.version) for p in problems] == [("inserted", unit, 4)]
 
@@ -94,11 +117,15 @@ def test_events_swapped_in_the_log_are_named_as_reordered(unit_ledger):
     two, three = row(ledger, unit, 2)["position"], row(ledger, unit, 3)["position"]
     key, spare = ledger.chain.key(unit), 1_000_000
     for version, position in ((2, spare), (3, two), (2, three)):
-        sql(ledger, "UPDATE {events} SET {pos} = ? WHERE originator_id = ? "
-            "AND originator_version = ?", (position, key, version))  # fmt: skip
+        sql(
+            ledger,
+            "UPDATE {events} SET {pos} = ? WHERE originator_id = ? AND originator_version = ?",
+            (position, key, version),
+        )
     problems = ledger.verify().problems
-    assert ("reordered", unit, 2, three) in {(p.kind, p.aggregate, p.version, p.position)
-                                              for p in problems}  # fmt: skip
+    assert ("reordered", unit, 2, three) in {
+        (p.kind, p.aggregate, p.version, p.position) for p in problems
+    }
 
 
 def test_the_ledger_refuses_to_append_to_an_aggregate_whose_head_was_altered(unit_ledger):

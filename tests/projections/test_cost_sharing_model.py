@@ -56,17 +56,33 @@ def body_with_council(ledger: Ledger, name: str = "苏州市域产教联合体")
         try:
             ledger.unit(code)
         except UnitNotFound:
-            ledger.register_unit(code=code, name=unit_name, unit_type=unit_type, level=level,
-                                 division="320571", principal=P)  # fmt: skip
-    body = ledger.found_community(name=name, kind="city", industry="智能制造", division="320571",
-                                  founded_on="2024-01-01", principal=P).id  # fmt: skip
+            ledger.register_unit(
+                code=code,
+                name=unit_name,
+                unit_type=unit_type,
+                level=level,
+                division="320571",
+                principal=P,
+            )
+    body = ledger.found_community(
+        name=name,
+        kind="city",
+        industry="智能制造",
+        division="320571",
+        founded_on="2024-01-01",
+        principal=P,
+    ).id
     for code in MEMBERS:
-        ledger.admit_member(body, code, role="participant", effective_on="2024-02-01",
-                            principal=P)  # fmt: skip
+        ledger.admit_member(body, code, role="participant", effective_on="2024-02-01", principal=P)
     for i, code in enumerate(SEATED):
-        ledger.assign_seat(body, code, representative=f"代表{i}",
-                           office="chair" if i == 0 else "director",
-                           effective_on="2024-03-01", principal=P)  # fmt: skip
+        ledger.assign_seat(
+            body,
+            code,
+            representative=f"代表{i}",
+            office="chair" if i == 0 else "director",
+            effective_on="2024-03-01",
+            principal=P,
+        )
     return body
 
 
@@ -74,9 +90,15 @@ def resolution(ledger: Ledger, body: UUID, held_on: str = "2024-03-15") -> str:
     """A fresh adopted agreement resolution of the body's council."""
     meeting = ledger.record_meeting(body, held_on=held_on, present=SEATED, principal=P)
     number = ledger.record_resolution(
-        body, meeting=meeting, matter="agreement", title=f"协议 {held_on}", votes_for=4,
-        votes_against=0, abstentions=0, principal=P,
-    ).number  # fmt: skip
+        body,
+        meeting=meeting,
+        matter="agreement",
+        title=f"协议 {held_on}",
+        votes_for=4,
+        votes_against=0,
+        abstentions=0,
+        principal=P,
+    ).number
     assert number
     return number
 
@@ -86,8 +108,14 @@ def parties(rows) -> list[dict]:
 
 
 def draft(ledger: Ledger, body: UUID, rows=FIRST, title: str = "共享实训基地") -> UUID:
-    return ledger.draft_agreement(body, title=title, kind="training_base", parties=parties(rows),
-                                  drafted_on=DRAFTED_ON.isoformat(), principal=P).id
+    return ledger.draft_agreement(
+        body,
+        title=title,
+        kind="training_base",
+        parties=parties(rows),
+        drafted_on=DRAFTED_ON.isoformat(),
+        principal=P,
+    ).id
 
 
 def store_for(ledger: Ledger) -> Store:
@@ -131,8 +159,9 @@ def share_sets(draw) -> tuple[tuple[str, int, int], ...]:
     units = draw(st.lists(st.sampled_from(MEMBERS), min_size=1, max_size=4, unique=True))
 
     def split() -> list[int]:
-        cuts = sorted(draw(st.lists(st.integers(0, 10_000), min_size=len(units) - 1,
-                                    max_size=len(units) - 1)))  # fmt: skip
+        cuts = sorted(
+            draw(st.lists(st.integers(0, 10_000), min_size=len(units) - 1, max_size=len(units) - 1))
+        )
         return [b - a for a, b in zip([0, *cuts], [*cuts, 10_000], strict=True)]
 
     return tuple(zip(units, split(), split(), strict=True))
@@ -144,8 +173,14 @@ which = st.sampled_from([0, 0, 0, 1])  # which of the two agreements; the first 
 entries = [
     st.tuples(st.just("cost"), which, days, amounts),
     st.tuples(st.just("benefit"), which, days, amounts),
-    st.tuples(st.just("contribute"), which, days, amounts, st.integers(0, 5),
-              st.sampled_from(list(ResourceKind))),  # fmt: skip
+    st.tuples(
+        st.just("contribute"),
+        which,
+        days,
+        amounts,
+        st.integers(0, 5),
+        st.sampled_from(list(ResourceKind)),
+    ),
 ]
 commands = st.one_of(
     *entries,
@@ -177,26 +212,44 @@ def run(ledger: Ledger, body: UUID, agreement_ids: list[UUID], command: tuple) -
         match what:
             case "cost":
                 i, day, fen = args
-                ledger.record_cost(agreement_ids[i], amount=format_fen(fen),
-                                   incurred_on=after_approval(i, day), description="耗材",
-                                   principal=P)  # fmt: skip
+                ledger.record_cost(
+                    agreement_ids[i],
+                    amount=format_fen(fen),
+                    incurred_on=after_approval(i, day),
+                    description="耗材",
+                    principal=P,
+                )
             case "benefit":
                 i, day, fen = args
-                ledger.record_benefit(agreement_ids[i], amount=format_fen(fen),
-                                      realized_on=after_approval(i, day), description="培训收入",
-                                      principal=P)  # fmt: skip
+                ledger.record_benefit(
+                    agreement_ids[i],
+                    amount=format_fen(fen),
+                    realized_on=after_approval(i, day),
+                    description="培训收入",
+                    principal=P,
+                )
             case "contribute":
                 i, day, fen, who, kind = args
                 day = after_approval(i, day)
                 listed = ledger.agreement(agreement_ids[i]).shares_as_of(date.fromisoformat(day))
                 unit = listed[who].unit_id if who < len(listed) else MEMBERS[who]
-                ledger.record_contribution(agreement_ids[i], unit, kind=kind,
-                                           amount=format_fen(fen), contributed_on=day,
-                                           description="投入", principal=P)  # fmt: skip
+                ledger.record_contribution(
+                    agreement_ids[i],
+                    unit,
+                    kind=kind,
+                    amount=format_fen(fen),
+                    contributed_on=day,
+                    description="投入",
+                    principal=P,
+                )
             case "approve":
                 i, day = args
-                ledger.approve_agreement(agreement_ids[i], resolution=resolution(ledger, body),
-                                         effective_on=on(day), principal=P)  # fmt: skip
+                ledger.approve_agreement(
+                    agreement_ids[i],
+                    resolution=resolution(ledger, body),
+                    effective_on=on(day),
+                    principal=P,
+                )
             case "amend" | "amend back":
                 i, day, rows = args
                 record = ledger.agreement(agreement_ids[i])
@@ -205,14 +258,19 @@ def run(ledger: Ledger, body: UUID, agreement_ids: list[UUID], command: tuple) -
                 else:
                     latest = max((e.on for e in record.entries), default=LAST_DAY)
                     effective_on = (latest - timedelta(days=day)).isoformat()
-                ledger.amend_agreement(agreement_ids[i], parties=parties(rows),
-                                       resolution=resolution(ledger, body),
-                                       effective_on=effective_on, principal=P)  # fmt: skip
+                ledger.amend_agreement(
+                    agreement_ids[i],
+                    parties=parties(rows),
+                    resolution=resolution(ledger, body),
+                    effective_on=effective_on,
+                    principal=P,
+                )
             case "reverse":  # one of the entries recorded (counted from the latest)
                 i, back = args
                 recorded = len(ledger.agreement(agreement_ids[i]).entries)
-                ledger.reverse_entry(agreement_ids[i], entry=max(recorded - back, 1),
-                                     reason="录入错误", principal=P)  # fmt: skip
+                ledger.reverse_entry(
+                    agreement_ids[i], entry=max(recorded - back, 1), reason="录入错误", principal=P
+                )
             case "terminate":  # some days after the latest entry that counts
                 i, day = args
                 record = ledger.agreement(agreement_ids[i])
@@ -220,12 +278,17 @@ def run(ledger: Ledger, body: UUID, agreement_ids: list[UUID], command: tuple) -
                 ledger.terminate_agreement(
                     agreement_ids[i],
                     effective_on=on(day + 1, latest) if latest else after_approval(i, day + 1),
-                    resolution=resolution(ledger, body), principal=P,
-                )  # fmt: skip
+                    resolution=resolution(ledger, body),
+                    principal=P,
+                )
             case "rename":
                 day, unit = args
-                ledger.rename_unit(unit, name=f"{UNITS[unit][0]}（{on(day)}更名）",
-                                   effective_on=on(day), principal=P)  # fmt: skip
+                ledger.rename_unit(
+                    unit,
+                    name=f"{UNITS[unit][0]}（{on(day)}更名）",
+                    effective_on=on(day),
+                    principal=P,
+                )
             case "relocate":
                 day, unit, division = args
                 ledger.relocate_unit(unit, division=division, effective_on=on(day), principal=P)
@@ -233,8 +296,9 @@ def run(ledger: Ledger, body: UUID, agreement_ids: list[UUID], command: tuple) -
         pass
 
 
-@settings(max_examples=40, deadline=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture])  # fmt: skip
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(
     first=share_sets(),
     second=share_sets(),
@@ -257,8 +321,9 @@ def test_after_any_history_the_read_model_answers_as_the_events_do(
         run(ledger, body, agreement_ids, ("approve", 0, 39 + approved_after))
         for command in history:
             if command[0] == "check":  # catch up part-way and compare on one date
-                assert_same(ledger, store, [body], agreement_ids,
-                            [DRAFTED_ON + timedelta(days=command[1])])  # fmt: skip
+                assert_same(
+                    ledger, store, [body], agreement_ids, [DRAFTED_ON + timedelta(days=command[1])]
+                )
             else:
                 run(ledger, body, agreement_ids, command)
         dates = [date(2024, 3, 1), DRAFTED_ON, LAST_DAY, None]
@@ -286,21 +351,38 @@ def fixed_history(ledger: Ledger) -> tuple[list[UUID], list[UUID]]:
     base = draft(ledger, body)
     never = draft(ledger, body, ((A, 5000, 5000), (D, 5000, 5000)), title="草案")
     elsewhere = draft(ledger, other, ((E, 10_000, 10_000),), title="无锡协议")
-    ledger.approve_agreement(base, resolution=resolution(ledger, body), effective_on="2024-05-10",
-                             principal=P)  # fmt: skip
-    ledger.approve_agreement(elsewhere, resolution=resolution(ledger, other),
-                             effective_on="2024-06-01", principal=P)  # fmt: skip
+    ledger.approve_agreement(
+        base, resolution=resolution(ledger, body), effective_on="2024-05-10", principal=P
+    )
+    ledger.approve_agreement(
+        elsewhere, resolution=resolution(ledger, other), effective_on="2024-06-01", principal=P
+    )
 
-    def entry(kind: str, agreement: UUID, amount: str, on: str, unit: str | None = None,
-              resource: str = "funds"):  # fmt: skip
+    def entry(
+        kind: str,
+        agreement: UUID,
+        amount: str,
+        on: str,
+        unit: str | None = None,
+        resource: str = "funds",
+    ):
         if kind == "cost":
-            return ledger.record_cost(agreement, amount=amount, incurred_on=on,
-                                      description="耗材", principal=P)  # fmt: skip
+            return ledger.record_cost(
+                agreement, amount=amount, incurred_on=on, description="耗材", principal=P
+            )
         if kind == "benefit":
-            return ledger.record_benefit(agreement, amount=amount, realized_on=on,
-                                         description="收入", principal=P)  # fmt: skip
-        return ledger.record_contribution(agreement, unit, kind=resource, amount=amount,
-                                          contributed_on=on, description="投入", principal=P)
+            return ledger.record_benefit(
+                agreement, amount=amount, realized_on=on, description="收入", principal=P
+            )
+        return ledger.record_contribution(
+            agreement,
+            unit,
+            kind=resource,
+            amount=amount,
+            contributed_on=on,
+            description="投入",
+            principal=P,
+        )
 
     entry("contribution", base, "500000.00", "2024-06-01", A)
     entry("contribution", base, "120000.50", "2024-06-15", B, "equipment")
@@ -314,34 +396,52 @@ def fixed_history(ledger: Ledger) -> tuple[list[UUID], list[UUID]]:
     entry("benefit", base, "0.03", "2025-03-02")
     entry("contribution", base, "9.99", "2025-02-01", B, "personnel")
     ledger.relocate_unit(B, division="310115", effective_on="2024-07-01", principal=P)
-    ledger.amend_agreement(base, parties=parties(((A, 3334, 5000), (B, 3333, 2500),
-                                                  (C, 3333, 2500))),
-                           resolution=resolution(ledger, body), effective_on="2025-01-15",
-                           principal=P)  # fmt: skip
+    ledger.amend_agreement(
+        base,
+        parties=parties(((A, 3334, 5000), (B, 3333, 2500), (C, 3333, 2500))),
+        resolution=resolution(ledger, body),
+        effective_on="2025-01-15",
+        principal=P,
+    )
     # … so these two are split again by the new shares.
     entry("cost", base, "1.00", "2025-01-14")  # recorded late, old shares
     ledger.rename_unit(A, name="苏州精密智造股份有限公司", effective_on="2025-02-01", principal=P)
     ledger.reverse_entry(base, entry=mistake.number, reason="重复录入", principal=P)
-    ledger.amend_agreement(base, parties=parties(((A, 4000, 5000), (B, 4000, 2500),
-                                                  (D, 2000, 2500))),
-                           resolution=resolution(ledger, body), effective_on="2025-06-01",
-                           principal=P)  # fmt: skip
+    ledger.amend_agreement(
+        base,
+        parties=parties(((A, 4000, 5000), (B, 4000, 2500), (D, 2000, 2500))),
+        resolution=resolution(ledger, body),
+        effective_on="2025-06-01",
+        principal=P,
+    )
     entry("contribution", base, "2000.00", "2025-06-02", D, "site")
     entry("cost", base, "99.99", "2025-07-01")
     wrong = entry("benefit", base, "5.00", "2025-09-15")
     ledger.reverse_entry(base, entry=wrong.number, reason="不属于本协议", principal=P)
-    ledger.terminate_agreement(base, effective_on="2025-09-01",
-                               resolution=resolution(ledger, body), principal=P)  # fmt: skip
+    ledger.terminate_agreement(
+        base, effective_on="2025-09-01", resolution=resolution(ledger, body), principal=P
+    )
     entry("cost", base, "12.34", "2025-08-31")  # recorded after the termination
     ledger.reverse_entry(base, entry=1, reason="金额有误", principal=P)
     return [body, other], [base, never, elsewhere]
 
 
 FIXED_DATES = [
-    "2024-03-01", "2024-04-01", "2024-05-09", "2024-05-10", "2024-07-01", "2024-08-01",
-    "2025-01-14", "2025-01-15", "2025-03-01", "2025-06-01", "2025-08-31", "2025-09-01",
-    "2025-11-30", None,
-]  # fmt: skip
+    "2024-03-01",
+    "2024-04-01",
+    "2024-05-09",
+    "2024-05-10",
+    "2024-07-01",
+    "2024-08-01",
+    "2025-01-14",
+    "2025-01-15",
+    "2025-03-01",
+    "2025-06-01",
+    "2025-08-31",
+    "2025-09-01",
+    "2025-11-30",
+    None,
+]
 
 
 def test_a_fixed_history_reads_the_same_on_both_stores(ledger):
@@ -356,8 +456,10 @@ def test_a_fixed_history_reads_the_same_on_both_stores(ledger):
         # the amendment recorded late moved the 2025-03-01 cost to the new shares
         figures = cost_sharing_model.report(store, agreement_ids[0], "2025-03-01").parties
         assert [(p.cost_share_bp, p.cost_due) for p in figures] == [
-            (3334, "500.85"), (3333, "300.63"), (3333, "200.53"),
-        ]  # fmt: skip
+            (3334, "500.85"),
+            (3333, "300.63"),
+            (3333, "200.53"),
+        ]
 
 
 def test_bad_references_and_dates_are_refused_with_the_same_errors(memory_ledger):
@@ -365,18 +467,37 @@ def test_bad_references_and_dates_are_refused_with_the_same_errors(memory_ledger
         store = store_for(memory_ledger)
         bodies, agreement_ids = fixed_history(memory_ledger)
         unknown, unit = uuid4(), unit_id_for(A)
-        for args in [("not-a-uuid",), (unknown,), (unit,), (bodies[0],),
-                     (agreement_ids[0], "2025-13-01"), (agreement_ids[0], "1949-09-30"),
-                     (agreement_ids[0], "20250101"), ("not-a-uuid", "2025-13-01")]:  # fmt: skip
-            same_refusal(lambda: cost_sharing_model.report(store, *args),
-                         lambda: cost_sharing.report(memory_ledger, *args))  # fmt: skip
-        for args in [("not-a-uuid",), (unknown,), (unit,), (agreement_ids[0],),
-                     (bodies[0], "2025-02-30"), ("nope", "nope")]:  # fmt: skip
-            same_refusal(lambda: cost_sharing_model.investment(store, *args),
-                         lambda: cost_sharing.investment(memory_ledger, *args))  # fmt: skip
+        for args in [
+            ("not-a-uuid",),
+            (unknown,),
+            (unit,),
+            (bodies[0],),
+            (agreement_ids[0], "2025-13-01"),
+            (agreement_ids[0], "1949-09-30"),
+            (agreement_ids[0], "20250101"),
+            ("not-a-uuid", "2025-13-01"),
+        ]:
+            same_refusal(
+                lambda: cost_sharing_model.report(store, *args),
+                lambda: cost_sharing.report(memory_ledger, *args),
+            )
+        for args in [
+            ("not-a-uuid",),
+            (unknown,),
+            (unit,),
+            (agreement_ids[0],),
+            (bodies[0], "2025-02-30"),
+            ("nope", "nope"),
+        ]:
+            same_refusal(
+                lambda: cost_sharing_model.investment(store, *args),
+                lambda: cost_sharing.investment(memory_ledger, *args),
+            )
         for ref in ["not-a-uuid", unknown, unit]:
-            same_refusal(lambda: cost_sharing_model.agreements(store, ref),
-                         lambda: cost_sharing.agreements(memory_ledger, ref))  # fmt: skip
+            same_refusal(
+                lambda: cost_sharing_model.agreements(store, ref),
+                lambda: cost_sharing.agreements(memory_ledger, ref),
+            )
         body = memory_ledger.community(bodies[1])
         assert cost_sharing_model.agreements(store, body) == cost_sharing.agreements(
             memory_ledger, body
@@ -386,8 +507,16 @@ def test_bad_references_and_dates_are_refused_with_the_same_errors(memory_ledger
         )
 
 
-DEMO_DATES = ["2025-03-15", "2025-04-01", "2025-06-30", "2025-09-30", "2025-10-01",
-              "2025-12-31", "2026-03-31", None]  # fmt: skip
+DEMO_DATES = [
+    "2025-03-15",
+    "2025-04-01",
+    "2025-06-30",
+    "2025-09-30",
+    "2025-10-01",
+    "2025-12-31",
+    "2026-03-31",
+    None,
+]
 
 
 def demo(ledger: Ledger, capsys) -> tuple[UUID, list[UUID]]:
@@ -415,8 +544,9 @@ def test_a_rebuilt_read_model_answers_the_same(ledger, capsys):
     model = store.model(CostSharing)
     store.rebuild("cost_sharing")
     assert store.status()[1] == ("cost_sharing", store.head(), 0)
-    assert [cost_sharing_model.report(store, a, d)
-            for a in agreement_ids for d in DEMO_DATES] == before  # fmt: skip
+    assert [
+        cost_sharing_model.report(store, a, d) for a in agreement_ids for d in DEMO_DATES
+    ] == before
     assert_same(ledger, store, [sip], agreement_ids, DEMO_DATES)
     # Dropped outright and rebuilt from nothing, twice (the indexes move back each time).
     with store.datastore.transaction(commit=True) as cursor:

@@ -35,13 +35,19 @@ def demo(url: str) -> None:
 
 
 def from_events(ledger: Ledger) -> dict:
-    return {(c, d): membership.members(ledger, c, as_of=d)
-            for c in ledger.community_ids() for d in DATES}  # fmt: skip
+    return {
+        (c, d): membership.members(ledger, c, as_of=d)
+        for c in ledger.community_ids()
+        for d in DATES
+    }
 
 
 def from_read_model(store: Store) -> dict:
-    return {(c, d): membership_model.members(store, c, as_of=d)
-            for c in store.ledger.community_ids() for d in DATES}  # fmt: skip
+    return {
+        (c, d): membership_model.members(store, c, as_of=d)
+        for c in store.ledger.community_ids()
+        for d in DATES
+    }
 
 
 def period_rows(store: Store) -> int:
@@ -189,8 +195,13 @@ store.catch_up()
 def test_a_process_killed_mid_batch_resumes_and_ends_as_if_it_never_stopped(demo_url):
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     for kill_at in (24, 31):  # inside a batch, twice: each run counts from its own start
-        done = subprocess.run([sys.executable, "-c", KILLER, demo_url, str(kill_at)], env=env,
-                              capture_output=True, text=True, timeout=60)  # fmt: skip
+        done = subprocess.run(
+            [sys.executable, "-c", KILLER, demo_url, str(kill_at)],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
         assert done.returncode == -signal.SIGKILL, done.stderr
     ledger = Ledger(demo_url)
     try:
@@ -240,14 +251,20 @@ def test_every_save_brings_the_read_models_up_to_date(database_url):
     ledger = Ledger(database_url)
     try:
         store = open_store(ledger)
-        body = ledger.found_community(name="宁波市职业教育发展共同体", kind="development",
-                                      industry="智能制造", division="330200",
-                                      founded_on="2024-01-10", principal="p")  # fmt: skip
+        body = ledger.found_community(
+            name="宁波市职业教育发展共同体",
+            kind="development",
+            industry="智能制造",
+            division="330200",
+            founded_on="2024-01-10",
+            principal="p",
+        )
         assert all(behind == 0 for _, _, behind in store.status())
         store.wait(store.head(), timeout=1)
         model = store.model(Membership)
-        rows = store.query(model.sql("SELECT name FROM {communities} WHERE community_id = ?"),
-                           (str(body.id),))  # fmt: skip
+        rows = store.query(
+            model.sql("SELECT name FROM {communities} WHERE community_id = ?"), (str(body.id),)
+        )
         assert [r["name"] for r in rows] == ["宁波市职业教育发展共同体"]
     finally:
         ledger.close()
@@ -263,7 +280,9 @@ def test_a_read_model_added_later_catches_up_without_moving_the_others_back(
         Store(ledger, [Membership]).catch_up()
         store = Store(ledger, [Membership, CostSharing])
         assert store.positions(["membership", "cost_sharing"]) == {
-            "membership": store.head(), "cost_sharing": 0}
+            "membership": store.head(),
+            "cost_sharing": 0,
+        }
         store.catch_up()
         assert [behind for _, _, behind in store.status()] == [0, 0]
         assert period_rows(store) == periods_in_events(ledger)
@@ -276,13 +295,18 @@ def test_a_units_memberships_across_bodies_read_as_the_events_have_them(demo_url
     ledger = Ledger(demo_url)
     try:
         store = Store(ledger, [Membership])
-        codes = [ledger.unit(u).code for u in
-                 {p.unit_id for c in ledger.community_ids() for p in ledger.community(c).periods}]
+        codes = [
+            ledger.unit(u).code
+            for u in {
+                p.unit_id for c in ledger.community_ids() for p in ledger.community(c).periods
+            }
+        ]
         assert len(codes) > 30
         for code in codes:
             unit = ledger.unit(code)
             assert membership_model.unit_memberships(store, unit.id) == membership.unit_periods(
-                ledger, unit.id)
+                ledger, unit.id
+            )
     finally:
         ledger.close()
 
@@ -316,10 +340,21 @@ def test_what_a_model_remembers_between_batches_is_dropped_when_another_process_
     other_ledger = Ledger(database_url)
     try:
         first, second = Store(ledger, [Membership]), Store(other_ledger, [Membership])
-        body = ledger.found_community(name="苏州市域产教联合体", kind="city", industry="智能制造",
-                                      division="320500", founded_on="2024-01-02", principal="p")  # fmt: skip
-        unit = ledger.register_unit(code=credit_code(901), name="甲公司", unit_type="enterprise",
-                                    division="320506", principal="p")  # fmt: skip
+        body = ledger.found_community(
+            name="苏州市域产教联合体",
+            kind="city",
+            industry="智能制造",
+            division="320500",
+            founded_on="2024-01-02",
+            principal="p",
+        )
+        unit = ledger.register_unit(
+            code=credit_code(901),
+            name="甲公司",
+            unit_type="enterprise",
+            division="320506",
+            principal="p",
+        )
         p = {"principal": "p"}
         ledger.admit_member(body.id, unit.id, role="participant", effective_on="2024-02-01", **p)
         first.catch_up()  # remembers an open period
@@ -344,8 +379,9 @@ def test_what_a_model_remembers_between_batches_is_dropped_when_another_process_
 
 
 @pytest.mark.parametrize("failing_exit", [1, 3])
-def test_a_batch_rolled_back_leaves_nothing_remembered_either(demo_url, small_batches,
-                                                              failing_exit):
+def test_a_batch_rolled_back_leaves_nothing_remembered_either(
+    demo_url, small_batches, failing_exit
+):
     """A batch that fails after admitting members in memory is rolled back; the
     retry must start from the tables, not from what the failed batch remembered,
     or the members it admitted would be counted twice and their exits lost."""

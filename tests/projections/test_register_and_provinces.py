@@ -8,7 +8,7 @@ checks the worked numbers."""
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from typing import Any, NamedTuple
 from uuid import uuid4
 
@@ -87,24 +87,35 @@ def assert_same_answers(
 
 CODES = [credit_code(700 + i) for i in range(10)]
 DIVISIONS = [
-    "110105", "110108",  # 北京 (a province-level city)
+    "110105",
+    "110108",  # 北京 (a province-level city)
     "310115",  # 上海
-    "320571", "320508", "320106",  # 苏州 ×2, 南京
+    "320571",
+    "320508",
+    "320106",  # 苏州 ×2, 南京
     "330212",  # 宁波
-    "440305", "440105",  # 深圳, 广州
-    "500112", "500230",  # 重庆: a district and a county
+    "440305",
+    "440105",  # 深圳, 广州
+    "500112",
+    "500230",  # 重庆: a district and a county
     "650104",  # 乌鲁木齐
-]  # fmt: skip
+]
 BASE = date(2023, 1, 1)
 LAST = date(2026, 5, 31)
-NOW = datetime(2026, 6, 1, tzinfo=timezone.utc)
+NOW = datetime(2026, 6, 1, tzinfo=UTC)
 
 # Commands, weighted towards what builds a history (admissions, seats, resolutions).
 KINDS = (
-    ["admit"] * 8 + ["exit"] * 3 + ["role"] * 3 + ["relocate"] * 3 + ["seat"] * 4
-    + ["meeting"] * 3 + ["resolve"] * 5 + ["catch_up"] * 2
+    ["admit"] * 8
+    + ["exit"] * 3
+    + ["role"] * 3
+    + ["relocate"] * 3
+    + ["seat"] * 4
+    + ["meeting"] * 3
+    + ["resolve"] * 5
+    + ["catch_up"] * 2
     + ["register", "found", "rename", "deregister", "dissolve", "vacate", "charter"]
-)  # fmt: skip
+)
 
 
 class Op(NamedTuple):
@@ -125,13 +136,19 @@ class Op(NamedTuple):
 
 
 op = st.builds(
-    Op, st.sampled_from(KINDS), st.integers(0, 3), st.integers(0, len(CODES) - 1),
-    st.integers(0, 10_000), st.integers(-10, 40), st.integers(0, 255),
+    Op,
+    st.sampled_from(KINDS),
+    st.integers(0, 3),
+    st.integers(0, len(CODES) - 1),
+    st.integers(0, 10_000),
+    st.integers(-10, 40),
+    st.integers(0, 255),
     st.none() | st.integers(0, 20),
-)  # fmt: skip
+)
 registrations = st.builds(lambda c: Op("register", choice=c), st.integers(0, 10_000))
-foundings = st.builds(lambda c, s: Op("found", choice=c, step=s), st.integers(0, 10_000),
-                      st.integers(0, 30))  # fmt: skip
+foundings = st.builds(
+    lambda c, s: Op("found", choice=c, step=s), st.integers(0, 10_000), st.integers(0, 30)
+)
 histories = st.tuples(
     st.lists(registrations, min_size=4, max_size=10),
     st.lists(foundings, min_size=1, max_size=3),
@@ -160,7 +177,7 @@ class History:
         self._run(op, day)
         self.effective.add(day)
 
-    def _run(self, op: Op, day: date) -> None:  # noqa: C901 (one branch per command)
+    def _run(self, op: Op, day: date) -> None:
         ledger = self.ledger
         if op.kind == "catch_up":
             self.store.catch_up()
@@ -169,32 +186,42 @@ class History:
             code = CODES[len(self.units) % len(CODES)]
             unit_type = pick(list(UnitType), op.choice)
             ledger.register_unit(
-                code=code, name=f"单位{code[-4:]}", unit_type=unit_type, principal=P,
+                code=code,
+                name=f"单位{code[-4:]}",
+                unit_type=unit_type,
+                principal=P,
                 division=pick(DIVISIONS, op.choice // 7),
                 level="higher" if unit_type is UnitType.VOCATIONAL_SCHOOL else None,
-            )  # fmt: skip
+            )
             self.units.append(code)
             return
         if not self.units:
             return
         code = pick(self.units, op.unit)
         if op.kind == "relocate":
-            ledger.relocate_unit(code, division=pick(DIVISIONS, op.choice), effective_on=day,
-                                 principal=P)  # fmt: skip
+            ledger.relocate_unit(
+                code, division=pick(DIVISIONS, op.choice), effective_on=day, principal=P
+            )
             return
         if op.kind == "rename":
-            ledger.rename_unit(code, name=f"单位{code[-4:]}（{day}更名）", effective_on=day,
-                               principal=P)  # fmt: skip
+            ledger.rename_unit(
+                code, name=f"单位{code[-4:]}（{day}更名）", effective_on=day, principal=P
+            )
             return
         if op.kind == "deregister" and op.choice % 4 == 0:  # rarely: the unit is done with
             ledger.deregister_unit(code, effective_on=day, principal=P)
             return
         if op.kind == "found":
-            self.bodies.append(ledger.found_community(
-                name=f"联合体{len(self.bodies)}", kind=pick(list(CommunityKind), op.choice),
-                industry="智能制造", division=pick(DIVISIONS, op.choice // 3), founded_on=day,
-                principal=P,
-            ).id)  # fmt: skip
+            self.bodies.append(
+                ledger.found_community(
+                    name=f"联合体{len(self.bodies)}",
+                    kind=pick(list(CommunityKind), op.choice),
+                    industry="智能制造",
+                    division=pick(DIVISIONS, op.choice // 3),
+                    founded_on=day,
+                    principal=P,
+                ).id
+            )
             return
         if not self.bodies:
             return
@@ -212,20 +239,28 @@ class History:
             code = pick(current, op.unit) if current else code
         match op.kind:
             case "admit":
-                ledger.admit_member(b, code, role=pick(list(Role), op.choice), effective_on=day,
-                                    principal=P)  # fmt: skip
+                ledger.admit_member(
+                    b, code, role=pick(list(Role), op.choice), effective_on=day, principal=P
+                )
             case "exit":
-                ledger.exit_member(b, code, reason=pick(list(ExitReason), op.choice),
-                                   effective_on=day, principal=P)  # fmt: skip
+                ledger.exit_member(
+                    b, code, reason=pick(list(ExitReason), op.choice), effective_on=day, principal=P
+                )
             case "role":
-                ledger.change_member_role(b, code, role=pick(list(Role), op.choice),
-                                          effective_on=day, principal=P)  # fmt: skip
+                ledger.change_member_role(
+                    b, code, role=pick(list(Role), op.choice), effective_on=day, principal=P
+                )
             case "dissolve" if op.choice % 3 == 0:  # rarely: the body is done with
                 ledger.dissolve_community(b, effective_on=day, principal=P)
             case "seat":
-                ledger.assign_seat(b, code, representative=f"代表{str(code)[-4:]}",
-                                   office=pick(list(Office), op.choice), effective_on=day,
-                                   principal=P)  # fmt: skip
+                ledger.assign_seat(
+                    b,
+                    code,
+                    representative=f"代表{str(code)[-4:]}",
+                    office=pick(list(Office), op.choice),
+                    effective_on=day,
+                    principal=P,
+                )
             case "vacate":
                 ledger.vacate_seat(b, code, effective_on=day, principal=P)
             case "meeting":
@@ -236,20 +271,25 @@ class History:
             case "resolve":
                 self._resolve(b, op)
             case "charter":
-                cited = [r.number for r in self._register(b) if r.number and
-                         r.matter is Matter.CHARTER]  # fmt: skip
+                cited = [
+                    r.number for r in self._register(b) if r.number and r.matter is Matter.CHARTER
+                ]
                 ledger.adopt_charter(
-                    b, version=f"{len(cited) + 1}.{op.choice}", effective_on=day, principal=P,
+                    b,
+                    version=f"{len(cited) + 1}.{op.choice}",
+                    effective_on=day,
+                    principal=P,
                     resolution=pick(cited, op.pick) if cited and op.pick is not None else None,
-                )  # fmt: skip
+                )
 
     def _resolve(self, b: Any, op: Op) -> None:
         council = self.ledger.council(b)
         if not council.meetings:
             return
         meeting = pick(council.meetings, op.pick or 0)
-        recused = [u for n, u in enumerate(meeting.present)
-                   if op.mask % 3 == 0 and op.mask >> n & 1]  # fmt: skip
+        recused = [
+            u for n, u in enumerate(meeting.present) if op.mask % 3 == 0 and op.mask >> n & 1
+        ]
         voting = len(meeting.present) - len(recused)
         # a tally that fits the seats present, mostly in favour: for, against, abstentions
         f = voting - (0 if op.choice % 3 else op.choice // 3 % (voting + 1))
@@ -258,11 +298,17 @@ class History:
         adopted = [r.number for r in council.resolutions if r.number]
         revoke = op.choice // 1331 % 3 == 0 and adopted  # a third of them revoke one
         self.ledger.record_resolution(
-            b, meeting=meeting.number, matter=pick(list(Matter), op.mask),
-            title=f"决议{len(council.resolutions) + 1}", votes_for=f, votes_against=a,
-            abstentions=ab, recused=recused, principal=P,
+            b,
+            meeting=meeting.number,
+            matter=pick(list(Matter), op.mask),
+            title=f"决议{len(council.resolutions) + 1}",
+            votes_for=f,
+            votes_against=a,
+            abstentions=ab,
+            recused=recused,
+            principal=P,
             revokes=pick(adopted, op.choice // 3) if revoke else None,
-        )  # fmt: skip
+        )
 
     def _register(self, b: Any) -> list:
         council = self._council(b)
@@ -285,7 +331,7 @@ def check_history(history, url: str) -> None:
             recorded: list[datetime] = []
             for command in history:
                 clock.tick(1)  # each command recorded a second after the last
-                recorded.append(datetime.now(timezone.utc))
+                recorded.append(datetime.now(UTC))
                 try:
                     run.run(command)
                 except LedgerError:
@@ -317,8 +363,9 @@ def test_random_histories_read_the_same_from_the_read_models_as_from_the_events(
     max_examples=6, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
 @given(history=histories)
-def test_random_histories_read_the_same_on_both_stores(history, store, monkeypatch, tmp_path,
-                                                       request):  # fmt: skip
+def test_random_histories_read_the_same_on_both_stores(
+    history, store, monkeypatch, tmp_path, request
+):
     """Fewer examples, each on a database of its own: a new SQLite file, or a new
     PostgreSQL schema."""
     monkeypatch.setattr(machinery, "BATCH", 7)
@@ -352,35 +399,62 @@ def test_the_demo_reads_the_same_from_the_read_models_on_both_stores(ledger, cap
     suzhou = register(store, sip)
     assert suzhou == governance.register(ledger, sip)
     assert [(r.number, r.revoked_by) for r in suzhou.resolutions if r.revokes or r.revoked_by] == [
-        ("2024-002", "2025-001"), ("2025-001", None),
-    ]  # fmt: skip
+        ("2024-002", "2025-001"),
+        ("2025-001", None),
+    ]
     assert [r.outcome for r in suzhou.resolutions].count("rejected") == 1
     # The figures on 2025-06-30, checked by hand against the demo's history.
     city = provinces.distribution(store, sip, "2025-06-30")
-    assert (city.total, city.home_province, city.outside_home, city.outside_home_bp,
-            city.outside_home_share, city.local, city.non_local) == (
-        12, "320000", 2, 1667, "0.1667", 10, 2,
-    )  # fmt: skip
+    assert (
+        city.total,
+        city.home_province,
+        city.outside_home,
+        city.outside_home_bp,
+        city.outside_home_share,
+        city.local,
+        city.non_local,
+    ) == (
+        12,
+        "320000",
+        2,
+        1667,
+        "0.1667",
+        10,
+        2,
+    )
     industry = provinces.distribution(store, nev, "2025-06-30")
     assert (industry.total, industry.outside_home_bp, industry.province_count, industry.local) == (
-        13, 8462, 10, None,
-    )  # fmt: skip
+        13,
+        8462,
+        10,
+        None,
+    )
     everyone = provinces.distribution(store, None, "2025-06-30")
-    assert (everyone.total, everyone.outside_home, everyone.outside_home_share,
-            everyone.home_province, everyone.community_id) == (33, 13, "0.3939", None, None)
+    assert (
+        everyone.total,
+        everyone.outside_home,
+        everyone.outside_home_share,
+        everyone.home_province,
+        everyone.community_id,
+    ) == (33, 13, "0.3939", None, None)
 
 
 # --- a small body, by hand ------------------------------------------------------------
 
 # (key, type, division): 6 in 江苏 (4 in 苏州, 2 in 南京) and 5 outside it
 HAND = [
-    ("a", "enterprise", "320571"), ("b", "enterprise", "320571"),
-    ("c", "vocational_school", "320508"), ("d", "university", "320505"),
-    ("e", "university", "320106"), ("f", "research_institute", "320115"),
-    ("g", "enterprise", "310115"), ("h", "university", "310110"),
-    ("i", "enterprise", "330212"), ("j", "industry_organization", "110105"),
+    ("a", "enterprise", "320571"),
+    ("b", "enterprise", "320571"),
+    ("c", "vocational_school", "320508"),
+    ("d", "university", "320505"),
+    ("e", "university", "320106"),
+    ("f", "research_institute", "320115"),
+    ("g", "enterprise", "310115"),
+    ("h", "university", "310110"),
+    ("i", "enterprise", "330212"),
+    ("j", "industry_organization", "110105"),
     ("k", "enterprise", "440305"),
-]  # fmt: skip
+]
 LEAVER = ("l", "enterprise", "650104")
 CHONGQING = [("cq1", "500112"), ("cq2", "500230"), ("sc", "510104")]
 KEYS = [key for key, _, _ in [*HAND, LEAVER]] + [key for key, _ in CHONGQING]
@@ -391,30 +465,54 @@ CODE = {key: credit_code(800 + n) for n, key in enumerate(KEYS)}
 def hand(ledger):
     with freeze_time("2025-12-01T02:00:00Z"):
         for key, unit_type, where in [*HAND, LEAVER]:
-            ledger.register_unit(code=CODE[key], name=f"单位{key}", unit_type=unit_type,
-                                 division=where, principal=P,
-                                 level="higher" if unit_type == "vocational_school" else None)
-        sip = ledger.found_community(name="苏州工业园区市域产教联合体", kind="city",
-                                     industry="电子信息", division="320571",
-                                     founded_on="2024-01-01", principal=P).id  # fmt: skip
-        cq = ledger.found_community(name="重庆市域产教联合体", kind="city", industry="汽车",
-                                    division="500112", founded_on="2024-01-01",
-                                    principal=P).id  # fmt: skip
+            ledger.register_unit(
+                code=CODE[key],
+                name=f"单位{key}",
+                unit_type=unit_type,
+                division=where,
+                principal=P,
+                level="higher" if unit_type == "vocational_school" else None,
+            )
+        sip = ledger.found_community(
+            name="苏州工业园区市域产教联合体",
+            kind="city",
+            industry="电子信息",
+            division="320571",
+            founded_on="2024-01-01",
+            principal=P,
+        ).id
+        cq = ledger.found_community(
+            name="重庆市域产教联合体",
+            kind="city",
+            industry="汽车",
+            division="500112",
+            founded_on="2024-01-01",
+            principal=P,
+        ).id
         for key, _, _ in [*HAND, LEAVER]:
-            ledger.admit_member(sip, CODE[key], role="participant", effective_on="2024-02-01",
-                                principal=P)  # fmt: skip
-        ledger.exit_member(sip, CODE["l"], reason="withdrawal", effective_on="2025-01-01",
-                           principal=P)  # fmt: skip
+            ledger.admit_member(
+                sip, CODE[key], role="participant", effective_on="2024-02-01", principal=P
+            )
+        ledger.exit_member(
+            sip, CODE["l"], reason="withdrawal", effective_on="2025-01-01", principal=P
+        )
         # 上海 → 苏州 from July: on 2025-06-30 it still counts in 上海
         ledger.relocate_unit(CODE["g"], division="320571", effective_on="2025-07-01", principal=P)
         # Chongqing: a district, a county of the same city, and one from 四川
         for key, where in CHONGQING:
-            ledger.register_unit(code=CODE[key], name=f"单位{key}", unit_type="enterprise",
-                                 division=where, principal=P)  # fmt: skip
-            ledger.admit_member(cq, CODE[key], role="participant", effective_on="2024-02-01",
-                                principal=P)  # fmt: skip
-        ledger.admit_member(cq, CODE["a"], role="participant", effective_on="2024-02-01",
-                            principal=P)  # fmt: skip
+            ledger.register_unit(
+                code=CODE[key],
+                name=f"单位{key}",
+                unit_type="enterprise",
+                division=where,
+                principal=P,
+            )
+            ledger.admit_member(
+                cq, CODE[key], role="participant", effective_on="2024-02-01", principal=P
+            )
+        ledger.admit_member(
+            cq, CODE["a"], role="participant", effective_on="2024-02-01", principal=P
+        )
     return ledger, store_for(ledger), sip, cq
 
 
@@ -428,45 +526,72 @@ def both(hand, community, as_of):
 def test_eleven_members_five_outside_the_home_province(hand):
     _, _, sip, _ = hand
     view = both(hand, sip, "2025-06-30")
-    assert (view.total, view.home_province, view.home_province_name, view.outside_home,
-            view.outside_home_bp, view.outside_home_share) == (
-        11, "320000", "江苏", 5, 4545, "0.4545",
-    )  # fmt: skip
+    assert (
+        view.total,
+        view.home_province,
+        view.home_province_name,
+        view.outside_home,
+        view.outside_home_bp,
+        view.outside_home_share,
+    ) == (
+        11,
+        "320000",
+        "江苏",
+        5,
+        4545,
+        "0.4545",
+    )
     assert view.provinces == [
-        ProvinceCount("320000", "江苏", 6), ProvinceCount("310000", "上海", 2),
-        ProvinceCount("110000", "北京", 1), ProvinceCount("330000", "浙江", 1),
+        ProvinceCount("320000", "江苏", 6),
+        ProvinceCount("310000", "上海", 2),
+        ProvinceCount("110000", "北京", 1),
+        ProvinceCount("330000", "浙江", 1),
         ProvinceCount("440000", "广东", 1),
-    ]  # fmt: skip
+    ]
     assert view.province_count == 5
     assert (view.local, view.non_local) == (4, 7)  # 苏州 3205xx; 南京 is in 江苏 but not local
     assert view.by_type == [
-        TypeCount("enterprise", 5), TypeCount("university", 3),
-        TypeCount("industry_organization", 1), TypeCount("research_institute", 1),
+        TypeCount("enterprise", 5),
+        TypeCount("university", 3),
+        TypeCount("industry_organization", 1),
+        TypeCount("research_institute", 1),
         TypeCount("vocational_school", 1),
-    ]  # fmt: skip
-    assert (view.type_count, view.kind, view.community_name) == (5, "city", "苏州工业园区市域产教联合体")
+    ]
+    assert (view.type_count, view.kind, view.community_name) == (
+        5,
+        "city",
+        "苏州工业园区市域产教联合体",
+    )
 
 
 def test_a_unit_counts_where_it_was_on_the_date_and_a_leaver_until_it_left(hand):
     _, _, sip, _ = hand
     after = both(hand, sip, "2025-07-01")  # g has moved to 苏州
     assert (after.outside_home, after.outside_home_bp, after.outside_home_share, after.local) == (
-        4, 3636, "0.3636", 5,
-    )  # fmt: skip
+        4,
+        3636,
+        "0.3636",
+        5,
+    )
     before = both(hand, sip, "2024-12-31")  # l (新疆) had not yet left
     assert (before.total, before.outside_home, before.outside_home_bp) == (12, 6, 5000)
     assert ProvinceCount("650000", "新疆", 1) in before.provinces
     empty = both(hand, sip, "2024-01-15")  # founded, nobody admitted yet
-    assert (empty.total, empty.provinces, empty.outside_home_bp, empty.outside_home_share,
-            empty.local, empty.non_local) == (0, [], None, None, 0, 0)  # fmt: skip
+    assert (
+        empty.total,
+        empty.provinces,
+        empty.outside_home_bp,
+        empty.outside_home_share,
+        empty.local,
+        empty.non_local,
+    ) == (0, [], None, None, 0, 0)
 
 
 def test_of_two_relocations_on_one_day_the_later_recorded_holds(hand):
     ledger, store, sip, _ = hand
     with freeze_time("2025-12-01T03:00:00Z"):
         for where in ("330212", "110105"):  # 深圳 → 宁波 → 北京, all on 2025-08-01
-            ledger.relocate_unit(CODE["k"], division=where, effective_on="2025-08-01",
-                                 principal=P)  # fmt: skip
+            ledger.relocate_unit(CODE["k"], division=where, effective_on="2025-08-01", principal=P)
     view = both(hand, sip, "2025-08-01")
     assert ProvinceCount("110000", "北京", 2) in view.provinces
     assert "330000" in {p.province for p in view.provinces}  # i, not k
@@ -481,8 +606,12 @@ def test_a_province_level_city_is_local_across_its_districts_and_counties(hand):
     view = both(hand, cq, "2025-06-30")
     # 500112 and 500230 are local; 成都 and 苏州 are not
     assert (view.total, view.local, view.non_local, view.outside_home, view.outside_home_bp) == (
-        4, 2, 2, 2, 5000,
-    )  # fmt: skip
+        4,
+        2,
+        2,
+        2,
+        5000,
+    )
 
 
 def test_nationally_each_membership_counts_once_per_body(hand):
@@ -490,31 +619,46 @@ def test_nationally_each_membership_counts_once_per_body(hand):
     # unit a is in both bodies and counts twice; each membership is compared with
     # the home province of its own body: 5 outside 江苏 + 2 outside 重庆
     assert (view.total, view.outside_home, view.outside_home_bp, view.home_province) == (
-        15, 7, 4667, None,
-    )  # fmt: skip
+        15,
+        7,
+        4667,
+        None,
+    )
     assert (view.community_id, view.community_name, view.kind, view.local, view.non_local) == (
-        None, None, None, None, None,
-    )  # fmt: skip
+        None,
+        None,
+        None,
+        None,
+        None,
+    )
     assert view.provinces[:3] == [
-        ProvinceCount("320000", "江苏", 7), ProvinceCount("310000", "上海", 2),
+        ProvinceCount("320000", "江苏", 7),
+        ProvinceCount("310000", "上海", 2),
         ProvinceCount("500000", "重庆", 2),
-    ]  # fmt: skip
+    ]
 
 
 def test_unknown_bodies_and_bodies_without_a_council_are_refused_alike(hand):
     ledger, store, sip, _ = hand
     stranger = uuid4()
-    pairs = [(register, governance.register),
-             (provinces.distribution, provinces.distribution_from_events)]  # fmt: skip
+    pairs = [
+        (register, governance.register),
+        (provinces.distribution, provinces.distribution_from_events),
+    ]
     for query, events in pairs:
         assert outcome(query, store, stranger) == outcome(events, ledger, stranger)
         assert outcome(query, store, stranger)[1] == "CommunityNotFound"
         with pytest.raises(InvalidInput, match="community id must be a UUID"):
             query(store, "not-an-id")
-    assert outcome(register, store, sip) == outcome(governance.register, ledger, sip) == (
-        "refused", "CouncilNotFound",
-        "苏州工业园区市域产教联合体 has no council yet: assign its first seat to start one",
-    )  # fmt: skip
+    assert (
+        outcome(register, store, sip)
+        == outcome(governance.register, ledger, sip)
+        == (
+            "refused",
+            "CouncilNotFound",
+            "苏州工业园区市域产教联合体 has no council yet: assign its first seat to start one",
+        )
+    )
     with pytest.raises(CommunityNotFound):
         provinces.distribution(store, stranger)
 
@@ -529,22 +673,44 @@ def test_the_distribution_renders_as_a_table_and_as_csv(hand, capsys):
     assert csv_rows(view)[1] == ["province", "320000", "江苏", "6", ""]
     assert csv_rows(view)[-3:] == [
         ["outside_home", "320000", "江苏", "5", "0.4545"],
-        ["local", "", "", "4", ""], ["non_local", "", "", "7", ""],
-    ]  # fmt: skip
+        ["local", "", "", "4", ""],
+        ["non_local", "", "", "7", ""],
+    ]
     emit(both(hand, None, "2025-06-30"), "csv")
     assert capsys.readouterr().out.splitlines()[-1] == "outside_home,,,7,0.4667"
 
 
 def test_shares_are_basis_points_rounded_half_up_and_cities_are_code_prefixes():
-    assert [share_bp(5, 11), share_bp(2, 3), share_bp(1, 3), share_bp(1, 20_000),
-            share_bp(0, 4), share_bp(4, 4), share_bp(0, 0)] == [
-        4545, 6667, 3333, 1, 0, 10_000, None,
-    ]  # fmt: skip
+    assert [
+        share_bp(5, 11),
+        share_bp(2, 3),
+        share_bp(1, 3),
+        share_bp(1, 20_000),
+        share_bp(0, 4),
+        share_bp(4, 4),
+        share_bp(0, 0),
+    ] == [
+        4545,
+        6667,
+        3333,
+        1,
+        0,
+        10_000,
+        None,
+    ]
     assert [bp_text(4545), bp_text(10_000), bp_text(7), bp_text(None)] == [
-        "0.4545", "1.0000", "0.0007", None,
-    ]  # fmt: skip
-    assert [city_of("320571"), city_of("500230"), city_of("110108"), city_of("310115"),
-            city_of("120116")] == ["3205", "50", "11", "31", "12"]  # fmt: skip
+        "0.4545",
+        "1.0000",
+        "0.0007",
+        None,
+    ]
+    assert [
+        city_of("320571"),
+        city_of("500230"),
+        city_of("110108"),
+        city_of("310115"),
+        city_of("120116"),
+    ] == ["3205", "50", "11", "31", "12"]
     body = Body(uuid4(), "x", "development", "330200")
     view = provinces.for_body(date(2025, 1, 1), body, [("enterprise", "330212")] * 2)
     assert (view.local, view.non_local, view.outside_home_bp) == (None, None, 0)

@@ -11,7 +11,6 @@ import sys
 import time
 from pathlib import Path
 
-
 from api.tokens import Tokens
 from domain.ledger import Ledger
 from projections.read_models import open_store
@@ -30,8 +29,12 @@ def issue_token(database_url: str, role: str = "admin", *communities: str) -> st
     ledger = Ledger(database_url)
     try:
         tokens = Tokens(open_store(ledger))
-        return tokens.issue(role=role, name=f"{role}-{time.monotonic_ns()}",
-                            communities=list(communities), issued_by="scenario").token  # fmt: skip
+        return tokens.issue(
+            role=role,
+            name=f"{role}-{time.monotonic_ns()}",
+            communities=list(communities),
+            issued_by="scenario",
+        ).token
     finally:
         ledger.close()
 
@@ -40,8 +43,14 @@ class ServerProcess:
     """One ``chanjiao serve`` process; ``start()`` returns once ``/healthz`` answers.
     Its output goes to ``log`` (a file), so a scenario can show or search it."""
 
-    def __init__(self, database_url: str, log: Path, *, port: int | None = None,
-                 env: dict[str, str] | None = None) -> None:  # fmt: skip
+    def __init__(
+        self,
+        database_url: str,
+        log: Path,
+        *,
+        port: int | None = None,
+        env: dict[str, str] | None = None,
+    ) -> None:
         self.database_url = database_url
         self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
@@ -50,18 +59,31 @@ class ServerProcess:
         self.process: subprocess.Popen[bytes] | None = None
 
     def start(self, timeout: float = 30.0) -> ServerProcess:
-        command = [sys.executable, "-m", "cli.main", "serve", "--host", "127.0.0.1",
-                   "--port", str(self.port), "--db", self.database_url]  # fmt: skip
+        command = [
+            sys.executable,
+            "-m",
+            "cli.main",
+            "serve",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(self.port),
+            "--db",
+            self.database_url,
+        ]
         with self.log.open("ab") as out:
-            self.process = subprocess.Popen(command, cwd=ROOT, env=self.env, stdout=out,
-                                            stderr=subprocess.STDOUT)  # fmt: skip
+            self.process = subprocess.Popen(
+                command, cwd=ROOT, env=self.env, stdout=out, stderr=subprocess.STDOUT
+            )
         process = self.process
 
         def exited() -> str | None:
             if process.poll() is None:
                 return None
-            return (f"the server exited with {process.returncode}:\n"
-                    f"{self.log.read_text(errors='replace')[-3000:]}")
+            return (
+                f"the server exited with {process.returncode}:\n"
+                f"{self.log.read_text(errors='replace')[-3000:]}"
+            )
 
         try:
             wait_until_healthy(self.url, timeout, exited)

@@ -81,10 +81,27 @@ ENTRIES_FROM, ENTRIES_TO = date(2020, 2, 1), date(2026, 6, 30)
 SETUP = "setup:scenario-1"
 
 PROBLEM = "urn:chanjiao:problem:"
-KINDS = ["admit", "exit", "contribution", "cost", "benefit", "resolution", "bad_tally",
-         "revoke", "reverse", "twin"]  # fmt: skip
-WEIGHTS = {"admit": 25, "exit": 21, "contribution": 16, "cost": 12, "benefit": 4,
-           "resolution": 19, "bad_tally": 3}  # fmt: skip
+KINDS = [
+    "admit",
+    "exit",
+    "contribution",
+    "cost",
+    "benefit",
+    "resolution",
+    "bad_tally",
+    "revoke",
+    "reverse",
+    "twin",
+]
+WEIGHTS = {
+    "admit": 25,
+    "exit": 21,
+    "contribution": 16,
+    "cost": 12,
+    "benefit": 4,
+    "resolution": 19,
+    "bad_tally": 3,
+}
 
 
 # --- the set-up, straight through the ledger -----------------------------------------
@@ -103,12 +120,29 @@ class Body:
     position: int  # the log's last position after the set-up
 
 
-POOL_TYPES = [("enterprise", None), ("enterprise", None), ("research_institute", None),
-              ("industry_organization", None), ("university", None),
-              ("vocational_school", "secondary"), ("vocational_school", "higher"),
-              ("government", None), ("other", None)]  # fmt: skip
-DIVISIONS = ["320571", "320506", "320205", "310115", "330106", "350902", "440305", "510107",
-             "420111", "110108"]  # fmt: skip
+POOL_TYPES = [
+    ("enterprise", None),
+    ("enterprise", None),
+    ("research_institute", None),
+    ("industry_organization", None),
+    ("university", None),
+    ("vocational_school", "secondary"),
+    ("vocational_school", "higher"),
+    ("government", None),
+    ("other", None),
+]
+DIVISIONS = [
+    "320571",
+    "320506",
+    "320205",
+    "310115",
+    "330106",
+    "350902",
+    "440305",
+    "510107",
+    "420111",
+    "110108",
+]
 
 
 def set_up(database_url: str) -> Body:
@@ -119,60 +153,122 @@ def set_up(database_url: str) -> Body:
     try:
         r = ledger.register_unit
         core = [
-            r(code=credit_code(1, division="320571"), name="苏州工业园区智能装备有限公司",
-              unit_type="enterprise", division="320571", principal=SETUP),
-            r(code=credit_code(2, division="320571"), name="苏州工业园区职业技术学院",
-              unit_type="vocational_school", level="higher", division="320571", principal=SETUP),
-            r(code=credit_code(3, division="310110"), name="上海交通大学", unit_type="university",
-              division="310110", principal=SETUP),
-        ]  # fmt: skip
+            r(
+                code=credit_code(1, division="320571"),
+                name="苏州工业园区智能装备有限公司",
+                unit_type="enterprise",
+                division="320571",
+                principal=SETUP,
+            ),
+            r(
+                code=credit_code(2, division="320571"),
+                name="苏州工业园区职业技术学院",
+                unit_type="vocational_school",
+                level="higher",
+                division="320571",
+                principal=SETUP,
+            ),
+            r(
+                code=credit_code(3, division="310110"),
+                name="上海交通大学",
+                unit_type="university",
+                division="310110",
+                principal=SETUP,
+            ),
+        ]
         pool = []
         for i in range(POOL):
             unit_type, level = POOL_TYPES[i % len(POOL_TYPES)]
             division = DIVISIONS[i % len(DIVISIONS)]
-            pool.append(r(code=credit_code(100 + i, division=division), name=f"共同体成员单位{i:02d}",
-                          unit_type=unit_type, level=level, division=division,
-                          principal=SETUP).id)  # fmt: skip
-        body = ledger.found_community(name="苏州工业园区市域产教联合体", kind="city",
-                                      industry="电子信息与智能制造", division="320571",
-                                      founded_on=FOUNDED_ON, principal=SETUP)  # fmt: skip
+            pool.append(
+                r(
+                    code=credit_code(100 + i, division=division),
+                    name=f"共同体成员单位{i:02d}",
+                    unit_type=unit_type,
+                    level=level,
+                    division=division,
+                    principal=SETUP,
+                ).id
+            )
+        body = ledger.found_community(
+            name="苏州工业园区市域产教联合体",
+            kind="city",
+            industry="电子信息与智能制造",
+            division="320571",
+            founded_on=FOUNDED_ON,
+            principal=SETUP,
+        )
         c = body.id
         for unit in [u.id for u in core] + pool[:INITIALLY_IN]:
-            ledger.admit_member(c, unit, role="participant", effective_on=ADMITTED_ON,
-                                principal=SETUP)  # fmt: skip
+            ledger.admit_member(
+                c, unit, role="participant", effective_on=ADMITTED_ON, principal=SETUP
+            )
         ledger.adopt_charter(c, version="1.0", effective_on=ADMITTED_ON, principal=SETUP)
         for i, unit in enumerate(core):
-            ledger.assign_seat(c, unit.id, representative=f"代表{i}",
-                               office="chair" if i == 0 else "director",
-                               effective_on=SEATED_ON, principal=SETUP)  # fmt: skip
-        meeting = ledger.record_meeting(c, held_on=MEETING_ON, present=[u.id for u in core],
-                                        principal=SETUP)  # fmt: skip
+            ledger.assign_seat(
+                c,
+                unit.id,
+                representative=f"代表{i}",
+                office="chair" if i == 0 else "director",
+                effective_on=SEATED_ON,
+                principal=SETUP,
+            )
+        meeting = ledger.record_meeting(
+            c, held_on=MEETING_ON, present=[u.id for u in core], principal=SETUP
+        )
         assert meeting == 1
 
         def adopt(matter: str, title: str) -> str:
-            resolution = ledger.record_resolution(c, meeting=meeting, matter=matter, title=title,
-                                                  votes_for=3, votes_against=0, abstentions=0,
-                                                  principal=SETUP)  # fmt: skip
+            resolution = ledger.record_resolution(
+                c,
+                meeting=meeting,
+                matter=matter,
+                title=title,
+                votes_for=3,
+                votes_against=0,
+                abstentions=0,
+                principal=SETUP,
+            )
             assert resolution.number is not None, resolution
             return resolution.number
 
         approving = adopt("agreement", "批准共享实训基地共建协议")
         agreement = ledger.draft_agreement(
-            c, title="共享实训基地", kind="training_base", drafted_on=DRAFTED_ON, principal=SETUP,
-            parties=[{"unit_id": u.id, "cost_share_bp": cost, "benefit_share_bp": benefit}
-                     for u, (cost, benefit) in zip(core, [(5000, 4000), (3000, 3000),
-                                                          (2000, 3000)])],
-        )  # fmt: skip
+            c,
+            title="共享实训基地",
+            kind="training_base",
+            drafted_on=DRAFTED_ON,
+            principal=SETUP,
+            parties=[
+                {"unit_id": u.id, "cost_share_bp": cost, "benefit_share_bp": benefit}
+                for u, (cost, benefit) in zip(
+                    core, [(5000, 4000), (3000, 3000), (2000, 3000)], strict=False
+                )
+            ],
+        )
         ledger.approve_agreement(agreement.id, resolution=approving, principal=SETUP)
         revocable = [adopt("ordinary", f"待撤销决议{t:02d}") for t in range(TARGETS)]
         reversible = [
-            ledger.record_cost(agreement.id, amount=f"{100 + t}.00", incurred_on=date(2020, 1, 20),
-                               description=f"待冲销费用{t:02d}", principal=SETUP).number
+            ledger.record_cost(
+                agreement.id,
+                amount=f"{100 + t}.00",
+                incurred_on=date(2020, 1, 20),
+                description=f"待冲销费用{t:02d}",
+                principal=SETUP,
+            ).number
             for t in range(TARGETS)
-        ]  # fmt: skip
-        return Body(c, council_id_for(c), agreement.id, [u.id for u in core], pool,
-                    set(pool[:INITIALLY_IN]), revocable, reversible,
-                    ledger.recorder.max_notification_id() or 0)  # fmt: skip
+        ]
+        return Body(
+            c,
+            council_id_for(c),
+            agreement.id,
+            [u.id for u in core],
+            pool,
+            set(pool[:INITIALLY_IN]),
+            revocable,
+            reversible,
+            ledger.recorder.max_notification_id() or 0,
+        )
     finally:
         ledger.close()
 
@@ -206,7 +302,6 @@ class Command:
     seconds: float = 0.0  # first try to final answer
 
 
-
 class Days:
     """One shared counter of days for admissions and exits: later requests take
     later days, so a unit's moves are in date order unless two race on the way."""
@@ -236,8 +331,11 @@ def schedule(body: Body) -> list[list[Command]]:
     for pair in range(CLIENTS // 2):
         for k, step in enumerate(range(TWIN_EVERY // 2, COMMANDS, TWIN_EVERY)):
             for client in (2 * pair, 2 * pair + 1):  # same key, same body, same token
-                place(client, step, Command(client, step, "twin", f"twin-p{pair}-{k:02d}",
-                                            seed=pair * 1000 + k))  # fmt: skip
+                place(
+                    client,
+                    step,
+                    Command(client, step, "twin", f"twin-p{pair}-{k:02d}", seed=pair * 1000 + k),
+                )
     for t in range(TARGETS):
         a = t % CLIENTS
         for client in (a, (a + 2) % CLIENTS):  # two clients of different pairs
@@ -254,8 +352,11 @@ def schedule(body: Body) -> list[list[Command]]:
                 target = rng.choice(body.pool) if kind in ("admit", "exit") else None
                 if kind == "contribution":
                     target = rng.choice(body.parties)
-                place(client, step, Command(client, step, kind, "", target=target,
-                                            seed=rng.randrange(1 << 30)))  # fmt: skip
+                place(
+                    client,
+                    step,
+                    Command(client, step, kind, "", target=target, seed=rng.randrange(1 << 30)),
+                )
             plans[client][step].resend = rng.randrange(RESEND_ONE_IN) == 0
         result.append([plans[client][s] for s in range(COMMANDS)])
     return result
@@ -275,34 +376,61 @@ def request_for(cmd: Command, body: Body, days: Days) -> tuple[str, dict[str, An
     match cmd.kind:
         case "admit":
             return f"/communities/{c}/members", {
-                "unit_id": str(cmd.target), "role": "participant",
-                "effective_on": days.next().isoformat()}  # fmt: skip
+                "unit_id": str(cmd.target),
+                "role": "participant",
+                "effective_on": days.next().isoformat(),
+            }
         case "exit":
             return f"/communities/{c}/members/{cmd.target}/exit", {
-                "reason": "withdrawal", "effective_on": days.next().isoformat()}  # fmt: skip
+                "reason": "withdrawal",
+                "effective_on": days.next().isoformat(),
+            }
         case "contribution":
             return f"/agreements/{a}/contributions", {
-                "unit_id": str(cmd.target), "amount": amount, "contributed_on": entry_day(rng),
+                "unit_id": str(cmd.target),
+                "amount": amount,
+                "contributed_on": entry_day(rng),
                 "kind": rng.choice(["funds", "equipment", "site", "personnel", "technology"]),
-                "description": f"投入{what}"}  # fmt: skip
+                "description": f"投入{what}",
+            }
         case "cost":
-            return f"/agreements/{a}/costs", {"amount": amount, "incurred_on": entry_day(rng),
-                                               "description": f"费用{what}"}  # fmt: skip
+            return f"/agreements/{a}/costs", {
+                "amount": amount,
+                "incurred_on": entry_day(rng),
+                "description": f"费用{what}",
+            }
         case "twin":
-            return f"/agreements/{a}/costs", {"amount": amount, "incurred_on": entry_day(rng),
-                                               "description": f"双发费用{cmd.key}"}  # fmt: skip
+            return f"/agreements/{a}/costs", {
+                "amount": amount,
+                "incurred_on": entry_day(rng),
+                "description": f"双发费用{cmd.key}",
+            }
         case "benefit":
-            return f"/agreements/{a}/benefits", {"amount": amount, "realized_on": entry_day(rng),
-                                                  "description": f"收益{what}"}  # fmt: skip
+            return f"/agreements/{a}/benefits", {
+                "amount": amount,
+                "realized_on": entry_day(rng),
+                "description": f"收益{what}",
+            }
         case "resolution" | "bad_tally" | "revoke":
-            votes = ({"for": 3, "against": 1, "abstain": 0} if cmd.kind == "bad_tally"  # 4 of 3
-                     else {"for": 1, "against": 2, "abstain": 0} if rng.random() < 0.2
-                     else {"for": 3, "against": 0, "abstain": 0})  # fmt: skip
-            resolution = {"meeting_id": 1, "matter": rng.choice(["ordinary", "resources"]),
-                          "title": f"决议{what}", "votes": votes}  # fmt: skip
+            votes = (
+                {"for": 3, "against": 1, "abstain": 0}
+                if cmd.kind == "bad_tally"  # 4 of 3
+                else {"for": 1, "against": 2, "abstain": 0}
+                if rng.random() < 0.2
+                else {"for": 3, "against": 0, "abstain": 0}
+            )
+            resolution = {
+                "meeting_id": 1,
+                "matter": rng.choice(["ordinary", "resources"]),
+                "title": f"决议{what}",
+                "votes": votes,
+            }
             if cmd.kind == "revoke":
-                resolution.update(matter="ordinary", revokes=cmd.target,
-                                  votes={"for": 3, "against": 0, "abstain": 0})
+                resolution.update(
+                    matter="ordinary",
+                    revokes=cmd.target,
+                    votes={"for": 3, "against": 0, "abstain": 0},
+                )
             return f"/communities/{c}/council/resolutions", resolution
         case "reverse":
             return f"/agreements/{a}/entries/{cmd.target}/reverse", {"reason": f"冲销{what}"}
@@ -360,8 +488,15 @@ def send(http: httpx.Client, cmd: Command, rng: random.Random) -> httpx.Response
     return response
 
 
-def run_client(url: str, token: str, commands: list[Command], body: Body, days: Days,
-               deadline: float, failures: list[BaseException]) -> None:  # fmt: skip
+def run_client(
+    url: str,
+    token: str,
+    commands: list[Command],
+    body: Body,
+    days: Days,
+    deadline: float,
+    failures: list[BaseException],
+) -> None:
     """Send each command in turn (until ``deadline``: what is left is reported unsent)."""
     rng = random.Random(SEED + commands[0].client)  # for the back-off only
     headers = {"Authorization": f"Bearer {token}"}
@@ -373,14 +508,13 @@ def run_client(url: str, token: str, commands: list[Command], body: Body, days: 
                 cmd.path, cmd.body = request_for(cmd, body, days)
                 send(http, cmd, rng)
                 if cmd.resend and cmd.outcome == "acknowledged":  # as after a lost answer
-                    again = http.post(cmd.path, json=cmd.body,
-                                      headers={"Idempotency-Key": cmd.key})  # fmt: skip
+                    again = http.post(cmd.path, json=cmd.body, headers={"Idempotency-Key": cmd.key})
                     cmd.resent_replayed = (
                         again.status_code == cmd.status
                         and again.headers.get("idempotent-replayed") == "true"
                         and again.json() == cmd.answer
                     )
-    except BaseException as e:  # noqa: BLE001 (reported by the test)
+    except BaseException as e:
         failures.append(e)
 
 
@@ -404,8 +538,9 @@ def test_eight_clients_five_hundred_commands_each_lose_and_double_nothing(
     began = time.monotonic()
     body = set_up(database_url)
     set_up_s = time.monotonic() - began
-    tokens = [issue_token(database_url, "secretary", str(body.community))
-              for _ in range(CLIENTS // 2)]  # a clerk's token for each pair of clients
+    tokens = [
+        issue_token(database_url, "secretary", str(body.community)) for _ in range(CLIENTS // 2)
+    ]  # a clerk's token for each pair of clients
     plans = schedule(body)
     commands = [cmd for plan in plans for cmd in plan]
     server = ServerProcess(database_url, tmp_path / "server.log").start()
@@ -414,10 +549,14 @@ def test_eight_clients_five_hundred_commands_each_lose_and_double_nothing(
     try:
         started = time.monotonic()
         threads = [
-            threading.Thread(target=run_client, name=f"client-{i}", daemon=True, args=(
-                server.url, tokens[i // 2], plans[i], body, days, deadline, failures))
+            threading.Thread(
+                target=run_client,
+                name=f"client-{i}",
+                daemon=True,
+                args=(server.url, tokens[i // 2], plans[i], body, days, deadline, failures),
+            )
             for i in range(CLIENTS)
-        ]  # fmt: skip
+        ]
         for t in threads:
             t.start()
         for t in threads:
@@ -441,18 +580,24 @@ def test_eight_clients_five_hundred_commands_each_lose_and_double_nothing(
     # --- figures
     store = database_url.split(":")[0]
     requests = sum(len(c.statuses) + (c.resent_replayed is not None) for c in sent)
-    print(f"\n{store}: {CLIENTS} clients × {COMMANDS} commands: {len(sent)} sent, "
-          f"{requests} requests in {elapsed:.1f} s ({len(sent) / elapsed:.1f} commands/s, "
-          f"{requests / elapsed:.1f} requests/s); set-up {set_up_s:.1f} s, whole test "
-          f"{total_s:.1f} s")  # fmt: skip
+    print(
+        f"\n{store}: {CLIENTS} clients × {COMMANDS} commands: {len(sent)} sent, "
+        f"{requests} requests in {elapsed:.1f} s ({len(sent) / elapsed:.1f} commands/s, "
+        f"{requests / elapsed:.1f} requests/s); set-up {set_up_s:.1f} s, whole test "
+        f"{total_s:.1f} s"
+    )
     quarters = [0] * 4
     for c in sent:
         quarters[min(3, int(4 * (c.sent_at - started) / elapsed))] += 1
     print(f"commands sent per quarter of the run: {quarters}")
-    print("retries (same key): 503 = store unavailable, cc = 409 concurrent-change, ip = 409 "
-          "same key still in progress")
-    print(f"{'kind':<13}{'sent':>6}{'ack':>6}{'refused':>8}{'503':>5}{'cc':>4}{'ip':>4}"
-          f"{'recorded':>9}{'p50 ms':>8}{'p95 ms':>8}  refusals")  # fmt: skip
+    print(
+        "retries (same key): 503 = store unavailable, cc = 409 concurrent-change, ip = 409 "
+        "same key still in progress"
+    )
+    print(
+        f"{'kind':<13}{'sent':>6}{'ack':>6}{'refused':>8}{'503':>5}{'cc':>4}{'ip':>4}"
+        f"{'recorded':>9}{'p50 ms':>8}{'p95 ms':>8}  refusals"
+    )
     for kind in KINDS:
         mine = [c for c in sent if c.kind == kind]
         if not mine:
@@ -460,24 +605,29 @@ def test_eight_clients_five_hundred_commands_each_lose_and_double_nothing(
         refusals = Counter(c.problem.removeprefix(PROBLEM) for c in mine if c.outcome == "refused")
         times = sorted(c.seconds * 1000 for c in mine)
         retries = Counter(why for c in mine for why in c.transient)
-        print(f"{kind:<13}{len(mine):>6}{sum(c.outcome == 'acknowledged' for c in mine):>6}"
-              f"{sum(c.outcome == 'refused' for c in mine):>8}"
-              f"{retries['503']:>5}{retries['concurrent-change']:>4}{retries['in-progress']:>4}"
-              f"{figures['recorded'][kind]:>9}{times[len(times) // 2]:>8.0f}"
-              f"{times[int(len(times) * 0.95)]:>8.0f}  "
-              f"{', '.join(f'{k}×{n}' for k, n in refusals.most_common())}")  # fmt: skip
-    print(f"acknowledged {figures['acknowledged']}, recorded {figures['events']} events, "
-          f"lost {figures['lost']}, duplicates {figures['duplicates']}, refused-but-recorded "
-          f"{figures['refused_recorded']}, gave up {figures['gave_up']}, 5xx other than 503: "
-          f"{figures['errors']}; resent {figures['resent']} (replayed {figures['replays']}), "
-          f"twins answered by replay {figures['twin_replays']}, transport errors "
-          f"{sum(c.transport_errors for c in sent)}")  # fmt: skip
+        print(
+            f"{kind:<13}{len(mine):>6}{sum(c.outcome == 'acknowledged' for c in mine):>6}"
+            f"{sum(c.outcome == 'refused' for c in mine):>8}"
+            f"{retries['503']:>5}{retries['concurrent-change']:>4}{retries['in-progress']:>4}"
+            f"{figures['recorded'][kind]:>9}{times[len(times) // 2]:>8.0f}"
+            f"{times[int(len(times) * 0.95)]:>8.0f}  "
+            f"{', '.join(f'{k}×{n}' for k, n in refusals.most_common())}"
+        )
+    print(
+        f"acknowledged {figures['acknowledged']}, recorded {figures['events']} events, "
+        f"lost {figures['lost']}, duplicates {figures['duplicates']}, refused-but-recorded "
+        f"{figures['refused_recorded']}, gave up {figures['gave_up']}, 5xx other than 503: "
+        f"{figures['errors']}; resent {figures['resent']} (replayed {figures['replays']}), "
+        f"twins answered by replay {figures['twin_replays']}, transport errors "
+        f"{sum(c.transport_errors for c in sent)}"
+    )
 
     assert "Traceback" not in log, log[-5000:]
     assert all(s != 500 for c in sent for s in c.statuses)
     assert len(sent) == len(commands), (
         f"only {len(sent)} of {len(commands)} commands were sent within {TIME_LIMIT_S:.0f} s "
-        f"(sent per quarter of the run: {quarters})")
+        f"(sent per quarter of the run: {quarters})"
+    )
     assert total_s < TIME_LIMIT_S, f"the scenario took {total_s:.0f} s"
 
 
@@ -502,7 +652,12 @@ def check(ledger: Ledger, body: Body, commands: list[Command]) -> dict[str, Any]
     }
     for c in refused:
         assert c.problem.removeprefix(PROBLEM) in allowed.get(c.kind, set()), (
-            c.key, c.kind, c.status, c.problem, c.detail)  # fmt: skip
+            c.key,
+            c.kind,
+            c.status,
+            c.problem,
+            c.detail,
+        )
     assert all(c.outcome == "refused" for c in commands if c.kind == "bad_tally")
 
     # Resent requests replayed the first answer; twins were answered alike.
@@ -594,10 +749,12 @@ def check(ledger: Ledger, body: Body, commands: list[Command]) -> dict[str, Any]
                 assert c.answer["outcome"] == found[0].outcome.value
     asked = {c.body["title"] for c in commands if c.kind in ("resolution", "bad_tally", "revoke")}
     assert set(by_title) - asked == {"批准共享实训基地共建协议"} | {
-        f"待撤销决议{t:02d}" for t in range(TARGETS)}, "resolutions no command asked for"
+        f"待撤销决议{t:02d}" for t in range(TARGETS)
+    }, "resolutions no command asked for"
     adopted = [e.number for e in recorded if e.number is not None]
     assert adopted == [f"2020-{n:03d}" for n in range(1, len(adopted) + 1)], (
-        "register numbers skipped or repeated")  # fmt: skip
+        "register numbers skipped or repeated"
+    )
     for number in body.revocable:
         outcomes = sorted(c.outcome for c in commands if c.kind == "revoke" and c.target == number)
         assert len(outcomes) < 2 or outcomes == ["acknowledged", "refused"], (number, outcomes)
@@ -607,8 +764,9 @@ def check(ledger: Ledger, body: Body, commands: list[Command]) -> dict[str, Any]
     community_events = list(ledger.events.get(body.community))
     moves: dict[tuple[str, UUID, date], list[Any]] = defaultdict(list)
     per_unit: dict[UUID, list[Any]] = defaultdict(list)
-    for e in community_events[len(community_events) - sum(
-            1 for n in events if n.originator_id == body.community):]:  # fmt: skip
+    for e in community_events[
+        len(community_events) - sum(1 for n in events if n.originator_id == body.community) :
+    ]:
         assert isinstance(e, (Community.MemberAdmitted, Community.MemberExited)), e
         kind = "admit" if isinstance(e, Community.MemberAdmitted) else "exit"
         moves[(kind, e.unit_id, e.effective_on)].append(e)
@@ -620,27 +778,37 @@ def check(ledger: Ledger, body: Body, commands: list[Command]) -> dict[str, Any]
     figures.update(lost=len(lost), duplicates=len(doubled), refused_recorded=len(left))
     assert not (lost or doubled or left), (
         f"lost {len(lost)} {lost[:5]}, duplicates {len(doubled)} {doubled[:5]}, "
-        f"refused but recorded {len(left)} {left[:5]}")  # fmt: skip
+        f"refused but recorded {len(left)} {left[:5]}"
+    )
     assert len(events) == len(distinct), (
-        f"{len(events)} events recorded for {len(distinct)} acknowledged commands")
+        f"{len(events)} events recorded for {len(distinct)} acknowledged commands"
+    )
     for unit in body.pool:  # each unit in, out, in, … as acknowledged, in date order
         sequence = [isinstance(e, Community.MemberAdmitted) for e in per_unit[unit]]
         first = unit not in body.initially_in  # out at first: admitted first
         assert sequence == [first if i % 2 == 0 else not first for i in range(len(sequence))], (
-            unit, sequence)  # fmt: skip
+            unit,
+            sequence,
+        )
         days = [e.effective_on for e in per_unit[unit]]
         assert days == sorted(days), (unit, days)
         acks = Counter(c.kind for c in acknowledged if c.target == unit)
         assert (acks["admit"], acks["exit"]) == (sum(sequence), len(sequence) - sum(sequence)), (
-            unit, acks, sequence)  # fmt: skip
+            unit,
+            acks,
+            sequence,
+        )
 
     # --- the read models equal a fold of the log
     store = open_store(ledger)
     store.catch_up()
     community = ledger.community(body.community)
     moved = sum(1 for c in commands if c.kind in ("admit", "exit"))  # days taken
-    for day in [ADMITTED_ON, MEETING_ON] + [FIRST_MOVE + timedelta(days=d)
-                                            for d in range(0, moved + 2, 97)] + [today()]:
+    for day in (
+        [ADMITTED_ON, MEETING_ON]
+        + [FIRST_MOVE + timedelta(days=d) for d in range(0, moved + 2, 97)]
+        + [today()]
+    ):
         members = membership_model.members(store, body.community, as_of=day).members
         modelled = {m.unit_id for m in members}
         folded = {p.unit_id for p in community.members_on(day)}
@@ -651,7 +819,8 @@ def check(ledger: Ledger, body: Body, commands: list[Command]) -> dict[str, Any]
     council = ledger.council(body.community)
     register = register_model.register(store, body.community).resolutions
     assert [(r.number, r.title, r.outcome, r.revoked_by) for r in register] == [
-        (r.number, r.title, r.outcome.value, r.revoked_by) for r in council.resolutions]
+        (r.number, r.title, r.outcome.value, r.revoked_by) for r in council.resolutions
+    ]
 
     agreement = ledger.agreement(body.agreement)
     reversed_entries = {e.entry for v in reversals.values() for e in v}
@@ -661,8 +830,11 @@ def check(ledger: Ledger, body: Body, commands: list[Command]) -> dict[str, Any]
         report = cost_sharing_model.report(store, body.agreement, as_of=day)
         upto: Counter = Counter()  # fen by event type, summed from the events themselves
         for e in entries:
-            on = next(getattr(e, a) for a in ("contributed_on", "incurred_on", "realized_on")
-                      if hasattr(e, a))  # fmt: skip
+            on = next(
+                getattr(e, a)
+                for a in ("contributed_on", "incurred_on", "realized_on")
+                if hasattr(e, a)
+            )
             if e.entry not in reversed_entries and on <= day:
                 upto[type(e).__name__] += e.amount_fen
         assert report.total_contributed == format_fen(upto["ContributionRecorded"])
@@ -673,7 +845,10 @@ def check(ledger: Ledger, body: Body, commands: list[Command]) -> dict[str, Any]
         for p in report.parties:
             s = settled[p.unit_id]
             assert (p.cost_due, p.contributed, p.benefit_due) == (
-                format_fen(s.costs_due), format_fen(s.contributed), format_fen(s.benefits_due))
+                format_fen(s.costs_due),
+                format_fen(s.contributed),
+                format_fen(s.benefits_due),
+            )
 
     # --- nothing left half-done, and the chains verify
     stuck = Requests(store).tables.read("SELECT idem_key FROM {api_requests} WHERE status IS NULL")

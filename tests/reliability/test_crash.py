@@ -22,6 +22,7 @@ position in the log exactly once and in order, and the hash chains verify.
 
 from __future__ import annotations
 
+import itertools
 import threading
 import time
 from collections import Counter
@@ -97,8 +98,11 @@ class Writer(threading.Thread):
         self.busy: Command | None = None  # a request sent, its answer not yet here
 
     def run(self) -> None:
-        with httpx.Client(base_url=self.run_.url, timeout=HTTP_TIMEOUT_S,
-                          headers={"Authorization": f"Bearer {self.run_.token}"}) as client:
+        with httpx.Client(
+            base_url=self.run_.url,
+            timeout=HTTP_TIMEOUT_S,
+            headers={"Authorization": f"Bearer {self.run_.token}"},
+        ) as client:
             k = 0
             while not self.run_.done:
                 k += 1
@@ -107,7 +111,7 @@ class Writer(threading.Thread):
                 self.commands.append(command)
                 try:
                     self.send(client, command)
-                except Exception as e:  # noqa: BLE001 (reported by the test)
+                except Exception as e:
                     self.run_.errors.append(f"{self.name} {command.key}: {e!r}")
 
     def send(self, client: httpx.Client, c: Command) -> None:
@@ -132,8 +136,11 @@ class Writer(threading.Thread):
                 c.replayed = r.headers.get("idempotent-replayed") == "true"
                 self.run_.ack()
                 return
-            detail = r.json().get("detail", "") if r.headers.get("content-type", "").startswith(
-                PROBLEM) else r.text  # fmt: skip
+            detail = (
+                r.json().get("detail", "")
+                if r.headers.get("content-type", "").startswith(PROBLEM)
+                else r.text
+            )
             if r.status_code == 503:
                 time.sleep(0.1)
                 continue
@@ -167,7 +174,7 @@ class Follower(threading.Thread):
     def run(self) -> None:
         try:
             self._follow()
-        except BaseException as e:  # noqa: BLE001 (reported by the test)
+        except BaseException as e:
             self.error = e
 
     def _follow(self) -> None:
@@ -175,14 +182,16 @@ class Follower(threading.Thread):
         timeout = httpx.Timeout(5.0, read=20.0)  # the server's heartbeat: 15 s
         while not self.reached():
             assert time.monotonic() < deadline, f"stuck at {self.ids[-1:]}"
-            headers = {"Authorization": f"Bearer {self.run_.token}",
-                       "Accept": "text/event-stream"}  # fmt: skip
+            headers = {"Authorization": f"Bearer {self.run_.token}", "Accept": "text/event-stream"}
             if self.ids:
                 headers["Last-Event-ID"] = str(self.ids[-1])
             try:
-                with httpx.Client(timeout=timeout) as client, client.stream(
-                    "GET", f"{self.run_.url}/events/stream", headers=headers
-                ) as response:
+                with (
+                    httpx.Client(timeout=timeout) as client,
+                    client.stream(
+                        "GET", f"{self.run_.url}/events/stream", headers=headers
+                    ) as response,
+                ):
                     assert response.status_code == 200, response.read()
                     self.connections += 1
                     for m in parse_sse(response.iter_lines()):
@@ -221,18 +230,36 @@ def test_a_killed_server_loses_nothing_duplicates_nothing_and_the_stream_resumes
         def unit(offset: int) -> Callable[[int], tuple[str, dict, str]]:
             def make(k: int) -> tuple[str, dict, str]:
                 code = credit_code(offset + k, division="320571")
-                return "/units", {"code": code, "name": f"崩溃测试单位{offset + k}",
-                                  "type": "enterprise", "division": "320571"}, code  # fmt: skip
+                return (
+                    "/units",
+                    {
+                        "code": code,
+                        "name": f"崩溃测试单位{offset + k}",
+                        "type": "enterprise",
+                        "division": "320571",
+                    },
+                    code,
+                )
+
             return make
 
         def cost(k: int) -> tuple[str, dict, str]:
             description = f"崩溃测试成本 {k}"
-            return f"/agreements/{agreement}/costs", {
-                "amount": str(COST), "incurred_on": "2024-04-20", "description": description,
-            }, description  # fmt: skip
+            return (
+                f"/agreements/{agreement}/costs",
+                {
+                    "amount": str(COST),
+                    "incurred_on": "2024-04-20",
+                    "description": description,
+                },
+                description,
+            )
 
-        writers = [Writer("units-a", run, unit(10_000)), Writer("units-b", run, unit(20_000)),
-                   Writer("costs", run, cost)]  # fmt: skip
+        writers = [
+            Writer("units-a", run, unit(10_000)),
+            Writer("units-b", run, unit(20_000)),
+            Writer("costs", run, cost),
+        ]
         for w in writers:
             w.start()
 
@@ -266,8 +293,11 @@ def test_a_killed_server_loses_nothing_duplicates_nothing_and_the_stream_resumes
 
         # The read models' contents, as the restarted server answers them.
         commands = [c for w in writers for c in w.commands]
-        with httpx.Client(base_url=restarted.url, timeout=HTTP_TIMEOUT_S,
-                          headers={"Authorization": f"Bearer {token}"}) as http:  # fmt: skip
+        with httpx.Client(
+            base_url=restarted.url,
+            timeout=HTTP_TIMEOUT_S,
+            headers={"Authorization": f"Bearer {token}"},
+        ) as http:
             units_read = {}
             for c in commands:
                 if c.path == "/units":
@@ -316,19 +346,28 @@ def test_a_killed_server_loses_nothing_duplicates_nothing_and_the_stream_resumes
     interrupted = [c for c in commands if c.interrupted]
     in_flight_keys = {c.key for c in in_flight}
 
-    print(f"\n{store}: {len(acknowledged)} acknowledged ({acked_at_kill} before the kill), "
-          f"{len(in_flight)} in flight at the kill, {len(interrupted)} of them sent with the "
-          f"answer lost (outcome unknown), each retried with its key: "
-          + ", ".join(f"{c.key} -> {c.outcome}{' (replayed)' if c.replayed else ''}"
-                      f"{f' (waited {c.waited:.1f} s for its reservation)' if c.waited else ''}" for c in interrupted))
-    print(f"  recorded {sum(tags[t] for t in ours)} of our commands in {len(positions)} "
-          f"events (positions {positions[0]}..{positions[-1]}); lost {len(lost)}, "
-          f"duplicates {len(duplicates)}; read models behind: {behind or 'none'}; "
-          f"verify ok={verification.ok} ({verification.events_checked} events)")
-    print(f"  subscriber: {len(received)} events over {follower.connections} connections, "
-          f"gaps {len(gaps)}, dups {dups}, out of order "
-          f"{sum(1 for a, b in zip(received, received[1:]) if b <= a)}; "
-          f"recovery (kill -> /healthz) {recovery:.2f} s")
+    print(
+        f"\n{store}: {len(acknowledged)} acknowledged ({acked_at_kill} before the kill), "
+        f"{len(in_flight)} in flight at the kill, {len(interrupted)} of them sent with the "
+        f"answer lost (outcome unknown), each retried with its key: "
+        + ", ".join(
+            f"{c.key} -> {c.outcome}{' (replayed)' if c.replayed else ''}"
+            f"{f' (waited {c.waited:.1f} s for its reservation)' if c.waited else ''}"
+            for c in interrupted
+        )
+    )
+    print(
+        f"  recorded {sum(tags[t] for t in ours)} of our commands in {len(positions)} "
+        f"events (positions {positions[0]}..{positions[-1]}); lost {len(lost)}, "
+        f"duplicates {len(duplicates)}; read models behind: {behind or 'none'}; "
+        f"verify ok={verification.ok} ({verification.events_checked} events)"
+    )
+    print(
+        f"  subscriber: {len(received)} events over {follower.connections} connections, "
+        f"gaps {len(gaps)}, dups {dups}, out of order "
+        f"{sum(1 for a, b in itertools.pairwise(received) if b <= a)}; "
+        f"recovery (kill -> /healthz) {recovery:.2f} s"
+    )
 
     assert not unresolved, [c.key for c in unresolved]
     assert len(acknowledged) >= TOTAL

@@ -78,8 +78,7 @@ class Cluster:
         command = [str(PG_BIN / args[0]), *args[1:]]
         if self.as_postgres:
             command = ["runuser", "-u", "postgres", "--", *command]
-        return subprocess.run(command, capture_output=True, text=True, timeout=timeout,
-                              check=False)  # fmt: skip
+        return subprocess.run(command, capture_output=True, text=True, timeout=timeout, check=False)
 
     def create(self, dbname: str = "ledger") -> str:
         """initdb, start, create the database; the ledger URL."""
@@ -89,8 +88,19 @@ class Cluster:
             if shutil.which("runuser") is None:
                 raise RuntimeError("running as root and runuser is not available for initdb")
             shutil.chown(self.root, "postgres", "postgres")
-        done = self._run("initdb", "-D", str(self.data), "-U", "postgres", "-A", "trust",
-                         "-E", "UTF8", "--locale=C.UTF-8", "--no-sync")  # fmt: skip
+        done = self._run(
+            "initdb",
+            "-D",
+            str(self.data),
+            "-U",
+            "postgres",
+            "-A",
+            "trust",
+            "-E",
+            "UTF8",
+            "--locale=C.UTF-8",
+            "--no-sync",
+        )
         if done.returncode != 0:
             raise RuntimeError(f"initdb failed ({done.returncode}): {done.stderr.strip()[-800:]}")
         self.start()
@@ -102,13 +112,27 @@ class Cluster:
         return f"postgresql://postgres@127.0.0.1:{self.port}/{dbname}"
 
     def start(self) -> None:
-        options = (f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1 "
-                   "-c max_connections=100")  # fmt: skip
-        done = self._run("pg_ctl", "-D", str(self.data), "-l", str(self.log), "-w", "-t", "30",
-                         "-o", options, "start")  # fmt: skip
+        options = (
+            f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1 -c max_connections=100"
+        )
+        done = self._run(
+            "pg_ctl",
+            "-D",
+            str(self.data),
+            "-l",
+            str(self.log),
+            "-w",
+            "-t",
+            "30",
+            "-o",
+            options,
+            "start",
+        )
         if done.returncode != 0:
-            raise RuntimeError(f"pg_ctl start failed: {done.stdout}{done.stderr}\n"
-                               f"{self.log.read_text(errors='replace')[-2000:]}")  # fmt: skip
+            raise RuntimeError(
+                f"pg_ctl start failed: {done.stdout}{done.stderr}\n"
+                f"{self.log.read_text(errors='replace')[-2000:]}"
+            )
 
     def stop(self, mode: str = "fast") -> None:
         done = self._run("pg_ctl", "-D", str(self.data), "-w", "-t", "30", "-m", mode, "stop")
@@ -118,8 +142,9 @@ class Cluster:
     def remove(self) -> None:
         with contextlib.suppress(Exception):
             if self.data.exists():
-                self._run("pg_ctl", "-D", str(self.data), "-w", "-t", "30", "-m", "immediate",
-                          "stop")  # fmt: skip
+                self._run(
+                    "pg_ctl", "-D", str(self.data), "-w", "-t", "30", "-m", "immediate", "stop"
+                )
         shutil.rmtree(self.root, ignore_errors=True)
 
 
@@ -156,42 +181,82 @@ def seed(url: str) -> Seed:
     ledger = Ledger(url)
     try:
         core = [
-            ledger.register_unit(code=credit_code(1, division="350902"), name="宁德新能源装备有限公司",
-                                 unit_type="enterprise", division="350902", principal=SETUP),
-            ledger.register_unit(code=credit_code(2, division="350902"), name="宁德职业技术学院",
-                                 unit_type="vocational_school", level="higher", division="350902",
-                                 principal=SETUP),
-            ledger.register_unit(code=credit_code(3, division="350102"), name="福州大学",
-                                 unit_type="university", division="350102", principal=SETUP),
-        ]  # fmt: skip
-        body = ledger.found_community(name="宁德新能源市域产教联合体", kind="city", industry="锂电新能源",
-                                      division="350900", founded_on=date(2024, 3, 1),
-                                      principal=SETUP)  # fmt: skip
+            ledger.register_unit(
+                code=credit_code(1, division="350902"),
+                name="宁德新能源装备有限公司",
+                unit_type="enterprise",
+                division="350902",
+                principal=SETUP,
+            ),
+            ledger.register_unit(
+                code=credit_code(2, division="350902"),
+                name="宁德职业技术学院",
+                unit_type="vocational_school",
+                level="higher",
+                division="350902",
+                principal=SETUP,
+            ),
+            ledger.register_unit(
+                code=credit_code(3, division="350102"),
+                name="福州大学",
+                unit_type="university",
+                division="350102",
+                principal=SETUP,
+            ),
+        ]
+        body = ledger.found_community(
+            name="宁德新能源市域产教联合体",
+            kind="city",
+            industry="锂电新能源",
+            division="350900",
+            founded_on=date(2024, 3, 1),
+            principal=SETUP,
+        )
         for unit in core:
-            ledger.admit_member(body.id, unit.id, role="participant",
-                                effective_on=date(2024, 3, 2), principal=SETUP)  # fmt: skip
+            ledger.admit_member(
+                body.id, unit.id, role="participant", effective_on=date(2024, 3, 2), principal=SETUP
+            )
         ledger.adopt_charter(body.id, version="1.0", effective_on=date(2024, 3, 2), principal=SETUP)
         for i, unit in enumerate(core):
-            ledger.assign_seat(body.id, unit.id, representative=f"代表{i}",
-                               office="chair" if i == 0 else "director",
-                               effective_on=date(2024, 3, 3), principal=SETUP)  # fmt: skip
-        meeting = ledger.record_meeting(body.id, held_on=date(2024, 3, 10),
-                                        present=[u.id for u in core], principal=SETUP)  # fmt: skip
-        resolution = ledger.record_resolution(body.id, meeting=meeting, matter="agreement",
-                                              title="批准共享实训基地共建协议", votes_for=3,
-                                              votes_against=0, abstentions=0,
-                                              principal=SETUP)  # fmt: skip
+            ledger.assign_seat(
+                body.id,
+                unit.id,
+                representative=f"代表{i}",
+                office="chair" if i == 0 else "director",
+                effective_on=date(2024, 3, 3),
+                principal=SETUP,
+            )
+        meeting = ledger.record_meeting(
+            body.id, held_on=date(2024, 3, 10), present=[u.id for u in core], principal=SETUP
+        )
+        resolution = ledger.record_resolution(
+            body.id,
+            meeting=meeting,
+            matter="agreement",
+            title="批准共享实训基地共建协议",
+            votes_for=3,
+            votes_against=0,
+            abstentions=0,
+            principal=SETUP,
+        )
         assert resolution.number is not None, resolution
         agreement = ledger.draft_agreement(
-            body.id, title="共享实训基地", kind="training_base", drafted_on=date(2024, 3, 5),
+            body.id,
+            title="共享实训基地",
+            kind="training_base",
+            drafted_on=date(2024, 3, 5),
             principal=SETUP,
-            parties=[{"unit_id": u.id, "cost_share_bp": cost, "benefit_share_bp": benefit}
-                     for u, (cost, benefit) in zip(core, [(5000, 4000), (3000, 3000),
-                                                          (2000, 3000)])],
-        )  # fmt: skip
+            parties=[
+                {"unit_id": u.id, "cost_share_bp": cost, "benefit_share_bp": benefit}
+                for u, (cost, benefit) in zip(
+                    core, [(5000, 4000), (3000, 3000), (2000, 3000)], strict=False
+                )
+            ],
+        )
         ledger.approve_agreement(agreement.id, resolution=resolution.number, principal=SETUP)
-        return Seed(body.id, agreement.id, [u.id for u in core],
-                    ledger.recorder.max_notification_id() or 0)  # fmt: skip
+        return Seed(
+            body.id, agreement.id, [u.id for u in core], ledger.recorder.max_notification_id() or 0
+        )
     finally:
         ledger.close()
 
@@ -237,8 +302,11 @@ class Journal:
 
     def first_2xx_after(self, moment: float) -> float | None:
         with self.lock:
-            times = [t for t, what, _ in self.answers
-                     if isinstance(what, int) and 200 <= what < 300 and t > moment]  # fmt: skip
+            times = [
+                t
+                for t, what, _ in self.answers
+                if isinstance(what, int) and 200 <= what < 300 and t > moment
+            ]
         return min(times) if times else None
 
 
@@ -246,16 +314,38 @@ def command_for(client: int, n: int, s: Seed) -> Command:
     key = f"restart-{client}-{n:04d}"
     if n % 2 == 0:
         code = credit_code(10_000 + client * 1_000 + n, division="350902")
-        return Command(client, n, "register", key, "/units",
-                       {"code": code, "name": f"重启期间登记单位{client}-{n:04d}",
-                        "type": "enterprise", "division": "350902"}, code=code)  # fmt: skip
+        return Command(
+            client,
+            n,
+            "register",
+            key,
+            "/units",
+            {
+                "code": code,
+                "name": f"重启期间登记单位{client}-{n:04d}",
+                "type": "enterprise",
+                "division": "350902",
+            },
+            code=code,
+        )
     description = f"重启期间投入{client}-{n:04d}"
     fen = 100_00 + client * 1_000 + n
-    return Command(client, n, "contribute", key, f"/agreements/{s.agreement}/contributions",
-                   {"unit_id": str(s.parties[n % len(s.parties)]), "kind": "funds",
-                    "amount": f"{fen // 100}.{fen % 100:02d}", "contributed_on": "2024-06-01",
-                    "description": description},
-                   description=description, fen=fen)  # fmt: skip
+    return Command(
+        client,
+        n,
+        "contribute",
+        key,
+        f"/agreements/{s.agreement}/contributions",
+        {
+            "unit_id": str(s.parties[n % len(s.parties)]),
+            "kind": "funds",
+            "amount": f"{fen // 100}.{fen % 100:02d}",
+            "contributed_on": "2024-06-01",
+            "description": description,
+        },
+        description=description,
+        fen=fen,
+    )
 
 
 def transient_409(response: httpx.Response) -> bool:
@@ -309,8 +399,15 @@ def send(http: httpx.Client, cmd: Command, journal: Journal) -> None:
         time.sleep(wait)
 
 
-def run_client(url: str, token: str, client: int, s: Seed, journal: Journal,
-               stop: threading.Event, failures: list[BaseException]) -> None:  # fmt: skip
+def run_client(
+    url: str,
+    token: str,
+    client: int,
+    s: Seed,
+    journal: Journal,
+    stop: threading.Event,
+    failures: list[BaseException],
+) -> None:
     headers = {"Authorization": f"Bearer {token}"}
     try:
         with httpx.Client(base_url=url, headers=headers, timeout=HTTP_TIMEOUT_S) as http:
@@ -321,7 +418,7 @@ def run_client(url: str, token: str, client: int, s: Seed, journal: Journal,
                     journal.commands.append(cmd)
                 send(http, cmd, journal)
                 n += 1
-    except BaseException as e:  # noqa: BLE001 (reported by the test)
+    except BaseException as e:
         failures.append(e)
 
 
@@ -359,15 +456,23 @@ class Incident:
         """A failure of the store while it was away, logged by a part of the server
         that goes on (the read models catching up after a recorded command, the stream
         reading new events) — not a crash, not a 500."""
-        return (self.header.startswith(HANDLED) and bool(self.errors)
-                and all(STORE_AWAY.search(e) for e in self.errors))  # fmt: skip
+        return (
+            self.header.startswith(HANDLED)
+            and bool(self.errors)
+            and all(STORE_AWAY.search(e) for e in self.errors)
+        )
 
 
-HANDLED = ("read models could not catch up", "the event stream could not read new events",
-           "listening for new events failed")  # fmt: skip
-STORE_AWAY = re.compile(r"^(eventsourcing\.persistence\.(OperationalError|InterfaceError)|"
-                        r"psycopg\.(OperationalError|InterfaceError)|"
-                        r"psycopg\.errors\.AdminShutdown|psycopg_pool\.PoolTimeout)\b")  # fmt: skip
+HANDLED = (
+    "read models could not catch up",
+    "the event stream could not read new events",
+    "listening for new events failed",
+)
+STORE_AWAY = re.compile(
+    r"^(eventsourcing\.persistence\.(OperationalError|InterfaceError)|"
+    r"psycopg\.(OperationalError|InterfaceError)|"
+    r"psycopg\.errors\.AdminShutdown|psycopg_pool\.PoolTimeout)\b"
+)
 CHAINED = ("The above exception was the direct cause", "During handling of the above exception")
 
 
@@ -380,8 +485,10 @@ def incidents(log: str) -> list[Incident]:
         before = next((lines[j] for j in range(i - 1, -1, -1) if lines[j].strip()), "")
         if not (before.startswith(CHAINED) and found):
             found.append(Incident(before.strip()))
-        error = next((lines[j] for j in range(i + 1, len(lines))
-                      if lines[j] and not lines[j][0].isspace()), "")  # fmt: skip
+        error = next(
+            (lines[j] for j in range(i + 1, len(lines)) if lines[j] and not lines[j][0].isspace()),
+            "",
+        )
         found[-1].errors.append(error.strip())
     return found
 
@@ -402,8 +509,9 @@ def read_added(url: str, s: Seed) -> tuple[list[Any], Counter, Counter, bool, An
             if len(page) < 1000:
                 break
             start = page[-1].id + 1
-        registered = Counter(n.originator_id for n in added
-                             if n.topic == MemberUnit.Registered.TOPIC)  # fmt: skip
+        registered = Counter(
+            n.originator_id for n in added if n.topic == MemberUnit.Registered.TOPIC
+        )
         described = Counter(e.description for e in check.agreement(s.agreement).entries)
         alone = all(len(check.event_hashes(unit)) == 1 for unit in registered)
         return added, registered, described, alone, check.verify()
@@ -422,9 +530,14 @@ def test_database_restart_under_load_is_503_then_recovers_with_each_command_once
     assert server.process is not None
     pid = server.process.pid
     journal, stop, failures = Journal(), threading.Event(), []
-    threads = [threading.Thread(target=run_client, name=f"client-{c}",
-                                args=(server.url, token, c, s, journal, stop, failures))
-               for c in range(CLIENTS)]  # fmt: skip
+    threads = [
+        threading.Thread(
+            target=run_client,
+            name=f"client-{c}",
+            args=(server.url, token, c, s, journal, stop, failures),
+        )
+        for c in range(CLIENTS)
+    ]
     stopping = stopped = started = time.monotonic()
     recovered: float | None = None
     try:
@@ -459,23 +572,31 @@ def test_database_restart_under_load_is_503_then_recovers_with_each_command_once
 
         # The log, read afresh: each command's content exactly once, nothing else.
         added, registered, described, alone, verification = read_added(url, s)
-        lost = (sum(1 for c in registrations if registered[unit_id_for(c.code)] == 0)
-                + sum(1 for c in contributions if described[c.description] == 0))  # fmt: skip
-        duplicates = (sum(n - 1 for n in registered.values() if n > 1)
-                      + sum(n - 1 for n in described.values() if n > 1))  # fmt: skip
+        lost = sum(1 for c in registrations if registered[unit_id_for(c.code)] == 0) + sum(
+            1 for c in contributions if described[c.description] == 0
+        )
+        duplicates = sum(n - 1 for n in registered.values() if n > 1) + sum(
+            n - 1 for n in described.values() if n > 1
+        )
         with psycopg.connect(url) as conn:  # a key reserved or recorded but never answered
-            half_done = conn.execute("SELECT idem_key, recorded, status FROM api_requests "
-                                     "WHERE status IS NULL OR recorded = 0").fetchall()  # fmt: skip
+            half_done = conn.execute(
+                "SELECT idem_key, recorded, status FROM api_requests "
+                "WHERE status IS NULL OR recorded = 0"
+            ).fetchall()
 
         # The read side, through the recovered server.
         alive = server.process.poll() is None and server.process.pid == pid
-        with httpx.Client(base_url=server.url, timeout=30.0,
-                          headers={"Authorization": f"Bearer {token}"}) as http:  # fmt: skip
+        with httpx.Client(
+            base_url=server.url, timeout=30.0, headers={"Authorization": f"Bearer {token}"}
+        ) as http:
             healthz = http.get("/healthz").status_code
             found = {c.code: http.get("/units", params={"code": c.code}) for c in registrations}
             report = http.get(f"/agreements/{s.agreement}/report", params={"as_of": "2024-12-31"})
-        missing = {code: r.status_code for code, r in found.items()
-                   if r.status_code != 200 or r.json()["id"] != str(unit_id_for(code))}  # fmt: skip
+        missing = {
+            code: r.status_code
+            for code, r in found.items()
+            if r.status_code != 200 or r.json()["id"] != str(unit_id_for(code))
+        }
         expected = format_fen(sum(c.fen for c in contributions if described[c.description]))
         traces = incidents(server.output())
         unexpected = [t for t in traces if not t.expected]
@@ -494,23 +615,36 @@ def test_database_restart_under_load_is_503_then_recovers_with_each_command_once
             f"begun → started again), recovery {recovery} (started → first 2xx), slowest command "
             f"{slowest:.2f} s; server log: {len(traces)} tracebacks "
             f"({len(unexpected)} unexpected); load phase {load_s:.1f} s"
-        )  # fmt: skip
-        print("  answers by second from the stop: " + "; ".join(
-            f"+{second}s {', '.join(f'{n}×{w}' for w, n in sorted(c.items(), key=str))}"
-            for second, c in timeline([(t - stopping, w) for t, w, _ in answers if t >= stopping])))
+        )
+        print(
+            "  answers by second from the stop: "
+            + "; ".join(
+                f"+{second}s {', '.join(f'{n}×{w}' for w, n in sorted(c.items(), key=str))}"
+                for second, c in timeline(
+                    [(t - stopping, w) for t, w, _ in answers if t >= stopping]
+                )
+            )
+        )
         for c in commands:
             times = registered[unit_id_for(c.code)] if c.code else described[c.description]
             if c.outcome not in ("acknowledged", "recorded, answer lost") or times != 1:
-                rows = [(n.id, n.originator_version, n.state.decode()[:40]) for n in added
-                        if (c.code or c.description or "").encode() in n.state]  # fmt: skip
-                print(f"  {c.key} ({c.kind}, {c.outcome}) in the log {times}×, sent "
-                      f"{c.sent_at - stopping:+.2f} s from the stop, "
-                      f"answers {compress(c, stopping)}; "
-                      f"reservation {[r for r in half_done if r[0] == c.key]}; "
-                      f"details {[d[:150] for d in c.details]}; events {rows}")  # fmt: skip
+                rows = [
+                    (n.id, n.originator_version, n.state.decode()[:40])
+                    for n in added
+                    if (c.code or c.description or "").encode() in n.state
+                ]
+                print(
+                    f"  {c.key} ({c.kind}, {c.outcome}) in the log {times}×, sent "
+                    f"{c.sent_at - stopping:+.2f} s from the stop, "
+                    f"answers {compress(c, stopping)}; "
+                    f"reservation {[r for r in half_done if r[0] == c.key]}; "
+                    f"details {[d[:150] for d in c.details]}; events {rows}"
+                )
         for t in traces:
-            print(f"  {'' if t.expected else 'UNEXPECTED '}traceback after {t.header[:90]!r}: "
-                  f"{' <- '.join(e[:100] for e in t.errors)}")
+            print(
+                f"  {'' if t.expected else 'UNEXPECTED '}traceback after {t.header[:90]!r}: "
+                f"{' <- '.join(e[:100] for e in t.errors)}"
+            )
 
         problems = []
         if failures:
@@ -535,15 +669,21 @@ def test_database_restart_under_load_is_503_then_recovers_with_each_command_once
         if not_acknowledged := [c.key for c in commands if c.outcome not in told]:
             problems.append(f"not acknowledged: {not_acknowledged}")
         if lost or duplicates or len(added) != len(commands):
-            problems.append(f"{len(commands)} commands, {len(added)} events recorded: lost {lost}, "
-                            f"duplicates {duplicates}")  # fmt: skip
-        if set(registered) - {unit_id_for(c.code) for c in registrations} or \
-                set(described) - {c.description for c in contributions}:  # fmt: skip
+            problems.append(
+                f"{len(commands)} commands, {len(added)} events recorded: lost {lost}, "
+                f"duplicates {duplicates}"
+            )
+        if set(registered) - {unit_id_for(c.code) for c in registrations} or set(described) - {
+            c.description for c in contributions
+        }:
             problems.append("recorded what no client sent")
         if not alone:
             problems.append("a unit's history holds more than its registration")
-        if unexplained := [h for h in half_done if h[0] not in
-                           {c.key for c in commands if c.outcome == "recorded, answer lost"}]:
+        if unexplained := [
+            h
+            for h in half_done
+            if h[0] not in {c.key for c in commands if c.outcome == "recorded, answer lost"}
+        ]:
             problems.append(f"idempotency keys left without an answer: {unexplained}")
         if not verification.ok:
             problems.append(f"verification: {verification.problems[:3]}")
@@ -574,8 +714,11 @@ def test_after_a_restart_while_idle_the_first_requests_are_answered(
     server = ServerProcess(url, tmp_path / "server.log").start()
     journal = Journal()
     try:
-        with httpx.Client(base_url=server.url, timeout=HTTP_TIMEOUT_S,
-                          headers={"Authorization": f"Bearer {token}"}) as http:  # fmt: skip
+        with httpx.Client(
+            base_url=server.url,
+            timeout=HTTP_TIMEOUT_S,
+            headers={"Authorization": f"Bearer {token}"},
+        ) as http:
             before = [command_for(0, n, s) for n in range(0, 10, 2)]
             for cmd in before:
                 send(http, cmd, journal)
@@ -589,9 +732,11 @@ def test_after_a_restart_while_idle_the_first_requests_are_answered(
                 send(http, cmd, journal)
         first = next((t for t, what, _ in journal.answers if t > back and what == 201), None)
         refused = [(round(t - back, 2), what) for c in after for t, what in c.tries if what != 201]
-        print(f"\nrestart while idle: {len(after)} commands after the database was back, "
-              f"{len(refused)} answers other than 201 {refused}, first 201 "
-              f"{'never' if first is None else f'{first - back:.2f} s'} after the first request")
+        print(
+            f"\nrestart while idle: {len(after)} commands after the database was back, "
+            f"{len(refused)} answers other than 201 {refused}, first 201 "
+            f"{'never' if first is None else f'{first - back:.2f} s'} after the first request"
+        )
         assert all(c.outcome == "acknowledged" for c in before + after)
         # A pooled connection the restart broke may still cost one 503 (with
         # Retry-After) before the pool replaces it; never more, never a 500.
@@ -621,13 +766,14 @@ class Reader:
     def _read(self, url: str, token: str, after: int) -> None:
         headers = {"Authorization": f"Bearer {token}", "Accept": "text/event-stream"}
         try:
-            with self.client.stream("GET", f"{url}/events/stream", headers=headers,
-                                    params={"after": after}) as response:  # fmt: skip
+            with self.client.stream(
+                "GET", f"{url}/events/stream", headers=headers, params={"after": after}
+            ) as response:
                 assert response.status_code == 200, response.read()
                 for item in parse_sse(response.iter_lines()):
                     if isinstance(item, Message):
                         self.messages.append(item)
-        except BaseException as e:  # noqa: BLE001 (closing the client ends the read)
+        except BaseException as e:
             self.error = e
 
     def arrival(self, position: int, timeout: float) -> float | None:
@@ -654,8 +800,13 @@ def record_elsewhere(url: str, serial: int) -> int:
     """A registration by another process (a Ledger of the test's own); its position."""
     other = Ledger(url)
     try:
-        other.register_unit(code=credit_code(serial, division="350902"), name=f"另一进程登记{serial}",
-                            unit_type="enterprise", division="350902", principal=SETUP)  # fmt: skip
+        other.register_unit(
+            code=credit_code(serial, division="350902"),
+            name=f"另一进程登记{serial}",
+            unit_type="enterprise",
+            division="350902",
+            principal=SETUP,
+        )
         return other.recorder.max_notification_id() or 0
     finally:
         other.close()
@@ -679,8 +830,9 @@ def test_the_event_stream_hears_other_processes_again_after_the_database_restart
         time.sleep(1.0)
         pg.start()
         started = time.monotonic()
-        with httpx.Client(base_url=server.url, headers={"Authorization": f"Bearer {token}"},
-                          timeout=30.0) as http:  # fmt: skip
+        with httpx.Client(
+            base_url=server.url, headers={"Authorization": f"Bearer {token}"}, timeout=30.0
+        ) as http:
             while http.get("/events", params={"after": head}).status_code != 200:
                 assert time.monotonic() - started < RECOVERY_BOUND_S, "the server did not recover"
                 time.sleep(0.5)
@@ -692,14 +844,17 @@ def test_the_event_stream_hears_other_processes_again_after_the_database_restart
         log = server.output()
         crashed = [i for i in incidents(log) if i.header.startswith("Exception in thread")]
         shown = ", ".join("never" if t is None else f"{t:.2f} s" for t in after)
-        print(f"\nevent stream: another process's events reached the stream {before[0]:.2f} s "
-              f"after being recorded before the restart, {shown} after it; threads that died: "
-              f"{[(i.header, i.errors[-1][:90]) for i in crashed]}")  # fmt: skip
+        print(
+            f"\nevent stream: another process's events reached the stream {before[0]:.2f} s "
+            f"after being recorded before the restart, {shown} after it; threads that died: "
+            f"{[(i.header, i.errors[-1][:90]) for i in crashed]}"
+        )
         assert reader.error is None, reader.error
         assert not crashed, f"a server thread died: {crashed}"
         assert all(t is not None and t < NOTIFY_BOUND_S for t in after), (
             f"after the restart other processes' events took {shown} to reach the stream "
-            "(the hub no longer hears NOTIFY)")
+            "(the hub no longer hears NOTIFY)"
+        )
     finally:
         reader.close()
         server.stop()
@@ -741,18 +896,34 @@ def test_a_commit_whose_acknowledgement_is_lost_is_recorded_once(postgres_url: s
     try:
         code = credit_code(500, division="350902")
         for what, call in [
-            ("contribution", lambda: ledger.record_contribution(
-                s.agreement, s.parties[0], kind="funds", amount="100.00",
-                contributed_on="2024-06-01", description="确认丢失的投入", principal=SETUP)),
-            ("registration", lambda: ledger.register_unit(
-                code=code, name="确认丢失的登记", unit_type="enterprise", division="350902",
-                principal=SETUP)),
-        ]:  # fmt: skip
+            (
+                "contribution",
+                lambda: ledger.record_contribution(
+                    s.agreement,
+                    s.parties[0],
+                    kind="funds",
+                    amount="100.00",
+                    contributed_on="2024-06-01",
+                    description="确认丢失的投入",
+                    principal=SETUP,
+                ),
+            ),
+            (
+                "registration",
+                lambda: ledger.register_unit(
+                    code=code,
+                    name="确认丢失的登记",
+                    unit_type="enterprise",
+                    division="350902",
+                    principal=SETUP,
+                ),
+            ),
+        ]:
             before = recorder.max_notification_id() or 0
             armed.set()
             try:
                 outcomes[what] = f"returned {type(call()).__name__}"
-            except Exception as e:  # noqa: BLE001 (reported below)
+            except Exception as e:
                 outcomes[what] = f"raised {type(e).__name__}: {e}"
             recorded = (recorder.max_notification_id() or 0) - before
             outcomes[what] += f"; {recorded} event(s) recorded"
@@ -825,12 +996,15 @@ def test_a_503_tells_the_truth_and_the_retry_with_its_key_is_answered(
             break
         time.sleep(float(retry.headers.get("retry-after") or 0.2))
     after = world.api.request("GET", "/units", params={"code": code})
-    print(f"\n{moment}: first answer {first.status_code} "
-          f"({first.json().get('detail', '')[:60]!r}), recorded then: {recorded}; retries "
-          f"{retries}: {retry.json().get('detail', retry.json().get('id'))!r:.90}")  # fmt: skip
+    print(
+        f"\n{moment}: first answer {first.status_code} "
+        f"({first.json().get('detail', '')[:60]!r}), recorded then: {recorded}; retries "
+        f"{retries}: {retry.json().get('detail', retry.json().get('id'))!r:.90}"
+    )
     problems = []
-    if first.status_code not in (201, 503) or (first.status_code == 503
-                                               and "Retry-After" not in first.headers):  # fmt: skip
+    if first.status_code not in (201, 503) or (
+        first.status_code == 503 and "Retry-After" not in first.headers
+    ):
         problems.append(f"first answer {first.status_code}: {first.text}")
     if first.status_code == 503 and recorded and "nothing was recorded" in first.text:
         problems.append("the 503 says nothing was recorded, but the unit was")

@@ -28,10 +28,16 @@ from tests.api.test_schemathesis import seeded, use_real_ids  # noqa: F401 (a fi
 # Anything a caller could hand a parser: text of every kind (control characters,
 # surrogates escaped, scripts mixed), numbers far out of range, and wrong types.
 ANYTHING = st.one_of(
-    st.text(), st.text(alphabet=st.characters(codec="utf-8")),
-    st.integers(), st.floats(allow_nan=True), st.none(), st.booleans(),
-    st.lists(st.text(), max_size=3), st.binary(max_size=20), st.dates(),
-)  # fmt: skip
+    st.text(),
+    st.text(alphabet=st.characters(codec="utf-8")),
+    st.integers(),
+    st.floats(allow_nan=True),
+    st.none(),
+    st.booleans(),
+    st.lists(st.text(), max_size=3),
+    st.binary(max_size=20),
+    st.dates(),
+)
 
 PARSERS: list[tuple[str, Any]] = [
     ("credit code", values.parse_credit_code),
@@ -70,10 +76,11 @@ def test_a_parser_answers_a_value_or_a_refusal_never_a_crash(name, parse, value)
 BODIES = sorted({e.body for e in ENDPOINTS if e.body is not None}, key=lambda b: b.__name__)
 JSON_VALUES = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(),
-    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=12), inner,
-                                                                 max_size=6),
+    lambda inner: (
+        st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=12), inner, max_size=6)
+    ),
     max_leaves=12,
-)  # fmt: skip
+)
 
 
 def _field_values(shape: type[Body]) -> st.SearchStrategy[dict[str, Any]]:
@@ -84,15 +91,18 @@ def _field_values(shape: type[Body]) -> st.SearchStrategy[dict[str, Any]]:
 
 
 @pytest.mark.parametrize("shape", BODIES, ids=lambda b: b.__name__)
-@settings(max_examples=150, deadline=None, database=None,
-          suppress_health_check=[HealthCheck.too_slow])  # fmt: skip
+@settings(
+    max_examples=150, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow]
+)
 @given(data=st.data())
 def test_a_request_decoder_answers_a_body_or_a_refusal_never_a_crash(shape, data):
-    raw = data.draw(st.one_of(
-        st.binary(max_size=200),
-        JSON_VALUES.map(msgspec.json.encode),
-        _field_values(shape).map(msgspec.json.encode),
-    ))  # fmt: skip
+    raw = data.draw(
+        st.one_of(
+            st.binary(max_size=200),
+            JSON_VALUES.map(msgspec.json.encode),
+            _field_values(shape).map(msgspec.json.encode),
+        )
+    )
     try:
         decoded = decode_body(raw, shape)
     except LedgerError as refusal:
@@ -113,7 +123,8 @@ def test_sequences_of_generated_calls_never_get_a_server_error(seeded):
     OpenAPI document (a community created, then its members, its council, its
     agreements…), as an admin, on a seeded ledger. The infinite stream is left out."""
     schema = schemathesis.openapi.from_asgi("/openapi.json", seeded.app).exclude(
-        path="/events/stream")
+        path="/events/stream"
+    )
     headers = {"Authorization": f"Bearer {seeded.token}"}
     calls: Counter = Counter()
 
@@ -130,9 +141,19 @@ def test_sequences_of_generated_calls_never_get_a_server_error(seeded):
 
     # Generation only: the calls change the ledger, so a replayed or shrunk sequence
     # would not draw the same data (hypothesis calls that flaky); a 5xx still fails.
-    run_state_machine_as_test(Workflow, settings=settings(
-        max_examples=25, stateful_step_count=8, deadline=None, database=None,
-        phases=[Phase.generate], suppress_health_check=list(HealthCheck)))  # fmt: skip
-    print(f"\nstateful fuzzing: {sum(calls.values())} calls, "
-          f"{calls[2]} 2xx, {calls[4]} 4xx, {calls[5]} 5xx")
+    run_state_machine_as_test(
+        Workflow,
+        settings=settings(
+            max_examples=25,
+            stateful_step_count=8,
+            deadline=None,
+            database=None,
+            phases=[Phase.generate],
+            suppress_health_check=list(HealthCheck),
+        ),
+    )
+    print(
+        f"\nstateful fuzzing: {sum(calls.values())} calls, "
+        f"{calls[2]} 2xx, {calls[4]} 4xx, {calls[5]} 5xx"
+    )
     assert calls[5] == 0 and calls[2] > 0

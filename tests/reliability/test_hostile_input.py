@@ -14,8 +14,9 @@ from tests.api.support import PROBLEM, World, issue
 ONE_MIB = 1 << 20
 
 
-def refused(w: World, method: str, path: str, status: int | tuple[int, ...], *,
-            tally: Counter, **kw: Any) -> dict[str, Any]:  # fmt: skip
+def refused(
+    w: World, method: str, path: str, status: int | tuple[int, ...], *, tally: Counter, **kw: Any
+) -> dict[str, Any]:
     """Send; assert the refusal (a problem+json of ``status``) and that nothing was
     recorded; return the problem."""
     before = w.api.position()
@@ -35,13 +36,16 @@ def refused(w: World, method: str, path: str, status: int | tuple[int, ...], *,
 def tally(request):
     counts: Counter = Counter()
     yield counts
-    print(f"\n{request.node.name}: refused {sum(counts.values())} requests "
-          f"({', '.join(f'{n}×{s}' for s, n in sorted(counts.items()))}), recorded 0")
+    print(
+        f"\n{request.node.name}: refused {sum(counts.values())} requests "
+        f"({', '.join(f'{n}×{s}' for s, n in sorted(counts.items()))}), recorded 0"
+    )
 
 
 def test_bodies_over_one_mib_are_refused_before_they_are_read(world, tally):
-    big = json.dumps({"code": "x", "name": "甲" * ONE_MIB, "type": "enterprise",
-                      "division": "320506"}).encode()  # fmt: skip
+    big = json.dumps(
+        {"code": "x", "name": "甲" * ONE_MIB, "type": "enterprise", "division": "320506"}
+    ).encode()
     problem = refused(world, "POST", "/units", 413, content=big, tally=tally)
     assert "over 1024 KiB" in problem["detail"]
 
@@ -53,7 +57,12 @@ def test_bodies_over_one_mib_are_refused_before_they_are_read(world, tally):
 
 
 MALFORMED = [
-    b"{", b"[]", b"null", b"\xff\xfe", b'{"code": "91320506000000001K"', b"\x00",
+    b"{",
+    b"[]",
+    b"null",
+    b"\xff\xfe",
+    b'{"code": "91320506000000001K"',
+    b"\x00",
     b'{"code": 91320506, "name": "x", "type": "enterprise", "division": "320506"}',
     b'{"code": "91320506000000001K", "name": ["x"], "type": "enterprise", "division": 320506}',
     b'{"code": "91320506000000001K", "name": "x", "type": "enterprise", "division": "320506", '
@@ -66,29 +75,51 @@ def test_malformed_json_wrong_types_and_unknown_fields_are_422(world, tally, bod
     refused(world, "POST", "/units", 422, content=body, tally=tally)
 
 
-@pytest.mark.parametrize("amount", ["1e400", "99999999999999999999999999.00", "-5.00", "NaN",
-                                    "0.001", "１００.00", "100,00", ""])  # fmt: skip
+@pytest.mark.parametrize(
+    "amount",
+    ["1e400", "99999999999999999999999999.00", "-5.00", "NaN", "0.001", "１００.00", "100,00", ""],
+)
 def test_huge_negative_and_foreign_amounts_are_422(world, tally, amount):
-    refused(world, "POST", f"/agreements/{world.agreement_id}/costs", 422, tally=tally,
-            json={"amount": amount, "incurred_on": "2024-04-01", "description": "x"})
+    refused(
+        world,
+        "POST",
+        f"/agreements/{world.agreement_id}/costs",
+        422,
+        tally=tally,
+        json={"amount": amount, "incurred_on": "2024-04-01", "description": "x"},
+    )
 
 
-@pytest.mark.parametrize("name", ["甲\x00乙", "\u202e司公甲", "甲\u200b乙", "甲\r\n乙", " ",
-                                  "甲" * 501])  # fmt: skip
+@pytest.mark.parametrize(
+    "name", ["甲\x00乙", "\u202e司公甲", "甲\u200b乙", "甲\r\n乙", " ", "甲" * 501]
+)
 def test_nul_control_invisible_and_overlong_names_are_422(world, tally, name):
-    refused(world, "POST", "/units", 422, tally=tally, json={
-        "code": world.next_code(), "name": name, "type": "enterprise", "division": "320506"})
+    refused(
+        world,
+        "POST",
+        "/units",
+        422,
+        tally=tally,
+        json={"code": world.next_code(), "name": name, "type": "enterprise", "division": "320506"},
+    )
 
 
 def test_names_mixing_scripts_are_kept_exactly(world):
     for name in ("TCL科技集团股份有限公司", "华为技术 Huawei", "Ａｌｉｂａｂａ（中国）"):
-        unit = world.api.post("/units", {"code": world.next_code(), "name": name,
-                                         "type": "enterprise", "division": "320506"})  # fmt: skip
+        unit = world.api.post(
+            "/units",
+            {"code": world.next_code(), "name": name, "type": "enterprise", "division": "320506"},
+        )
         assert world.api.get(f"/units/{unit['id']}")["name"] == name
 
 
-SQL = ["' OR '1'='1", "1; DROP TABLE stored_events; --", "x' UNION SELECT digest FROM api_tokens --",
-       "%' --", "\\x00"]  # fmt: skip
+SQL = [
+    "' OR '1'='1",
+    "1; DROP TABLE stored_events; --",
+    "x' UNION SELECT digest FROM api_tokens --",
+    "%' --",
+    "\\x00",
+]
 
 
 @pytest.mark.parametrize("text", SQL)
@@ -117,48 +148,101 @@ def test_sql_looking_strings_in_every_filter_are_refused_or_taken_literally(worl
     assert tokens.check(world.admin.token).id == world.admin.id  # the tables are intact
 
 
-@pytest.mark.parametrize("day", ["0000-01-01", "0001-01-01", "9999-12-31", "2024-02-30",
-                                 "+10000-01-01", "2024-13-01", "24-01-01", "2024-1-1"])  # fmt: skip
+@pytest.mark.parametrize(
+    "day",
+    [
+        "0000-01-01",
+        "0001-01-01",
+        "9999-12-31",
+        "2024-02-30",
+        "+10000-01-01",
+        "2024-13-01",
+        "24-01-01",
+        "2024-1-1",
+    ],
+)
 def test_dates_out_of_range_are_422(world, tally, day):
-    refused(world, "POST", f"/communities/{world.community_id}/members", 422, tally=tally,
-            json={"unit_id": world.unit_ids[0], "role": "participant", "effective_on": day})
+    refused(
+        world,
+        "POST",
+        f"/communities/{world.community_id}/members",
+        422,
+        tally=tally,
+        json={"unit_id": world.unit_ids[0], "role": "participant", "effective_on": day},
+    )
     if day == "9999-12-31":  # a real day: a read may ask about it (0001 is before 1949: refused)
         before = world.api.position()
         assert world.api.get(f"/communities/{world.community_id}/members", as_of=day)
         assert world.api.position() == before
     else:
-        refused(world, "GET", f"/communities/{world.community_id}/members", 422, tally=tally,
-                params={"as_of": day})
+        refused(
+            world,
+            "GET",
+            f"/communities/{world.community_id}/members",
+            422,
+            tally=tally,
+            params={"as_of": day},
+        )
 
 
 def test_export_names_and_ids_that_look_like_paths_are_refused(world, tally):
     for bad in ("../../etc/passwd", "..%2F..%2Fetc", "/etc/passwd", "C:\\\\x"):
         refused(world, "GET", "/audit/export", 422, params={"community_id": bad}, tally=tally)
-    response = world.api.request("GET", "/audit/export",
-                                 params={"community_id": world.community_id})  # fmt: skip
+    response = world.api.request(
+        "GET", "/audit/export", params={"community_id": world.community_id}
+    )
     disposition = response.headers["content-disposition"]
     assert "/" not in disposition.split("filename=")[1] and ".." not in disposition
 
 
 def test_tokens_of_other_bodies_and_revoked_or_unknown_tokens_write_nothing(world, tally):
-    other = world.api.post("/communities", {"name": "无锡联合体", "kind": "city",
-                                             "industry": "机械", "division": "320200",
-                                             "founded_on": "2024-01-01"})  # fmt: skip
+    other = world.api.post(
+        "/communities",
+        {
+            "name": "无锡联合体",
+            "kind": "city",
+            "industry": "机械",
+            "division": "320200",
+            "founded_on": "2024-01-01",
+        },
+    )
     theirs = issue(world.api.app, "secretary", other["id"])
-    admission = {"unit_id": world.unit_ids[0], "role": "participant",
-                 "effective_on": "2025-01-01"}  # fmt: skip
-    refused(world, "POST", f"/communities/{world.community_id}/members/{world.unit_ids[0]}/exit",
-            403, caller=theirs, tally=tally,
-            json={"reason": "voluntary", "effective_on": "2025-01-01"})  # fmt: skip
-    refused(world, "POST", f"/agreements/{world.agreement_id}/costs", 403, caller=theirs,
-            tally=tally, json={"amount": "1.00", "incurred_on": "2024-04-01", "description": "x"})
+    admission = {"unit_id": world.unit_ids[0], "role": "participant", "effective_on": "2025-01-01"}
+    refused(
+        world,
+        "POST",
+        f"/communities/{world.community_id}/members/{world.unit_ids[0]}/exit",
+        403,
+        caller=theirs,
+        tally=tally,
+        json={"reason": "voluntary", "effective_on": "2025-01-01"},
+    )
+    refused(
+        world,
+        "POST",
+        f"/agreements/{world.agreement_id}/costs",
+        403,
+        caller=theirs,
+        tally=tally,
+        json={"amount": "1.00", "incurred_on": "2024-04-01", "description": "x"},
+    )
     revoked = issue(world.api.app, "admin")
     world.api.app.state.service.tokens.revoke(revoked.id)
-    refused(world, "POST", f"/communities/{other['id']}/members", 401, caller=revoked,
-            json=admission, tally=tally)  # fmt: skip
+    refused(
+        world,
+        "POST",
+        f"/communities/{other['id']}/members",
+        401,
+        caller=revoked,
+        json=admission,
+        tally=tally,
+    )
     forged = revoked.token[:-4] + "AAAA"
     for token in (forged, "cj_", "cj_x_y", "Bearer", "\u0000" * 10, "x" * 5000):
-        response = world.api.client.post(f"/communities/{other['id']}/members", json=admission,
-                                          headers={"Authorization": f"Bearer {token}"})  # fmt: skip
+        response = world.api.client.post(
+            f"/communities/{other['id']}/members",
+            json=admission,
+            headers={"Authorization": f"Bearer {token}"},
+        )
         assert response.status_code == 401, (token[:20], response.text)
         tally[401] += 1

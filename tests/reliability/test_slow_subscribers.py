@@ -158,7 +158,7 @@ class Reader:
 
         try:
             self.sub.until(done, timeout=110)
-        except BaseException as e:  # noqa: BLE001 (reported by the test)
+        except BaseException as e:
             self.error = e
 
 
@@ -169,8 +169,7 @@ class Phase:
     latencies: list[float] = field(default_factory=list)
 
 
-def write(ledger: Ledger, journal: Journal, n: int, who: str,
-          started: dict[int, float]) -> float:  # fmt: skip
+def write(ledger: Ledger, journal: Journal, n: int, who: str, started: dict[int, float]) -> float:
     """``n`` unit registrations with long names; events per second. ``started``: each
     position's write start (a bound on its commit time from below)."""
     began = time.monotonic()
@@ -179,9 +178,18 @@ def write(ledger: Ledger, journal: Journal, n: int, who: str,
         code = credit_code(journal.serial)
         principal = f"{who}-{journal.serial}"
         t = time.monotonic()
-        made = journal.record(ledger, [UNIT_REGISTERED], principal, lambda: ledger.register_unit(
-            code=code, name=LONG_NAME, unit_type="enterprise", division=DIVISION,
-            principal=principal))  # fmt: skip
+        made = journal.record(
+            ledger,
+            [UNIT_REGISTERED],
+            principal,
+            lambda: ledger.register_unit(
+                code=code,
+                name=LONG_NAME,
+                unit_type="enterprise",
+                division=DIVISION,
+                principal=principal,
+            ),
+        )
         started.update((r.position, t) for r in made)
     return n / (time.monotonic() - began)
 
@@ -194,8 +202,14 @@ def percentile(values: list[float], p: float) -> float:
 def live_followers(hub: Hub) -> int:
     """``hub.follow`` generators still running: one per open subscriber."""
     code = Hub.follow.__code__
-    return sum(1 for g in gc.get_objects() if inspect.isasyncgen(g) and g.ag_code is code
-               and g.ag_frame is not None and g.ag_frame.f_locals.get("self") is hub)
+    return sum(
+        1
+        for g in gc.get_objects()
+        if inspect.isasyncgen(g)
+        and g.ag_code is code
+        and g.ag_frame is not None
+        and g.ag_frame.f_locals.get("self") is hub
+    )
 
 
 def server_connection(server: LiveServer, port: int):
@@ -217,9 +231,11 @@ def wait_for(condition: Callable[[], bool], timeout: float, what: str) -> None:
 
 
 def test_a_stalled_subscriber_is_dropped_without_slowing_anyone_and_resumes_exactly_once(
-    database_url: str, ledger: Ledger, monkeypatch: pytest.MonkeyPatch,
+    database_url: str,
+    ledger: Ledger,
+    monkeypatch: pytest.MonkeyPatch,
     caplog: pytest.LogCaptureFixture,
-) -> None:  # fmt: skip
+) -> None:
     store = "postgres" if database_url.startswith("postgres") else "sqlite"
     monkeypatch.setattr(feed, "SEND_TIMEOUT", SEND_TIMEOUT)
     caplog.set_level(logging.INFO, logger="chanjiao.api.stream")
@@ -235,8 +251,10 @@ def test_a_stalled_subscriber_is_dropped_without_slowing_anyone_and_resumes_exac
     try:
         hub: Hub = server.app.state.hub
         token = server.token()
-        readers = [Reader(Subscription(server, token, read_timeout=10), lambda: target[0])
-                   for _ in range(READERS)]  # fmt: skip
+        readers = [
+            Reader(Subscription(server, token, read_timeout=10), lambda: target[0])
+            for _ in range(READERS)
+        ]
         wait_for(lambda: live_followers(hub) >= READERS, 10, "the readers subscribing")
 
         write(ledger, journal, WARM_UP, "warm-up", started)
@@ -245,14 +263,25 @@ def test_a_stalled_subscriber_is_dropped_without_slowing_anyone_and_resumes_exac
         baseline = Phase("without a stalled subscriber")
         baseline.throughput = write(ledger, journal, EVENTS, "baseline", started)
         first_end = journal.positions()[-1]
-        wait_for(lambda: all(r.sub.messages and int(r.sub.messages[-1].id) >= first_end
-                             for r in readers), 30, "the readers catching up")  # fmt: skip
+        wait_for(
+            lambda: all(
+                r.sub.messages and int(r.sub.messages[-1].id) >= first_end for r in readers
+            ),
+            30,
+            "the readers catching up",
+        )
 
         # Phase 2: the same, with a live subscriber (caught up) that stops reading: it
         # never reads a byte of the events that follow.
         stalled = Stalled(server, token, after=first_end)
-        wait_for(lambda: server_connection(server, stalled.port) is not None
-                 and live_followers(hub) == READERS + 1, 10, "the stalled client subscribing")
+        wait_for(
+            lambda: (
+                server_connection(server, stalled.port) is not None
+                and live_followers(hub) == READERS + 1
+            ),
+            10,
+            "the stalled client subscribing",
+        )
         held: list[int] = []  # uvicorn's unsent bytes for it, sampled while it is open
 
         def sample() -> None:
@@ -273,26 +302,35 @@ def test_a_stalled_subscriber_is_dropped_without_slowing_anyone_and_resumes_exac
             r.thread.join(60)
             assert r.error is None, r.error
             assert not r.thread.is_alive(), "a reader did not finish"
-        wait_for(lambda: stalled.closed_at is not None, 2 * SEND_TIMEOUT + 10,
-                 "the server dropping the stalled subscriber")  # fmt: skip
+        wait_for(
+            lambda: stalled.closed_at is not None,
+            2 * SEND_TIMEOUT + 10,
+            "the server dropping the stalled subscriber",
+        )
         sampler.join(2)
         drop_delay = stalled.closed_at - stalled.last_growth
         since_open = stalled.closed_at - stalled.opened
 
         # The server holds nothing more for it: no connection, no follower.
-        wait_for(lambda: server_connection(server, stalled.port) is None, 5,
-                 "uvicorn forgetting the connection")  # fmt: skip
+        wait_for(
+            lambda: server_connection(server, stalled.port) is None,
+            5,
+            "uvicorn forgetting the connection",
+        )
         wait_for(lambda: live_followers(hub) == READERS, 5, "the hub forgetting the subscriber")
         assert len(hub.recent) <= 2 * KEEP
 
         # Every reader got every event, once, in order, promptly, in both phases.
         for r in readers:
             check_exactly_once(journal, r.sub.messages)
-        phases = [(baseline, first_end - EVENTS + 1, first_end),
-                  (with_stall, first_end + 1, last)]
+        phases = [(baseline, first_end - EVENTS + 1, first_end), (with_stall, first_end + 1, last)]
         for phase, low, high in phases:
-            phase.latencies = [m.arrived - started[int(m.id)] for r in readers
-                               for m in r.sub.messages if low <= int(m.id) <= high]  # fmt: skip
+            phase.latencies = [
+                m.arrived - started[int(m.id)]
+                for r in readers
+                for m in r.sub.messages
+                if low <= int(m.id) <= high
+            ]
 
         # The stalled client reads what had reached it, then resumes after it.
         before, ending = stalled.read_what_arrived()
@@ -301,8 +339,11 @@ def test_a_stalled_subscriber_is_dropped_without_slowing_anyone_and_resumes_exac
             resumed.to_position(last, timeout=60)
             resumed.heartbeats(1)  # and nothing more, nothing twice
         check_exactly_once(journal, before + resumed.messages, after=first_end)
-        drops = [r for r in caplog.records if r.name == "chanjiao.api.stream"
-                 and "dropped the subscriber" in r.getMessage()]  # fmt: skip
+        drops = [
+            r
+            for r in caplog.records
+            if r.name == "chanjiao.api.stream" and "dropped the subscriber" in r.getMessage()
+        ]
     finally:
         target[0] = target[0] or 0
         if stalled is not None:
@@ -311,20 +352,26 @@ def test_a_stalled_subscriber_is_dropped_without_slowing_anyone_and_resumes_exac
             r.sub.close()
         server.stop()
 
-    print(f"\n{store}: {READERS} readers, {len(journal.entries)} events of ~1 KiB, "
-          f"SEND_TIMEOUT {SEND_TIMEOUT} s")
+    print(
+        f"\n{store}: {READERS} readers, {len(journal.entries)} events of ~1 KiB, "
+        f"SEND_TIMEOUT {SEND_TIMEOUT} s"
+    )
     for phase in (baseline, with_stall):
-        print(f"  {phase.name}: writes {phase.throughput:.0f} events/s; reader latency "
-              f"median {statistics.median(phase.latencies) * 1000:.1f} ms, "
-              f"p99 {percentile(phase.latencies, 99) * 1000:.1f} ms, "
-              f"max {max(phase.latencies) * 1000:.1f} ms")
-    print(f"  stalled client: its receive queue stopped growing at {stalled.queued} bytes; "
-          f"reset {drop_delay:.2f} s later ({since_open:.2f} s after it connected, "
-          f"{stalled.closed_at - phase_began:.2f} s into the {phase_ended - phase_began:.2f} s "
-          f"of writing); uvicorn "
-          f"held at most {max(held, default=0)} unsent bytes for it; it had parsed "
-          f"{len(before)} events ({ending}), resumed after {resume_from} and received "
-          f"{len(resumed.messages)} more, each once")
+        print(
+            f"  {phase.name}: writes {phase.throughput:.0f} events/s; reader latency "
+            f"median {statistics.median(phase.latencies) * 1000:.1f} ms, "
+            f"p99 {percentile(phase.latencies, 99) * 1000:.1f} ms, "
+            f"max {max(phase.latencies) * 1000:.1f} ms"
+        )
+    print(
+        f"  stalled client: its receive queue stopped growing at {stalled.queued} bytes; "
+        f"reset {drop_delay:.2f} s later ({since_open:.2f} s after it connected, "
+        f"{stalled.closed_at - phase_began:.2f} s into the {phase_ended - phase_began:.2f} s "
+        f"of writing); uvicorn "
+        f"held at most {max(held, default=0)} unsent bytes for it; it had parsed "
+        f"{len(before)} events ({ending}), resumed after {resume_from} and received "
+        f"{len(resumed.messages)} more, each once"
+    )
     assert stalled.closed_state is not None and stalled.closed_state != TCP_ESTABLISHED
     assert SEND_TIMEOUT - 0.1 <= drop_delay <= SEND_TIMEOUT + 5, drop_delay
     assert held and max(held) <= UVICORN_HIGH_WATER + 4096, max(held)
