@@ -13,6 +13,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from adapters.codec import to_json
 from api import checkpointing, feed
 from api.describe import asyncapi, openapi
 from api.endpoint import Endpoint, Service, dispatch
@@ -22,9 +23,8 @@ from api.problems import handle
 from api.resources import ENDPOINTS
 from api.stream import Hub
 from api.tokens import Tokens
-from domain.codec import to_json
+from application.ledger import Ledger
 from domain.errors import LedgerError
-from domain.ledger import Ledger
 from projections.read_models import open_store
 
 

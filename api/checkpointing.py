@@ -10,9 +10,10 @@ import os
 
 from starlette.concurrency import run_in_threadpool
 
-from domain.checkpoints import Checkpoint, SigningKey
+from adapters.signing import SigningKey
+from application.ledger import Ledger
+from domain.checkpoints import Checkpoint
 from domain.errors import ConfigurationError
-from domain.ledger import Ledger
 
 log = logging.getLogger("chanjiao.audit")
 

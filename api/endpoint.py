@@ -17,13 +17,13 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 
+from adapters.codec import to_json
 from api.access import Access, check, check_role
 from api.idempotency import Requests
 from api.problems import MAX_BODY_BYTES, BodyTooLarge
 from api.tokens import TokenInfo, TokenRequired, Tokens
-from domain.codec import to_json
+from application.ledger import Ledger
 from domain.errors import InvalidInput
-from domain.ledger import Ledger
 from projections.machinery import Store
 
 

@@ -19,10 +19,10 @@ from uuid import UUID
 import msgspec
 from eventsourcing.persistence import Notification
 
-from domain.codec import state_type, to_json
+from adapters.codec import state_type, to_json
+from application.ledger import Ledger
 from domain.errors import InvalidInput
 from domain.events import LedgerEvent
-from domain.ledger import Ledger
 
 SOURCE = os.environ.get("CHANJIAO_EVENT_SOURCE", "/chanjiao")
 SCHEMAS = "/events/schemas"

@@ -23,12 +23,12 @@ from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 from starlette.types import Send
 
+from adapters.codec import to_json
 from api import bodies as b
 from api.access import Access, check
 from api.endpoint import Service, bearer, decode_query
 from api.events import Encoder, check_type, schemas
 from api.stream import Hub
-from domain.codec import to_json
 from domain.errors import ConfigurationError, InvalidInput, NotFound
 
 BATCH_TYPE = "application/cloudevents-batch+json"

@@ -1,7 +1,7 @@
 """``Idempotency-Key`` on POST: a retry gets the first answer and records nothing.
 
 Each key (per token) is reserved before the command runs. The command's own
-recording transaction marks it as recorded (``domain.ledger.ALSO_IN_SAVE``), so the
+recording transaction marks it as recorded (``application.ledger.ALSO_IN_SAVE``), so the
 mark and the events commit or vanish together; the answer is stored just after.
 A retry then finds one of:
 
@@ -34,8 +34,8 @@ from typing import Any
 import msgspec
 
 from api.sql import Tables
+from application.ledger import ALSO_IN_SAVE
 from domain.errors import Conflict, InvalidInput
-from domain.ledger import ALSO_IN_SAVE
 from projections.machinery import Store
 
 INSTANCE = uuid.uuid4().hex[:12]

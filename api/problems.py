@@ -13,9 +13,9 @@ from eventsourcing.persistence import InterfaceError, OperationalError
 from starlette.requests import Request
 from starlette.responses import Response
 
+from adapters.codec import to_json
 from api.access import Forbidden
 from api.tokens import TokenRequired
-from domain.codec import to_json
 from domain.errors import Conflict, InvalidInput, LedgerError, NotFound
 
 log = logging.getLogger("chanjiao.api")

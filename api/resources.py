@@ -9,15 +9,16 @@ from uuid import UUID
 
 import msgspec
 
+from adapters.chain import Verification
+from adapters.signing import SigningKey
 from api import bodies as b
 from api.access import Access
 from api.endpoint import Call, Download, Endpoint
+from application.audit import ConsistencyProof, InclusionProof
+from application.commands import as_uuid
+from application.ledger import Ledger
 from domain import bundle
-from domain.audit import ConsistencyProof, InclusionProof
-from domain.chain import Verification
-from domain.checkpoints import Checkpoint, SigningKey
-from domain.commands import as_uuid
-from domain.ledger import Ledger
+from domain.checkpoints import Checkpoint
 from projections import (
     cost_sharing,
     cost_sharing_model,

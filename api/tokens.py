@@ -20,7 +20,7 @@ from uuid import UUID
 import msgspec
 
 from api.sql import Tables
-from domain.commands import as_uuid
+from application.commands import as_uuid
 from domain.errors import InvalidInput, LedgerError, NotFound
 from domain.values import parse_choice, parse_text
 from projections.machinery import Store

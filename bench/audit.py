@@ -27,7 +27,7 @@ repeats, medians:
 - **read rows** (diagnosis): what the verification's walk reads, rows fetched and
   dropped: ``Chain.pages`` (events joined to their hashes on record, 5,000 rows a page,
   each page its own read-only transaction), then the query for hashes whose event is
-  gone (its text repeats ``domain/chain.py``'s).
+  gone (its text repeats ``adapters/chain.py``'s).
 
 Printed: events/s of each, ``verify/baseline`` (the ratio of the median throughputs;
 goal >= 0.5), and how verify's median splits into reading rows, hashing and the rest.
@@ -68,13 +68,13 @@ _HERE = Path(__file__).resolve().parent
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _HERE]
 sys.path.insert(0, str(_HERE.parent))
 
+from adapters.chain import GENESIS, Chain  # noqa: E402
+from application.ledger import Ledger  # noqa: E402
 from bench.projections import generate  # noqa: E402
 from bench.stores import throwaway_url  # noqa: E402
-from domain.chain import GENESIS, Chain  # noqa: E402
-from domain.ledger import Ledger  # noqa: E402
 
 RATIO_GOAL = 0.5  # verification throughput >= this share of raw SHA-256's
-PAGE = 5000  # rows per page, as the verification walk (``domain.chain.Walk``) reads them
+PAGE = 5000  # rows per page, as the verification walk (``adapters.chain.Walk``) reads them
 
 VERIFY, BASELINE, READ = "verify", "baseline (raw SHA-256)", "read rows (diagnosis)"
 

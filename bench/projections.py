@@ -61,6 +61,7 @@ sys.path.insert(0, str(_HERE.parent))
 
 from eventsourcing.utils import get_topic  # noqa: E402
 
+from application.ledger import Ledger  # noqa: E402
 from bench.stores import throwaway_url  # noqa: E402
 from domain.agreement import AgreementKind, BenefitAgreement, Party, ResourceKind  # noqa: E402
 from domain.charter import (  # noqa: E402
@@ -75,7 +76,6 @@ from domain.charter import (  # noqa: E402
 )
 from domain.community import Community  # noqa: E402
 from domain.council import Council, Office, council_id_for  # noqa: E402
-from domain.ledger import Ledger  # noqa: E402
 from domain.unit import MemberUnit  # noqa: E402
 from domain.values import (  # noqa: E402
     LEAD_TYPES,

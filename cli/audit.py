@@ -13,10 +13,11 @@ import msgspec
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
+from adapters.signing import SigningKey
+from application.ledger import Ledger
 from domain import bundle, merkle
-from domain.checkpoints import Checkpoint, SigningKey
+from domain.checkpoints import Checkpoint
 from domain.errors import ConfigurationError, InvalidInput
-from domain.ledger import Ledger
 
 
 @contextmanager

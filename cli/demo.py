@@ -14,9 +14,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from application.ledger import Ledger
 from cli.render import emit
 from domain.errors import AlreadyRegistered
-from domain.ledger import Ledger
 from domain.values import credit_code_check_character
 from projections import cost_sharing, governance, membership
 

@@ -6,9 +6,9 @@ import argparse
 from collections.abc import Callable
 from typing import Any
 
+from application.ledger import Ledger
 from cli.args import community_arg, effective_arg, known_at_arg, unit_arg
 from domain.errors import InvalidInput
-from domain.ledger import Ledger
 from projections import governance, register_model
 
 

@@ -7,7 +7,7 @@ import argparse
 from collections.abc import Callable
 from typing import Any
 
-from domain.ledger import Ledger
+from application.ledger import Ledger
 from projections import history as histories
 from projections import replay as replays
 

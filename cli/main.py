@@ -21,6 +21,7 @@ from urllib.parse import urlsplit, urlunsplit
 from eventsourcing.persistence import PersistenceError
 
 from api.tokens import Tokens
+from application.ledger import Ledger
 from cli import agreements, audit, governance, history, projections, serve
 from cli.args import community_arg, effective_arg, known_at_arg, unit_arg
 from cli.render import emit
@@ -32,7 +33,6 @@ from domain.errors import (
     NotFound,
     TamperedRecord,
 )
-from domain.ledger import Ledger
 from projections import leads, membership, membership_model
 from projections.read_models import open_store
 

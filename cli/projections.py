@@ -16,8 +16,8 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 
+from application.ledger import Ledger
 from domain.errors import InvalidChoice
-from domain.ledger import Ledger
 
 
 class ReadModelStatus(msgspec.Struct, frozen=True):

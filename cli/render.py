@@ -12,13 +12,13 @@ import msgspec
 from rich.console import Console
 from rich.table import Table
 
+from adapters.chain import Verification
+from adapters.codec import to_json
 from api.tokens import TokenInfo
+from application.audit import ConsistencyProof, InclusionProof
 from cli.projections import Rebuilt, Status
-from domain.audit import ConsistencyProof, InclusionProof
 from domain.bundle import BundleVerification
-from domain.chain import Verification
 from domain.checkpoints import Checkpoint
-from domain.codec import to_json
 from domain.values import SHANGHAI
 from projections.cost_sharing import (
     AgreementList,

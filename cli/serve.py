@@ -12,8 +12,8 @@ from datetime import timedelta
 from typing import Any
 
 from api.tokens import TokenInfo, Tokens
+from application.ledger import Ledger
 from domain.errors import ConfigurationError, InvalidInput
-from domain.ledger import Ledger
 
 
 def serve(ledger: Ledger, a: argparse.Namespace) -> Any:

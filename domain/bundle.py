@@ -18,8 +18,8 @@ from uuid import UUID
 import msgspec
 
 from domain import merkle
-from domain.chain import GENESIS, Problem, event_hash
 from domain.checkpoints import Checkpoint, signed_by, time_text
+from domain.hashing import GENESIS, Problem, event_hash
 
 FORMAT = "chanjiao-bundle-v1"
 

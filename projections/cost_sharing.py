@@ -14,6 +14,7 @@ from uuid import UUID
 
 import msgspec
 
+from application.ledger import Ledger
 from domain.agreement import (
     BenefitAgreement,
     Entry,
@@ -24,7 +25,6 @@ from domain.agreement import (
     source_of,
 )
 from domain.allocation import allocate
-from domain.ledger import Ledger
 from domain.unit import MemberUnit
 from domain.values import format_fen, parse_date, province_name, province_of, today
 

@@ -53,9 +53,9 @@ from datetime import date, datetime
 from typing import Any
 from uuid import UUID
 
+from application.commands import as_uuid
 from domain.agreement import BenefitAgreement, EntryKind, ResourceKind, Source, source_of
 from domain.allocation import allocate
-from domain.commands import as_uuid
 from domain.community import Community
 from domain.errors import AgreementNotFound
 from domain.unit import MemberUnit

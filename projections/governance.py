@@ -7,9 +7,9 @@ from uuid import UUID
 
 import msgspec
 
+from application.ledger import Ledger
 from domain.charter import FOUNDING_RULES, Majority
 from domain.council import Resolution
-from domain.ledger import Ledger
 from domain.values import parse_date, today
 
 

@@ -13,12 +13,12 @@ import msgspec
 from eventsourcing.application import AggregateNotFoundError
 from msgspec import Meta
 
+from application.commands import as_uuid, label
+from application.ledger import Ledger
 from domain.agreement import BenefitAgreement
-from domain.commands import as_uuid, label
 from domain.community import Community
 from domain.council import Council
 from domain.errors import InvalidInput, NotFound
-from domain.ledger import Ledger
 from domain.unit import MemberUnit
 
 DATE_FIELDS = (

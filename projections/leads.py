@@ -19,7 +19,7 @@ from uuid import UUID
 
 import msgspec
 
-from domain.commands import as_uuid
+from application.commands import as_uuid
 from domain.errors import CommunityNotFound
 from domain.values import (
     LEAD_TYPES,

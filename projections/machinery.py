@@ -39,9 +39,9 @@ from uuid import UUID
 
 from eventsourcing.persistence import IntegrityError, Notification, OperationalError
 
-from domain.chain import named
+from application.ledger import Ledger
 from domain.errors import TamperedRecord
-from domain.ledger import Ledger
+from domain.hashing import named
 
 BATCH = 2000
 """Events per transaction while catching up or rebuilding."""

@@ -8,8 +8,8 @@ from uuid import UUID
 
 import msgspec
 
+from application.ledger import Ledger
 from domain.community import Community, MembershipPeriod
-from domain.ledger import Ledger
 from domain.unit import MemberUnit
 from domain.values import parse_date, parse_timestamp, province_name, province_of, today
 

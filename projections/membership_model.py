@@ -11,7 +11,7 @@ from datetime import date, datetime
 from typing import Any
 from uuid import UUID
 
-from domain.commands import as_uuid
+from application.commands import as_uuid
 from domain.community import Community
 from domain.unit import MemberUnit
 from domain.values import parse_date, province_name, province_of, today

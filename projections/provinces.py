@@ -53,9 +53,9 @@ from uuid import UUID
 
 import msgspec
 
-from domain.commands import as_uuid
+from application.commands import as_uuid
+from application.ledger import Ledger
 from domain.community import Community
-from domain.ledger import Ledger
 from domain.unit import MemberUnit
 from domain.values import CommunityKind, parse_date, province_name, province_of, today
 from projections.known_at import KnownAt, as_known_at, body_row

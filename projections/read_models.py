@@ -6,8 +6,8 @@ import logging
 
 from eventsourcing.persistence import InterfaceError, OperationalError
 
+from application.ledger import Ledger
 from domain.errors import TamperedRecord
-from domain.ledger import Ledger
 from projections.cost_sharing_model import CostSharing
 from projections.machinery import ReadModel, Store
 from projections.membership_model import Membership

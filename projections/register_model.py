@@ -21,8 +21,8 @@ from datetime import date, datetime
 from typing import Any
 from uuid import UUID
 
+from application.commands import as_uuid
 from domain.charter import Outcome
-from domain.commands import as_uuid
 from domain.council import Council
 from domain.errors import CouncilNotFound
 from projections.governance import Register, RegisterEntry

@@ -27,8 +27,8 @@ from uuid import UUID
 import msgspec
 from eventsourcing.persistence import Notification, StoredEvent
 
+from application.ledger import Ledger
 from domain.errors import CommunityNotFound, InvalidDate, InvalidInput
-from domain.ledger import Ledger
 from domain.values import SHANGHAI, parse_date, parse_timestamp, today
 from projections import cost_sharing_model, membership_model, provinces
 from projections.cost_sharing import CostSharingReport

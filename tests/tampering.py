@@ -11,7 +11,7 @@ from uuid import UUID
 
 import psycopg
 
-from domain.ledger import Ledger
+from application.ledger import Ledger
 from tests.factories import credit_code
 
 

@@ -19,7 +19,7 @@ import httpx
 import uvicorn
 
 from api.app import create_app
-from domain.ledger import Ledger
+from application.ledger import Ledger
 from tests.factories import credit_code
 
 DIVISION = "320506"

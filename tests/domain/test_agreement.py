@@ -17,6 +17,7 @@ from freezegun import freeze_time
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
+from application.ledger import Ledger
 from domain.agreement import EntryKind, Party, Position, Status
 from domain.allocation import allocate
 from domain.errors import (
@@ -35,7 +36,6 @@ from domain.errors import (
     ResolutionRequired,
     UnitNotFound,
 )
-from domain.ledger import Ledger
 from domain.values import MAX_FEN, format_fen, unit_id_for
 from tests.factories import credit_code
 

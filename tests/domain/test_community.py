@@ -7,6 +7,7 @@ from datetime import UTC, date, datetime
 import pytest
 from freezegun import freeze_time
 
+from application.ledger import Ledger
 from domain.community import Community
 from domain.errors import (
     AlreadyMember,
@@ -18,7 +19,6 @@ from domain.errors import (
     RoleNotAllowed,
     UnitDeregistered,
 )
-from domain.ledger import Ledger
 from domain.values import ExitReason, Role
 from tests.factories import credit_code
 

@@ -9,6 +9,7 @@ from freezegun import freeze_time
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from application.ledger import Ledger
 from domain.charter import Outcome
 from domain.errors import (
     InvalidInput,
@@ -17,7 +18,6 @@ from domain.errors import (
     ResolutionRequired,
     SeatRuleBroken,
 )
-from domain.ledger import Ledger
 from tests.factories import credit_code
 
 MEMBERS = [credit_code(200 + i) for i in range(12)]

@@ -7,6 +7,7 @@ from datetime import date
 
 import pytest
 
+from application.ledger import Ledger
 from domain.community import Community, Recommendation
 from domain.errors import (
     EffectiveDateTooEarly,
@@ -16,7 +17,6 @@ from domain.errors import (
     NothingToChange,
     UnitNotFound,
 )
-from domain.ledger import Ledger
 from tests.factories import credit_code
 
 P = "secretary:li"

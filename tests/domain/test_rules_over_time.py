@@ -13,6 +13,7 @@ from uuid import UUID
 import pytest
 from freezegun import freeze_time
 
+from application.ledger import Ledger
 from domain.errors import (
     CharterRuleBroken,
     CommunityDissolved,
@@ -23,7 +24,6 @@ from domain.errors import (
     SeatRuleBroken,
     UnitDeregistered,
 )
-from domain.ledger import Ledger
 from tests.factories import credit_code
 
 P = "secretary:he"

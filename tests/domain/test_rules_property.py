@@ -20,11 +20,11 @@ from freezegun import freeze_time
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
+from application.ledger import Ledger
 from domain.agreement import BenefitAgreement
 from domain.community import Community
 from domain.council import Council, council_id_for
 from domain.errors import LedgerError
-from domain.ledger import Ledger
 from domain.values import unit_id_for
 from tests.factories import credit_code
 

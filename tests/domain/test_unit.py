@@ -7,6 +7,7 @@ from datetime import date
 import pytest
 from freezegun import freeze_time
 
+from application.ledger import Ledger
 from domain.errors import (
     AlreadyRegistered,
     EffectiveDateTooEarly,
@@ -18,7 +19,6 @@ from domain.errors import (
     UnitDeregistered,
     UnitNotFound,
 )
-from domain.ledger import Ledger
 from domain.unit import MemberUnit
 from domain.values import UnitType, VocationalLevel, unit_id_for
 from tests.factories import credit_code, wrong_check

@@ -8,8 +8,8 @@ from datetime import date
 
 import pytest
 
+from application.ledger import Ledger
 from domain.errors import TamperedRecord
-from domain.ledger import Ledger
 from projections import membership_model
 from projections.machinery import Store
 from projections.read_models import MODELS, open_store

@@ -13,11 +13,11 @@ from pathlib import Path
 
 import pytest
 
+from adapters.signing import SigningKey
+from application.ledger import Ledger
 from cli.main import main
 from domain import bundle
-from domain.checkpoints import SigningKey
 from domain.errors import TamperedRecord
-from domain.ledger import Ledger
 from tests.factories import credit_code
 from tests.persistence.test_tamper_evidence import forge, unit_ledger  # noqa: F401
 

@@ -11,10 +11,10 @@ import stat
 import msgspec
 import pytest
 
+from adapters.signing import SigningKey
 from domain import merkle
-from domain.chain import GENESIS, event_hash
-from domain.checkpoints import SigningKey
 from domain.errors import Conflict, TamperedRecord
+from domain.hashing import GENESIS, event_hash
 from tests.persistence.test_tamper_evidence import forge, row, sql, unit_ledger  # noqa: F401
 
 

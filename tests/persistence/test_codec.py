@@ -8,7 +8,7 @@ from uuid import uuid4
 from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import StoredEvent
 
-from domain.codec import MsgspecMapper
+from adapters.codec import MsgspecMapper
 from domain.events import LedgerCreated, LedgerEvent
 
 

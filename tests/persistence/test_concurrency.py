@@ -15,9 +15,9 @@ from uuid import UUID
 
 import pytest
 
+from application.ledger import Ledger
 from domain.community import Community
 from domain.errors import AlreadyMember, ConcurrentChange
-from domain.ledger import Ledger
 from tests.factories import credit_code
 
 UNITS = [credit_code(100 + i) for i in range(6)]

@@ -9,8 +9,8 @@ from eventsourcing.persistence import InfrastructureFactory
 from eventsourcing.tests.persistence import ApplicationRecorderTestCase
 from eventsourcing.utils import Environment
 
-from domain.ledger import Ledger
-from domain.settings import store_env
+from adapters.settings import store_env
+from application.ledger import Ledger
 
 
 class LedgerRecorderCases(ApplicationRecorderTestCase):

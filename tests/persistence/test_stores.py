@@ -9,11 +9,11 @@ from uuid import UUID
 import pytest
 from freezegun import freeze_time
 
+from adapters.settings import store_env
+from application.ledger import Ledger
 from domain.charter import Matter, Outcome
 from domain.community import Community
 from domain.errors import AlreadyRegistered, ConfigurationError, InvalidCreditCode
-from domain.ledger import Ledger
-from domain.settings import store_env
 from domain.unit import MemberUnit
 from domain.values import CommunityKind, ExitReason, Role, UnitType, VocationalLevel
 from projections.membership import members

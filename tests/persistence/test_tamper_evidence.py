@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
+from application.ledger import Ledger
 from domain.errors import TamperedRecord
-from domain.ledger import Ledger
 from tests.factories import credit_code
 
 

@@ -17,10 +17,10 @@ from freezegun import freeze_time
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from application.ledger import Ledger
 from cli.demo import load_demo
 from domain.agreement import ResourceKind
 from domain.errors import LedgerError, UnitNotFound
-from domain.ledger import Ledger
 from domain.values import MAX_FEN, format_fen, unit_id_for
 from projections import cost_sharing, cost_sharing_model, membership
 from projections.cost_sharing_model import CostSharing

@@ -13,8 +13,8 @@ import msgspec
 import pytest
 from freezegun import freeze_time
 
+from application.ledger import Ledger
 from domain.errors import AgreementNotFound, CommunityNotFound, CouncilNotFound, InvalidDate
-from domain.ledger import Ledger
 from projections import cost_sharing_model, membership_model, provinces, register_model
 from projections.machinery import Store
 from projections.read_models import MODELS

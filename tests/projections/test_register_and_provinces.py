@@ -18,6 +18,7 @@ from freezegun import freeze_time
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from application.ledger import Ledger
 from cli.demo import BODIES, load_demo
 from cli.render import csv_rows, emit
 from domain.charter import Matter
@@ -28,7 +29,6 @@ from domain.errors import (
     InvalidInput,
     LedgerError,
 )
-from domain.ledger import Ledger
 from domain.values import CommunityKind, ExitReason, Role, UnitType
 from projections import governance, machinery, membership, membership_model, provinces
 from projections.machinery import Store

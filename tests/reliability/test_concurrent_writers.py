@@ -49,10 +49,10 @@ from uuid import UUID
 import httpx
 
 from api.idempotency import Requests
+from application.ledger import Ledger
 from domain.agreement import BenefitAgreement
 from domain.community import Community
 from domain.council import Council, council_id_for
-from domain.ledger import Ledger
 from domain.values import format_fen, today
 from projections import cost_sharing_model, membership_model, register_model
 from projections.read_models import open_store

@@ -35,8 +35,8 @@ from typing import Any
 import httpx
 
 from api.idempotency import STALE
+from application.ledger import Ledger
 from domain.agreement import BenefitAgreement
-from domain.ledger import Ledger
 from domain.unit import MemberUnit
 from projections.read_models import open_store
 from tests.api.streaming_support import Message, parse_sse

@@ -21,7 +21,8 @@ from schemathesis.checks import not_a_server_error
 from api.bodies import Body
 from api.endpoint import decode_body
 from api.resources import ENDPOINTS
-from domain import commands, values
+from application import commands
+from domain import values
 from domain.errors import LedgerError
 from tests.api.test_schemathesis import seeded, use_real_ids  # noqa: F401 (a fixture)
 

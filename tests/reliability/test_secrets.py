@@ -17,10 +17,10 @@ import pytest
 from eventsourcing.persistence import OperationalError
 from starlette.testclient import TestClient
 
+from adapters.signing import SigningKey
 from api.tokens import TokenRequired, Tokens
+from application.ledger import Ledger
 from cli.main import main
-from domain.checkpoints import SigningKey
-from domain.ledger import Ledger
 from projections.read_models import open_store
 from tests.api.support import PROBLEM, issue
 from tests.reliability.server import ServerProcess, issue_token
@@ -151,7 +151,7 @@ def test_the_signing_key_never_leaves_its_file(ledger, tmp_path, capsys, caplog)
 
 
 def json_of(value):
-    from domain.codec import to_json
+    from adapters.codec import to_json
 
     return json.loads(to_json(value))
 

@@ -29,7 +29,7 @@ import pytest
 
 from api import feed
 from api.stream import KEEP, Hub
-from domain.ledger import Ledger
+from application.ledger import Ledger
 from tests.api.streaming_support import (
     DIVISION,
     UNIT_REGISTERED,

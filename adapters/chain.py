@@ -23,13 +23,7 @@ from eventsourcing.persistence import IntegrityError, Notification
 from domain import merkle
 from domain.checkpoints import Checkpoint
 from domain.errors import TamperedRecord
-
-GENESIS = bytes(32)
-
-
-def event_hash(prev: bytes, topic: str, aggregate: UUID, version: int, state: bytes) -> bytes:
-    head = f"chanjiao-event-v1\n{topic}\n{aggregate}\n{version}\n".encode()
-    return hashlib.sha256(prev + head + state).digest()
+from domain.hashing import GENESIS, Problem, event_hash
 
 
 class Chain:
@@ -351,14 +345,6 @@ class Chain:
         return prev
 
 
-class Problem(msgspec.Struct, frozen=True):
-    kind: str  # altered, deleted, inserted, reordered, checkpoint
-    aggregate: UUID | None
-    version: int | None
-    position: int | None
-    detail: str
-
-
 class Link(NamedTuple):
     """A stored event with the hash on record for it (``hash``) and for its
     aggregate's previous version (``previous``), as ``Chain.links`` reads them."""
@@ -396,25 +382,6 @@ class Link(NamedTuple):
                 "altered", aggregate, version, n.id, "the stored event does not match its hash"
             )
         return None
-
-
-def named(problems: Sequence[Problem], most: int = 3) -> str:
-    """The first ``most`` problems in a sentence, each event by aggregate, version and
-    position."""
-    parts = []
-    for p in problems[:most]:
-        where = ", ".join(
-            f"{label} {value}"
-            for label, value in (
-                ("aggregate", p.aggregate),
-                ("version", p.version),
-                ("position", p.position),
-            )
-            if value is not None
-        )
-        parts.append(f"{p.kind} ({where}): {p.detail}" if where else f"{p.kind}: {p.detail}")
-    more = len(problems) - most
-    return "; ".join(parts) + (f"; and {more} more" if more > 0 else "")
 
 
 class Verification(msgspec.Struct, frozen=True):

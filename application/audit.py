@@ -15,11 +15,13 @@ from uuid import UUID
 
 import msgspec
 
+from adapters.chain import Chain, Verification, Walk, verify
+from adapters.signing import SigningKey, key_path
 from domain import bundle, merkle
-from domain.chain import Chain, Verification, Walk, named, verify
-from domain.checkpoints import Checkpoint, SigningKey, key_path
+from domain.checkpoints import Checkpoint
 from domain.council import council_id_for
 from domain.errors import ConfigurationError, Conflict, InvalidInput, NotFound, TamperedRecord
+from domain.hashing import named
 
 
 class InclusionProof(msgspec.Struct, frozen=True):

@@ -10,8 +10,8 @@ nothing is half-written: a command that changes several aggregates (an exit that
 also vacates the member's council seat) saves them in one transaction.
 
 Governance commands (charter, seats, meetings, resolutions) live in
-``domain/governance.py``; cost-sharing commands (agreements, contributions, costs,
-benefits) in ``domain/agreements.py``.
+``application/governance.py``; cost-sharing commands (agreements, contributions, costs,
+benefits) in ``application/agreements.py``.
 """
 
 from __future__ import annotations
@@ -27,12 +27,12 @@ from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.persistence import ApplicationRecorder, IntegrityError, Recording
 from eventsourcing.utils import get_topic
 
-from domain.agreements import AgreementCommands
-from domain.audit import AuditCommands
-from domain.chain import Chain
-from domain.charter import Matter
-from domain.codec import MsgspecMapper
-from domain.commands import (
+from adapters.chain import Chain
+from adapters.codec import MsgspecMapper
+from adapters.settings import database_url, store_env
+from application.agreements import AgreementCommands
+from application.audit import AuditCommands
+from application.commands import (
     as_uuid,
     command,
     effective,
@@ -41,6 +41,8 @@ from domain.commands import (
     resolution_number,
     unit_ref,
 )
+from application.governance import GovernanceCommands
+from domain.charter import Matter
 from domain.community import Community
 from domain.errors import (
     AlreadyRegistered,
@@ -49,8 +51,6 @@ from domain.errors import (
     UnitDeregistered,
     UnitNotFound,
 )
-from domain.governance import GovernanceCommands
-from domain.settings import database_url, store_env
 from domain.timeline import Timeline, added, breaches
 from domain.unit import MemberUnit
 from domain.values import (

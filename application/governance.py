@@ -10,8 +10,7 @@ from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError
 
-from domain.charter import Matter, Rules, make_rules
-from domain.commands import (
+from application.commands import (
     command,
     effective,
     label,
@@ -19,6 +18,7 @@ from domain.commands import (
     resolution_number,
     unit_ref,
 )
+from domain.charter import Matter, Rules, make_rules
 from domain.community import Community
 from domain.council import Council, Office, Resolution, council_id_for
 from domain.errors import (
@@ -35,7 +35,7 @@ from domain.timeline import Timeline
 from domain.values import parse_choice, parse_text
 
 if TYPE_CHECKING:
-    from domain.ledger import Ledger
+    from application.ledger import Ledger
 
 
 class GovernanceCommands:

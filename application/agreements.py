@@ -16,6 +16,15 @@ from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError
 
+from application.commands import (
+    as_uuid,
+    command,
+    effective,
+    label,
+    principal_name,
+    resolution_number,
+    unit_ref,
+)
 from domain.agreement import (
     AgreementKind,
     BenefitAgreement,
@@ -25,15 +34,6 @@ from domain.agreement import (
     check_shares,
 )
 from domain.charter import Matter
-from domain.commands import (
-    as_uuid,
-    command,
-    effective,
-    label,
-    principal_name,
-    resolution_number,
-    unit_ref,
-)
 from domain.community import Community
 from domain.errors import (
     AgreementNotFound,
@@ -47,7 +47,7 @@ from domain.timeline import Timeline
 from domain.values import parse_bp, parse_choice, parse_text, parse_yuan, today
 
 if TYPE_CHECKING:
-    from domain.ledger import Ledger
+    from application.ledger import Ledger
 
 PartyInput = Mapping[str, Any]
 """``{"unit_id": id or credit code, "cost_share_bp": …, "benefit_share_bp": …}``"""

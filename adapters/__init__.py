@@ -1,0 +1,1 @@
+"""Everything that touches a database, a file or the environment (architecture.md)."""

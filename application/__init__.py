@@ -1,0 +1,1 @@
+"""Use cases: one ledger command per method, get → decide → save (architecture.md)."""
