@@ -20,6 +20,7 @@ from uuid import UUID
 import msgspec
 from eventsourcing.persistence import IntegrityError, Notification
 
+from adapters.dialect import Dialect
 from domain import merkle
 from domain.checkpoints import Checkpoint
 from domain.errors import TamperedRecord
@@ -30,20 +31,19 @@ class Chain:
     """The chain table next to the library's events table, on either store."""
 
     def __init__(self, recorder: Any) -> None:
-        postgres = type(recorder).__module__.endswith("postgres")
-        self.p = "%s" if postgres else "?"
-        schema = recorder.datastore.schema if postgres else ""
+        dialect = self.dialect = Dialect.of(recorder)
+        self.p = dialect.placeholder
+        schema = recorder.datastore.schema if dialect.postgres else ""
         prefix = f"{schema}." if schema else ""
         self.events = f"{prefix}{recorder.events_table_name}"
         self.table = f"{prefix}audit_chain"
         self.checkpoint_table = f"{prefix}audit_checkpoints"
-        self.postgres = postgres
-        # The events table keeps ids as uuid (PostgreSQL) or 32 hex digits (SQLite).
-        self.key = (lambda u: u) if postgres else (lambda u: u.hex)
-        self.position = "notification_id" if postgres else "rowid"
+        self.postgres = dialect.postgres
+        self.key = dialect.key
+        self.position = dialect.position
 
     def create_statements(self) -> list[str]:
-        kind = "uuid" if self.postgres else "TEXT"
+        kind = self.dialect.id_type
         return [
             f"CREATE TABLE IF NOT EXISTS {self.table} (originator_id {kind} NOT NULL, "
             "originator_version INTEGER NOT NULL, hash TEXT NOT NULL, "

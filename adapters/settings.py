@@ -14,6 +14,10 @@ import getpass
 import os
 from urllib.parse import parse_qs, unquote, urlsplit
 
+from eventsourcing.utils import get_topic
+
+from adapters.codec import MsgspecMapper
+from adapters.recorders import ChainedPostgresRecorder, ChainedSQLiteRecorder
 from domain.errors import ConfigurationError
 
 DEFAULT_DATABASE_URL = "sqlite:///chanjiao.db"
@@ -50,6 +54,8 @@ def store_env(url: str) -> dict[str, str]:
                 f"database URL {url!r} names no file; write sqlite:///chanjiao.db"
             )
         return {
+            "MAPPER_TOPIC": get_topic(MsgspecMapper),
+            "APPLICATION_RECORDER_TOPIC": get_topic(ChainedSQLiteRecorder),
             "PERSISTENCE_MODULE": "eventsourcing.sqlite",
             "SQLITE_DBNAME": unquote(path),
             "SQLITE_LOCK_TIMEOUT": "10",
@@ -60,6 +66,8 @@ def store_env(url: str) -> dict[str, str]:
             raise ConfigurationError(f"database URL {url!r} names no database")
         query = parse_qs(parts.query)
         return {
+            "MAPPER_TOPIC": get_topic(MsgspecMapper),
+            "APPLICATION_RECORDER_TOPIC": get_topic(ChainedPostgresRecorder),
             "PERSISTENCE_MODULE": "eventsourcing.postgres",
             "POSTGRES_DBNAME": dbname,
             "POSTGRES_HOST": parts.hostname or "127.0.0.1",
@@ -71,7 +79,10 @@ def store_env(url: str) -> dict[str, str]:
             "POSTGRES_CONNECT_TIMEOUT": query.get("connect_timeout", [POSTGRES_POOL_WAIT_S])[0],
         }
     if scheme == "memory":
-        return {"PERSISTENCE_MODULE": "eventsourcing.popo"}
+        return {
+            "MAPPER_TOPIC": get_topic(MsgspecMapper),
+            "PERSISTENCE_MODULE": "eventsourcing.popo",
+        }
     raise ConfigurationError(
         f"database URL {url!r} is not understood: use sqlite:///FILE, "
         "postgresql://USER@HOST:PORT/DBNAME or memory://"

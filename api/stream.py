@@ -26,6 +26,7 @@ from uuid import UUID
 from eventsourcing.persistence import PersistenceError
 from starlette.concurrency import run_in_threadpool
 
+from adapters.dialect import is_postgres
 from api.events import Encoder, Item
 
 log = logging.getLogger("chanjiao.api.stream")
@@ -59,7 +60,7 @@ class Hub:
         self.head = self.floor = await run_in_threadpool(self._max)
         self.ledger.after_save.append(lambda _position: self.wake())
         self._tasks.append(asyncio.create_task(self._follow()))
-        if type(self.ledger.recorder).__module__.endswith("postgres"):
+        if is_postgres(self.ledger.recorder):
             threading.Thread(target=self._listen, name="chanjiao-listen", daemon=True).start()
 
     async def stop(self) -> None:

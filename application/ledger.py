@@ -24,11 +24,9 @@ from typing import Any
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application
-from eventsourcing.persistence import ApplicationRecorder, IntegrityError, Recording
-from eventsourcing.utils import get_topic
+from eventsourcing.persistence import Recording
 
 from adapters.chain import Chain
-from adapters.codec import MsgspecMapper
 from adapters.settings import database_url, store_env
 from application.agreements import AgreementCommands
 from application.audit import AuditCommands
@@ -69,11 +67,6 @@ from domain.values import (
     unit_id_for,
 )
 
-_TABLE_CREATION_LOCK = 0x6368616E6A69616F  # "chanjiao"
-
-_ATTEMPTS: ContextVar[list[int] | None] = ContextVar("recording_attempts", default=None)
-"""How many times the library has begun the current recording transaction."""
-
 ALSO_IN_SAVE: ContextVar[Callable[[Any], None] | None] = ContextVar("also_in_save", default=None)
 """Set by an adapter around one command: called with the database cursor inside the
 transaction that records the command's events, so that a row the adapter keeps about
@@ -83,7 +76,6 @@ the request (the HTTP API's Idempotency-Key) commits or rolls back with them."""
 class Ledger(AuditCommands, AgreementCommands, GovernanceCommands, Application[UUID]):
     name = "chanjiao"
     env = {
-        "MAPPER_TOPIC": get_topic(MsgspecMapper),
         # Aggregates stay in memory between commands; each read fetches only the events
         # recorded since (by any process) and hands out a deep copy, so a command that
         # fails leaves the kept one untouched. Spares a long-running server replaying
@@ -95,90 +87,25 @@ class Ledger(AuditCommands, AgreementCommands, GovernanceCommands, Application[U
         self.after_save: list[Callable[[int], None]] = []
         """Called with the last position after every save (read models catch up)."""
         self.url = database_url(url)
-        settings = store_env(self.url)
-        self._serialise_table_creation = settings["PERSISTENCE_MODULE"].endswith("postgres")
-        if self._serialise_table_creation:
-            settings["CREATE_TABLE"] = "no"
-        super().__init__(env={**settings, **(env or {})})
+        super().__init__(env={**store_env(self.url), **(env or {})})
 
-    def construct_recorder(self) -> ApplicationRecorder:
-        """On PostgreSQL, tables are created under an advisory lock: processes that
-        start together on an empty database would otherwise collide in the catalog
-        ("tuple concurrently updated") while creating the same table and types."""
-        recorder = super().construct_recorder()
-        if type(recorder).__module__.endswith("popo"):
-            return recorder  # memory:// keeps nothing to chain and has no transaction
-        chain = self.chain = Chain(recorder)
-        datastore: Any = getattr(self.factory, "datastore")  # noqa: B009
-        if self._serialise_table_creation:
-            with datastore.get_connection() as conn:
-                conn.execute("SELECT pg_advisory_lock(%s)", (_TABLE_CREATION_LOCK,))
-                try:
-                    recorder.create_table()  # type: ignore[attr-defined]
-                    for statement in chain.create_statements():
-                        conn.execute(statement)
-                    conn.commit()
-                finally:
-                    conn.execute("SELECT pg_advisory_unlock(%s)", (_TABLE_CREATION_LOCK,))
-        else:
-            with datastore.transaction(commit=True) as cursor:
-                for statement in chain.create_statements():
-                    cursor.execute(statement)
-        insert = recorder._insert_events  # type: ignore[attr-defined]
-        record = recorder.insert_events
+    @property
+    def chain(self) -> Chain | None:
+        """The hash chain the store keeps (ADR 0014); None on memory://."""
+        return getattr(self.recorder, "chain", None)
 
-        postgres = chain.postgres
-
-        def insert_events(cursor: Any, stored_events: Any, **kwargs: Any) -> Any:
-            # Both stores call this inside the recording transaction, before commit,
-            # and outside any handler of the library's: what is raised here rolls the
-            # transaction back. On SQLite it inserts the events (their write lock taken
-            # first, so the chain's reads cannot leave two writers deadlocked on a shared
-            # lock); on PostgreSQL it runs before the library locks the events table, so
-            # the lock is taken here first: writers to one aggregate are serialised
-            # before they touch the chain, and one that lost the race finds the version
-            # taken (a conflict the command retries), never a clash on the chain's key
-            # that would abort the pipeline.
-            attempts = _ATTEMPTS.get()
-            if attempts is not None:
-                attempts[0] += 1
-            if postgres and stored_events:
-                recorder._lock_table(cursor)  # type: ignore[attr-defined]
-            result = insert(cursor, stored_events, **kwargs)
-            if stored_events:
-                chain.append(cursor, stored_events)
-                also = ALSO_IN_SAVE.get()
-                if also is not None:
-                    also(cursor)
-            return result
-
-        def record_once(stored_events: Any, **kwargs: Any) -> Any:
-            """The library retries a recording whose connection failed, even after its
-            COMMIT went through and only the acknowledgement was lost; the retry then
-            collides with its own events. Those are recognised (stored exactly so) and
-            their positions answered, instead of the command being decided again and
-            recorded twice."""
-            attempts = [0]
-            token = _ATTEMPTS.set(attempts)
-            try:
-                return record(stored_events, **kwargs)
-            except IntegrityError:
-                if attempts[0] > 1 and stored_events:
-                    positions = chain.stored_as(datastore, stored_events)
-                    if positions is not None:
-                        return positions
-                raise
-            finally:
-                _ATTEMPTS.reset(token)
-
-        recorder._insert_events = insert_events  # type: ignore[attr-defined]
-        recorder.insert_events = record_once  # type: ignore[method-assign]
-        return recorder
+    def save(self, *objs: Any, **kwargs: Any) -> list[Recording[UUID]]:
+        """As the library saves, and with the adapter's ``ALSO_IN_SAVE`` (if one is set
+        around this command) handed to the recorder, to run inside the transaction."""
+        also = ALSO_IN_SAVE.get()
+        if also is not None:
+            kwargs["in_transaction"] = also
+        return super().save(*objs, **kwargs)
 
     def event_hashes(self, aggregate: UUID) -> dict[int, str]:
         """The hash on record for each version of an aggregate (hex; ADR 0014);
         empty on memory://, which keeps none."""
-        chain = getattr(self, "chain", None)
+        chain = self.chain
         if chain is None:
             return {}
         datastore: Any = getattr(self.factory, "datastore")  # noqa: B009

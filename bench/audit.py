@@ -69,6 +69,7 @@ sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _HERE]
 sys.path.insert(0, str(_HERE.parent))
 
 from adapters.chain import GENESIS, Chain  # noqa: E402
+from adapters.dialect import is_postgres as postgres_store  # noqa: E402
 from application.ledger import Ledger  # noqa: E402
 from bench.projections import generate  # noqa: E402
 from bench.stores import throwaway_url  # noqa: E402
@@ -83,7 +84,7 @@ VERIFY, BASELINE, READ = "verify", "baseline (raw SHA-256)", "read rows (diagnos
 
 
 def is_postgres(ledger: Ledger) -> bool:
-    return type(ledger.recorder).__module__.endswith("postgres")
+    return postgres_store(ledger.recorder)
 
 
 def datastore(ledger: Ledger) -> Any:

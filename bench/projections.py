@@ -61,6 +61,7 @@ sys.path.insert(0, str(_HERE.parent))
 
 from eventsourcing.utils import get_topic  # noqa: E402
 
+from adapters.dialect import is_postgres  # noqa: E402
 from application.ledger import Ledger  # noqa: E402
 from bench.stores import throwaway_url  # noqa: E402
 from domain.agreement import AgreementKind, BenefitAgreement, Party, ResourceKind  # noqa: E402
@@ -1118,7 +1119,7 @@ def analyze(ledger: Ledger) -> float:
     a table bulk-loaded and never analyzed gets a plan that reads every remaining
     event for each topic-filtered page of a catch-up. Seconds taken; 0 on SQLite."""
     recorder: Any = ledger.recorder
-    if not type(recorder).__module__.endswith("postgres"):
+    if not is_postgres(recorder):
         return 0.0
     started = clock.perf_counter()
     with recorder.datastore.transaction(commit=True) as cursor:
@@ -1131,7 +1132,7 @@ def check_log(ledger: Ledger) -> list[str]:
     and recorded times only increase along the log."""
     recorder: Any = ledger.recorder
     table = recorder.events_table_name
-    if type(recorder).__module__.endswith("postgres"):
+    if is_postgres(recorder):
         table = f"{recorder.datastore.schema}.{table}"
         stamp = "(convert_from(state, 'UTF8')::jsonb ->> 'timestamp')::timestamptz"
         position = "notification_id"

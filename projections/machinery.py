@@ -39,6 +39,7 @@ from uuid import UUID
 
 from eventsourcing.persistence import IntegrityError, Notification, OperationalError
 
+from adapters.dialect import is_postgres
 from application.ledger import Ledger
 from domain.errors import TamperedRecord
 from domain.hashing import named
@@ -239,8 +240,7 @@ class Store:
     def __init__(self, ledger: Ledger, models: Sequence[type[ReadModel]]) -> None:
         self.ledger = ledger
         factory: Any = ledger.factory
-        module = type(factory).__module__
-        if module.endswith("postgres"):
+        if is_postgres(factory):
             from eventsourcing.postgres import PostgresTrackingRecorder
 
             self.dialect = "postgres"
@@ -255,7 +255,9 @@ class Store:
             self.dialect = "sqlite"
             # memory:// keeps its read models in an in-memory SQLite database.
             self.datastore = (
-                factory.datastore if module.endswith("sqlite") else SQLiteDatastore(":memory:")
+                factory.datastore
+                if isinstance(getattr(factory, "datastore", None), SQLiteDatastore)
+                else SQLiteDatastore(":memory:")
             )
             self.tracking = SQLiteTrackingRecorder(self.datastore)
             self.schema = ""
