@@ -23,7 +23,7 @@ from api.problems import handle
 from api.resources import ENDPOINTS
 from api.stream import Hub
 from api.tokens import Tokens
-from application.ledger import Ledger
+from bootstrap import Ledger
 from domain.errors import LedgerError
 from projections.read_models import open_store
 

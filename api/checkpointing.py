@@ -11,7 +11,7 @@ import os
 from starlette.concurrency import run_in_threadpool
 
 from adapters.signing import SigningKey
-from application.ledger import Ledger
+from bootstrap import Ledger
 from domain.checkpoints import Checkpoint
 from domain.errors import ConfigurationError
 

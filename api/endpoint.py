@@ -22,7 +22,7 @@ from api.access import Access, check, check_role
 from api.idempotency import Requests
 from api.problems import MAX_BODY_BYTES, BodyTooLarge
 from api.tokens import TokenInfo, TokenRequired, Tokens
-from application.ledger import Ledger
+from bootstrap import Ledger
 from domain.errors import InvalidInput
 from projections.machinery import Store
 

@@ -20,7 +20,7 @@ import msgspec
 from eventsourcing.persistence import Notification
 
 from adapters.codec import state_type, to_json
-from application.ledger import Ledger
+from bootstrap import Ledger
 from domain.errors import InvalidInput
 from domain.events import LedgerEvent
 

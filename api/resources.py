@@ -9,14 +9,14 @@ from uuid import UUID
 
 import msgspec
 
+from adapters.audit import ConsistencyProof, InclusionProof
 from adapters.chain import Verification
 from adapters.signing import SigningKey
 from api import bodies as b
 from api.access import Access
 from api.endpoint import Call, Download, Endpoint
-from application.audit import ConsistencyProof, InclusionProof
 from application.commands import as_uuid
-from application.ledger import Ledger
+from bootstrap import Ledger
 from domain import bundle
 from domain.checkpoints import Checkpoint
 from projections import (

@@ -26,10 +26,7 @@ from uuid import UUID
 from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.persistence import Recording
 
-from adapters.chain import Chain
-from adapters.settings import database_url, store_env
 from application.agreements import AgreementCommands
-from application.audit import AuditCommands
 from application.commands import (
     as_uuid,
     command,
@@ -73,7 +70,7 @@ transaction that records the command's events, so that a row the adapter keeps a
 the request (the HTTP API's Idempotency-Key) commits or rolls back with them."""
 
 
-class Ledger(AuditCommands, AgreementCommands, GovernanceCommands, Application[UUID]):
+class Ledger(AgreementCommands, GovernanceCommands, Application[UUID]):
     name = "chanjiao"
     env = {
         # Aggregates stay in memory between commands; each read fetches only the events
@@ -83,15 +80,18 @@ class Ledger(AuditCommands, AgreementCommands, GovernanceCommands, Application[U
         "AGGREGATE_CACHE_MAXSIZE": "5000",
     }
 
-    def __init__(self, url: str | None = None, env: dict[str, str] | None = None) -> None:
+    def __init__(self, url: str, env: dict[str, str]) -> None:
+        """``env``: the library's settings for the store ``url`` names, which the
+        composition root (``bootstrap``) makes from it."""
         self.after_save: list[Callable[[int], None]] = []
         """Called with the last position after every save (read models catch up)."""
-        self.url = database_url(url)
-        super().__init__(env={**store_env(self.url), **(env or {})})
+        self.url = url
+        super().__init__(env=env)
 
     @property
-    def chain(self) -> Chain | None:
-        """The hash chain the store keeps (ADR 0014); None on memory://."""
+    def chain(self) -> Any:
+        """The hash chain the store's recorder keeps (``adapters.chain``, ADR 0014);
+        None on memory://."""
         return getattr(self.recorder, "chain", None)
 
     def save(self, *objs: Any, **kwargs: Any) -> list[Recording[UUID]]:

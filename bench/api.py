@@ -94,8 +94,8 @@ _HERE = Path(__file__).resolve().parent
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _HERE]
 sys.path.insert(0, str(_HERE.parent))
 
-from application.ledger import Ledger  # noqa: E402
 from bench.stores import throwaway_url  # noqa: E402
+from bootstrap import Ledger  # noqa: E402
 from domain.values import credit_code_check_character  # noqa: E402
 
 PRINCIPAL = "secretary:bench"

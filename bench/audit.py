@@ -70,9 +70,9 @@ sys.path.insert(0, str(_HERE.parent))
 
 from adapters.chain import GENESIS, Chain  # noqa: E402
 from adapters.dialect import is_postgres as postgres_store  # noqa: E402
-from application.ledger import Ledger  # noqa: E402
 from bench.projections import generate  # noqa: E402
 from bench.stores import throwaway_url  # noqa: E402
+from bootstrap import Ledger  # noqa: E402
 
 RATIO_GOAL = 0.5  # verification throughput >= this share of raw SHA-256's
 PAGE = 5000  # rows per page, as the verification walk (``adapters.chain.Walk``) reads them

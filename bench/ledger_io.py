@@ -36,7 +36,7 @@ from uuid import UUID
 import msgspec
 import psycopg
 
-from application.ledger import Ledger
+from bootstrap import Ledger
 from domain.values import credit_code_check_character
 
 PG_URL = os.environ.get("CHANJIAO_BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")

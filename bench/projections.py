@@ -62,8 +62,8 @@ sys.path.insert(0, str(_HERE.parent))
 from eventsourcing.utils import get_topic  # noqa: E402
 
 from adapters.dialect import is_postgres  # noqa: E402
-from application.ledger import Ledger  # noqa: E402
 from bench.stores import throwaway_url  # noqa: E402
+from bootstrap import Ledger  # noqa: E402
 from domain.agreement import AgreementKind, BenefitAgreement, Party, ResourceKind  # noqa: E402
 from domain.charter import (  # noqa: E402
     FOUNDING_RULES,

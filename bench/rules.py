@@ -27,8 +27,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from application.ledger import Ledger
 from bench.stores import throwaway_url
+from bootstrap import Ledger
 from domain.timeline import Timeline, breaches
 from domain.values import credit_code_check_character
 

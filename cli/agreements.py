@@ -6,7 +6,7 @@ import argparse
 from collections.abc import Callable
 from typing import Any
 
-from application.ledger import Ledger
+from bootstrap import Ledger
 from cli.args import community_arg, known_at_arg, unit_arg
 from domain.errors import InvalidShares
 from projections import cost_sharing, cost_sharing_model, provinces

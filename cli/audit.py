@@ -14,7 +14,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
 from adapters.signing import SigningKey
-from application.ledger import Ledger
+from bootstrap import Ledger
 from domain import bundle, merkle
 from domain.checkpoints import Checkpoint
 from domain.errors import ConfigurationError, InvalidInput

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from application.ledger import Ledger
+from bootstrap import Ledger
 from cli.render import emit
 from domain.errors import AlreadyRegistered
 from domain.values import credit_code_check_character

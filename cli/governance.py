@@ -6,7 +6,7 @@ import argparse
 from collections.abc import Callable
 from typing import Any
 
-from application.ledger import Ledger
+from bootstrap import Ledger
 from cli.args import community_arg, effective_arg, known_at_arg, unit_arg
 from domain.errors import InvalidInput
 from projections import governance, register_model

@@ -7,7 +7,7 @@ import argparse
 from collections.abc import Callable
 from typing import Any
 
-from application.ledger import Ledger
+from bootstrap import Ledger
 from projections import history as histories
 from projections import replay as replays
 

@@ -21,7 +21,7 @@ from urllib.parse import urlsplit, urlunsplit
 from eventsourcing.persistence import PersistenceError
 
 from api.tokens import Tokens
-from application.ledger import Ledger
+from bootstrap import Ledger
 from cli import agreements, audit, governance, history, projections, serve
 from cli.args import community_arg, effective_arg, known_at_arg, unit_arg
 from cli.render import emit

@@ -16,7 +16,7 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 
-from application.ledger import Ledger
+from bootstrap import Ledger
 from domain.errors import InvalidChoice
 
 

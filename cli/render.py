@@ -12,10 +12,10 @@ import msgspec
 from rich.console import Console
 from rich.table import Table
 
+from adapters.audit import ConsistencyProof, InclusionProof
 from adapters.chain import Verification
 from adapters.codec import to_json
 from api.tokens import TokenInfo
-from application.audit import ConsistencyProof, InclusionProof
 from cli.projections import Rebuilt, Status
 from domain.bundle import BundleVerification
 from domain.checkpoints import Checkpoint

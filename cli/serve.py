@@ -12,7 +12,7 @@ from datetime import timedelta
 from typing import Any
 
 from api.tokens import TokenInfo, Tokens
-from application.ledger import Ledger
+from bootstrap import Ledger
 from domain.errors import ConfigurationError, InvalidInput
 
 

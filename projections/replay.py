@@ -112,7 +112,9 @@ def replay(
     day = parse_date(as_of, "as-of date") if as_of is not None else None
     body = ledger.community(community).id if community is not None else None
     with tempfile.TemporaryDirectory(prefix="chanjiao-replay-") as scratch_dir:
-        scratch = Ledger(f"sqlite:///{Path(scratch_dir) / 'replay.db'}")
+        # Made as the live ledger was made (bootstrap.Ledger: a URL is all it needs).
+        made: Any = type(ledger)
+        scratch = made(f"sqlite:///{Path(scratch_dir) / 'replay.db'}")
         try:
             return _replay(ledger, scratch, cutoff, body, day)
         finally:

@@ -14,7 +14,7 @@ import freezegun
 import psycopg
 import pytest
 
-from application.ledger import Ledger
+from bootstrap import Ledger
 
 POSTGRES_URL = os.environ.get(
     "CHANJIAO_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"

@@ -11,7 +11,7 @@ from uuid import UUID
 
 import psycopg
 
-from application.ledger import Ledger
+from bootstrap import Ledger
 from tests.factories import credit_code
 
 

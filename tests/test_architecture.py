@@ -3,24 +3,13 @@
 from __future__ import annotations
 
 import ast
+import re
 import sys
 from pathlib import Path
 
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-PURE_DOMAIN = [
-    "errors",
-    "values",
-    "events",
-    "unit",
-    "community",
-    "charter",
-    "council",
-    "allocation",
-    "agreement",
-    "merkle",
-]
 STDLIB = set(sys.stdlib_module_names)
 
 
@@ -38,23 +27,72 @@ def modules(package: str) -> list[Path]:
     return sorted((ROOT / package).rglob("*.py"))
 
 
-@pytest.mark.parametrize("package", ["domain", "projections"])
-def test_lower_layers_never_import_the_adapters(package):
-    forbidden = {"api", "cli", "starlette", "uvicorn"} | (
-        {"projections", "psycopg", "psycopg_pool"} if package == "domain" else set()
-    )
+LAYERS_BELOW = {
+    # a package: the first-party packages it must not import (arrows point toward domain/)
+    "domain": {"application", "adapters", "projections", "api", "cli", "bootstrap", "bench"},
+    "application": {"adapters", "projections", "api", "cli", "bootstrap", "bench"},
+    "adapters": {"projections", "api", "cli", "bootstrap", "bench"},
+    "projections": {"api", "cli", "bootstrap", "bench"},
+    "api": {"cli", "bench"},
+    "cli": {"bench"},
+}
+THIRD_PARTY = {
+    # what the inner layers may use besides the standard library and the layers below
+    "domain": {"msgspec", "eventsourcing.domain"},
+    "application": {
+        "msgspec",
+        "eventsourcing.domain",
+        "eventsourcing.application",
+        "eventsourcing.persistence",
+        "eventsourcing.utils",
+    },
+}
+SIGNATURE_MATHS = {"domain/checkpoints.py": {"cryptography"}}
+"""Ed25519 verification of a checkpoint is pure computation over bytes (ADR 0018)."""
+
+SQL = re.compile(
+    r"\b(SELECT\s.+\sFROM|INSERT\s+INTO|UPDATE\s+\w+\s+SET|DELETE\s+FROM|"
+    r"CREATE\s+(TABLE|INDEX|FUNCTION)|LOCK\s+TABLE|pg_advisory)\b",
+)
+
+
+@pytest.mark.parametrize("package", sorted(LAYERS_BELOW))
+def test_imports_point_toward_the_domain(package):
     for path in modules(package):
-        bad = {m for m in imports(path) if m.split(".")[0] in forbidden}
+        bad = {m for m in imports(path) if m.split(".")[0] in LAYERS_BELOW[package]}
         assert not bad, f"{path.relative_to(ROOT)} imports {sorted(bad)}"
 
 
-@pytest.mark.parametrize("name", PURE_DOMAIN)
-def test_aggregates_and_values_import_only_the_stdlib_msgspec_and_the_library_domain(name):
-    allowed = {"msgspec", "eventsourcing.domain"}
-    for module in imports(ROOT / "domain" / f"{name}.py"):
-        top = module.split(".")[0]
-        pure = top == "domain" and module.removeprefix("domain.") in PURE_DOMAIN
-        assert top in STDLIB or module in allowed or pure, f"domain/{name}.py imports {module}"
+@pytest.mark.parametrize("package", sorted(THIRD_PARTY))
+def test_the_inner_layers_use_only_the_stdlib_msgspec_and_the_library_core(package):
+    for path in modules(package):
+        name = path.relative_to(ROOT).as_posix()
+        allowed = THIRD_PARTY[package] | SIGNATURE_MATHS.get(name, set())
+        for module in imports(path):
+            top = module.split(".")[0]
+            first_party = top in LAYERS_BELOW or top == "bootstrap"
+            ok = (
+                top in STDLIB
+                or first_party
+                or any(module == a or module.startswith(a + ".") for a in allowed)
+            )
+            assert ok, f"{name} imports {module}"
+
+
+@pytest.mark.parametrize("package", sorted(THIRD_PARTY))
+def test_the_inner_layers_hold_no_sql_and_read_no_environment(package):
+    for path in modules(package):
+        text = path.read_text()
+        name = path.relative_to(ROOT).as_posix()
+        assert "os.environ" not in text and "getenv" not in text, f"{name} reads the environment"
+        found = SQL.search(text)
+        assert not found, f"{name} holds SQL: {found.group(0)!r}"
+
+
+def test_the_sql_check_finds_sql():
+    assert SQL.search('f"SELECT hash FROM {table} WHERE x = 1"')
+    assert SQL.search("INSERT INTO audit_chain VALUES (?, ?, ?)")
+    assert not SQL.search("select the unit from the list")
 
 
 def test_the_walk_sees_real_imports():

@@ -14,7 +14,7 @@ import pytest
 from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
-from application.ledger import Ledger
+from bootstrap import Ledger
 from tests.api.support import Api, Caller, World, build_world, issue, serving
 
 

@@ -19,7 +19,7 @@ import httpx
 import uvicorn
 
 from api.app import create_app
-from application.ledger import Ledger
+from bootstrap import Ledger
 from tests.factories import credit_code
 
 DIVISION = "320506"

@@ -16,7 +16,7 @@ from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
 from api.app import create_app
-from application.ledger import Ledger
+from bootstrap import Ledger
 from tests.factories import credit_code
 
 CHINA = ZoneInfo("Asia/Shanghai")

@@ -20,7 +20,7 @@ from cloudevents.core.formats.json import JSONFormat
 from cloudevents.core.v1.event import CloudEvent
 
 from api.events import SOURCE, event_types
-from application.ledger import Ledger
+from bootstrap import Ledger
 from tests.api.streaming_support import (
     ADMITTED,
     Journal,

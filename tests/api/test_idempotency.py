@@ -15,7 +15,7 @@ import httpx
 import pytest
 
 from api.idempotency import STALE, TakenOver
-from application.ledger import Ledger
+from bootstrap import Ledger
 from tests.api.support import PROBLEM, Api, World, issue, serving
 from tests.factories import credit_code
 

@@ -17,7 +17,7 @@ from schemathesis.checks import not_a_server_error
 from schemathesis.python import asgi
 
 from api.app import create_app
-from application.ledger import Ledger
+from bootstrap import Ledger
 from tests.api.streaming_support import Journal
 
 

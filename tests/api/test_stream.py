@@ -16,7 +16,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from application.ledger import Ledger
+from bootstrap import Ledger
 from tests.api.streaming_support import (
     ADMITTED,
     Journal,

@@ -48,7 +48,7 @@ def test_audit_verify_reports_an_untouched_ledger_and_exits_6_on_tampering(run, 
         "checkpoints_checked": 0,
         "problems": [],
     }
-    from application.ledger import Ledger
+    from bootstrap import Ledger
 
     ledger = Ledger(database_url)
     try:

@@ -8,7 +8,7 @@ import json
 
 import pytest
 
-from application.ledger import Ledger
+from bootstrap import Ledger
 from tests.tampering import alter_stored_event
 
 CODES = ("91320506000000001K", "91320506000000002N")

@@ -8,7 +8,7 @@ import json
 
 import pytest
 
-from application.ledger import Ledger
+from bootstrap import Ledger
 from projections import governance, membership
 from projections.provinces import distribution_from_events
 from tests.projections.test_known_at_reports import AS_OF, recorded  # noqa: F401 (a fixture)

@@ -17,7 +17,7 @@ from freezegun import freeze_time
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from application.ledger import Ledger
+from bootstrap import Ledger
 from domain.agreement import EntryKind, Party, Position, Status
 from domain.allocation import allocate
 from domain.errors import (

@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime
 import pytest
 from freezegun import freeze_time
 
-from application.ledger import Ledger
+from bootstrap import Ledger
 from domain.community import Community
 from domain.errors import (
     AlreadyMember,

@@ -9,7 +9,7 @@ from freezegun import freeze_time
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from application.ledger import Ledger
+from bootstrap import Ledger
 from domain.charter import Outcome
 from domain.errors import (
     InvalidInput,

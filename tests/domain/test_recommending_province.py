@@ -7,7 +7,7 @@ from datetime import date
 
 import pytest
 
-from application.ledger import Ledger
+from bootstrap import Ledger
 from domain.community import Community, Recommendation
 from domain.errors import (
     EffectiveDateTooEarly,

@@ -13,7 +13,7 @@ from uuid import UUID
 import pytest
 from freezegun import freeze_time
 
-from application.ledger import Ledger
+from bootstrap import Ledger
 from domain.errors import (
     CharterRuleBroken,
     CommunityDissolved,

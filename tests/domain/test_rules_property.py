@@ -20,7 +20,7 @@ from freezegun import freeze_time
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from application.ledger import Ledger
+from bootstrap import Ledger
 from domain.agreement import BenefitAgreement
 from domain.community import Community
 from domain.council import Council, council_id_for

@@ -7,7 +7,7 @@ from datetime import date
 import pytest
 from freezegun import freeze_time
 
-from application.ledger import Ledger
+from bootstrap import Ledger
 from domain.errors import (
     AlreadyRegistered,
     EffectiveDateTooEarly,

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from application.ledger import Ledger
+from bootstrap import Ledger
 from tests.factories import credit_code
 
 

@@ -8,7 +8,7 @@ from datetime import date
 
 import pytest
 
-from application.ledger import Ledger
+from bootstrap import Ledger
 from domain.errors import TamperedRecord
 from projections import membership_model
 from projections.machinery import Store

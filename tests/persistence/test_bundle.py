@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from adapters.signing import SigningKey
-from application.ledger import Ledger
+from bootstrap import Ledger
 from cli.main import main
 from domain import bundle
 from domain.errors import TamperedRecord

@@ -15,7 +15,7 @@ from uuid import UUID
 
 import pytest
 
-from application.ledger import Ledger
+from bootstrap import Ledger
 from domain.community import Community
 from domain.errors import AlreadyMember, ConcurrentChange
 from tests.factories import credit_code

@@ -10,7 +10,7 @@ from eventsourcing.tests.persistence import ApplicationRecorderTestCase
 from eventsourcing.utils import Environment
 
 from adapters.settings import store_env
-from application.ledger import Ledger
+from bootstrap import Ledger
 
 
 class LedgerRecorderCases(ApplicationRecorderTestCase):

@@ -10,7 +10,7 @@ import pytest
 from freezegun import freeze_time
 
 from adapters.settings import store_env
-from application.ledger import Ledger
+from bootstrap import Ledger
 from domain.charter import Matter, Outcome
 from domain.community import Community
 from domain.errors import AlreadyRegistered, ConfigurationError, InvalidCreditCode

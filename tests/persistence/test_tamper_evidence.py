@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from application.ledger import Ledger
+from bootstrap import Ledger
 from domain.errors import TamperedRecord
 from tests.factories import credit_code
 

@@ -17,7 +17,7 @@ from freezegun import freeze_time
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from application.ledger import Ledger
+from bootstrap import Ledger
 from cli.demo import load_demo
 from domain.agreement import ResourceKind
 from domain.errors import LedgerError, UnitNotFound

@@ -13,7 +13,7 @@ import msgspec
 import pytest
 from freezegun import freeze_time
 
-from application.ledger import Ledger
+from bootstrap import Ledger
 from domain.errors import AgreementNotFound, CommunityNotFound, CouncilNotFound, InvalidDate
 from projections import cost_sharing_model, membership_model, provinces, register_model
 from projections.machinery import Store

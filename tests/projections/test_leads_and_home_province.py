@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from application.ledger import Ledger
+from bootstrap import Ledger
 from projections import leads, provinces
 from projections.leads import Lead, Leads, MissingLead, RecommendingProvince
 from projections.machinery import Store

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from application.ledger import Ledger
+from bootstrap import Ledger
 from cli.demo import load_demo
 from projections import machinery, membership, membership_model
 from projections.machinery import Store
@@ -173,7 +173,7 @@ def test_a_failure_mid_batch_leaves_neither_rows_nor_position_behind(demo_url, s
 
 KILLER = """
 import os, signal, sys
-from application.ledger import Ledger
+from bootstrap import Ledger
 from projections import machinery
 from projections.machinery import Store
 from projections.membership_model import Membership

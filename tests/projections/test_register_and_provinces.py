@@ -18,7 +18,7 @@ from freezegun import freeze_time
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from application.ledger import Ledger
+from bootstrap import Ledger
 from cli.demo import BODIES, load_demo
 from cli.render import csv_rows, emit
 from domain.charter import Matter

@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 
 from api.tokens import Tokens
-from application.ledger import Ledger
+from bootstrap import Ledger
 from projections.read_models import open_store
 from tests.api.streaming_support import wait_until_healthy
 

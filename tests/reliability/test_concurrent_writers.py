@@ -49,7 +49,7 @@ from uuid import UUID
 import httpx
 
 from api.idempotency import Requests
-from application.ledger import Ledger
+from bootstrap import Ledger
 from domain.agreement import BenefitAgreement
 from domain.community import Community
 from domain.council import Council, council_id_for

@@ -35,7 +35,7 @@ from typing import Any
 import httpx
 
 from api.idempotency import STALE
-from application.ledger import Ledger
+from bootstrap import Ledger
 from domain.agreement import BenefitAgreement
 from domain.unit import MemberUnit
 from projections.read_models import open_store

@@ -40,7 +40,7 @@ import psycopg
 import pytest
 from eventsourcing.persistence import OperationalError
 
-from application.ledger import Ledger
+from bootstrap import Ledger
 from domain.unit import MemberUnit
 from domain.values import format_fen, unit_id_for
 from tests.api.streaming_support import Message, parse_sse

@@ -19,7 +19,7 @@ from starlette.testclient import TestClient
 
 from adapters.signing import SigningKey
 from api.tokens import TokenRequired, Tokens
-from application.ledger import Ledger
+from bootstrap import Ledger
 from cli.main import main
 from projections.read_models import open_store
 from tests.api.support import PROBLEM, issue

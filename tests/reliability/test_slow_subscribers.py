@@ -29,7 +29,7 @@ import pytest
 
 from api import feed
 from api.stream import KEEP, Hub
-from application.ledger import Ledger
+from bootstrap import Ledger
 from tests.api.streaming_support import (
     DIVISION,
     UNIT_REGISTERED,
