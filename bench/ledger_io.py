@@ -1,6 +1,7 @@
 """How much the ledger costs over the bare database, for writes and for reads.
 
     .venv/bin/python bench/ledger_io.py [--events N] [--repeats R] [--store postgres|sqlite|all]
+    .venv/bin/python bench/ledger_io.py --quick     # seconds: shows it runs to the end
 
 WRITES: N ledger commands (found a community, register units, admit them, let a
 quarter exit; one command = one transaction = one event) against a baseline that
@@ -13,16 +14,17 @@ baseline table and ``msgspec.json.decode`` of each state.
 Each repeat starts from empty stores: fresh PostgreSQL schemas (dropped afterwards)
 or fresh SQLite files in a temporary directory. Baseline and ledger samples
 alternate, each is taken R times, and medians are reported, since the machine is
-noisy. Not part of the test suite.
+noisy. ``--quick`` (the test suite runs it): 92 commands (two communities), one repeat,
+both stores unless ``--store`` says otherwise; its figures mean nothing.
 """
 
 from __future__ import annotations
 
 import argparse
 import itertools
-import os
 import sqlite3
 import statistics
+import sys
 import tempfile
 import time
 import uuid
@@ -36,10 +38,17 @@ from uuid import UUID
 import msgspec
 import psycopg
 
-from bootstrap import Ledger
-from domain.values import credit_code_check_character
+# Run as a script, this file's own directory comes first on sys.path, and
+# ``bench/projections.py`` would hide the ``projections`` package: import from the
+# project root instead.
+_HERE = Path(__file__).resolve().parent
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _HERE]
+sys.path.insert(0, str(_HERE.parent))
 
-PG_URL = os.environ.get("CHANJIAO_BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
+from bench.stores import PG_URL  # noqa: E402
+from bootstrap import Ledger  # noqa: E402
+from domain.values import credit_code_check_character  # noqa: E402
+
 TABLE = "chanjiao_events"  # the ledger's table name, reused for the baseline
 PAGE = 500  # notifications per page, for ledger and baseline alike
 MIN_READ_EVENTS = 20_000  # a read sample re-reads the log until this many events are decoded
@@ -93,7 +102,6 @@ def command_stream(ledger: Ledger) -> Iterator[None]:
                 code,
                 role="participant",
                 effective_on="2024-03-01",
-                resolution=f"R-{i}",
                 principal=PRINCIPAL,
             )
             yield
@@ -231,7 +239,7 @@ def postgres_run(commands: int, transactions: list[list[Row]]) -> Iterator[Sides
         psycopg.connect(PG_URL, autocommit=True) as conn,
         pg_schema(conn) as raw_schema,
         pg_schema(conn) as ledger_schema,
-        closing(Ledger(f"{PG_URL}?schema={ledger_schema}")) as ledger,
+        closing(Ledger(f"{PG_URL}{'&' if '?' in PG_URL else '?'}schema={ledger_schema}")) as ledger,
     ):
         conn.execute(PG_DDL.format(schema=raw_schema))
         yield {
@@ -310,7 +318,12 @@ def main() -> None:
     parser.add_argument("--events", type=int, default=2000, help="commands (= events) to record")
     parser.add_argument("--repeats", type=int, default=5, help="samples per measurement")
     parser.add_argument("--store", choices=["postgres", "sqlite", "all"], default="all")
+    parser.add_argument(
+        "--quick", action="store_true", help="92 commands, one repeat: shows it runs to the end"
+    )
     args = parser.parse_args()
+    if args.quick:
+        args.events, args.repeats = 2 * (1 + 2 * MEMBERS_PER_COMMUNITY + 5), 1
 
     transactions = baseline_transactions(args.events)
     events = sum(map(len, transactions))
