@@ -1,7 +1,7 @@
 """What checking the rules over a body's whole timeline costs a command (ADR 0016).
 
     .venv/bin/python bench/rules.py [--members 300] [--years 5] [--samples 15]
-                                    [--store sqlite|postgres]
+                                    [--store sqlite|postgres|both]
     .venv/bin/python bench/rules.py --quick        # a few seconds: shows it runs to the end
 
 Builds one industry body with MEMBERS members over YEARS years of history — admissions
@@ -11,7 +11,8 @@ agreements with entries — then times three commands whose rules look at that
 timeline: an admission (the body's periods), an exit (the body, its council and every
 agreement) and a seat assignment (the body and its council). Each is timed with the
 check and, as the baseline, the same command with the check switched off, samples
-alternating; it prints the medians and check/baseline. Not part of the test suite.
+alternating; it prints the medians and check/baseline. ``--quick`` (the test suite runs
+it): 60 members over two years, two samples, both stores unless ``--store`` says otherwise.
 """
 
 from __future__ import annotations
@@ -175,24 +176,15 @@ def timed(run: Callable[[], object]) -> float:
     return (time.perf_counter() - began) * 1000
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--members", type=int, default=300)
-    parser.add_argument("--years", type=int, default=5)
-    parser.add_argument("--samples", type=int, default=15)
-    parser.add_argument("--store", choices=["sqlite", "postgres"], default="sqlite")
-    parser.add_argument("--quick", action="store_true", help="a small run that shows it works")
-    args = parser.parse_args()
-    if args.quick:
-        args.members, args.years, args.samples = 60, 2, 2
-    with throwaway_url(args.store, "bench_rules") as url:
+def bench_store(store: str, args: argparse.Namespace) -> None:
+    with throwaway_url(store, "bench_rules") as url:
         ledger = Ledger(url)
         try:
             began = time.perf_counter()
             body, exiting = history(ledger, args.members, args.years)
             events = ledger.recorder.max_notification_id()
             print(
-                f"{args.store}: {args.members} members, {args.years} years, {events} events "
+                f"{store}: {args.members} members, {args.years} years, {events} events "
                 f"recorded in {time.perf_counter() - began:.1f} s"
             )
             timeline = ledger.timeline(ledger.community(body))
@@ -234,6 +226,23 @@ def main() -> None:
                 )
         finally:
             ledger.close()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--members", type=int, default=300)
+    parser.add_argument("--years", type=int, default=5)
+    parser.add_argument("--samples", type=int, default=15)
+    parser.add_argument(
+        "--store", choices=["sqlite", "postgres", "both"], help="default: sqlite (--quick: both)"
+    )
+    parser.add_argument("--quick", action="store_true", help="a small run that shows it works")
+    args = parser.parse_args()
+    if args.quick:
+        args.members, args.years, args.samples = 60, 2, 2
+    store = args.store or ("both" if args.quick else "sqlite")
+    for one in ["sqlite", "postgres"] if store == "both" else [store]:
+        bench_store(one, args)
 
 
 if __name__ == "__main__":
