@@ -3,11 +3,13 @@ of module names spread over the layers)."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
+from eventsourcing.persistence import IntegrityError, OperationalError
 from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastore, PostgresFactory
 
 
@@ -18,16 +20,84 @@ class Dialect:
     position: str  # the events table's position column
     id_type: str  # how the events table keeps aggregate ids
     key: Callable[[UUID], Any]  # an aggregate id as the events table keeps it
+    arrays: bool  # a list binds as one array parameter (``= ANY(?)``, ``unnest(?)``)
+    copy: bool  # many rows go in by ``COPY … FROM STDIN`` rather than ``executemany``
+    snapshot: str  # what makes a transaction read one snapshot throughout ("": it does)
 
     @staticmethod
     def of(thing: Any) -> Dialect:
         """The dialect of a recorder, a datastore or the library's factory."""
         return POSTGRES if is_postgres(thing) else SQLITE
 
+    def sql(self, text: str) -> str:
+        """``text``, written with ``?`` placeholders, in the driver's."""
+        return text.replace("?", self.placeholder) if self.placeholder != "?" else text
+
+    def marks(self, count: int) -> str:
+        """``count`` placeholders, comma-separated."""
+        return ", ".join([self.placeholder] * count)
+
+    @staticmethod
+    def changed(cursor: Any) -> int:
+        """How many rows the cursor's last statement changed (the library wraps
+        SQLite's cursor, whose own count is the one that is kept)."""
+        return getattr(cursor, "sqlite_cursor", cursor).rowcount
+
+    def add_column(self, cursor: Any, table: str, column: str, kind: str) -> None:
+        """Add ``column`` to ``table`` unless it has it already (SQLite has no
+        ``ADD COLUMN IF NOT EXISTS``)."""
+        if self.postgres:
+            cursor.execute(f"ALTER TABLE {table} ADD COLUMN IF NOT EXISTS {column} {kind}")
+            return
+        cursor.execute(f"PRAGMA table_info({table})")
+        if column not in {row["name"] for row in cursor.fetchall()}:
+            cursor.execute(f"ALTER TABLE {table} ADD COLUMN {column} {kind}")
+
+    def create_together(self, datastore: Any, lock: int, create: Callable[[], None]) -> None:
+        """Run ``create`` (tables made if missing) so that processes starting together
+        on a new database do not trip over each other: under the advisory lock
+        ``lock`` on PostgreSQL, whose catalog would otherwise clash ("tuple
+        concurrently updated"); on SQLite, again after a short pause when it lost
+        the race."""
+        if self.postgres:
+            with datastore.get_connection() as conn:
+                conn.execute("SELECT pg_advisory_lock(%s)", (lock,))
+                try:
+                    create()
+                finally:
+                    conn.execute("SELECT pg_advisory_unlock(%s)", (lock,))
+            return
+        for attempt in range(10):
+            try:
+                create()
+                return
+            except (IntegrityError, OperationalError):
+                if attempt == 9:
+                    raise
+                time.sleep(0.02 * (attempt + 1))
+
 
 def is_postgres(thing: Any) -> bool:
     return isinstance(thing, PostgresApplicationRecorder | PostgresDatastore | PostgresFactory)
 
 
-POSTGRES = Dialect(True, "%s", "notification_id", "uuid", lambda u: u)
-SQLITE = Dialect(False, "?", "rowid", "TEXT", lambda u: u.hex)
+POSTGRES = Dialect(
+    postgres=True,
+    placeholder="%s",
+    position="notification_id",
+    id_type="uuid",
+    key=lambda u: u,
+    arrays=True,
+    copy=True,
+    snapshot="SET TRANSACTION ISOLATION LEVEL REPEATABLE READ",
+)
+SQLITE = Dialect(
+    postgres=False,
+    placeholder="?",
+    position="rowid",
+    id_type="TEXT",
+    key=lambda u: u.hex,
+    arrays=False,
+    copy=False,
+    snapshot="",
+)
