@@ -52,7 +52,7 @@ def create_app(
     the_ledger = ledger if ledger is not None else Ledger(url)
     store = open_store(the_ledger)
     service = Service(the_ledger, store, Tokens(store), Requests(store))
-    postgres = store.dialect == "postgres"
+    postgres = store.dialect.postgres
     hub = Hub(
         Encoder(the_ledger, public_url),
         poll=poll or (10.0 if postgres else 1.0),

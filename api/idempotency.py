@@ -33,7 +33,7 @@ from typing import Any
 
 import msgspec
 
-from api.sql import Tables
+from adapters.idempotency import RequestKeys
 from application.ledger import ALSO_IN_SAVE
 from domain.errors import Conflict, InvalidInput
 from projections.machinery import Store
@@ -51,12 +51,6 @@ STALE = timedelta(seconds=15)
 waits at most this long. Longer than any command takes (the stores' lock timeouts
 are 5 and 10 s); a slower one is fenced off, not recorded twice."""
 
-_COLUMNS = (
-    "token_id TEXT NOT NULL, idem_key TEXT NOT NULL, fingerprint TEXT NOT NULL, "
-    "attempt TEXT NOT NULL, started_at TEXT NOT NULL, recorded INTEGER NOT NULL, "
-    "status INTEGER, answer TEXT, PRIMARY KEY (token_id, idem_key)"
-)
-
 
 class TakenOver(Conflict):
     """This attempt's reservation was taken over by a retry: it must not record."""
@@ -69,7 +63,7 @@ class Replay(msgspec.Struct, frozen=True):
 
 class Requests:
     def __init__(self, store: Store) -> None:
-        self.tables = Tables(store, {"api_requests": _COLUMNS})
+        self.keys = RequestKeys(store)
 
     @contextmanager
     def once(self, token_id: str, key: str, request: bytes) -> Iterator[tuple[Replay | None, Any]]:
@@ -92,19 +86,11 @@ class Requests:
                 _running.discard(attempt)
 
     def _run(self, token_id: str, key: str, attempt: str) -> Iterator[tuple[None, Any]]:
-        where = "token_id = ? AND idem_key = ? AND attempt = ?"
         ids = (token_id, key, attempt)
 
         def mark(cursor: Any) -> None:
-            # RETURNING, not the row count: PostgreSQL's recorder runs in pipeline mode,
-            # where a cursor's rowcount is not yet known.
-            self.tables.run(
-                cursor,
-                f"UPDATE {{api_requests}} SET recorded = 1 WHERE {where} "
-                "AND recorded = 0 RETURNING 1",
-                ids,
-            )
-            if not cursor.fetchall():  # raised inside the recording transaction: nothing commits
+            if not self.keys.mark_recorded(cursor, *ids):
+                # raised inside the recording transaction: nothing commits
                 raise TakenOver(
                     f"the request with Idempotency-Key {key!r} was already recorded, or took "
                     f"longer than {STALE.seconds} s and a retry took it over; this attempt "
@@ -112,74 +98,57 @@ class Requests:
                 )
 
         def keep(status: int, body: bytes) -> None:
-            self.tables.write(
-                f"UPDATE {{api_requests}} SET status = ?, answer = ? WHERE {where}",
-                (status, body.decode(), *ids),
-            )
+            self.keys.answer(*ids, status, body)
 
         marker = ALSO_IN_SAVE.set(mark)
         try:
             yield None, keep
         except BaseException:
             # Nothing was recorded unless the mark committed with the events.
-            self.tables.write(f"DELETE FROM {{api_requests}} WHERE {where} AND recorded = 0", ids)
+            self.keys.release(*ids)
             raise
         finally:
             ALSO_IN_SAVE.reset(marker)
 
     def _reserve(self, token_id: str, key: str, fingerprint: str, attempt: str) -> Replay | None:
         now = datetime.now(UTC)
-        if self.tables.write(
-            "INSERT INTO {api_requests} VALUES (?, ?, ?, ?, ?, 0, NULL, NULL) "
-            "ON CONFLICT DO NOTHING",
-            (token_id, key, fingerprint, attempt, now.isoformat()),
-        ):
+        if self.keys.reserve(token_id, key, fingerprint, attempt, now):
             return None
-        rows = self.tables.read(
-            "SELECT * FROM {api_requests} WHERE token_id = ? AND idem_key = ?", (token_id, key)
-        )
-        if not rows:  # the holder failed and let go just now
+        row = self.keys.find(token_id, key)
+        if row is None:  # the holder failed and let go just now
             return self._reserve(token_id, key, fingerprint, attempt)
-        row = rows[0]
-        if row["fingerprint"] != fingerprint:
+        if row.fingerprint != fingerprint:
             raise InvalidInput(
                 f"Idempotency-Key {key!r} was already used for a different request; "
                 "use a new key for a new request"
             )
-        if row["status"] is not None:
-            return Replay(row["status"], row["answer"].encode())
+        if row.status is not None:
+            return Replay(row.status, row.answer or b"")
         # No answer yet: the holder is still at it — unless it is an attempt of this
         # process that has ended (it failed and could not let go: the database was
         # away), or it has been at it for longer than STALE (its server stopped).
-        ours = row["attempt"].startswith(f"{INSTANCE}.")
+        ours = row.attempt.startswith(f"{INSTANCE}.")
         with _running_lock:
-            dead = ours and row["attempt"] not in _running
+            dead = ours and row.attempt not in _running
         if dead:
             # It may have stored its answer and ended since the row was read (an
             # attempt stores its answer before it leaves the running set): read again.
-            again = self.tables.read(
-                "SELECT * FROM {api_requests} WHERE token_id = ? AND idem_key = ?",
-                (token_id, key),
-            )
-            if not again or again[0]["attempt"] != row["attempt"]:
+            again = self.keys.find(token_id, key)
+            if again is None or again.attempt != row.attempt:
                 return self._reserve(token_id, key, fingerprint, attempt)
-            row = again[0]
-            if row["status"] is not None:
-                return Replay(row["status"], row["answer"].encode())
-        if not dead and now - datetime.fromisoformat(row["started_at"]) < STALE:
+            row = again
+            if row.status is not None:
+                return Replay(row.status, row.answer or b"")
+        if not dead and now - row.started_at < STALE:
             raise Conflict(
                 f"the request with Idempotency-Key {key!r} is still being processed; "
                 "retry in a moment"
             )
-        if row["recorded"]:
+        if row.recorded:
             raise Conflict(
                 f"the request with Idempotency-Key {key!r} was recorded, but its answer was "
                 "lost (the server or its database stopped); read the current state instead "
                 "of retrying"
             )
-        taken = self.tables.write(
-            "UPDATE {api_requests} SET attempt = ?, started_at = ? "
-            "WHERE token_id = ? AND idem_key = ? AND attempt = ? AND recorded = 0",
-            (attempt, now.isoformat(), token_id, key, row["attempt"]),
-        )
+        taken = self.keys.take_over(token_id, key, row.attempt, attempt, now)
         return None if taken else self._reserve(token_id, key, fingerprint, attempt)

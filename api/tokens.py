@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import json
 import secrets
 from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
@@ -19,7 +18,7 @@ from uuid import UUID
 
 import msgspec
 
-from api.sql import Tables
+from adapters.tokens import TokenInfo, TokenTable
 from application.commands import as_uuid
 from domain.errors import InvalidInput, LedgerError, NotFound
 from domain.values import parse_choice, parse_text
@@ -31,17 +30,6 @@ class Role(str, Enum):
     SECRETARY = "secretary"
     AUDITOR = "auditor"
     INTEGRATOR = "integrator"
-
-
-class TokenInfo(msgspec.Struct, frozen=True):
-    id: str
-    name: str
-    role: str
-    communities: list[UUID]
-    issued_at: datetime
-    issued_by: str
-    revoked_at: datetime | None = None
-    expires_at: datetime | None = None
 
 
 class Issued(msgspec.Struct, frozen=True):
@@ -57,22 +45,13 @@ class TokenRequired(LedgerError):
     """No token, or one the ledger does not know or has revoked (HTTP 401)."""
 
 
-_COLUMNS = (
-    "token_id TEXT PRIMARY KEY, name TEXT NOT NULL, role TEXT NOT NULL, "
-    "communities TEXT NOT NULL, digest TEXT NOT NULL, issued_at TEXT NOT NULL, "
-    "issued_by TEXT NOT NULL, revoked_at TEXT"
-)
-
-
 def digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
 class Tokens:
     def __init__(self, store: Store) -> None:
-        self.tables = Tables(
-            store, {"api_tokens": _COLUMNS}, added={"api_tokens": {"expires_at": "TEXT"}}
-        )
+        self.table = TokenTable(store)
         self.ledger = store.ledger
 
     def issue(
@@ -103,73 +82,40 @@ class Tokens:
         token = f"cj_{token_id}_{secrets.token_urlsafe(32)}"
         now = datetime.now(UTC)
         expires = now + valid_for if valid_for is not None else None
-        self.tables.write(
-            "INSERT INTO {api_tokens} (token_id, name, role, communities, digest, issued_at, "
-            "issued_by, revoked_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, NULL, ?)",
-            (
-                token_id,
-                the_name,
-                the_role.value,
-                json.dumps([str(c) for c in scope]),
-                digest(token),
-                now.isoformat(),
-                issued_by,
-                expires.isoformat() if expires else None,
-            ),
+        info = TokenInfo(
+            token_id, the_name, the_role.value, scope, now, issued_by, expires_at=expires
         )
-        return Issued(
-            token,
-            TokenInfo(
-                token_id, the_name, the_role.value, scope, now, issued_by, expires_at=expires
-            ),
-        )
+        self.table.add(info, digest(token))
+        return Issued(token, info)
 
     def list(self) -> list[TokenInfo]:
-        rows = self.tables.read("SELECT * FROM {api_tokens} ORDER BY issued_at, token_id")
-        return [_info(r) for r in rows]
+        return self.table.all()
 
     def revoke(self, token_id: str) -> TokenInfo:
         key = token_id.strip()
-        changed = self.tables.write(
-            "UPDATE {api_tokens} SET revoked_at = ? WHERE token_id = ? AND revoked_at IS NULL",
-            (datetime.now(UTC).isoformat(), key),
-        )
-        rows = self.tables.read("SELECT * FROM {api_tokens} WHERE token_id = ?", (key,))
-        if not rows:
+        changed = self.table.revoke(key, datetime.now(UTC))
+        info = self.table.find(key)
+        if info is None:
             raise TokenNotFound(f"no token {key!r} was issued; `chanjiao token list` shows them")
         if not changed:
-            raise InvalidInput(f"token {key} was already revoked at {rows[0]['revoked_at']}")
-        return _info(rows[0])
+            at = info.revoked_at.isoformat() if info.revoked_at else "an earlier moment"
+            raise InvalidInput(f"token {key} was already revoked at {at}")
+        return info
 
     def any_active(self) -> bool:
-        return bool(self.tables.read("SELECT 1 FROM {api_tokens} WHERE revoked_at IS NULL LIMIT 1"))
+        return self.table.any_active()
 
     def check(self, token: str) -> TokenInfo:
         """The active token ``token`` is, or ``TokenRequired``."""
         parts = token.split("_")
         if len(parts) < 3 or parts[0] != "cj":
             raise TokenRequired("the bearer token is not a chanjiao token")
-        rows = self.tables.read(
-            "SELECT * FROM {api_tokens} WHERE token_id = ? AND revoked_at IS NULL", (parts[1],)
-        )
-        if not rows or not hmac.compare_digest(rows[0]["digest"], digest(token)):
+        found = self.table.active(parts[1])
+        if found is None or not hmac.compare_digest(found[1], digest(token)):
             raise TokenRequired("the bearer token is unknown or has been revoked")
-        info = _info(rows[0])
+        info = found[0]
         if info.expires_at is not None and info.expires_at <= datetime.now(UTC):
             raise TokenRequired(
                 f"the bearer token expired at {info.expires_at.isoformat()}; ask for a new one"
             )
         return info
-
-
-def _info(row: dict) -> TokenInfo:
-    return TokenInfo(
-        id=row["token_id"],
-        name=row["name"],
-        role=row["role"],
-        communities=[UUID(c) for c in json.loads(row["communities"])],
-        issued_at=datetime.fromisoformat(row["issued_at"]),
-        issued_by=row["issued_by"],
-        revoked_at=datetime.fromisoformat(row["revoked_at"]) if row["revoked_at"] else None,
-        expires_at=datetime.fromisoformat(row["expires_at"]) if row.get("expires_at") else None,
-    )

@@ -1524,7 +1524,7 @@ def raw_scan(ledger: Ledger) -> int:
 def drop(ledger: Ledger, models: list[type[ReadModel]]) -> None:
     """Forget the read models: their tables (and any rebuild's shadows), their positions."""
     probe = Store(ledger, [])
-    p = "%s" if probe.dialect == "postgres" else "?"
+    p = probe.dialect.placeholder
     with probe.datastore.transaction(commit=True) as cursor:
         for cls in models:
             for model in (cls(probe.dialect, probe.schema), cls(probe.dialect, probe.schema, True)):

@@ -22,7 +22,8 @@ The ledger calls ``catch_up`` after every save (``Ledger.after_save``), and read
 call it before they query, so a command's own writes are always visible to the
 reads that follow it, on both stores alike. The same SQL serves SQLite and
 PostgreSQL: dates and times are ISO text (which sorts as it compares), ids text,
-money integer fen; ``?`` placeholders become ``%s`` for psycopg.
+money integer fen; ``?`` placeholders become the driver's, and what does differ
+between the stores is said by ``adapters.dialect.Dialect``.
 """
 
 from __future__ import annotations
@@ -37,9 +38,10 @@ from datetime import UTC, date, datetime
 from typing import Any, ClassVar, TypeVar
 from uuid import UUID
 
-from eventsourcing.persistence import IntegrityError, Notification, OperationalError
+from eventsourcing.persistence import Notification
 
-from adapters.dialect import is_postgres
+from adapters.dialect import Dialect
+from adapters.tracking import Tracking
 from application.ledger import Ledger
 from domain.errors import TamperedRecord
 from domain.hashing import named
@@ -97,12 +99,12 @@ class Writes:
         self.clear()
         model = self.model
         for table, buffered in rows.items():
-            if model.dialect == "postgres":
+            if model.dialect.copy:
                 with cursor.copy(f"COPY {model.t[table]} FROM STDIN") as copy:
                     for row in buffered:
                         copy.write_row(row)
             else:
-                marks = ", ".join("?" * len(buffered[0]))
+                marks = model.dialect.marks(len(buffered[0]))
                 cursor.executemany(f"INSERT INTO {model.t[table]} VALUES ({marks})", buffered)
         start = 0
         while start < len(statements):
@@ -129,7 +131,7 @@ class ReadModel(ABC):
     position = 0
     """The position of the event being applied (set by the store before ``apply``)."""
 
-    def __init__(self, dialect: str, schema: str = "", shadow: bool = False) -> None:
+    def __init__(self, dialect: Dialect, schema: str = "", shadow: bool = False) -> None:
         self.dialect = dialect
         self.schema = schema
         self.shadow = shadow
@@ -156,9 +158,7 @@ class ReadModel(ABC):
         try:
             return self._sql[text]
         except KeyError:
-            done = text.format(**self.t)
-            if self.dialect == "postgres":
-                done = done.replace("?", "%s")
+            done = self.dialect.sql(text.format(**self.t))
             self._sql[text] = done
             return done
 
@@ -193,10 +193,11 @@ class ReadModel(ABC):
         self, cursor: Any, text: str, values: Sequence[Any], before: Sequence[Any] = ()
     ) -> list[Any]:
         """Rows of ``text`` whose ``{in}`` is "column IN (values)": one ``= ANY``
-        on PostgreSQL, chunks of 500 on SQLite. ``before``: parameters ahead of it."""
+        where a list binds as an array, else chunks of 500. ``before``: parameters
+        ahead of it."""
         if not values:
             return []
-        if self.dialect == "postgres":
+        if self.dialect.arrays:
             return list(
                 self.run(
                     cursor, text.replace("{in}", "= ANY(?)"), (*before, list(values))
@@ -205,9 +206,11 @@ class ReadModel(ABC):
         found = []
         for i in range(0, len(values), 500):
             chunk = values[i : i + 500]
-            marks = f"IN ({', '.join('?' * len(chunk))})"
+            marks = f"IN ({self.dialect.marks(len(chunk))})"
             self.writes.flush(cursor)
-            cursor.execute(text.replace("{in}", marks).format(**self.t), (*before, *chunk))
+            cursor.execute(
+                self.dialect.sql(text.replace("{in}", marks).format(**self.t)), (*before, *chunk)
+            )
             found += cursor.fetchall()
         return found
 
@@ -239,29 +242,12 @@ class Store:
 
     def __init__(self, ledger: Ledger, models: Sequence[type[ReadModel]]) -> None:
         self.ledger = ledger
-        factory: Any = ledger.factory
-        if is_postgres(factory):
-            from eventsourcing.postgres import PostgresTrackingRecorder
-
-            self.dialect = "postgres"
-            self.datastore = factory.datastore
-            self.tracking: Any = PostgresTrackingRecorder(
-                self.datastore, tracking_table_name="projection_tracking"
-            )
-            self.schema = self.datastore.schema
-        else:
-            from eventsourcing.sqlite import SQLiteDatastore, SQLiteTrackingRecorder
-
-            self.dialect = "sqlite"
-            # memory:// keeps its read models in an in-memory SQLite database.
-            self.datastore = (
-                factory.datastore
-                if isinstance(getattr(factory, "datastore", None), SQLiteDatastore)
-                else SQLiteDatastore(":memory:")
-            )
-            self.tracking = SQLiteTrackingRecorder(self.datastore)
-            self.schema = ""
-        self.table = f"{self.schema}.projection_tracking" if self.schema else "tracking"
+        place = Tracking.of(ledger.factory)
+        self.dialect = place.dialect
+        self.datastore = place.datastore
+        self.tracking: Any = place.recorder
+        self.schema = place.schema
+        self.table = place.table
         self.model_classes = {m.name: m for m in models}
         self.live = [m(self.dialect, self.schema) for m in models]
         self._catching_up = threading.RLock()
@@ -269,28 +255,14 @@ class Store:
 
     def _create_tables(self) -> None:
         """Processes starting together on a new database must not trip over each
-        other creating the same tables: on PostgreSQL creation runs under an advisory
-        lock (as the ledger's own tables do); on SQLite a loser of the race retries."""
-        if self.dialect == "postgres":
-            with self.datastore.get_connection() as conn:
-                conn.execute("SELECT pg_advisory_lock(%s)", (_TABLE_CREATION_LOCK,))
-                try:
-                    self.tracking.create_table()
-                    self.create(self.live)
-                    self._check_shapes()
-                finally:
-                    conn.execute("SELECT pg_advisory_unlock(%s)", (_TABLE_CREATION_LOCK,))
-            return
-        for attempt in range(10):
-            try:
-                self.tracking.create_table()
-                self.create(self.live)
-                self._check_shapes()
-                return
-            except (IntegrityError, OperationalError):
-                if attempt == 9:
-                    raise
-                time.sleep(0.02 * (attempt + 1))
+        other creating the same tables (``Dialect.create_together``)."""
+
+        def create() -> None:
+            self.tracking.create_table()
+            self.create(self.live)
+            self._check_shapes()
+
+        self.dialect.create_together(self.datastore, _TABLE_CREATION_LOCK, create)
 
     def _check_shapes(self) -> None:
         """A read model whose tables were made by an older version of its code
@@ -308,10 +280,11 @@ class Store:
                     cursor.execute(statement)
                 for name, value in ((model.key, 0), (key, shape)):
                     self._advance(cursor, name, 0, 0)
-                    p = "%s" if self.dialect == "postgres" else "?"
                     cursor.execute(
-                        f"UPDATE {self.table} SET notification_id = {p} "
-                        f"WHERE application_name = {p}",
+                        self.dialect.sql(
+                            f"UPDATE {self.table} SET notification_id = ? "
+                            "WHERE application_name = ?"
+                        ),
                         (value, name),
                     )
 
@@ -322,7 +295,7 @@ class Store:
 
     def positions(self, keys: Sequence[str]) -> dict[str, int]:
         """Several models' positions in one query."""
-        marks = ", ".join("?" for _ in keys)
+        marks = self.dialect.marks(len(keys))
         rows = self.query(
             f"SELECT application_name, notification_id FROM {self.table} "
             f"WHERE application_name IN ({marks})",
@@ -442,33 +415,34 @@ class Store:
             return True
         if len(expected) == 1:
             return self._advance(cursor, *expected[0], reached)
-        p = "%s" if self.dialect == "postgres" else "?"
         for key, done in expected:
             if done == 0:
                 self._advance(cursor, key, 0, 0)  # make sure the row exists
-        matches = " OR ".join(
-            f"(application_name = {p} AND notification_id = {p})" for _ in expected
-        )
+        matches = " OR ".join("(application_name = ? AND notification_id = ?)" for _ in expected)
         cursor.execute(
-            f"UPDATE {self.table} SET notification_id = {p} WHERE {matches}",
+            self.dialect.sql(f"UPDATE {self.table} SET notification_id = ? WHERE {matches}"),
             (reached, *(v for pair in expected for v in pair)),
         )
-        return getattr(cursor, "sqlite_cursor", cursor).rowcount == len(expected)
+        return self.dialect.changed(cursor) == len(expected)
 
     def _advance(self, cursor: Any, key: str, expected: int, reached: int) -> bool:
-        p = "%s" if self.dialect == "postgres" else "?"
+        sql = self.dialect.sql
         if expected == 0:
             cursor.execute(
-                f"INSERT INTO {self.table} (application_name, notification_id) VALUES ({p}, 0) "
-                "ON CONFLICT (application_name) DO NOTHING",
+                sql(
+                    f"INSERT INTO {self.table} (application_name, notification_id) VALUES (?, 0) "
+                    "ON CONFLICT (application_name) DO NOTHING"
+                ),
                 (key,),
             )
         cursor.execute(
-            f"UPDATE {self.table} SET notification_id = {p} "
-            f"WHERE application_name = {p} AND notification_id = {p}",
+            sql(
+                f"UPDATE {self.table} SET notification_id = ? "
+                "WHERE application_name = ? AND notification_id = ?"
+            ),
             (reached, key, expected),
         )
-        return getattr(cursor, "sqlite_cursor", cursor).rowcount == 1
+        return self.dialect.changed(cursor) == 1
 
     def model(self, cls: type[M]) -> M:
         """The live instance of a read model, for its table names and SQL."""
@@ -486,13 +460,11 @@ class Store:
         REPEATABLE READ for that (READ COMMITTED takes a snapshot per statement);
         a SQLite transaction reads from one snapshot anyway."""
         with self.datastore.transaction(commit=False) as cursor:
-            if self.dialect == "postgres":
-                cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+            if self.dialect.snapshot:
+                cursor.execute(self.dialect.snapshot)
 
             def query(sql: str, params: Sequence[Any] = ()) -> list[Any]:
-                if self.dialect == "postgres":
-                    sql = sql.replace("?", "%s")
-                cursor.execute(sql, tuple(params))
+                cursor.execute(self.dialect.sql(sql), tuple(params))
                 return list(cursor.fetchall())
 
             yield query
@@ -519,17 +491,20 @@ class Store:
             # concurrent catch-up either committed before (its rows are dropped with
             # the old tables) or waits and then finds its compare-and-set refused.
             self._advance(cursor, live.key, 0, 0)  # make sure the row exists
-            p = "%s" if self.dialect == "postgres" else "?"
             cursor.execute(
-                f"UPDATE {self.table} SET notification_id = {p} WHERE application_name = {p}",
+                self.dialect.sql(
+                    f"UPDATE {self.table} SET notification_id = ? WHERE application_name = ?"
+                ),
                 (reached, live.key),
             )
             for statement in live.drop_statements():
                 cursor.execute(statement)
             for logical, table in shadow.t.items():
                 cursor.execute(f"ALTER TABLE {table} RENAME TO {live.bare[logical]}")
-            p = "%s" if self.dialect == "postgres" else "?"
-            cursor.execute(f"DELETE FROM {self.table} WHERE application_name = {p}", (shadow.key,))
+            cursor.execute(
+                self.dialect.sql(f"DELETE FROM {self.table} WHERE application_name = ?"),
+                (shadow.key,),
+            )
         self._rename_indexes(shadow, live)
         return reached
 
@@ -545,9 +520,11 @@ class Store:
                 cursor.execute(statement)
 
     def _read_position(self, cursor: Any, key: str) -> int:
-        p = "%s" if self.dialect == "postgres" else "?"
         cursor.execute(
-            f"SELECT notification_id FROM {self.table} WHERE application_name = {p}", (key,)
+            self.dialect.sql(
+                f"SELECT notification_id FROM {self.table} WHERE application_name = ?"
+            ),
+            (key,),
         )
         row = cursor.fetchone()
         return (row["notification_id"] if row else 0) or 0

@@ -427,7 +427,7 @@ class Membership(ReadModel):
         super().finish(c)
         for period in self.fresh:
             period.row = None  # sent: a later exit updates the table
-        if self.exits and self.dialect == "postgres":  # one statement for the batch
+        if self.exits and self.dialect.arrays:  # one statement for the batch
             self.run(
                 c,
                 "UPDATE {periods} p SET exited_on = x.o, exit_reason = x.r, "
@@ -452,7 +452,7 @@ class Membership(ReadModel):
         rows = Counter({key: n for key, n in rows.items() if n})  # not those that cancel out
         if not rows:
             return
-        if self.dialect == "postgres":
+        if self.dialect.arrays:
             columns = list(zip(*((*key, n) for key, n in rows.items()), strict=True))
             self.run(
                 c,

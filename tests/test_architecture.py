@@ -89,6 +89,14 @@ def test_the_inner_layers_hold_no_sql_and_read_no_environment(package):
         assert not found, f"{name} holds SQL: {found.group(0)!r}"
 
 
+@pytest.mark.parametrize("package", ["api", "cli"])
+def test_the_entry_points_hold_no_sql(package):
+    # the API's tokens and Idempotency-Keys are kept by adapters/ (ADR 0019)
+    for path in modules(package):
+        found = SQL.search(path.read_text())
+        assert not found, f"{path.relative_to(ROOT).as_posix()} holds SQL: {found.group(0)!r}"
+
+
 def test_the_sql_check_finds_sql():
     assert SQL.search('f"SELECT hash FROM {table} WHERE x = 1"')
     assert SQL.search("INSERT INTO audit_chain VALUES (?, ?, ?)")

@@ -246,7 +246,7 @@ def _left_behind(
     """The row a request leaves when the server stops before it finished."""
     fingerprint = hashlib.sha256(b"\n".join([b"POST", path.encode(), raw])).hexdigest()
     started = datetime.now(UTC) - age
-    api.app.state.service.requests.tables.write(
+    api.app.state.service.requests.keys.tables.write(
         "INSERT INTO {api_requests} VALUES (?, ?, ?, ?, ?, ?, NULL, NULL)",
         (api.caller.id, key, fingerprint, uuid.uuid4().hex, started.isoformat(), int(recorded)),
     )
@@ -295,7 +295,7 @@ def test_a_request_taken_over_while_still_running_records_nothing(world) -> None
     requests = world.api.app.state.service.requests
     with requests.once(world.api.caller.id, "slow", fingerprint) as (replay, _keep):
         assert replay is None  # the slow attempt holds the key …
-        requests.tables.write(
+        requests.keys.tables.write(
             "UPDATE {api_requests} SET started_at = ?",
             ((datetime.now(UTC) - STALE * 2).isoformat(),),
         )

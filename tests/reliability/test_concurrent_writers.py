@@ -851,7 +851,9 @@ def check(ledger: Ledger, body: Body, commands: list[Command]) -> dict[str, Any]
             )
 
     # --- nothing left half-done, and the chains verify
-    stuck = Requests(store).tables.read("SELECT idem_key FROM {api_requests} WHERE status IS NULL")
+    stuck = Requests(store).keys.tables.read(
+        "SELECT idem_key FROM {api_requests} WHERE status IS NULL"
+    )
     assert not stuck, f"{len(stuck)} Idempotency-Keys left reserved: {stuck[:5]}"
     verification = ledger.verify()
     assert verification.ok, verification.problems[:5]

@@ -970,18 +970,15 @@ def test_a_503_tells_the_truth_and_the_retry_with_its_key_is_answered(
 
         monkeypatch.setattr(resources, "unit_view", unit_view)
     else:
-        real_write = service.requests.tables.write
 
         def register_unit(**kwargs: Any) -> Any:
             raise away
 
-        def write(text: str, params: Any = ()) -> int:
-            if text.startswith("DELETE"):
-                raise away
-            return real_write(text, params)
+        def release(*ids: Any) -> None:
+            raise away
 
         monkeypatch.setattr(service.ledger, "register_unit", register_unit)
-        monkeypatch.setattr(service.requests.tables, "write", write)
+        monkeypatch.setattr(service.requests.keys, "release", release)
     code = world.next_code()
     body = {"code": code, "name": "重启时刻的登记", "type": "enterprise", "division": "320571"}
     headers = {"Idempotency-Key": f"restart-{moment}"}
