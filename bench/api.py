@@ -6,7 +6,10 @@
                                   [--subscribers N] [--rate R] [--stream-seconds T]
     .venv/bin/python bench/api.py --profile [--store ...] [--requests N] [--sql] [--pstats DIR]
 
-``--quick``: one repeat of 1.5 s samples, 20 subscribers for 3 s (a smoke test).
+``--quick`` (the test suite runs it, with and without ``--profile``): one repeat of
+0.5 s samples after 0.25 s of warm-up, 4 connections, 5 subscribers for 1 s, 10 profiled
+requests; both stores unless ``--store`` says otherwise. It shows that the servers, the
+load, the stream and the recording process start, run and stop; its figures mean nothing.
 
 THROUGHPUT: the real app (``api.app.create_app``) and a minimal starlette app, each
 served by uvicorn (one worker, asyncio and h11: neither uvloop nor httptools is
@@ -56,7 +59,6 @@ busiest functions (``--pstats DIR`` saves them). The in-process client's time is
 PostgreSQL is ``postgresql://postgres@127.0.0.1:5432/test`` unless
 ``CHANJIAO_BENCH_POSTGRES_URL`` says otherwise; everything goes into a fresh schema
 (``bench_api_<random>``), dropped at the end. SQLite goes into a temporary file.
-Not part of the test suite.
 """
 
 from __future__ import annotations
@@ -346,9 +348,10 @@ def serve(kind: str, url: str, port: int) -> None:
 
 
 class Server:
-    """A server subprocess: ``app`` or ``baseline`` on ``url``."""
+    """A server subprocess: ``app`` or ``baseline`` on ``url``; ``wait=False`` leaves
+    waiting for it to answer to ``ready()``, so that two can start side by side."""
 
-    def __init__(self, kind: str, url: str) -> None:
+    def __init__(self, kind: str, url: str, wait: bool = True) -> None:
         self.kind = kind
         with socket.socket() as s:
             s.bind(("127.0.0.1", 0))
@@ -360,18 +363,26 @@ class Server:
             stdout=self.log,
             stderr=subprocess.STDOUT,
         )
+        if wait:
+            self.ready()
+
+    def ready(self) -> None:
+        """Wait until it answers ``/healthz``; stopped and an error if it does not."""
         deadline = time.monotonic() + 60
         while True:
             if self.proc.poll() is not None:
-                raise RuntimeError(f"the {kind} server stopped: {self.output()}")
+                output = self.output()
+                self.stop()
+                raise RuntimeError(f"the {self.kind} server stopped: {output}")
             try:
                 if httpx.get(f"{self.base}/healthz", timeout=1).status_code == 200:
                     return
             except httpx.HTTPError:
                 pass
             if time.monotonic() > deadline:
+                output = self.output()
                 self.stop()
-                raise RuntimeError(f"the {kind} server did not start: {self.output()}")
+                raise RuntimeError(f"the {self.kind} server did not start: {output}")
             time.sleep(0.1)
 
     def cpu(self) -> float:
@@ -384,6 +395,7 @@ class Server:
         return self.log.read().decode(errors="replace")[-3000:]
 
     def stop(self) -> None:
+        """SIGINT (uvicorn's graceful shutdown), SIGKILL after 15 s; safe to repeat."""
         if self.proc.poll() is None:
             self.proc.send_signal(signal.SIGINT)
             try:
@@ -391,7 +403,8 @@ class Server:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
-        self.log.close()
+        if not self.log.closed:
+            self.log.close()
 
 
 def machine_busy() -> tuple[int, int]:
@@ -649,6 +662,7 @@ async def stream_once(
                 await conn.close()
 
         tasks = [asyncio.create_task(subscribe(r)) for r in receipts]
+        recorder: asyncio.subprocess.Process | None = None
         try:
             for _ in range(subscribers):
                 await asyncio.wait_for(ready.acquire(), 60)
@@ -678,6 +692,9 @@ async def stream_once(
                     break
                 await asyncio.sleep(0.05)
         finally:
+            if recorder is not None and recorder.returncode is None:  # interrupted
+                recorder.kill()
+                await recorder.wait()
             for t in tasks:
                 t.cancel()
             outcomes = await asyncio.gather(*tasks, return_exceptions=True)
@@ -778,8 +795,13 @@ def bench_store(store: str, url: str, args: argparse.Namespace) -> Results:
         )
         servers: list[Server] = []
         try:
-            app, baseline = Server("app", url), Server("baseline", url)
-            servers += [app, baseline]
+            # Both start side by side; each is in ``servers`` (stopped in ``finally``)
+            # before anything can fail.
+            for kind in ("app", "baseline"):
+                servers.append(Server(kind, url, wait=False))
+            app, baseline = servers
+            for server in servers:
+                server.ready()
             with baseline_tables(url) as put:
                 answer = httpx.get(
                     f"{app.base}/communities/{fx.community}/members",
@@ -1177,7 +1199,7 @@ def main() -> None:
     parser.add_argument(
         "--quick",
         action="store_true",
-        help="one short repeat, 20 subscribers for 3 s (a smoke test)",
+        help="one short repeat, 4 connections, 5 subscribers for 1 s: shows it runs to the end",
     )
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--seconds", type=float, default=4.0, help="measured seconds per sample")
@@ -1223,9 +1245,10 @@ def main() -> None:
         record_costs(args.url, args.agreements.split(","), args.rate, args.stream_seconds)
         return
     if args.quick:
-        args.repeats, args.seconds, args.warmup = 1, 1.5, 0.5
-        args.subscribers, args.rate, args.stream_seconds = min(args.subscribers, 20), 10.0, 3.0
-        args.requests = min(args.requests, 30)
+        args.repeats, args.seconds, args.warmup = 1, 0.5, 0.25
+        args.concurrency = min(args.concurrency, 4)
+        args.subscribers, args.rate, args.stream_seconds = min(args.subscribers, 5), 10.0, 1.0
+        args.requests = min(args.requests, 10)
 
     stores = ["postgres", "sqlite"] if args.store == "both" else [args.store]
     print(
