@@ -1043,11 +1043,11 @@ def profile_store(store: str, url: str, args: argparse.Namespace) -> None:
             (api.endpoint, "to_json", w("encode the answer (msgspec)", api.endpoint.to_json)),
             (service.tokens, "check", w("token check", service.tokens.check)),
             (
-                service.requests.tables,
+                service.requests.keys.tables,
                 "write",
-                w("idempotency: reserve, keep the answer", service.requests.tables.write),
+                w("idempotency: reserve, keep the answer", service.requests.keys.tables.write),
             ),
-            (service.requests.tables, "run", marking(service.requests.tables.run)),
+            (service.requests.keys.tables, "run", marking(service.requests.keys.tables.run)),
             (ledger.repository, "get", w("load aggregates (replay)", ledger.repository.get)),
             (
                 recorder,
