@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 from uuid import UUID
 
@@ -59,6 +60,8 @@ class NoCheckpoint(NotFound):
 class AuditCommands:
     chain: Chain
     factory: Any
+    signing_key: Path | None = None
+    """This ledger's key file; None: ``CHANJIAO_SIGNING_KEY``'s, read when it is needed."""
 
     def _chain(self) -> tuple[Chain, Any]:
         chain = getattr(self, "chain", None)
@@ -71,7 +74,7 @@ class AuditCommands:
         events. Checkpoints are also checked against this ledger's key, when its file
         is here."""
         chain, datastore = self._chain()
-        return verify(chain, datastore, progress, key_id=_own_key_id())
+        return verify(chain, datastore, progress, key_id=_own_key_id(self.signing_key))
 
     def checkpoints(self) -> list[Checkpoint]:
         chain, datastore = self._chain()
@@ -85,7 +88,7 @@ class AuditCommands:
         """Walk the whole log, and if it verifies, sign and keep the root of its tree.
         If the log has not grown since the last checkpoint, that one is the answer."""
         chain, datastore = self._chain()
-        key = key or SigningKey.load()
+        key = key or SigningKey.load(self.signing_key)
         kept = chain.checkpoints(datastore)
         # Earlier checkpoints must hold and their signatures verify; one signed with
         # an earlier key (the key was replaced) does not stop the signer.
@@ -217,7 +220,7 @@ class AuditCommands:
                 *ledger.agreement_ids(body.id),
             }
             scope = f"community {body.id}"
-        key = key or SigningKey.load()
+        key = key or SigningKey.load(self.signing_key)
         anchor = self.checkpoint(key)
         return BundleWriter(chain, datastore, key, anchor, members, scope)
 
@@ -289,7 +292,7 @@ class BundleWriter:
         )
 
 
-def _own_key_id() -> str | None:
+def _own_key_id(signing_key: Path | None) -> str | None:
     """This ledger's key id, when its key file is here (verification never creates one)."""
-    path = key_path()
+    path = key_path(signing_key)
     return SigningKey.load(path, create=False).id if path.exists() else None

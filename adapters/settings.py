@@ -1,4 +1,5 @@
-"""Which store the ledger uses: one URL, translated into the library's settings.
+"""The ledger's settings, read from the environment once (``Settings.from_environ``),
+and which store the ledger uses: one URL, translated into the library's settings.
 
 ``CHANJIAO_DATABASE_URL`` (or the CLI's ``--db``) is one of
 
@@ -11,9 +12,13 @@
 from __future__ import annotations
 
 import getpass
+import math
 import os
+from collections.abc import Mapping
+from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlsplit
 
+import msgspec
 from eventsourcing.utils import get_topic
 
 from adapters.codec import MsgspecMapper
@@ -21,6 +26,8 @@ from adapters.recorders import ChainedPostgresRecorder, ChainedSQLiteRecorder
 from domain.errors import ConfigurationError
 
 DEFAULT_DATABASE_URL = "sqlite:///chanjiao.db"
+DEFAULT_KEY_FILE = "chanjiao-signing.key"
+DEFAULT_EVENT_SOURCE = "/chanjiao"
 
 POSTGRES_LOCK_TIMEOUT_S = "5"
 """The library waits forever for the table lock by default; a writer stuck behind a
@@ -38,8 +45,79 @@ first request waited the whole 10 s and was still refused (503), where without i
 broken connection costs one request a quick 503 (measured on a private cluster)."""
 
 
-def database_url(url: str | None = None) -> str:
-    return url or os.environ.get("CHANJIAO_DATABASE_URL") or DEFAULT_DATABASE_URL
+class Settings(msgspec.Struct, frozen=True, kw_only=True):
+    """Every ``CHANJIAO_*`` setting (README, Configuration). ``from_environ`` is the one
+    place outside the tests and benchmarks that reads the environment: the composition
+    root (``bootstrap``) calls it when a command or the server starts, never at import,
+    and hands the settings down."""
+
+    database_url: str = DEFAULT_DATABASE_URL
+    principal: str | None = None
+    """Who is recording, for the CLI; None: ``cli:<login name>``."""
+    event_source: str = DEFAULT_EVENT_SOURCE
+    public_url: str | None = None
+    """Where clients reach the server; None: the address ``chanjiao serve`` listens on."""
+    signing_key: Path = Path(DEFAULT_KEY_FILE)
+    checkpoint_every: float = 3600.0
+    """Seconds between checkpoints the server signs while the log grows; 0: none."""
+    stream_send_timeout: float = 15.0
+    """Seconds one write to an event-stream subscriber may wait before it is dropped."""
+
+    @classmethod
+    def from_environ(cls, environ: Mapping[str, str] = os.environ) -> Settings:
+        """The settings ``environ`` gives; a variable unset or empty keeps its default.
+        A value the ledger cannot use is refused, naming the variable."""
+
+        def text(name: str) -> str | None:
+            return environ.get(name, "").strip() or None
+
+        found: dict[str, object] = {
+            "database_url": text("CHANJIAO_DATABASE_URL"),
+            "principal": text("CHANJIAO_PRINCIPAL"),
+            "event_source": text("CHANJIAO_EVENT_SOURCE"),
+            "public_url": _absolute_url("CHANJIAO_PUBLIC_URL", text("CHANJIAO_PUBLIC_URL")),
+            "checkpoint_every": _seconds(
+                "CHANJIAO_CHECKPOINT_EVERY",
+                text("CHANJIAO_CHECKPOINT_EVERY"),
+                zero="no checkpoints",
+            ),
+            "stream_send_timeout": _seconds(
+                "CHANJIAO_STREAM_SEND_TIMEOUT", text("CHANJIAO_STREAM_SEND_TIMEOUT")
+            ),
+        }
+        key = text("CHANJIAO_SIGNING_KEY")
+        if key is not None:
+            found["signing_key"] = Path(key)
+        return cls(**{k: v for k, v in found.items() if v is not None})
+
+
+def _seconds(name: str, value: str | None, zero: str | None = None) -> float | None:
+    """``value`` as a number of seconds: above 0, or 0 too when ``zero`` says what it means."""
+    if value is None:
+        return None
+    least = "0 or more" if zero else "above 0"
+    meaning = f" (0: {zero})" if zero else ""
+    try:
+        seconds = float(value)
+    except ValueError:
+        seconds = math.nan
+    if not (seconds >= 0 if zero else seconds > 0) or math.isinf(seconds):
+        raise ConfigurationError(
+            f"{name} must be a number of seconds, {least}{meaning}; got {value!r}"
+        )
+    return seconds
+
+
+def _absolute_url(name: str, value: str | None) -> str | None:
+    if value is None:
+        return None
+    parts = urlsplit(value)
+    if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
+        raise ConfigurationError(
+            f"{name} must be where clients reach the server, an absolute URL such as "
+            f"https://ledger.example.org; got {value!r}"
+        )
+    return value
 
 
 def store_env(url: str) -> dict[str, str]:

@@ -11,14 +11,14 @@ from pathlib import Path
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from adapters.settings import Settings
 from domain.checkpoints import Checkpoint, key_id, statement
 from domain.errors import ConfigurationError
 
-DEFAULT_KEY_FILE = "chanjiao-signing.key"
-
 
 def key_path(path: str | os.PathLike[str] | None = None) -> Path:
-    return Path(path or os.environ.get("CHANJIAO_SIGNING_KEY") or DEFAULT_KEY_FILE)
+    """``path``, else the settings' (read now: the CLI and the server hand theirs down)."""
+    return Path(path) if path else Settings.from_environ().signing_key
 
 
 class SigningKey:

@@ -32,6 +32,15 @@ def _session_key_file(tmp_path_factory: pytest.TempPathFactory):
     return tmp_path_factory.mktemp("key") / "signing.key"
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _session_signing_key(_session_key_file) -> Iterator[None]:
+    """The same key for apps and ledgers made once per module, which read their settings
+    when they are made, before any test's own fixtures."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("CHANJIAO_SIGNING_KEY", str(_session_key_file))
+        yield
+
+
 @pytest.fixture(autouse=True)
 def signing_key_file(_session_key_file, monkeypatch: pytest.MonkeyPatch):
     """Checkpoints are signed with one key for the whole run (as one ledger keeps
