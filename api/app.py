@@ -14,6 +14,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from adapters.codec import to_json
+from adapters.settings import Settings
 from api import checkpointing, feed
 from api.describe import asyncapi, openapi
 from api.endpoint import Endpoint, Service, dispatch
@@ -23,7 +24,7 @@ from api.problems import handle
 from api.resources import ENDPOINTS
 from api.stream import Hub
 from api.tokens import Tokens
-from bootstrap import Ledger
+from bootstrap import Ledger, read_settings
 from domain.errors import LedgerError
 from projections.read_models import open_store
 
@@ -32,12 +33,16 @@ def create_app(
     ledger: Ledger | None = None,
     *,
     url: str | None = None,
+    settings: Settings | None = None,
     heartbeat: float = 15.0,
     poll: float | None = None,
     public_url: str | None = None,
     checkpoint_every: float | None = None,
 ) -> Starlette:
     """The API on ``ledger`` (or a new one on ``url``, closed with the app).
+
+    ``settings``: the server's (default: read from the environment now); the keywords
+    below override them.
 
     ``heartbeat``: seconds of silence before the stream sends a keep-alive comment.
     ``poll``: seconds between checks for events recorded by other processes that
@@ -47,14 +52,15 @@ def create_app(
     (default ``CHANJIAO_PUBLIC_URL``, else http://127.0.0.1:8000).
     ``checkpoint_every``: seconds between signed checkpoints while the log grows
     (default ``CHANJIAO_CHECKPOINT_EVERY``, else 3600; 0: none)."""
-    every = checkpointing.interval(checkpoint_every)
+    settings = settings if settings is not None else read_settings()
+    every = settings.checkpoint_every if checkpoint_every is None else checkpoint_every
     owned = ledger is None
-    the_ledger = ledger if ledger is not None else Ledger(url)
+    the_ledger = ledger if ledger is not None else Ledger(url, settings=settings)
     store = open_store(the_ledger)
-    service = Service(the_ledger, store, Tokens(store), Requests(store))
+    service = Service(the_ledger, store, Tokens(store), Requests(store), settings=settings)
     postgres = store.dialect.postgres
     hub = Hub(
-        Encoder(the_ledger, public_url),
+        Encoder(the_ledger, public_url or settings.public_url, settings.event_source),
         poll=poll or (10.0 if postgres else 1.0),
         heartbeat=heartbeat,
     )
@@ -62,7 +68,11 @@ def create_app(
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         await hub.start()
-        signer = asyncio.create_task(checkpointing.run(the_ledger, every)) if every else None
+        signer = (
+            asyncio.create_task(checkpointing.run(the_ledger, every, settings.signing_key))
+            if every
+            else None
+        )
         try:
             yield
         finally:

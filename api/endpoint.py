@@ -18,6 +18,7 @@ from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 
 from adapters.codec import to_json
+from adapters.settings import Settings
 from api.access import Access, check, check_role
 from api.idempotency import Requests
 from api.problems import MAX_BODY_BYTES, BodyTooLarge
@@ -29,13 +30,15 @@ from projections.machinery import Store
 
 @dataclass
 class Service:
-    """What the endpoints share: the ledger, its read models and the API's tables."""
+    """What the endpoints share: the ledger, its read models, the API's tables and the
+    settings the server was started with."""
 
     ledger: Ledger
     store: Store
     tokens: Tokens
     requests: Requests
     agreement_bodies: dict[UUID, UUID] = field(default_factory=dict)
+    settings: Settings = field(default_factory=Settings)
 
 
 @dataclass

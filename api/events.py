@@ -9,7 +9,6 @@ its own, its council's or its agreements' — and is absent for units' events.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -20,14 +19,14 @@ import msgspec
 from eventsourcing.persistence import Notification
 
 from adapters.codec import state_type, to_json
+from adapters.settings import DEFAULT_EVENT_SOURCE
 from bootstrap import Ledger
 from domain.errors import InvalidInput
 from domain.events import LedgerEvent
 
-SOURCE = os.environ.get("CHANJIAO_EVENT_SOURCE", "/chanjiao")
 SCHEMAS = "/events/schemas"
 PUBLIC_URL = "http://127.0.0.1:8000"
-"""Where the server is reached, unless ``CHANJIAO_PUBLIC_URL`` says: ``dataschema``
+"""Where the server is reached, unless told (``CHANJIAO_PUBLIC_URL``): ``dataschema``
 must be an absolute URI (CloudEvents 1.0)."""
 
 
@@ -92,13 +91,16 @@ class Item:
 
 class Encoder:
     """Turns notifications into CloudEvents, remembering which community each
-    council and agreement belongs to."""
+    council and agreement belongs to. ``source``: the events' CloudEvents ``source``
+    (``CHANJIAO_EVENT_SOURCE``)."""
 
-    def __init__(self, ledger: Ledger, public_url: str | None = None) -> None:
+    def __init__(
+        self, ledger: Ledger, public_url: str | None = None, source: str = DEFAULT_EVENT_SOURCE
+    ) -> None:
         self.ledger = ledger
+        self.source = source
         self.owners: dict[UUID, UUID | None] = {}
-        base = public_url or os.environ.get("CHANJIAO_PUBLIC_URL") or PUBLIC_URL
-        self.schemas = base.rstrip("/") + SCHEMAS
+        self.schemas = (public_url or PUBLIC_URL).rstrip("/") + SCHEMAS
 
     def community_of(self, topic: str, originator: UUID, fields: dict[str, Any]) -> UUID | None:
         if topic.startswith("chanjiao.community."):
@@ -125,7 +127,7 @@ class Encoder:
             cloud = CloudEvent(
                 specversion="1.0",
                 id=str(n.id),
-                source=SOURCE,
+                source=self.source,
                 type=n.topic,
                 subject=str(n.originator_id),
                 time=event.timestamp,

@@ -1,7 +1,8 @@
 """The event stream's routes: ``GET /events``, ``/events/stream``, ``/events/schemas``.
 
 A subscriber that stops reading is dropped: every write to its connection may wait
-at most ``SEND_TIMEOUT`` seconds for room (``EventStreamResponse``), after which the
+at most ``CHANJIAO_STREAM_SEND_TIMEOUT`` seconds (default 15) for room
+(``EventStreamResponse``), after which the
 server resets the connection, logs it once at INFO, and forgets the subscriber. It
 resumes, exactly once, with ``Last-Event-ID``."""
 
@@ -10,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import os
 import socket
 import struct
 import time
@@ -29,38 +29,11 @@ from api.access import Access, check
 from api.endpoint import Service, bearer, decode_query
 from api.events import Encoder, check_type, schemas
 from api.stream import Hub
-from domain.errors import ConfigurationError, InvalidInput, NotFound
+from domain.errors import InvalidInput, NotFound
 
 BATCH_TYPE = "application/cloudevents-batch+json"
 
 log = logging.getLogger("chanjiao.api.stream")
-
-
-def _seconds(name: str, default: float) -> float:
-    value = os.environ.get(name, "").strip()
-    try:
-        seconds = float(value) if value else default
-    except ValueError:
-        raise ConfigurationError(f"{name} must be a number of seconds; got {value!r}") from None
-    if not 0 < seconds < float("inf"):
-        raise ConfigurationError(f"{name} must be a number of seconds above 0; got {value!r}")
-    return seconds
-
-
-SEND_TIMEOUT = _seconds("CHANJIAO_STREAM_SEND_TIMEOUT", 15.0)
-"""Seconds one write to an event-stream subscriber may wait for room before the
-server drops the subscriber (default 15, or ``CHANJIAO_STREAM_SEND_TIMEOUT``; read
-when each stream opens, so tests may patch it).
-
-A write waits only once everything between the server and the client is full: the
-client's receive buffer, the server's kernel send buffer (which Linux grows up to
-``net.ipv4.tcp_wmem``'s maximum, 4 MiB by default) and the server's own 64 KiB
-above which uvicorn stops handing data to the socket. A client that has taken
-nothing off that pipe for this long has stopped reading, or vanished without a
-word; it is reset, and what it still held on the server is freed. So a subscriber
-costs the server at most those buffers, and only for this long after they fill;
-the hub keeps nothing per subscriber, so neither the others nor the writers wait
-for it."""
 
 
 async def _authorised(service: Service, request: Request) -> None:
@@ -108,12 +81,23 @@ async def stream(request: Request) -> Response:
                         % (item.position, item.type.encode(), item.json),
                     )
 
-    return EventStreamResponse(messages(), after=after, send_timeout=SEND_TIMEOUT)
+    send_timeout = service.settings.stream_send_timeout
+    return EventStreamResponse(messages(), after=after, send_timeout=send_timeout)
 
 
 class EventStreamResponse(StreamingResponse):
     """``text/event-stream`` from ``(position or None, bytes)`` messages, where no
-    write may wait more than ``send_timeout`` seconds (see ``SEND_TIMEOUT``).
+    write may wait more than ``send_timeout`` seconds (CHANJIAO_STREAM_SEND_TIMEOUT).
+
+    A write waits only once everything between the server and the client is full: the
+    client's receive buffer, the server's kernel send buffer (which Linux grows up to
+    ``net.ipv4.tcp_wmem``'s maximum, 4 MiB by default) and the server's own 64 KiB
+    above which uvicorn stops handing data to the socket. A client that has taken
+    nothing off that pipe for this long has stopped reading, or vanished without a
+    word; it is reset, and what it still held on the server is freed. So a subscriber
+    costs the server at most those buffers, and only for this long after they fill;
+    the hub keeps nothing per subscriber, so neither the others nor the writers wait
+    for it.
 
     Starlette's ``StreamingResponse`` awaits each ``send`` for as long as it takes,
     and uvicorn's ``send`` waits while the connection's buffers are full: a client

@@ -364,14 +364,14 @@ def history(kind: str) -> Any:
 
 
 def sign_checkpoint(c: Call) -> Checkpoint:
-    key = SigningKey.load()
+    key = SigningKey.load(c.service.settings.signing_key)
     if key.created:
         log.warning("%s", key.created_message())
     return c.ledger.checkpoint(key)
 
 
 def export(c: Call) -> Download:
-    key = SigningKey.load()
+    key = SigningKey.load(c.service.settings.signing_key)
     if key.created:
         log.warning("%s", key.created_message())
     writer = c.ledger.export(c.query.community_id, key)

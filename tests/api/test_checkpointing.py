@@ -8,6 +8,7 @@ import time
 import pytest
 from starlette.testclient import TestClient
 
+from adapters.settings import Settings
 from api import checkpointing
 from api.app import create_app
 from domain.errors import ConfigurationError
@@ -62,9 +63,9 @@ def test_a_log_that_no_longer_verifies_is_logged_and_never_signed(ledger, caplog
 
 
 @pytest.mark.parametrize("text", ["soon", "-5"])
-def test_a_bad_interval_is_refused_in_the_users_terms(monkeypatch, text):
+def test_a_bad_interval_is_refused_in_the_users_terms(ledger, monkeypatch, text):
     monkeypatch.setenv("CHANJIAO_CHECKPOINT_EVERY", text)
     with pytest.raises(ConfigurationError, match="CHANJIAO_CHECKPOINT_EVERY"):
-        checkpointing.interval()
+        create_app(ledger)
     monkeypatch.setenv("CHANJIAO_CHECKPOINT_EVERY", "0")
-    assert checkpointing.interval() == 0
+    assert Settings.from_environ().checkpoint_every == 0

@@ -19,7 +19,8 @@ from cloudevents.core.bindings.http import HTTPMessage, from_structured
 from cloudevents.core.formats.json import JSONFormat
 from cloudevents.core.v1.event import CloudEvent
 
-from api.events import SOURCE, event_types
+from adapters.settings import DEFAULT_EVENT_SOURCE
+from api.events import event_types
 from bootstrap import Ledger
 from tests.api.streaming_support import (
     ADMITTED,
@@ -122,7 +123,7 @@ def test_every_batch_element_is_a_cloudevent_1_0_that_the_sdk_reads(
         assert event.get_type() == entry.type
         assert re.fullmatch(r"chanjiao\.[a-z_]+\.[a-z_]+\.v[0-9]+", event.get_type())
         assert event.get_subject() == entry.subject
-        assert event.get_source() == SOURCE and event.get_source()
+        assert event.get_source() == DEFAULT_EVENT_SOURCE
         assert event.get_datacontenttype() == "application/json"
         assert event.get_dataschema() == f"http://127.0.0.1:8000/events/schemas/{entry.type}"
         time = event.get_time()
