@@ -45,7 +45,7 @@ def verify(ledger: Ledger, a: argparse.Namespace) -> Any:
 
 
 def checkpoint(ledger: Ledger, a: argparse.Namespace) -> Any:
-    key = SigningKey.load()
+    key = SigningKey.load(a.settings.signing_key)
     if key.created:
         print(f"chanjiao: {key.created_message()}", file=sys.stderr)
     with _progress(ledger, "verifying before signing") as progress:
@@ -88,7 +88,7 @@ def export(ledger: Ledger, a: argparse.Namespace) -> Any:
         raise InvalidInput(f"{target} already exists: choose another name or remove it first")
     if not target.parent.is_dir():
         raise InvalidInput(f"{target.parent} is not a directory")
-    key = SigningKey.load()
+    key = SigningKey.load(a.settings.signing_key)
     if key.created:
         print(f"chanjiao: {key.created_message()}", file=sys.stderr)
     writer = ledger.export(a.community, key)

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import getpass
-import os
 import sys
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -20,8 +19,9 @@ from urllib.parse import urlsplit, urlunsplit
 
 from eventsourcing.persistence import PersistenceError
 
+from adapters.settings import DEFAULT_DATABASE_URL
 from api.tokens import Tokens
-from bootstrap import Ledger
+from bootstrap import Ledger, read_settings
 from cli import agreements, audit, governance, history, projections, serve
 from cli.args import community_arg, effective_arg, known_at_arg, unit_arg
 from cli.render import emit
@@ -44,14 +44,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not hasattr(args, "run"):
         parser().print_help(sys.stderr)
         return 2
-    url = args.db or os.environ.get("CHANJIAO_DATABASE_URL")
+    url = args.db
     try:
+        args.settings = read_settings()
+        url = url or args.settings.database_url
+        args.principal = args.principal or args.settings.principal or f"cli:{_user()}"
         if getattr(args, "offline", False):  # needs no database (audit verify-bundle)
             result = args.run(None, args)
             if result is not None:
                 emit(result, args.format)
             return getattr(args, "exit_code", 0)
-        ledger = Ledger(url)
+        ledger = Ledger(url, settings=args.settings)
         try:
             args.store = open_store(ledger)
             result = args.run(ledger, args)
@@ -68,7 +71,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (ConfigurationError, LedgerError) as e:
         return _fail(e, 2)
     except (PersistenceError, OSError) as e:
-        target = _redacted(url or "sqlite:///chanjiao.db")
+        target = _redacted(url or DEFAULT_DATABASE_URL)
         return _fail(f"cannot use the database {target}: {e}".strip(), 5)
     if result is not None:
         emit(result, args.format)
@@ -231,7 +234,6 @@ def parser() -> argparse.ArgumentParser:
         options.add_argument(
             "--principal",
             metavar="NAME",
-            default=os.environ.get("CHANJIAO_PRINCIPAL") or f"cli:{_user()}",
             help="who is recording (default from CHANJIAO_PRINCIPAL, else cli:<login>)",
         )
         return options

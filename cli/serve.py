@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import copy
 import ipaddress
-import os
 import sys
 from collections.abc import Callable
 from datetime import timedelta
@@ -34,9 +33,9 @@ def serve(ledger: Ledger, a: argparse.Namespace) -> Any:
             file=sys.stderr,
         )
     # Open event streams never end by themselves: give them a few seconds on shutdown.
-    public_url = os.environ.get("CHANJIAO_PUBLIC_URL") or f"http://{_authority(a.host, a.port)}"
+    public_url = a.settings.public_url or f"http://{_authority(a.host, a.port)}"
     uvicorn.run(
-        create_app(ledger, public_url=public_url),
+        create_app(ledger, settings=a.settings, public_url=public_url),
         host=a.host,
         port=a.port,
         log_level="info",
