@@ -107,3 +107,30 @@ def test_the_walk_sees_real_imports():
     # Guards the guard: the walker must find what a module plainly imports.
     assert {"eventsourcing.domain", "domain.errors"} <= imports(ROOT / "domain" / "unit.py")
     assert "projections" in imports(ROOT / "cli" / "main.py")
+
+
+ENVIRONMENT = re.compile(r"os\.environ|getenv")
+
+
+def test_only_the_settings_read_the_environment():
+    # Settings.from_environ reads it once, when a command or the server starts; everything
+    # else is handed the settings (bench/ and tests/ set up their own runs).
+    readers = set()
+    for path in sorted(ROOT.rglob("*.py")):
+        name = path.relative_to(ROOT).as_posix()
+        if name.split("/")[0] in {"bench", "tests"} or name.startswith("."):
+            continue
+        if ENVIRONMENT.search(path.read_text()):
+            readers.add(name)
+    assert readers == {"adapters/settings.py"}
+    tree = ast.parse((ROOT / "adapters" / "settings.py").read_text())
+    settings = next(n for n in tree.body if isinstance(n, ast.ClassDef) and n.name == "Settings")
+    reader = next(n for n in settings.body if getattr(n, "name", "") == "from_environ")
+    outside = [
+        n.lineno
+        for n in ast.walk(tree)
+        if isinstance(n, ast.Attribute)
+        and (n.attr == "environ" or "getenv" in n.attr)
+        and not reader.lineno <= n.lineno <= reader.end_lineno
+    ]
+    assert not outside, f"adapters/settings.py reads the environment on lines {outside}"
