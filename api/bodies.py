@@ -25,32 +25,6 @@ Money = Annotated[
 Resolution = Annotated[str, Meta(description="register number", examples=["2025-007"])]
 
 
-class NewUnit(Body):
-    code: Annotated[str, Meta(description="18-character unified social credit code")]
-    name: str
-    type: Annotated[
-        str,
-        Meta(
-            description="enterprise, university, vocational_school, "
-            "industry_organization, research_institute, government, other"
-        ),
-    ]
-    division: Annotated[str, Meta(description="6-digit GB/T 2260 division code")]
-    level: Annotated[
-        str | None, Meta(description="vocational schools: secondary, higher, undergraduate")
-    ] = None
-
-
-class Rename(Body):
-    name: str
-    effective_on: date
-
-
-class Relocate(Body):
-    division: str
-    effective_on: date
-
-
 class Effective(Body):
     effective_on: date
 

@@ -7,6 +7,8 @@ thread (the ledger is synchronous), encode — so each route's own code is one c
 
 from __future__ import annotations
 
+import functools
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -20,9 +22,11 @@ from starlette.responses import Response, StreamingResponse
 from adapters.codec import to_json
 from adapters.settings import Settings
 from api.access import Access, check, check_role
+from api.answers import ANSWERS, Answer
 from api.idempotency import Requests
 from api.problems import MAX_BODY_BYTES, BodyTooLarge
 from api.tokens import TokenInfo, TokenRequired, Tokens
+from application.messages import Command, Shape, fields
 from bootstrap import Ledger
 from domain.errors import InvalidInput
 from projections.machinery import Store
@@ -83,6 +87,8 @@ class Endpoint:
     tags: tuple[str, ...] = field(default=())
     media: str = "application/json"
     """Anything else is a download: ``run`` answers a ``Download``, streamed."""
+    command: type[Command] | None = None
+    """The write command the request is decoded into (``body`` is its request body)."""
 
 
 @dataclass(frozen=True)
@@ -91,6 +97,54 @@ class Download:
 
     chunks: Iterator[bytes]
     filename: str
+
+
+@functools.cache
+def request_body(command: type[Command]) -> type[msgspec.Struct]:
+    """The command less the fields its route's path names: what a request's body holds
+    and ``/openapi.json`` shows, under the command's name. A command with none is its own."""
+    named = {f.name for f in fields(command) if f.path}
+    if not named:
+        return command
+    rest = [
+        (
+            f.name,
+            f.type,
+            msgspec.field(name=f.encode_name, default=f.default, default_factory=f.default_factory),
+        )
+        for f in msgspec.structs.fields(command)
+        if f.name not in named
+    ]
+    return msgspec.defstruct(
+        command.__name__,
+        rest,
+        bases=(Shape,),
+        kw_only=True,
+        module=command.__module__,
+        namespace={"__doc__": command.__doc__},
+    )
+
+
+def performing(
+    command: type[Command], path: str, answer: Answer | None = None
+) -> Callable[[Call], Any]:
+    """A route's work for ``command``: the path's parameters (in order) and the body make
+    it, it runs on the ledger, ``answer`` (default: as the command line does) answers."""
+    named = [f.name for f in fields(command) if f.path]
+    params = re.findall(r"{(\w+)}", path)
+    if len(params) != len(named):
+        raise TypeError(f"{path} names {params}, {command.__name__} takes {named} from it")
+    view = answer or ANSWERS[command]
+
+    def run(c: Call) -> Any:
+        if named:
+            targets = {name: c.path[param] for name, param in zip(named, params, strict=True)}
+            cmd = command(**targets, **msgspec.structs.asdict(c.body))
+        else:
+            cmd = c.body
+        return view(c.ledger, c.store, cmd, cmd.run(c.ledger, c.principal))
+
+    return run
 
 
 _decoders: dict[type, msgspec.json.Decoder[Any]] = {}

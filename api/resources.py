@@ -14,7 +14,8 @@ from adapters.chain import Verification
 from adapters.signing import SigningKey
 from api import bodies as b
 from api.access import Access
-from api.endpoint import Call, Download, Endpoint
+from api.endpoint import Call, Download, Endpoint, performing, request_body
+from application import messages as m
 from application.commands import as_uuid
 from bootstrap import Ledger
 from domain import bundle
@@ -61,41 +62,6 @@ def unit_view(c: Call, ref: Any) -> membership.UnitView:
     return membership.unit_view(
         c.ledger, unit.id, membership_model.unit_memberships(c.store, unit.id)
     )
-
-
-def register_unit(c: Call) -> Any:
-    q: b.NewUnit = c.body
-    unit = c.ledger.register_unit(
-        code=q.code,
-        name=q.name,
-        unit_type=q.type,
-        division=q.division,
-        level=q.level,
-        principal=c.principal,
-    )
-    return unit_view(c, unit.id)
-
-
-def rename_unit(c: Call) -> Any:
-    c.ledger.rename_unit(
-        c.path["id"], name=c.body.name, effective_on=c.body.effective_on, principal=c.principal
-    )
-    return unit_view(c, c.path["id"])
-
-
-def relocate_unit(c: Call) -> Any:
-    c.ledger.relocate_unit(
-        c.path["id"],
-        division=c.body.division,
-        effective_on=c.body.effective_on,
-        principal=c.principal,
-    )
-    return unit_view(c, c.path["id"])
-
-
-def deregister_unit(c: Call) -> Any:
-    c.ledger.deregister_unit(c.path["id"], effective_on=c.body.effective_on, principal=c.principal)
-    return unit_view(c, c.path["id"])
 
 
 # --- communities and members ------------------------------------------------------
@@ -392,17 +358,17 @@ def _e(method: str, path: str, run: Any, access: Access, summary: str, answer: A
     return Endpoint(method, path, run, access, summary, answer, status, scope=scope, **kw)
 
 
+def _w(path: str, command: type[m.Command], access: Access, answer: Any, **kw: Any) -> Endpoint:
+    """A write: ``command`` made from the request, run, answered (``api.endpoint.performing``);
+    ``view=`` gives a route its own answer."""
+    run = performing(command, path, kw.pop("view", None))
+    body = request_body(command)
+    summary = m.summary(command)
+    return _e("POST", path, run, access, summary, answer, body=body, command=command, **kw)
+
+
 ENDPOINTS: list[Endpoint] = [
-    _e(
-        "POST",
-        "/units",
-        register_unit,
-        UW,
-        "register a member unit",
-        membership.UnitView,
-        body=b.NewUnit,
-        created=True,
-    ),
+    _w("/units", m.RegisterUnit, UW, membership.UnitView, created=True),
     _e(
         "GET",
         "/units",
@@ -420,33 +386,9 @@ ENDPOINTS: list[Endpoint] = [
         "a unit, its names, locations and membership periods",
         membership.UnitView,
     ),
-    _e(
-        "POST",
-        "/units/{id}/rename",
-        rename_unit,
-        UC,
-        "record a unit's new name",
-        membership.UnitView,
-        body=b.Rename,
-    ),
-    _e(
-        "POST",
-        "/units/{id}/relocate",
-        relocate_unit,
-        UC,
-        "record a unit's new location",
-        membership.UnitView,
-        body=b.Relocate,
-    ),
-    _e(
-        "POST",
-        "/units/{id}/deregister",
-        deregister_unit,
-        UC,
-        "record a unit's deregistration",
-        membership.UnitView,
-        body=b.Effective,
-    ),
+    _w("/units/{id}/rename", m.RenameUnit, UC, membership.UnitView),
+    _w("/units/{id}/relocate", m.RelocateUnit, UC, membership.UnitView),
+    _w("/units/{id}/deregister", m.DeregisterUnit, UC, membership.UnitView),
     _e(
         "POST",
         "/communities",

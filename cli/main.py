@@ -21,9 +21,11 @@ from eventsourcing.persistence import PersistenceError
 
 from adapters.settings import DEFAULT_DATABASE_URL
 from api.tokens import Tokens
+from application import messages as m
 from bootstrap import Ledger, read_settings
 from cli import agreements, audit, governance, history, projections, serve
 from cli.args import community_arg, effective_arg, known_at_arg, unit_arg
+from cli.commands import add_command
 from cli.render import emit
 from domain.errors import (
     ConfigurationError,
@@ -92,35 +94,6 @@ def _redacted(url: str) -> str:
 
 
 # --- handlers: one ledger call each -----------------------------------------------
-
-
-def unit_register(ledger: Ledger, a: argparse.Namespace) -> Any:
-    unit = ledger.register_unit(
-        code=a.code,
-        name=a.name,
-        unit_type=a.type,
-        level=a.level,
-        division=a.division,
-        principal=a.principal,
-    )
-    return _unit_view(ledger, a, unit.id)
-
-
-def unit_rename(ledger: Ledger, a: argparse.Namespace) -> Any:
-    ledger.rename_unit(a.unit, name=a.name, effective_on=a.effective_on, principal=a.principal)
-    return _unit_view(ledger, a, a.unit)
-
-
-def unit_relocate(ledger: Ledger, a: argparse.Namespace) -> Any:
-    ledger.relocate_unit(
-        a.unit, division=a.division, effective_on=a.effective_on, principal=a.principal
-    )
-    return _unit_view(ledger, a, a.unit)
-
-
-def unit_deregister(ledger: Ledger, a: argparse.Namespace) -> Any:
-    ledger.deregister_unit(a.unit, effective_on=a.effective_on, principal=a.principal)
-    return _unit_view(ledger, a, a.unit)
 
 
 def unit_show(ledger: Ledger, a: argparse.Namespace) -> Any:
@@ -257,28 +230,10 @@ def parser() -> argparse.ArgumentParser:
         return p
 
     units = group("unit", "register and maintain member units")
-    p = leaf(units, "register", unit_register, "register a member unit by its credit code")
-    p.add_argument("--code", required=True, help="18-character unified social credit code")
-    p.add_argument("--name", required=True)
-    p.add_argument(
-        "--type",
-        required=True,
-        help="enterprise, university, vocational_school, industry_organization, "
-        "research_institute, government or other",
-    )
-    p.add_argument("--level", help="vocational schools: secondary, higher or undergraduate")
-    p.add_argument("--division", required=True, help="6-digit GB/T 2260 division code")
-    p = leaf(units, "rename", unit_rename, "record a unit's new name")
-    unit_arg(p)
-    p.add_argument("--name", required=True)
-    effective_arg(p)
-    p = leaf(units, "relocate", unit_relocate, "record a unit's new location")
-    unit_arg(p)
-    p.add_argument("--division", required=True)
-    effective_arg(p)
-    p = leaf(units, "deregister", unit_deregister, "record that a unit was deregistered")
-    unit_arg(p)
-    effective_arg(p)
+    add_command(leaf, units, "register", m.RegisterUnit)
+    add_command(leaf, units, "rename", m.RenameUnit)
+    add_command(leaf, units, "relocate", m.RelocateUnit)
+    add_command(leaf, units, "deregister", m.DeregisterUnit)
     unit_arg(leaf(units, "show", unit_show, "a unit, its history and its memberships"))
 
     bodies = group("community", "found and inspect communities")

@@ -1,0 +1,213 @@
+"""The ledger's write commands, each defined once: a frozen msgspec Struct whose fields
+are the command's inputs, with their descriptions and defaults and the hints the command
+line is made from, and whose ``run`` calls the ledger.
+
+The HTTP API decodes a request (its path and body) into one and publishes its JSON Schema;
+the CLI builds its subcommand from one and fills it from the words typed. Both then call
+``command.run(ledger, principal)`` and show the read side's view of what was recorded.
+
+The fields hold what the caller gave: the ledger parses it into values and names a mistake
+in the secretaries' terms. Over HTTP msgspec has checked the JSON's shapes first (a date is
+a date); the CLI passes its words through as typed (a Struct is not validated when it is
+constructed), so a bad date reads the same as it always has.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import TYPE_CHECKING, Annotated, Any
+
+import msgspec
+from msgspec import Meta
+from msgspec import inspect as mi
+
+if TYPE_CHECKING:
+    from application.ledger import Ledger
+
+
+def arg(
+    description: str | None = None,
+    *,
+    path: bool = False,
+    positional: bool = False,
+    flag: str | None = None,
+    metavar: str | None = None,
+    many: str | None = None,
+    parse: str | None = None,
+    cli_help: str | None = None,
+) -> Meta:
+    """A field's description, and how the entry points take it beyond its type:
+
+    - ``path``: named by the route's path over HTTP (in order), not by the body; a
+      positional argument on the command line;
+    - ``positional``: a positional argument on the command line, though in the body;
+    - ``flag``: the option, when it is not ``--`` and the field's JSON name;
+    - ``metavar``: how the command line's help shows the value;
+    - ``many``: how the command line takes a list: ``"+"`` or ``"*"`` values after the
+      option, or ``"append"``: the option repeated;
+    - ``parse``: the command line's reading of one typed value (``cli.commands.READERS``),
+      for the formats only the command line has;
+    - ``cli_help``: the command line's help, where it must speak of such a format."""
+    hints = {
+        "path": path,
+        "positional": positional or path,
+        "flag": flag,
+        "metavar": metavar,
+        "many": many,
+        "parse": parse,
+        "help": cli_help,
+    }
+    extra = {k: v for k, v in hints.items() if v}
+    return Meta(description=description, extra=extra) if description else Meta(extra=extra)
+
+
+class Shape(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """A part of a command (its tally, its parties, its rules)."""
+
+
+class Command(Shape):
+    """A write to the ledger."""
+
+    def run(self, ledger: Ledger, principal: str) -> Any:
+        raise NotImplementedError
+
+
+@dataclass(frozen=True)
+class Field:
+    """One field of a command, as the entry points read it."""
+
+    name: str
+    json_name: str
+    kind: Any  # the msgspec.inspect type, None and annotations taken off
+    description: str | None
+    hints: dict[str, Any]
+    required: bool
+    default: Any  # msgspec.NODEFAULT when required
+    optional: bool  # may be null
+
+    @property
+    def path(self) -> bool:
+        return bool(self.hints.get("path"))
+
+
+def fields(shape: type[Shape]) -> list[Field]:
+    """The fields of a command (or a part), in their order."""
+    found = []
+    for f in mi.type_info(shape).fields:  # type: ignore[union-attr]
+        kind, description, hints, optional = f.type, None, {}, False
+        while True:
+            if isinstance(kind, mi.Metadata):
+                description = description or (kind.extra_json_schema or {}).get("description")
+                hints = {**(kind.extra or {}), **hints}
+                kind = kind.type
+            elif isinstance(kind, mi.UnionType) and any(
+                isinstance(t, mi.NoneType) for t in kind.types
+            ):
+                optional = True
+                [kind] = [t for t in kind.types if not isinstance(t, mi.NoneType)]
+            else:
+                break
+        default = f.default_factory() if f.default_factory is not msgspec.NODEFAULT else f.default
+        found.append(
+            Field(f.name, f.encode_name, kind, description, hints, f.required, default, optional)
+        )
+    return found
+
+
+def summary(command: type[Command]) -> str:
+    """What the command does, in a line: the OpenAPI summary and the command line's help."""
+    return (command.__doc__ or "").strip().splitlines()[0]
+
+
+# --- the shapes fields share ------------------------------------------------------
+
+CommunityId = Annotated[str, arg("community id", path=True, metavar="COMMUNITY")]
+AgreementId = Annotated[str, arg("agreement id", path=True, metavar="AGREEMENT")]
+UnitInPath = Annotated[str, arg("unit id or credit code", path=True, metavar="UNIT")]
+UnitRef = Annotated[str, Meta(description="a unit's id, or its 18-character credit code")]
+Unit = Annotated[UnitRef, arg(positional=True, metavar="UNIT")]
+Division = Annotated[str, Meta(description="6-digit GB/T 2260 division code")]
+Money = Annotated[
+    str,
+    Meta(
+        description="yuan as a decimal string, at most two places, e.g. 125000.50",
+        examples=["1234.50"],
+    ),
+    arg(metavar="YUAN"),
+]
+Resolution = Annotated[str, Meta(description="register number", examples=["2025-007"])]
+EffectiveOn = Annotated[date, Meta(description="when it took effect")]
+Units = Annotated[list[UnitRef], arg(metavar="UNIT", parse="units")]
+
+
+# --- units ------------------------------------------------------------------------
+
+
+class RegisterUnit(Command, kw_only=True):
+    """register a member unit by its credit code"""
+
+    code: Annotated[str, Meta(description="18-character unified social credit code")]
+    name: str
+    type: Annotated[
+        str,
+        Meta(
+            description="enterprise, university, vocational_school, industry_organization, "
+            "research_institute, government or other"
+        ),
+    ]
+    level: Annotated[
+        str | None, Meta(description="vocational schools: secondary, higher or undergraduate")
+    ] = None
+    division: Division
+
+    def run(self, ledger: Ledger, principal: str) -> Any:
+        return ledger.register_unit(
+            code=self.code,
+            name=self.name,
+            unit_type=self.type,
+            level=self.level,
+            division=self.division,
+            principal=principal,
+        )
+
+
+class RenameUnit(Command):
+    """record a unit's new name"""
+
+    unit_id: UnitInPath
+    name: str
+    effective_on: EffectiveOn
+
+    def run(self, ledger: Ledger, principal: str) -> Any:
+        return ledger.rename_unit(
+            self.unit_id, name=self.name, effective_on=self.effective_on, principal=principal
+        )
+
+
+class RelocateUnit(Command):
+    """record a unit's new location"""
+
+    unit_id: UnitInPath
+    division: Division
+    effective_on: EffectiveOn
+
+    def run(self, ledger: Ledger, principal: str) -> Any:
+        return ledger.relocate_unit(
+            self.unit_id,
+            division=self.division,
+            effective_on=self.effective_on,
+            principal=principal,
+        )
+
+
+class DeregisterUnit(Command):
+    """record that a unit was deregistered"""
+
+    unit_id: UnitInPath
+    effective_on: EffectiveOn
+
+    def run(self, ledger: Ledger, principal: str) -> Any:
+        return ledger.deregister_unit(
+            self.unit_id, effective_on=self.effective_on, principal=principal
+        )
