@@ -9,7 +9,7 @@ from typing import Any
 
 from application import messages as m
 from bootstrap import Ledger
-from projections import membership, membership_model
+from projections import leads, membership, membership_model
 from projections.machinery import Store
 
 Answer = Callable[[Ledger, Store, Any, Any], Any]
@@ -21,9 +21,28 @@ def unit(ledger: Ledger, store: Store, cmd: Any, record: Any) -> membership.Unit
     return membership.unit_view(ledger, record.id, periods)
 
 
+def community(ledger: Ledger, store: Store, cmd: Any, body: Any) -> membership.CommunityView:
+    return membership.community_view(body)
+
+
+def recommending(ledger: Ledger, store: Store, cmd: Any, body: Any) -> leads.CommunityDetail:
+    return leads.community_detail(store, body.id, as_of=body.recommendations[-1].effective_on)
+
+
+def members(ledger: Ledger, store: Store, cmd: Any, body: Any) -> membership.MemberList:
+    """The members on the day the change took effect."""
+    return membership_model.members(store, body.id, as_of=cmd.effective_on)
+
+
 ANSWERS: dict[type[m.Command], Answer] = {
     m.RegisterUnit: unit,
     m.RenameUnit: unit,
     m.RelocateUnit: unit,
     m.DeregisterUnit: unit,
+    m.FoundCommunity: community,
+    m.SetRecommendingProvince: recommending,
+    m.DissolveCommunity: community,
+    m.AdmitMember: members,
+    m.ExitMember: members,
+    m.ChangeMemberRole: members,
 }

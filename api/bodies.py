@@ -29,44 +29,6 @@ class Effective(Body):
     effective_on: date
 
 
-class NewCommunity(Body):
-    name: str
-    kind: Annotated[str, Meta(description="industry, city or development")]
-    industry: str
-    division: str
-    founded_on: date
-
-
-class Dissolve(Body):
-    effective_on: date
-    resolution: Resolution | None = None
-
-
-class Admission(Body):
-    unit_id: UnitRef
-    effective_on: date
-    role: Annotated[str, Meta(description="lead or participant")] = "participant"
-    resolution: Resolution | None = None
-
-
-class Recommendation(Body):
-    unit_id: Annotated[
-        str, Meta(description="the lead whose province it is: its id or its credit code")
-    ]
-    effective_on: Annotated[date | None, Meta(description="default: today in China")] = None
-
-
-class Exit(Body):
-    reason: Annotated[str, Meta(description="withdrawal, removal or dissolution")]
-    effective_on: date
-    resolution: Resolution | None = None
-
-
-class RoleChange(Body):
-    role: str
-    effective_on: date
-
-
 class Rules(Body):
     quorum: Annotated[str | None, Meta(description="a fraction of the seats, e.g. 2/3")] = None
     majorities: Annotated[

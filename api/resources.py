@@ -67,79 +67,10 @@ def unit_view(c: Call, ref: Any) -> membership.UnitView:
 # --- communities and members ------------------------------------------------------
 
 
-def found_community(c: Call) -> Any:
-    q: b.NewCommunity = c.body
-    body = c.ledger.found_community(
-        name=q.name,
-        kind=q.kind,
-        industry=q.industry,
-        division=q.division,
-        founded_on=q.founded_on,
-        principal=c.principal,
-    )
-    return membership.community_view(body)
-
-
 def list_communities(c: Call) -> Any:
     if c.token.role == "secretary":
         return [membership.community_view(c.ledger.community(i)) for i in c.token.communities]
     return membership.communities(c.ledger)
-
-
-def dissolve(c: Call) -> Any:
-    body = c.ledger.dissolve_community(
-        community(c),
-        effective_on=c.body.effective_on,
-        resolution=c.body.resolution,
-        principal=c.principal,
-    )
-    return membership.community_view(body)
-
-
-def recommend(c: Call) -> Any:
-    q: b.Recommendation = c.body
-    body = c.ledger.set_recommending_province(
-        community(c), lead=q.unit_id, effective_on=q.effective_on, principal=c.principal
-    )
-    return leads.community_detail(c.store, body.id, as_of=body.recommendations[-1].effective_on)
-
-
-def admit(c: Call) -> Any:
-    q: b.Admission = c.body
-    c.ledger.admit_member(
-        community(c),
-        q.unit_id,
-        role=q.role,
-        effective_on=q.effective_on,
-        resolution=q.resolution,
-        principal=c.principal,
-    )
-    return membership_model.members(c.store, community(c), as_of=q.effective_on)
-
-
-def exit_(c: Call) -> Any:
-    q: b.Exit = c.body
-    c.ledger.exit_member(
-        community(c),
-        c.path["unit_id"],
-        reason=q.reason,
-        effective_on=q.effective_on,
-        resolution=q.resolution,
-        principal=c.principal,
-    )
-    return membership_model.members(c.store, community(c), as_of=q.effective_on)
-
-
-def change_role(c: Call) -> Any:
-    q: b.RoleChange = c.body
-    c.ledger.change_member_role(
-        community(c),
-        c.path["unit_id"],
-        role=q.role,
-        effective_on=q.effective_on,
-        principal=c.principal,
-    )
-    return membership_model.members(c.store, community(c), as_of=q.effective_on)
 
 
 def members(c: Call) -> Any:
@@ -389,16 +320,7 @@ ENDPOINTS: list[Endpoint] = [
     _w("/units/{id}/rename", m.RenameUnit, UC, membership.UnitView),
     _w("/units/{id}/relocate", m.RelocateUnit, UC, membership.UnitView),
     _w("/units/{id}/deregister", m.DeregisterUnit, UC, membership.UnitView),
-    _e(
-        "POST",
-        "/communities",
-        found_community,
-        Access.RECORD,
-        "record a community's founding",
-        membership.CommunityView,
-        body=b.NewCommunity,
-        created=True,
-    ),
+    _w("/communities", m.FoundCommunity, Access.RECORD, membership.CommunityView, created=True),
     _e(
         "GET",
         "/communities",
@@ -417,52 +339,16 @@ ENDPOINTS: list[Endpoint] = [
         leads.CommunityDetail,
         query=b.AsOf,
     ),
-    _e(
-        "POST",
+    _w(
         "/communities/{id}/recommending-province",
-        recommend,
+        m.SetRecommendingProvince,
         W,
-        "record an industry body's recommending province: that of one of its leads",
         leads.CommunityDetail,
-        body=b.Recommendation,
     ),
-    _e(
-        "POST",
-        "/communities/{id}/dissolve",
-        dissolve,
-        W,
-        "dissolve a community",
-        membership.CommunityView,
-        body=b.Dissolve,
-    ),
-    _e(
-        "POST",
-        "/communities/{id}/members",
-        admit,
-        W,
-        "admit a unit",
-        membership.MemberList,
-        body=b.Admission,
-        created=True,
-    ),
-    _e(
-        "POST",
-        "/communities/{id}/members/{unit_id}/exit",
-        exit_,
-        W,
-        "record a member's exit",
-        membership.MemberList,
-        body=b.Exit,
-    ),
-    _e(
-        "POST",
-        "/communities/{id}/members/{unit_id}/role",
-        change_role,
-        W,
-        "change a member's role",
-        membership.MemberList,
-        body=b.RoleChange,
-    ),
+    _w("/communities/{id}/dissolve", m.DissolveCommunity, W, membership.CommunityView),
+    _w("/communities/{id}/members", m.AdmitMember, W, membership.MemberList, created=True),
+    _w("/communities/{id}/members/{unit_id}/exit", m.ExitMember, W, membership.MemberList),
+    _w("/communities/{id}/members/{unit_id}/role", m.ChangeMemberRole, W, membership.MemberList),
     _e(
         "GET",
         "/communities/{id}/members",

@@ -211,3 +211,127 @@ class DeregisterUnit(Command):
         return ledger.deregister_unit(
             self.unit_id, effective_on=self.effective_on, principal=principal
         )
+
+
+# --- communities and their members ------------------------------------------------
+
+
+class FoundCommunity(Command):
+    """record the founding of a community"""
+
+    name: str
+    kind: Annotated[str, Meta(description="industry, city or development")]
+    industry: Annotated[str, Meta(description="the industry it serves")]
+    division: Division
+    founded_on: date
+
+    def run(self, ledger: Ledger, principal: str) -> Any:
+        return ledger.found_community(
+            name=self.name,
+            kind=self.kind,
+            industry=self.industry,
+            division=self.division,
+            founded_on=self.founded_on,
+            principal=principal,
+        )
+
+
+class SetRecommendingProvince(Command):
+    """record an industry body's recommending province: that of one of its leads"""
+
+    community_id: CommunityId
+    unit_id: Annotated[
+        str,
+        Meta(description="the lead (id or credit code) whose province it is"),
+        arg(flag="--lead", metavar="UNIT"),
+    ]
+    effective_on: Annotated[date | None, Meta(description="default: today in China")] = None
+
+    def run(self, ledger: Ledger, principal: str) -> Any:
+        return ledger.set_recommending_province(
+            self.community_id,
+            lead=self.unit_id,
+            effective_on=self.effective_on,
+            principal=principal,
+        )
+
+
+class DissolveCommunity(Command):
+    """dissolve a community (all members exit)"""
+
+    community_id: CommunityId
+    effective_on: EffectiveOn
+    resolution: Annotated[
+        Resolution | None, Meta(description="register number of the resolution, e.g. 2025-007")
+    ] = None
+
+    def run(self, ledger: Ledger, principal: str) -> Any:
+        return ledger.dissolve_community(
+            self.community_id,
+            effective_on=self.effective_on,
+            resolution=self.resolution,
+            principal=principal,
+        )
+
+
+class AdmitMember(Command, kw_only=True):
+    """admit a unit to a community"""
+
+    community_id: CommunityId
+    unit_id: Unit
+    role: Annotated[str, Meta(description="lead or participant")] = "participant"
+    effective_on: EffectiveOn
+    resolution: Annotated[
+        Resolution | None,
+        Meta(description="register number of the admitting resolution, when the charter asks one"),
+    ] = None
+
+    def run(self, ledger: Ledger, principal: str) -> Any:
+        return ledger.admit_member(
+            self.community_id,
+            self.unit_id,
+            role=self.role,
+            effective_on=self.effective_on,
+            resolution=self.resolution,
+            principal=principal,
+        )
+
+
+class ExitMember(Command):
+    """record a member's exit"""
+
+    community_id: CommunityId
+    unit_id: UnitInPath
+    reason: Annotated[str, Meta(description="withdrawal, removal or dissolution")]
+    effective_on: EffectiveOn
+    resolution: Annotated[
+        Resolution | None, Meta(description="register number of the resolution")
+    ] = None
+
+    def run(self, ledger: Ledger, principal: str) -> Any:
+        return ledger.exit_member(
+            self.community_id,
+            self.unit_id,
+            reason=self.reason,
+            effective_on=self.effective_on,
+            resolution=self.resolution,
+            principal=principal,
+        )
+
+
+class ChangeMemberRole(Command):
+    """change a member's role"""
+
+    community_id: CommunityId
+    unit_id: UnitInPath
+    role: Annotated[str, Meta(description="lead or participant")]
+    effective_on: EffectiveOn
+
+    def run(self, ledger: Ledger, principal: str) -> Any:
+        return ledger.change_member_role(
+            self.community_id,
+            self.unit_id,
+            role=self.role,
+            effective_on=self.effective_on,
+            principal=principal,
+        )

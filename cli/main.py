@@ -24,7 +24,7 @@ from api.tokens import Tokens
 from application import messages as m
 from bootstrap import Ledger, read_settings
 from cli import agreements, audit, governance, history, projections, serve
-from cli.args import community_arg, effective_arg, known_at_arg, unit_arg
+from cli.args import community_arg, known_at_arg, unit_arg
 from cli.commands import add_command
 from cli.render import emit
 from domain.errors import (
@@ -106,69 +106,12 @@ def _unit_view(ledger: Ledger, a: argparse.Namespace, ref: Any) -> Any:
     return membership.unit_view(ledger, unit.id, periods)
 
 
-def community_found(ledger: Ledger, a: argparse.Namespace) -> Any:
-    body = ledger.found_community(
-        name=a.name,
-        kind=a.kind,
-        industry=a.industry,
-        division=a.division,
-        founded_on=a.founded_on,
-        principal=a.principal,
-    )
-    return membership.community_view(body)
-
-
 def community_show(ledger: Ledger, a: argparse.Namespace) -> Any:
     return leads.community_detail(a.store, a.community, as_of=a.as_of)
 
 
 def community_list(ledger: Ledger, a: argparse.Namespace) -> Any:
     return membership.communities(ledger)
-
-
-def community_dissolve(ledger: Ledger, a: argparse.Namespace) -> Any:
-    body = ledger.dissolve_community(
-        a.community, effective_on=a.effective_on, resolution=a.resolution, principal=a.principal
-    )
-    return membership.community_view(body)
-
-
-def community_recommend(ledger: Ledger, a: argparse.Namespace) -> Any:
-    body = ledger.set_recommending_province(
-        a.community, lead=a.lead, effective_on=a.effective_on, principal=a.principal
-    )
-    return leads.community_detail(a.store, body.id, as_of=body.recommendations[-1].effective_on)
-
-
-def member_admit(ledger: Ledger, a: argparse.Namespace) -> Any:
-    ledger.admit_member(
-        a.community,
-        a.unit,
-        role=a.role,
-        effective_on=a.effective_on,
-        resolution=a.resolution,
-        principal=a.principal,
-    )
-    return membership_model.members(a.store, a.community, as_of=a.effective_on)
-
-
-def member_exit(ledger: Ledger, a: argparse.Namespace) -> Any:
-    ledger.exit_member(
-        a.community,
-        a.unit,
-        reason=a.reason,
-        effective_on=a.effective_on,
-        resolution=a.resolution,
-        principal=a.principal,
-    )
-    return membership_model.members(a.store, a.community, as_of=a.effective_on)
-
-
-def member_role(ledger: Ledger, a: argparse.Namespace) -> Any:
-    ledger.change_member_role(
-        a.community, a.unit, role=a.role, effective_on=a.effective_on, principal=a.principal
-    )
-    return membership_model.members(a.store, a.community, as_of=a.effective_on)
 
 
 def member_list(ledger: Ledger, a: argparse.Namespace) -> Any:
@@ -237,53 +180,18 @@ def parser() -> argparse.ArgumentParser:
     unit_arg(leaf(units, "show", unit_show, "a unit, its history and its memberships"))
 
     bodies = group("community", "found and inspect communities")
-    p = leaf(bodies, "found", community_found, "record the founding of a community")
-    p.add_argument("--name", required=True)
-    p.add_argument("--kind", required=True, help="industry, city or development")
-    p.add_argument("--industry", required=True, help="the industry it serves")
-    p.add_argument("--division", required=True, help="6-digit GB/T 2260 division code")
-    p.add_argument("--founded-on", required=True, metavar="YYYY-MM-DD")
+    add_command(leaf, bodies, "found", m.FoundCommunity)
     p = leaf(bodies, "show", community_show, "one community; an industry body's leads")
     community_arg(p)
     p.add_argument("--as-of", metavar="YYYY-MM-DD", help="effective date (default: today)")
-    p = leaf(
-        bodies,
-        "recommend",
-        community_recommend,
-        "record an industry body's recommending province: that of one of its leads",
-    )
-    community_arg(p)
-    p.add_argument(
-        "--lead",
-        required=True,
-        metavar="UNIT",
-        help="the lead (id or credit code) whose province it is",
-    )
-    p.add_argument("--effective-on", metavar="YYYY-MM-DD", help="default: today")
+    add_command(leaf, bodies, "recommend", m.SetRecommendingProvince)
     leaf(bodies, "list", community_list, "every community")
-    p = leaf(bodies, "dissolve", community_dissolve, "dissolve a community (all members exit)")
-    community_arg(p)
-    effective_arg(p)
-    p.add_argument("--resolution", help="register number of the resolution, e.g. 2025-007")
+    add_command(leaf, bodies, "dissolve", m.DissolveCommunity)
 
     members = group("member", "admissions, exits and the member list")
-    p = leaf(members, "admit", member_admit, "admit a unit to a community")
-    community_arg(p)
-    unit_arg(p)
-    p.add_argument("--role", default="participant", help="lead or participant (default)")
-    effective_arg(p)
-    p.add_argument("--resolution", help="register number of the admitting resolution")
-    p = leaf(members, "exit", member_exit, "record a member's exit")
-    community_arg(p)
-    unit_arg(p)
-    p.add_argument("--reason", required=True, help="withdrawal, removal or dissolution")
-    effective_arg(p)
-    p.add_argument("--resolution", help="register number of the resolution")
-    p = leaf(members, "role", member_role, "change a member's role")
-    community_arg(p)
-    unit_arg(p)
-    p.add_argument("--role", required=True, help="lead or participant")
-    effective_arg(p)
+    add_command(leaf, members, "admit", m.AdmitMember)
+    add_command(leaf, members, "exit", m.ExitMember)
+    add_command(leaf, members, "role", m.ChangeMemberRole)
     p = leaf(members, "list", member_list, "members on a date, as recorded by a time", csv=True)
     community_arg(p)
     p.add_argument("--as-of", metavar="YYYY-MM-DD", help="effective date (default: today)")
