@@ -26,9 +26,14 @@ from domain.checkpoints import Checkpoint
 from domain.errors import TamperedRecord
 from domain.hashing import GENESIS, Problem, event_hash
 
+_TAMPERED_SQLSTATE = "CJ002"
+"""Raised by the server-side chain head check (PostgreSQL): a ``TamperedRecord``."""
+
 
 class Chain:
     """The chain table next to the library's events table, on either store."""
+
+    TAMPERED = _TAMPERED_SQLSTATE
 
     def __init__(self, recorder: Any) -> None:
         dialect = self.dialect = Dialect.of(recorder)
@@ -52,6 +57,92 @@ class Chain:
             "position BIGINT NOT NULL, root TEXT NOT NULL, recorded_at TEXT NOT NULL, "
             "key_id TEXT NOT NULL, public_key TEXT NOT NULL, signature TEXT NOT NULL)",
         ]
+
+    def function_statements(self) -> list[str]:
+        """PostgreSQL only: ``append`` as server-side functions, for the recorder's
+        one-call commit (ADR 0021). ``chanjiao_event_hash`` is ``domain.hashing.event_hash``
+        with the server's ``sha256`` (byte for byte the same digest: the tests hold them
+        to it); ``chanjiao_chain_head`` is ``_head``, with the same refusals: a stored
+        head that does not match its hash (SQLSTATE ``CJ002``, ``TamperedRecord``), a
+        version already chained (``unique_violation``, the library's ``IntegrityError``),
+        and an aggregate recorded before chains existed chained from its history first."""
+        hash_fn, head_fn = self.functions
+        tampered = _TAMPERED_SQLSTATE
+        return [
+            f"CREATE OR REPLACE FUNCTION {hash_fn}(prev bytea, topic text, aggregate uuid, "
+            "version bigint, state bytea) RETURNS bytea LANGUAGE sql STABLE PARALLEL SAFE AS "
+            "$$ SELECT sha256(prev || convert_to('chanjiao-event-v1' || chr(10) || topic || "
+            "chr(10) || aggregate::text || chr(10) || version::text || chr(10), 'UTF8') "
+            "|| state) $$",
+            f"""CREATE OR REPLACE FUNCTION {head_fn}(aggregate uuid, head bigint)
+RETURNS bytea LANGUAGE plpgsql AS $$
+DECLARE
+    genesis CONSTANT bytea := decode(repeat('00', 32), 'hex');
+    known text;
+    stored record;
+    prev bytea;
+    expected bigint := 0;
+BEGIN
+    IF head = 0 THEN
+        PERFORM FROM {self.table} WHERE originator_id = aggregate AND originator_version = 1;
+        IF FOUND THEN  -- another writer created it first
+            RAISE unique_violation USING MESSAGE = format('%s was recorded meanwhile', aggregate);
+        END IF;
+        RETURN genesis;
+    END IF;
+    PERFORM FROM {self.table}
+        WHERE originator_id = aggregate AND originator_version = head + 1;
+    IF FOUND THEN  -- another writer recorded this version first
+        RAISE unique_violation USING MESSAGE =
+            format('%s version %s was recorded meanwhile', aggregate, head + 1);
+    END IF;
+    SELECT hash INTO known FROM {self.table}
+        WHERE originator_id = aggregate AND originator_version = head;
+    IF NOT FOUND THEN  -- recorded before chains existed: chain its history first
+        FOR stored IN SELECT originator_version AS v, topic, state FROM {self.events}
+                WHERE originator_id = aggregate AND originator_version <= head
+                ORDER BY originator_version LOOP
+            expected := expected + 1;
+            IF stored.v <> expected THEN
+                RAISE EXCEPTION USING ERRCODE = '{tampered}',
+                    MESSAGE = format('%s has no stored version %s', aggregate, expected);
+            END IF;
+            prev := {hash_fn}(coalesce(prev, genesis), stored.topic, aggregate, stored.v,
+                stored.state);
+            INSERT INTO {self.table} VALUES (aggregate, stored.v, encode(prev, 'hex'))
+                ON CONFLICT DO NOTHING;
+        END LOOP;
+        IF expected <> head THEN
+            RAISE EXCEPTION USING ERRCODE = '{tampered}',
+                MESSAGE = format('%s has no stored version %s', aggregate, expected + 1);
+        END IF;
+        RETURN prev;
+    END IF;
+    IF head = 1 THEN
+        prev := genesis;
+    ELSE  -- NULL when the hash before the head is not on record
+        SELECT decode(hash, 'hex') INTO prev FROM {self.table}
+            WHERE originator_id = aggregate AND originator_version = head - 1;
+    END IF;
+    SELECT topic, state INTO stored FROM {self.events}
+        WHERE originator_id = aggregate AND originator_version = head;
+    IF stored.topic IS NULL OR prev IS NULL
+            OR {hash_fn}(prev, stored.topic, aggregate, head, stored.state)
+                IS DISTINCT FROM decode(known, 'hex') THEN
+        RAISE EXCEPTION USING ERRCODE = '{tampered}', MESSAGE = format(
+            'the stored record of %s at version %s does not match its hash; nothing was '
+            'recorded — run `chanjiao audit verify`', aggregate, head);
+    END IF;
+    RETURN decode(known, 'hex');
+END
+$$""",
+        ]
+
+    @property
+    def functions(self) -> tuple[str, str]:
+        """The server-side functions' names: the event hash, the checked chain head."""
+        prefix = self.table.removesuffix("audit_chain")
+        return f"{prefix}chanjiao_event_hash", f"{prefix}chanjiao_chain_head"
 
     def checkpoints(self, datastore: Any) -> list[Checkpoint]:
         """Every checkpoint on record, oldest first."""

@@ -4,12 +4,17 @@ key, whether its events were recorded, and its answer once made."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
 import msgspec
 
 from adapters.sql import Database, Tables
+
+TABLE = "api_requests"
+FENCE_LOST = "CJ001"
+"""The SQLSTATE of PostgreSQL's recording function when the fence no longer holds."""
 
 _COLUMNS = (
     "token_id TEXT NOT NULL, idem_key TEXT NOT NULL, fingerprint TEXT NOT NULL, "
@@ -30,7 +35,7 @@ class Reservation(msgspec.Struct, frozen=True):
 
 class RequestKeys:
     def __init__(self, database: Database) -> None:
-        self.tables = Tables(database, {"api_requests": _COLUMNS})
+        self.tables = Tables(database, {TABLE: _COLUMNS})
 
     def reserve(
         self, token_id: str, key: str, fingerprint: str, attempt: str, at: datetime
@@ -82,6 +87,14 @@ class RequestKeys:
         )
         return bool(cursor.fetchall())
 
+    def fence(
+        self, token_id: str, key: str, attempt: str, refused: Callable[[], Exception]
+    ) -> Fence:
+        """What a command's save takes (``save(in_transaction=…)``) to mark the key
+        recorded in the transaction that records its events, or raise ``refused()``
+        and record nothing where ``attempt`` no longer holds it."""
+        return Fence(self, token_id, key, attempt, refused)
+
     def answer(self, token_id: str, key: str, attempt: str, status: int, answer: bytes) -> None:
         self.tables.write(
             f"UPDATE {{api_requests}} SET status = ?, answer = ? WHERE {_HELD}",
@@ -94,3 +107,37 @@ class RequestKeys:
             f"DELETE FROM {{api_requests}} WHERE {_HELD} AND recorded = 0",
             (token_id, key, attempt),
         )
+
+
+class Fence:
+    """A fenced Idempotency-Key to mark in the recording transaction (ADR 0015, 0021).
+
+    The recorders take it as ``save(in_transaction=…)``. SQLite's calls it with the
+    recording cursor (``mark_recorded``); PostgreSQL's passes its parameters to the
+    server-side function that records the events (the same ``UPDATE … WHERE attempt =
+    mine AND recorded = 0``, in the same transaction), so the save stays one call.
+    Either way, where the attempt no longer holds the key, ``refused()`` is raised and
+    nothing is recorded."""
+
+    __slots__ = ("keys", "params", "refused")
+
+    def __init__(
+        self,
+        keys: RequestKeys,
+        token_id: str,
+        key: str,
+        attempt: str,
+        refused: Callable[[], Exception],
+    ) -> None:
+        self.keys = keys
+        self.params = (token_id, key, attempt)
+        self.refused = refused
+
+    @property
+    def table(self) -> str:
+        """The keys' table, as its schema names it."""
+        return self.keys.tables.names[TABLE]
+
+    def __call__(self, cursor: Any) -> None:
+        if not self.keys.mark_recorded(cursor, *self.params):
+            raise self.refused()

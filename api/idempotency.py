@@ -88,14 +88,15 @@ class Requests:
     def _run(self, token_id: str, key: str, attempt: str) -> Iterator[tuple[None, Any]]:
         ids = (token_id, key, attempt)
 
-        def mark(cursor: Any) -> None:
-            if not self.keys.mark_recorded(cursor, *ids):
-                # raised inside the recording transaction: nothing commits
-                raise TakenOver(
-                    f"the request with Idempotency-Key {key!r} was already recorded, or took "
-                    f"longer than {STALE.seconds} s and a retry took it over; this attempt "
-                    "recorded nothing"
-                )
+        def refused() -> TakenOver:
+            # raised inside the recording transaction: nothing commits
+            return TakenOver(
+                f"the request with Idempotency-Key {key!r} was already recorded, or took "
+                f"longer than {STALE.seconds} s and a retry took it over; this attempt "
+                "recorded nothing"
+            )
+
+        mark = self.keys.fence(*ids, refused)
 
         def keep(status: int, body: bytes) -> None:
             self.keys.answer(*ids, status, body)
