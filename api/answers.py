@@ -1,6 +1,7 @@
 """What a write command answers: the read side's view of what it recorded, the same
 over HTTP and on the command line (``cli.commands`` uses this table too). A route or a
-subcommand whose answer differs names its own."""
+subcommand whose answer differs names its own: a meeting's, whose shapes over HTTP
+(``meeting_id``) and on the command line (``meeting``) were published apart."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from typing import Any
 
 from application import messages as m
 from bootstrap import Ledger
-from projections import leads, membership, membership_model
+from projections import governance, leads, membership, membership_model
 from projections.machinery import Store
 
 Answer = Callable[[Ledger, Store, Any, Any], Any]
@@ -34,6 +35,18 @@ def members(ledger: Ledger, store: Store, cmd: Any, body: Any) -> membership.Mem
     return membership_model.members(store, body.id, as_of=cmd.effective_on)
 
 
+def charter(ledger: Ledger, store: Store, cmd: Any, body: Any) -> governance.CharterView:
+    return governance.charter(ledger, body.id, as_of=body.charters[-1].effective_on)
+
+
+def seats(ledger: Ledger, store: Store, cmd: Any, council: Any) -> governance.SeatList:
+    return governance.seats(ledger, cmd.community_id, as_of=cmd.effective_on)
+
+
+def resolution(ledger: Ledger, store: Store, cmd: Any, r: Any) -> governance.RegisterEntry:
+    return governance.entry(r)
+
+
 ANSWERS: dict[type[m.Command], Answer] = {
     m.RegisterUnit: unit,
     m.RenameUnit: unit,
@@ -45,4 +58,9 @@ ANSWERS: dict[type[m.Command], Answer] = {
     m.AdmitMember: members,
     m.ExitMember: members,
     m.ChangeMemberRole: members,
+    m.AdoptCharter: charter,
+    m.AssignSeat: seats,
+    m.VacateSeat: seats,
+    # m.RecordMeeting: the API and the command line each answer in their own shape
+    m.RecordResolution: resolution,
 }

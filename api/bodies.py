@@ -25,64 +25,6 @@ Money = Annotated[
 Resolution = Annotated[str, Meta(description="register number", examples=["2025-007"])]
 
 
-class Effective(Body):
-    effective_on: date
-
-
-class Rules(Body):
-    quorum: Annotated[str | None, Meta(description="a fraction of the seats, e.g. 2/3")] = None
-    majorities: Annotated[
-        dict[str, str] | None,
-        Meta(description='matter → BASE:THRESHOLD, e.g. {"removal": "seats:two_thirds"}'),
-    ] = None
-    admission_requires_resolution: bool | None = None
-    removal_requires_resolution: bool | None = None
-
-
-class Charter(Body):
-    version: str
-    resolution: Annotated[
-        Resolution | None, Meta(description="absent only for the founding charter")
-    ] = None
-    effective_on: date | None = None
-    rules: Rules = Rules()
-
-
-class Seat(Body):
-    unit_id: UnitRef
-    representative: str
-    effective_on: date
-    office: Annotated[
-        str,
-        Meta(description="chair, vice_chair, secretary_general, executive_director or director"),
-    ] = "director"
-
-
-class Meeting(Body):
-    held_on: date
-    present: Annotated[list[UnitRef], Meta(description="units whose seat holders are present")]
-
-
-class Votes(Body):
-    for_: Annotated[int, Meta(ge=0)] = msgspec.field(name="for")
-    against: Annotated[int, Meta(ge=0)]
-    abstain: Annotated[int, Meta(ge=0)]
-
-
-class NewResolution(Body):
-    meeting_id: int
-    matter: Annotated[
-        str,
-        Meta(
-            description="ordinary, admission, removal, charter, dissolution, resources or agreement"
-        ),
-    ]
-    title: str
-    votes: Votes
-    recused: list[UnitRef] = []
-    revokes: Resolution | None = None
-
-
 class Party(Body):
     unit_id: UnitRef
     cost_share_bp: Annotated[int, Meta(ge=0, le=10000)]

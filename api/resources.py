@@ -82,65 +82,9 @@ def members(c: Call) -> Any:
 # --- governance -------------------------------------------------------------------
 
 
-def adopt_charter(c: Call) -> Any:
-    q: b.Charter = c.body
-    body = c.ledger.adopt_charter(
-        community(c),
-        version=q.version,
-        effective_on=q.effective_on,
-        resolution=q.resolution,
-        quorum=q.rules.quorum,
-        majorities=q.rules.majorities,
-        admission_requires_resolution=q.rules.admission_requires_resolution,
-        removal_requires_resolution=q.rules.removal_requires_resolution,
-        principal=c.principal,
-    )
-    return governance.charter(c.ledger, body.id, as_of=body.charters[-1].effective_on)
-
-
-def assign_seat(c: Call) -> Any:
-    q: b.Seat = c.body
-    c.ledger.assign_seat(
-        community(c),
-        q.unit_id,
-        representative=q.representative,
-        office=q.office,
-        effective_on=q.effective_on,
-        principal=c.principal,
-    )
-    return governance.seats(c.ledger, community(c), as_of=q.effective_on)
-
-
-def vacate_seat(c: Call) -> Any:
-    c.ledger.vacate_seat(
-        community(c), c.path["unit_id"], effective_on=c.body.effective_on, principal=c.principal
-    )
-    return governance.seats(c.ledger, community(c), as_of=c.body.effective_on)
-
-
-def record_meeting(c: Call) -> Any:
-    q: b.Meeting = c.body
-    number = c.ledger.record_meeting(
-        community(c), held_on=q.held_on, present=list(q.present), principal=c.principal
-    )
-    return b.MeetingAnswer(number, community(c), q.held_on, len(set(q.present)))
-
-
-def record_resolution(c: Call) -> Any:
-    q: b.NewResolution = c.body
-    resolution = c.ledger.record_resolution(
-        community(c),
-        meeting=q.meeting_id,
-        matter=q.matter,
-        title=q.title,
-        votes_for=q.votes.for_,
-        votes_against=q.votes.against,
-        abstentions=q.votes.abstain,
-        recused=list(q.recused),
-        revokes=q.revokes,
-        principal=c.principal,
-    )
-    return governance.entry(resolution)
+def meeting(ledger: Ledger, store: Any, cmd: m.RecordMeeting, number: int) -> b.MeetingAnswer:
+    community_id = as_uuid(cmd.community_id, "community id")
+    return b.MeetingAnswer(number, community_id, cmd.held_on, len(set(cmd.present)))
 
 
 # --- agreements -------------------------------------------------------------------
@@ -358,16 +302,7 @@ ENDPOINTS: list[Endpoint] = [
         membership.MemberList,
         query=b.AsKnownAt,
     ),
-    _e(
-        "POST",
-        "/communities/{id}/charter",
-        adopt_charter,
-        W,
-        "record a charter",
-        governance.CharterView,
-        body=b.Charter,
-        created=True,
-    ),
+    _w("/communities/{id}/charter", m.AdoptCharter, W, governance.CharterView, created=True),
     _e(
         "GET",
         "/communities/{id}/charter",
@@ -377,16 +312,7 @@ ENDPOINTS: list[Endpoint] = [
         governance.CharterView,
         query=b.AsOf,
     ),
-    _e(
-        "POST",
-        "/communities/{id}/council/seats",
-        assign_seat,
-        W,
-        "give a member a seat",
-        governance.SeatList,
-        body=b.Seat,
-        created=True,
-    ),
+    _w("/communities/{id}/council/seats", m.AssignSeat, W, governance.SeatList, created=True),
     _e(
         "GET",
         "/communities/{id}/council/seats",
@@ -396,33 +322,20 @@ ENDPOINTS: list[Endpoint] = [
         governance.SeatList,
         query=b.AsOf,
     ),
-    _e(
-        "POST",
-        "/communities/{id}/council/seats/{unit_id}/vacate",
-        vacate_seat,
-        W,
-        "record that a seat was vacated",
-        governance.SeatList,
-        body=b.Effective,
-    ),
-    _e(
-        "POST",
+    _w("/communities/{id}/council/seats/{unit_id}/vacate", m.VacateSeat, W, governance.SeatList),
+    _w(
         "/communities/{id}/council/meetings",
-        record_meeting,
+        m.RecordMeeting,
         W,
-        "record a council meeting",
         b.MeetingAnswer,
-        body=b.Meeting,
         created=True,
+        view=meeting,
     ),
-    _e(
-        "POST",
+    _w(
         "/communities/{id}/council/resolutions",
-        record_resolution,
+        m.RecordResolution,
         W,
-        "record a motion and its tally; the ledger decides the outcome",
         governance.RegisterEntry,
-        body=b.NewResolution,
         created=True,
     ),
     _e(

@@ -335,3 +335,162 @@ class ChangeMemberRole(Command):
             effective_on=self.effective_on,
             principal=principal,
         )
+
+
+# --- governance -------------------------------------------------------------------
+
+
+class Rules(Shape):
+    """Rules not given are kept from the charter in force (or the founding rules)."""
+
+    quorum: Annotated[
+        str | None,
+        Meta(description="share of all seats present, e.g. 2/3"),
+        arg(metavar="SHARE"),
+    ] = None
+    majorities: Annotated[
+        dict[str, str] | None,
+        Meta(description='matter → BASE:THRESHOLD, e.g. {"removal": "seats:two_thirds"}'),
+        arg(
+            flag="--majority",
+            metavar="MATTER=BASE:THRESHOLD",
+            many="append",
+            parse="majority",
+            cli_help="e.g. removal=seats:two_thirds; bases cast, present, seats; thresholds "
+            "more_than_half, two_thirds; repeatable",
+        ),
+    ] = None
+    admission_requires_resolution: Annotated[
+        bool | None, Meta(description="whether admissions need an adopted admission resolution")
+    ] = None
+    removal_requires_resolution: Annotated[
+        bool | None, Meta(description="whether removals need an adopted removal resolution")
+    ] = None
+
+
+class AdoptCharter(Command):
+    """record a charter (rules not given are kept)"""
+
+    community_id: CommunityId
+    version: Annotated[str, Meta(description="the charter's version, e.g. 2.0")]
+    resolution: Annotated[
+        Resolution | None,
+        Meta(
+            description="register number of the charter resolution (absent only for the "
+            "founding charter)"
+        ),
+    ] = None
+    effective_on: Annotated[
+        date | None, Meta(description="default: the adopting resolution's meeting date")
+    ] = None
+    rules: Rules = Rules()
+
+    def run(self, ledger: Ledger, principal: str) -> Any:
+        return ledger.adopt_charter(
+            self.community_id,
+            version=self.version,
+            effective_on=self.effective_on,
+            resolution=self.resolution,
+            quorum=self.rules.quorum,
+            majorities=self.rules.majorities,
+            admission_requires_resolution=self.rules.admission_requires_resolution,
+            removal_requires_resolution=self.rules.removal_requires_resolution,
+            principal=principal,
+        )
+
+
+class AssignSeat(Command, kw_only=True):
+    """give a member unit a seat"""
+
+    community_id: CommunityId
+    unit_id: Unit
+    representative: Annotated[str, Meta(description="the person holding the seat")]
+    office: Annotated[
+        str,
+        Meta(description="chair, vice_chair, secretary_general, executive_director or director"),
+    ] = "director"
+    effective_on: EffectiveOn
+
+    def run(self, ledger: Ledger, principal: str) -> Any:
+        return ledger.assign_seat(
+            self.community_id,
+            self.unit_id,
+            representative=self.representative,
+            office=self.office,
+            effective_on=self.effective_on,
+            principal=principal,
+        )
+
+
+class VacateSeat(Command):
+    """record that a seat was vacated"""
+
+    community_id: CommunityId
+    unit_id: UnitInPath
+    effective_on: EffectiveOn
+
+    def run(self, ledger: Ledger, principal: str) -> Any:
+        return ledger.vacate_seat(
+            self.community_id, self.unit_id, effective_on=self.effective_on, principal=principal
+        )
+
+
+class RecordMeeting(Command):
+    """record a council meeting and who was present"""
+
+    community_id: CommunityId
+    held_on: date
+    present: Annotated[
+        Units,
+        Meta(description="the seat holders present: their units' ids or credit codes"),
+        arg(many="+"),
+    ]
+
+    def run(self, ledger: Ledger, principal: str) -> Any:
+        return ledger.record_meeting(
+            self.community_id, held_on=self.held_on, present=list(self.present), principal=principal
+        )
+
+
+Count = Annotated[int, Meta(ge=0), arg(metavar="COUNT")]
+
+
+class Votes(Shape):
+    for_: Count = msgspec.field(name="for")
+    against: Count
+    abstain: Count
+
+
+class RecordResolution(Command):
+    """record a motion and its tally; the ledger decides the outcome"""
+
+    community_id: CommunityId
+    meeting_id: Annotated[int, Meta(description="the meeting's number"), arg(flag="--meeting")]
+    matter: Annotated[
+        str,
+        Meta(
+            description="ordinary, admission, removal, charter, dissolution, resources or agreement"
+        ),
+    ]
+    title: str
+    votes: Votes
+    recused: Annotated[Units, Meta(description="seat holders who did not vote"), arg(many="*")] = []
+    revokes: Annotated[
+        Resolution | None,
+        Meta(description="an earlier resolution it revokes"),
+        arg(metavar="NUMBER"),
+    ] = None
+
+    def run(self, ledger: Ledger, principal: str) -> Any:
+        return ledger.record_resolution(
+            self.community_id,
+            meeting=self.meeting_id,
+            matter=self.matter,
+            title=self.title,
+            votes_for=self.votes.for_,
+            votes_against=self.votes.against,
+            abstentions=self.votes.abstain,
+            recused=list(self.recused),
+            revokes=self.revokes,
+            principal=principal,
+        )

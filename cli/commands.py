@@ -81,7 +81,7 @@ def _add(p: argparse.ArgumentParser, field: Field, prefix: str = "") -> None:
         p.add_argument(_dest(field, prefix), **kw)
         return
     flag = hints.get("flag") or "--" + field.json_name.replace("_", "-")
-    kw["metavar"] = kw["metavar"] or field.json_name.upper()
+    kw["metavar"] = kw["metavar"] or flag.lstrip("-").replace("-", "_").upper()
     if isinstance(field.kind, mi.BoolType):
         kw.pop("metavar")
         kw["action"] = argparse.BooleanOptionalAction
