@@ -9,7 +9,9 @@ inserts the same rows (id, version, topic, msgspec-JSON state of the same size a
 shape) one transaction per command, with the bare driver, into a table of the same
 shape. READS: the whole log paged through ``recorder.select_notifications`` and
 decoded by ``ledger.mapper.to_domain_event``, against the same paged SELECT of the
-baseline table and ``msgspec.json.decode`` of each state.
+baseline table and ``msgspec.json.decode`` of each state. SAVE: the seconds of the
+ledger's writes spent in ``recorder.insert_events`` alone (recording the events, their
+hashes and the NOTIFY), against the same baseline.
 
 Each repeat starts from empty stores: fresh PostgreSQL schemas (dropped afterwards)
 or fresh SQLite files in a temporary directory. Baseline and ledger samples
@@ -142,6 +144,24 @@ def ledger_read(ledger: Ledger) -> int:
         start = page[-1].id + 1
 
 
+class SaveClock:
+    """The seconds a ledger spends in its recorder's ``insert_events``: the saves
+    alone (issue 16's third step), without the reads and decisions around them."""
+
+    def __init__(self, ledger: Ledger) -> None:
+        self.seconds = 0.0
+        insert = ledger.recorder.insert_events
+
+        def clocked(*args: Any, **kwargs: Any) -> Any:
+            started = time.perf_counter()
+            try:
+                return insert(*args, **kwargs)
+            finally:
+                self.seconds += time.perf_counter() - started
+
+        ledger.recorder.insert_events = clocked  # type: ignore[method-assign]
+
+
 def timed(work: Callable[[], object]) -> float:
     started = time.perf_counter()
     work()
@@ -149,8 +169,9 @@ def timed(work: Callable[[], object]) -> float:
 
 
 # One repeat: a context manager that sets up fresh, empty stores (untimed) and yields,
-# for "baseline" and "ledger", a (write the workload, read the whole log) pair.
-Sides = dict[str, tuple[Callable[[], object], Callable[[], int]]]
+# for "baseline" and "ledger", a (write the workload, read the whole log) pair, and
+# the ledger's SaveClock as "clock".
+Sides = dict[str, Any]
 Run = Callable[[int, list[list[Row]]], AbstractContextManager[Sides]]
 
 
@@ -167,6 +188,8 @@ def measure(run: Run, commands: int, transactions: list[list[Row]], repeats: int
         with run(commands, transactions) as sides:
             for side in order:
                 samples[f"{side} write"].append(timed(sides[side][0]))
+                if side == "ledger":
+                    samples["ledger save"].append(sides["clock"].seconds)
             for side in order:
                 read = sides[side][1]
                 started = time.perf_counter()
@@ -248,6 +271,7 @@ def postgres_run(commands: int, transactions: list[list[Row]]) -> Iterator[Sides
                 lambda: pg_raw_read(conn, raw_schema),
             ),
             "ledger": (lambda: record(ledger, commands), lambda: ledger_read(ledger)),
+            "clock": SaveClock(ledger),
         }
 
 
@@ -292,6 +316,7 @@ def sqlite_run(commands: int, transactions: list[list[Row]]) -> Iterator[Sides]:
                 lambda: sqlite_raw_read(conn),
             ),
             "ledger": (lambda: record(ledger, commands), lambda: ledger_read(ledger)),
+            "clock": SaveClock(ledger),
         }
 
 
@@ -299,8 +324,15 @@ def sqlite_run(commands: int, transactions: list[list[Row]]) -> Iterator[Sides]:
 
 
 def report(store: str, samples: dict, events: int) -> None:
-    for what, goals, per in (("write", WRITE_GOAL, events), ("read", READ_GOAL, 1)):
-        raw = per / statistics.median(samples[f"baseline {what}"])
+    """Write, the saves alone (against the same baseline: one bare transaction per
+    command), read."""
+    for what, goals, per in (
+        ("write", WRITE_GOAL, events),
+        ("save", {}, events),
+        ("read", READ_GOAL, 1),
+    ):
+        base = "write" if what == "save" else what
+        raw = per / statistics.median(samples[f"baseline {base}"])
         ledger = per / statistics.median(samples[f"ledger {what}"])
         ratio = ledger / raw
         goal = goals.get(store)
