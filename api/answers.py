@@ -10,7 +10,7 @@ from typing import Any
 
 from application import messages as m
 from bootstrap import Ledger
-from projections import governance, leads, membership, membership_model
+from projections import cost_sharing, governance, leads, membership, membership_model
 from projections.machinery import Store
 
 Answer = Callable[[Ledger, Store, Any, Any], Any]
@@ -47,6 +47,14 @@ def resolution(ledger: Ledger, store: Store, cmd: Any, r: Any) -> governance.Reg
     return governance.entry(r)
 
 
+def agreement(ledger: Ledger, store: Store, cmd: Any, record: Any) -> cost_sharing.AgreementView:
+    return cost_sharing.agreement_view(ledger, record)
+
+
+def entry(ledger: Ledger, store: Store, cmd: Any, entry: Any) -> cost_sharing.EntryView:
+    return cost_sharing.recorded_entry(ledger, cmd.agreement_id, entry)
+
+
 ANSWERS: dict[type[m.Command], Answer] = {
     m.RegisterUnit: unit,
     m.RenameUnit: unit,
@@ -63,4 +71,12 @@ ANSWERS: dict[type[m.Command], Answer] = {
     m.VacateSeat: seats,
     # m.RecordMeeting: the API and the command line each answer in their own shape
     m.RecordResolution: resolution,
+    m.DraftAgreement: agreement,
+    m.ApproveAgreement: agreement,
+    m.AmendAgreement: agreement,
+    m.TerminateAgreement: agreement,
+    m.RecordContribution: entry,
+    m.RecordCost: entry,
+    m.RecordBenefit: entry,
+    m.ReverseEntry: entry,
 }

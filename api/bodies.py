@@ -1,6 +1,6 @@
-"""Request bodies and query strings, as msgspec Structs: the endpoints decode with
-them, and ``/openapi.json`` is generated from them. Values are checked by the ledger
-(its messages are in the secretaries' terms); these only fix the shapes."""
+"""Query strings and the answers the read side does not define, as msgspec Structs:
+the endpoints decode and encode with them, and ``/openapi.json`` is generated from them.
+The write commands' bodies are the command Structs (``application.messages``)."""
 
 from __future__ import annotations
 
@@ -16,68 +16,6 @@ from projections import history
 
 class Body(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     pass
-
-
-UnitRef = Annotated[str, Meta(description="a unit's id, or its 18-character credit code")]
-Money = Annotated[
-    str, Meta(description="yuan as a decimal string, at most two places", examples=["1234.50"])
-]
-Resolution = Annotated[str, Meta(description="register number", examples=["2025-007"])]
-
-
-class Party(Body):
-    unit_id: UnitRef
-    cost_share_bp: Annotated[int, Meta(ge=0, le=10000)]
-    benefit_share_bp: Annotated[int, Meta(ge=0, le=10000)]
-
-
-class NewAgreement(Body):
-    title: str
-    parties: list[Party]
-    kind: Annotated[
-        str, Meta(description="training_base, industry_college, technology_centre or other")
-    ] = "other"
-    drafted_on: date | None = None
-
-
-class Approval(Body):
-    resolution: Resolution
-    effective_on: date | None = None
-
-
-class Amendment(Body):
-    parties: list[Party]
-    resolution: Resolution
-    effective_on: date | None = None
-
-
-class Termination(Body):
-    effective_on: date
-    resolution: Resolution
-
-
-class Contribution(Body):
-    unit_id: UnitRef
-    kind: Annotated[str, Meta(description="funds, equipment, site, personnel or technology")]
-    amount: Money
-    contributed_on: date
-    description: str
-
-
-class Cost(Body):
-    amount: Money
-    incurred_on: date
-    description: str
-
-
-class Benefit(Body):
-    amount: Money
-    realized_on: date
-    description: str
-
-
-class Reversal(Body):
-    reason: str
 
 
 # --- query strings ---------------------------------------------------------------

@@ -7,8 +7,6 @@ import logging
 from typing import Any
 from uuid import UUID
 
-import msgspec
-
 from adapters.audit import ConsistencyProof, InclusionProof
 from adapters.chain import Verification
 from adapters.signing import SigningKey
@@ -88,100 +86,6 @@ def meeting(ledger: Ledger, store: Any, cmd: m.RecordMeeting, number: int) -> b.
 
 
 # --- agreements -------------------------------------------------------------------
-
-
-def _parties(parties: list[b.Party]) -> list[dict[str, Any]]:
-    return [msgspec.structs.asdict(p) for p in parties]
-
-
-def draft(c: Call) -> Any:
-    q: b.NewAgreement = c.body
-    record = c.ledger.draft_agreement(
-        community(c),
-        title=q.title,
-        kind=q.kind,
-        parties=_parties(q.parties),
-        drafted_on=q.drafted_on,
-        principal=c.principal,
-    )
-    return cost_sharing.agreement_view(c.ledger, record)
-
-
-def approve(c: Call) -> Any:
-    record = c.ledger.approve_agreement(
-        c.path["id"],
-        resolution=c.body.resolution,
-        effective_on=c.body.effective_on,
-        principal=c.principal,
-    )
-    return cost_sharing.agreement_view(c.ledger, record)
-
-
-def amend(c: Call) -> Any:
-    q: b.Amendment = c.body
-    record = c.ledger.amend_agreement(
-        c.path["id"],
-        parties=_parties(q.parties),
-        resolution=q.resolution,
-        effective_on=q.effective_on,
-        principal=c.principal,
-    )
-    return cost_sharing.agreement_view(c.ledger, record)
-
-
-def terminate(c: Call) -> Any:
-    record = c.ledger.terminate_agreement(
-        c.path["id"],
-        effective_on=c.body.effective_on,
-        resolution=c.body.resolution,
-        principal=c.principal,
-    )
-    return cost_sharing.agreement_view(c.ledger, record)
-
-
-def contribute(c: Call) -> Any:
-    q: b.Contribution = c.body
-    entry = c.ledger.record_contribution(
-        c.path["id"],
-        q.unit_id,
-        kind=q.kind,
-        amount=q.amount,
-        contributed_on=q.contributed_on,
-        description=q.description,
-        principal=c.principal,
-    )
-    return cost_sharing.recorded_entry(c.ledger, c.path["id"], entry)
-
-
-def cost(c: Call) -> Any:
-    q: b.Cost = c.body
-    entry = c.ledger.record_cost(
-        c.path["id"],
-        amount=q.amount,
-        incurred_on=q.incurred_on,
-        description=q.description,
-        principal=c.principal,
-    )
-    return cost_sharing.recorded_entry(c.ledger, c.path["id"], entry)
-
-
-def benefit(c: Call) -> Any:
-    q: b.Benefit = c.body
-    entry = c.ledger.record_benefit(
-        c.path["id"],
-        amount=q.amount,
-        realized_on=q.realized_on,
-        description=q.description,
-        principal=c.principal,
-    )
-    return cost_sharing.recorded_entry(c.ledger, c.path["id"], entry)
-
-
-def reverse(c: Call) -> Any:
-    entry = c.ledger.reverse_entry(
-        c.path["id"], entry=c.path["entry"], reason=c.body.reason, principal=c.principal
-    )
-    return cost_sharing.recorded_entry(c.ledger, c.path["id"], entry)
 
 
 def list_agreements(c: Call) -> Any:
@@ -347,14 +251,11 @@ ENDPOINTS: list[Endpoint] = [
         governance.Register,
         query=b.KnownAtQuery,
     ),
-    _e(
-        "POST",
+    _w(
         "/communities/{id}/agreements",
-        draft,
+        m.DraftAgreement,
         W,
-        "draft a benefit agreement",
         cost_sharing.AgreementView,
-        body=b.NewAgreement,
         created=True,
     ),
     _e(
@@ -387,77 +288,56 @@ ENDPOINTS: list[Endpoint] = [
         cost_sharing.AgreementView,
         scope=agreement_community,
     ),
-    _e(
-        "POST",
+    _w(
         "/agreements/{id}/approve",
-        approve,
+        m.ApproveAgreement,
         W,
-        "approve a draft by resolution",
         cost_sharing.AgreementView,
-        body=b.Approval,
         scope=agreement_community,
     ),
-    _e(
-        "POST",
+    _w(
         "/agreements/{id}/amend",
-        amend,
+        m.AmendAgreement,
         W,
-        "new parties or shares, by resolution",
         cost_sharing.AgreementView,
-        body=b.Amendment,
         scope=agreement_community,
     ),
-    _e(
-        "POST",
+    _w(
         "/agreements/{id}/terminate",
-        terminate,
+        m.TerminateAgreement,
         W,
-        "end an agreement, by resolution",
         cost_sharing.AgreementView,
-        body=b.Termination,
         scope=agreement_community,
     ),
-    _e(
-        "POST",
+    _w(
         "/agreements/{id}/contributions",
-        contribute,
+        m.RecordContribution,
         W,
-        "record a contribution",
         cost_sharing.EntryView,
-        body=b.Contribution,
         created=True,
         scope=agreement_community,
     ),
-    _e(
-        "POST",
+    _w(
         "/agreements/{id}/costs",
-        cost,
+        m.RecordCost,
         W,
-        "record a shared cost",
         cost_sharing.EntryView,
-        body=b.Cost,
         created=True,
         scope=agreement_community,
     ),
-    _e(
-        "POST",
+    _w(
         "/agreements/{id}/benefits",
-        benefit,
+        m.RecordBenefit,
         W,
-        "record a benefit realised",
         cost_sharing.EntryView,
-        body=b.Benefit,
         created=True,
         scope=agreement_community,
     ),
-    _e(
-        "POST",
+    _w(
         "/agreements/{id}/entries/{entry}/reverse",
-        reverse,
+        m.ReverseEntry,
         W,
-        "take a mistaken entry out of the reports",
         cost_sharing.EntryView,
-        body=b.Reversal,
         scope=agreement_community,
     ),
     _e(

@@ -494,3 +494,177 @@ class RecordResolution(Command):
             revokes=self.revokes,
             principal=principal,
         )
+
+
+# --- agreements -------------------------------------------------------------------
+
+Share = Annotated[int, Meta(ge=0, le=10000)]
+
+
+class Party(Shape):
+    unit_id: UnitRef
+    cost_share_bp: Share
+    benefit_share_bp: Share
+
+
+Parties = Annotated[
+    list[Party],
+    Meta(description="the parties and their cost and benefit shares; each set adds up to 10000"),
+    arg(
+        flag="--party",
+        metavar="UNIT:COST:BENEFIT",
+        many="append",
+        parse="party",
+        cli_help="a party and its cost and benefit shares, in basis points (3000) or percent "
+        "(30%); repeat for each party; each set of shares must add up to 10000 (100%)",
+    ),
+]
+AgreementResolution = Annotated[Resolution, Meta(description="register number, e.g. 2025-007")]
+FromTheMeeting = Annotated[date | None, Meta(description="default: the resolution's meeting date")]
+
+
+def _parties(parties: list[Party]) -> list[dict[str, Any]]:
+    return [msgspec.structs.asdict(p) for p in parties]
+
+
+class DraftAgreement(Command, kw_only=True):
+    """draft an agreement of a body with its parties"""
+
+    community_id: CommunityId
+    title: str
+    kind: Annotated[
+        str, Meta(description="training_base, industry_college, technology_centre or other")
+    ] = "other"
+    parties: Parties
+    drafted_on: Annotated[date | None, Meta(description="default: today")] = None
+
+    def run(self, ledger: Ledger, principal: str) -> Any:
+        return ledger.draft_agreement(
+            self.community_id,
+            title=self.title,
+            kind=self.kind,
+            parties=_parties(self.parties),
+            drafted_on=self.drafted_on,
+            principal=principal,
+        )
+
+
+class ApproveAgreement(Command):
+    """approve a draft by an adopted agreement resolution"""
+
+    agreement_id: AgreementId
+    resolution: AgreementResolution
+    effective_on: FromTheMeeting = None
+
+    def run(self, ledger: Ledger, principal: str) -> Any:
+        return ledger.approve_agreement(
+            self.agreement_id,
+            resolution=self.resolution,
+            effective_on=self.effective_on,
+            principal=principal,
+        )
+
+
+class AmendAgreement(Command):
+    """new parties or shares from a date, by resolution"""
+
+    agreement_id: AgreementId
+    parties: Parties
+    resolution: AgreementResolution
+    effective_on: FromTheMeeting = None
+
+    def run(self, ledger: Ledger, principal: str) -> Any:
+        return ledger.amend_agreement(
+            self.agreement_id,
+            parties=_parties(self.parties),
+            resolution=self.resolution,
+            effective_on=self.effective_on,
+            principal=principal,
+        )
+
+
+class TerminateAgreement(Command):
+    """end an agreement, by resolution"""
+
+    agreement_id: AgreementId
+    effective_on: Annotated[date, Meta(description="the first day it is no longer in force")]
+    resolution: AgreementResolution
+
+    def run(self, ledger: Ledger, principal: str) -> Any:
+        return ledger.terminate_agreement(
+            self.agreement_id,
+            effective_on=self.effective_on,
+            resolution=self.resolution,
+            principal=principal,
+        )
+
+
+class RecordContribution(Command):
+    """record a party's contribution"""
+
+    agreement_id: AgreementId
+    unit_id: Unit
+    kind: Annotated[str, Meta(description="funds, equipment, site, personnel or technology")]
+    amount: Money
+    contributed_on: Annotated[date, Meta(description="when it was contributed")]
+    description: str
+
+    def run(self, ledger: Ledger, principal: str) -> Any:
+        return ledger.record_contribution(
+            self.agreement_id,
+            self.unit_id,
+            kind=self.kind,
+            amount=self.amount,
+            contributed_on=self.contributed_on,
+            description=self.description,
+            principal=principal,
+        )
+
+
+class RecordCost(Command):
+    """record a shared cost incurred"""
+
+    agreement_id: AgreementId
+    amount: Money
+    incurred_on: Annotated[date, Meta(description="when the cost was incurred")]
+    description: str
+
+    def run(self, ledger: Ledger, principal: str) -> Any:
+        return ledger.record_cost(
+            self.agreement_id,
+            amount=self.amount,
+            incurred_on=self.incurred_on,
+            description=self.description,
+            principal=principal,
+        )
+
+
+class RecordBenefit(Command):
+    """record a benefit realised"""
+
+    agreement_id: AgreementId
+    amount: Money
+    realized_on: Annotated[date, Meta(description="when the benefit was realised")]
+    description: str
+
+    def run(self, ledger: Ledger, principal: str) -> Any:
+        return ledger.record_benefit(
+            self.agreement_id,
+            amount=self.amount,
+            realized_on=self.realized_on,
+            description=self.description,
+            principal=principal,
+        )
+
+
+class ReverseEntry(Command):
+    """take a mistaken entry out of the reports"""
+
+    agreement_id: AgreementId
+    entry: Annotated[str, arg("the entry's number (agreement show)", path=True, metavar="ENTRY")]
+    reason: str
+
+    def run(self, ledger: Ledger, principal: str) -> Any:
+        return ledger.reverse_entry(
+            self.agreement_id, entry=self.entry, reason=self.reason, principal=principal
+        )

@@ -12,14 +12,27 @@ from typing import Any
 from msgspec import inspect as mi
 
 from api.answers import ANSWERS, Answer
-from application.messages import Command, Field, Shape, fields, summary
+from application.messages import Command, Field, Party, Shape, fields, summary
 from bootstrap import Ledger
-from domain.errors import InvalidInput
+from domain.errors import InvalidInput, InvalidShares
 
 
 def _units(text: str) -> list[str]:
     """Units may also be given comma-separated: ``--present A,B C``."""
     return [u for u in text.split(",") if u.strip()]
+
+
+def _party(text: str) -> list[Party]:
+    """``UNIT:COST:BENEFIT``, shares in basis points (2500) or percent (25%), read by the
+    ledger as given."""
+    parts = text.split(":")
+    if len(parts) != 3:
+        raise InvalidShares(
+            f"--party takes UNIT:COST_SHARE:BENEFIT_SHARE, e.g. "
+            f"91320571MA1XXXXXXX:3000:2500 or …:30%:25%; got {text!r}"
+        )
+    unit, cost, benefit = parts
+    return [Party(unit_id=unit, cost_share_bp=cost, benefit_share_bp=benefit)]  # type: ignore[arg-type]
 
 
 def _majority(text: str) -> list[tuple[str, str]]:
@@ -31,6 +44,7 @@ def _majority(text: str) -> list[tuple[str, str]]:
 
 READERS: dict[str, Callable[[str], list[Any]]] = {
     "units": _units,
+    "party": _party,
     "majority": _majority,
 }
 """The command line's own formats, by the name a field's ``parse`` hint gives."""
