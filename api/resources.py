@@ -1,5 +1,7 @@
 """The ledger's resources over HTTP (api.md, Resources): each route one ledger
-call and one answer from the read side."""
+call and one answer from the read side. A write route names its command
+(``application.messages``), which its path and body make; it answers as ``api.answers``
+says, the same as the command line, unless it names its own view."""
 
 from __future__ import annotations
 

@@ -19,9 +19,3 @@ def known_at_arg(p: argparse.ArgumentParser) -> None:
         metavar="TIME",
         help="only what was recorded by then: 2025-07-15, or 2025-07-15T09:30:00+08:00",
     )
-
-
-def effective_arg(p: argparse.ArgumentParser) -> None:
-    p.add_argument(
-        "--effective-on", required=True, metavar="YYYY-MM-DD", help="when it took effect"
-    )

@@ -1,7 +1,8 @@
 """``chanjiao``: the council secretary's command line.
 
-Each subcommand parses its arguments, calls one ledger method and renders the
-answer. Errors are one line on stderr and a non-zero exit code:
+Each subcommand parses its arguments, calls the ledger and renders the answer; a
+write command's subcommand is made from the command's Struct (``cli.commands``).
+Errors are one line on stderr and a non-zero exit code:
 2 invalid input, 3 not found, 4 conflict with what is recorded, 5 store unavailable,
 6 stored events were changed behind the ledger's back (`audit verify` names them; a command,
 proof, export or rebuild that would rely on one refuses), 7 `audit verify-bundle` without
