@@ -37,6 +37,7 @@ from application.commands import (
     unit_ref,
 )
 from application.governance import GovernanceCommands
+from application.repository import KeptAggregates
 from domain.charter import Matter
 from domain.community import Community
 from domain.errors import (
@@ -74,9 +75,9 @@ class Ledger(AgreementCommands, GovernanceCommands, Application[UUID]):
     name = "chanjiao"
     env = {
         # Aggregates stay in memory between commands; each read fetches only the events
-        # recorded since (by any process) and hands out a deep copy, so a command that
-        # fails leaves the kept one untouched. Spares a long-running server replaying
-        # every aggregate on every request.
+        # recorded since (by any process) and hands out a copy, so a command that fails
+        # leaves the kept one untouched (ADR 0020). Spares a long-running server
+        # replaying every aggregate on every request.
         "AGGREGATE_CACHE_MAXSIZE": "5000",
     }
 
@@ -87,6 +88,15 @@ class Ledger(AgreementCommands, GovernanceCommands, Application[UUID]):
         """Called with the last position after every save (read models catch up)."""
         self.url = url
         super().__init__(env=env)
+
+    def construct_repository(self) -> KeptAggregates:
+        """The library's repository and cache, copying a kept aggregate cheaply and
+        under its own lock (``application.repository``)."""
+        return KeptAggregates(
+            event_store=self.events,
+            snapshot_store=self.snapshots,
+            cache_maxsize=int(self.env.get(self.AGGREGATE_CACHE_MAXSIZE) or 0) or None,
+        )
 
     @property
     def chain(self) -> Any:

@@ -23,13 +23,12 @@ adopted ``agreement`` resolutions of the same body's council.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from enum import StrEnum
 from uuid import UUID
 
 import msgspec
-from eventsourcing.domain import Aggregate
 
 from domain.allocation import allocate
 from domain.errors import (
@@ -39,7 +38,7 @@ from domain.errors import (
     InvalidShares,
     NothingToChange,
 )
-from domain.events import LedgerCreated, LedgerEvent
+from domain.events import LedgerAggregate, LedgerCreated, LedgerEvent
 from domain.values import UnitType
 
 WHOLE_BP = 10_000
@@ -148,7 +147,7 @@ class Terms:
         return next((p for p in self.parties if p.unit_id == unit_id), None)
 
 
-@dataclass
+@dataclass(frozen=True)
 class Entry:
     number: int
     kind: EntryKind
@@ -181,7 +180,7 @@ class Position:
         return self.contributed - self.costs_due
 
 
-class BenefitAgreement(Aggregate):
+class BenefitAgreement(LedgerAggregate):
     TOPIC = "chanjiao.agreement"
 
     class Event(LedgerEvent):
@@ -284,7 +283,8 @@ class BenefitAgreement(Aggregate):
         reason: str
 
         def apply(self, agreement: BenefitAgreement) -> None:
-            agreement.entry(self.entry).reversed_because = self.reason
+            entry = agreement.entry(self.entry)
+            agreement.entries[entry.number - 1] = replace(entry, reversed_because=self.reason)
 
     def __init__(
         self,
@@ -531,7 +531,7 @@ class BenefitAgreement(Aggregate):
                 f"({entry.reversed_because})"
             )
         self.trigger_event(self.EntryReversed, entry=number, reason=reason, principal=principal)
-        return entry
+        return self.entry(number)
 
     def _terms_for_entry(self, day: date, what: str) -> Terms:
         terms = self.terms_on(day)

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Mapping
 from enum import StrEnum
 from fractions import Fraction
+from types import MappingProxyType
 
 import msgspec
 
@@ -53,9 +55,14 @@ class Majority(msgspec.Struct, frozen=True):
 
 class Rules(msgspec.Struct, frozen=True):
     quorum: str  # the share of all seats that must be present, as a fraction "2/3"
-    majorities: dict[Matter, Majority]
+    majorities: Mapping[Matter, Majority]
     admission_requires_resolution: bool
     removal_requires_resolution: bool
+
+    def kept(self) -> Rules:
+        """These rules with a read-only table of majorities, as an aggregate keeps them
+        (its state is never changed in place; ADR 0020). Events carry the plain dict."""
+        return msgspec.structs.replace(self, majorities=MappingProxyType(dict(self.majorities)))
 
 
 FOUNDING_RULES = Rules(
@@ -71,7 +78,7 @@ FOUNDING_RULES = Rules(
     },
     admission_requires_resolution=False,
     removal_requires_resolution=False,
-)
+).kept()
 """Before any charter is adopted (the founding phase)."""
 
 

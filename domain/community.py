@@ -8,11 +8,9 @@ recorded, so "members on D as the ledger knew it at T" can be answered.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from uuid import UUID
-
-from eventsourcing.domain import Aggregate
 
 from domain.charter import FOUNDING_RULES, Rules
 from domain.errors import (
@@ -27,7 +25,7 @@ from domain.errors import (
     ResolutionRequired,
     RoleNotAllowed,
 )
-from domain.events import LedgerCreated, LedgerEvent
+from domain.events import LedgerAggregate, LedgerCreated, LedgerEvent
 from domain.values import LEAD_TYPES, CommunityKind, ExitReason, Role, UnitType, province_name
 
 
@@ -39,14 +37,14 @@ class Charter:
     resolution: str | None
 
 
-@dataclass
+@dataclass(frozen=True)
 class MembershipPeriod:
     unit_id: UUID
     unit_type: UnitType
     admitted_on: date
     admitted_by: str | None
     admitted_at: datetime
-    roles: list[tuple[date, Role]]
+    roles: tuple[tuple[date, Role], ...]
     exited_on: date | None = None
     exit_reason: ExitReason | None = None
     exited_by: str | None = None
@@ -72,7 +70,7 @@ class MembershipPeriod:
         return current
 
 
-class Community(Aggregate):
+class Community(LedgerAggregate):
     TOPIC = "chanjiao.community"
 
     class Event(LedgerEvent):
@@ -105,7 +103,7 @@ class Community(Aggregate):
                     admitted_on=self.effective_on,
                     admitted_by=self.resolution,
                     admitted_at=self.timestamp,
-                    roles=[(self.effective_on, self.role)],
+                    roles=((self.effective_on, self.role),),
                 )
             )
 
@@ -118,7 +116,9 @@ class Community(Aggregate):
         def apply(self, community: Community) -> None:
             period = community.open_period(self.unit_id)
             assert period is not None
-            period.roles.append((self.effective_on, self.role))
+            community.replace_period(
+                period, replace(period, roles=(*period.roles, (self.effective_on, self.role)))
+            )
 
     class MemberExited(Event):
         TOPIC = "chanjiao.community.member_exited.v1"
@@ -130,10 +130,16 @@ class Community(Aggregate):
         def apply(self, community: Community) -> None:
             period = community.open_period(self.unit_id)
             assert period is not None
-            period.exited_on = self.effective_on
-            period.exit_reason = self.reason
-            period.exited_by = self.resolution
-            period.exited_at = self.timestamp
+            community.replace_period(
+                period,
+                replace(
+                    period,
+                    exited_on=self.effective_on,
+                    exit_reason=self.reason,
+                    exited_by=self.resolution,
+                    exited_at=self.timestamp,
+                ),
+            )
 
     class CharterAdopted(Event):
         TOPIC = "chanjiao.community.charter_adopted.v1"
@@ -144,7 +150,7 @@ class Community(Aggregate):
 
         def apply(self, community: Community) -> None:
             community.charters.append(
-                Charter(self.version, self.rules, self.effective_on, self.resolution)
+                Charter(self.version, self.rules.kept(), self.effective_on, self.resolution)
             )
 
     class Dissolved(Event):
@@ -175,6 +181,9 @@ class Community(Aggregate):
             if period.unit_id == unit_id:
                 return period if period.is_open else None
         return None
+
+    def replace_period(self, old: MembershipPeriod, new: MembershipPeriod) -> None:
+        self.periods[next(i for i, p in enumerate(self.periods) if p is old)] = new
 
     def last_period(self, unit_id: UUID) -> MembershipPeriod | None:
         for period in reversed(self.periods):

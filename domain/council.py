@@ -8,12 +8,11 @@ who held which seat when, who was present, and each resolution's outcome.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from enum import StrEnum
+from typing import Any
 from uuid import UUID, uuid5
-
-from eventsourcing.domain import Aggregate
 
 from domain.charter import Decision, Matter, Outcome, Rules, Tally, decide
 from domain.errors import (
@@ -23,7 +22,7 @@ from domain.errors import (
     ResolutionNotFound,
     SeatRuleBroken,
 )
-from domain.events import LedgerCreated, LedgerEvent
+from domain.events import LedgerAggregate, LedgerCreated, LedgerEvent
 
 COUNCIL_NAMESPACE = UUID("0b5d7c1e-7d2a-5f43-8e6b-3c2f1a9d4e70")
 
@@ -40,7 +39,7 @@ class Office(StrEnum):
     DIRECTOR = "director"
 
 
-@dataclass
+@dataclass(frozen=True)
 class Seat:
     unit_id: UUID
     representative: str
@@ -59,7 +58,7 @@ class Meeting:
     present: tuple[UUID, ...]
 
 
-@dataclass
+@dataclass(frozen=True)
 class Resolution:
     number: str | None  # "2025-007" when adopted
     meeting: int
@@ -82,7 +81,7 @@ class Resolution:
         return self.outcome is Outcome.ADOPTED and self.revoked_by is None
 
 
-class Council(Aggregate):
+class Council(LedgerAggregate):
     TOPIC = "chanjiao.council"
 
     class Event(LedgerEvent):
@@ -116,7 +115,7 @@ class Council(Aggregate):
         def apply(self, council: Council) -> None:
             seat = council.open_seat(self.unit_id)
             assert seat is not None
-            seat.until = self.effective_on
+            _swap(council.seats, seat, replace(seat, until=self.effective_on))
 
     class MeetingHeld(Event):
         TOPIC = "chanjiao.council.meeting_held.v1"
@@ -164,7 +163,8 @@ class Council(Aggregate):
                 )
             )
             if self.outcome is Outcome.ADOPTED and self.revokes:
-                council.resolution(self.revokes).revoked_by = self.number
+                revoked = council.resolution(self.revokes)
+                _swap(council.resolutions, revoked, replace(revoked, revoked_by=self.number))
 
     def __init__(self, community_id: UUID) -> None:
         self.community_id = community_id
@@ -351,3 +351,8 @@ class Council(Aggregate):
             raise InvalidInput(
                 f"resolution {number} was adopted on {earlier.held_on}, after this meeting"
             )
+
+
+def _swap(records: list[Any], old: Any, new: Any) -> None:
+    """Put ``new`` where ``old`` is: records are frozen, so a change replaces one."""
+    records[next(i for i, r in enumerate(records) if r is old)] = new

@@ -18,3 +18,28 @@ class LedgerEvent(Aggregate.Event):
 
 class LedgerCreated(LedgerEvent, Aggregate.Created):
     """Base of every event that starts an aggregate."""
+
+
+class LedgerAggregate(Aggregate):
+    """Base of every aggregate: its state is scalars, tuples, frozen records and lists
+    or dicts of them, so a copy shares every value and copies only the containers.
+
+    The application keeps aggregates in memory and hands each command its own copy
+    (ADR 0020), so a command that decides and then fails to save leaves the kept one
+    as it was. ``copy.deepcopy`` of a whole history grew with every event; this copy
+    costs a pointer per list item. Nothing in an aggregate's state may be changed in
+    place except its lists and dicts (``tests/domain/test_kept_aggregates.py`` walks
+    every aggregate to hold that)."""
+
+    def __deepcopy__(self, memo: dict[int, object]) -> LedgerAggregate:
+        clone = object.__new__(type(self))
+        clone.__dict__.update(
+            {
+                name: value.copy() if type(value) in _CONTAINERS else value
+                for name, value in vars(self).items()
+            }
+        )
+        return clone
+
+
+_CONTAINERS = (list, dict, set)

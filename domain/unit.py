@@ -4,14 +4,12 @@ from __future__ import annotations
 
 from datetime import date
 
-from eventsourcing.domain import Aggregate
-
 from domain.errors import EffectiveDateTooEarly, NothingToChange, UnitDeregistered
-from domain.events import LedgerCreated, LedgerEvent
+from domain.events import LedgerAggregate, LedgerCreated, LedgerEvent
 from domain.values import UnitType, VocationalLevel, province_of
 
 
-class MemberUnit(Aggregate):
+class MemberUnit(LedgerAggregate):
     TOPIC = "chanjiao.unit"
 
     class Event(LedgerEvent):

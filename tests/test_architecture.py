@@ -105,7 +105,8 @@ def test_the_sql_check_finds_sql():
 
 def test_the_walk_sees_real_imports():
     # Guards the guard: the walker must find what a module plainly imports.
-    assert {"eventsourcing.domain", "domain.errors"} <= imports(ROOT / "domain" / "unit.py")
+    assert "eventsourcing.domain" in imports(ROOT / "domain" / "events.py")
+    assert "domain.errors" in imports(ROOT / "domain" / "unit.py")
     assert "projections" in imports(ROOT / "cli" / "main.py")
 
 

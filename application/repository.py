@@ -1,0 +1,50 @@
+"""Aggregates kept in memory between commands, each command handed its own copy
+(ADR 0020)."""
+
+from __future__ import annotations
+
+import copy
+from threading import Lock
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.application import Repository, project_aggregate
+
+
+class KeptAggregates(Repository[UUID]):
+    """The library's repository with its aggregate cache, fast-forwarding a kept
+    aggregate and copying it under one lock per aggregate.
+
+    The library fast-forwards a kept aggregate (applies what other writers recorded
+    since) under a lock but copies it outside that lock, so a command running beside
+    another thread's fast-forward could copy a half-applied event: a version that
+    says one thing and entries that say another. Here both happen under one lock,
+    striped over a fixed set so that it costs no bookkeeping. The copy is the
+    aggregates' own (``domain.events.LedgerAggregate``): it costs a pointer per
+    list item rather than a walk of the whole history."""
+
+    STRIPES = 64
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._stripes = [Lock() for _ in range(self.STRIPES)]
+
+    def get(  # type: ignore[override]
+        self,
+        aggregate_id: UUID,
+        *,
+        version: int | None = None,
+        projector_func: Any = project_aggregate,
+        fastforward_skipping: bool = False,
+        deepcopy_from_cache: bool = True,
+    ) -> Any:
+        if self.cache is None or version is not None:
+            return super().get(aggregate_id, version=version, projector_func=projector_func)
+        with self._stripes[hash(aggregate_id) % self.STRIPES]:
+            kept = super().get(
+                aggregate_id,
+                projector_func=projector_func,
+                fastforward_skipping=fastforward_skipping,
+                deepcopy_from_cache=False,
+            )
+            return copy.deepcopy(kept) if deepcopy_from_cache else kept
