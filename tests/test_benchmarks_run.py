@@ -23,6 +23,7 @@ QUICK = [
     ("audit.py", [], "of raw SHA-256 throughput"),
     ("api.py", [], "of the baseline's req/s"),
     ("api.py", ["--profile"], "(cumulative"),
+    ("write_path.py", [], "long/new"),
 ]
 
 
