@@ -4,6 +4,7 @@
                                   [--repeats K] [--seconds S] [--warmup W] [--concurrency C]
                                   [--members M] [--no-idempotency-key] [--client lean|httpx]
                                   [--subscribers N] [--rate R] [--stream-seconds T]
+                                  [--server uvicorn|uvicorn-fast|granian] [--workers N]
     .venv/bin/python bench/api.py --profile [--store ...] [--requests N] [--sql] [--pstats DIR]
 
 ``--quick`` (the test suite runs it, with and without ``--profile``): one repeat of
@@ -12,8 +13,11 @@ requests; both stores unless ``--store`` says otherwise. It shows that the serve
 load, the stream and the recording process start, run and stop; its figures mean nothing.
 
 THROUGHPUT: the real app (``api.app.create_app``) and a minimal starlette app, each
-served by uvicorn (one worker, asyncio and h11: neither uvloop nor httptools is
-installed) in its own subprocess on a free loopback port, loaded from this process by
+served by the same server (``--server``: uvicorn on asyncio with h11, or with httptools
+as ``chanjiao serve`` runs it, the default; on uvloop with httptools; or granian) in its
+own subprocess on a free loopback port; the app with ``--workers`` processes (default 1,
+started as ``chanjiao serve --workers N`` starts them), the baseline always with one, so
+that it stays the same yardstick from run to run. Both are loaded from this process by
 the same client with C concurrent keep-alive connections (default 16) for S seconds
 after W seconds of warm-up. The client is by default a lean HTTP/1.1 client on asyncio
 streams (about 0.15 ms of CPU per request): ``httpx.AsyncClient`` costs 2 ms of CPU per
@@ -34,8 +38,9 @@ than either server, so it measured itself (``--client httpx`` to see). Two route
 
 Each sample counts requests completed in the window; latency is per request (median,
 p99). Baseline and app samples alternate (order reversed on every repeat), and the
-servers' CPU time per request is read from ``/proc``. Reported: medians of K repeats
-and ``app/baseline``, the ratio of the median throughputs; goal >= 0.5.
+servers' CPU time per request (their workers' included) is read from ``/proc``.
+Reported: medians of K repeats and ``app/baseline``, the ratio of the median
+throughputs; goal >= 0.5.
 
 STREAM (PostgreSQL): N subscribers (default 100) on ``GET /events/stream`` of the app
 server; a separate process with its own ``Ledger`` records costs at R per second for T
@@ -88,6 +93,7 @@ from typing import Any
 from uuid import UUID
 
 import httpx
+import msgspec
 import psycopg
 
 # Run as a script, this file's own directory comes first on sys.path, and this file's
@@ -97,7 +103,7 @@ sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _HERE]
 sys.path.insert(0, str(_HERE.parent))
 
 from bench.stores import throwaway_url  # noqa: E402
-from bootstrap import Ledger  # noqa: E402
+from bootstrap import Ledger, read_settings  # noqa: E402
 from domain.values import credit_code_check_character  # noqa: E402
 
 PRINCIPAL = "secretary:bench"
@@ -325,33 +331,83 @@ def baseline_app(url: str) -> Any:
     )
 
 
-def serve(kind: str, url: str, port: int) -> None:
-    """The ``--serve`` mode: one server until SIGINT."""
+SERVERS = ("uvicorn", "uvicorn-httptools", "uvicorn-fast", "granian")
+"""``--server``: uvicorn on asyncio with h11 (uvicorn's own parser, in pure Python), with
+httptools (``chanjiao serve``'s, ADR 0022), or on uvloop with httptools; or granian (HTTP in
+Rust, uvloop for the app's event loop). uvloop and granian are not dependencies of the
+project: ``pip install uvloop granian`` for the last two."""
+UVICORN_STACKS = {
+    "uvicorn": ("asyncio", "h11"),
+    "uvicorn-httptools": ("asyncio", "httptools"),
+    "uvicorn-fast": ("uvloop", "httptools"),
+}
+SERVE_VARIABLE = "CHANJIAO_BENCH_SERVE"  # granian's factory: which app on which store
+
+
+def serve(kind: str, url: str, port: int, server: str, workers: int) -> None:
+    """The ``--serve`` mode: one server (``workers`` processes) until SIGINT."""
+    if server == "granian":
+        from granian import Granian
+
+        os.environ[SERVE_VARIABLE] = json.dumps([kind, url])
+        Granian(
+            "bench.api:granian_app",
+            factory=True,
+            address="127.0.0.1",
+            port=port,
+            interface="asgi",
+            http="1",
+            loop="uvloop",
+            workers=workers,
+            log_level="warning",
+            log_access=False,
+            working_dir=_HERE.parent,
+        ).serve()
+        return
     import uvicorn
 
+    from cli.serve import run_workers, worker_app
+
+    loop, http = UVICORN_STACKS[server]
+    options: dict[str, Any] = {
+        "host": "127.0.0.1",
+        "port": port,
+        "loop": loop,
+        "http": http,
+        "log_level": "warning",
+        "access_log": False,
+        "lifespan": "on",
+    }
+    if workers > 1:  # as ``chanjiao serve --workers N`` runs them
+        settings = msgspec.structs.replace(read_settings(), database_url=url)
+        run_workers(functools.partial(worker_app, settings), workers, options)
+        return
     if kind == "app":
         from api.app import create_app
 
         app = create_app(url=url)
     else:
         app = baseline_app(url)
-    config = uvicorn.Config(
-        app,
-        host="127.0.0.1",
-        port=port,
-        workers=1,
-        log_level="warning",
-        access_log=False,
-        lifespan="on",
-    )
-    uvicorn.Server(config).run()
+    uvicorn.Server(uvicorn.Config(app, workers=1, **options)).run()
+
+
+def granian_app() -> Any:
+    """granian's factory, in each of its workers: takes only an import string."""
+    kind, url = json.loads(os.environ[SERVE_VARIABLE])
+    if kind == "app":
+        from api.app import create_app
+
+        return create_app(url=url)
+    return baseline_app(url)
 
 
 class Server:
     """A server subprocess: ``app`` or ``baseline`` on ``url``; ``wait=False`` leaves
     waiting for it to answer to ``ready()``, so that two can start side by side."""
 
-    def __init__(self, kind: str, url: str, wait: bool = True) -> None:
+    def __init__(
+        self, kind: str, url: str, server: str, workers: int = 1, wait: bool = True
+    ) -> None:
         self.kind = kind
         with socket.socket() as s:
             s.bind(("127.0.0.1", 0))
@@ -359,7 +415,10 @@ class Server:
         self.base = f"http://127.0.0.1:{self.port}"
         self.log = tempfile.TemporaryFile()  # noqa: SIM115 (kept for the server's life)
         self.proc = subprocess.Popen(
-            [sys.executable, __file__, "--serve", kind, "--url", url, "--port", str(self.port)],
+            [
+                *(sys.executable, __file__, "--serve", kind, "--url", url),
+                *("--port", str(self.port), "--server", server, "--workers", str(workers)),
+            ],
             stdout=self.log,
             stderr=subprocess.STDOUT,
         )
@@ -386,9 +445,13 @@ class Server:
             time.sleep(0.1)
 
     def cpu(self) -> float:
-        """The server's CPU seconds so far (user + system)."""
-        fields = Path(f"/proc/{self.proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        """The server's CPU seconds so far (user + system), its workers' included."""
+        ticks = 0
+        for pid in process_tree(self.proc.pid):
+            with contextlib.suppress(OSError):
+                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+                ticks += int(fields[11]) + int(fields[12])
+        return ticks / os.sysconf("SC_CLK_TCK")
 
     def output(self) -> str:
         self.log.seek(0)
@@ -405,6 +468,17 @@ class Server:
                 self.proc.wait()
         if not self.log.closed:
             self.log.close()
+
+
+def process_tree(pid: int) -> list[int]:
+    """``pid`` and its descendants still running, from /proc."""
+    found, i = [pid], 0
+    while i < len(found):
+        for task in Path(f"/proc/{found[i]}/task").glob("*"):
+            with contextlib.suppress(OSError):
+                found += [int(c) for c in (task / "children").read_text().split()]
+        i += 1
+    return found
 
 
 def machine_busy() -> tuple[int, int]:
@@ -798,7 +872,8 @@ def bench_store(store: str, url: str, args: argparse.Namespace) -> Results:
             # Both start side by side; each is in ``servers`` (stopped in ``finally``)
             # before anything can fail.
             for kind in ("app", "baseline"):
-                servers.append(Server(kind, url, wait=False))
+                workers = args.workers if kind == "app" else 1
+                servers.append(Server(kind, url, args.server, workers, wait=False))
             app, baseline = servers
             for server in servers:
                 server.ready()
@@ -1219,6 +1294,17 @@ def main() -> None:
         action="store_false",
         help="writes without Idempotency-Key",
     )
+    parser.add_argument(
+        "--server",
+        choices=SERVERS,
+        default="uvicorn-httptools",
+        help="for both servers: uvicorn (asyncio, h11), uvicorn-httptools (asyncio, "
+        "httptools: chanjiao serve's; default), uvicorn-fast (uvloop, httptools) or granian "
+        "(uvloop); the last two need uvloop and granian installed",
+    )
+    parser.add_argument(
+        "--workers", type=int, default=1, help="the app server's processes (the baseline: 1)"
+    )
     parser.add_argument("--subscribers", type=int, default=100, help="0: no stream test")
     parser.add_argument("--rate", type=float, default=20.0, help="events per second recorded")
     parser.add_argument("--stream-seconds", type=float, default=10.0)
@@ -1239,7 +1325,7 @@ def main() -> None:
     args = parser.parse_args()
 
     if args.serve:
-        serve(args.serve, args.url, args.port)
+        serve(args.serve, args.url, args.port, args.server, args.workers)
         return
     if args.record:
         record_costs(args.url, args.agreements.split(","), args.rate, args.stream_seconds)
@@ -1252,8 +1338,9 @@ def main() -> None:
 
     stores = ["postgres", "sqlite"] if args.store == "both" else [args.store]
     print(
-        f"machine: {os.cpu_count()} cores; Python {sys.version.split()[0]}; "
-        f"uvicorn one worker each, server and client ({args.client}) in separate processes",
+        f"machine: {os.cpu_count()} cores; Python {sys.version.split()[0]}; {args.server}, "
+        f"app {args.workers} worker{'s' if args.workers > 1 else ''}, baseline 1; servers "
+        f"and client ({args.client}) in separate processes",
         flush=True,
     )
     verdicts = []

@@ -4,15 +4,28 @@ from __future__ import annotations
 
 import argparse
 import copy
+import functools
 import ipaddress
 import sys
 from collections.abc import Callable
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
+import msgspec
+
+from adapters.settings import Settings
 from api.tokens import TokenInfo, Tokens
 from bootstrap import Ledger
 from domain.errors import ConfigurationError, InvalidInput
+
+if TYPE_CHECKING:
+    from starlette.applications import Starlette
+
+
+LOOP, HTTP = "asyncio", "httptools"
+"""uvicorn's event loop and HTTP parser (ADR 0022): httptools, a dependency, parses HTTP
+in C; uvloop measured no faster for the app on top of it, so asyncio's own loop stays."""
 
 
 def serve(ledger: Ledger, a: argparse.Namespace) -> Any:
@@ -20,6 +33,13 @@ def serve(ledger: Ledger, a: argparse.Namespace) -> Any:
 
     from api.app import create_app
 
+    if a.workers < 1:
+        raise InvalidInput("--workers is a number of server processes, 1 or more")
+    if a.workers > 1 and urlsplit(ledger.url).scheme.lower() == "memory":
+        raise ConfigurationError(
+            f"refusing to start {a.workers} workers on {ledger.url}: each would keep a store "
+            "of its own; use one worker, or a SQLite file or PostgreSQL database"
+        )
     tokens = Tokens(a.store)
     if not _loopback(a.host) and not tokens.any_active():
         raise ConfigurationError(
@@ -32,17 +52,46 @@ def serve(ledger: Ledger, a: argparse.Namespace) -> Any:
             "with: chanjiao token issue --role admin --name NAME",
             file=sys.stderr,
         )
-    # Open event streams never end by themselves: give them a few seconds on shutdown.
     public_url = a.settings.public_url or f"http://{_authority(a.host, a.port)}"
-    uvicorn.run(
-        create_app(ledger, settings=a.settings, public_url=public_url),
-        host=a.host,
-        port=a.port,
-        log_level="info",
-        timeout_graceful_shutdown=3,
-        log_config=_log_config(),
-    )
+    options: dict[str, Any] = {
+        "host": a.host,
+        "port": a.port,
+        "loop": LOOP,
+        "http": HTTP,
+        "log_level": "info",
+        # Open event streams never end by themselves: give them a few seconds on shutdown.
+        "timeout_graceful_shutdown": 3,
+        "log_config": _log_config(),
+    }
+    if a.workers == 1:
+        uvicorn.run(create_app(ledger, settings=a.settings, public_url=public_url), **options)
+        return None
+    # Several processes on one socket: uvicorn's supervisor starts each afresh, and each
+    # makes its own app, on a Ledger of its own, from these settings (pickled across).
+    settings = msgspec.structs.replace(a.settings, database_url=ledger.url, public_url=public_url)
+    ledger.close()  # this process only supervises
+    run_workers(functools.partial(worker_app, settings), a.workers, options)
     return None
+
+
+def worker_app(settings: Settings) -> Starlette:
+    """The app of one server process among several (``chanjiao serve --workers N``)."""
+    from api.app import create_app
+
+    return create_app(settings=settings)
+
+
+def run_workers(factory: Callable[[], Any], workers: int, options: dict[str, Any]) -> None:
+    """``workers`` uvicorn processes on one socket, each serving ``factory()``, until
+    stopped: what ``uvicorn.run`` does with an import string, but with a factory that
+    carries its settings (``uvicorn.run`` takes only an import string for several
+    workers, which would leave each to read its settings from the environment again,
+    without ``--db``). The factory is pickled into each process uvicorn spawns."""
+    import uvicorn
+    from uvicorn.supervisors import Multiprocess
+
+    config = uvicorn.Config(factory, factory=True, workers=workers, **options)
+    Multiprocess(config, sockets=[config.bind_socket()]).run()
 
 
 def _log_config() -> dict[str, Any]:
@@ -107,6 +156,15 @@ def add_commands(
     p = leaf(groups, "serve", serve, "serve the ledger over HTTP (api.md)")
     p.add_argument("--host", default="127.0.0.1", help="default 127.0.0.1 (this machine only)")
     p.add_argument("--port", type=int, default=8000, help="default 8000")
+    p.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        metavar="N",
+        help="server processes on the one port, sharing the database (default 1); each "
+        "makes its own connections. On SQLite too: the file's lock takes one write at a "
+        "time, the others wait for it (up to 10 s). Not on memory://",
+    )
 
     tokens = group("token", "bearer tokens for the HTTP API")
     p = leaf(tokens, "issue", token_issue, "issue a token; it is printed once, alone on stdout")
