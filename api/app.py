@@ -9,6 +9,7 @@ from typing import Any
 
 from eventsourcing.persistence import PersistenceError
 from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
@@ -56,7 +57,7 @@ def create_app(
     every = settings.checkpoint_every if checkpoint_every is None else checkpoint_every
     owned = ledger is None
     the_ledger = ledger if ledger is not None else Ledger(url, settings=settings)
-    store = open_store(the_ledger)
+    store = open_store(the_ledger, follow=True)
     service = Service(the_ledger, store, Tokens(store), Requests(store), settings=settings)
     postgres = store.dialect.postgres
     hub = Hub(
@@ -68,6 +69,7 @@ def create_app(
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         await hub.start()
+        store.follower.start()
         signer = (
             asyncio.create_task(checkpointing.run(the_ledger, every, settings.signing_key))
             if every
@@ -81,6 +83,7 @@ def create_app(
                 with contextlib.suppress(asyncio.CancelledError):
                     await signer
             await hub.stop()
+            await run_in_threadpool(store.follower.stop)
             if owned:
                 the_ledger.close()
 

@@ -26,6 +26,7 @@ from api.answers import ANSWERS, Answer
 from api.idempotency import Requests
 from api.problems import MAX_BODY_BYTES, BodyTooLarge
 from api.tokens import TokenInfo, TokenRequired, Tokens
+from application.ledger import SAVED_AT
 from application.messages import Command, Shape, fields
 from bootstrap import Ledger
 from domain.errors import InvalidInput
@@ -197,6 +198,14 @@ async def read_body(request: Request, limit: int = MAX_BODY_BYTES) -> bytes:
     return b"".join(chunks)
 
 
+def reached() -> dict[str, str] | None:
+    """``Chanjiao-Position``: how far the log reaches with the command's events in
+    it (none on a read, or a write that recorded nothing). Any read sent after the
+    answer, to any worker on the same database, sees at least this much (ADR 0023)."""
+    position = SAVED_AT.get()
+    return None if position is None else {"Chanjiao-Position": str(position)}
+
+
 async def dispatch(endpoint: Endpoint, service: Service, request: Request) -> Response:
     raw = await read_body(request)
     secret = bearer(request)
@@ -212,19 +221,20 @@ async def dispatch(endpoint: Endpoint, service: Service, request: Request) -> Re
         check(token, endpoint.access, community, narrowed=endpoint.any_community)
         call.query = decode_query(request, endpoint.query) if endpoint.query else None
         call.body = decode_body(raw, endpoint.body) if endpoint.body else None
+        SAVED_AT.set(None)
         if key is None:
             answer = endpoint.run(call)
             if isinstance(answer, Download):
                 disposition = f'attachment; filename="{answer.filename}"'
                 return endpoint.status, answer, {"Content-Disposition": disposition}
-            return endpoint.status, to_json(answer), None
+            return endpoint.status, to_json(answer), reached()
         fingerprint = b"\n".join([endpoint.method.encode(), request.url.path.encode(), raw])
         with service.requests.once(token.id, key, fingerprint) as (replay, keep):
             if replay is not None:
                 return replay.status, replay.answer, {"Idempotent-Replayed": "true"}
             answer = to_json(endpoint.run(call))
             keep(endpoint.status, answer)
-            return endpoint.status, answer, None
+            return endpoint.status, answer, reached()
 
     status, content, headers = await run_in_threadpool(work)
     if isinstance(content, Download):  # a sync iterator: Starlette reads it in the threadpool

@@ -70,6 +70,11 @@ ALSO_IN_SAVE: ContextVar[Callable[[Any], None] | None] = ContextVar("also_in_sav
 transaction that records the command's events, so that a row the adapter keeps about
 the request (the HTTP API's Idempotency-Key) commits or rolls back with them."""
 
+SAVED_AT: ContextVar[int | None] = ContextVar("saved_at", default=None)
+"""The position the last save in this context reached: an adapter clears it before a
+command and reads it after, to tell the writer how far the log reaches with its
+events in it (the HTTP API's ``Chanjiao-Position``)."""
+
 
 class Ledger(AgreementCommands, GovernanceCommands, Application[UUID]):
     name = "chanjiao"
@@ -127,6 +132,7 @@ class Ledger(AgreementCommands, GovernanceCommands, Application[UUID]):
         now reaches."""
         if recordings:
             position = max(r.notification.id for r in recordings)
+            SAVED_AT.set(position)
             for listener in self.after_save:
                 listener(position)
 

@@ -505,10 +505,9 @@ def report(
     day = parse_date(as_of, "as-of date") if as_of else today()
     at = as_known_at(known_at)
     agreement_id = as_uuid(agreement, "agreement id")
-    store.catch_up()
     model = store.model(CostSharing)
     d, key, t = iso(day), str(agreement_id), at.bound
-    with store.snapshot() as query:
+    with store.reading() as query:
         found = query(model.sql(_AGREEMENT), (t, t, key))
         if not found:
             raise AgreementNotFound(f"no agreement {agreement_id} has been drafted")
@@ -577,9 +576,8 @@ def agreements(store: Store, community: str | UUID | Community | None = None) ->
     body_id = None
     if community is not None:
         body_id = _community_id(community)
-    store.catch_up()
     model = store.model(CostSharing)
-    with store.snapshot() as query:
+    with store.reading() as query:
         if body_id is None:
             body_name, rows = None, query(model.sql(_LIST + " ORDER BY a.seq"))
         else:
@@ -642,10 +640,9 @@ def investment(
     day = parse_date(as_of, "as-of date") if as_of else today()
     at = as_known_at(known_at)
     body_id = _community_id(community)
-    store.catch_up()
     model = store.model(CostSharing)
     d, key, t = iso(day), str(body_id), at.bound
-    with store.snapshot() as query:
+    with store.reading() as query:
         body_name = _community_name(query, model, body_id, at)
         per_agreement = query(model.sql(_AGREEMENT_TOTALS), (t, t, d, t, t, key, t))
         contributions = query(

@@ -135,10 +135,9 @@ def community_detail(
     recommending province on ``as_of`` (default today in China)."""
     day = parse_date(as_of, "as-of date") if as_of is not None else today()
     community_id = as_uuid(community, "community id")
-    store.catch_up()
     model = store.model(Membership)
     d, key = iso(day), str(community_id)
-    with store.snapshot() as query:
+    with store.reading() as query:
         found = query(model.sql(_BODY), (key,))
         if not found:
             raise CommunityNotFound(f"no community {community_id} has been founded")

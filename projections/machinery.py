@@ -18,12 +18,17 @@ adds go through its ``writes`` buffer and reach the database at ``finish`` in on
 trip per statement; any other statement a model runs first sends what is
 buffered, so statements still take effect in the order the events asked for them.
 
-The ledger calls ``catch_up`` after every save (``Ledger.after_save``), and readers
-call it before they query, so a command's own writes are always visible to the
-reads that follow it, on both stores alike. The same SQL serves SQLite and
-PostgreSQL: dates and times are ISO text (which sorts as it compares), ids text,
-money integer fen; ``?`` placeholders become the driver's, and what does differ
-between the stores is said by ``adapters.dialect.Dialect``.
+Readers never see the read models behind the log as it stood when they began:
+``reading`` opens the read's snapshot with one query that compares the models'
+positions with the head of the log, and catches up first only when they are behind
+(ADR 0023). So a command's own writes are visible to every read that follows it, in
+any process on the same database, whether the catch-up after a save ran inside the
+command (the command line) or in a background thread (``Follower``, the HTTP API).
+
+The same SQL serves SQLite and PostgreSQL: dates and times are ISO text (which
+sorts as it compares), ids text, money integer fen; ``?`` placeholders become the
+driver's, and what does differ between the stores is said by
+``adapters.dialect.Dialect``.
 """
 
 from __future__ import annotations
@@ -251,6 +256,8 @@ class Store:
         self.model_classes = {m.name: m for m in models}
         self.live = [m(self.dialect, self.schema) for m in models]
         self._catching_up = threading.RLock()
+        self.follower: Any = None
+        """The ``read_models.Follower`` catching this store up in the background, if any."""
         self._create_tables()
 
     def _create_tables(self) -> None:
@@ -293,10 +300,12 @@ class Store:
     def position(self, key: str) -> int:
         return self.tracking.max_tracking_id(key) or 0
 
-    def positions(self, keys: Sequence[str]) -> dict[str, int]:
-        """Several models' positions in one query."""
+    def positions(
+        self, keys: Sequence[str], query: Callable[..., list[Any]] | None = None
+    ) -> dict[str, int]:
+        """Several models' positions in one query (``query``: inside a snapshot)."""
         marks = self.dialect.marks(len(keys))
-        rows = self.query(
+        rows = (query or self.query)(
             f"SELECT application_name, notification_id FROM {self.table} "
             f"WHERE application_name IN ({marks})",
             keys,
@@ -306,6 +315,46 @@ class Store:
 
     def head(self) -> int:
         return self.ledger.recorder.max_notification_id() or 0
+
+    def _where(self, query: Callable[..., list[Any]]) -> tuple[int, int]:
+        """(head of the log, position every live model has reached), in one query
+        where both live in one database — inside a snapshot, both as that snapshot
+        sees them."""
+        keys = [m.key for m in self.live]
+        chain = getattr(self.ledger, "chain", None)
+        if chain is None:  # memory://: the log is not in the read models' database
+            return self.head(), min(self.positions(keys, query).values())
+        marks = self.dialect.marks(len(keys))
+        mine = f"FROM {self.table} WHERE application_name IN ({marks})"
+        row = query(
+            f"SELECT (SELECT MAX({chain.position}) FROM {chain.events}) AS head, "
+            f"(SELECT MIN(notification_id) {mine}) AS done, (SELECT COUNT(*) {mine}) AS known",
+            (*keys, *keys),
+        )[0]
+        done = (row["done"] or 0) if row["known"] == len(keys) else 0
+        return row["head"] or 0, done
+
+    def ready(self) -> int:
+        """Make sure the read models hold every event recorded before this call (one
+        query when they do); returns the position they have reached."""
+        head, done = self._where(self.query)
+        return done if done >= head else self.catch_up()
+
+    @contextmanager
+    def reading(self) -> Iterator[Callable[..., list[Any]]]:
+        """``snapshot``, of read models that hold every event recorded before it
+        began: its first query checks how far they are; if they are behind, the
+        snapshot is left, they catch up, and a new one is opened. One query more
+        than the read itself when they are up to date, which is the usual case."""
+        target: int | None = None
+        while True:
+            with self.snapshot() as query:
+                head, done = self._where(query)
+                target = head if target is None else target
+                if done >= target:
+                    yield query
+                    return
+            self.catch_up()
 
     def wait(self, position: int, timeout: float = 5.0) -> None:
         """Block until every live read model has processed ``position``."""

@@ -497,10 +497,9 @@ def members(
     day = parse_date(as_of, "as-of date") if as_of is not None else today()
     at = as_known_at(known_at)
     community_id = as_uuid(community, "community id")
-    store.catch_up()
     model = store.model(Membership)
     t, d = at.bound, iso(day)
-    with store.snapshot() as query:
+    with store.reading() as query:
         body = query(
             model.sql("SELECT name, recorded_at FROM {communities} WHERE community_id = ?"),
             (str(community_id),),
@@ -543,7 +542,7 @@ WHERE p.unit_id = ? ORDER BY c.position, p.version
 def unit_memberships(store: Store, unit_id: UUID) -> list[Period]:
     """A unit's membership periods in every body, in the order the bodies were
     founded and the periods opened — as ``projections.membership.unit_view`` lists them."""
-    store.catch_up()
+    store.ready()
     model = store.model(Membership)
     return [
         Period(

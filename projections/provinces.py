@@ -285,7 +285,7 @@ def distribution(
     day = parse_date(as_of, "as-of date") if as_of is not None else today()
     at = as_known_at(known_at)
     community_id = as_uuid(community, "community id") if community is not None else None
-    store.catch_up()
+    store.ready()
     model = store.model(Membership)
     d = iso(day)
     if community_id is None and at.moment is None:

@@ -115,10 +115,9 @@ def register(
     ``projections.governance.register``."""
     community_id = as_uuid(community, "community id")
     at = as_known_at(known_at)
-    store.catch_up()
     names = store.model(Membership)
     model = store.model(ResolutionRegister)
-    with store.snapshot() as query:
+    with store.reading() as query:
         body = query(
             names.sql("SELECT name, recorded_at FROM {communities} WHERE community_id = ?"),
             (str(community_id),),

@@ -312,3 +312,21 @@ def test_a_request_taken_over_while_still_running_records_nothing(world) -> None
             )
         assert world.api.position() == before
     assert total_costs(world) == "1484.50"  # recorded once, by the retry
+
+
+def test_a_write_answer_carries_the_position_it_reached_and_a_replay_or_read_none(world):
+    """``Chanjiao-Position`` (ADR 0023): how far the log reaches with the command's
+    events in it — what a client may wait for elsewhere; a replay recorded nothing."""
+    path, body = _cost(world)
+    plain = world.api.request("POST", path, json=body)
+    assert plain.status_code == 201, plain.text
+    assert int(plain.headers["Chanjiao-Position"]) == world.api.position()
+    first = post(world, path, body, "position-1")
+    assert int(first.headers["Chanjiao-Position"]) == world.api.position()
+    assert int(first.headers["Chanjiao-Position"]) > int(plain.headers["Chanjiao-Position"])
+    again = post(world, path, body, "position-1")
+    assert again.headers[REPLAYED] == "true"
+    assert "Chanjiao-Position" not in again.headers
+    read = world.api.request("GET", f"/agreements/{world.agreement_id}/report")
+    assert read.status_code == 200
+    assert "Chanjiao-Position" not in read.headers
