@@ -62,6 +62,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     """Seconds between checkpoints the server signs while the log grows; 0: none."""
     stream_send_timeout: float = 15.0
     """Seconds one write to an event-stream subscriber may wait before it is dropped."""
+    token_cache: float = 5.0
+    """Seconds a verified API token is trusted without reading the table again; 0: no
+    cache. A revocation made by another process takes effect within this time."""
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str] = os.environ) -> Settings:
@@ -83,6 +86,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             ),
             "stream_send_timeout": _seconds(
                 "CHANJIAO_STREAM_SEND_TIMEOUT", text("CHANJIAO_STREAM_SEND_TIMEOUT")
+            ),
+            "token_cache": _seconds(
+                "CHANJIAO_TOKEN_CACHE", text("CHANJIAO_TOKEN_CACHE"), zero="no cache"
             ),
         }
         key = text("CHANJIAO_SIGNING_KEY")

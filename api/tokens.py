@@ -10,7 +10,10 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import math
 import secrets
+import threading
+import time
 from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 from enum import Enum
@@ -49,10 +52,37 @@ def digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+CACHE_ENTRIES = 4096
+"""At most this many verified tokens are kept; when full, the oldest is dropped."""
+
+
 class Tokens:
-    def __init__(self, store: Store) -> None:
+    """Issues, lists, revokes and checks tokens, keeping verified ones for ``cache``
+    seconds (``CHANJIAO_TOKEN_CACHE``; 0: none) so a request seldom reads the table.
+
+    A token checked within ``cache`` seconds of its last lookup is trusted without a
+    query. Its own expiry is still checked on every call, and a secret the table did not
+    accept (unknown, revoked, wrong) is never kept, so a newly issued token works at once.
+    A token revoked through this object is refused from the next call on: ``revoke``
+    empties the cache. A revocation made elsewhere, by another ``chanjiao serve``
+    worker or by ``chanjiao token revoke``, cannot empty this process's cache, so it
+    takes effect here within ``cache`` seconds; that delay is the price of the saved
+    query, and 0 removes it.
+
+    The cache is keyed by the token's SHA-256 digest, never the token. A cache hit
+    touches only the dict (atomic under the GIL); storing and emptying take a lock and
+    compare a count of local revocations, so a lookup that began before a revocation
+    here cannot put the token back after ``revoke`` has emptied the cache."""
+
+    def __init__(self, store: Store, cache: float = 5.0) -> None:
+        if not cache >= 0 or math.isinf(cache):
+            raise ValueError(f"the token cache is a number of seconds, 0 or more; got {cache!r}")
         self.table = TokenTable(store)
         self.ledger = store.ledger
+        self.cache = cache
+        self._verified: dict[str, tuple[TokenInfo, float]] = {}
+        self._lock = threading.Lock()
+        self._revocations = 0
 
     def issue(
         self,
@@ -93,7 +123,10 @@ class Tokens:
 
     def revoke(self, token_id: str) -> TokenInfo:
         key = token_id.strip()
-        changed = self.table.revoke(key, datetime.now(UTC))
+        try:
+            changed = self.table.revoke(key, datetime.now(UTC))
+        finally:
+            self._forget_all()  # even when already revoked, perhaps by another process
         info = self.table.find(key)
         if info is None:
             raise TokenNotFound(f"no token {key!r} was issued; `chanjiao token list` shows them")
@@ -110,12 +143,44 @@ class Tokens:
         parts = token.split("_")
         if len(parts) < 3 or parts[0] != "cj":
             raise TokenRequired("the bearer token is not a chanjiao token")
-        found = self.table.active(parts[1])
-        if found is None or not hmac.compare_digest(found[1], digest(token)):
-            raise TokenRequired("the bearer token is unknown or has been revoked")
-        info = found[0]
+        key = digest(token)
+        info = self._cached(key)
+        if info is None:
+            revocations = self._revocations
+            looked_up = time.monotonic()
+            found = self.table.active(parts[1])
+            if found is None or not hmac.compare_digest(found[1], key):
+                raise TokenRequired("the bearer token is unknown or has been revoked")
+            info = found[0]
+            self._keep(key, info, looked_up, revocations)
         if info.expires_at is not None and info.expires_at <= datetime.now(UTC):
             raise TokenRequired(
                 f"the bearer token expired at {info.expires_at.isoformat()}; ask for a new one"
             )
         return info
+
+    def _cached(self, key: str) -> TokenInfo | None:
+        if not self.cache:
+            return None
+        entry = self._verified.get(key)
+        if entry is None:
+            return None
+        info, looked_up = entry
+        # A clock that went back (only a test's frozen clock can) counts as stale.
+        return info if 0 <= time.monotonic() - looked_up < self.cache else None
+
+    def _keep(self, key: str, info: TokenInfo, looked_up: float, revocations: int) -> None:
+        if not self.cache:
+            return
+        with self._lock:
+            if revocations != self._revocations:
+                return  # revoked here while this lookup ran: it may have read the old row
+            self._verified.pop(key, None)  # a refreshed entry moves to the newest end
+            if len(self._verified) >= CACHE_ENTRIES:
+                del self._verified[next(iter(self._verified))]
+            self._verified[key] = (info, looked_up)
+
+    def _forget_all(self) -> None:
+        with self._lock:
+            self._revocations += 1
+            self._verified.clear()

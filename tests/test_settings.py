@@ -24,6 +24,7 @@ EVERY_VARIABLE = {
     "CHANJIAO_SIGNING_KEY": "/etc/chanjiao/signing.key",
     "CHANJIAO_CHECKPOINT_EVERY": "600",
     "CHANJIAO_STREAM_SEND_TIMEOUT": "2.5",
+    "CHANJIAO_TOKEN_CACHE": "0.5",
 }
 
 
@@ -37,6 +38,7 @@ def test_nothing_set_gives_the_documented_defaults():
         signing_key=Path("chanjiao-signing.key"),
         checkpoint_every=3600.0,
         stream_send_timeout=15.0,
+        token_cache=5.0,
     )
 
 
@@ -49,6 +51,7 @@ def test_every_variable_is_read():
         signing_key=Path("/etc/chanjiao/signing.key"),
         checkpoint_every=600.0,
         stream_send_timeout=2.5,
+        token_cache=0.5,
     )
 
 
@@ -59,6 +62,9 @@ def test_every_variable_is_read():
         ("CHANJIAO_CHECKPOINT_EVERY", "-5", "a number of seconds, 0 or more"),
         ("CHANJIAO_STREAM_SEND_TIMEOUT", "0", "a number of seconds, above 0"),
         ("CHANJIAO_STREAM_SEND_TIMEOUT", "inf", "a number of seconds, above 0"),
+        ("CHANJIAO_TOKEN_CACHE", "-1", "a number of seconds, 0 or more (0: no cache)"),
+        ("CHANJIAO_TOKEN_CACHE", "5s", "a number of seconds, 0 or more (0: no cache)"),
+        ("CHANJIAO_TOKEN_CACHE", "nan", "a number of seconds, 0 or more (0: no cache)"),
         ("CHANJIAO_PUBLIC_URL", "ledger.example.org", "an absolute URL"),
     ],
 )
@@ -109,3 +115,7 @@ def test_the_api_takes_its_settings_when_the_app_is_made(memory_ledger, monkeypa
             "https://ledger.example.org/events/schemas/chanjiao.unit.registered.v1",
         )
     ]
+
+
+def test_a_token_cache_of_zero_means_none():
+    assert Settings.from_environ({"CHANJIAO_TOKEN_CACHE": "0"}).token_cache == 0.0
