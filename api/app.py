@@ -58,7 +58,13 @@ def create_app(
     owned = ledger is None
     the_ledger = ledger if ledger is not None else Ledger(url, settings=settings)
     store = open_store(the_ledger, follow=True)
-    service = Service(the_ledger, store, Tokens(store), Requests(store), settings=settings)
+    service = Service(
+        the_ledger,
+        store,
+        Tokens(store, cache=settings.token_cache),
+        Requests(store),
+        settings=settings,
+    )
     postgres = store.dialect.postgres
     hub = Hub(
         Encoder(the_ledger, public_url or settings.public_url, settings.event_source),

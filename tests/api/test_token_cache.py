@@ -239,3 +239,12 @@ def test_the_api_checks_a_repeated_token_without_a_query(app, client, caller, cl
     for _ in range(3):
         assert client.get("/communities", headers=auditor.headers).status_code == 200
     assert read == [auditor.id]
+
+
+@pytest.mark.parametrize("seconds", ["0", "2.5"])
+def test_the_server_takes_its_cache_from_the_setting(memory_ledger, monkeypatch, seconds):
+    from api.app import create_app
+
+    monkeypatch.setenv("CHANJIAO_TOKEN_CACHE", seconds)
+    app = create_app(memory_ledger)
+    assert app.state.service.tokens.cache == float(seconds)
