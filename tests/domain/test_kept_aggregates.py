@@ -78,6 +78,13 @@ def demo_ledger():
     from bootstrap import Ledger
 
     ledger = Ledger("memory://")
+    demo_history(ledger)
+    yield ledger
+    ledger.close()
+
+
+def demo_history(ledger) -> None:
+    """The demo's history, and a rename, a relocation and a vacated seat besides."""
     load_demo(ledger, "json")
     code = UNITS[0].code
     ledger.rename_unit(code, name="更名后的单位", effective_on="2025-03-01", principal="p")
@@ -85,8 +92,6 @@ def demo_ledger():
     council = next(a for a in every_aggregate(ledger) if isinstance(a, Council))
     seat = next(s for s in council.seats if s.until is None and s.office != "chair")
     ledger.vacate_seat(council.community_id, seat.unit_id, effective_on="2025-10-01", principal="p")
-    yield ledger
-    ledger.close()
 
 
 def every_aggregate(ledger) -> list[Any]:
