@@ -11,6 +11,8 @@ from uuid import UUID
 
 from eventsourcing.persistence import IntegrityError, OperationalError
 from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastore, PostgresFactory
+from psycopg.types.datetime import DateLoader
+from psycopg.types.string import TextLoader
 
 
 @dataclass(frozen=True)
@@ -23,6 +25,7 @@ class Dialect:
     arrays: bool  # a list binds as one array parameter (``= ANY(?)``, ``unnest(?)``)
     copy: bool  # many rows go in by ``COPY … FROM STDIN`` rather than ``executemany``
     snapshot: str  # what makes a transaction read one snapshot throughout ("": it does)
+    types: dict[str, str]  # the read models' column types: "id" (a UUID) and "date"
 
     @staticmethod
     def of(thing: Any) -> Dialect:
@@ -53,6 +56,48 @@ class Dialect:
         if column not in {row["name"] for row in cursor.fetchall()}:
             cursor.execute(f"ALTER TABLE {table} ADD COLUMN {column} {kind}")
 
+    def as_text(self, cursor: Any) -> None:
+        """Make ``cursor`` return ids and dates as the text SQLite keeps (``str(uuid)``,
+        ``YYYY-MM-DD``), whatever the columns' types, so the read models' Python
+        reads the same values from both stores. Parameters need nothing: psycopg
+        sends text of unknown type, which PostgreSQL reads as the column's type."""
+        if self.postgres:
+            cursor.adapters.register_loader("uuid", TextLoader)
+            cursor.adapters.register_loader("date", _IsoDate)
+
+    def indexes(self, cursor: Any, schema: str, names: list[str]) -> set[str]:
+        """Which of the indexes ``names`` exist (in ``schema`` on PostgreSQL)."""
+        if not names:
+            return set()
+        if self.postgres:
+            cursor.execute(
+                "SELECT indexname AS name FROM pg_indexes WHERE schemaname = %s "
+                "AND indexname = ANY(%s)",
+                (schema, names),
+            )
+        else:
+            cursor.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'index' "
+                f"AND name IN ({self.marks(len(names))})",
+                names,
+            )
+        return {row["name"] for row in cursor.fetchall()}
+
+    def rename_index(self, cursor: Any, old: str, new: str, create: str) -> None:
+        """Give index ``old`` (qualified) the unqualified name ``new``; SQLite, which
+        cannot rename one, drops it and runs ``create`` (making it as ``new``)."""
+        if self.postgres:
+            cursor.execute(f"ALTER INDEX {old} RENAME TO {new}")
+            return
+        cursor.execute(f"DROP INDEX IF EXISTS {old}")
+        cursor.execute(create)
+
+    def analyze(self, cursor: Any, table: str) -> None:
+        """Give the planner statistics of a table just filled (PostgreSQL; SQLite
+        plans by its indexes alone)."""
+        if self.postgres:
+            cursor.execute(f"ANALYZE {table}")
+
     def create_together(self, datastore: Any, lock: int, create: Callable[[], None]) -> None:
         """Run ``create`` (tables made if missing) so that processes starting together
         on a new database do not trip over each other: under the advisory lock
@@ -77,6 +122,13 @@ class Dialect:
                 time.sleep(0.02 * (attempt + 1))
 
 
+class _IsoDate(DateLoader):
+    """A PostgreSQL date as ``YYYY-MM-DD`` text, whatever the session's DateStyle."""
+
+    def load(self, data: Any) -> str:  # type: ignore[override]
+        return super().load(data).isoformat()
+
+
 def is_postgres(thing: Any) -> bool:
     return isinstance(thing, PostgresApplicationRecorder | PostgresDatastore | PostgresFactory)
 
@@ -90,6 +142,7 @@ POSTGRES = Dialect(
     arrays=True,
     copy=True,
     snapshot="SET TRANSACTION ISOLATION LEVEL REPEATABLE READ",
+    types={"id": "uuid", "date": "date"},
 )
 SQLITE = Dialect(
     postgres=False,
@@ -100,4 +153,5 @@ SQLITE = Dialect(
     arrays=False,
     copy=False,
     snapshot="",
+    types={"id": "TEXT", "date": "TEXT"},
 )

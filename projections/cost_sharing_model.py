@@ -83,39 +83,42 @@ A = BenefitAgreement
 class CostSharing(ReadModel):
     name = "cost_sharing"
     tables = {
-        "agreements": "agreement_id TEXT PRIMARY KEY, seq BIGINT NOT NULL, "
-        "community_id TEXT NOT NULL, title TEXT NOT NULL, kind TEXT NOT NULL, "
-        "status TEXT NOT NULL, drafted_on TEXT NOT NULL, approved_on TEXT, "
-        "terminated_on TEXT, terminated_by TEXT, parties INTEGER NOT NULL, "
+        "agreements": "agreement_id {id} PRIMARY KEY, seq BIGINT NOT NULL, "
+        "community_id {id} NOT NULL, title TEXT NOT NULL, kind TEXT NOT NULL, "
+        "status TEXT NOT NULL, drafted_on {date} NOT NULL, approved_on {date}, "
+        "terminated_on {date}, terminated_by TEXT, parties INTEGER NOT NULL, "
         "drafted_at TEXT NOT NULL, approved_at TEXT, terminated_at TEXT",
-        "terms": "agreement_id TEXT NOT NULL, seq INTEGER NOT NULL, effective_on TEXT, "
+        "terms": "agreement_id {id} NOT NULL, seq INTEGER NOT NULL, effective_on {date}, "
         "resolution TEXT, recorded_at TEXT NOT NULL, PRIMARY KEY (agreement_id, seq)",
-        "shares": "agreement_id TEXT NOT NULL, seq INTEGER NOT NULL, "
-        "party_order INTEGER NOT NULL, unit_id TEXT NOT NULL, "
+        "shares": "agreement_id {id} NOT NULL, seq INTEGER NOT NULL, "
+        "party_order INTEGER NOT NULL, unit_id {id} NOT NULL, "
         "cost_share_bp INTEGER NOT NULL, benefit_share_bp INTEGER NOT NULL, "
         "PRIMARY KEY (agreement_id, seq, party_order)",
-        "entries": "agreement_id TEXT NOT NULL, entry INTEGER NOT NULL, "
-        "entry_type TEXT NOT NULL, on_date TEXT NOT NULL, amount_fen BIGINT NOT NULL, "
-        "description TEXT NOT NULL, unit_id TEXT, resource TEXT, reversed_because TEXT, "
+        "entries": "agreement_id {id} NOT NULL, entry INTEGER NOT NULL, "
+        "entry_type TEXT NOT NULL, on_date {date} NOT NULL, amount_fen BIGINT NOT NULL, "
+        "description TEXT NOT NULL, unit_id {id}, resource TEXT, reversed_because TEXT, "
         "terms_seq INTEGER, recorded_at TEXT NOT NULL, reversed_at TEXT, "
         "PRIMARY KEY (agreement_id, entry)",
-        "splits": "agreement_id TEXT NOT NULL, entry INTEGER NOT NULL, "
-        "generation BIGINT NOT NULL, party_order INTEGER NOT NULL, unit_id TEXT NOT NULL, "
-        "entry_type TEXT NOT NULL, on_date TEXT NOT NULL, part_fen BIGINT NOT NULL, "
+        "splits": "agreement_id {id} NOT NULL, entry INTEGER NOT NULL, "
+        "generation BIGINT NOT NULL, party_order INTEGER NOT NULL, unit_id {id} NOT NULL, "
+        "entry_type TEXT NOT NULL, on_date {date} NOT NULL, part_fen BIGINT NOT NULL, "
         "split_at TEXT NOT NULL, superseded_at TEXT, reversed_at TEXT, "
         "PRIMARY KEY (agreement_id, entry, generation, party_order)",
-        "units": "unit_id TEXT PRIMARY KEY, code TEXT NOT NULL, unit_type TEXT NOT NULL",
-        "unit_names": "unit_id TEXT NOT NULL, since TEXT NOT NULL, seq BIGINT NOT NULL, "
-        "name TEXT NOT NULL, recorded_at TEXT NOT NULL, PRIMARY KEY (unit_id, since, seq)",
-        "unit_divisions": "unit_id TEXT NOT NULL, since TEXT NOT NULL, seq BIGINT NOT NULL, "
-        "division TEXT NOT NULL, recorded_at TEXT NOT NULL, PRIMARY KEY (unit_id, since, seq)",
-        "communities": "community_id TEXT PRIMARY KEY, name TEXT NOT NULL, "
+        "units": "unit_id {id} NOT NULL, code TEXT NOT NULL, unit_type TEXT NOT NULL",
+        "unit_names": "unit_id {id} NOT NULL, since {date} NOT NULL, seq BIGINT NOT NULL, "
+        "name TEXT NOT NULL, recorded_at TEXT NOT NULL",
+        "unit_divisions": "unit_id {id} NOT NULL, since {date} NOT NULL, seq BIGINT NOT NULL, "
+        "division TEXT NOT NULL, recorded_at TEXT NOT NULL",
+        "communities": "community_id {id} PRIMARY KEY, name TEXT NOT NULL, "
         "recorded_at TEXT NOT NULL",
     }
     indexes = {
         "by_community": "agreements(community_id, seq)",
         "by_date": "splits(agreement_id, on_date)",
         "entries_by_date": "entries(agreement_id, on_date)",
+        "unit_key": "UNIQUE units(unit_id)",
+        "name_key": "UNIQUE unit_names(unit_id, since, seq)",
+        "division_key": "UNIQUE unit_divisions(unit_id, since, seq)",
     }
     topics = (
         MemberUnit.Registered.TOPIC,

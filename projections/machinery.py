@@ -40,6 +40,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, date, datetime
+from functools import partial
 from typing import Any, ClassVar, TypeVar
 from uuid import UUID
 
@@ -129,7 +130,10 @@ class ReadModel(ABC):
     tables: ClassVar[dict[str, str]]
     """Logical table name → column definitions (inside ``CREATE TABLE … ( )``)."""
     indexes: ClassVar[dict[str, str]] = {}
-    """Index suffix → ``table(columns)``."""
+    """Index suffix → ``table(columns)`` or ``UNIQUE table(columns)``: the indexes the
+    answers need and filling the tables does not. Tables filled from position zero
+    get them once they have caught up (ADR 0025); a key that ``apply`` or ``begin``
+    looks rows up by is declared in ``tables``, so it is there while they fill."""
     topics: ClassVar[tuple[str, ...]]
     """The event types it reads; others never reach ``apply``."""
 
@@ -163,26 +167,37 @@ class ReadModel(ABC):
         try:
             return self._sql[text]
         except KeyError:
-            done = self.dialect.sql(text.format(**self.t))
+            done = self.dialect.sql(text.format(**self.t, **self.dialect.types))
             self._sql[text] = done
             return done
 
-    def create_statements(self) -> list[str]:
-        statements = [
-            f"CREATE TABLE IF NOT EXISTS {self.t[name]} ({columns})"
+    def table_statements(self) -> list[str]:
+        """The tables, without the indexes of ``indexes``; ``{id}`` and ``{date}`` in a
+        column definition are the dialect's types for them."""
+        types = self.dialect.types
+        return [
+            f"CREATE TABLE IF NOT EXISTS {self.t[name]} ({columns.format(**types)})"
             for name, columns in self.tables.items()
         ]
+
+    def index_statements(self) -> dict[str, str]:
+        """Each index of ``indexes``: its unqualified name → the statement making it."""
+        statements = {}
         for suffix, target in self.indexes.items():
-            table, _, columns = target.partition("(")
-            statements.append(
-                f"CREATE INDEX IF NOT EXISTS {self.index(suffix, table)[0]} "
-                f"ON {self.t[table]} ({columns}"
+            unique = "UNIQUE " if target.startswith("UNIQUE ") else ""
+            table, _, columns = target.removeprefix("UNIQUE ").partition("(")
+            name = self.index(suffix, table)[0]
+            statements[name] = (
+                f"CREATE {unique}INDEX IF NOT EXISTS {name} ON {self.t[table]} ({columns}"
             )
         return statements
 
     def shape(self) -> int:
-        """A checksum of the table definitions: it changes when they do."""
-        text = repr(sorted(self.tables.items())) + repr(sorted(self.indexes.items()))
+        """A checksum of the table definitions as this store makes them: it changes
+        when they do."""
+        types = self.dialect.types
+        tables = sorted((name, columns.format(**types)) for name, columns in self.tables.items())
+        text = repr(tables) + repr(sorted(self.indexes.items()))
         return zlib.crc32(text.encode()) + 1
 
     def drop_statements(self) -> list[str]:
@@ -214,7 +229,10 @@ class ReadModel(ABC):
             marks = f"IN ({self.dialect.marks(len(chunk))})"
             self.writes.flush(cursor)
             cursor.execute(
-                self.dialect.sql(text.replace("{in}", marks).format(**self.t)), (*before, *chunk)
+                self.dialect.sql(
+                    text.replace("{in}", marks).format(**self.t, **self.dialect.types)
+                ),
+                (*before, *chunk),
             )
             found += cursor.fetchall()
         return found
@@ -256,6 +274,8 @@ class Store:
         self.model_classes = {m.name: m for m in models}
         self.live = [m(self.dialect, self.schema) for m in models]
         self._catching_up = threading.RLock()
+        self._indexed: set[str] = set()
+        """The models (keys) whose ``indexes`` this store has seen built."""
         self.follower: Any = None
         """The ``read_models.Follower`` catching this store up in the background, if any."""
         self._create_tables()
@@ -267,23 +287,30 @@ class Store:
         def create() -> None:
             self.tracking.create_table()
             self.create(self.live)
-            self._check_shapes()
+            self._check_shapes(self.live)
+            # Models the log has no more for: their indexes, if a fill that ended
+            # was stopped before it built them. The others get theirs when the
+            # catch-up that any read starts with brings them to the head.
+            if self.live:
+                head, done = self.head(), self.positions([m.key for m in self.live])
+                self._build_indexes([m for m in self.live if done[m.key] >= head])
 
         self.dialect.create_together(self.datastore, _TABLE_CREATION_LOCK, create)
 
-    def _check_shapes(self) -> None:
+    def _check_shapes(self, models: Sequence[ReadModel]) -> None:
         """A read model whose tables were made by an older version of its code
         (their definitions changed) is emptied and filled again from position zero
         on the next catch-up. Its shape — a checksum of its table definitions — is
         kept in the tracking table under ``<name>#shape``."""
-        for model in self.live:
+        for model in models:
             key, shape = f"{model.key}#shape", model.shape()
             if self.position(key) == shape:
                 continue
-            with self.datastore.transaction(commit=True) as cursor:
+            self._indexed.discard(model.key)
+            with self._transaction(commit=True) as cursor:
                 for statement in model.drop_statements():
                     cursor.execute(statement)
-                for statement in model.create_statements():
+                for statement in model.table_statements():
                     cursor.execute(statement)
                 for name, value in ((model.key, 0), (key, shape)):
                     self._advance(cursor, name, 0, 0)
@@ -385,6 +412,13 @@ class Store:
         while True:
             start = min(positions.values())
             if start >= head:
+                unindexed = [m for m in models if m.key not in self._indexed]
+                if unindexed:
+                    self.dialect.create_together(
+                        self.datastore,
+                        _TABLE_CREATION_LOCK,
+                        partial(self._build_indexes, unindexed),
+                    )
                 return head
             page = self._page(start + 1, head, topics)
             reached = page[-1].id if len(page) == BATCH else head
@@ -427,7 +461,7 @@ class Store:
         process moved a position first."""
         applied = []
         try:
-            with self.datastore.transaction(commit=True) as cursor:
+            with self._transaction(commit=True) as cursor:
                 # Models already past this batch are neither moved nor applied.
                 behind = [m for m in models if positions[m.key] < reached]
                 if not self._advance_all(
@@ -508,7 +542,7 @@ class Store:
         between cannot make one answer mix old and new rows. PostgreSQL needs
         REPEATABLE READ for that (READ COMMITTED takes a snapshot per statement);
         a SQLite transaction reads from one snapshot anyway."""
-        with self.datastore.transaction(commit=False) as cursor:
+        with self._transaction(commit=False) as cursor:
             if self.dialect.snapshot:
                 cursor.execute(self.dialect.snapshot)
 
@@ -520,21 +554,49 @@ class Store:
 
     # --- tables and rebuilding ------------------------------------------------------
 
+    @contextmanager
+    def _transaction(self, commit: bool) -> Iterator[Any]:
+        """A transaction of the read models: ids and dates read as text on both stores."""
+        with self.datastore.transaction(commit=commit) as cursor:
+            self.dialect.as_text(cursor)
+            yield cursor
+
     def create(self, models: Sequence[ReadModel]) -> None:
-        with self.datastore.transaction(commit=True) as cursor:
+        """Their tables, if missing; without ``indexes``, which come once the tables
+        have been filled (``_build_indexes``)."""
+        with self._transaction(commit=True) as cursor:
             for model in models:
-                for statement in model.create_statements():
+                for statement in model.table_statements():
                     cursor.execute(statement)
+
+    def _build_indexes(self, models: Sequence[ReadModel]) -> None:
+        """The models' ``indexes`` that are missing, built on the filled tables, whose
+        planner statistics are then taken afresh. Filling tables without their
+        secondary indexes and building these once is much cheaper than keeping them
+        up to date row by row (ADR 0025)."""
+        with self._transaction(commit=True) as cursor:
+            for model in models:
+                statements = model.index_statements()
+                there = self.dialect.indexes(cursor, self.schema, list(statements))
+                missing = [name for name in statements if name not in there]
+                for name in missing:
+                    cursor.execute(statements[name])
+                if missing:
+                    for table in model.t.values():
+                        self.dialect.analyze(cursor, table)
+        self._indexed.update(m.key for m in models)
 
     def rebuild(self, name: str, progress: Callable[[int, int], None] | None = None) -> int:
         """Fill a shadow copy of the read model from position zero (resuming one
-        left by an interrupted rebuild), then swap it in, in one transaction, for
-        the live one, which keeps answering until then. Returns the position."""
+        left by an interrupted rebuild of the same shape), build its indexes, then
+        swap it in, in one transaction, for the live one, which keeps answering
+        until then. Returns the position."""
         shadow = self.model_classes[name](self.dialect, self.schema, shadow=True)
         self.create([shadow])
-        self.catch_up([shadow], progress)
+        self._check_shapes([shadow])
+        self.catch_up([shadow], progress)  # its indexes built at the end
         live = next(m for m in self.live if m.name == name)
-        with self.datastore.transaction(commit=True) as cursor:
+        with self._transaction(commit=True) as cursor:
             reached = self._read_position(cursor, shadow.key)
             # Set the live position first, unconditionally: that locks its row, so a
             # concurrent catch-up either committed before (its rows are dropped with
@@ -550,23 +612,18 @@ class Store:
                 cursor.execute(statement)
             for logical, table in shadow.t.items():
                 cursor.execute(f"ALTER TABLE {table} RENAME TO {live.bare[logical]}")
+            # The indexes keep their shadow names: give them the live ones, so the
+            # next rebuild's shadow indexes do not collide with them.
+            made = live.index_statements()
+            for (suffix, target), name in zip(shadow.indexes.items(), made, strict=True):
+                table = target.removeprefix("UNIQUE ").partition("(")[0]
+                self.dialect.rename_index(cursor, shadow.index(suffix, table)[1], name, made[name])
             cursor.execute(
-                self.dialect.sql(f"DELETE FROM {self.table} WHERE application_name = ?"),
-                (shadow.key,),
+                self.dialect.sql(f"DELETE FROM {self.table} WHERE application_name IN (?, ?)"),
+                (shadow.key, f"{shadow.key}#shape"),
             )
-        self._rename_indexes(shadow, live)
+        self._indexed.discard(shadow.key)
         return reached
-
-    def _rename_indexes(self, shadow: ReadModel, live: ReadModel) -> None:
-        """Indexes keep their shadow names after the swap; recreate them under the
-        live names so the next rebuild's shadow indexes do not collide."""
-        with self.datastore.transaction(commit=True) as cursor:
-            for suffix, target in shadow.indexes.items():
-                cursor.execute(
-                    f"DROP INDEX IF EXISTS {shadow.index(suffix, target.partition('(')[0])[1]}"
-                )
-            for statement in live.create_statements():
-                cursor.execute(statement)
 
     def _read_position(self, cursor: Any, key: str) -> int:
         cursor.execute(

@@ -124,21 +124,21 @@ up to it."""
 class Membership(ReadModel):
     name = "membership"
     tables = {
-        "units": "unit_id TEXT PRIMARY KEY, code TEXT NOT NULL, unit_type TEXT NOT NULL, "
-        "level TEXT, deregistered_on TEXT",
-        "names": "unit_id TEXT NOT NULL, since TEXT NOT NULL, seq BIGINT NOT NULL, "
-        "name TEXT NOT NULL, recorded_at TEXT NOT NULL, PRIMARY KEY (unit_id, since, seq)",
-        "divisions": "unit_id TEXT NOT NULL, since TEXT NOT NULL, seq BIGINT NOT NULL, "
-        "division TEXT NOT NULL, recorded_at TEXT NOT NULL, PRIMARY KEY (unit_id, since, seq)",
-        "communities": "community_id TEXT PRIMARY KEY, name TEXT NOT NULL, kind TEXT NOT NULL, "
-        "industry TEXT NOT NULL, division TEXT NOT NULL, founded_on TEXT NOT NULL, "
-        "dissolved_on TEXT, recorded_at TEXT NOT NULL, position BIGINT NOT NULL",
-        "periods": "period_id TEXT PRIMARY KEY, community_id TEXT NOT NULL, "
-        "unit_id TEXT NOT NULL, unit_type TEXT NOT NULL, admitted_on TEXT NOT NULL, "
-        "admitted_by TEXT, admitted_at TEXT NOT NULL, exited_on TEXT, exit_reason TEXT, "
+        "units": "unit_id {id} PRIMARY KEY, code TEXT NOT NULL, unit_type TEXT NOT NULL, "
+        "level TEXT, deregistered_on {date}",
+        "names": "unit_id {id} NOT NULL, since {date} NOT NULL, seq BIGINT NOT NULL, "
+        "name TEXT NOT NULL, recorded_at TEXT NOT NULL",
+        "divisions": "unit_id {id} NOT NULL, since {date} NOT NULL, seq BIGINT NOT NULL, "
+        "division TEXT NOT NULL, recorded_at TEXT NOT NULL",
+        "communities": "community_id {id} PRIMARY KEY, name TEXT NOT NULL, kind TEXT NOT NULL, "
+        "industry TEXT NOT NULL, division TEXT NOT NULL, founded_on {date} NOT NULL, "
+        "dissolved_on {date}, recorded_at TEXT NOT NULL, position BIGINT NOT NULL",
+        "periods": "period_id TEXT PRIMARY KEY, community_id {id} NOT NULL, "
+        "unit_id {id} NOT NULL, unit_type TEXT NOT NULL, admitted_on {date} NOT NULL, "
+        "admitted_by TEXT, admitted_at TEXT NOT NULL, exited_on {date}, exit_reason TEXT, "
         "exited_by TEXT, exited_at TEXT, version BIGINT NOT NULL",
-        "roles": "period_id TEXT NOT NULL, since TEXT NOT NULL, role TEXT NOT NULL, "
-        "recorded_at TEXT NOT NULL, PRIMARY KEY (period_id, since)",
+        "roles": "period_id TEXT NOT NULL, since {date} NOT NULL, role TEXT NOT NULL, "
+        "recorded_at TEXT NOT NULL",
         # Changes of the national membership counts, per grain (GRAINS) and item
         # ("p:<province>", "t:<unit type>", OUTSIDE the body's home province): the
         # count on a date is the sum of the changes up to it.
@@ -146,13 +146,16 @@ class Membership(ReadModel):
         "n BIGINT NOT NULL, PRIMARY KEY (grain, period, item)",
         # An industry body's recommending provinces, in the order recorded (``seq``,
         # the event's version), which is also the order they take effect.
-        "recommendations": "community_id TEXT NOT NULL, seq BIGINT NOT NULL, "
-        "since TEXT NOT NULL, province TEXT NOT NULL, unit_id TEXT NOT NULL, "
+        "recommendations": "community_id {id} NOT NULL, seq BIGINT NOT NULL, "
+        "since {date} NOT NULL, province TEXT NOT NULL, unit_id {id} NOT NULL, "
         "recorded_at TEXT NOT NULL, PRIMARY KEY (community_id, seq)",
     }
     indexes = {
+        "name_key": "UNIQUE names(unit_id, since, seq)",
+        "division_key": "UNIQUE divisions(unit_id, since, seq)",
         "by_community": "periods(community_id, admitted_on)",
         "by_unit": "periods(unit_id)",
+        "role_key": "UNIQUE roles(period_id, since)",
     }
     topics = (
         MemberUnit.Registered.TOPIC,
@@ -431,7 +434,7 @@ class Membership(ReadModel):
             self.run(
                 c,
                 "UPDATE {periods} p SET exited_on = x.o, exit_reason = x.r, "
-                "exited_by = x.b, exited_at = x.a FROM unnest(?::text[], ?::text[], "
+                "exited_by = x.b, exited_at = x.a FROM unnest(?::text[], ?::{date}[], "
                 "?::text[], ?::text[], ?::text[]) AS x(id, o, r, b, a) "
                 "WHERE p.period_id = x.id",
                 [list(col) for col in zip(*self.exits, strict=False)],

@@ -34,11 +34,10 @@ from projections.membership_model import Membership
 class ResolutionRegister(ReadModel):
     name = "register"
     tables = {
-        "councils": "council_id TEXT PRIMARY KEY, community_id TEXT NOT NULL, "
+        "councils": "council_id {id} NOT NULL, community_id {id} NOT NULL, "
         "recorded_at TEXT NOT NULL",
-        "meetings": "council_id TEXT NOT NULL, meeting BIGINT NOT NULL, held_on TEXT NOT NULL, "
-        "PRIMARY KEY (council_id, meeting)",
-        "resolutions": "council_id TEXT NOT NULL, seq BIGINT NOT NULL, number TEXT, "
+        "meetings": "council_id {id} NOT NULL, meeting BIGINT NOT NULL, held_on {date} NOT NULL",
+        "resolutions": "council_id {id} NOT NULL, seq BIGINT NOT NULL, number TEXT, "
         "meeting BIGINT NOT NULL, matter TEXT NOT NULL, title TEXT NOT NULL, "
         "votes_for BIGINT NOT NULL, votes_against BIGINT NOT NULL, "
         "abstentions BIGINT NOT NULL, recused BIGINT NOT NULL, outcome TEXT NOT NULL, "
@@ -46,7 +45,9 @@ class ResolutionRegister(ReadModel):
         "recorded_at TEXT NOT NULL, revoked_at TEXT, PRIMARY KEY (council_id, seq)",
     }
     indexes = {
+        "council_key": "UNIQUE councils(council_id)",
         "by_community": "councils(community_id)",
+        "meeting_key": "UNIQUE meetings(council_id, meeting)",
         "by_number": "resolutions(council_id, number)",
     }
     topics = (

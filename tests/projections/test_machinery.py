@@ -326,6 +326,136 @@ def test_a_read_model_whose_tables_changed_is_refilled_from_zero(demo_url, monke
         ledger.close()
 
 
+def indexes(store: Store, model) -> set[str]:
+    """Which of the model's ``indexes`` exist."""
+    with store.datastore.transaction(commit=False) as cursor:
+        return store.dialect.indexes(cursor, store.schema, list(model.index_statements()))
+
+
+def column_type(store: Store, table: str, column: str) -> str:
+    with store.datastore.transaction(commit=False) as cursor:
+        if store.dialect.postgres:
+            cursor.execute(
+                "SELECT data_type AS t FROM information_schema.columns "
+                "WHERE table_schema = %s AND table_name = %s AND column_name = %s",
+                (store.schema, table, column),
+            )
+        else:
+            cursor.execute(
+                f"SELECT type AS t FROM pragma_table_info('{table}') WHERE name = ?", (column,)
+            )
+        return cursor.fetchone()["t"]
+
+
+def test_tables_filled_from_zero_get_their_indexes_once_they_have_caught_up(
+    demo_url, small_batches
+):
+    ledger = Ledger(demo_url)
+    try:
+        store = Store(ledger, [Membership])
+        model = store.model(Membership)
+        assert model.indexes and indexes(store, model) == set()  # filled without them
+        batches = []
+
+        def interrupt(reached: int, head: int) -> None:
+            batches.append(reached)
+            if len(batches) == 3:
+                raise KeyboardInterrupt
+
+        with pytest.raises(KeyboardInterrupt):
+            store.catch_up(progress=interrupt)
+        assert indexes(store, model) == set()  # not before the fill ends
+        store.catch_up()
+        assert indexes(store, model) == set(model.index_statements())
+        # Native ids and dates on PostgreSQL, text on SQLite; read as text on both.
+        native = store.dialect.postgres
+        assert column_type(store, model.bare["periods"], "unit_id") == (
+            "uuid" if native else "TEXT"
+        )
+        assert column_type(store, model.bare["periods"], "admitted_on") == (
+            "date" if native else "TEXT"
+        )
+        assert from_read_model(store) == from_events(ledger)
+    finally:
+        ledger.close()
+
+
+def test_a_fill_stopped_before_its_indexes_were_built_gets_them_from_the_next_store(
+    demo_url, monkeypatch
+):
+    ledger = Ledger(demo_url)
+    try:
+        build = Store._build_indexes
+        monkeypatch.setattr(Store, "_build_indexes", lambda self, models: None)
+        store = Store(ledger, [Membership])
+        store.catch_up()  # filled to the head; the process "stops" before its indexes
+        model = store.model(Membership)
+        assert indexes(store, model) == set()
+        monkeypatch.setattr(Store, "_build_indexes", build)
+        assert indexes(Store(ledger, [Membership]), model) == set(model.index_statements())
+    finally:
+        ledger.close()
+
+
+def test_a_rebuild_builds_the_indexes_before_the_swap_under_the_live_names(demo_url, monkeypatch):
+    ledger = Ledger(demo_url)
+    try:
+        store = Store(ledger, [Membership])
+        store.catch_up()
+        live, shadow = store.model(Membership), Membership(store.dialect, store.schema, True)
+        seen = []
+        swap = store.dialect.rename_index
+
+        def rename(cursor, old, new, create):
+            seen.append(indexes(store, shadow))  # built before the swap
+            swap(cursor, old, new, create)
+
+        with monkeypatch.context() as patch:
+            patch.setattr(type(store.dialect), "rename_index", lambda self, *a: rename(*a))
+            store.rebuild("membership")
+        assert seen and seen[0] == set(shadow.index_statements())
+        assert indexes(store, live) == set(live.index_statements())
+        assert indexes(store, shadow) == set()
+        assert store.positions([shadow.key, shadow.key + "#shape"]) == {
+            shadow.key: 0,
+            shadow.key + "#shape": 0,
+        }
+        store.rebuild("membership")  # and again: no name left behind collides
+        assert indexes(store, live) == set(live.index_statements())
+        assert from_read_model(store) == from_events(ledger)
+    finally:
+        ledger.close()
+
+
+def test_tables_made_by_an_older_version_with_text_columns_are_made_again_and_refilled(
+    demo_url, monkeypatch
+):
+    """Databases made before ids and dates had their own types (text everywhere)
+    refill themselves: the shape of the tables differs on PostgreSQL, so the model
+    is emptied and filled again, now with native columns."""
+    ledger = Ledger(demo_url)
+    try:
+        tables = dict(Membership.tables)
+        older = {
+            name: columns.replace("{id}", "TEXT").replace("{date}", "TEXT")
+            for name, columns in tables.items()
+        }
+        monkeypatch.setattr(Membership, "tables", older)
+        Store(ledger, [Membership]).catch_up()
+        monkeypatch.setattr(Membership, "tables", tables)
+        store = Store(ledger, [Membership])
+        model = store.model(Membership)
+        native = store.dialect.postgres
+        assert store.position("membership") == (0 if native else store.head())
+        assert column_type(store, model.bare["periods"], "unit_id") == (
+            "uuid" if native else "TEXT"
+        )
+        assert from_read_model(store) == from_events(ledger)
+        assert period_rows(store) == periods_in_events(ledger)
+    finally:
+        ledger.close()
+
+
 def test_what_a_model_remembers_between_batches_is_dropped_when_another_process_moved_it(
     database_url,
 ):
