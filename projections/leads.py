@@ -32,7 +32,7 @@ from domain.values import (
 )
 from projections.machinery import Store, iso
 from projections.membership import CommunityView
-from projections.membership_model import Membership
+from projections.membership_model import Membership, history, in_force
 
 
 class Lead(msgspec.Struct, frozen=True):
@@ -107,22 +107,14 @@ SELECT name, kind, industry, division, founded_on, dissolved_on,
 FROM {communities} c WHERE community_id = ?
 """
 
-_LEAD_ROLES = """
-SELECT p.period_id, p.unit_id, p.unit_type, p.exited_on, r.since, r.role, u.code,
-  (SELECT n.name FROM {names} n WHERE n.unit_id = p.unit_id AND n.since <= ?
-     ORDER BY n.since DESC, n.seq DESC LIMIT 1) AS name,
-  (SELECT d.division FROM {divisions} d WHERE d.unit_id = p.unit_id AND d.since <= ?
-     ORDER BY d.since DESC, d.seq DESC LIMIT 1) AS division
-FROM {periods} p JOIN {roles} r ON r.period_id = p.period_id
-JOIN {units} u ON u.unit_id = p.unit_id
-WHERE p.community_id = ? AND p.admitted_on <= ? AND p.unit_type IN (?, ?, ?)
-ORDER BY p.period_id, r.since
+_LEAD_PERIODS = """
+SELECT version, unit_id, unit_type, exited_on, code, roles, names, divisions FROM {periods}
+WHERE community_id = ? AND admitted_on <= ? AND unit_type IN (?, ?, ?)
+ORDER BY version
 """
 
 _RECOMMENDATION = """
-SELECT r.province, r.unit_id, r.since, u.code,
-  (SELECT n.name FROM {names} n WHERE n.unit_id = r.unit_id AND n.since <= ?
-     ORDER BY n.since DESC, n.seq DESC LIMIT 1) AS name
+SELECT r.province, r.unit_id, r.since, u.code, u.names
 FROM {recommendations} r JOIN {units} u ON u.unit_id = r.unit_id
 WHERE r.community_id = ? AND r.since <= ? ORDER BY r.since DESC, r.seq DESC LIMIT 1
 """
@@ -143,12 +135,12 @@ def community_detail(
             raise CommunityNotFound(f"no community {community_id} has been founded")
         b = found[0]
         industry = b["kind"] == CommunityKind.INDUSTRY and b["founded_on"] <= d
-        rows = (
-            query(model.sql(_LEAD_ROLES), (d, d, key, d, *(t.value for t in LEAD_TYPES)))
+        periods = (
+            query(model.sql(_LEAD_PERIODS), (key, d, *(t.value for t in LEAD_TYPES)))
             if industry
             else []
         )
-        chosen = query(model.sql(_RECOMMENDATION), (d, key, d)) if industry else []
+        chosen = query(model.sql(_RECOMMENDATION), (key, d)) if industry else []
     view = {
         "id": community_id,
         "name": b["name"],
@@ -165,22 +157,41 @@ def community_detail(
         return CommunityDetail(
             **view, leads=None, lead_trio_complete=None, missing=None, recommending_province=None
         )
-    leads, missing = _leads(b["founded_on"], d, rows)
+    leads, missing = _leads(b["founded_on"], d, _role_rows(periods, d))
     return CommunityDetail(
         **view,
         leads=Leads(**leads),
         lead_trio_complete=not missing,
         missing=missing,
-        recommending_province=_recommending(chosen[0]) if chosen else None,
+        recommending_province=_recommending(chosen[0], d) if chosen else None,
     )
+
+
+def _role_rows(periods: list[Any], day: str) -> list[dict[str, Any]]:
+    """One row per role a period has had, in the order they take effect, with the
+    unit's name and division on ``day``."""
+    rows = []
+    for p in periods:
+        unit = {
+            "period": p["version"],
+            "unit_id": p["unit_id"],
+            "unit_type": p["unit_type"],
+            "exited_on": p["exited_on"],
+            "code": p["code"],
+            "name": in_force(p["names"], day),
+            "division": in_force(p["divisions"], day),
+        }
+        for since, _, _, role in sorted(history(p["roles"]), key=lambda e: (e[0], e[1])):
+            rows.append({**unit, "since": since, "role": role})
+    return rows
 
 
 def _leads(
     founded_on: str, day: str, rows: list[Any]
 ) -> tuple[dict[str, Lead | None], list[MissingLead]]:
-    periods: dict[str, list[Any]] = defaultdict(list)
+    periods: dict[int, list[Any]] = defaultdict(list)
     for r in rows:
-        periods[r["period_id"]].append(r)
+        periods[r["period"]].append(r)
     spans: dict[str, list[Span]] = defaultdict(list)
     holders: dict[str, Any] = {}
     for roles in periods.values():
@@ -209,12 +220,12 @@ def _leads(
     return leads, missing
 
 
-def _recommending(r: Any) -> RecommendingProvince:
+def _recommending(r: Any, day: str) -> RecommendingProvince:
     return RecommendingProvince(
         province=r["province"],
         province_name=province_name(r["province"]),
         unit_id=UUID(r["unit_id"]),
         code=r["code"],
-        name=r["name"],
+        name=in_force(r["names"], day),
         since=date.fromisoformat(r["since"]),
     )

@@ -1,7 +1,18 @@
 """The membership read model: units (with their name and location histories),
 communities, and membership periods with their roles — each fact with its
 effective date *and* the time it was recorded, so "members on D as the ledger
-knew it at T" is a query, not a replay."""
+knew it at T" is a query, not a replay.
+
+A period's row carries what its member list needs: the unit's code and type, and
+three histories kept as JSON text, each entry ``[since, seq, recorded_at, value]``
+in the order recorded — the period's roles, the unit's names and its divisions. So
+the members of a body on a date, as known at a time, are one range scan of the
+periods' primary key, each row's role, name and division picked from its histories
+in Python (``at``), with no lookup per member (ADR 0025). A role change appends to
+its period's roles; a renaming or a relocation to the unit's row and to every one of
+its periods' rows. Histories only grow, so a batch appends to the text of the rows
+it does not hold (``substr(h, 1, length(h) - 1) || ',<entries>]'``), which needs
+nothing read back."""
 
 from __future__ import annotations
 
@@ -11,34 +22,124 @@ from datetime import date, datetime
 from typing import Any
 from uuid import UUID
 
+import msgspec
+
 from application.commands import as_uuid
 from domain.community import Community
 from domain.unit import MemberUnit
 from domain.values import parse_date, province_name, province_of, today
-from projections.known_at import as_known_at, body_row
+from projections.known_at import LATEST, as_known_at, body_row
 from projections.machinery import ReadModel, Store, iso
 from projections.membership import Member, MemberList, Period
 
 BEGINNING = date.min.isoformat()  # a unit's registered name and division hold from here
+
+Entry = tuple[str, int, str, str]
+"""One entry of a history: (since, seq, recorded_at, value); ``seq`` is the event's
+version, which orders entries with the same ``since``."""
+
+_encode = msgspec.json.Encoder().encode
+_decode = msgspec.json.Decoder(list[Entry]).decode
+
+
+def entry(since: str | None, seq: int, at: str | None, value: str) -> str:
+    """One entry as JSON text."""
+    return _encode((since, seq, at, value)).decode()
+
+
+def appended(history: str, entries: str) -> str:
+    """``history`` (a JSON list, never empty) with ``entries`` (",e1,e2") added."""
+    return history[:-1] + entries + "]"
+
+
+def history(text: str) -> list[Entry]:
+    """The entries of a history kept as JSON text."""
+    return _decode(text)
+
+
+def in_force(text: str, day: str, bound: str = LATEST) -> str | None:
+    """The value of a history in force on ``day`` as recorded by ``bound``: of the
+    entries since that day or before, recorded by then, the one with the latest
+    (since, seq); None if there is none."""
+    found, key = None, ("", -1)
+    for since, seq, recorded_at, value in _decode(text):
+        if since <= day and recorded_at <= bound and (since, seq) > key:
+            found, key = value, (since, seq)
+    return found
+
+
+def latest(text: str) -> str:
+    """The value of a history that is in force last."""
+    return max(_decode(text), key=lambda e: (e[0], e[1]))[3]
+
+
+class _Unit:
+    """A unit as a batch sees it: its code, its histories as JSON text, its
+    divisions as (since, division) for the national counts, and its buffered row if
+    it was registered in the batch."""
+
+    __slots__ = ("code", "division_history", "divisions", "names", "row")
+
+    def __init__(
+        self,
+        code: str,
+        names: str,
+        division_history: str,
+        row: list[Any] | None = None,
+    ) -> None:
+        self.code, self.names, self.division_history, self.row = code, names, division_history, row
+        self.divisions = [(e[0], e[3]) for e in _decode(division_history)]
 
 
 class _Period:
     """A membership period as a batch sees it: read from the table, or admitted in
     the batch (then ``row`` is its buffered row, still open to change)."""
 
-    __slots__ = ("admitted_on", "community", "exited_on", "id", "row", "unit_type")
+    __slots__ = ("admitted_on", "community", "exited_on", "row", "unit_type", "version")
 
     def __init__(
         self,
-        id: str,
         community: str,
+        version: int,
         unit_type: str,
         admitted_on: str,
         exited_on: str | None,
         row: list[Any] | None = None,
     ) -> None:
-        self.id, self.community, self.unit_type = id, community, unit_type
+        self.community, self.version, self.unit_type = community, version, unit_type
         self.admitted_on, self.exited_on, self.row = admitted_on, exited_on, row
+
+
+class _Changes:
+    """What a batch changes in a period's or a unit's row that it does not hold:
+    the exit, and entries to append to each history (",e1,e2", or "")."""
+
+    __slots__ = ("divisions", "exit", "names", "roles")
+
+    def __init__(self) -> None:
+        self.exit: tuple[Any, ...] = (None, None, None, None)
+        self.roles = self.names = self.divisions = ""
+
+
+# The columns of a period's row, in order.
+(
+    _COMMUNITY,
+    _VERSION,
+    _UNIT,
+    _TYPE,
+    _CODE,
+    _ADMITTED_ON,
+    _ADMITTED_BY,
+    _ADMITTED_AT,
+    _EXITED_ON,
+    _EXIT_REASON,
+    _EXITED_BY,
+    _EXITED_AT,
+    _ROLES,
+    _NAMES,
+    _DIVISIONS,
+) = range(15)
+_UNIT_NAMES, _UNIT_DIVISIONS = 5, 6  # of a unit's row
 
 
 Presence = list[tuple[str, str, int]]
@@ -104,7 +205,9 @@ def _by_home(
         end = min(stops) if stops else None
         if end is None or start < end:
             out += presence(
-                _Period(period.id, period.community, period.unit_type, start, end), home, divisions
+                _Period(period.community, period.version, period.unit_type, start, end),
+                home,
+                divisions,
             )
     return out
 
@@ -125,20 +228,18 @@ class Membership(ReadModel):
     name = "membership"
     tables = {
         "units": "unit_id {id} PRIMARY KEY, code TEXT NOT NULL, unit_type TEXT NOT NULL, "
-        "level TEXT, deregistered_on {date}",
-        "names": "unit_id {id} NOT NULL, since {date} NOT NULL, seq BIGINT NOT NULL, "
-        "name TEXT NOT NULL, recorded_at TEXT NOT NULL",
-        "divisions": "unit_id {id} NOT NULL, since {date} NOT NULL, seq BIGINT NOT NULL, "
-        "division TEXT NOT NULL, recorded_at TEXT NOT NULL",
+        "level TEXT, deregistered_on {date}, names TEXT NOT NULL, divisions TEXT NOT NULL",
         "communities": "community_id {id} PRIMARY KEY, name TEXT NOT NULL, kind TEXT NOT NULL, "
         "industry TEXT NOT NULL, division TEXT NOT NULL, founded_on {date} NOT NULL, "
         "dissolved_on {date}, recorded_at TEXT NOT NULL, position BIGINT NOT NULL",
-        "periods": "period_id TEXT PRIMARY KEY, community_id {id} NOT NULL, "
-        "unit_id {id} NOT NULL, unit_type TEXT NOT NULL, admitted_on {date} NOT NULL, "
-        "admitted_by TEXT, admitted_at TEXT NOT NULL, exited_on {date}, exit_reason TEXT, "
-        "exited_by TEXT, exited_at TEXT, version BIGINT NOT NULL",
-        "roles": "period_id TEXT NOT NULL, since {date} NOT NULL, role TEXT NOT NULL, "
-        "recorded_at TEXT NOT NULL",
+        # One row per membership period, keyed by its body and the version of the
+        # admission in the body's stream; the histories are JSON lists of entries.
+        "periods": "community_id {id} NOT NULL, version BIGINT NOT NULL, "
+        "unit_id {id} NOT NULL, unit_type TEXT NOT NULL, code TEXT NOT NULL, "
+        "admitted_on {date} NOT NULL, admitted_by TEXT, admitted_at TEXT NOT NULL, "
+        "exited_on {date}, exit_reason TEXT, exited_by TEXT, exited_at TEXT, "
+        "roles TEXT NOT NULL, names TEXT NOT NULL, divisions TEXT NOT NULL, "
+        "PRIMARY KEY (community_id, version)",
         # Changes of the national membership counts, per grain (GRAINS) and item
         # ("p:<province>", "t:<unit type>", OUTSIDE the body's home province): the
         # count on a date is the sum of the changes up to it.
@@ -150,13 +251,7 @@ class Membership(ReadModel):
         "since {date} NOT NULL, province TEXT NOT NULL, unit_id {id} NOT NULL, "
         "recorded_at TEXT NOT NULL, PRIMARY KEY (community_id, seq)",
     }
-    indexes = {
-        "name_key": "UNIQUE names(unit_id, since, seq)",
-        "division_key": "UNIQUE divisions(unit_id, since, seq)",
-        "by_community": "periods(community_id, admitted_on)",
-        "by_unit": "periods(unit_id)",
-        "role_key": "UNIQUE roles(period_id, since)",
-    }
+    indexes = {"by_unit": "periods(unit_id)"}
     topics = (
         MemberUnit.Registered.TOPIC,
         MemberUnit.Renamed.TOPIC,
@@ -177,30 +272,31 @@ class Membership(ReadModel):
     def _forget(self) -> None:
         """Drop what is remembered of the tables between batches."""
         self.memo_at = -1  # the position the remembered state is true at
-        self.divisions: dict[str, list[tuple[str, str]]] = {}
+        self.units: dict[str, _Unit] = {}
         self.periods: dict[str, list[_Period]] = {}
         self.homes: dict[str, Home] = {}
 
     def begin(self, events: Sequence[Any], c: Any) -> None:
-        """Know the divisions, membership periods and home provinces the batch's
-        admissions, role changes, exits and relocations need.
+        """Know the units, membership periods and home provinces the batch's
+        admissions, role changes, exits, renamings and relocations need.
 
         What the previous batch left is still true if the model's position has not
         moved since it committed (any other writer would have moved it), so a
         rebuild or a busy catch-up reads nothing here; otherwise it is read again, in
-        three queries, for the units and bodies of this batch only."""
+        a few queries, for the units and bodies of this batch only."""
         if self.memo_at != self.position or len(self.periods) > MEMO_UNITS:
             self._forget()
         self.changes: Counter[tuple[str, str]] = Counter()
-        self.fresh: list[_Period] = []  # admitted in this batch: rows still buffered
-        self.exits: list[tuple[Any, ...]] = []  # of periods admitted before this batch
+        self.fresh: list[_Period | _Unit] = []  # added in this batch: rows still buffered
+        self.changed: dict[tuple[str, int], _Changes] = {}  # periods added before
+        self.changed_units: dict[str, _Changes] = {}  # units added before
         self.rehomed: dict[str, set[str]] = {}  # body → the units of its periods
         units, bodies, new = set(), set(), set()
         joined: dict[str, set[str]] = {}  # body → units of its membership events here
         for e in events:
             if isinstance(e, MemberUnit.Registered | Community.Founded):
                 new.add(str(e.originator_id))  # nothing to read: it starts in this batch
-            elif isinstance(e, MemberUnit.Relocated):
+            elif isinstance(e, MemberUnit.Relocated | MemberUnit.Renamed):
                 units.add(str(e.originator_id))
             elif isinstance(
                 e, Community.MemberAdmitted | Community.MemberRoleChanged | Community.MemberExited
@@ -214,24 +310,21 @@ class Membership(ReadModel):
         self._rehomed_units(c, units, joined)
         wanted = sorted(units.difference(self.periods, new))
         for r in self.select_in(
-            c,
-            "SELECT unit_id, since, division FROM {divisions} "
-            "WHERE unit_id {in} ORDER BY unit_id, since, seq",
-            wanted,
+            c, "SELECT unit_id, code, names, divisions FROM {units} WHERE unit_id {in}", wanted
         ):
-            self.divisions.setdefault(r["unit_id"], []).append((r["since"], r["division"]))
+            self.units[r["unit_id"]] = _Unit(r["code"], r["names"], r["divisions"])
         for unit in wanted:
             self.periods[unit] = []
         for r in self.select_in(
             c,
-            "SELECT period_id, community_id, unit_id, unit_type, "
-            "admitted_on, exited_on FROM {periods} WHERE unit_id {in}",
+            "SELECT community_id, version, unit_id, unit_type, admitted_on, exited_on "
+            "FROM {periods} WHERE unit_id {in} ORDER BY community_id, version",
             wanted,
         ):
             self.periods[r["unit_id"]].append(
                 _Period(
-                    r["period_id"],
                     r["community_id"],
+                    r["version"],
                     r["unit_type"],
                     r["admitted_on"],
                     r["exited_on"],
@@ -287,12 +380,14 @@ class Membership(ReadModel):
         match event:  # the most frequent first
             case Community.MemberAdmitted():
                 unit, day, at = str(event.unit_id), iso(event.effective_on), iso(event.timestamp)
-                period_id = f"{oid}:{event.originator_version}"
+                version = event.originator_version
+                u = self.units[unit]
                 row = [
-                    period_id,
                     oid,
+                    version,
                     unit,
                     event.unit_type,
+                    u.code,
                     day,
                     event.resolution,
                     at,
@@ -300,23 +395,31 @@ class Membership(ReadModel):
                     None,
                     None,
                     None,
-                    event.originator_version,
+                    f"[{entry(day, version, at, event.role)}]",
+                    u.names,
+                    u.division_history,
                 ]
                 w.insert("periods", row)
-                w.insert("roles", (period_id, day, event.role, at))
-                period = _Period(period_id, oid, event.unit_type, day, None, row)
+                period = _Period(oid, version, event.unit_type, day, None, row)
                 self.periods[unit].append(period)
                 self.fresh.append(period)
-                self._count(presence(period, self.homes[oid], self.divisions[unit]))
+                self._count(presence(period, self.homes[oid], u.divisions))
             case Community.MemberRoleChanged():
                 period = self._open(oid, str(event.unit_id))
-                w.insert(
-                    "roles", (period.id, iso(event.effective_on), event.role, iso(event.timestamp))
+                more = "," + entry(
+                    iso(event.effective_on),
+                    event.originator_version,
+                    iso(event.timestamp),
+                    event.role,
                 )
+                if period.row is not None:  # admitted in this batch: still buffered
+                    period.row[_ROLES] = appended(period.row[_ROLES], more)
+                else:
+                    self._changes(period).roles += more
             case Community.MemberExited():
                 unit = str(event.unit_id)
                 period = self._open(oid, unit)
-                home, history = self.homes[oid], self.divisions[unit]
+                home, history = self.homes[oid], self.units[unit].divisions
                 old = presence(period, home, history)
                 exit = (
                     iso(event.effective_on),
@@ -325,38 +428,55 @@ class Membership(ReadModel):
                     iso(event.timestamp),
                 )
                 period.exited_on = exit[0]
-                if period.row is not None:  # admitted in this batch: still buffered
-                    period.row[7:11] = exit
+                if period.row is not None:
+                    period.row[_EXITED_ON : _EXITED_AT + 1] = exit
                 else:
-                    self.exits.append((period.id, *exit))
+                    self._changes(period).exit = exit
                 self._count(presence(period, home, history), old)
             case MemberUnit.Registered():
                 at = iso(event.timestamp)
-                w.insert("units", (oid, event.code, event.unit_type, event.level, None))
-                w.insert("names", (oid, BEGINNING, event.originator_version, event.name, at))
-                w.insert(
-                    "divisions", (oid, BEGINNING, event.originator_version, event.division, at)
-                )
-                self.divisions[oid] = [(BEGINNING, event.division)]
+                names = f"[{entry(BEGINNING, event.originator_version, at, event.name)}]"
+                divisions = f"[{entry(BEGINNING, event.originator_version, at, event.division)}]"
+                row = [oid, event.code, event.unit_type, event.level, None, names, divisions]
+                w.insert("units", row)
+                u = self.units[oid] = _Unit(event.code, names, divisions, row)
+                self.fresh.append(u)
                 self.periods[oid] = []
             case MemberUnit.Renamed():
-                w.insert(
-                    "names",
-                    (
-                        oid,
-                        iso(event.effective_on),
-                        event.originator_version,
-                        event.name,
-                        iso(event.timestamp),
-                    ),
+                more = "," + entry(
+                    iso(event.effective_on),
+                    event.originator_version,
+                    iso(event.timestamp),
+                    event.name,
                 )
+                u = self.units[oid]
+                u.names = appended(u.names, more)
+                if u.row is not None:
+                    u.row[_UNIT_NAMES] = u.names
+                else:
+                    self._unit_changes(oid).names += more
+                for p in self.periods[oid]:
+                    if p.row is not None:
+                        p.row[_NAMES] = u.names
+                    else:
+                        self._changes(p).names += more
             case MemberUnit.Relocated():
                 since = iso(event.effective_on)
-                w.insert(
-                    "divisions",
-                    (oid, since, event.originator_version, event.division, iso(event.timestamp)),
+                more = "," + entry(
+                    since, event.originator_version, iso(event.timestamp), event.division
                 )
-                history = self.divisions[oid]
+                u = self.units[oid]
+                u.division_history = appended(u.division_history, more)
+                if u.row is not None:
+                    u.row[_UNIT_DIVISIONS] = u.division_history
+                else:
+                    self._unit_changes(oid).divisions += more
+                for p in self.periods[oid]:
+                    if p.row is not None:
+                        p.row[_DIVISIONS] = u.division_history
+                    else:
+                        self._changes(p).divisions += more
+                history = u.divisions
                 moved = [p for p in self.periods[oid] if p.exited_on is None or p.exited_on > since]
                 before = [presence(p, self.homes[p.community], history) for p in moved]
                 history.append((since, event.division))
@@ -397,7 +517,7 @@ class Membership(ReadModel):
                     ),
                 )
                 moved = [
-                    (p, self.divisions[unit])
+                    (p, self.units[unit].divisions)
                     for unit in sorted(self.rehomed[oid])
                     for p in self.periods[unit]
                     if p.community == oid and (p.exited_on is None or p.exited_on > since)
@@ -420,6 +540,19 @@ class Membership(ReadModel):
             f"{community} at position {self.position}"
         )
 
+    def _changes(self, period: _Period) -> _Changes:
+        key = (period.community, period.version)
+        found = self.changed.get(key)
+        if found is None:
+            found = self.changed[key] = _Changes()
+        return found
+
+    def _unit_changes(self, unit: str) -> _Changes:
+        found = self.changed_units.get(unit)
+        if found is None:
+            found = self.changed_units[unit] = _Changes()
+        return found
+
     def _count(self, new: Presence, old: Presence | None = None) -> None:
         for day, item, sign in new:
             self.changes[day, item] += sign
@@ -428,25 +561,9 @@ class Membership(ReadModel):
 
     def finish(self, c: Any) -> None:
         super().finish(c)
-        for period in self.fresh:
-            period.row = None  # sent: a later exit updates the table
-        if self.exits and self.dialect.arrays:  # one statement for the batch
-            self.run(
-                c,
-                "UPDATE {periods} p SET exited_on = x.o, exit_reason = x.r, "
-                "exited_by = x.b, exited_at = x.a FROM unnest(?::text[], ?::{date}[], "
-                "?::text[], ?::text[], ?::text[]) AS x(id, o, r, b, a) "
-                "WHERE p.period_id = x.id",
-                [list(col) for col in zip(*self.exits, strict=False)],
-            )
-        elif self.exits:
-            c.executemany(
-                self.sql(
-                    "UPDATE {periods} SET exited_on = ?, exit_reason = ?, "
-                    "exited_by = ?, exited_at = ? WHERE period_id = ?"
-                ),
-                [(*rest, id) for id, *rest in self.exits],
-            )
+        for added in self.fresh:
+            added.row = None  # sent: later changes update the table
+        self._update(c)
         rows: Counter[tuple[str, str, str]] = Counter()
         for (day, item), n in self.changes.items():
             if n:
@@ -474,18 +591,66 @@ class Membership(ReadModel):
                 [(*key, n) for key, n in rows.items()],
             )
 
+    def _update(self, c: Any) -> None:
+        """The batch's changes to rows added before it: one statement per table (one
+        row each on SQLite). A history with nothing to add gets "]" for its "]"."""
+        periods = [
+            (community, version, *ch.exit, ch.roles + "]", ch.names + "]", ch.divisions + "]")
+            for (community, version), ch in self.changed.items()
+        ]
+        units = [
+            (unit, ch.names + "]", ch.divisions + "]") for unit, ch in self.changed_units.items()
+        ]
+        grow = "{0} = substr({1}{0}, 1, length({1}{0}) - 1) || {2}"
+        if periods and self.dialect.arrays:
+            self.run(
+                c,
+                "UPDATE {periods} p SET exited_on = COALESCE(x.o, p.exited_on), "
+                "exit_reason = COALESCE(x.r, p.exit_reason), "
+                "exited_by = COALESCE(x.b, p.exited_by), "
+                "exited_at = COALESCE(x.a, p.exited_at), "
+                + ", ".join(grow.format(h, "p.", "x." + h) for h in ("roles", "names", "divisions"))
+                + " FROM unnest(?::{id}[], ?::bigint[], ?::{date}[], ?::text[], ?::text[], "
+                "?::text[], ?::text[], ?::text[], ?::text[]) "
+                "AS x(c, v, o, r, b, a, roles, names, divisions) "
+                "WHERE p.community_id = x.c AND p.version = x.v",
+                [list(column) for column in zip(*periods, strict=True)],
+            )
+        elif periods:
+            c.executemany(
+                self.sql(
+                    "UPDATE {periods} SET exited_on = COALESCE(?, exited_on), "
+                    "exit_reason = COALESCE(?, exit_reason), exited_by = COALESCE(?, exited_by), "
+                    "exited_at = COALESCE(?, exited_at), "
+                    + ", ".join(grow.format(h, "", "?") for h in ("roles", "names", "divisions"))
+                    + " WHERE community_id = ? AND version = ?"
+                ),
+                [(*p[2:], p[0], p[1]) for p in periods],
+            )
+        if units and self.dialect.arrays:
+            self.run(
+                c,
+                "UPDATE {units} u SET "
+                + ", ".join(grow.format(h, "u.", "x." + h) for h in ("names", "divisions"))
+                + " FROM unnest(?::{id}[], ?::text[], ?::text[]) AS x(id, names, divisions) "
+                "WHERE u.unit_id = x.id",
+                [list(column) for column in zip(*units, strict=True)],
+            )
+        elif units:
+            c.executemany(
+                self.sql(
+                    "UPDATE {units} SET "
+                    + ", ".join(grow.format(h, "", "?") for h in ("names", "divisions"))
+                    + " WHERE unit_id = ?"
+                ),
+                [(*u[1:], u[0]) for u in units],
+            )
+
 
 _MEMBERS = """
-SELECT p.unit_id, p.admitted_on, u.code, u.unit_type,
-  (SELECT r.role FROM {roles} r WHERE r.period_id = p.period_id AND r.since <= ?
-     AND r.recorded_at <= ? ORDER BY r.since DESC LIMIT 1) AS role,
-  (SELECT n.name FROM {names} n WHERE n.unit_id = p.unit_id AND n.since <= ?
-     AND n.recorded_at <= ? ORDER BY n.since DESC, n.seq DESC LIMIT 1) AS name,
-  (SELECT d.division FROM {divisions} d WHERE d.unit_id = p.unit_id AND d.since <= ?
-     AND d.recorded_at <= ? ORDER BY d.since DESC, d.seq DESC LIMIT 1) AS division
-FROM {periods} p JOIN {units} u ON u.unit_id = p.unit_id
-WHERE p.community_id = ? AND p.admitted_on <= ? AND p.admitted_at <= ?
-  AND NOT (p.exited_on IS NOT NULL AND p.exited_on <= ? AND p.exited_at <= ?)
+SELECT unit_id, code, unit_type, admitted_on, roles, names, divisions FROM {periods}
+WHERE community_id = ? AND admitted_on <= ? AND admitted_at <= ?
+  AND NOT (exited_on IS NOT NULL AND exited_on <= ? AND exited_at <= ?)
 """
 
 
@@ -496,32 +661,37 @@ def members(
     known_at: str | datetime | None = None,
 ) -> MemberList:
     """Members on ``as_of`` (default today in China) as recorded by ``known_at``
-    (default: everything) — the same answer as ``projections.membership.members``."""
+    (default: everything) — the same answer as ``projections.membership.members``:
+    one range scan of the body's periods, each member's role, name and division
+    picked from the histories its row carries."""
     day = parse_date(as_of, "as-of date") if as_of is not None else today()
     at = as_known_at(known_at)
     community_id = as_uuid(community, "community id")
     model = store.model(Membership)
     t, d = at.bound, iso(day)
+    assert d is not None
     with store.reading() as query:
         body = query(
             model.sql("SELECT name, recorded_at FROM {communities} WHERE community_id = ?"),
             (str(community_id),),
         )
-        rows = query(model.sql(_MEMBERS), (d, t, d, t, d, t, str(community_id), d, t, d, t))
+        rows = query(model.sql(_MEMBERS), (str(community_id), d, t, d, t))
     name = body_row(body, community_id, at)["name"]
-    result = [
-        Member(
-            unit_id=UUID(r["unit_id"]),
-            code=r["code"],
-            name=r["name"],
-            type=r["unit_type"],
-            province=province_of(r["division"]),
-            province_name=province_name(r["division"]),
-            role=r["role"],
-            since=date.fromisoformat(r["admitted_on"]),
+    result = []
+    for r in rows:
+        division = in_force(r["divisions"], d, t)
+        result.append(
+            Member(
+                unit_id=UUID(r["unit_id"]),
+                code=r["code"],
+                name=in_force(r["names"], d, t),
+                type=r["unit_type"],
+                province=province_of(division),
+                province_name=province_name(division),
+                role=in_force(r["roles"], d, t),
+                since=date.fromisoformat(r["admitted_on"]),
+            )
         )
-        for r in rows
-    ]
     result.sort(key=lambda m: (m.role != "lead", m.since, m.code))
     return MemberList(
         community_id=community_id,
@@ -534,9 +704,7 @@ def members(
 
 _UNIT_PERIODS = """
 SELECT p.community_id, c.name AS community_name, p.admitted_on, p.admitted_by, p.exited_on,
-  p.exit_reason, p.exited_by,
-  (SELECT r.role FROM {roles} r WHERE r.period_id = p.period_id
-     ORDER BY r.since DESC LIMIT 1) AS role
+  p.exit_reason, p.exited_by, p.roles
 FROM {periods} p JOIN {communities} c ON c.community_id = p.community_id
 WHERE p.unit_id = ? ORDER BY c.position, p.version
 """
@@ -551,7 +719,7 @@ def unit_memberships(store: Store, unit_id: UUID) -> list[Period]:
         Period(
             community_id=UUID(r["community_id"]),
             community_name=r["community_name"],
-            role=r["role"],
+            role=latest(r["roles"]),
             admitted_on=date.fromisoformat(r["admitted_on"]),
             admitted_by=r["admitted_by"],
             exited_on=_day(r["exited_on"]),

@@ -59,9 +59,9 @@ from domain.community import Community
 from domain.unit import MemberUnit
 from domain.values import CommunityKind, parse_date, province_name, province_of, today
 from projections.known_at import KnownAt, as_known_at, body_row
-from projections.machinery import Store, iso
+from projections.machinery import Store
 from projections.membership import members
-from projections.membership_model import OUTSIDE, Membership
+from projections.membership_model import OUTSIDE, Membership, in_force
 
 MUNICIPALITIES = frozenset({"11", "12", "31", "50"})
 """Province-level cities (直辖市): the whole province is one city."""
@@ -253,10 +253,7 @@ def _body(body: Community, day: date) -> Body:
 # --- from the membership read model ---------------------------------------------------
 
 _HOLDINGS = """
-SELECT p.community_id, u.unit_type,
-  (SELECT d.division FROM {divisions} d WHERE d.unit_id = p.unit_id AND d.since <= ?
-     AND d.recorded_at <= ? ORDER BY d.since DESC, d.seq DESC LIMIT 1) AS division
-FROM {periods} p JOIN {units} u ON u.unit_id = p.unit_id
+SELECT p.community_id, p.unit_type, p.divisions FROM {periods} p
 WHERE p.admitted_on <= ? AND p.admitted_at <= ?
   AND NOT (p.exited_on IS NOT NULL AND p.exited_on <= ? AND p.exited_at <= ?)
 """
@@ -287,7 +284,7 @@ def distribution(
     community_id = as_uuid(community, "community id") if community is not None else None
     store.ready()
     model = store.model(Membership)
-    d = iso(day)
+    d = day.isoformat()
     if community_id is None and at.moment is None:
         counts = {
             r["item"]: int(r["n"])
@@ -314,12 +311,18 @@ def distribution(
     body = Body(
         community_id, row["name"], row["kind"], row["division"], homes.get(str(community_id))
     )
-    answer = for_body(day, body, [(r["unit_type"], r["division"]) for r in rows])
+    answer = for_body(day, body, _holdings(rows, d, at))
     return msgspec.structs.replace(answer, known_at=at.moment)
 
 
-def _holding_params(d: str | None, at: KnownAt) -> tuple[str | None, ...]:
-    return (d, at.bound, d, at.bound, d, at.bound)
+def _holding_params(d: str, at: KnownAt) -> tuple[str, ...]:
+    return (d, at.bound, d, at.bound)
+
+
+def _holdings(rows: list[Any], d: str, at: KnownAt) -> list[Holding]:
+    """Each member's unit type and its division in force on the date, as recorded
+    by the time (picked from the division history its period's row carries)."""
+    return [(r["unit_type"], in_force(r["divisions"], d, at.bound)) for r in rows]
 
 
 def _national_as_known(
@@ -333,11 +336,12 @@ def _national_as_known(
             ),
             (at.bound,),
         )
-        rows = query(model.sql(_HOLDINGS), _holding_params(iso(day), at))
-        homes = _homes(query, model, iso(day), at)
+        d = day.isoformat()
+        rows = query(model.sql(_HOLDINGS), _holding_params(d, at))
+        homes = _homes(query, model, d, at)
     holdings: dict[str, list[Holding]] = {r["community_id"]: [] for r in found}
     for r in rows:
-        holdings[r["community_id"]].append((r["unit_type"], r["division"]))
+        holdings[r["community_id"]].append((r["unit_type"], in_force(r["divisions"], d, at.bound)))
     bodies = [
         (
             Body(
@@ -355,7 +359,7 @@ def _national_as_known(
 
 
 def _homes(
-    query: Any, model: Membership, d: str | None, at: KnownAt, community: str | None = None
+    query: Any, model: Membership, d: str, at: KnownAt, community: str | None = None
 ) -> dict[str, str]:
     """The recommending province in force on the date of each industry body that has
     one (of ``community`` only, if given), as recorded by the time: the last recorded
