@@ -34,8 +34,9 @@ recording the entries through the ledger (``--fill commands``, one command each,
 reported; ``--fill batch``: 500 of the agreement's own entries per save, still through the
 ledger's ``save`` and so chained as any other). Then K commands on each (default 200,
 alternating between the agreements) by the ledger that keeps the aggregates in memory, as
-a server does; C commands on each by a new ``Ledger`` per command, which replays the
-agreement from the store, as every command-line run does (default 5); and R runs of
+a server does; C commands on each by a new ``Ledger`` per command, which loads the
+agreement from the store — its latest snapshot and the events after it (ADR 0024) — as
+every command-line run does (default 5); and R runs of
 ``chanjiao agreement cost`` as a process each (default 7, after one untimed run that
 catches the read models up), timed from start to exit, with its CPU time beside. Each
 reports its median and ``long/new``, the median on each length over the median on the
