@@ -38,12 +38,14 @@ import time
 import zlib
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from functools import partial
 from typing import Any, ClassVar, TypeVar
 from uuid import UUID
 
+import msgspec
 from eventsourcing.persistence import Notification
 
 from adapters.dialect import Dialect
@@ -67,8 +69,30 @@ def iso(value: date | datetime | None) -> str | None:
     if value is None:
         return None
     if isinstance(value, datetime):
+        if value.tzinfo is UTC:  # as events are recorded: the offset is cut off
+            return value.isoformat("T", "microseconds")[:26]
         return value.astimezone(UTC).replace(tzinfo=None).isoformat("T", "microseconds")
     return value.isoformat()
+
+
+def rowset(columns: str) -> str:
+    """Rows sent as one JSON parameter (``rows_param``), for a statement that uses
+    many rows at once on PostgreSQL (where ``Dialect.arrays``): ``columns`` is
+    "name type, …", and the result a subquery yielding them. Much cheaper to send
+    than one array parameter per column, which psycopg dumps element by element."""
+    picked = ", ".join(
+        f"(e->>{i})::{kind} AS {name}"
+        for i, (name, kind) in enumerate(c.split() for c in columns.split(","))
+    )
+    return f"(SELECT {picked} FROM json_array_elements(?::json) e)"
+
+
+def rows_param(rows: Sequence[Sequence[Any]]) -> str:
+    """The parameter of a ``rowset``: its rows as a JSON list of lists."""
+    return _json(rows).decode()
+
+
+_json = msgspec.json.Encoder().encode
 
 
 def from_iso_time(text: str) -> datetime:
@@ -151,6 +175,7 @@ class ReadModel(ABC):
         }
         self._sql: dict[str, str] = {}
         self.writes = Writes(self)
+        self.reads = frozenset(self.topics)
 
     @classmethod
     def table(cls, logical: str, shadow: bool = False) -> str:
@@ -409,26 +434,46 @@ class Store:
         topics = sorted({t for m in models for t in m.topics})
         keys = [m.key for m in models]
         positions = self.positions(keys)
-        while True:
-            start = min(positions.values())
-            if start >= head:
-                unindexed = [m for m in models if m.key not in self._indexed]
-                if unindexed:
-                    self.dialect.create_together(
-                        self.datastore,
-                        _TABLE_CREATION_LOCK,
-                        partial(self._build_indexes, unindexed),
-                    )
-                return head
-            page = self._page(start + 1, head, topics)
-            reached = page[-1].id if len(page) == BATCH else head
-            events = [(n, self.ledger.mapper.to_domain_event(n)) for n in page]
-            if self._apply(models, positions, events, reached):
-                positions = {key: max(done, reached) for key, done in positions.items()}
-                if progress:
-                    progress(reached, head)
-            else:
-                positions = self.positions(keys)
+        # While a batch is applied, the next one is read and decoded in another
+        # thread: its wait for the database overlaps this one's work, and this
+        # one's commit overlaps its decoding. Only after a full page (more to come).
+        reader: ThreadPoolExecutor | None = None
+        ahead: tuple[int, Future[Batch]] | None = None  # (its first position, the read)
+        try:
+            while True:
+                start = min(positions.values())
+                if start >= head:
+                    unindexed = [m for m in models if m.key not in self._indexed]
+                    if unindexed:
+                        self.dialect.create_together(
+                            self.datastore,
+                            _TABLE_CREATION_LOCK,
+                            partial(self._build_indexes, unindexed),
+                        )
+                    return head
+                if ahead is not None and ahead[0] == start + 1:
+                    events = ahead[1].result()
+                else:
+                    events = self._read(start + 1, head, topics)
+                ahead = None
+                reached = events[-1][0].id if len(events) == BATCH else head
+                if reached < head:
+                    reader = reader or ThreadPoolExecutor(1, "chanjiao-read-ahead")
+                    ahead = (reached + 1, reader.submit(self._read, reached + 1, head, topics))
+                if self._apply(models, positions, events, reached):
+                    positions = {key: max(done, reached) for key, done in positions.items()}
+                    if progress:
+                        progress(reached, head)
+                else:
+                    positions = self.positions(keys)
+        finally:
+            if reader is not None:
+                reader.shutdown(wait=True, cancel_futures=True)
+
+    def _read(self, start: int, stop: int, topics: list[str]) -> Batch:
+        """A page of events from ``start`` (``_page``), each decoded."""
+        decode = self.ledger.mapper.to_domain_event
+        return [(n, decode(n)) for n in self._page(start, stop, topics)]
 
     def _page(self, start: int, stop: int, topics: list[str]) -> Sequence[Notification]:
         """The next batch of events, each checked against its link of the hash chain
@@ -471,7 +516,8 @@ class Store:
                 for model in behind:
                     done = positions[model.key]
                     applied.append(model)
-                    mine = [(n.id, e) for n, e in events if n.id > done and n.topic in model.topics]
+                    reads = model.reads
+                    mine = [(n.id, e) for n, e in events if n.id > done and n.topic in reads]
                     model.writes.clear()  # nothing left from a batch that failed
                     model.position = done
                     model.begin([e for _, e in mine], cursor)
@@ -639,6 +685,10 @@ class Store:
         """(read model, position, events behind the head)."""
         head = self.head()
         return [(m.name, p, head - p) for m in self.live for p in [self.position(m.key)]]
+
+
+Batch = list[tuple[Notification, Any]]
+"""A page of the log: each event as stored and decoded."""
 
 
 class _Moved(Exception):

@@ -29,7 +29,7 @@ from domain.community import Community
 from domain.unit import MemberUnit
 from domain.values import parse_date, province_name, province_of, today
 from projections.known_at import LATEST, as_known_at, body_row
-from projections.machinery import ReadModel, Store, iso
+from projections.machinery import ReadModel, Store, iso, rows_param, rowset
 from projections.membership import Member, MemberList, Period
 
 BEGINNING = date.min.isoformat()  # a unit's registered name and division hold from here
@@ -291,23 +291,26 @@ class Membership(ReadModel):
         self.changed: dict[tuple[str, int], _Changes] = {}  # periods added before
         self.changed_units: dict[str, _Changes] = {}  # units added before
         self.rehomed: dict[str, set[str]] = {}  # body → the units of its periods
-        units, bodies, new = set(), set(), set()
-        joined: dict[str, set[str]] = {}  # body → units of its membership events here
+        # Ids as the events have them (UUIDs), made text once each.
+        ids, new, joined = set(), set(), set()  # joined: (body, unit) of membership events
         for e in events:
             if isinstance(e, MemberUnit.Registered | Community.Founded):
-                new.add(str(e.originator_id))  # nothing to read: it starts in this batch
+                new.add(e.originator_id)  # nothing to read: it starts in this batch
             elif isinstance(e, MemberUnit.Relocated | MemberUnit.Renamed):
-                units.add(str(e.originator_id))
+                ids.add(e.originator_id)
             elif isinstance(
                 e, Community.MemberAdmitted | Community.MemberRoleChanged | Community.MemberExited
             ):
-                units.add(str(e.unit_id))
-                bodies.add(str(e.originator_id))
-                joined.setdefault(str(e.originator_id), set()).add(str(e.unit_id))
+                joined.add((e.originator_id, e.unit_id))
             elif isinstance(e, Community.RecommendingProvinceSet):
-                bodies.add(str(e.originator_id))
                 self.rehomed[str(e.originator_id)] = set()
-        self._rehomed_units(c, units, joined)
+        units = {str(u) for u in ids.union(unit for _, unit in joined)}
+        bodies = {str(b) for b in {b for b, _ in joined}}.union(self.rehomed)
+        for body, unit in joined if self.rehomed else ():
+            if (known := self.rehomed.get(str(body))) is not None:
+                known.add(str(unit))
+        new = {str(i) for i in new}
+        self._rehomed_units(c, units)
         wanted = sorted(units.difference(self.periods, new))
         for r in self.select_in(
             c, "SELECT unit_id, code, names, divisions FROM {units} WHERE unit_id {in}", wanted
@@ -345,11 +348,9 @@ class Membership(ReadModel):
         ):
             self._rehome(r["community_id"], r["since"], r["province"])
 
-    def _rehomed_units(self, c: Any, units: set[str], joined: dict[str, set[str]]) -> None:
+    def _rehomed_units(self, c: Any, units: set[str]) -> None:
         """The units of every period of the bodies whose recommending province the
         batch changes: those periods move in the national counts."""
-        for body, known in self.rehomed.items():
-            known.update(joined.get(body, ()))
         for r in self.select_in(
             c,
             "SELECT DISTINCT community_id, unit_id FROM {periods} WHERE community_id {in}",
@@ -573,13 +574,12 @@ class Membership(ReadModel):
         if not rows:
             return
         if self.dialect.arrays:
-            columns = list(zip(*((*key, n) for key, n in rows.items()), strict=True))
             self.run(
                 c,
-                "INSERT INTO {counts} AS c SELECT * FROM unnest(?::text[], ?::text[], "
-                "?::text[], ?::bigint[]) ON CONFLICT (grain, period, item) "
-                "DO UPDATE SET n = c.n + excluded.n",
-                [list(col) for col in columns],
+                "INSERT INTO {counts} AS c SELECT * FROM "
+                + rowset("g text, p text, i text, n bigint")
+                + " x ON CONFLICT (grain, period, item) DO UPDATE SET n = c.n + excluded.n",
+                [rows_param([(*key, n) for key, n in rows.items()])],
             )
         else:
             c.executemany(
@@ -610,11 +610,13 @@ class Membership(ReadModel):
                 "exited_by = COALESCE(x.b, p.exited_by), "
                 "exited_at = COALESCE(x.a, p.exited_at), "
                 + ", ".join(grow.format(h, "p.", "x." + h) for h in ("roles", "names", "divisions"))
-                + " FROM unnest(?::{id}[], ?::bigint[], ?::{date}[], ?::text[], ?::text[], "
-                "?::text[], ?::text[], ?::text[], ?::text[]) "
-                "AS x(c, v, o, r, b, a, roles, names, divisions) "
-                "WHERE p.community_id = x.c AND p.version = x.v",
-                [list(column) for column in zip(*periods, strict=True)],
+                + " FROM "
+                + rowset(
+                    "c {id}, v bigint, o {date}, r text, b text, a text, "
+                    "roles text, names text, divisions text"
+                )
+                + " x WHERE p.community_id = x.c AND p.version = x.v",
+                [rows_param(periods)],
             )
         elif periods:
             c.executemany(
@@ -632,9 +634,10 @@ class Membership(ReadModel):
                 c,
                 "UPDATE {units} u SET "
                 + ", ".join(grow.format(h, "u.", "x." + h) for h in ("names", "divisions"))
-                + " FROM unnest(?::{id}[], ?::text[], ?::text[]) AS x(id, names, divisions) "
-                "WHERE u.unit_id = x.id",
-                [list(column) for column in zip(*units, strict=True)],
+                + " FROM "
+                + rowset("id {id}, names text, divisions text")
+                + " x WHERE u.unit_id = x.id",
+                [rows_param(units)],
             )
         elif units:
             c.executemany(
