@@ -650,10 +650,15 @@ class Membership(ReadModel):
             )
 
 
+# The body's row, with each of its periods that holds on the date as known at the
+# time (one row with no period if there is none): one range scan of the periods' key.
 _MEMBERS = """
-SELECT unit_id, code, unit_type, admitted_on, roles, names, divisions FROM {periods}
-WHERE community_id = ? AND admitted_on <= ? AND admitted_at <= ?
-  AND NOT (exited_on IS NOT NULL AND exited_on <= ? AND exited_at <= ?)
+SELECT c.name, c.recorded_at, p.unit_id, p.code, p.unit_type, p.admitted_on, p.roles,
+  p.names, p.divisions
+FROM {communities} c LEFT JOIN {periods} p ON p.community_id = c.community_id
+  AND p.admitted_on <= ? AND p.admitted_at <= ?
+  AND NOT (p.exited_on IS NOT NULL AND p.exited_on <= ? AND p.exited_at <= ?)
+WHERE c.community_id = ?
 """
 
 
@@ -674,14 +679,12 @@ def members(
     t, d = at.bound, iso(day)
     assert d is not None
     with store.reading() as query:
-        body = query(
-            model.sql("SELECT name, recorded_at FROM {communities} WHERE community_id = ?"),
-            (str(community_id),),
-        )
-        rows = query(model.sql(_MEMBERS), (str(community_id), d, t, d, t))
-    name = body_row(body, community_id, at)["name"]
+        rows = query(model.sql(_MEMBERS), (d, t, d, t, str(community_id)))
+    name = body_row(rows, community_id, at)["name"]
     result = []
     for r in rows:
+        if r["unit_id"] is None:  # the body's row alone: no member
+            continue
         division = in_force(r["divisions"], d, t)
         result.append(
             Member(
