@@ -111,8 +111,9 @@ QUERY_CALLS = 200
 QUERY_BUDGET_S = 60.0  # a slower query is called fewer times (at least 20)
 
 REBUILD_GOAL_S = 60.0  # all read models from 1,000,000 events, PostgreSQL
-RATIO_GOAL = 0.3  # … at least this share of the raw scan's rate
+RATIO_GOAL = 0.5  # … at least this share of the raw scan's rate (issue 16, step 6)
 P99_GOAL_MS = 20.0
+MEMBERS_P99_GOAL_MS = 10.0  # the 300-member list at 1,000,000 events (issue 16, step 6)
 
 # At 1,000,000 events (scale 1); everything but the query body scales with --events.
 BODIES_AT_SCALE_1 = 2000
@@ -1798,9 +1799,10 @@ def print_results(res: Results, repeats: int, calls: int) -> list[str]:
             f"scan; {projected:.0f} s per 1,000,000 events at {all_rate:,.0f} ev/s"
         )
     for name, _, p99, _ in res.queries:
+        goal = MEMBERS_P99_GOAL_MS if name.startswith("members") else P99_GOAL_MS
         verdicts.append(
-            f"{res.store}: {name}: p99 < {P99_GOAL_MS:.0f} ms: "
-            f"{'met' if p99 < P99_GOAL_MS else 'MISSED'} ({p99:.1f} ms)"
+            f"{res.store}: {name}: p99 < {goal:.0f} ms: "
+            f"{'met' if p99 < goal else 'MISSED'} ({p99:.1f} ms)"
         )
     if res.checks:
         verdicts.append(

@@ -160,6 +160,9 @@ class ReadModel(ABC):
     looks rows up by is declared in ``tables``, so it is there while they fill."""
     topics: ClassVar[tuple[str, ...]]
     """The event types it reads; others never reach ``apply``."""
+    retired: ClassVar[tuple[str, ...]] = ()
+    """Logical names of tables earlier versions had: dropped with the others when
+    the model's shape changes, so an upgraded database keeps none of them."""
 
     position = 0
     """The position of the event being applied (set by the store before ``apply``)."""
@@ -226,7 +229,10 @@ class ReadModel(ABC):
         return zlib.crc32(text.encode()) + 1
 
     def drop_statements(self) -> list[str]:
-        return [f"DROP TABLE IF EXISTS {table}" for table in self.t.values()]
+        """Its tables, and those its earlier versions had (``retired``)."""
+        prefix = f"{self.schema}." if self.schema else ""
+        retired = [prefix + self.table(name, self.shadow) for name in self.retired]
+        return [f"DROP TABLE IF EXISTS {table}" for table in [*self.t.values(), *retired]]
 
     def run(self, cursor: Any, text: str, params: Sequence[Any] = ()) -> Any:
         """Run one statement now, after whatever ``writes`` holds."""

@@ -252,6 +252,7 @@ class Membership(ReadModel):
         "recorded_at TEXT NOT NULL, PRIMARY KEY (community_id, seq)",
     }
     indexes = {"by_unit": "periods(unit_id)"}
+    retired = ("names", "divisions", "roles")  # now histories in the rows (ADR 0025)
     topics = (
         MemberUnit.Registered.TOPIC,
         MemberUnit.Renamed.TOPIC,
