@@ -25,9 +25,16 @@ positions with the head of the log, and catches up first only when they are behi
 any process on the same database, whether the catch-up after a save ran inside the
 command (the command line) or in a background thread (``Follower``, the HTTP API).
 
-The same SQL serves SQLite and PostgreSQL: dates and times are ISO text (which
-sorts as it compares), ids text, money integer fen; ``?`` placeholders become the
-driver's, and what does differ between the stores is said by
+Tables filled from position zero (a rebuild's shadow, a new database, a model
+whose shape changed) are filled without their ``indexes``, which are built once the
+fill reaches the head of the log; a rebuild builds them before its swap (ADR 0025).
+While a batch is applied, the next page of the log is read in another thread.
+
+The same SQL serves SQLite and PostgreSQL: ids and dates are columns of the
+dialect's types (``{id}``, ``{date}``: ``uuid`` and ``date`` on PostgreSQL, text on
+SQLite) read back as text on both, so ISO dates compare as text does; times are
+ISO text (which sorts as it compares), money integer fen; ``?`` placeholders
+become the driver's, and what does differ between the stores is said by
 ``adapters.dialect.Dialect``.
 """
 
