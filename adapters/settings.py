@@ -14,16 +14,20 @@ from __future__ import annotations
 import getpass
 import math
 import os
+import re
 from collections.abc import Mapping
 from pathlib import Path
-from urllib.parse import parse_qs, unquote, urlsplit
+from urllib.parse import SplitResult, parse_qs, unquote, urlsplit, urlunsplit
 
 import msgspec
+import psycopg
+from eventsourcing.persistence import OperationalError
 from eventsourcing.utils import get_topic
+from psycopg import sql
 
 from adapters.codec import MsgspecMapper
 from adapters.recorders import ChainedPostgresRecorder, ChainedSQLiteRecorder
-from domain.errors import ConfigurationError
+from domain.errors import ConfigurationError, LedgerNotFound
 
 DEFAULT_DATABASE_URL = "sqlite:///chanjiao.db"
 DEFAULT_KEY_FILE = "chanjiao-signing.key"
@@ -126,48 +130,171 @@ def _absolute_url(name: str, value: str | None) -> str | None:
     return value
 
 
+EVENTS_TABLE = "ledger_events"
+"""The library names an application's events table after its class (``bootstrap.Ledger``);
+``tests/persistence/test_stores.py`` holds the two together."""
+
+_POSTGRES_OPTIONS = ("schema", "connect_timeout")
+
+
 def store_env(url: str) -> dict[str, str]:
-    """The eventsourcing library's environment for the store named by ``url``."""
-    parts = urlsplit(url)
+    """The eventsourcing library's environment for the store named by ``url``; a URL
+    the ledger cannot use is refused, saying what to write instead."""
+    parts = _split(url)
     scheme = parts.scheme.lower()
     if scheme == "sqlite":
-        path = url.split("://", 1)[1]
-        path = path[1:] if path.startswith("/") else path
-        if not path:
-            raise ConfigurationError(
-                f"database URL {url!r} names no file; write sqlite:///chanjiao.db"
-            )
         return {
             "MAPPER_TOPIC": get_topic(MsgspecMapper),
             "APPLICATION_RECORDER_TOPIC": get_topic(ChainedSQLiteRecorder),
             "PERSISTENCE_MODULE": "eventsourcing.sqlite",
-            "SQLITE_DBNAME": unquote(path),
+            "SQLITE_DBNAME": str(sqlite_file(url)),
             "SQLITE_LOCK_TIMEOUT": "10",
         }
     if scheme in ("postgresql", "postgres"):
         dbname = unquote(parts.path.lstrip("/"))
-        if not dbname:
-            raise ConfigurationError(f"database URL {url!r} names no database")
-        query = parse_qs(parts.query)
+        if not dbname or "/" in dbname:
+            raise ConfigurationError(
+                f"database URL {_shown(url)} names no database after the host: write "
+                "postgresql://USER@HOST:PORT/DBNAME"
+            )
+        try:
+            port = parts.port
+        except ValueError:
+            raise ConfigurationError(
+                f"database URL {_shown(url)} has a port that is not a number: write "
+                "postgresql://USER@HOST:5432/DBNAME"
+            ) from None
+        query = parse_qs(parts.query, keep_blank_values=True)
+        unknown = sorted(set(query) - set(_POSTGRES_OPTIONS))
+        if unknown:
+            raise ConfigurationError(
+                f"database URL {_shown(url)} has an option the ledger does not know: "
+                f"{', '.join(unknown)}; the options are ?schema=NAME&connect_timeout=SECONDS "
+                "(libpq's own, such as PGSSLMODE, are read from the environment)"
+            )
+        timeout = query.get("connect_timeout", [POSTGRES_POOL_WAIT_S])[-1]
+        if not re.fullmatch(r"[1-9][0-9]*", timeout):
+            raise ConfigurationError(
+                f"database URL {_shown(url)}: connect_timeout must be a whole number of "
+                f"seconds, 1 or more; got {timeout!r}"
+            )
         return {
             "MAPPER_TOPIC": get_topic(MsgspecMapper),
             "APPLICATION_RECORDER_TOPIC": get_topic(ChainedPostgresRecorder),
             "PERSISTENCE_MODULE": "eventsourcing.postgres",
             "POSTGRES_DBNAME": dbname,
             "POSTGRES_HOST": parts.hostname or "127.0.0.1",
-            "POSTGRES_PORT": str(parts.port or 5432),
+            "POSTGRES_PORT": str(port or 5432),
             "POSTGRES_USER": unquote(parts.username or "") or getpass.getuser(),
             "POSTGRES_PASSWORD": unquote(parts.password or ""),
-            "POSTGRES_SCHEMA": query.get("schema", [""])[0],
+            "POSTGRES_SCHEMA": query.get("schema", [""])[-1],
             "POSTGRES_LOCK_TIMEOUT": POSTGRES_LOCK_TIMEOUT_S,
-            "POSTGRES_CONNECT_TIMEOUT": query.get("connect_timeout", [POSTGRES_POOL_WAIT_S])[0],
+            "POSTGRES_CONNECT_TIMEOUT": timeout,
         }
     if scheme == "memory":
         return {
             "MAPPER_TOPIC": get_topic(MsgspecMapper),
             "PERSISTENCE_MODULE": "eventsourcing.popo",
         }
+    hint = ""
+    if not parts.scheme and url.strip().lower().endswith((".db", ".sqlite", ".sqlite3")):
+        hint = f" (for that file, write sqlite:///{url.strip()})"
     raise ConfigurationError(
-        f"database URL {url!r} is not understood: use sqlite:///FILE, "
+        f"database URL {_shown(url)} is not understood{hint}: use sqlite:///FILE, "
         "postgresql://USER@HOST:PORT/DBNAME or memory://"
     )
+
+
+def sqlite_file(url: str) -> Path:
+    """The file a ``sqlite:`` URL names: ``sqlite:///ledger.db`` (relative to the
+    working directory) or ``sqlite:////srv/ledger.db`` (absolute)."""
+    rest = url.strip().partition(":")[2]
+    if not rest.startswith("//"):
+        raise ConfigurationError(
+            f"database URL {url!r} needs three slashes before a file name: write "
+            f"sqlite:///{rest.lstrip('/') or 'chanjiao.db'}"
+        )
+    path = rest[2:]
+    path = path[1:] if path.startswith("/") else path
+    if not path:
+        raise ConfigurationError(f"database URL {url!r} names no file; write sqlite:///chanjiao.db")
+    return Path(unquote(path))
+
+
+def _split(url: str) -> SplitResult:
+    try:
+        return urlsplit(url.strip())
+    except ValueError as e:  # an unbalanced [ in the host, …
+        raise ConfigurationError(f"database URL {_shown(url)} is not a URL: {e}") from None
+
+
+def _shown(url: str) -> str:
+    return repr(redacted(url))
+
+
+def redacted(url: str) -> str:
+    """``url`` with its password hidden, for messages and logs."""
+    try:
+        parts = urlsplit(url)
+        if parts.password:
+            netloc = parts.netloc.replace(f":{parts.password}@", ":***@")
+            return urlunsplit(parts._replace(netloc=netloc))
+    except ValueError:
+        pass
+    return url
+
+
+class DatabaseUnavailable(OperationalError):
+    """The database named cannot be reached or used; the message says why."""
+
+
+def check_database(url: str, *, may_create: bool) -> None:
+    """Fail at once, with the cause, where the ledger's store would fail later or
+    silently: a PostgreSQL server that refuses or does not answer (the library's pool
+    would wait its whole timeout and say only that it waited), and, unless ``may_create``,
+    a store that holds no ledger yet (a SQLite file or a PostgreSQL schema the library
+    would otherwise create, empty, on first use)."""
+    env = store_env(url)
+    module = env["PERSISTENCE_MODULE"]
+    if module == "eventsourcing.sqlite":
+        path = Path(env["SQLITE_DBNAME"])
+        if str(path) == ":memory:" or path.exists():
+            return
+        if not may_create:
+            raise LedgerNotFound(
+                f"no ledger at {path}: run `chanjiao demo` to make a sample one, record "
+                "something to start one, or pass --db (or set CHANJIAO_DATABASE_URL) to use "
+                "the one you meant"
+            )
+        if not path.parent.is_dir():
+            raise DatabaseUnavailable(f"the folder {path.parent} for {path} does not exist")
+    elif module == "eventsourcing.postgres":
+        _check_postgres(env, may_create=may_create)
+
+
+def _check_postgres(env: Mapping[str, str], *, may_create: bool) -> None:
+    schema = env["POSTGRES_SCHEMA"]
+    where = f"database {env['POSTGRES_DBNAME']}" + (f", schema {schema}," if schema else "")
+    where += f" on {env['POSTGRES_HOST']}:{env['POSTGRES_PORT']}"
+    try:
+        with psycopg.connect(
+            host=env["POSTGRES_HOST"],
+            port=env["POSTGRES_PORT"],
+            dbname=env["POSTGRES_DBNAME"],
+            user=env["POSTGRES_USER"],
+            password=env["POSTGRES_PASSWORD"],
+            connect_timeout=min(int(env["POSTGRES_CONNECT_TIMEOUT"]), 5),
+        ) as conn:
+            if may_create:
+                return
+            table = sql.Identifier(*([schema] if schema else []), EVENTS_TABLE)
+            found = conn.execute("SELECT to_regclass(%s)", [table.as_string(conn)]).fetchone()
+    except psycopg.Error as e:
+        cause = " ".join(str(e).split()) or type(e).__name__
+        raise DatabaseUnavailable(cause) from None
+    if found is None or found[0] is None:
+        raise LedgerNotFound(
+            f"no ledger in the {where}: run `chanjiao demo --db …` to make a sample one, "
+            "record something to start one, or pass --db (or set CHANJIAO_DATABASE_URL) to "
+            "use the one you meant"
+        )

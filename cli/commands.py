@@ -67,7 +67,7 @@ def add_command(
         return view(ledger, a.store, cmd, cmd.run(ledger, a.principal))
 
     p = leaf(parent, name, run, summary(command))
-    p.set_defaults(command=command)
+    p.set_defaults(command=command, creates=True)
     for field in fields(command):
         _add(p, field)
     return p

@@ -13,14 +13,14 @@ from __future__ import annotations
 
 import argparse
 import getpass
+import importlib.metadata
 import sys
 from collections.abc import Callable, Sequence
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 from eventsourcing.persistence import PersistenceError
 
-from adapters.settings import DEFAULT_DATABASE_URL
+from adapters.settings import DEFAULT_DATABASE_URL, check_database, redacted
 from api.tokens import Tokens
 from application import messages as m
 from bootstrap import Ledger, read_settings
@@ -47,7 +47,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not hasattr(args, "run"):
         parser().print_help(sys.stderr)
         return 2
-    url = args.db
+    url = args.db or args.root_db
     try:
         args.settings = read_settings()
         url = url or args.settings.database_url
@@ -57,6 +57,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             if result is not None:
                 emit(result, args.format)
             return getattr(args, "exit_code", 0)
+        check_database(url, may_create=args.creates)
         ledger = Ledger(url, settings=args.settings)
         try:
             args.store = open_store(ledger)
@@ -74,7 +75,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (ConfigurationError, LedgerError) as e:
         return _fail(e, 2)
     except (PersistenceError, OSError) as e:
-        target = _redacted(url or DEFAULT_DATABASE_URL)
+        target = redacted(url or DEFAULT_DATABASE_URL)
         return _fail(f"cannot use the database {target}: {e}".strip(), 5)
     if result is not None:
         emit(result, args.format)
@@ -84,14 +85,6 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _fail(error: object, code: int) -> int:
     print(f"chanjiao: {error}", file=sys.stderr)
     return code
-
-
-def _redacted(url: str) -> str:
-    parts = urlsplit(url)
-    if parts.password:
-        netloc = parts.netloc.replace(f":{parts.password}@", ":***@")
-        return urlunsplit(parts._replace(netloc=netloc))
-    return url
 
 
 # --- handlers: one ledger call each -----------------------------------------------
@@ -161,6 +154,10 @@ def parser() -> argparse.ArgumentParser:
         prog="chanjiao",
         description="Membership and governance ledger for industry–education communities.",
     )
+    root.add_argument("--version", action="version", version=f"chanjiao {_version()}")
+    # Also before the command (``chanjiao --db URL community list``); a subcommand's own
+    # default would overwrite the same destination, hence a second one.
+    root.add_argument("--db", dest="root_db", metavar="URL", help=argparse.SUPPRESS)
     groups = root.add_subparsers(title="commands", metavar="COMMAND")
 
     def group(name: str, help_: str) -> argparse._SubParsersAction:
@@ -169,8 +166,10 @@ def parser() -> argparse.ArgumentParser:
     def leaf(
         parent: Any, name: str, run: Handler, help_: str, *, csv: bool = False
     ) -> argparse.ArgumentParser:
+        """A command; it only reads (``creates``, False) unless it says otherwise: a
+        command that only reads refuses to start a new, empty ledger."""
         p = parent.add_parser(name, help=help_, parents=[tabular if csv else plain])
-        p.set_defaults(run=run)
+        p.set_defaults(run=run, creates=False)
         return p
 
     units = group("unit", "register and maintain member units")
@@ -204,8 +203,16 @@ def parser() -> argparse.ArgumentParser:
     serve.add_commands(group, leaf, groups)
     audit.add_commands(group, leaf)
     history.add_commands(leaf, groups)
-    leaf(groups, "demo", demo, "load a realistic sample ledger into the configured store")
+    p = leaf(groups, "demo", demo, "load a realistic sample ledger into the configured store")
+    p.set_defaults(creates=True)
     return root
+
+
+def _version() -> str:
+    try:
+        return importlib.metadata.version("chanjiao")
+    except importlib.metadata.PackageNotFoundError:  # run from a checkout not installed
+        return "(not installed)"
 
 
 def _user() -> str:

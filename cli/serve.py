@@ -154,6 +154,7 @@ def add_commands(
     group: Callable[..., Any], leaf: Callable[..., argparse.ArgumentParser], groups: Any
 ) -> None:
     p = leaf(groups, "serve", serve, "serve the ledger over HTTP (api.md)")
+    p.set_defaults(creates=True)  # a new ledger is started by what is recorded through it
     p.add_argument("--host", default="127.0.0.1", help="default 127.0.0.1 (this machine only)")
     p.add_argument("--port", type=int, default=8000, help="default 8000")
     p.add_argument(
@@ -168,6 +169,7 @@ def add_commands(
 
     tokens = group("token", "bearer tokens for the HTTP API")
     p = leaf(tokens, "issue", token_issue, "issue a token; it is printed once, alone on stdout")
+    p.set_defaults(creates=True)
     p.add_argument("--role", required=True, help="admin, secretary, auditor or integrator")
     p.add_argument("--name", required=True, help="whom it is for; recorded on their events")
     p.add_argument(

@@ -97,6 +97,10 @@ class ConfigurationError(LedgerError):
     """The ledger cannot start as configured (for example, an unknown database URL)."""
 
 
+class LedgerNotFound(NotFound):
+    """The store named holds no ledger (yet)."""
+
+
 class CouncilNotFound(NotFound):
     pass
 

@@ -103,7 +103,7 @@ def test_a_unit_is_named_by_its_credit_code_and_a_council_by_its_id(run, ledger,
     assert steps[-2:] == [("meeting_held", "2024-03-01"), ("resolution_recorded", "2024-03-01")]
 
 
-def test_an_unknown_or_malformed_id_is_refused_in_the_users_terms(run):
+def test_an_unknown_or_malformed_id_is_refused_in_the_users_terms(run, body):
     for ref, status, message in [
         (
             "6f1c1f40-4a38-4f1e-9d5b-2d1f4d0e7a11",
