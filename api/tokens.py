@@ -24,7 +24,7 @@ import msgspec
 from adapters.tokens import TokenInfo, TokenTable
 from application.commands import as_uuid
 from domain.errors import InvalidInput, LedgerError, NotFound
-from domain.values import parse_choice, parse_text
+from domain.values import chinese, parse_choice, parse_text
 from projections.machinery import Store
 
 
@@ -33,6 +33,17 @@ class Role(str, Enum):
     SECRETARY = "secretary"
     AUDITOR = "auditor"
     INTEGRATOR = "integrator"
+
+
+chinese(
+    Role,  # type: ignore[type-var]
+    {
+        Role.ADMIN: ("管理员",),
+        Role.SECRETARY: ("秘书", "秘书处"),
+        Role.AUDITOR: ("审计", "审计员"),
+        Role.INTEGRATOR: ("对接系统", "集成方"),
+    },
+)
 
 
 class Issued(msgspec.Struct, frozen=True):

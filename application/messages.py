@@ -22,6 +22,11 @@ import msgspec
 from msgspec import Meta
 from msgspec import inspect as mi
 
+from domain.agreement import AgreementKind, ResourceKind
+from domain.charter import Base, Matter, Threshold
+from domain.council import Office
+from domain.values import CommunityKind, ExitReason, Role, UnitType, VocationalLevel, choices
+
 if TYPE_CHECKING:
     from application.ledger import Ledger
 
@@ -131,7 +136,8 @@ Division = Annotated[str, Meta(description="6-digit GB/T 2260 division code")]
 Money = Annotated[
     str,
     Meta(
-        description="yuan as a decimal string, at most two places, e.g. 125000.50",
+        description="yuan as a decimal string, at most two places, e.g. 125000.50; also "
+        "with thousands separators (1,250,000.00), 元, or in 万 (125万, 12.5万元)",
         examples=["1234.50"],
     ),
     arg(metavar="YUAN"),
@@ -151,13 +157,11 @@ class RegisterUnit(Command, kw_only=True):
     name: str
     type: Annotated[
         str,
-        Meta(
-            description="enterprise, university, vocational_school, industry_organization, "
-            "research_institute, government or other"
-        ),
+        Meta(description=choices(UnitType, last=" or ")),
     ]
     level: Annotated[
-        str | None, Meta(description="vocational schools: secondary, higher or undergraduate")
+        str | None,
+        Meta(description=f"vocational schools: {choices(VocationalLevel, last=' or ')}"),
     ] = None
     division: Division
 
@@ -220,7 +224,7 @@ class FoundCommunity(Command):
     """record the founding of a community"""
 
     name: str
-    kind: Annotated[str, Meta(description="industry, city or development")]
+    kind: Annotated[str, Meta(description=choices(CommunityKind, last=" or "))]
     industry: Annotated[str, Meta(description="the industry it serves")]
     division: Division
     founded_on: date
@@ -279,7 +283,7 @@ class AdmitMember(Command, kw_only=True):
 
     community_id: CommunityId
     unit_id: Unit
-    role: Annotated[str, Meta(description="lead or participant")] = "participant"
+    role: Annotated[str, Meta(description=choices(Role, last=" or "))] = "participant"
     effective_on: EffectiveOn
     resolution: Annotated[
         Resolution | None,
@@ -302,7 +306,7 @@ class ExitMember(Command):
 
     community_id: CommunityId
     unit_id: UnitInPath
-    reason: Annotated[str, Meta(description="withdrawal, removal or dissolution")]
+    reason: Annotated[str, Meta(description=choices(ExitReason, last=" or "))]
     effective_on: EffectiveOn
     resolution: Annotated[
         Resolution | None, Meta(description="register number of the resolution")
@@ -324,7 +328,7 @@ class ChangeMemberRole(Command):
 
     community_id: CommunityId
     unit_id: UnitInPath
-    role: Annotated[str, Meta(description="lead or participant")]
+    role: Annotated[str, Meta(description=choices(Role, last=" or "))]
     effective_on: EffectiveOn
 
     def run(self, ledger: Ledger, principal: str) -> Any:
@@ -356,8 +360,9 @@ class Rules(Shape):
             metavar="MATTER=BASE:THRESHOLD",
             many="append",
             parse="majority",
-            cli_help="e.g. removal=seats:two_thirds; bases cast, present, seats; thresholds "
-            "more_than_half, two_thirds; repeatable",
+            cli_help=f"e.g. removal=seats:two_thirds or 清退=全体席位:三分之二; matters "
+            f"{choices(Matter)}; bases {choices(Base)}; thresholds {choices(Threshold)}; "
+            "repeatable",
         ),
     ] = None
     admission_requires_resolution: Annotated[
@@ -407,7 +412,7 @@ class AssignSeat(Command, kw_only=True):
     representative: Annotated[str, Meta(description="the person holding the seat")]
     office: Annotated[
         str,
-        Meta(description="chair, vice_chair, secretary_general, executive_director or director"),
+        Meta(description=choices(Office, last=" or ")),
     ] = "director"
     effective_on: EffectiveOn
 
@@ -468,9 +473,7 @@ class RecordResolution(Command):
     meeting_id: Annotated[int, Meta(description="the meeting's number"), arg(flag="--meeting")]
     matter: Annotated[
         str,
-        Meta(
-            description="ordinary, admission, removal, charter, dissolution, resources or agreement"
-        ),
+        Meta(description=choices(Matter, last=" or ")),
     ]
     title: str
     votes: Votes
@@ -532,9 +535,7 @@ class DraftAgreement(Command, kw_only=True):
 
     community_id: CommunityId
     title: str
-    kind: Annotated[
-        str, Meta(description="training_base, industry_college, technology_centre or other")
-    ] = "other"
+    kind: Annotated[str, Meta(description=choices(AgreementKind, last=" or "))] = "other"
     parties: Parties
     drafted_on: Annotated[date | None, Meta(description="default: today")] = None
 
@@ -604,7 +605,7 @@ class RecordContribution(Command):
 
     agreement_id: AgreementId
     unit_id: Unit
-    kind: Annotated[str, Meta(description="funds, equipment, site, personnel or technology")]
+    kind: Annotated[str, Meta(description=choices(ResourceKind, last=" or "))]
     amount: Money
     contributed_on: Annotated[date, Meta(description="when it was contributed")]
     description: str

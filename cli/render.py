@@ -19,7 +19,7 @@ from api.tokens import TokenInfo
 from cli.projections import Rebuilt, Status
 from domain.bundle import BundleVerification
 from domain.checkpoints import Checkpoint
-from domain.values import SHANGHAI
+from domain.values import SHANGHAI, group_yuan
 from projections.cost_sharing import (
     AgreementList,
     AgreementView,
@@ -311,7 +311,13 @@ def entries_table(title: str, entries: Sequence[EntryView]) -> Table:
         if e.reversed_because:
             description = f"[strike]{e.description}[/strike] reversed: {e.reversed_because}"
         table.add_row(
-            str(e.entry), str(e.on), e.type, e.unit_name or "", e.kind or "", e.amount, description
+            str(e.entry),
+            str(e.on),
+            e.type,
+            e.unit_name or "",
+            e.kind or "",
+            group_yuan(e.amount),
+            description,
         )
     table.caption = f"{len(entries)} entries"
     return table
@@ -361,22 +367,22 @@ def cost_sharing_table(view: CostSharingReport) -> Table:
             p.name,
             p.code,
             str(p.cost_share_bp),
-            p.cost_due,
-            p.contributed,
-            p.balance,
+            group_yuan(p.cost_due),
+            group_yuan(p.contributed),
+            group_yuan(p.balance),
             str(p.benefit_share_bp),
-            p.benefit_due,
+            group_yuan(p.benefit_due),
         )
     table.add_section()
     table.add_row(
         "total",
         "",
         "10000",
-        view.total_costs,
-        view.total_contributed,
-        view.total_balance,
+        group_yuan(view.total_costs),
+        group_yuan(view.total_contributed),
+        group_yuan(view.total_balance),
         "10000",
-        view.total_benefits,
+        group_yuan(view.total_benefits),
     )
     return table
 
@@ -389,7 +395,13 @@ def investment_tables(view: InvestmentSummary) -> list[Table]:
             column, justify="left" if column in ("agreement", "status") else "right"
         )
     for a in view.agreements:
-        agreements.add_row(a.title, a.status, a.contributed, a.costs, a.benefits)
+        agreements.add_row(
+            a.title,
+            a.status,
+            group_yuan(a.contributed),
+            group_yuan(a.costs),
+            group_yuan(a.benefits),
+        )
     tables = [agreements]
     for title, slices in (
         ("by kind", view.by_kind),
@@ -401,11 +413,11 @@ def investment_tables(view: InvestmentSummary) -> list[Table]:
         table.add_column("amount (yuan)", justify="right")
         table.add_column("share", justify="right")
         for piece in slices:
-            table.add_row(piece.name, piece.amount, f"{piece.share_bp / 100:.2f}%")
+            table.add_row(piece.name, group_yuan(piece.amount), f"{piece.share_bp / 100:.2f}%")
         table.add_section()
         table.add_row(
             "total",
-            view.total_contributed,
+            group_yuan(view.total_contributed),
             "100.00%" if slices and view.total_contributed != "0.00" else "",
         )
         tables.append(table)

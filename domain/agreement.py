@@ -39,7 +39,7 @@ from domain.errors import (
     NothingToChange,
 )
 from domain.events import LedgerAggregate, LedgerCreated, LedgerEvent
-from domain.values import UnitType
+from domain.values import UnitType, chinese
 
 WHOLE_BP = 10_000
 """100 % in basis points: every set of shares adds up to exactly this."""
@@ -52,6 +52,17 @@ class AgreementKind(StrEnum):
     OTHER = "other"
 
 
+chinese(
+    AgreementKind,
+    {
+        AgreementKind.TRAINING_BASE: ("共享实训基地", "实训基地"),
+        AgreementKind.INDUSTRY_COLLEGE: ("产业学院",),
+        AgreementKind.TECHNOLOGY_CENTRE: ("技术创新中心", "技术中心"),
+        AgreementKind.OTHER: ("其他",),
+    },
+)
+
+
 class ResourceKind(StrEnum):
     """What a party contributes; in-kind resources count at their agreed valuation."""
 
@@ -62,6 +73,18 @@ class ResourceKind(StrEnum):
     TECHNOLOGY = "technology"
 
 
+chinese(
+    ResourceKind,
+    {
+        ResourceKind.FUNDS: ("资金", "资金投入", "经费"),
+        ResourceKind.EQUIPMENT: ("设备", "设备捐赠"),
+        ResourceKind.SITE: ("场地", "场地提供"),
+        ResourceKind.PERSONNEL: ("人员", "师资", "人力"),
+        ResourceKind.TECHNOLOGY: ("技术", "知识产权"),
+    },
+)
+
+
 class Source(StrEnum):
     """Where an investment comes from, for the multi-source investment picture
     (多元投入): government, enterprises, schools, and everyone else."""
@@ -70,6 +93,17 @@ class Source(StrEnum):
     ENTERPRISE = "enterprise"
     SCHOOL = "school"
     OTHER = "other"
+
+
+chinese(
+    Source,
+    {
+        Source.GOVERNMENT: ("政府",),
+        Source.ENTERPRISE: ("企业",),
+        Source.SCHOOL: ("院校", "学校"),
+        Source.OTHER: ("其他",),
+    },
+)
 
 
 _SOURCES = {
@@ -91,10 +125,30 @@ class Status(StrEnum):
     TERMINATED = "terminated"
 
 
+chinese(
+    Status,
+    {
+        Status.DRAFT: ("草案", "草拟"),
+        Status.ACTIVE: ("生效", "有效", "执行中"),
+        Status.TERMINATED: ("已终止", "终止"),
+    },
+)
+
+
 class EntryKind(StrEnum):
     CONTRIBUTION = "contribution"
     COST = "cost"
     BENEFIT = "benefit"
+
+
+chinese(
+    EntryKind,
+    {
+        EntryKind.CONTRIBUTION: ("投入", "出资"),
+        EntryKind.COST: ("成本", "费用"),
+        EntryKind.BENEFIT: ("收益", "利益"),
+    },
+)
 
 
 class Party(msgspec.Struct, frozen=True):

@@ -17,7 +17,7 @@ from types import MappingProxyType
 import msgspec
 
 from domain.errors import InvalidInput
-from domain.values import parse_choice
+from domain.values import chinese, parse_choice
 
 
 class Matter(StrEnum):
@@ -30,6 +30,20 @@ class Matter(StrEnum):
     AGREEMENT = "agreement"
 
 
+chinese(
+    Matter,
+    {
+        Matter.ORDINARY: ("一般事项", "一般", "日常事项"),
+        Matter.ADMISSION: ("成员加入", "吸纳成员", "入会", "加入"),
+        Matter.REMOVAL: ("成员清退", "清退"),
+        Matter.CHARTER: ("章程修订", "章程", "修改章程"),
+        Matter.DISSOLUTION: ("解散",),
+        Matter.RESOURCES: ("资源配置", "资源"),
+        Matter.AGREEMENT: ("利益分享协议", "协议"),
+    },
+)
+
+
 class Base(StrEnum):
     """What the majority is counted against."""
 
@@ -38,14 +52,36 @@ class Base(StrEnum):
     SEATS = "seats"  # all seats − recused
 
 
+chinese(
+    Base,
+    {
+        Base.CAST: ("投票数", "所投票数"),
+        Base.PRESENT: ("出席席位", "出席"),
+        Base.SEATS: ("全体席位", "全部席位", "全体"),
+    },
+)
+
+
 class Threshold(StrEnum):
     MORE_THAN_HALF = "more_than_half"  # for > base / 2
     TWO_THIRDS = "two_thirds"  # for ≥ base × 2/3
 
 
+chinese(
+    Threshold,
+    {
+        Threshold.MORE_THAN_HALF: ("过半数", "半数以上", "过半"),
+        Threshold.TWO_THIRDS: ("三分之二", "三分之二以上", "2/3"),
+    },
+)
+
+
 class Outcome(StrEnum):
     ADOPTED = "adopted"
     REJECTED = "rejected"
+
+
+chinese(Outcome, {Outcome.ADOPTED: ("通过",), Outcome.REJECTED: ("未通过", "否决")})
 
 
 class Majority(msgspec.Struct, frozen=True):
@@ -110,7 +146,7 @@ def make_rules(
     changed = dict(base.majorities)
     for matter_text, rule in (majorities or {}).items():
         matter = parse_choice(Matter, matter_text, "matter")
-        base_text, _, threshold_text = str(rule).partition(":")
+        base_text, _, threshold_text = str(rule).replace("：", ":").partition(":")
         changed[matter] = Majority(
             parse_choice(Base, base_text, f"majority base for {matter}"),
             parse_choice(Threshold, threshold_text, f"majority threshold for {matter}"),

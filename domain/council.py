@@ -23,6 +23,7 @@ from domain.errors import (
     SeatRuleBroken,
 )
 from domain.events import LedgerAggregate, LedgerCreated, LedgerEvent
+from domain.values import chinese
 
 COUNCIL_NAMESPACE = UUID("0b5d7c1e-7d2a-5f43-8e6b-3c2f1a9d4e70")
 
@@ -37,6 +38,18 @@ class Office(StrEnum):
     SECRETARY_GENERAL = "secretary_general"
     EXECUTIVE_DIRECTOR = "executive_director"
     DIRECTOR = "director"
+
+
+chinese(
+    Office,
+    {
+        Office.CHAIR: ("理事长",),
+        Office.VICE_CHAIR: ("副理事长",),
+        Office.SECRETARY_GENERAL: ("秘书长",),
+        Office.EXECUTIVE_DIRECTOR: ("常务理事",),
+        Office.DIRECTOR: ("理事",),
+    },
+)
 
 
 @dataclass(frozen=True)

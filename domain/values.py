@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Mapping
 from datetime import UTC, date, datetime, time
-from enum import StrEnum
+from enum import Enum, StrEnum
 from typing import TypeVar
 from uuid import UUID, uuid5
 from zoneinfo import ZoneInfo
@@ -32,6 +33,90 @@ SHANGHAI = ZoneInfo("Asia/Shanghai")
 # --- closed choices -------------------------------------------------------------
 
 
+E = TypeVar("E", bound=StrEnum)
+
+_NAMES: dict[type[Enum], dict[Enum, tuple[str, ...]]] = {}
+"""Each closed choice's Chinese names, by enum and member: display name first."""
+_BY_NAME: dict[type[Enum], dict[str, Enum]] = {}
+"""Each closed choice's members by their Chinese names."""
+
+_SPACES = re.compile(r"\s+")
+
+
+def chinese(enum: type[E], names: Mapping[E, tuple[str, ...]]) -> None:
+    """Give every member of ``enum`` its Chinese names: the first is the one shown,
+    the others are synonyms also read. Called right beside the enum's definition, so
+    its Chinese lives next to its English; a name may mean only one member."""
+    if set(names) != set(enum):
+        missing = ", ".join(m.value for m in enum if m not in names)
+        raise ValueError(f"{enum.__name__}: no Chinese name for {missing}")
+    by_name: dict[str, Enum] = {}
+    values = {m.value for m in enum}
+    for member, member_names in names.items():
+        if not member_names:
+            raise ValueError(f"{enum.__name__}.{member.name} has no Chinese name")
+        for name in member_names:
+            key = _chinese_key(name)
+            if key != name or not key or key in by_name or _english_key(key) in values:
+                raise ValueError(f"{enum.__name__}: {name!r} is blank, padded or taken")
+            by_name[key] = member
+    _NAMES[enum] = {m: tuple(names[m]) for m in enum}
+    _BY_NAME[enum] = by_name
+
+
+def _chinese_key(text: str) -> str:
+    """Chinese is read as typed, spaces (full-width ones too) taken out."""
+    return _SPACES.sub("", unicodedata.normalize("NFKC", text))
+
+
+def _english_key(text: str) -> str:
+    """English is read case-insensitively, ``-`` or spaces standing for ``_``."""
+    return re.sub(r"[\s_-]+", "_", unicodedata.normalize("NFKC", text).strip().lower())
+
+
+def chinese_names(member: Enum) -> tuple[str, ...]:
+    """A member's Chinese names, display name first (none if its enum has none)."""
+    return _NAMES.get(type(member), {}).get(member, ())
+
+
+def chinese_name(member: Enum) -> str:
+    """The Chinese a member is shown by; its English value if it has none."""
+    names = chinese_names(member)
+    return names[0] if names else str(member.value)
+
+
+def bilingual(member: Enum) -> str:
+    """``资金 funds``: how a report labels a member for readers of either language."""
+    return f"{chinese_name(member)} {member.value}"
+
+
+def choices(enum: type[Enum], *, last: str = ", ") -> str:
+    """The choices of ``enum`` for a help text: ``enterprise 企业, university 高等学校, …``;
+    ``last`` joins the final two (``" or "``)."""
+    items = [f"{m.value} {chinese_name(m)}" if chinese_names(m) else str(m.value) for m in enum]
+    if len(items) < 2:
+        return "".join(items)
+    return ", ".join(items[:-1]) + last + items[-1]
+
+
+def parse_choice(enum: type[E], value: str | E, what: str) -> E:
+    """One of ``enum``'s members, by its English value (any case; ``-`` or a space for
+    ``_``) or by one of its Chinese names (spaces aside)."""
+    if isinstance(value, enum):
+        return value
+    if isinstance(value, str):
+        english = _english_key(value)
+        if english in {m.value for m in enum}:
+            return enum(english)
+        found = _BY_NAME.get(enum, {}).get(_chinese_key(value))
+        if found is not None:
+            return found  # type: ignore[return-value]
+    allowed = ", ".join(
+        f"{m.value} ({chinese_name(m)})" if chinese_names(m) else m.value for m in enum
+    )
+    raise InvalidChoice(f"{what} must be one of {allowed}; got {value!r}")
+
+
 class UnitType(StrEnum):
     ENTERPRISE = "enterprise"
     UNIVERSITY = "university"
@@ -42,10 +127,34 @@ class UnitType(StrEnum):
     OTHER = "other"
 
 
+chinese(
+    UnitType,
+    {
+        UnitType.ENTERPRISE: ("企业",),
+        UnitType.UNIVERSITY: ("高等学校", "普通高等学校", "本科高校", "高校", "大学"),
+        UnitType.VOCATIONAL_SCHOOL: ("职业学校", "职业院校", "职校"),
+        UnitType.INDUSTRY_ORGANIZATION: ("行业组织", "行业协会"),
+        UnitType.RESEARCH_INSTITUTE: ("科研机构", "科研院所", "研究机构"),
+        UnitType.GOVERNMENT: ("政府部门", "政府", "政府机构", "园区管委会", "管委会"),
+        UnitType.OTHER: ("其他",),
+    },
+)
+
+
 class VocationalLevel(StrEnum):
     SECONDARY = "secondary"
     HIGHER = "higher"
     UNDERGRADUATE = "undergraduate"
+
+
+chinese(
+    VocationalLevel,
+    {
+        VocationalLevel.SECONDARY: ("中职", "中等职业教育", "中等职业学校"),
+        VocationalLevel.HIGHER: ("高职", "高等职业教育", "高职专科"),
+        VocationalLevel.UNDERGRADUATE: ("职业本科", "本科层次职业教育", "本科层次职业学校"),
+    },
+)
 
 
 class CommunityKind(StrEnum):
@@ -54,9 +163,28 @@ class CommunityKind(StrEnum):
     DEVELOPMENT = "development"
 
 
+chinese(
+    CommunityKind,
+    {
+        CommunityKind.INDUSTRY: ("行业产教融合共同体", "行业", "共同体"),
+        CommunityKind.CITY: ("市域产教联合体", "市域", "联合体"),
+        CommunityKind.DEVELOPMENT: ("职业教育发展共同体", "发展共同体", "发展"),
+    },
+)
+
+
 class Role(StrEnum):
     LEAD = "lead"
     PARTICIPANT = "participant"
+
+
+chinese(
+    Role,
+    {
+        Role.LEAD: ("牵头单位", "牵头"),
+        Role.PARTICIPANT: ("成员单位", "成员", "参与单位", "参与"),
+    },
+)
 
 
 class ExitReason(StrEnum):
@@ -65,18 +193,18 @@ class ExitReason(StrEnum):
     DISSOLUTION = "dissolution"
 
 
+chinese(
+    ExitReason,
+    {
+        ExitReason.WITHDRAWAL: ("主动退出", "退出"),
+        ExitReason.REMOVAL: ("清退",),
+        ExitReason.DISSOLUTION: ("解散",),
+    },
+)
+
+
 LEAD_TYPES = (UnitType.ENTERPRISE, UnitType.UNIVERSITY, UnitType.VOCATIONAL_SCHOOL)
 """An industry body is led by one enterprise, one university and one vocational school."""
-
-E = TypeVar("E", bound=StrEnum)
-
-
-def parse_choice(enum: type[E], value: str | E, what: str) -> E:
-    try:
-        return enum(value.strip().lower() if isinstance(value, str) else value)
-    except (ValueError, AttributeError):
-        allowed = ", ".join(m.value for m in enum)
-        raise InvalidChoice(f"{what} must be one of {allowed}; got {value!r}") from None
 
 
 def parse_level(unit_type: UnitType, level: str | None) -> VocationalLevel | None:
@@ -85,7 +213,7 @@ def parse_level(unit_type: UnitType, level: str | None) -> VocationalLevel | Non
     if unit_type is UnitType.VOCATIONAL_SCHOOL:
         if not level:
             raise InvalidChoice(
-                "a vocational school needs a level: secondary, higher or undergraduate"
+                f"a vocational school needs a level: {choices(VocationalLevel, last=' or ')}"
             )
         return parse_choice(VocationalLevel, level, "vocational level")
     if level:
@@ -212,54 +340,86 @@ def province_name(division: str) -> str:
 MAX_FEN = 99_999_999_999_999
 """Just under one trillion yuan: larger amounts are typing mistakes, not contributions."""
 
-_YUAN = re.compile(r"(-?)([0-9]+)(?:\.([0-9]{1,2}))?")
+_GROUPED = r"[0-9]{1,3}(?:[,，][0-9]{3})+"
+_YUAN = re.compile(
+    rf"(-?)([0-9]+|{_GROUPED})(?:\.([0-9]+))?[ \u3000]*(万元|万|元)?",
+)
+_WAN_FEN = 1_000_000
+"""1万 (ten thousand yuan) in fen: a 万 amount is exact to six decimals."""
+_MAX_YUAN = "999999999999.99 yuan"
 
 
 def parse_yuan(text: str, *, allow_negative: bool = False) -> int:
-    """Parse a decimal string of yuan (``"1234.50"``) into integer fen.
+    """Parse a decimal string of yuan into integer fen, as people write it:
+    ``"1234.50"``, ``"1,250,000.00"`` (commas, full-width ones too, in groups of three),
+    ``"1234.50元"``, or in 万 (ten thousand yuan): ``"125万"``, ``"12.5万元"``.
 
-    Floats are refused outright: ``0.1 + 0.2`` is not an amount of money.
+    Floats are refused outright: ``0.1 + 0.2`` is not an amount of money. So are
+    fractions of a fen: nothing is rounded.
     """
     if not isinstance(text, str):
         raise InvalidAmount(
             f'amount must be a decimal string of yuan such as "1234.50", '
             f"not a {type(text).__name__}"
         )
-    match = _YUAN.fullmatch(text.strip())
+    shown = text.strip()
+    match = _YUAN.fullmatch(shown)
     if not match:
-        if re.fullmatch(r"-?[0-9]+\.[0-9]{3,}", text.strip()):
+        if _YUAN.fullmatch(shown.replace(",", "").replace("，", "")):
             raise InvalidAmount(
-                f"amount {text.strip()!r} has more than two decimal places; "
-                "amounts are exact to the fen (0.01 yuan)"
+                f"amount {shown!r} has its thousands separators in the wrong places: "
+                'commas go between groups of three digits, as in "1,250,000.00"'
             )
         raise InvalidAmount(
             f"amount must be a decimal number of yuan with at most two decimal places, "
-            f'such as "1234.50"; got {text!r}'
+            f'such as "1234.50", "1,250,000.00", "125万" or "12.5万元"; got {text!r}'
         )
-    sign, whole, frac = match.groups()
-    if len(whole.lstrip("0")) > len(str(MAX_FEN // 100)):
-        # Checked before int(): Python refuses to convert over 4300 digits.
+    sign, grouped, frac, unit = match.groups()
+    whole, frac = grouped.replace(",", "").replace("，", ""), frac or ""
+    wan = unit in ("万", "万元")
+    if wan and len(frac) > 6:
         raise InvalidAmount(
-            f"amount {text.strip()[:24]!r}… is larger than the ledger accepts "
-            "(999999999999.99 yuan)"
+            f"amount {shown!r} has more than six decimal places of 万 (ten thousand yuan); "
+            "amounts are exact to the fen (0.01 yuan)"
         )
-    fen = int(whole) * 100 + int((frac or "").ljust(2, "0"))
+    if not wan and len(frac) > 2:
+        raise InvalidAmount(
+            f"amount {shown!r} has more than two decimal places; "
+            "amounts are exact to the fen (0.01 yuan)"
+        )
+    if len(whole.lstrip("0")) > len(str(MAX_FEN // (_WAN_FEN if wan else 100))):
+        # Checked before int(): Python refuses to convert over 4300 digits.
+        cut = f"{shown[:24]!r}…" if len(shown) > 24 else repr(shown)
+        raise InvalidAmount(f"amount {cut} is larger than the ledger accepts ({_MAX_YUAN})")
+    if wan:
+        fen = int(whole) * _WAN_FEN + int(frac.ljust(6, "0"))
+    else:
+        fen = int(whole) * 100 + int(frac.ljust(2, "0"))
     if sign and fen:
         if not allow_negative:
-            raise InvalidAmount(f"amount must not be negative; got {text.strip()!r}")
+            raise InvalidAmount(f"amount must not be negative; got {shown!r}")
         fen = -fen
     if abs(fen) > MAX_FEN:
-        raise InvalidAmount(
-            f"amount {text.strip()!r} is larger than the ledger accepts (999999999999.99 yuan)"
-        )
+        raise InvalidAmount(f"amount {shown!r} is larger than the ledger accepts ({_MAX_YUAN})")
     return fen
 
 
-def format_fen(fen: int) -> str:
-    """Integer fen as a decimal string of yuan: ``123450`` → ``"1234.50"``."""
+def format_fen(fen: int, *, grouped: bool = False) -> str:
+    """Integer fen as a decimal string of yuan: ``123450`` → ``"1234.50"``; with
+    ``grouped``, thousands separated for people to read: ``"1,234.50"``."""
     sign = "-" if fen < 0 else ""
     whole, part = divmod(abs(fen), 100)
-    return f"{sign}{whole}.{part:02d}"
+    return f"{sign}{whole:,}.{part:02d}" if grouped else f"{sign}{whole}.{part:02d}"
+
+
+def group_yuan(text: str) -> str:
+    """A plain decimal string of yuan (``format_fen``'s) with its thousands separated:
+    ``"1250000.00"`` → ``"1,250,000.00"``; anything else is returned as it is."""
+    match = re.fullmatch(r"(-?)([0-9]+)(\.[0-9]+)?", text)
+    if not match:
+        return text
+    sign, whole, frac = match.groups()
+    return f"{sign}{int(whole):,}{frac or ''}"
 
 
 _BP = re.compile(r"([0-9]{1,5})|([0-9]{1,3})(?:\.([0-9]{1,2}))?%")
@@ -297,20 +457,33 @@ def parse_bp(value: int | str, what: str = "share") -> int:
 EARLIEST_DATE = date(1949, 10, 1)
 
 
+_DATE = re.compile(
+    r"([0-9]{4})-([0-9]{1,2})-([0-9]{1,2})"
+    r"|([0-9]{4})/([0-9]{1,2})/([0-9]{1,2})"
+    r"|([0-9]{4})\.([0-9]{1,2})\.([0-9]{1,2})"
+    r"|([0-9]{4})\s*年\s*([0-9]{1,2})\s*月\s*([0-9]{1,2})\s*日"
+)
+DATE_FORMS = "YYYY-MM-DD (or as 2024-3-15, 2024/3/15, 2024.3.15 or 2024年3月15日)"
+"""The ways a business date may be written, for messages and help."""
+
+
 def parse_date(value: str | date, what: str = "date") -> date:
-    """A business date as ``YYYY-MM-DD``."""
+    """A business date as ``YYYY-MM-DD``, or as people write it: ``2024-3-15``,
+    ``2024/3/15``, ``2024.3.15``, ``2024年3月15日``."""
     if isinstance(value, datetime):
         raise InvalidDate(f"{what} must be a calendar date, not a timestamp")
     if isinstance(value, date):
         day = value
     elif isinstance(value, str):
+        match = _DATE.fullmatch(value.strip())
         try:
-            if not re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", value.strip()):
+            if not match:
                 raise ValueError
-            day = date.fromisoformat(value.strip())
+            year, month, day_of_month = (int(n) for n in match.groups() if n is not None)
+            day = date(year, month, day_of_month)
         except ValueError:
             raise InvalidDate(
-                f"{what} must be a calendar date written YYYY-MM-DD; got {value!r}"
+                f"{what} must be a calendar date written {DATE_FORMS}; got {value!r}"
             ) from None
     else:
         raise InvalidDate(f"{what} must be a date written YYYY-MM-DD")

@@ -26,7 +26,14 @@ from domain.agreement import (
 )
 from domain.allocation import allocate
 from domain.unit import MemberUnit
-from domain.values import format_fen, parse_date, province_name, province_of, today
+from domain.values import (
+    bilingual,
+    format_fen,
+    parse_date,
+    province_name,
+    province_of,
+    today,
+)
 
 
 class PartyFigures(msgspec.Struct, frozen=True):
@@ -259,19 +266,10 @@ def agreements(ledger: Ledger, community: str | UUID | None = None) -> Agreement
     return AgreementList(body_id, body.name if body else None, result)
 
 
-SOURCE_NAMES = {
-    Source.GOVERNMENT: "政府 government",
-    Source.ENTERPRISE: "企业 enterprise",
-    Source.SCHOOL: "院校 school",
-    Source.OTHER: "其他 other",
-}
-KIND_NAMES = {
-    ResourceKind.FUNDS: "资金 funds",
-    ResourceKind.EQUIPMENT: "设备 equipment",
-    ResourceKind.SITE: "场地 site",
-    ResourceKind.PERSONNEL: "人员 personnel",
-    ResourceKind.TECHNOLOGY: "技术 technology",
-}
+SOURCE_NAMES = {source: bilingual(source) for source in Source}
+"""``企业 enterprise``: the names of the sources, from their Chinese beside the enum."""
+KIND_NAMES = {kind: bilingual(kind) for kind in ResourceKind}
+"""``资金 funds``: the names of the kinds of contribution, likewise."""
 
 
 def investment(

@@ -132,6 +132,7 @@ def test_a_participant_is_a_conflict_and_a_bad_date_invalid_input(run, body):
         "community", "recommend", body, "--lead", UNIVERSITY, "--effective-on", "2024-13-01"
     )
     assert code == 2
-    assert "effective date must be a calendar date written YYYY-MM-DD; got '2024-13-01'" in err
+    assert "effective date must be a calendar date written YYYY-MM-DD (or as 2024-3-15, " in err
+    assert err.endswith("; got '2024-13-01'\n")
     code, out, _ = run("history", body, "--format", "json")
     assert "recommending_province_set" not in out

@@ -201,7 +201,9 @@ def test_dissolution_ends_every_membership_and_then_refuses_changes(memory_ledge
 def test_a_refused_command_writes_nothing(memory_ledger):
     body = make(memory_ledger)
     before = memory_ledger.recorder.max_notification_id()
-    with pytest.raises(InvalidChoice, match="role must be one of lead, participant"):
+    with pytest.raises(
+        InvalidChoice, match=r"role must be one of lead \(牵头单位\), participant \(成员单位\)"
+    ):
         admit(memory_ledger, body, ENTERPRISE, "2024-02-01", role="member")
     with pytest.raises(AlreadyMember):
         admit(memory_ledger, body, UNIVERSITY, "2024-02-01")
