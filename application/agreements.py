@@ -9,21 +9,20 @@ resolution of the same body's council passed by then."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import date
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError
 
+from application import names
 from application.commands import (
-    as_uuid,
     command,
     effective,
     label,
     principal_name,
     resolution_number,
-    unit_ref,
 )
 from domain.agreement import (
     AgreementKind,
@@ -69,7 +68,7 @@ class AgreementCommands:
     ) -> BenefitAgreement:
         the_title = parse_text(title, "agreement title")
         the_kind = parse_choice(AgreementKind, kind, "agreement kind")
-        shares = _parties(parties)
+        shares = _parties(parties, self.unit_id)
         day = effective(drafted_on, "drafting date") if drafted_on else today()
         who = principal_name(principal)
         body = self.community(community)
@@ -124,7 +123,7 @@ class AgreementCommands:
     ) -> BenefitAgreement:
         """New parties or shares from an effective date (by default the amending
         resolution's meeting date); the shares before it stay as they were."""
-        shares = _parties(parties)
+        shares = _parties(parties, self.unit_id)
         reference = _required_resolution(resolution, "amending")
         day = effective(effective_on) if effective_on else None
         who = principal_name(principal)
@@ -250,7 +249,8 @@ class AgreementCommands:
     # --- reading ----------------------------------------------------------------
 
     def agreement(self: Ledger, ref: str | UUID) -> BenefitAgreement:
-        agreement_id = as_uuid(ref, "agreement id")
+        """An agreement by its id, or by its title or a part of it no other has."""
+        agreement_id = names.agreement_id(self.directory, ref)
         try:
             record = self.repository.get(agreement_id)
         except AggregateNotFoundError:
@@ -293,7 +293,9 @@ class AgreementCommands:
         return labels
 
 
-def _parties(parties: Sequence[PartyInput]) -> tuple[Party, ...]:
+def _parties(
+    parties: Sequence[PartyInput], unit_id: Callable[[str | UUID], UUID]
+) -> tuple[Party, ...]:
     if isinstance(parties, (str, bytes)) or not isinstance(parties, Sequence):
         raise InvalidShares("parties must be a list of {unit_id, cost_share_bp, benefit_share_bp}")
     result = []
@@ -302,7 +304,7 @@ def _parties(parties: Sequence[PartyInput]) -> tuple[Party, ...]:
             raise InvalidShares(f"party {i} must name its unit_id and both shares")
         result.append(
             Party(
-                unit_id=unit_ref(item["unit_id"]),
+                unit_id=unit_id(item["unit_id"]),
                 cost_share_bp=parse_bp(item.get("cost_share_bp"), f"party {i}'s cost share"),
                 benefit_share_bp=parse_bp(
                     item.get("benefit_share_bp"), f"party {i}'s benefit share"

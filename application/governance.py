@@ -16,7 +16,6 @@ from application.commands import (
     label,
     principal_name,
     resolution_number,
-    unit_ref,
 )
 from domain.charter import Matter, Rules, make_rules
 from domain.community import Community
@@ -141,7 +140,7 @@ class GovernanceCommands:
     ) -> int:
         """Returns the meeting's number in the council's sequence."""
         day = effective(held_on, "meeting date")
-        seats = [unit_ref(u) for u in present]
+        seats = [self.unit_id(u) for u in present]
         who = principal_name(principal)
         body = self.community(community)
         body.check_open(day)
@@ -176,7 +175,7 @@ class GovernanceCommands:
                 (meeting, "meeting number"),
             )
         ]
-        recused_seats = [unit_ref(u) for u in recused]
+        recused_seats = [self.unit_id(u) for u in recused]
         revoked = resolution_number(revokes, "the resolution revoked")
         who = principal_name(principal)
         body = self.community(community)

@@ -26,17 +26,17 @@ from uuid import UUID
 from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.persistence import Recording
 
+from application import names
 from application.agreements import AgreementCommands
 from application.commands import (
-    as_uuid,
     command,
     effective,
     label,
     principal_name,
     resolution_number,
-    unit_ref,
 )
 from application.governance import GovernanceCommands
+from application.names import Directory
 from application.repository import KeptAggregates
 from domain.charter import Matter
 from domain.community import Community
@@ -91,6 +91,9 @@ class Ledger(AgreementCommands, GovernanceCommands, Application[UUID]):
         composition root (``bootstrap``) makes from it."""
         self.after_save: list[Callable[[int], None]] = []
         """Called with the last position after every save (read models catch up)."""
+        self.directory: Directory | None = None
+        """Where names are looked up (``application.names``): the read models give
+        one when they are opened on this ledger; without it, ids and codes only."""
         self.url = url
         super().__init__(env=env)
 
@@ -211,10 +214,15 @@ class Ledger(AgreementCommands, GovernanceCommands, Application[UUID]):
         self.save(record)
         return record
 
+    def unit_id(self, ref: str | UUID) -> UUID:
+        """The id of the unit ``ref`` names: its id, its credit code, or its name or a
+        part of its name that no other unit has (``application.names``)."""
+        return names.unit_id(self.directory, ref)
+
     def unit(self, ref: str | UUID) -> MemberUnit:
-        """A unit by its id or its credit code."""
+        """A unit by its id, its credit code or its name."""
         try:
-            return self._unit(unit_ref(ref))
+            return self._unit(self.unit_id(ref))
         except UnitNotFound:
             code = str(ref).strip()
             if len(code) == 18:  # name it as the user did, not by the id derived from it
@@ -395,7 +403,7 @@ class Ledger(AgreementCommands, GovernanceCommands, Application[UUID]):
     def community(self, ref: str | UUID | Community) -> Community:
         if isinstance(ref, Community):
             return ref
-        community_id = as_uuid(ref, "community id")
+        community_id = names.community_id(self.directory, ref)
         try:
             record = self.repository.get(community_id)
         except AggregateNotFoundError:

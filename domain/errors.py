@@ -33,6 +33,10 @@ class InvalidChoice(InvalidInput):
     pass
 
 
+class AmbiguousName(InvalidInput):
+    """A name, or part of one, that more than one unit, body or agreement has."""
+
+
 class InvalidText(InvalidInput):
     pass
 

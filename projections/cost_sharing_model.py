@@ -53,7 +53,7 @@ from datetime import date, datetime
 from typing import Any
 from uuid import UUID
 
-from application.commands import as_uuid
+from application import names as named
 from domain.agreement import BenefitAgreement, EntryKind, ResourceKind, Source, source_of
 from domain.allocation import allocate
 from domain.community import Community
@@ -507,7 +507,7 @@ def report(
     (default: everything), the same as ``replay --until`` that time."""
     day = parse_date(as_of, "as-of date") if as_of else today()
     at = as_known_at(known_at)
-    agreement_id = as_uuid(agreement, "agreement id")
+    agreement_id = named.agreement_id(store.ledger.directory, agreement)
     model = store.model(CostSharing)
     d, key, t = iso(day), str(agreement_id), at.bound
     with store.reading() as query:
@@ -578,7 +578,7 @@ def agreements(store: Store, community: str | UUID | Community | None = None) ->
     answer as ``projections.cost_sharing.agreements``."""
     body_id = None
     if community is not None:
-        body_id = _community_id(community)
+        body_id = _community_id(store, community)
     model = store.model(CostSharing)
     with store.reading() as query:
         if body_id is None:
@@ -642,7 +642,7 @@ def investment(
     everything)."""
     day = parse_date(as_of, "as-of date") if as_of else today()
     at = as_known_at(known_at)
-    body_id = _community_id(community)
+    body_id = _community_id(store, community)
     model = store.model(CostSharing)
     d, key, t = iso(day), str(body_id), at.bound
     with store.reading() as query:
@@ -696,11 +696,11 @@ def investment(
 Query = Callable[..., list[Any]]
 
 
-def _community_id(community: str | UUID | Community) -> UUID:
-    """As ``Ledger.community`` takes it: an id, or the body itself."""
+def _community_id(store: Store, community: str | UUID | Community) -> UUID:
+    """As ``Ledger.community`` takes it: an id, a name, or the body itself."""
     if isinstance(community, Community):
         return community.id
-    return as_uuid(community, "community id")
+    return named.community_id(store.ledger.directory, community)
 
 
 def _community_name(

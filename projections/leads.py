@@ -19,7 +19,7 @@ from uuid import UUID
 
 import msgspec
 
-from application.commands import as_uuid
+from application import names as named
 from domain.errors import CommunityNotFound
 from domain.values import (
     LEAD_TYPES,
@@ -126,7 +126,7 @@ def community_detail(
     """The body, and for an industry body its leads, the missing ones and its
     recommending province on ``as_of`` (default today in China)."""
     day = parse_date(as_of, "as-of date") if as_of is not None else today()
-    community_id = as_uuid(community, "community id")
+    community_id = named.community_id(store.ledger.directory, community)
     model = store.model(Membership)
     d, key = iso(day), str(community_id)
     with store.reading() as query:

@@ -24,7 +24,7 @@ from uuid import UUID
 
 import msgspec
 
-from application.commands import as_uuid
+from application import names as named
 from domain.community import Community
 from domain.unit import MemberUnit
 from domain.values import parse_date, province_name, province_of, today
@@ -675,7 +675,7 @@ def members(
     picked from the histories its row carries."""
     day = parse_date(as_of, "as-of date") if as_of is not None else today()
     at = as_known_at(known_at)
-    community_id = as_uuid(community, "community id")
+    community_id = named.community_id(store.ledger.directory, community)
     model = store.model(Membership)
     t, d = at.bound, iso(day)
     assert d is not None

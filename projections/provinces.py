@@ -53,7 +53,7 @@ from uuid import UUID
 
 import msgspec
 
-from application.commands import as_uuid
+from application import names as named
 from application.ledger import Ledger
 from domain.community import Community
 from domain.unit import MemberUnit
@@ -281,7 +281,9 @@ def distribution(
     figure as known at a time counts every body's members instead."""
     day = parse_date(as_of, "as-of date") if as_of is not None else today()
     at = as_known_at(known_at)
-    community_id = as_uuid(community, "community id") if community is not None else None
+    community_id = (
+        named.community_id(store.ledger.directory, community) if community is not None else None
+    )
     store.ready()
     model = store.model(Membership)
     d = day.isoformat()

@@ -10,6 +10,7 @@ from eventsourcing.persistence import InterfaceError, OperationalError
 from application.ledger import Ledger
 from domain.errors import TamperedRecord
 from projections.cost_sharing_model import CostSharing
+from projections.directory import Directory
 from projections.machinery import ReadModel, Store
 from projections.membership_model import Membership
 from projections.register_model import ResolutionRegister
@@ -32,6 +33,7 @@ def open_store(ledger: Ledger, *, follow: bool = False) -> Store:
     recorded: it stays behind (``projections status`` shows it) and the next read
     catches it up or reports the problem."""
     store = Store(ledger, MODELS)
+    ledger.directory = Directory(store)  # names are looked up in the read models
     if follow:
         follower = store.follower = Follower(store)
         ledger.after_save.append(follower.nudge)

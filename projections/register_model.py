@@ -21,7 +21,7 @@ from datetime import date, datetime
 from typing import Any
 from uuid import UUID
 
-from application.commands import as_uuid
+from application import names as named
 from domain.charter import Outcome
 from domain.council import Council
 from domain.errors import CouncilNotFound
@@ -114,7 +114,7 @@ def register(
     """Every resolution of the body's council in the order recorded, as recorded by
     ``known_at`` (default: everything) — the same answer, and the same refusals, as
     ``projections.governance.register``."""
-    community_id = as_uuid(community, "community id")
+    community_id = named.community_id(store.ledger.directory, community)
     at = as_known_at(known_at)
     names = store.model(Membership)
     model = store.model(ResolutionRegister)

@@ -373,7 +373,11 @@ def test_a_mistaken_entry_is_reversed_not_edited(run, body, resolutions):
             2,
             "more than two decimal places",
         ),
-        (lambda b, a, r: ("report", "cost-sharing", "not-an-id"), 2, "agreement id must be a UUID"),
+        (
+            lambda b, a, r: ("report", "cost-sharing", "not-an-id"),
+            3,
+            "no agreement is named 'not-an-id' or has it in its name",
+        ),
         (
             lambda b, a, r: ("agreement", "show", "8c0e2f34-0000-4000-8000-000000000000"),
             3,

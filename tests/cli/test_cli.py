@@ -167,7 +167,7 @@ def test_unit_show_lists_the_units_memberships(run, body):
             f"credit code {FIRM} is already registered",
         ),
         (("unit", "show", credit_code(22)), 3, "no member unit"),
-        (("member", "list", "not-a-uuid"), 2, "community id must be a UUID"),
+        (("member", "list", "not-a-uuid"), 3, "no community is named 'not-a-uuid' or has it"),
     ],
 )
 def test_errors_are_one_clear_line_on_stderr_with_a_distinct_exit_code_and_write_nothing(

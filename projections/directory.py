@@ -1,0 +1,90 @@
+"""The ledger's directory of names: which units, bodies and agreements a name or a part
+of one may mean, read from the read models (``application.names.Directory``).
+
+A name matches by its current form (case and spaces ignored); a unit is also found by
+a name it had before, when no current name matches. The scan is a ``LIKE`` over the
+names' text: tens of milliseconds at 200,000 units, for a command a person typed."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from uuid import UUID
+
+from application.names import Named, normal
+from projections.cost_sharing_model import CostSharing
+from projections.machinery import Store
+from projections.membership_model import Membership, history, latest
+
+
+class Directory:
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    def units(self, text: str) -> list[Named]:
+        model = self.store.model(Membership)
+        with self.store.reading() as query:
+            rows = query(
+                model.sql(
+                    "SELECT unit_id, code, names FROM {units} WHERE lower(names) LIKE ? "
+                    "ESCAPE '!' ORDER BY code"
+                ),
+                (_pattern(text),),
+            )
+        wanted = normal(text)
+        now, before = [], []
+        for r in rows:
+            name = latest(r["names"])
+            found = Named(UUID(r["unit_id"]), name, r["code"])
+            if wanted in normal(name):
+                now.append(found)
+            elif any(wanted in normal(e[3]) for e in history(r["names"])):
+                before.append(found)
+        return now or before
+
+    def communities(self, text: str) -> list[Named]:
+        model = self.store.model(Membership)
+        with self.store.reading() as query:
+            rows = query(
+                model.sql(
+                    "SELECT community_id, name, division, founded_on FROM {communities} "
+                    "WHERE lower(name) LIKE ? ESCAPE '!' ORDER BY founded_on, name"
+                ),
+                (_pattern(text),),
+            )
+        return _matching(
+            text,
+            [Named(UUID(r["community_id"]), r["name"], f"founded {r['founded_on']}") for r in rows],
+        )
+
+    def agreements(self, text: str) -> list[Named]:
+        model = self.store.model(CostSharing)
+        with self.store.reading() as query:
+            rows = query(
+                model.sql(
+                    "SELECT a.agreement_id, a.title, c.name FROM {agreements} a "
+                    "JOIN {communities} c ON c.community_id = a.community_id "
+                    "WHERE lower(a.title) LIKE ? ESCAPE '!' ORDER BY a.seq"
+                ),
+                (_pattern(text),),
+            )
+        return _matching(
+            text, [Named(UUID(r["agreement_id"]), r["title"], r["name"]) for r in rows]
+        )
+
+
+def _pattern(text: str) -> str:
+    """A ``LIKE`` pattern for the names that may contain ``text``: those containing
+    its longest run of Chinese characters (which have no case and one width), else its
+    longest run of Latin letters and digits. The whole is then matched in Python,
+    where case, spaces and full-width forms are ignored (``normal``)."""
+    plain = unicodedata.normalize("NFKC", text).lower()
+    runs = re.findall(r"[^\x00-\x7f\W]+", plain) or re.findall(r"[a-z0-9]+", plain) or [""]
+    word = max(runs, key=len)
+    escaped = word.replace("!", "!!").replace("%", "!%").replace("_", "!_")
+    return f"%{escaped}%"
+
+
+def _matching(text: str, found: list[Named]) -> list[Named]:
+    wanted = normal(text)
+    return [n for n in found if wanted in normal(n.name)]

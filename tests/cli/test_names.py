@@ -1,0 +1,132 @@
+"""Things named the way people name them: a unit, a body or an agreement by its name or
+a part of it that only it has, on the command line and over HTTP alike (the ledger looks
+names up in the read models: ``application.names``, ``projections.directory``)."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+
+import pytest
+from freezegun import freeze_time
+
+from tests.cli.steps import NEWCOMER, SEATS, council_body_in, meeting
+from tests.factories import credit_code
+
+
+@pytest.fixture(autouse=True)
+def frozen():
+    with freeze_time("2025-07-15T02:00:00Z") as clock:
+        yield clock
+
+
+@pytest.fixture
+def body(ledger) -> str:
+    """深圳市域产教联合体 with six seated members named 单位<last four of the code>;
+    NEWCOMER (单位<…>) registered, not admitted."""
+    return str(council_body_in(ledger))
+
+
+def ok(run, *args: str) -> dict | list:
+    code, out, err = run(*args, "--format", "json")
+    assert code == 0, err
+    return json.loads(out)
+
+
+def short(code: str) -> str:
+    return f"单位{code[-4:]}"
+
+
+def test_a_unit_and_a_body_are_admitted_by_their_names(run, ledger, body):
+    admitted = ok(run, "member", "admit", "深圳", short(NEWCOMER), "--effective-on", "2025-03-01")
+    assert admitted["community_name"] == "深圳市域产教联合体"
+    assert str(ledger.unit(NEWCOMER).id) in [m["unit_id"] for m in admitted["members"]]
+    members = ok(run, "member", "list", "深圳市域", "--as-of", "2025-03-01")
+    assert short(NEWCOMER) in [m["name"] for m in members["members"]]
+
+
+def test_a_name_several_have_is_refused_listing_them_and_nothing_is_recorded(run, ledger, body):
+    before = ledger.recorder.max_notification_id()
+    code, out, err = run("member", "admit", "深圳", "单位", "--effective-on", "2025-03-01")
+    assert (code, out) == (2, "")
+    assert err.startswith("chanjiao: '单位' names 7 member units: ")
+    for unit in [*SEATS, NEWCOMER]:
+        assert f"{short(unit)} ({unit})" in err
+    assert err.rstrip().endswith("type more of the name, or give its credit code")
+    assert ledger.recorder.max_notification_id() == before
+
+
+def test_a_name_nobody_has_is_not_found_in_the_words_typed(run, body):
+    code, _, err = run("member", "admit", "深圳", "清华大学", "--effective-on", "2025-03-01")
+    assert code == 3 and "no member unit is named '清华大学' or has it in its name" in err
+    code, _, err = run("member", "list", "广州")
+    assert code == 3 and "no community is named '广州' or has it in its name" in err
+
+
+def test_a_whole_name_wins_over_longer_names_that_contain_it(run, ledger, body):
+    ledger.register_unit(
+        code=credit_code(700),
+        name=f"{short(NEWCOMER)}分公司",
+        unit_type="enterprise",
+        division="440305",
+        principal="p",
+    )
+    admitted = ok(run, "member", "admit", body, short(NEWCOMER), "--effective-on", "2025-03-01")
+    assert str(ledger.unit(NEWCOMER).id) in [m["unit_id"] for m in admitted["members"]]
+
+
+def test_case_spaces_and_full_width_forms_do_not_matter(run, ledger, body):
+    ledger.register_unit(
+        code=credit_code(701),
+        name="ACME 精密（苏州）有限公司",
+        unit_type="enterprise",
+        division="320506",
+        principal="p",
+    )
+    shown = ok(run, "unit", "show", "acme精密(苏州)")
+    assert shown["code"] == credit_code(701)
+
+
+def test_a_unit_is_found_by_a_name_it_had_before(run, ledger, body):
+    ledger.rename_unit(NEWCOMER, name="深圳新材料研究院", effective_on="2025-01-01", principal="p")
+    assert ok(run, "unit", "show", short(NEWCOMER))["name"] == "深圳新材料研究院"
+
+
+def test_seats_present_and_an_agreement_are_named_too(run, ledger, body):
+    number = meeting(run, "联合体", "2025-03-01", [short(u) for u in SEATS[:4]])
+    held = ledger.council(body).meetings[number - 1]
+    assert set(held.present) == {ledger.unit(u).id for u in SEATS[:4]}
+    drafted = ok(
+        run,
+        "agreement",
+        "draft",
+        "联合体",
+        "--title",
+        "共享实训基地共建协议",
+        "--kind",
+        "training_base",
+        "--party",
+        f"{short(SEATS[0])}:60%:50%",
+        "--party",
+        f"{short(SEATS[1])}:40%:50%",
+    )
+    shown = ok(run, "agreement", "show", "实训基地")
+    assert shown["id"] == drafted["id"]
+
+
+def test_over_http_a_body_field_takes_a_name(ledger, body):
+    from starlette.testclient import TestClient
+
+    from api.app import create_app
+    from api.tokens import Tokens
+    from projections.read_models import open_store
+
+    token = Tokens(open_store(ledger)).issue(role="admin", name="t", issued_by="t").token
+    with TestClient(create_app(ledger=ledger)) as client:
+        answer = client.post(
+            f"/communities/{body}/members",
+            json={"unit_id": short(NEWCOMER), "effective_on": "2025-03-01"},
+            headers={"Authorization": f"Bearer {token}"},
+        )
+    assert answer.status_code in (200, 201), answer.text
+    assert ledger.community(body).is_member_on(ledger.unit(NEWCOMER).id, date(2025, 3, 1))
