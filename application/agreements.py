@@ -31,6 +31,7 @@ from domain.agreement import (
     Party,
     ResourceKind,
     check_shares,
+    check_totals,
 )
 from domain.charter import Matter
 from domain.community import Community
@@ -298,20 +299,20 @@ def _parties(
 ) -> tuple[Party, ...]:
     if isinstance(parties, (str, bytes)) or not isinstance(parties, Sequence):
         raise InvalidShares("parties must be a list of {unit_id, cost_share_bp, benefit_share_bp}")
-    result = []
+    shares = []
     for i, item in enumerate(parties, 1):
         if not isinstance(item, Mapping) or "unit_id" not in item:
             raise InvalidShares(f"party {i} must name its unit_id and both shares")
-        result.append(
-            Party(
-                unit_id=unit_id(item["unit_id"]),
-                cost_share_bp=parse_bp(item.get("cost_share_bp"), f"party {i}'s cost share"),
-                benefit_share_bp=parse_bp(
-                    item.get("benefit_share_bp"), f"party {i}'s benefit share"
-                ),
-            )
-        )
-    return tuple(result)
+        cost = parse_bp(item.get("cost_share_bp"), f"party {i}'s cost share")
+        benefit = parse_bp(item.get("benefit_share_bp"), f"party {i}'s benefit share")
+        shares.append((item["unit_id"], cost, benefit))
+    # What the input alone shows is refused before anything is looked up: shares that
+    # do not add up are the mistake to report, not a party that is no member.
+    check_totals([cost for _, cost, _ in shares], [benefit for _, _, benefit in shares])
+    return tuple(
+        Party(unit_id=unit_id(ref), cost_share_bp=cost, benefit_share_bp=benefit)
+        for ref, cost, benefit in shares
+    )
 
 
 def _required_resolution(reference: str, what: str) -> str:

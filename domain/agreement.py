@@ -178,10 +178,14 @@ def check_shares(parties: Sequence[Party], labels: dict[UUID, str] | None = None
                 )
         if party.cost_share_bp == 0 and party.benefit_share_bp == 0:
             raise InvalidShares(f"{who} has neither a cost share nor a benefit share")
-    for what, total in (
-        ("cost", sum(p.cost_share_bp for p in parties)),
-        ("benefit", sum(p.benefit_share_bp for p in parties)),
-    ):
+    check_totals([p.cost_share_bp for p in parties], [p.benefit_share_bp for p in parties])
+
+
+def check_totals(cost_shares: Sequence[int], benefit_shares: Sequence[int]) -> None:
+    """The cost shares and the benefit shares each add up to exactly 10000."""
+    if not cost_shares:
+        raise InvalidShares("an agreement needs at least one party")
+    for what, total in (("cost", sum(cost_shares)), ("benefit", sum(benefit_shares))):
         if total != WHOLE_BP:
             raise InvalidShares(
                 f"the {what} shares add up to {total} basis points ({total / 100:g}%); they "

@@ -320,6 +320,19 @@ def test_a_mistaken_entry_is_reversed_not_edited(run, body, resolutions):
             4,
             "is not a member of 深圳市域产教联合体",
         ),
+        (  # what the input alone shows comes before what the ledger holds
+            lambda b, a, r: (
+                "agreement",
+                "draft",
+                b,
+                "--title",
+                "x",
+                "--party",
+                f"{NEWCOMER}:90%:100%",
+            ),
+            2,
+            "the cost shares add up to 9000 basis points (90%)",
+        ),
         (
             lambda b, a, r: (
                 "agreement",
