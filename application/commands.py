@@ -14,9 +14,17 @@ from uuid import UUID
 
 from eventsourcing.persistence import IntegrityError
 
+from domain.divisions import check_division
 from domain.errors import ConcurrentChange, InvalidDate, InvalidInput
 from domain.unit import MemberUnit
-from domain.values import parse_credit_code, parse_date, parse_text, today, unit_id_for
+from domain.values import (
+    parse_credit_code,
+    parse_date,
+    parse_division,
+    parse_text,
+    today,
+    unit_id_for,
+)
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -69,6 +77,17 @@ def effective(value: str | date, what: str = "effective date") -> date:
     if day > today():
         raise InvalidDate(f"{what} {day} is in the future (today is {today()} in China)")
     return day
+
+
+def listed_division(value: str, on: date | None) -> str:
+    """A GB/T 2260 code that was a division on ``on`` (in the latest list shipped if
+    None), or ``InvalidDivision`` naming what to write instead (ADR 0026).
+
+    Only a command's input is checked: events already recorded are never checked again,
+    so a code abolished since stays readable in the history."""
+    code = parse_division(value)
+    check_division(code, on)
+    return code
 
 
 _NUMBER = re.compile(r"[0-9]{4}-[0-9]{3,}")

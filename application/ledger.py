@@ -32,6 +32,7 @@ from application.commands import (
     command,
     effective,
     label,
+    listed_division,
     principal_name,
     resolution_number,
 )
@@ -56,7 +57,6 @@ from domain.values import (
     UnitType,
     parse_choice,
     parse_credit_code,
-    parse_division,
     parse_level,
     parse_text,
     parse_timestamp,
@@ -159,7 +159,8 @@ class Ledger(AgreementCommands, GovernanceCommands, Application[UUID]):
             "name": parse_text(name, "unit name"),
             "unit_type": kind,
             "level": parse_level(kind, level),
-            "division": parse_division(division),
+            # no effective date: where the unit is now, by the latest list shipped
+            "division": listed_division(division, None),
             "principal": principal_name(principal),
         }
         unit_id = unit_id_for(code)
@@ -191,8 +192,8 @@ class Ledger(AgreementCommands, GovernanceCommands, Application[UUID]):
     def relocate_unit(
         self, unit: str | UUID, *, division: str, effective_on: str | date, principal: str
     ) -> MemberUnit:
-        new_division = parse_division(division)
         day = effective(effective_on)
+        new_division = listed_division(division, day)
         who = principal_name(principal)
         record = self.unit(unit)
         record.relocate(new_division, day, who)
@@ -253,13 +254,17 @@ class Ledger(AgreementCommands, GovernanceCommands, Application[UUID]):
         founded_on: str | date,
         principal: str,
     ) -> Community:
+        the_name = parse_text(name, "community name")
+        the_kind = parse_choice(CommunityKind, kind, "community kind")
+        the_industry = parse_text(industry, "industry")
+        founded = effective(founded_on, "founding date")
         community = Community._create(
             Community.Founded,
-            name=parse_text(name, "community name"),
-            kind=parse_choice(CommunityKind, kind, "community kind"),
-            industry=parse_text(industry, "industry"),
-            division=parse_division(division),
-            founded_on=effective(founded_on, "founding date"),
+            name=the_name,
+            kind=the_kind,
+            industry=the_industry,
+            division=listed_division(division, founded),
+            founded_on=founded,
             principal=principal_name(principal),
         )
         self.save(community)

@@ -146,7 +146,7 @@ def unit_table(view: UnitView) -> Table:
     status = f", deregistered {view.deregistered_on}" if view.deregistered_on else ""
     table = Table(
         title=f"{view.name} · {view.code} · {view.type}{level} · "
-        f"{view.province_name} {view.division}{status}",
+        f"{view.province_name} {view.division_name or ''} {view.division}{status}",
         caption=f"id {view.id}",
     )
     for column in ("community", "role", "from", "to", "exit reason", "resolutions"):

@@ -28,6 +28,15 @@ _SHOWN = 6
 """How many neighbouring divisions an error message lists before ``…``."""
 
 
+_ZONE = (
+    "; a county-level code whose fifth digit is 7 is how the statistics bureau's "
+    "统计用区划代码 number a development zone (开发区, 工业园区, 高新区), which is not a "
+    "GB/T 2260 division: record the district or county the unit lies in"
+)
+"""Added to the refusal of an unknown ``xxxx7x`` (ADR 0026): no GB/T 2260 code has a 7
+there, so a secretary who writes one copied a development zone's statistical code."""
+
+
 class Listing(NamedTuple):
     """One code under one name for a run of years: listed in the year-end lists of
     ``start`` to ``end - 1`` (``end`` None while it is in use)."""
@@ -179,6 +188,8 @@ def _refusal(code: str, on: date | None) -> str:
     listings = table.by_code.get(code, ())
     if not listings:
         message = f"division {code} does not exist in GB/T 2260 ({_neighbours(code, on)})"
+        if code[4] == "7":
+            message += _ZONE
     else:
         last = listings[-1]
         year = on.year if on else table.last + 1

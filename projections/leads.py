@@ -31,7 +31,7 @@ from domain.values import (
     today,
 )
 from projections.machinery import Store, iso
-from projections.membership import CommunityView
+from projections.membership import CommunityView, name_of_division
 from projections.membership_model import Membership, history, in_force
 
 
@@ -151,6 +151,7 @@ def community_detail(
         "founded_on": date.fromisoformat(b["founded_on"]),
         "dissolved_on": date.fromisoformat(b["dissolved_on"]) if b["dissolved_on"] else None,
         "active_members": int(b["active"]),
+        "division_name": name_of_division(b["division"], day),
         "as_of": day,
     }
     if not industry:

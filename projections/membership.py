@@ -10,6 +10,7 @@ import msgspec
 
 from application.ledger import Ledger
 from domain.community import Community, MembershipPeriod
+from domain.divisions import division_name, history
 from domain.unit import MemberUnit
 from domain.values import parse_date, parse_timestamp, province_name, province_of, today
 
@@ -23,6 +24,9 @@ class Member(msgspec.Struct, frozen=True):
     province_name: str
     role: str
     since: date
+    division: str
+    division_name: str | None
+    """The GB/T 2260 name of ``division`` on the list's date (ADR 0026)."""
 
 
 class MemberList(msgspec.Struct, frozen=True):
@@ -54,6 +58,8 @@ class UnitView(msgspec.Struct, frozen=True):
     province: str
     province_name: str
     deregistered_on: date | None
+    division_name: str | None
+    """The GB/T 2260 name of ``division`` today, or its last name if abolished since."""
     names: list[tuple[date | None, str]]
     divisions: list[tuple[date | None, str]]
     memberships: list[Period]
@@ -69,6 +75,8 @@ class CommunityView(msgspec.Struct, frozen=True):
     founded_on: date
     dissolved_on: date | None
     active_members: int
+    division_name: str | None
+    """The GB/T 2260 name of ``division`` today, or its last name if abolished since."""
 
 
 def members(
@@ -123,6 +131,8 @@ def _member(unit: MemberUnit, period: MembershipPeriod, day: date) -> Member:
         province_name=province_name(division),
         role=period.role_on(day).value,
         since=period.admitted_on,
+        division=division,
+        division_name=name_of_division(division, day),
     )
 
 
@@ -167,6 +177,7 @@ def _unit_view(unit: MemberUnit, periods: list[Period]) -> UnitView:
         province=unit.province,
         province_name=province_name(unit.division),
         deregistered_on=unit.deregistered_on,
+        division_name=name_of_division(unit.division),
         names=[(_since(d), n) for d, n in unit.names],
         divisions=[(_since(d), v) for d, v in unit.divisions],
         memberships=periods,
@@ -184,11 +195,23 @@ def community_view(body: Community) -> CommunityView:
         founded_on=body.founded_on,
         dissolved_on=body.dissolved_on,
         active_members=len(body.active_members),
+        division_name=name_of_division(body.division),
     )
 
 
 def communities(ledger: Ledger) -> list[CommunityView]:
     return [community_view(ledger.community(i)) for i in ledger.community_ids()]
+
+
+def name_of_division(code: str, day: date | None = None) -> str | None:
+    """What a report shows beside a recorded division: its GB/T 2260 name on ``day``
+    (today's list if None), or, for a code that was not a division then (abolished
+    since, or recorded before the check), the last name it had; None for a code the
+    list never held. Never a refusal: recorded events are not checked again."""
+    name = division_name(code, day)
+    if name is None and (listings := history(code)):
+        name = listings[-1].name
+    return name
 
 
 def _since(day: date) -> date | None:

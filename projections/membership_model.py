@@ -30,7 +30,7 @@ from domain.unit import MemberUnit
 from domain.values import parse_date, province_name, province_of, today
 from projections.known_at import LATEST, as_known_at, body_row
 from projections.machinery import ReadModel, Store, iso, rows_param, rowset
-from projections.membership import Member, MemberList, Period
+from projections.membership import Member, MemberList, Period, name_of_division
 
 BEGINNING = date.min.isoformat()  # a unit's registered name and division hold from here
 
@@ -697,6 +697,8 @@ def members(
                 province_name=province_name(division),
                 role=in_force(r["roles"], d, t),
                 since=date.fromisoformat(r["admitted_on"]),
+                division=division,
+                division_name=name_of_division(division, day),
             )
         )
     result.sort(key=lambda m: (m.role != "lead", m.since, m.code))

@@ -26,7 +26,7 @@ Rules:
 - **Local / non-local** (city bodies, 市域产教联合体, only; ``None`` for other
   kinds and nationally): a member is local when its division is in the same
   prefecture-level city as the body's division, i.e. the first four digits of the
-  two GB/T 2260 codes are equal (``320571`` and ``320508`` are both 苏州 ``3205``).
+  two GB/T 2260 codes are equal (``320506`` and ``320508`` are both 苏州 ``3205``).
   For the four province-level cities 北京 ``11``, 天津 ``12``, 上海 ``31`` and
   重庆 ``50`` the first two digits are compared instead, since their districts and
   counties (``5001xx``, ``5002xx``) all belong to the one city. Known limit of the

@@ -421,7 +421,7 @@ class Journal:
         )
         step(
             lambda L, p: L.relocate_unit(
-                codes[3], division="320571", effective_on="2024-01-16", principal=p
+                codes[3], division="320505", effective_on="2024-01-16", principal=p
             )
         )
         body = step(

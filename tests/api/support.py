@@ -111,8 +111,8 @@ DRAFTED_ON = "2024-02-20"
 MEETING_ON = "2024-03-01"
 
 UNITS = [  # (serial, name, type, level, division)
-    (1, "苏州工业园区智能装备有限公司", "enterprise", None, "320571"),
-    (2, "苏州工业园区职业技术学院", "vocational_school", "higher", "320571"),
+    (1, "苏州工业园区智能装备有限公司", "enterprise", None, "320506"),
+    (2, "苏州工业园区职业技术学院", "vocational_school", "higher", "320506"),
     (3, "上海交通大学", "university", None, "310110"),
 ]
 SHARES = [(5000, 4000), (3000, 3000), (2000, 3000)]
@@ -148,12 +148,12 @@ class World:
     def unit_ids(self) -> list[str]:
         return [u["id"] for u in self.units]
 
-    def next_code(self, division: str = "320571") -> str:
+    def next_code(self, division: str = "320506") -> str:
         """A valid credit code no one has registered yet."""
         self.serial += 1
         return credit_code(self.serial, division=division)
 
-    def register(self, division: str = "320571", type_: str = "enterprise") -> dict[str, Any]:
+    def register(self, division: str = "320506", type_: str = "enterprise") -> dict[str, Any]:
         code = self.next_code(division)
         return self.api.post(
             "/units",
@@ -208,7 +208,7 @@ def build_world(api: Api) -> World:
             "name": "苏州工业园区市域产教联合体",
             "kind": "city",
             "industry": "电子信息与智能制造",
-            "division": "320571",
+            "division": "320506",
             "founded_on": FOUNDED_ON,
         },
     )

@@ -66,7 +66,7 @@ class Probe:
 
 
 def _new_unit(w: World) -> dict[str, Any]:
-    return {"code": w.next_code(), "name": "新单位", "type": "enterprise", "division": "320571"}
+    return {"code": w.next_code(), "name": "新单位", "type": "enterprise", "division": "320506"}
 
 
 def _new_community(w: World) -> dict[str, Any]:

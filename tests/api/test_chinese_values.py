@@ -18,7 +18,7 @@ def test_a_body_may_name_its_choices_in_chinese_and_write_amounts_as_people_do(w
             "name": "苏州某中等职业学校",
             "type": "职业学校",
             "level": "中职",
-            "division": "320571",
+            "division": "320506",
         },
     )
     assert (unit["type"], unit["level"]) == ("vocational_school", "secondary")
@@ -28,7 +28,7 @@ def test_a_body_may_name_its_choices_in_chinese_and_write_amounts_as_people_do(w
             "name": "苏州新能源行业产教融合共同体",
             "kind": "行业产教融合共同体",
             "industry": "新能源",
-            "division": "320571",
+            "division": "320506",
             "founded_on": "2024-03-15",
         },
     )

@@ -41,7 +41,7 @@ REQUESTS: dict[str, Callable[[World], tuple[str, dict[str, Any]]]] = {
     "a cost": _cost,
     "a unit's registration": lambda w: (
         "/units",
-        {"code": credit_code(900), "name": "重试公司", "type": "enterprise", "division": "320571"},
+        {"code": credit_code(900), "name": "重试公司", "type": "enterprise", "division": "320506"},
     ),
     "an admission": lambda w: (
         f"/communities/{w.community_id}/members",
@@ -112,7 +112,7 @@ def test_a_retry_after_a_restart_is_still_recognised(database_url) -> None:
         "code": credit_code(901),
         "name": "重启公司",
         "type": "enterprise",
-        "division": "320571",
+        "division": "320506",
     }
     headers = {"Idempotency-Key": "before-restart"}
     ledger = Ledger(database_url)
@@ -164,7 +164,7 @@ def test_a_conflict_is_not_replayed_but_decided_again(world) -> None:
         "code": world.units[0]["code"],
         "name": "重复",
         "type": "enterprise",
-        "division": "320571",
+        "division": "320506",
     }
     before = world.api.position()
     for _ in range(2):

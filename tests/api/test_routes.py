@@ -247,7 +247,7 @@ def _(w: World, send) -> None:
         w.community_id,
         w.community["name"],
         "city",
-        "320571",
+        "320506",
     )
     assert (body["founded_on"], body["dissolved_on"], body["active_members"]) == (
         "2024-01-10",
@@ -1079,7 +1079,7 @@ def _unit_body(w: World, **change: Any) -> dict[str, Any]:
         "code": w.next_code(),
         "name": "某公司",
         "type": "enterprise",
-        "division": "320571",
+        "division": "320506",
         **change,
     }
 
@@ -1101,7 +1101,7 @@ ERRORS = {  # what is wrong: (request, status, problem type, words the detail mu
         lambda w: ("POST", "/units", _unit_body(w, colour="blue")),
         422,
         "invalid-input",
-        "unknown field `colour`",
+        "the request body has colour, which this request does not take",
     ),
     "a field of the wrong type": (
         lambda w: (

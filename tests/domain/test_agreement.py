@@ -82,14 +82,14 @@ def body_with_council(ledger: Ledger, name: str = "苏州市域产教联合体")
                 name=unit_name,
                 unit_type=unit_type,
                 level=level,
-                division="320571",
+                division="320506",
                 principal=P,
             )
     body = ledger.found_community(
         name=name,
         kind="city",
         industry="智能制造",
-        division="320571",
+        division="320506",
         founded_on="2024-01-01",
         principal=P,
     ).id

@@ -39,14 +39,14 @@ def body_with_council(ledger: Ledger, seats: int = 12, name: str = "苏州工业
                 code=code,
                 name=f"单位{code[-4:]}",
                 unit_type="enterprise",
-                division="320571",
+                division="320506",
                 principal=P,
             )
     body = ledger.found_community(
         name=name,
         kind="city",
         industry="电子信息",
-        division="320571",
+        division="320506",
         founded_on="2024-01-01",
         principal=P,
     )
@@ -259,7 +259,7 @@ def test_once_the_charter_requires_it_an_admission_needs_a_valid_resolution(memo
     )
     newcomer = credit_code(400)
     memory_ledger.register_unit(
-        code=newcomer, name="新成员", unit_type="enterprise", division="320571", principal=P
+        code=newcomer, name="新成员", unit_type="enterprise", division="320506", principal=P
     )
     admit = lambda r: memory_ledger.admit_member(  # noqa: E731
         body, newcomer, role="participant", effective_on="2025-05-01", resolution=r, principal=P
@@ -325,13 +325,13 @@ def test_an_outcome_never_depends_on_the_order_seats_were_recorded_in(order, pre
         with Ledger("memory://") as ledger:
             for code in MEMBERS:
                 ledger.register_unit(
-                    code=code, name="u", unit_type="enterprise", division="320571", principal=P
+                    code=code, name="u", unit_type="enterprise", division="320506", principal=P
                 )
             body = ledger.found_community(
                 name="b",
                 kind="city",
                 industry="i",
-                division="320571",
+                division="320506",
                 founded_on="2024-01-01",
                 principal=P,
             ).id

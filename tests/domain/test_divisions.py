@@ -137,3 +137,17 @@ def test_dates_after_the_last_list_accept_the_divisions_in_use():
 
 def test_dates_before_the_first_list_accept_the_codes_of_the_first():
     assert division_name("110101", date(1949, 10, 1)) == "东城区"
+
+
+def test_a_development_zones_statistical_code_is_refused_saying_what_it_is():
+    # 苏州工业园区: 320576 in the statistics bureau's 2023 tables, 320571 in older ones
+    for code in ("320576", "320571"):
+        with pytest.raises(InvalidDivision) as refused:
+            check_division(code, date(2024, 5, 1))
+        message = str(refused.value)
+        assert message.startswith(f"division {code} does not exist in GB/T 2260 (320500 is 苏州市")
+        assert "statistics bureau's 统计用区划代码 number a development zone" in message
+        assert "record the district or county the unit lies in" in message
+    with pytest.raises(InvalidDivision) as refused:
+        check_division("330299", date(2024, 5, 1))
+    assert "development zone" not in str(refused.value)

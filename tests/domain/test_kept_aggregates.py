@@ -88,7 +88,7 @@ def demo_history(ledger) -> None:
     load_demo(ledger, "json")
     code = UNITS[0].code
     ledger.rename_unit(code, name="更名后的单位", effective_on="2025-03-01", principal="p")
-    ledger.relocate_unit(code, division="320571", effective_on="2025-04-01", principal="p")
+    ledger.relocate_unit(code, division="320505", effective_on="2025-04-01", principal="p")
     council = next(a for a in every_aggregate(ledger) if isinstance(a, Council))
     seat = next(s for s in council.seats if s.until is None and s.office != "chair")
     ledger.vacate_seat(council.community_id, seat.unit_id, effective_on="2025-10-01", principal="p")

@@ -92,7 +92,7 @@ def test_a_registration_with_bad_input_is_refused_naming_the_rule_and_writes_not
 def test_rename_relocate_and_deregister_keep_the_history(memory_ledger):
     register(memory_ledger)
     memory_ledger.rename_unit(CODE, name="博世（苏州）", effective_on="2025-01-01", principal="p")
-    memory_ledger.relocate_unit(CODE, division="320571", effective_on="2025-03-01", principal="p")
+    memory_ledger.relocate_unit(CODE, division="320505", effective_on="2025-03-01", principal="p")
     memory_ledger.deregister_unit(CODE, effective_on="2025-06-30", principal="p")
     unit = memory_ledger.unit(CODE)
     assert unit.name_on(date(2024, 12, 31)) == "苏州博世汽车部件有限公司"

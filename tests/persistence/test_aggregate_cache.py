@@ -21,8 +21,8 @@ def test_a_kept_aggregate_catches_up_with_what_another_process_recorded(database
         assert here.unit(code).name == "旧名"  # now kept in memory
         there.rename_unit(code, name="新名", effective_on="2025-01-01", principal="q")
         assert here.unit(code).name == "新名"
-        here.relocate_unit(code, division="320571", effective_on="2025-02-01", principal="p")
-        assert there.unit(code).division == "320571"
+        here.relocate_unit(code, division="320505", effective_on="2025-02-01", principal="p")
+        assert there.unit(code).division == "320505"
     finally:
         here.close()
         there.close()

@@ -45,7 +45,7 @@ FIRST = ((A, 5000, 6000), (B, 3000, 4000), (C, 2000, 0))
 DRAFTED_ON = date(2024, 4, 1)
 LAST_DAY = date(2025, 11, 30)
 SPAN = (LAST_DAY - DRAFTED_ON).days
-DIVISIONS = ["320571", "310115", "330106", "440305", "110108"]
+DIVISIONS = ["320506", "310115", "330106", "440305", "110108"]
 
 
 # --- setting up a body ----------------------------------------------------------------
@@ -61,14 +61,14 @@ def body_with_council(ledger: Ledger, name: str = "苏州市域产教联合体")
                 name=unit_name,
                 unit_type=unit_type,
                 level=level,
-                division="320571",
+                division="320506",
                 principal=P,
             )
     body = ledger.found_community(
         name=name,
         kind="city",
         industry="智能制造",
-        division="320571",
+        division="320506",
         founded_on="2024-01-01",
         principal=P,
     ).id

@@ -22,7 +22,7 @@ from projections.replay import replay
 from tests.factories import credit_code
 
 P = "secretary:test"
-A, B, C = (credit_code(950 + i, division="320571") for i in range(3))
+A, B, C = (credit_code(950 + i, division="320506") for i in range(3))
 FOUNDED = datetime(2025, 3, 1, 2, 0, tzinfo=UTC)  # 10:00 in China
 COUNCIL = datetime(2025, 3, 1, 2, 10, tzinfo=UTC)
 DRAFTED = datetime(2025, 3, 1, 2, 20, tzinfo=UTC)
@@ -51,7 +51,7 @@ def recorded(ledger: Ledger) -> Recorded:
     revoking 2025-003."""
     with freeze_time(FOUNDED) as clock:
         for code, name, kind, level, division in (
-            (A, "苏州精密机械有限公司", "enterprise", None, "320571"),
+            (A, "苏州精密机械有限公司", "enterprise", None, "320506"),
             (B, "苏州科技大学", "university", None, "320508"),
             (C, "上海工业职业技术学院", "vocational_school", "higher", "310115"),
         ):
@@ -62,7 +62,7 @@ def recorded(ledger: Ledger) -> Recorded:
             name="苏州市域产教联合体",
             kind="city",
             industry="智能制造",
-            division="320571",
+            division="320506",
             founded_on="2025-01-01",
             principal=P,
         ).id

@@ -90,7 +90,7 @@ DIVISIONS = [
     "110105",
     "110108",  # 北京 (a province-level city)
     "310115",  # 上海
-    "320571",
+    "320506",
     "320508",
     "320106",  # 苏州 ×2, 南京
     "330212",  # 宁波
@@ -443,8 +443,8 @@ def test_the_demo_reads_the_same_from_the_read_models_on_both_stores(ledger, cap
 
 # (key, type, division): 6 in 江苏 (4 in 苏州, 2 in 南京) and 5 outside it
 HAND = [
-    ("a", "enterprise", "320571"),
-    ("b", "enterprise", "320571"),
+    ("a", "enterprise", "320506"),
+    ("b", "enterprise", "320506"),
     ("c", "vocational_school", "320508"),
     ("d", "university", "320505"),
     ("e", "university", "320106"),
@@ -477,7 +477,7 @@ def hand(ledger):
             name="苏州工业园区市域产教联合体",
             kind="city",
             industry="电子信息",
-            division="320571",
+            division="320506",
             founded_on="2024-01-01",
             principal=P,
         ).id
@@ -497,7 +497,7 @@ def hand(ledger):
             sip, CODE["l"], reason="withdrawal", effective_on="2025-01-01", principal=P
         )
         # 上海 → 苏州 from July: on 2025-06-30 it still counts in 上海
-        ledger.relocate_unit(CODE["g"], division="320571", effective_on="2025-07-01", principal=P)
+        ledger.relocate_unit(CODE["g"], division="320505", effective_on="2025-07-01", principal=P)
         # Chongqing: a district, a county of the same city, and one from 四川
         for key, where in CHONGQING:
             ledger.register_unit(
@@ -705,7 +705,7 @@ def test_shares_are_basis_points_rounded_half_up_and_cities_are_code_prefixes():
         None,
     ]
     assert [
-        city_of("320571"),
+        city_of("320506"),
         city_of("500230"),
         city_of("110108"),
         city_of("310115"),

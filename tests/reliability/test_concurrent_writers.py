@@ -134,7 +134,7 @@ POOL_TYPES = [
     ("other", None),
 ]
 DIVISIONS = [
-    "320571",
+    "320505",
     "320506",
     "320205",
     "310115",
@@ -156,18 +156,18 @@ def set_up(database_url: str) -> Body:
         r = ledger.register_unit
         core = [
             r(
-                code=credit_code(1, division="320571"),
+                code=credit_code(1, division="320505"),
                 name="苏州工业园区智能装备有限公司",
                 unit_type="enterprise",
-                division="320571",
+                division="320505",
                 principal=SETUP,
             ),
             r(
-                code=credit_code(2, division="320571"),
+                code=credit_code(2, division="320505"),
                 name="苏州工业园区职业技术学院",
                 unit_type="vocational_school",
                 level="higher",
-                division="320571",
+                division="320505",
                 principal=SETUP,
             ),
             r(
@@ -196,7 +196,7 @@ def set_up(database_url: str) -> Body:
             name="苏州工业园区市域产教联合体",
             kind="city",
             industry="电子信息与智能制造",
-            division="320571",
+            division="320505",
             founded_on=FOUNDED_ON,
             principal=SETUP,
         )

@@ -229,14 +229,14 @@ def test_a_killed_server_loses_nothing_duplicates_nothing_and_the_stream_resumes
 
         def unit(offset: int) -> Callable[[int], tuple[str, dict, str]]:
             def make(k: int) -> tuple[str, dict, str]:
-                code = credit_code(offset + k, division="320571")
+                code = credit_code(offset + k, division="320506")
                 return (
                     "/units",
                     {
                         "code": code,
                         "name": f"崩溃测试单位{offset + k}",
                         "type": "enterprise",
-                        "division": "320571",
+                        "division": "320506",
                     },
                     code,
                 )

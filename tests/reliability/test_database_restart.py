@@ -984,7 +984,7 @@ def test_a_503_tells_the_truth_and_the_retry_with_its_key_is_answered(
         monkeypatch.setattr(service.ledger, "register_unit", register_unit)
         monkeypatch.setattr(service.requests.keys, "release", release)
     code = world.next_code()
-    body = {"code": code, "name": "重启时刻的登记", "type": "enterprise", "division": "320571"}
+    body = {"code": code, "name": "重启时刻的登记", "type": "enterprise", "division": "320506"}
     headers = {"Idempotency-Key": f"restart-{moment}"}
     first = world.api.request("POST", "/units", json=body, headers=headers)
     monkeypatch.undo()  # the database is back
