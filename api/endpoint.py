@@ -25,6 +25,7 @@ from api.access import Access, check, check_role
 from api.answers import ANSWERS, Answer
 from api.idempotency import Requests
 from api.problems import MAX_BODY_BYTES, BodyTooLarge
+from api.request_bodies import decode_body
 from api.tokens import TokenInfo, TokenRequired, Tokens
 from application.ledger import SAVED_AT
 from application.messages import Command, Shape, fields
@@ -146,23 +147,6 @@ def performing(
         return view(c.ledger, c.store, cmd, cmd.run(c.ledger, c.principal))
 
     return run
-
-
-_decoders: dict[type, msgspec.json.Decoder[Any]] = {}
-
-
-def decode_body(raw: bytes, shape: type[msgspec.Struct]) -> Any:
-    decoder = _decoders.get(shape)
-    if decoder is None:
-        decoder = _decoders[shape] = msgspec.json.Decoder(shape)
-    if not raw.strip():
-        raise InvalidInput("the request needs a JSON body")
-    try:
-        return decoder.decode(raw)
-    except msgspec.ValidationError as e:
-        raise InvalidInput(f"request body: {e}") from None
-    except msgspec.DecodeError as e:
-        raise InvalidInput(f"the request body is not valid JSON: {e}") from None
 
 
 def decode_query(request: Request, shape: type[msgspec.Struct]) -> Any:

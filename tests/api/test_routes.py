@@ -1111,7 +1111,7 @@ ERRORS = {  # what is wrong: (request, status, problem type, words the detail mu
         ),
         422,
         "invalid-input",
-        "$.amount",
+        "amount must be text, not a number; got 12.5",
     ),
     "an amount with three decimals": (
         lambda w: (
