@@ -1,7 +1,7 @@
 """Over HTTP the ledger reads a body's choices and amounts as it reads the command
 line's words: Chinese names and amounts as people write them are recorded as their
-English values and exact fen. (Dates in a body are JSON dates, decoded strictly as
-YYYY-MM-DD before the ledger sees them.) Answers keep the plain forms."""
+English values and exact fen (dates: tests/api/test_request_bodies.py). Answers keep the
+plain forms."""
 
 from __future__ import annotations
 
