@@ -10,6 +10,7 @@ from application import messages as m
 from bootstrap import Ledger
 from cli.args import community_arg, known_at_arg
 from cli.commands import add_command
+from cli.spreadsheet import spreadsheet_arg
 from projections import cost_sharing, cost_sharing_model, provinces
 
 
@@ -43,15 +44,25 @@ def add_commands(group: Callable[..., Any], leaf: Callable[..., argparse.Argumen
     add_command(leaf, agreements, "approve", m.ApproveAgreement)
     add_command(leaf, agreements, "amend", m.AmendAgreement)
     add_command(leaf, agreements, "terminate", m.TerminateAgreement)
-    _agreement_arg(leaf(agreements, "show", show, "an agreement, its shares over time and entries"))
-    p = leaf(agreements, "list", list_, "every agreement, or one body's", csv=True)
+    _agreement_arg(
+        spreadsheet_arg(
+            leaf(
+                agreements,
+                "show",
+                show,
+                "an agreement, its shares over time and entries (CSV, xlsx: the entries)",
+                csv=True,
+            )
+        )
+    )
+    p = spreadsheet_arg(leaf(agreements, "list", list_, "every agreement, or one body's", csv=True))
     p.add_argument("community", metavar="COMMUNITY", nargs="?", help="community id (optional)")
     add_command(leaf, agreements, "contribute", m.RecordContribution)
     add_command(leaf, agreements, "cost", m.RecordCost)
     add_command(leaf, agreements, "benefit", m.RecordBenefit)
     add_command(leaf, agreements, "reverse", m.ReverseEntry)
 
-    reports = group("report", "reports for councils and auditors (table, JSON or CSV)")
+    reports = group("report", "reports for councils and auditors (table, JSON, CSV or xlsx)")
     p = leaf(
         reports,
         "cost-sharing",
@@ -59,6 +70,7 @@ def add_commands(group: Callable[..., Any], leaf: Callable[..., argparse.Argumen
         "per party: costs due, contributed, balance, benefits due",
         csv=True,
     )
+    spreadsheet_arg(p)
     _agreement_arg(p)
     p.add_argument("--as-of", metavar="YYYY-MM-DD", help="default: today")
     known_at_arg(p)
@@ -69,6 +81,7 @@ def add_commands(group: Callable[..., Any], leaf: Callable[..., argparse.Argumen
         "a body's contributions by kind, source and province",
         csv=True,
     )
+    spreadsheet_arg(p)
     community_arg(p)
     p.add_argument("--as-of", metavar="YYYY-MM-DD", help="default: today")
     known_at_arg(p)
@@ -79,6 +92,7 @@ def add_commands(group: Callable[..., Any], leaf: Callable[..., argparse.Argumen
         "member units by province and type: one body's, or every body's",
         csv=True,
     )
+    spreadsheet_arg(p)
     p.add_argument(
         "community",
         metavar="COMMUNITY",

@@ -10,6 +10,7 @@ from application import messages as m
 from bootstrap import Ledger
 from cli.args import community_arg, known_at_arg
 from cli.commands import add_command
+from cli.spreadsheet import spreadsheet_arg
 from projections import governance, register_model
 
 
@@ -41,7 +42,7 @@ def add_commands(group: Callable[..., Any], leaf: Callable[..., argparse.Argumen
     actions = councils.add_parser("seat", help="council seats").add_subparsers(metavar="ACTION")
     add_command(leaf, actions, "assign", m.AssignSeat)
     add_command(leaf, actions, "vacate", m.VacateSeat)
-    p = leaf(actions, "list", seat_list, "the seats held on a date")
+    p = spreadsheet_arg(leaf(actions, "list", seat_list, "the seats held on a date", csv=True))
     community_arg(p)
     p.add_argument("--as-of", metavar="YYYY-MM-DD")
 
@@ -54,6 +55,6 @@ def add_commands(group: Callable[..., Any], leaf: Callable[..., argparse.Argumen
         metavar="ACTION"
     )
     add_command(leaf, actions, "record", m.RecordResolution)
-    p = leaf(actions, "list", resolution_list, "the register, in order")
+    p = spreadsheet_arg(leaf(actions, "list", resolution_list, "the register, in order", csv=True))
     community_arg(p)
     known_at_arg(p)

@@ -1,4 +1,5 @@
-"""Output for people (rich tables), for scripts (JSON) and for spreadsheets (CSV)."""
+"""Output for people (rich tables), for scripts (JSON and CSV) and for spreadsheets (xlsx,
+``cli.spreadsheet``)."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from api.tokens import TokenInfo
 from cli.projections import Rebuilt, Status
 from domain.bundle import BundleVerification
 from domain.checkpoints import Checkpoint
+from domain.errors import InvalidInput
 from domain.values import SHANGHAI, group_yuan
 from projections.cost_sharing import (
     AgreementList,
@@ -53,6 +55,15 @@ def emit(value: Any, fmt: str) -> None:
         return
     if fmt == "csv":
         write_csv(csv_rows(value))
+        return
+    if fmt == "xlsx":  # a list of cli/main.py's own, without --output (cli.spreadsheet)
+        from cli.spreadsheet import write_xlsx
+
+        try:
+            write_xlsx(value, csv_rows(value), None)
+        except InvalidInput as e:
+            print(f"chanjiao: {e}", file=sys.stderr)
+            raise SystemExit(2) from None
         return
     out = console()
     match value:
@@ -578,6 +589,10 @@ def csv_rows(value: Any) -> list[list[str]]:
                 rows.append(["local", "", "", str(value.local), ""])
                 rows.append(["non_local", "", "", str(value.non_local), ""])
             return rows
+    from cli.spreadsheet import more_csv_rows
+
+    if (more := more_csv_rows(value)) is not None:
+        return more
     raise TypeError(f"no CSV form for {type(value).__name__}")
 
 
