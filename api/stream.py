@@ -64,19 +64,19 @@ class Hub:
             threading.Thread(target=self._listen, name="chanjiao-listen", daemon=True).start()
 
     async def stop(self) -> None:
+        """Stop following, after the read under way (if any) has ended.
+
+        The follow task is asked to stop, never cancelled: cancelling it while it
+        waits on a read in a worker thread leaves the lifespan's own awaits
+        unanswered under anyio 4.16 (the server's shutdown then never ends), and on
+        Python 3.11 ``asyncio.wait_for`` may swallow the cancellation anyway."""
         self._stopping.set()
-        # On Python 3.11 asyncio.wait_for swallows a cancellation that arrives as the
-        # awaited event is set (a NOTIFY, a save), and _follow would then run on for
-        # ever; it also stops on _stopping, which this kick makes it look at.
-        self._kick.set()
-        for task in self._tasks:
-            task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
-        # Cancelling a task does not stop a read it started in a worker thread, and
-        # the ledger may be closed as soon as this returns: let no read start, and
-        # wait for those running.
         with self._reading_lock:
-            self._closed = True
+            self._closed = True  # a read that has not started returns nothing
+        self._kick.set()  # _follow wakes, finds _stopping set and returns
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        # A subscriber's read may still run in a worker thread, and the ledger may be
+        # closed as soon as this returns: wait for it.
         while self._reading:
             await asyncio.sleep(0.01)
 
@@ -109,6 +109,8 @@ class Hub:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._kick.wait(), self.poll)
             self._kick.clear()
+            if self._stopping.is_set():
+                return
             try:
                 await self._read_new()
             except Exception:
