@@ -28,6 +28,7 @@ from cli import agreements, audit, governance, history, projections, serve
 from cli.args import community_arg, known_at_arg, unit_arg
 from cli.commands import add_command
 from cli.render import emit
+from cli.spreadsheet import spreadsheet_arg
 from domain.errors import (
     ConfigurationError,
     Conflict,
@@ -36,7 +37,7 @@ from domain.errors import (
     NotFound,
     TamperedRecord,
 )
-from projections import leads, membership, membership_model
+from projections import directory, leads, membership, membership_model
 from projections.read_models import open_store
 
 Handler = Callable[[Ledger, argparse.Namespace], Any]
@@ -78,7 +79,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         target = redacted(url or DEFAULT_DATABASE_URL)
         return _fail(f"cannot use the database {target}: {e}".strip(), 5)
     if result is not None:
-        emit(result, args.format)
+        emit(result, args.format, wide=getattr(args, "wide", False))
     return getattr(args, "exit_code", 0)
 
 
@@ -98,6 +99,10 @@ def _unit_view(ledger: Ledger, a: argparse.Namespace, ref: Any) -> Any:
     unit = ledger.unit(ref)
     periods = membership_model.unit_memberships(a.store, unit.id)
     return membership.unit_view(ledger, unit.id, periods)
+
+
+def unit_list(ledger: Ledger, a: argparse.Namespace) -> Any:
+    return directory.unit_list(a.store, a.search, a.limit)
 
 
 def community_show(ledger: Ledger, a: argparse.Namespace) -> Any:
@@ -178,6 +183,16 @@ def parser() -> argparse.ArgumentParser:
     add_command(leaf, units, "relocate", m.RelocateUnit)
     add_command(leaf, units, "deregister", m.DeregisterUnit)
     unit_arg(leaf(units, "show", unit_show, "a unit, its history and its memberships"))
+    for name, help_ in (
+        ("list", "the registered units by credit code; with TEXT, those it names"),
+        ("search", "the units whose name (now or before) contains TEXT, or whose code starts so"),
+    ):
+        p = leaf(units, name, unit_list, help_, csv=True)
+        p.add_argument("search", metavar="TEXT", nargs="?" if name == "list" else None)
+        p.add_argument(
+            "--limit", type=int, default=200, metavar="N", help="show at most N (default 200)"
+        )
+        spreadsheet_arg(p)
 
     bodies = group("community", "found and inspect communities")
     add_command(leaf, bodies, "found", m.FoundCommunity)
@@ -185,7 +200,9 @@ def parser() -> argparse.ArgumentParser:
     community_arg(p)
     p.add_argument("--as-of", metavar="YYYY-MM-DD", help="effective date (default: today)")
     add_command(leaf, bodies, "recommend", m.SetRecommendingProvince)
-    leaf(bodies, "list", community_list, "every community")
+    p = leaf(bodies, "list", community_list, "every community", csv=True)
+    p.add_argument("--wide", action="store_true", help="with each body's full id")
+    spreadsheet_arg(p)
     add_command(leaf, bodies, "dissolve", m.DissolveCommunity)
 
     members = group("member", "admissions, exits and the member list")
@@ -196,6 +213,7 @@ def parser() -> argparse.ArgumentParser:
     community_arg(p)
     p.add_argument("--as-of", metavar="YYYY-MM-DD", help="effective date (default: today)")
     known_at_arg(p)
+    spreadsheet_arg(p)
 
     governance.add_commands(group, leaf)
     agreements.add_commands(group, leaf)

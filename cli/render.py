@@ -29,6 +29,7 @@ from projections.cost_sharing import (
     EntryView,
     InvestmentSummary,
 )
+from projections.directory import UnitList
 from projections.governance import (
     CharterView,
     MeetingRecorded,
@@ -48,7 +49,9 @@ def console() -> Console:
     return Console(width=None if sys.stdout.isatty() else 160, highlight=False)
 
 
-def emit(value: Any, fmt: str) -> None:
+def emit(value: Any, fmt: str, *, wide: bool = False) -> None:
+    """``value`` in ``fmt``; ``wide``: tables show ids in full (lists show names, which
+    people use, and leave ids to ``--wide`` and ``--format json``)."""
     if fmt == "json":
         sys.stdout.write(msgspec.json.format(to_json(value).decode(), indent=2))
         sys.stdout.write("\n")
@@ -78,7 +81,9 @@ def emit(value: Any, fmt: str) -> None:
         case CommunityView():
             out.print(community_table([value], title=value.name))
         case [CommunityView(), *_] | []:
-            out.print(community_table(value))
+            out.print(community_table(value, wide=wide))
+        case UnitList():
+            out.print(unit_list_table(value, wide=wide))
         case Register():
             title = value.community_name + recorded_by(value.known_at)
             out.print(register_table(title, value.resolutions))
@@ -175,22 +180,58 @@ def unit_table(view: UnitView) -> Table:
     return table
 
 
-def community_table(views: Sequence[CommunityView], title: str = "communities") -> Table:
+def community_table(
+    views: Sequence[CommunityView], title: str = "communities", *, wide: bool = True
+) -> Table:
     table = Table(title=title)
-    for column in ("id", "name", "kind", "industry", "division", "founded", "members"):
-        table.add_column(column)
+    columns = ("name", "kind", "industry", "division", "founded", "members")
+    for column in ("id", *columns) if wide else columns:
+        table.add_column(column, no_wrap=column == "id")
     for c in views:
         name = c.name + (f" (dissolved {c.dissolved_on})" if c.dissolved_on else "")
-        table.add_row(
-            str(c.id),
+        row = [
             name,
             c.kind,
             c.industry,
-            c.division,
+            _division(c.division, c.division_name),
             str(c.founded_on),
             str(c.active_members),
-        )
+        ]
+        table.add_row(*([str(c.id), *row] if wide else row))
     return table
+
+
+def unit_list_table(view: UnitList, *, wide: bool = False) -> Table:
+    shown = len(view.units)
+    title = f"units matching {view.search!r}" if view.search else "registered units"
+    caption = (
+        f"{view.total} units"
+        if shown == view.total
+        else (
+            f"the first {shown} of {view.total} units by credit code; narrow the search or "
+            "raise --limit"
+        )
+    )
+    table = Table(title=title, caption=caption)
+    columns = ("code", "name", "type", "division", "province", "deregistered")
+    for column in ("id", *columns) if wide else columns:
+        table.add_column(column, no_wrap=column in ("id", "code"))
+    for u in view.units:
+        kind = u.type + (f" ({u.level})" if u.level else "")
+        row = [
+            u.code,
+            u.name,
+            kind,
+            _division(u.division, u.division_name),
+            u.province_name,
+            str(u.deregistered_on or ""),
+        ]
+        table.add_row(*([str(u.id), *row] if wide else row))
+    return table
+
+
+def _division(code: str, name: str | None) -> str:
+    return f"{code} {name}" if name else code
 
 
 def leads_table(view: CommunityDetail) -> Table:

@@ -21,6 +21,7 @@ from typing import Any
 
 from domain.errors import InvalidInput
 from projections.cost_sharing import AgreementView
+from projections.directory import UnitList
 from projections.governance import Register, SeatList
 from projections.membership import CommunityView
 
@@ -85,6 +86,7 @@ COLUMNS: dict[str, tuple[str, str]] = {
     "dissolved_on": ("解散日期", DATE),
     "active_members": ("成员数", INTEGER),
     "deregistered_on": ("注销日期", DATE),
+    "level": ("层次", TEXT),
 }
 
 FORMATS = {TEXT: "@", MONEY: "#,##0.00", SHARE_BP: "0.00%", FRACTION: "0.00%", DATE: "yyyy-mm-dd"}
@@ -95,7 +97,8 @@ ENGLISH = {"cost_share_bp": "cost share", "benefit_share_bp": "benefit share", "
 
 def more_csv_rows(value: Any) -> list[list[str]] | None:
     """The CSV of the lists ``cli.render.csv_rows`` does not know: the resolution
-    register, the seats, an agreement's entries and the body list; None for others."""
+    register, the seats, an agreement's entries, the body list and the unit list; None
+    for others."""
     match value:
         case Register():
             rows = [
@@ -199,6 +202,35 @@ def more_csv_rows(value: Any) -> list[list[str]] | None:
                     str(c.active_members),
                 ]
                 for c in value
+            ]
+            return rows
+        case UnitList():
+            rows = [
+                [
+                    "id",
+                    "code",
+                    "name",
+                    "type",
+                    "level",
+                    "division",
+                    "division_name",
+                    "province_name",
+                    "deregistered_on",
+                ]
+            ]
+            rows += [
+                [
+                    str(u.id),
+                    u.code,
+                    u.name,
+                    u.type,
+                    u.level or "",
+                    u.division,
+                    u.division_name or "",
+                    u.province_name,
+                    str(u.deregistered_on or ""),
+                ]
+                for u in value.units
             ]
             return rows
     return None

@@ -9,11 +9,17 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from datetime import date
 from uuid import UUID
 
+import msgspec
+
 from application.names import Named, normal
+from domain.errors import InvalidInput
+from domain.values import province_name
 from projections.cost_sharing_model import CostSharing
 from projections.machinery import Store
+from projections.membership import name_of_division
 from projections.membership_model import Membership, history, latest
 
 
@@ -88,3 +94,70 @@ def _pattern(text: str) -> str:
 def _matching(text: str, found: list[Named]) -> list[Named]:
     wanted = normal(text)
     return [n for n in found if wanted in normal(n.name)]
+
+
+# --- the register of units, for people looking for one --------------------------------
+
+
+class UnitSummary(msgspec.Struct, frozen=True):
+    id: UUID
+    code: str
+    name: str
+    type: str
+    level: str | None
+    division: str
+    division_name: str | None
+    province_name: str
+    deregistered_on: date | None
+
+
+class UnitList(msgspec.Struct, frozen=True):
+    search: str | None
+    total: int
+    """How many units match; ``units`` holds the first ``limit`` of them by code."""
+    units: list[UnitSummary]
+
+
+def unit_list(store: Store, search: str | None = None, limit: int = 200) -> UnitList:
+    """The registered units, by credit code; with ``search``, those whose name (now or
+    before) contains it, as names are matched (``application.names``), or whose credit
+    code starts with it."""
+    if limit < 1:
+        raise InvalidInput(f"limit must be 1 or more; got {limit}")
+    model = store.model(Membership)
+    sql = "SELECT unit_id, code, unit_type, level, deregistered_on, names, divisions FROM {units}"
+    params: tuple[str, ...] = ()
+    text = (search or "").strip()
+    if text:
+        sql += " WHERE lower(names) LIKE ? ESCAPE '!' OR code LIKE ?"
+        params = (_pattern(text), text.upper() + "%")
+    with store.reading() as query:
+        rows = query(model.sql(sql + " ORDER BY code"), params)
+    wanted = normal(text)
+    found = []
+    for r in rows:
+        if text and not (
+            r["code"].startswith(text.upper())
+            or any(wanted in normal(e[3]) for e in history(r["names"]))
+        ):
+            continue
+        found.append(r)
+    units = []
+    for r in found[:limit]:
+        division = latest(r["divisions"])
+        units.append(
+            UnitSummary(
+                id=UUID(str(r["unit_id"])),
+                code=r["code"],
+                name=latest(r["names"]),
+                type=r["unit_type"],
+                level=r["level"],
+                division=division,
+                division_name=name_of_division(division),
+                province_name=province_name(division),
+                deregistered_on=date.fromisoformat(r["deregistered_on"])
+                if r["deregistered_on"]
+                else None,
+            )
+        )
+    return UnitList(search=text or None, total=len(found), units=units)

@@ -130,3 +130,48 @@ def test_over_http_a_body_field_takes_a_name(ledger, body):
         )
     assert answer.status_code in (200, 201), answer.text
     assert ledger.community(body).is_member_on(ledger.unit(NEWCOMER).id, date(2025, 3, 1))
+
+
+def test_units_are_listed_and_searched_by_name_or_code(run, ledger, body):
+    ledger.rename_unit(NEWCOMER, name="深圳新材料研究院", effective_on="2025-01-01", principal="p")
+    listed = ok(run, "unit", "list")
+    assert listed["total"] == 7
+    assert [u["code"] for u in listed["units"]] == sorted([*SEATS, NEWCOMER])
+    found = ok(run, "unit", "search", "新材料")
+    assert [(u["code"], u["name"]) for u in found["units"]] == [(NEWCOMER, "深圳新材料研究院")]
+    assert found["units"][0]["division_name"] == "南山区"
+    # a former name, and the start of a credit code, find it too
+    assert [u["code"] for u in ok(run, "unit", "search", short(NEWCOMER))["units"]] == [NEWCOMER]
+    assert ok(run, "unit", "list", NEWCOMER[:14])["total"] == 7  # the prefix all share
+    assert ok(run, "unit", "list", NEWCOMER[:16])["total"] == 1
+    first = ok(run, "unit", "list", "单位", "--limit", "2")
+    assert (first["total"], len(first["units"])) == (7, 2)  # a former name counts
+    code, out, _ = run("unit", "list", "单位", "--limit", "2")
+    assert code == 0 and "the first 2 of 7 units by credit code" in out
+    code, _, err = run("unit", "list", "--limit", "0")
+    assert code == 2 and "limit must be 1 or more" in err
+
+
+def test_the_body_list_shows_names_and_full_ids_on_request(run, body):
+    code, out, _ = run("community", "list")
+    assert code == 0 and "深圳市域产教联合体" in out and body not in out
+    code, out, _ = run("community", "list", "--wide")
+    assert code == 0 and body in out
+
+
+def test_the_unit_list_goes_to_csv_and_a_workbook(run, ledger, body, tmp_path):
+    import openpyxl
+
+    code, out, _ = run("unit", "search", short(NEWCOMER), "--format", "csv")
+    assert code == 0
+    header, row = [line.split(",") for line in out.removeprefix("\ufeff").splitlines()]
+    assert header[:3] == ["id", "code", "name"]
+    assert (row[1], row[2], row[6]) == (NEWCOMER, short(NEWCOMER), "南山区")
+    target = tmp_path / "units.xlsx"
+    code, _, err = run("unit", "list", "--format", "xlsx", "--output", str(target))
+    assert code == 0, err
+    sheet = openpyxl.load_workbook(target).active
+    assert sheet.title == "单位 units" and sheet.max_row == 8  # the header and 7 units
+    assert sheet.cell(row=1, column=2).value == "统一社会信用代码 code"
+    assert {sheet.cell(row=r, column=2).value for r in range(2, 9)} == {*SEATS, NEWCOMER}
+    assert all(sheet.cell(row=r, column=2).data_type == "s" for r in range(2, 9))

@@ -117,8 +117,7 @@ class Out(io.TextIOWrapper):
 
 
 def piped(monkeypatch, database_url, *args: str) -> tuple[list[str], list[list]]:
-    """The command's --format xlsx answer on a stdout that is not a terminal (``member
-    list`` is one of cli/main.py's commands, which take no --output yet)."""
+    """The command's --format xlsx answer on a stdout that is not a terminal."""
     out = Out(io.BytesIO(), encoding="utf-8")
     monkeypatch.setattr(sys, "stdout", out)
     assert main([*args, "--format", "xlsx", "--db", database_url]) == 0
