@@ -145,7 +145,7 @@ class GovernanceCommands:
         body = self.community(community)
         body.check_open(day)
         council = self.council(body.id)
-        number = council.hold_meeting(day, seats, who)
+        number = council.hold_meeting(day, seats, who, self.unit_names())
         self.save(council)
         return number
 
@@ -194,6 +194,7 @@ class GovernanceCommands:
             rules=body.rules_on(held_on),
             charter_version=charter.version if charter else None,
             principal=who,
+            name=self.unit_names(),
         )
         self.save(council)
         return resolution

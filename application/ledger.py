@@ -430,11 +430,9 @@ class Ledger(AgreementCommands, GovernanceCommands, Application[UUID]):
         council = self.council_if_any(body)
         return Timeline(body, council, [self.agreement(a) for a in self.agreement_ids(body.id)])
 
-    @contextmanager
-    def rules_kept(self, timeline: Timeline, subject: UUID | None = None) -> Iterator[None]:
-        """Refuse what the block decides if it breaks a rule on any date that was kept
-        before it (ADR 0016). The block changes the timeline's aggregates in memory
-        only; a refusal leaves nothing to save."""
+    def unit_names(self) -> Callable[[UUID], str]:
+        """Units' labels as users know them (name and credit code), for the domain's
+        errors; looked up once each."""
         known: dict[UUID, str] = {}
 
         def name(unit_id: UUID) -> str:
@@ -445,6 +443,14 @@ class Ledger(AgreementCommands, GovernanceCommands, Application[UUID]):
                     known[unit_id] = str(unit_id)
             return known[unit_id]
 
+        return name
+
+    @contextmanager
+    def rules_kept(self, timeline: Timeline, subject: UUID | None = None) -> Iterator[None]:
+        """Refuse what the block decides if it breaks a rule on any date that was kept
+        before it (ADR 0016). The block changes the timeline's aggregates in memory
+        only; a refusal leaves nothing to save."""
+        name = self.unit_names()
         before = breaches(timeline, name)
         yield
         new = added(before, breaches(timeline, name))

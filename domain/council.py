@@ -8,6 +8,7 @@ who held which seat when, who was present, and each resolution's outcome.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import date
 from enum import StrEnum
@@ -24,6 +25,9 @@ from domain.errors import (
 )
 from domain.events import LedgerAggregate, LedgerCreated, LedgerEvent
 from domain.values import chinese
+
+Names = Callable[[UUID], str]
+"""A unit as users know it (its name and credit code); ``str`` gives the id."""
 
 COUNCIL_NAMESPACE = UUID("0b5d7c1e-7d2a-5f43-8e6b-3c2f1a9d4e70")
 
@@ -277,11 +281,15 @@ class Council(LedgerAggregate):
             principal=principal,
         )
 
-    def hold_meeting(self, held_on: date, present: list[UUID], principal: str) -> int:
+    def hold_meeting(
+        self, held_on: date, present: list[UUID], principal: str, name: Names = str
+    ) -> int:
+        """``name``: a unit as the user knows it, for the errors."""
         if len(set(present)) != len(present):
-            raise InvalidInput("a seat is listed as present more than once")
+            twice = sorted({name(u) for u in present if present.count(u) > 1})
+            raise InvalidInput(f"a seat is listed as present more than once: {', '.join(twice)}")
         holders = {s.unit_id for s in self.seats_on(held_on)}
-        absent = [str(u) for u in present if u not in holders]
+        absent = [name(u) for u in present if u not in holders]
         if absent:
             raise SeatRuleBroken(
                 f"held no council seat on {held_on}: {', '.join(absent)}; only seat "
@@ -311,11 +319,13 @@ class Council(LedgerAggregate):
         rules: Rules,
         charter_version: str | None,
         principal: str,
+        name: Names = str,
     ) -> Resolution:
         held = self.meeting(meeting)
         if len(set(recused)) != len(recused):
-            raise InvalidInput("a seat is listed as recused more than once")
-        not_present = [str(u) for u in recused if u not in held.present]
+            twice = sorted({name(u) for u in recused if recused.count(u) > 1})
+            raise InvalidInput(f"a seat is listed as recused more than once: {', '.join(twice)}")
+        not_present = [name(u) for u in recused if u not in held.present]
         if not_present:
             raise InvalidInput(
                 f"recused seats must have been present at meeting {meeting}: "

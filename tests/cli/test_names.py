@@ -175,3 +175,30 @@ def test_the_unit_list_goes_to_csv_and_a_workbook(run, ledger, body, tmp_path):
     assert sheet.cell(row=1, column=2).value == "统一社会信用代码 code"
     assert {sheet.cell(row=r, column=2).value for r in range(2, 9)} == {*SEATS, NEWCOMER}
     assert all(sheet.cell(row=r, column=2).data_type == "s" for r in range(2, 9))
+
+
+def test_refusals_name_the_seats_as_people_know_them(run, ledger, body):
+    # NEWCOMER holds no seat: the refusal names it, not by the id derived from its code
+    code, _, err = run(
+        "council", "meeting", "record", "联合体", "--held-on", "2025-03-01",
+        "--present", SEATS[0], NEWCOMER,
+    )  # fmt: skip
+    newcomer = f"{short(NEWCOMER)} ({NEWCOMER})"
+    assert code != 0 and f"held no council seat on 2025-03-01: {newcomer}" in err
+    assert str(ledger.unit(NEWCOMER).id) not in err
+    code, _, err = run(
+        "council", "meeting", "record", "联合体", "--held-on", "2025-03-01",
+        "--present", SEATS[0], short(SEATS[0]),
+    )  # fmt: skip
+    assert f"listed as present more than once: {short(SEATS[0])} ({SEATS[0]})" in err
+    number = meeting(run, "联合体", "2025-03-01", SEATS[:4])
+    code, _, err = run(
+        "council", "resolution", "record", "联合体", "--meeting", str(number),
+        "--matter", "一般事项", "--title", "年度工作计划", "--for", "3", "--against", "0",
+        "--abstain", "0",
+        "--recused", SEATS[5],
+    )  # fmt: skip
+    seat5 = f"{short(SEATS[5])} ({SEATS[5]})"
+    assert f"recused seats must have been present at meeting {number}: {seat5} were not" in err
+    assert ledger.council(body).resolutions == []  # nothing recorded by the refusals
+    assert len(ledger.council(body).meetings) == 1
