@@ -27,6 +27,10 @@ def meeting(ledger: Ledger, store: Any, cmd: m.RecordMeeting, number: int) -> An
     return governance.MeetingRecorded(cmd.community_id, number, cmd.held_on, len(cmd.present))
 
 
+def meeting_list(ledger: Ledger, a: argparse.Namespace) -> Any:
+    return governance.meetings(ledger, a.community)
+
+
 def resolution_list(ledger: Ledger, a: argparse.Namespace) -> Any:
     return register_model.register(a.store, a.community, known_at=a.known_at)
 
@@ -50,6 +54,10 @@ def add_commands(group: Callable[..., Any], leaf: Callable[..., argparse.Argumen
         metavar="ACTION"
     )
     add_command(leaf, actions, "record", m.RecordMeeting, answer=meeting)
+    p = leaf(
+        actions, "list", meeting_list, "the meetings, numbered as resolutions name them", csv=True
+    )
+    community_arg(spreadsheet_arg(p))
 
     actions = councils.add_parser("resolution", help="the resolution register").add_subparsers(
         metavar="ACTION"

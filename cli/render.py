@@ -32,6 +32,7 @@ from projections.cost_sharing import (
 from projections.directory import UnitList
 from projections.governance import (
     CharterView,
+    MeetingList,
     MeetingRecorded,
     Register,
     RegisterEntry,
@@ -91,6 +92,8 @@ def emit(value: Any, fmt: str, *, wide: bool = False) -> None:
             out.print(register_table("resolution recorded", [value]))
         case SeatList():
             out.print(seat_table(value))
+        case MeetingList():
+            out.print(meeting_table(value))
         case CharterView():
             out.print(charter_table(value))
         case AgreementView():
@@ -303,6 +306,25 @@ def seat_table(view: SeatList) -> Table:
             str(seat.since),
         )
     table.caption = f"{len(view.seats)} seats"
+    return table
+
+
+def meeting_table(view: MeetingList) -> Table:
+    table = Table(
+        title=f"{view.community_name}: council meetings",
+        caption=f"{len(view.meetings)} meetings; a resolution names its meeting by number",
+    )
+    for column in ("meeting", "held on", "present", "units present", "resolutions"):
+        table.add_column(column, justify="right" if column == "meeting" else "left")
+    for v in view.meetings:
+        decided = str(v.resolutions) + (f" ({', '.join(v.adopted)})" if v.adopted else "")
+        table.add_row(
+            str(v.meeting),
+            str(v.held_on),
+            f"{len(v.present)} of {v.seats}",
+            "、".join(v.present),
+            decided,
+        )
     return table
 
 

@@ -22,7 +22,7 @@ from typing import Any
 from domain.errors import InvalidInput
 from projections.cost_sharing import AgreementView
 from projections.directory import UnitList
-from projections.governance import Register, SeatList
+from projections.governance import MeetingList, Register, SeatList
 from projections.membership import CommunityView
 
 TERMINAL_REFUSAL = "xlsx is a binary file: redirect it (> report.xlsx) or pass --output FILE"
@@ -87,6 +87,11 @@ COLUMNS: dict[str, tuple[str, str]] = {
     "active_members": ("成员数", INTEGER),
     "deregistered_on": ("注销日期", DATE),
     "level": ("层次", TEXT),
+    "present": ("出席单位", TEXT),
+    "present_count": ("出席数", INTEGER),
+    "seats": ("席位数", INTEGER),
+    "resolutions": ("决议数", INTEGER),
+    "adopted": ("通过的决议", TEXT),
 }
 
 FORMATS = {TEXT: "@", MONEY: "#,##0.00", SHARE_BP: "0.00%", FRACTION: "0.00%", DATE: "yyyy-mm-dd"}
@@ -97,7 +102,7 @@ ENGLISH = {"cost_share_bp": "cost share", "benefit_share_bp": "benefit share", "
 
 def more_csv_rows(value: Any) -> list[list[str]] | None:
     """The CSV of the lists ``cli.render.csv_rows`` does not know: the resolution
-    register, the seats, an agreement's entries, the body list and the unit list; None
+    register, the seats, the meetings, an agreement's entries, the body and unit lists; None
     for others."""
     match value:
         case Register():
@@ -204,6 +209,31 @@ def more_csv_rows(value: Any) -> list[list[str]] | None:
                 for c in value
             ]
             return rows
+        case MeetingList():
+            rows = [
+                [
+                    "meeting",
+                    "held_on",
+                    "present_count",
+                    "seats",
+                    "present",
+                    "resolutions",
+                    "adopted",
+                ]
+            ]
+            rows += [
+                [
+                    str(v.meeting),
+                    str(v.held_on),
+                    str(len(v.present)),
+                    str(v.seats),
+                    "、".join(v.present),
+                    str(v.resolutions),
+                    " ".join(v.adopted),
+                ]
+                for v in value.meetings
+            ]
+            return rows
         case UnitList():
             rows = [
                 [
@@ -247,6 +277,7 @@ def sheet_title(value: Any) -> str:
         "SeatList": "理事席位 seats",
         "AgreementView": "协议条目 entries",
         "UnitList": "单位 units",
+        "MeetingList": "会议 meetings",
     }
     return names.get(type(value).__name__, "共同体 communities")
 

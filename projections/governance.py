@@ -61,6 +61,21 @@ class MeetingRecorded(msgspec.Struct, frozen=True):
     present: int
 
 
+class MeetingView(msgspec.Struct, frozen=True):
+    meeting: int  # its number in the council's sequence: what a resolution names
+    held_on: date
+    present: list[str]  # the units present, by the name they had that day
+    seats: int  # the seats held that day
+    resolutions: int
+    adopted: list[str]  # the numbers of the resolutions it adopted
+
+
+class MeetingList(msgspec.Struct, frozen=True):
+    community_id: UUID
+    community_name: str
+    meetings: list[MeetingView]
+
+
 class CharterView(msgspec.Struct, frozen=True):
     community_id: UUID
     community_name: str
@@ -125,6 +140,27 @@ def seats(ledger: Ledger, community: str | UUID, as_of: str | date | None = None
     order = ["chair", "vice_chair", "secretary_general", "executive_director", "director"]
     rows.sort(key=lambda s: (order.index(s.office), s.since, s.code))
     return SeatList(community_id=body.id, community_name=body.name, as_of=day, seats=rows)
+
+
+def meetings(ledger: Ledger, community: str | UUID) -> MeetingList:
+    """The council's meetings in their recorded order, numbered as resolutions name
+    them, with who was present and what was decided."""
+    body = ledger.community(community)
+    council = ledger.council(body)
+    views = []
+    for m in council.meetings:
+        decided = [r for r in council.resolutions if r.meeting == m.number]
+        views.append(
+            MeetingView(
+                meeting=m.number,
+                held_on=m.held_on,
+                present=[ledger.unit(u).name_on(m.held_on) for u in m.present],
+                seats=len(council.seats_on(m.held_on)),
+                resolutions=len(decided),
+                adopted=[r.number for r in decided if r.number],
+            )
+        )
+    return MeetingList(community_id=body.id, community_name=body.name, meetings=views)
 
 
 def charter(ledger: Ledger, community: str | UUID, as_of: str | date | None = None) -> CharterView:

@@ -202,3 +202,35 @@ def test_refusals_name_the_seats_as_people_know_them(run, ledger, body):
     assert f"recused seats must have been present at meeting {number}: {seat5} were not" in err
     assert ledger.council(body).resolutions == []  # nothing recorded by the refusals
     assert len(ledger.council(body).meetings) == 1
+
+
+def test_meetings_are_listed_with_their_numbers_and_who_was_present(run, ledger, body, tmp_path):
+    import openpyxl
+
+    first = meeting(run, "联合体", "2025-03-01", [short(u) for u in SEATS[:4]])
+    second = meeting(run, "联合体", "2025-05-20", SEATS)
+    code, _, err = run(
+        "council", "resolution", "record", "联合体", "--meeting", str(second),
+        "--matter", "一般事项", "--title", "年度工作计划", "--for", "6", "--against", "0",
+        "--abstain", "0",
+    )  # fmt: skip
+    assert code == 0, err
+    listed = ok(run, "council", "meeting", "list", "联合体")
+    assert [(m["meeting"], m["held_on"]) for m in listed["meetings"]] == [
+        (first, "2025-03-01"),
+        (second, "2025-05-20"),
+    ]
+    assert listed["meetings"][0]["present"] == [short(u) for u in SEATS[:4]]
+    assert (listed["meetings"][0]["seats"], listed["meetings"][0]["resolutions"]) == (6, 0)
+    [number] = listed["meetings"][1]["adopted"]
+    assert ledger.council(body).resolution(number).meeting == second
+    code, out, _ = run("council", "meeting", "list", "联合体")
+    assert code == 0 and "4 of 6" in out and "2025-05-20" in out
+    target = tmp_path / "meetings.xlsx"
+    code, _, err = run(
+        "council", "meeting", "list", "联合体", "--format", "xlsx", "-o", str(target)
+    )
+    assert code == 0, err
+    sheet = openpyxl.load_workbook(target).active
+    assert sheet.title == "会议 meetings" and sheet.max_row == 3
+    assert sheet.cell(row=3, column=7).value == number
