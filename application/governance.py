@@ -136,6 +136,7 @@ class GovernanceCommands:
         *,
         held_on: str | date,
         present: list[str | UUID],
+        again: bool = False,
         principal: str,
     ) -> int:
         """Returns the meeting's number in the council's sequence."""
@@ -145,7 +146,7 @@ class GovernanceCommands:
         body = self.community(community)
         body.check_open(day)
         council = self.council(body.id)
-        number = council.hold_meeting(day, seats, who, self.unit_names())
+        number = council.hold_meeting(day, seats, who, self.unit_names(), again=again)
         self.save(council)
         return number
 

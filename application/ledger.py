@@ -44,6 +44,7 @@ from domain.community import Community
 from domain.errors import (
     AlreadyRegistered,
     CommunityNotFound,
+    LikelyDuplicate,
     ResolutionRequired,
     UnitDeregistered,
     UnitNotFound,
@@ -252,23 +253,45 @@ class Ledger(AgreementCommands, GovernanceCommands, Application[UUID]):
         industry: str,
         division: str,
         founded_on: str | date,
+        again: bool = False,
         principal: str,
     ) -> Community:
         the_name = parse_text(name, "community name")
         the_kind = parse_choice(CommunityKind, kind, "community kind")
         the_industry = parse_text(industry, "industry")
         founded = effective(founded_on, "founding date")
+        the_division = listed_division(division, founded)
+        who = principal_name(principal)
+        if not again:
+            self._refuse_a_second(the_name, the_division)
         community = Community._create(
             Community.Founded,
             name=the_name,
             kind=the_kind,
             industry=the_industry,
-            division=listed_division(division, founded),
+            division=the_division,
             founded_on=founded,
-            principal=principal_name(principal),
+            principal=who,
         )
         self.save(community)
         return community
+
+    def _refuse_a_second(self, name: str, division: str) -> None:
+        """A body founded with the name and division of one already recorded is most
+        likely that one typed twice. A check, not a guarantee: two such foundings at
+        the same moment both pass; each is a body of its own, dissolved if wrong."""
+        if self.directory is not None:
+            candidates = [n.id for n in self.directory.communities(name)]
+        else:
+            candidates = list(self.community_ids())
+        for candidate in candidates:
+            body = self.community(candidate)
+            if names.normal(body.name) == names.normal(name) and body.division == division:
+                raise LikelyDuplicate(
+                    f"{body.name} in {division} was already founded on {body.founded_on} "
+                    f"(id {body.id}); nothing was recorded. If this is another body of the "
+                    'same name, record it with --again (over HTTP, "again": true)'
+                )
 
     @command
     def admit_member(

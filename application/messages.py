@@ -228,6 +228,10 @@ class FoundCommunity(Command):
     industry: Annotated[str, Meta(description="the industry it serves")]
     division: Division
     founded_on: date
+    again: Annotated[
+        bool,
+        Meta(description="record it though a body of the same name and division exists"),
+    ] = False
 
     def run(self, ledger: Ledger, principal: str) -> Any:
         return ledger.found_community(
@@ -236,6 +240,7 @@ class FoundCommunity(Command):
             industry=self.industry,
             division=self.division,
             founded_on=self.founded_on,
+            again=self.again,
             principal=principal,
         )
 
@@ -450,10 +455,18 @@ class RecordMeeting(Command):
         Meta(description="the seat holders present: their units' ids or credit codes"),
         arg(many="+"),
     ]
+    again: Annotated[
+        bool,
+        Meta(description="record it though one that day with the same seats present is recorded"),
+    ] = False
 
     def run(self, ledger: Ledger, principal: str) -> Any:
         return ledger.record_meeting(
-            self.community_id, held_on=self.held_on, present=list(self.present), principal=principal
+            self.community_id,
+            held_on=self.held_on,
+            present=list(self.present),
+            again=self.again,
+            principal=principal,
         )
 
 

@@ -98,7 +98,9 @@ def _add(p: argparse.ArgumentParser, field: Field, prefix: str = "") -> None:
     kw["metavar"] = kw["metavar"] or flag.lstrip("-").replace("-", "_").upper()
     if isinstance(field.kind, mi.BoolType):
         kw.pop("metavar")
-        kw["action"] = argparse.BooleanOptionalAction
+        # a flag that is off unless given (--again); one with no default says yes or no
+        off = field.default is False
+        kw["action"] = "store_true" if off else argparse.BooleanOptionalAction
     many = hints.get("many")
     if many == "append":
         kw["action"] = "append"

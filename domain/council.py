@@ -19,6 +19,7 @@ from domain.charter import Decision, Matter, Outcome, Rules, Tally, decide
 from domain.errors import (
     EffectiveDateTooEarly,
     InvalidInput,
+    LikelyDuplicate,
     MeetingNotFound,
     ResolutionNotFound,
     SeatRuleBroken,
@@ -282,9 +283,16 @@ class Council(LedgerAggregate):
         )
 
     def hold_meeting(
-        self, held_on: date, present: list[UUID], principal: str, name: Names = str
+        self,
+        held_on: date,
+        present: list[UUID],
+        principal: str,
+        name: Names = str,
+        again: bool = False,
     ) -> int:
-        """``name``: a unit as the user knows it, for the errors."""
+        """``name``: a unit as the user knows it, for the errors. A second meeting on
+        one day with the same seats present is most likely the first typed twice:
+        refused unless ``again`` says the council did meet twice."""
         if len(set(present)) != len(present):
             twice = sorted({name(u) for u in present if present.count(u) > 1})
             raise InvalidInput(f"a seat is listed as present more than once: {', '.join(twice)}")
@@ -294,6 +302,14 @@ class Council(LedgerAggregate):
             raise SeatRuleBroken(
                 f"held no council seat on {held_on}: {', '.join(absent)}; only seat "
                 "holders can be recorded as present"
+            )
+        same = [m for m in self.meetings if m.held_on == held_on and set(m.present) == set(present)]
+        if same and not again:
+            raise LikelyDuplicate(
+                f"meeting {same[0].number} of this council, on {held_on} with the same "
+                f"{len(present)} seats present, is already recorded; nothing was recorded. If "
+                "the council met again that day, record it with --again (over HTTP, "
+                '"again": true); `council meeting list` shows the meetings'
             )
         number = len(self.meetings) + 1
         self.trigger_event(

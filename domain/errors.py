@@ -57,6 +57,12 @@ class Conflict(LedgerError):
     """The request is well formed but the ledger's current state refuses it."""
 
 
+class LikelyDuplicate(Conflict):
+    """What is recorded again looks like a record already there (a body of the same
+    name and division, a meeting on the same day with the same seats): refused unless
+    the user confirms it is another."""
+
+
 class AlreadyRegistered(Conflict):
     pass
 

@@ -26,6 +26,12 @@ STORES = ["sqlite", "postgres"]
 # timers must keep running or every frozen PostgreSQL test waits out a timeout.
 freezegun.configure(extend_ignore_list=["psycopg", "psycopg_pool"])
 
+# The HTTP API is imported here, before any test freezes the clock: a module first
+# imported under freeze_time binds `date` to freezegun's FakeDate for good, and the
+# request shapes built from its annotations then refuse every real date in a body
+# ("founded_on must be FakeDate, not text") in whichever tests run after.
+import api.app  # noqa: E402, F401
+
 
 @pytest.fixture(scope="session")
 def _session_key_file(tmp_path_factory: pytest.TempPathFactory):

@@ -117,7 +117,8 @@ def resolve(
 ) -> str | None:
     """A council meeting of all four seats and one resolution; its register number
     (None when rejected)."""
-    meeting = ledger.record_meeting(body, held_on=held_on, present=SEATED, principal=P)
+    # a meeting per resolution, some on one day: the council meets again (--again)
+    meeting = ledger.record_meeting(body, held_on=held_on, present=SEATED, again=True, principal=P)
     return ledger.record_resolution(
         body,
         meeting=meeting,

@@ -90,7 +90,10 @@ def resolve(
     revokes=None,
     title="年度工作计划",
 ):
-    meeting = ledger.record_meeting(body, held_on=held_on, present=MEMBERS[:present], principal=P)
+    # a meeting per resolution, some on one day: the council meets again (--again)
+    meeting = ledger.record_meeting(
+        body, held_on=held_on, present=MEMBERS[:present], again=True, principal=P
+    )
     return ledger.record_resolution(
         body,
         meeting=meeting,

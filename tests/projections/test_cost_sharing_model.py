@@ -70,6 +70,7 @@ def body_with_council(ledger: Ledger, name: str = "苏州市域产教联合体")
         industry="智能制造",
         division="320506",
         founded_on="2024-01-01",
+        again=True,  # a scenario may found several bodies of one name
         principal=P,
     ).id
     for code in MEMBERS:
@@ -88,7 +89,8 @@ def body_with_council(ledger: Ledger, name: str = "苏州市域产教联合体")
 
 def resolution(ledger: Ledger, body: UUID, held_on: str = "2024-03-15") -> str:
     """A fresh adopted agreement resolution of the body's council."""
-    meeting = ledger.record_meeting(body, held_on=held_on, present=SEATED, principal=P)
+    # a meeting per resolution, some on one day: the council meets again (--again)
+    meeting = ledger.record_meeting(body, held_on=held_on, present=SEATED, again=True, principal=P)
     number = ledger.record_resolution(
         body,
         meeting=meeting,
