@@ -534,16 +534,22 @@ def load_demo(ledger: Ledger, fmt: str) -> None:
     for agreement in agreements:
         emit(cost_sharing.report(ledger, agreement, as_of=REPORT_DATE), fmt)
     emit(cost_sharing.investment(ledger, ids["sip"], as_of=REPORT_DATE), fmt)
-    first = next(iter(ids.values()))
+    # things are named as a secretary names them: whole names are never ambiguous
+    first = ledger.community(next(iter(ids.values()))).name
+    sip = ledger.community(ids["sip"]).name
+    agreement = ledger.agreement(agreements[0]).title
     print(
         "\nTry:\n"
         "  chanjiao community list\n"
         f"  chanjiao member list {first} --as-of 2024-12-31\n"
-        f"  chanjiao unit show {UNITS[0].code}\n"
-        f"  chanjiao council seat list {ids['sip']}\n"
-        f"  chanjiao charter show {ids['sip']}\n"
-        f"  chanjiao agreement show {agreements[0]}\n"
-        f"  chanjiao report cost-sharing {agreements[0]} --as-of 2025-09-30 --format csv"
+        f"  chanjiao unit show {UNITS[0].name}\n"
+        "  chanjiao unit search 职业\n"
+        f"  chanjiao council seat list {sip}\n"
+        f"  chanjiao council meeting list {sip}\n"
+        f"  chanjiao charter show {sip}\n"
+        f"  chanjiao agreement show {agreement}\n"
+        f"  chanjiao report cost-sharing {agreement} --as-of 2025-09-30 "
+        "--format xlsx -o 成本分摊.xlsx"
     )
 
 
