@@ -180,7 +180,11 @@ def new_agreements(ledger: Ledger, fx: Fixture, count: int) -> list[str]:
     n = next(fx.meetings)
     held_on = f"2025-{1 + n // 28 % 5:02d}-{1 + n % 28:02d}"
     meeting = ledger.record_meeting(
-        fx.community, held_on=held_on, present=fx.seated, principal=PRINCIPAL
+        fx.community,
+        held_on=held_on,
+        present=fx.seated,
+        principal=PRINCIPAL,
+        again=True,  # the dates cycle every 140 meetings in a long run
     )
     ids = []
     for _ in range(count):

@@ -82,6 +82,7 @@ from domain.charter import (  # noqa: E402
 )
 from domain.community import Community  # noqa: E402
 from domain.council import Council, Office, council_id_for  # noqa: E402
+from domain.divisions import counties  # noqa: E402
 from domain.unit import MemberUnit  # noqa: E402
 from domain.values import (  # noqa: E402
     LEAD_TYPES,
@@ -295,6 +296,7 @@ class Generator:
         self.pool: dict[str, list[UnitRec]] = {p: [] for p in PROVINCES}  # registered, by province
         self.everyone: list[UnitRec] = []
         self.bodies: list[BodyRec] = []
+        self.counties: dict[str, list[str]] = {}  # by province, filled on first use
         self.counts: Counter[str] = Counter()  # events recorded, by topic
         self.day = FIRST_DAY
         self.ordinal = FIRST_DAY.toordinal()
@@ -369,7 +371,13 @@ class Generator:
     # --- member units ---------------------------------------------------------------
 
     def division_in(self, province: str) -> str:
-        return f"{province}{self.rng.randint(1, 15):02d}{self.rng.randint(1, 20):02d}"
+        """A county of ``province`` that is a division throughout the generated years,
+        as the ledger checks (ADR 0026)."""
+        if province not in self.counties:
+            first, last = set(counties(province, FIRST_DAY)), counties(province, LAST_DAY)
+            # Taiwan, Hong Kong and Macao have no counties in GB/T 2260: the province's code.
+            self.counties[province] = [c for c in last if c in first] or [f"{province}0000"]
+        return self.rng.choice(self.counties[province])
 
     def register(self, province: str, kind: UnitType | None = None) -> UnitRec:
         rng = self.rng
@@ -1386,6 +1394,7 @@ def _command(m: Ledger, e: Any, ids: dict[UUID, UUID], council_of: dict[UUID, UU
                 division=e.division,
                 founded_on=e.founded_on,
                 principal=who,
+                again=True,  # replaying what is recorded: repeats are the data's own
             )
         case Community.CharterAdopted():
             r = e.rules
@@ -1434,7 +1443,9 @@ def _command(m: Ledger, e: Any, ids: dict[UUID, UUID], council_of: dict[UUID, UU
         case Council.SeatVacated() if not e.because_member_exited:
             m.vacate_seat(body, e.unit_id, effective_on=e.effective_on, principal=who)
         case Council.MeetingHeld():
-            m.record_meeting(body, held_on=e.held_on, present=list(e.present), principal=who)
+            m.record_meeting(
+                body, held_on=e.held_on, present=list(e.present), principal=who, again=True
+            )
         case Council.ResolutionRecorded():
             m.record_resolution(
                 body,

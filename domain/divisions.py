@@ -155,6 +155,16 @@ def is_valid(code: str, on: date | None = None) -> bool:
     return _in_force(code, on) is not None
 
 
+def counties(province: str, on: date | None = None) -> list[str]:
+    """The county-level codes (区, 县, 县级市) of ``province`` (``32``) that were
+    divisions on ``on`` (in the latest list if None), in code order."""
+    return [
+        code
+        for code in _table().by_code
+        if code.startswith(province) and code[4:] != "00" and is_valid(code, on)
+    ]
+
+
 def full_name(code: str, on: date | None = None) -> str | None:
     """``浙江省杭州市西湖区``: the province's, the prefecture's and the division's names on
     ``on``, as a report shows them; None if ``code`` was not a division then."""

@@ -426,7 +426,7 @@ class Journal:
         )
         body = step(
             lambda L, p: L.found_community(
-                name="生命周期联合体",
+                name=f"生命周期联合体{who}",
                 kind="industry",
                 industry="智能制造",
                 division=DIVISION,

@@ -95,7 +95,8 @@ PROBES = [
         Access.RECORD,
         201,
         "ours",
-        body=lambda w: {"held_on": "2025-05-01", "present": w.unit_ids[:2]},
+        # Every role records the same meeting: a repeat on purpose.
+        body=lambda w: {"held_on": "2025-05-01", "present": w.unit_ids[:2], "again": True},
     ),
     Probe(
         "POST",

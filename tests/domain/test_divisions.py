@@ -8,6 +8,7 @@ import pytest
 
 from domain.divisions import (
     check_division,
+    counties,
     coverage,
     division_name,
     full_name,
@@ -60,6 +61,15 @@ def test_a_county_created_recently_is_valid_from_its_year_only():
         "division 330113 (临平区) was created in 2021; on 2015-03-01 it did not exist yet "
         "(its area was in 330110 余杭区)"
     )
+
+
+def test_a_provinces_counties_are_those_in_use_on_the_day():
+    before, after = counties("33", date(2015, 6, 1)), counties("33", date(2024, 5, 1))
+    assert "330104" in before and "330104" not in after  # 江干区, merged in 2021
+    assert "330113" in after and "330113" not in before  # 临平区, created in 2021
+    assert not any(code.endswith("00") for code in after)  # no prefectures, no province
+    assert all(code.startswith("33") for code in after) and after == sorted(after)
+    assert counties("81") == []  # Hong Kong has no counties in GB/T 2260
 
 
 def test_an_abolished_code_is_valid_before_and_refused_after():
