@@ -31,7 +31,8 @@ ALLOWED: dict[Role, frozenset[Access]] = {
     Role.AUDITOR: frozenset(
         {Access.UNITS_READ, Access.READ, Access.REPORT, Access.EVENTS, Access.HISTORY, Access.AUDIT}
     ),
-    Role.INTEGRATOR: frozenset({Access.EVENTS, Access.REPORT}),
+    # Units too, so that the unit ids in events can be resolved (api.md, Additions).
+    Role.INTEGRATOR: frozenset({Access.EVENTS, Access.REPORT, Access.UNITS_READ}),
 }
 
 SCOPED = frozenset({Access.RECORD, Access.READ, Access.REPORT})

@@ -29,8 +29,9 @@ API_MD: dict[str, set[Access]] = {
         Access.HISTORY,
         Access.AUDIT,
     },
-    # read the event stream and the reports; write nothing
-    "integrator": {Access.EVENTS, Access.REPORT},
+    # read the event stream and the reports; write nothing; and (api.md, Additions)
+    # read units, so that the ids in events can be resolved
+    "integrator": {Access.EVENTS, Access.REPORT, Access.UNITS_READ},
 }
 ONLY_ITS_COMMUNITIES = {Access.RECORD, Access.READ, Access.REPORT}
 
