@@ -26,11 +26,11 @@ from api.answers import ANSWERS, Answer
 from api.idempotency import Requests
 from api.problems import MAX_BODY_BYTES, BodyTooLarge
 from api.request_bodies import decode_body
+from api.request_bodies import decode_query as read_query
 from api.tokens import TokenInfo, TokenRequired, Tokens
 from application.ledger import SAVED_AT
 from application.messages import Command, Shape, fields
 from bootstrap import Ledger
-from domain.errors import InvalidInput
 from projections.machinery import Store
 
 
@@ -150,10 +150,7 @@ def performing(
 
 
 def decode_query(request: Request, shape: type[msgspec.Struct]) -> Any:
-    try:
-        return msgspec.convert(dict(request.query_params), shape, strict=False)
-    except msgspec.ValidationError as e:
-        raise InvalidInput(f"query string: {e}") from None
+    return read_query(dict(request.query_params), shape)
 
 
 def bearer(request: Request) -> str:

@@ -53,6 +53,17 @@ def decode_body(raw: bytes, shape: type[Shape]) -> Any:
         raise InvalidInput(sentence(str(e), data, shape)) from None
 
 
+def decode_query(params: dict[str, str], shape: type[Shape]) -> Any:
+    """A query string read as a request body is: dates as people write them, and a
+    refusal that names the parameter."""
+    data: dict[str, Any] = dict(params)
+    _read_dates(data, shape)
+    try:
+        return msgspec.convert(data, shape, strict=False)
+    except msgspec.ValidationError as e:
+        raise InvalidInput(sentence(str(e), data, shape, "query string")) from None
+
+
 def _read_dates(data: dict[str, Any], shape: type[Shape]) -> None:
     """Dates written as people write them, as ``YYYY-MM-DD``; a date that cannot be
     read is refused in the command line's words."""
@@ -62,19 +73,21 @@ def _read_dates(data: dict[str, Any], shape: type[Shape]) -> None:
             data[field.json_name] = parse_date(value, field.json_name).isoformat()
 
 
-def sentence(error: str, data: Any, shape: type[Shape]) -> str:
-    """msgspec's validation ``error`` as a sentence about the field it concerns."""
+def sentence(error: str, data: Any, shape: type[Shape], where: str = "request body") -> str:
+    """msgspec's validation ``error`` as a sentence about the field it concerns, in
+    the request ``where`` (its body or its query string)."""
     known = {f.json_name: f for f in fields(shape)}
     missing = re.match(r"Object missing required field `([^`]+)`(.*)", error)
     if missing and not missing.group(2):
         field = known.get(missing.group(1))
         what = f" ({field.description})" if field and field.description else ""
-        return f"the request body needs {missing.group(1)}{what}; nothing was recorded"
+        done = "; nothing was recorded" if where == "request body" else ""
+        return f"the {where} needs {missing.group(1)}{what}{done}"
     unknown = re.match(r"Object contains unknown field `([^`]+)`(.*)", error)
     if unknown and not unknown.group(2):
         listed = ", ".join(known)
         return (
-            f"the request body has {unknown.group(1)}, which this request does not take; "
+            f"the {where} has {unknown.group(1)}, which this request does not take; "
             f"it takes {listed}"
         )
     at = _AT.search(error)
@@ -86,4 +99,4 @@ def sentence(error: str, data: Any, shape: type[Shape]) -> str:
             got = _KINDS.get(expected.group(2), expected.group(2))
             return f"{name} must be {want}, not {got}; got {data.get(name)!r}"
         return f"{name}: {problem[0].lower()}{problem[1:]}; got {data.get(name)!r}"
-    return f"request body: {error}"
+    return f"{where}: {error}"

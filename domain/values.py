@@ -467,6 +467,15 @@ DATE_FORMS = "YYYY-MM-DD (or as 2024-3-15, 2024/3/15, 2024.3.15 or 2024年3月15
 """The ways a business date may be written, for messages and help."""
 
 
+def _calendar_date(text: str) -> date:
+    """``text`` in one of the ``DATE_FORMS``; ValueError if it is not a date so written."""
+    match = _DATE.fullmatch(text)
+    if not match:
+        raise ValueError(text)
+    year, month, day_of_month = (int(n) for n in match.groups() if n is not None)
+    return date(year, month, day_of_month)
+
+
 def parse_date(value: str | date, what: str = "date") -> date:
     """A business date as ``YYYY-MM-DD``, or as people write it: ``2024-3-15``,
     ``2024/3/15``, ``2024.3.15``, ``2024年3月15日``."""
@@ -475,12 +484,8 @@ def parse_date(value: str | date, what: str = "date") -> date:
     if isinstance(value, date):
         day = value
     elif isinstance(value, str):
-        match = _DATE.fullmatch(value.strip())
         try:
-            if not match:
-                raise ValueError
-            year, month, day_of_month = (int(n) for n in match.groups() if n is not None)
-            day = date(year, month, day_of_month)
+            day = _calendar_date(value.strip())
         except ValueError:
             raise InvalidDate(
                 f"{what} must be a calendar date written {DATE_FORMS}; got {value!r}"
@@ -507,17 +512,18 @@ def parse_timestamp(value: str | datetime, what: str = "time") -> datetime:
     """A recorded-time bound, as a timezone-aware UTC datetime.
 
     ``2025-07-15T09:30:00+08:00`` is taken as written; a timestamp without an offset
-    is China Standard Time; a bare date ``2025-07-15`` means the end of that day in
-    China. Other ISO spellings (``20250715``, week dates) are refused, so a date is
-    never silently read as the start of its day.
+    is China Standard Time; a bare date ``2025-07-15`` (or written as ``parse_date``
+    reads it: ``2025-7-15``, ``2025年7月15日``) means the end of that day in China.
+    Other ISO spellings (``20250715``, week dates) are refused, so a date is never
+    silently read as the start of its day.
     """
     if isinstance(value, datetime):
         moment = value
     elif isinstance(value, str):
         text = value.strip()
         try:
-            if re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", text):
-                moment = datetime.combine(date.fromisoformat(text), time.max)
+            if _DATE.fullmatch(text):
+                moment = datetime.combine(_calendar_date(text), time.max)
             elif _TIMESTAMP.fullmatch(text):
                 moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
             else:
@@ -525,7 +531,7 @@ def parse_timestamp(value: str | datetime, what: str = "time") -> datetime:
         except ValueError:
             raise InvalidDate(
                 f"{what} must be a timestamp such as 2025-07-15T09:30:00+08:00 "
-                f"or a date YYYY-MM-DD; got {value!r}"
+                f"or a date {DATE_FORMS}; got {value!r}"
             ) from None
     else:
         raise InvalidDate(f"{what} must be a timestamp")

@@ -1204,8 +1204,14 @@ ERRORS = {  # what is wrong: (request, status, problem type, words the detail mu
     "a malformed date in the query": (
         lambda w: ("GET", f"/communities/{w.community_id}/members?as_of=2024-13-01", None),
         422,
-        "invalid-input",
-        "$.as_of",
+        "invalid-date",
+        "as_of must be a calendar date written YYYY-MM-DD (or as 2024-3-15",
+    ),
+    "a known-at time that is not one": (
+        lambda w: ("GET", f"/communities/{w.community_id}/members?known_at=昨天", None),
+        422,
+        "invalid-date",
+        "known-at time must be a timestamp",
     ),
     "a body that is not JSON": (
         lambda w: ("POST", "/units", b"{not json"),
@@ -1215,6 +1221,14 @@ ERRORS = {  # what is wrong: (request, status, problem type, words the detail mu
     ),
     "an empty body": (lambda w: ("POST", "/units", b""), 422, "invalid-input", "needs a JSON body"),
 }
+
+
+def test_query_dates_are_read_as_people_write_them(shared_world) -> None:
+    path = f"/communities/{shared_world.community_id}/members"
+    written = shared_world.api.get(f"{path}?as_of=2025-06-30&known_at=2030-01-01")
+    assert written["members"], "the shared world has members on 2025-06-30"
+    for query in ("as_of=2025-6-30&known_at=2030-1-1", "as_of=2025年6月30日&known_at=2030/1/1"):
+        assert shared_world.api.get(f"{path}?{query}") == written, query
 
 
 @pytest.mark.parametrize("what", list(ERRORS))

@@ -9,6 +9,7 @@ import json
 import pytest
 
 from bootstrap import Ledger
+from domain.values import DATE_FORMS
 from projections import governance, membership
 from projections.provinces import distribution_from_events
 from tests.projections.test_known_at_reports import AS_OF, recorded  # noqa: F401 (a fixture)
@@ -127,6 +128,6 @@ def test_a_wrong_known_at_is_refused_by_every_report_and_nothing_is_written(run,
         assert (code, out) == (2, ""), command
         assert err == (
             "chanjiao: known-at time must be a timestamp such as "
-            "2025-07-15T09:30:00+08:00 or a date YYYY-MM-DD; got '2025-03-01 11h'\n"
+            f"2025-07-15T09:30:00+08:00 or a date {DATE_FORMS}; got '2025-03-01 11h'\n"
         )
     assert ledger.recorder.max_notification_id() == head

@@ -716,8 +716,8 @@ def test_a_timestamp_with_an_offset_is_the_same_instant_in_utc(moment, offset):
 @pytest.mark.parametrize(
     "text",
     [
-        "2025/07/15",
         "2025-02-30",
+        "2025/7/15 09:30",
         "15/07/2025 09:30",
         "2025-07-15T25:00",
         "yesterday",
@@ -731,6 +731,11 @@ def test_a_timestamp_that_is_not_iso_is_refused(text):
         match=r"as of must be a timestamp such as 2025-07-15T09:30:00\+08:00 or a date YYYY-MM-DD",
     ):
         parse_timestamp(text, "as of")
+
+
+@pytest.mark.parametrize("text", ["2025-7-15", "2025/07/15", "2025.7.15", "2025年7月15日"])
+def test_a_bare_date_written_as_people_write_it_means_the_end_of_that_day(text):
+    assert parse_timestamp(text) == parse_timestamp("2025-07-15")
 
 
 @pytest.mark.parametrize("value", [None, 1752543000, date(2025, 7, 15)])

@@ -15,6 +15,7 @@ from freezegun import freeze_time
 
 from bootstrap import Ledger
 from domain.errors import AgreementNotFound, CommunityNotFound, CouncilNotFound, InvalidDate
+from domain.values import DATE_FORMS
 from projections import cost_sharing_model, membership_model, provinces, register_model
 from projections.machinery import Store
 from projections.read_models import MODELS
@@ -354,7 +355,7 @@ def test_known_at_answers_are_those_of_a_replay_until_that_time(recorded, ledger
 def test_a_known_at_time_the_parser_refuses_is_refused_by_every_report(recorded, value):
     message = (
         "known-at time must be a timestamp such as 2025-07-15T09:30:00+08:00 "
-        f"or a date YYYY-MM-DD; got {value!r}"
+        f"or a date {DATE_FORMS}; got {value!r}"
     )
     store = recorded.store
     for ask in (
