@@ -7,21 +7,35 @@ import csv
 import sys
 from collections.abc import Sequence
 from datetime import datetime
+from enum import Enum
 from typing import Any
 
 import msgspec
+from rich import table as rich_table
 from rich.console import Console
-from rich.table import Table
 
 from adapters.audit import ConsistencyProof, InclusionProof
 from adapters.chain import Verification
 from adapters.codec import to_json
 from api.tokens import TokenInfo
 from cli.projections import Rebuilt, Status
+from domain.agreement import AgreementKind
+from domain.agreement import Status as AgreementStatus
 from domain.bundle import BundleVerification
+from domain.charter import Matter
 from domain.checkpoints import Checkpoint
+from domain.council import Office
 from domain.errors import InvalidInput
-from domain.values import SHANGHAI, group_yuan
+from domain.values import (
+    SHANGHAI,
+    CommunityKind,
+    ExitReason,
+    Role,
+    UnitType,
+    VocationalLevel,
+    bilingual,
+    group_yuan,
+)
 from projections.cost_sharing import (
     AgreementList,
     AgreementView,
@@ -43,6 +57,97 @@ from projections.leads import CommunityDetail
 from projections.membership import CommunityView, MemberList, UnitView
 from projections.provinces import ProvinceDistribution
 from projections.replay import Replay
+
+HEADINGS = {
+    "aggregate": "聚合",
+    "agreement": "协议",
+    "amount (yuan)": "金额（元）",
+    "balance": "差额",
+    "behind": "落后",
+    "benefit due": "应得收益",
+    "benefit share": "收益比例",
+    "benefits": "收益",
+    "by": "签发人",
+    "code": "信用代码",
+    "communities": "共同体",
+    "community": "共同体",
+    "contributed": "已投入",
+    "cost due": "应担成本",
+    "cost share": "成本比例",
+    "costs": "成本",
+    "date": "日期",
+    "deregistered": "注销",
+    "detail": "详情",
+    "division": "行政区划",
+    "effective": "生效",
+    "entry": "条目",
+    "events": "事件数",
+    "exit reason": "退出原因",
+    "expires": "到期",
+    "for/against/abstain": "赞成/反对/弃权",
+    "founded": "成立",
+    "from": "起",
+    "hash": "哈希",
+    "held on": "会议日期",
+    "id": "标识",
+    "industry": "行业",
+    "issued": "签发",
+    "key id": "密钥标识",
+    "kind": "类别",
+    "lead": "牵头",
+    "matter": "事项",
+    "meeting": "会议",
+    "members": "成员数",
+    "name": "名称",
+    "number": "编号",
+    "office": "职务",
+    "outcome": "结果",
+    "parties": "协议方",
+    "party": "协议方",
+    "position": "位置",
+    "present": "出席",
+    "principal": "操作人",
+    "problem": "问题",
+    "province": "省份",
+    "read model": "读模型",
+    "recorded": "记录时间",
+    "representative": "代表",
+    "resolution": "决议",
+    "resolutions": "决议",
+    "revoked": "吊销",
+    "revoked by": "被撤销于",
+    "role": "角色",
+    "root": "根哈希",
+    "rule": "规则",
+    "share": "占比",
+    "shares from": "比例起始",
+    "signed at": "签名时间",
+    "since": "起始",
+    "status": "状态",
+    "title": "标题",
+    "to": "止",
+    "type": "类型",
+    "unit": "单位",
+    "units": "单位数",
+    "units present": "出席单位数",
+    "until": "至",
+    "up to position": "截至位置",
+    "value": "值",
+    "version": "版本",
+    "what": "项目",
+}
+"""Table headings in Chinese, the English under them, as the spreadsheets' have the
+English beside: the secretaries read Chinese; scripts read ``--format json``."""
+
+
+class Table(rich_table.Table):
+    """A rich table whose column headings are given in English and shown under their
+    Chinese (``HEADINGS``), which keeps the columns as narrow as the English alone."""
+
+    def add_column(self, header: Any = "", *args: Any, **kwargs: Any) -> None:
+        if isinstance(header, str) and header in HEADINGS:
+            header = f"{HEADINGS[header]}\n{header}"
+        super().add_column(header, *args, **kwargs)
 
 
 def console() -> Console:
@@ -150,7 +255,14 @@ def member_table(view: MemberList) -> Table:
     for column in ("code", "name", "type", "province", "role", "since"):
         table.add_column(column)
     for m in view.members:
-        table.add_row(m.code, m.name, m.type, m.province_name, m.role, str(m.since))
+        table.add_row(
+            m.code,
+            m.name,
+            _shown(UnitType, m.type),
+            m.province_name,
+            _shown(Role, m.role),
+            str(m.since),
+        )
     table.caption = f"{len(view.members)} members"
     return table
 
@@ -174,10 +286,10 @@ def unit_table(view: UnitView) -> Table:
         resolutions = " / ".join(r for r in (p.admitted_by, p.exited_by) if r)
         table.add_row(
             p.community_name,
-            p.role,
+            _shown(Role, p.role),
             str(p.admitted_on),
             str(p.exited_on or ""),
-            p.exit_reason or "",
+            _shown(ExitReason, p.exit_reason),
             resolutions,
         )
     return table
@@ -194,7 +306,7 @@ def community_table(
         name = c.name + (f" (dissolved {c.dissolved_on})" if c.dissolved_on else "")
         row = [
             name,
-            c.kind,
+            _shown(CommunityKind, c.kind),
             c.industry,
             _division(c.division, c.division_name),
             str(c.founded_on),
@@ -220,7 +332,9 @@ def unit_list_table(view: UnitList, *, wide: bool = False) -> Table:
     for column in ("id", *columns) if wide else columns:
         table.add_column(column, no_wrap=column in ("id", "code"))
     for u in view.units:
-        kind = u.type + (f" ({u.level})" if u.level else "")
+        kind = _shown(UnitType, u.type) + (
+            f" ({_shown(VocationalLevel, u.level)})" if u.level else ""
+        )
         row = [
             u.code,
             u.name,
@@ -231,6 +345,16 @@ def unit_list_table(view: UnitList, *, wide: bool = False) -> Table:
         ]
         table.add_row(*([str(u.id), *row] if wide else row))
     return table
+
+
+def _shown(choice: type[Enum], value: str | None) -> str:
+    """A closed choice as a table shows it: ``牵头 lead`` (``domain.values.bilingual``)."""
+    if value is None:
+        return ""
+    try:
+        return bilingual(choice(value))
+    except ValueError:
+        return value
 
 
 def _division(code: str, name: str | None) -> str:
@@ -284,7 +408,7 @@ def register_table(title: str, entries: Sequence[RegisterEntry]) -> Table:
         table.add_row(
             r.number or "—",
             str(r.held_on),
-            r.matter,
+            _shown(Matter, r.matter),
             r.title,
             tally,
             outcome,
@@ -299,7 +423,7 @@ def seat_table(view: SeatList) -> Table:
         table.add_column(column)
     for seat in view.seats:
         table.add_row(
-            seat.office.replace("_", "-"),
+            _shown(Office, seat.office),
             seat.representative,
             seat.unit_name,
             seat.code,
@@ -405,9 +529,9 @@ def agreement_list_table(view: AgreementList) -> Table:
         table.add_row(
             str(a.id),
             a.title,
-            a.kind.replace("_", " "),
+            _shown(AgreementKind, a.kind),
             a.community_name,
-            a.status,
+            _shown(AgreementStatus, a.status),
             str(a.parties),
             str(a.approved_on or ""),
             str(a.terminated_on or ""),

@@ -227,6 +227,39 @@ def test_a_body_is_recorded_from_chinese_choices_dates_and_amounts(run):
     assert code == 0, err
     assert "1,250,000.00" in out and "125,000.00" in out
 
+    # Tables head their columns in Chinese, the English under it, and show each choice
+    # in both languages.
+    code, out, err = run("member", "list", community, "--as-of", "2024-12-31")
+    assert code == 0, err
+    lines = out.splitlines()
+    heads = next(i for i, line in enumerate(lines) if "名称" in line)
+    assert [cell.strip() for cell in lines[heads].strip("┃ ").split("┃")] == [
+        "信用代码",
+        "名称",
+        "类型",
+        "省份",
+        "角色",
+        "起始",
+    ]
+    assert [cell.strip() for cell in lines[heads + 1].strip("┃ ").split("┃")] == [
+        "code",
+        "name",
+        "type",
+        "province",
+        "role",
+        "since",
+    ]
+    assert "牵头单位 lead" in out and "职业学校 vocational_school" in out
+    code, out, err = run("council", "seat", "list", community, "--as-of", "2024-04-02")
+    assert code == 0, err
+    assert "理事长 chair" in out and "秘书长 secretary_general" in out
+    code, out, err = run("community", "list")
+    assert code == 0, err
+    assert "市域产教联合体 city" in out
+    code, out, err = run("council", "resolution", "list", community)
+    assert code == 0, err
+    assert "编号" in out and "协议 agreement" in out
+
 
 @pytest.mark.parametrize(
     ("args", "message"),
