@@ -127,10 +127,15 @@ def summary(command: type[Command]) -> str:
 
 # --- the shapes fields share ------------------------------------------------------
 
-CommunityId = Annotated[str, arg("community id", path=True, metavar="COMMUNITY")]
-AgreementId = Annotated[str, arg("agreement id", path=True, metavar="AGREEMENT")]
-UnitInPath = Annotated[str, arg("unit id or credit code", path=True, metavar="UNIT")]
-UnitRef = Annotated[str, Meta(description="a unit's id, or its 18-character credit code")]
+COMMUNITY_WORDS = "the body: its name, a part of its name only it has, or its id"
+AGREEMENT_WORDS = "the agreement: its title, a part of its title only it has, or its id"
+UNIT_WORDS = "the unit: its name (or a part only it has), its 18-character credit code or its id"
+"""How a command names what it acts on (ADR 0027), for help texts and the API's schemas."""
+
+CommunityId = Annotated[str, arg(COMMUNITY_WORDS, path=True, metavar="COMMUNITY")]
+AgreementId = Annotated[str, arg(AGREEMENT_WORDS, path=True, metavar="AGREEMENT")]
+UnitInPath = Annotated[str, arg(UNIT_WORDS, path=True, metavar="UNIT")]
+UnitRef = Annotated[str, Meta(description=UNIT_WORDS)]
 Unit = Annotated[UnitRef, arg(positional=True, metavar="UNIT")]
 Division = Annotated[str, Meta(description="6-digit GB/T 2260 division code")]
 Money = Annotated[

@@ -35,7 +35,7 @@ def report_provinces(ledger: Ledger, a: argparse.Namespace) -> Any:
 
 
 def _agreement_arg(p: argparse.ArgumentParser) -> None:
-    p.add_argument("agreement", metavar="AGREEMENT", help="agreement id")
+    p.add_argument("agreement", metavar="AGREEMENT", help=m.AGREEMENT_WORDS)
 
 
 def add_commands(group: Callable[..., Any], leaf: Callable[..., argparse.ArgumentParser]) -> None:

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import argparse
 
+from application.messages import COMMUNITY_WORDS, UNIT_WORDS
+
 
 def unit_arg(p: argparse.ArgumentParser) -> None:
-    p.add_argument("unit", metavar="UNIT", help="unit id or credit code")
+    p.add_argument("unit", metavar="UNIT", help=UNIT_WORDS)
 
 
 def community_arg(p: argparse.ArgumentParser) -> None:
-    p.add_argument("community", metavar="COMMUNITY", help="community id")
+    p.add_argument("community", metavar="COMMUNITY", help=COMMUNITY_WORDS)
 
 
 def known_at_arg(p: argparse.ArgumentParser) -> None:
