@@ -66,6 +66,7 @@ ANSWERS: dict[type[m.Command], Answer] = {
     m.AdmitMember: members,
     m.ExitMember: members,
     m.ChangeMemberRole: members,
+    m.AnnulMemberRecord: unit,
     m.AdoptCharter: charter,
     m.AssignSeat: seats,
     m.VacateSeat: seats,

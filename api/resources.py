@@ -199,6 +199,7 @@ ENDPOINTS: list[Endpoint] = [
     _w("/communities/{id}/members", m.AdmitMember, W, membership.MemberList, created=True),
     _w("/communities/{id}/members/{unit_id}/exit", m.ExitMember, W, membership.MemberList),
     _w("/communities/{id}/members/{unit_id}/role", m.ChangeMemberRole, W, membership.MemberList),
+    _w("/communities/{id}/members/{unit_id}/annul", m.AnnulMemberRecord, W, membership.UnitView),
     _e(
         "GET",
         "/communities/{id}/members",

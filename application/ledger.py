@@ -381,6 +381,23 @@ class Ledger(AgreementCommands, GovernanceCommands, Application[UUID]):
         return body
 
     @command
+    def annul_member_record(
+        self, community: str | UUID, unit: str | UUID, *, reason: str, principal: str
+    ) -> MemberUnit:
+        """Take back the unit's last admission, role change or exit in the body,
+        recorded in error; the rules over the body's dates are checked as for any
+        change (a seat or an agreement share held by a unit whose admission is
+        annulled is a breach, refused). Returns the unit."""
+        why = parse_text(reason, "reason for the annulment")
+        who = principal_name(principal)
+        body = self.community(community)
+        member = self.unit(unit)
+        with self.rules_kept(self.timeline(body), member.id):
+            body.annul_last_record(member.id, label(member), why, who)
+        self.save(body)
+        return member
+
+    @command
     def dissolve_community(
         self,
         community: str | UUID,

@@ -333,6 +333,19 @@ class ExitMember(Command):
         )
 
 
+class AnnulMemberRecord(Command):
+    """take back a member's last admission, role change or exit, recorded in error"""
+
+    community_id: CommunityId
+    unit_id: UnitInPath
+    reason: Annotated[str, Meta(description="why the record was wrong, kept with the annulment")]
+
+    def run(self, ledger: Ledger, principal: str) -> Any:
+        return ledger.annul_member_record(
+            self.community_id, self.unit_id, reason=self.reason, principal=principal
+        )
+
+
 class ChangeMemberRole(Command):
     """change a member's role"""
 

@@ -209,6 +209,7 @@ def parser() -> argparse.ArgumentParser:
     add_command(leaf, members, "admit", m.AdmitMember)
     add_command(leaf, members, "exit", m.ExitMember)
     add_command(leaf, members, "role", m.ChangeMemberRole)
+    add_command(leaf, members, "annul", m.AnnulMemberRecord)
     p = leaf(members, "list", member_list, "members on a date, as recorded by a time", csv=True)
     community_arg(p)
     p.add_argument("--as-of", metavar="YYYY-MM-DD", help="effective date (default: today)")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import date, datetime
+from enum import StrEnum
 from uuid import UUID
 
 from domain.charter import FOUNDING_RULES, Rules
@@ -26,7 +27,15 @@ from domain.errors import (
     RoleNotAllowed,
 )
 from domain.events import LedgerAggregate, LedgerCreated, LedgerEvent
-from domain.values import LEAD_TYPES, CommunityKind, ExitReason, Role, UnitType, province_name
+from domain.values import (
+    LEAD_TYPES,
+    CommunityKind,
+    ExitReason,
+    Role,
+    UnitType,
+    chinese,
+    province_name,
+)
 
 
 @dataclass(frozen=True)
@@ -49,6 +58,9 @@ class MembershipPeriod:
     exit_reason: ExitReason | None = None
     exited_by: str | None = None
     exited_at: datetime | None = None
+    recorded: tuple[int, ...] = ()
+    """The versions, in the body's stream, of the facts that made the period: its
+    admission, its role changes and its exit, in order."""
 
     @property
     def role(self) -> Role:
@@ -68,6 +80,49 @@ class MembershipPeriod:
                 break
             current = role
         return current
+
+    @property
+    def last_record(self) -> MemberRecord:
+        """The fact recorded last about this period: the one an annulment takes back."""
+        if self.exited_on is not None:
+            return MemberRecord.EXIT
+        return MemberRecord.ROLE_CHANGE if len(self.roles) > 1 else MemberRecord.ADMISSION
+
+    def without_last_record(self) -> MembershipPeriod | None:
+        """The period as it was before its last fact was recorded; None for an
+        admission, which leaves no period."""
+        recorded = self.recorded[:-1]
+        match self.last_record:
+            case MemberRecord.EXIT:
+                return replace(
+                    self,
+                    exited_on=None,
+                    exit_reason=None,
+                    exited_by=None,
+                    exited_at=None,
+                    recorded=recorded,
+                )
+            case MemberRecord.ROLE_CHANGE:
+                return replace(self, roles=self.roles[:-1], recorded=recorded)
+        return None
+
+
+class MemberRecord(StrEnum):
+    """The facts about a membership that an annulment can take back."""
+
+    ADMISSION = "admission"
+    ROLE_CHANGE = "role_change"
+    EXIT = "exit"
+
+
+chinese(
+    MemberRecord,
+    {
+        MemberRecord.ADMISSION: ("入会",),
+        MemberRecord.ROLE_CHANGE: ("角色变更",),
+        MemberRecord.EXIT: ("退出记录",),
+    },
+)
 
 
 class Community(LedgerAggregate):
@@ -104,6 +159,7 @@ class Community(LedgerAggregate):
                     admitted_by=self.resolution,
                     admitted_at=self.timestamp,
                     roles=((self.effective_on, self.role),),
+                    recorded=(self.originator_version,),
                 )
             )
 
@@ -117,7 +173,12 @@ class Community(LedgerAggregate):
             period = community.open_period(self.unit_id)
             assert period is not None
             community.replace_period(
-                period, replace(period, roles=(*period.roles, (self.effective_on, self.role)))
+                period,
+                replace(
+                    period,
+                    roles=(*period.roles, (self.effective_on, self.role)),
+                    recorded=(*period.recorded, self.originator_version),
+                ),
             )
 
     class MemberExited(Event):
@@ -138,8 +199,30 @@ class Community(LedgerAggregate):
                     exit_reason=self.reason,
                     exited_by=self.resolution,
                     exited_at=self.timestamp,
+                    recorded=(*period.recorded, self.originator_version),
                 ),
             )
+
+    class MemberRecordAnnulled(Event):
+        """A fact about a membership recorded in error, taken back: the unit's last
+        admission, role change or exit in the body (``record``, the event of version
+        ``annulled``). The fact stays in the history; from now on the body is as if
+        it had not been recorded."""
+
+        TOPIC = "chanjiao.community.member_record_annulled.v1"
+        unit_id: UUID
+        record: MemberRecord
+        annulled: int
+        reason: str
+
+        def apply(self, community: Community) -> None:
+            period = community.last_period(self.unit_id)
+            assert period is not None and period.recorded[-1] == self.annulled
+            before = period.without_last_record()
+            if before is None:
+                community.periods.remove(period)
+            else:
+                community.replace_period(period, before)
 
     class CharterAdopted(Event):
         TOPIC = "chanjiao.community.charter_adopted.v1"
@@ -326,6 +409,34 @@ class Community(LedgerAggregate):
             resolution=resolution,
             principal=principal,
         )
+
+    def annul_last_record(
+        self, unit_id: UUID, unit_label: str, reason: str, principal: str
+    ) -> MemberRecord:
+        """Take back the unit's last membership fact in this body, recorded in error.
+        Only the last: the ones before it are annulled one after another, latest first,
+        so the body passes only through states it has been in. A correction is an
+        annulment followed by the fact as it should have been recorded."""
+        if self.dissolved_on is not None:
+            raise CommunityDissolved(
+                f"{self.name} was dissolved effective {self.dissolved_on}; its membership "
+                "records can no longer be annulled"
+            )
+        period = self.last_period(unit_id)
+        if period is None or not period.recorded:
+            raise NotAMember(
+                f"{unit_label} has no membership recorded in {self.name}; there is nothing to annul"
+            )
+        record = period.last_record
+        self.trigger_event(
+            self.MemberRecordAnnulled,
+            unit_id=unit_id,
+            record=record,
+            annulled=period.recorded[-1],
+            reason=reason,
+            principal=principal,
+        )
+        return record
 
     def dissolve(self, effective_on: date, resolution: str | None, principal: str) -> None:
         """Dissolution ends every open membership on the same date, then the body."""

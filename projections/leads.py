@@ -103,13 +103,14 @@ def lead_status(founded_on: str, day: str, spans: list[Span]) -> tuple[Span | No
 _BODY = """
 SELECT name, kind, industry, division, founded_on, dissolved_on,
   (SELECT COUNT(*) FROM {periods} p WHERE p.community_id = c.community_id
-     AND p.exited_on IS NULL) AS active
+     AND p.exited_on IS NULL AND p.annulled_at IS NULL) AS active
 FROM {communities} c WHERE community_id = ?
 """
 
 _LEAD_PERIODS = """
 SELECT version, unit_id, unit_type, exited_on, code, roles, names, divisions FROM {periods}
 WHERE community_id = ? AND admitted_on <= ? AND unit_type IN (?, ?, ?)
+  AND annulled_at IS NULL
 ORDER BY version
 """
 

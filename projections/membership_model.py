@@ -25,7 +25,7 @@ from uuid import UUID
 import msgspec
 
 from application import names as named
-from domain.community import Community
+from domain.community import Community, MemberRecord
 from domain.unit import MemberUnit
 from domain.values import parse_date, province_name, province_of, today
 from projections.known_at import LATEST, as_known_at, body_row
@@ -138,7 +138,26 @@ class _Changes:
     _ROLES,
     _NAMES,
     _DIVISIONS,
-) = range(15)
+    _ANNULLED_AT,
+) = range(16)
+PERIOD_COLUMNS = (
+    "community_id",
+    "version",
+    "unit_id",
+    "unit_type",
+    "code",
+    "admitted_on",
+    "admitted_by",
+    "admitted_at",
+    "exited_on",
+    "exit_reason",
+    "exited_by",
+    "exited_at",
+    "roles",
+    "names",
+    "divisions",
+    "annulled_at",
+)
 _UNIT_NAMES, _UNIT_DIVISIONS = 5, 6  # of a unit's row
 
 
@@ -234,12 +253,17 @@ class Membership(ReadModel):
         "dissolved_on {date}, recorded_at TEXT NOT NULL, position BIGINT NOT NULL",
         # One row per membership period, keyed by its body and the version of the
         # admission in the body's stream; the histories are JSON lists of entries.
+        # An annulment (Community.MemberRecordAnnulled) closes the row to answers as
+        # known from its time (annulled_at) and, unless it took back the admission,
+        # adds the period as it was before the annulled fact, keyed by the
+        # annulment's version, known from that time (admitted_at): so an answer as
+        # known at a time before it still sees the fact.
         "periods": "community_id {id} NOT NULL, version BIGINT NOT NULL, "
         "unit_id {id} NOT NULL, unit_type TEXT NOT NULL, code TEXT NOT NULL, "
         "admitted_on {date} NOT NULL, admitted_by TEXT, admitted_at TEXT NOT NULL, "
         "exited_on {date}, exit_reason TEXT, exited_by TEXT, exited_at TEXT, "
         "roles TEXT NOT NULL, names TEXT NOT NULL, divisions TEXT NOT NULL, "
-        "PRIMARY KEY (community_id, version)",
+        "annulled_at TEXT, PRIMARY KEY (community_id, version)",
         # Changes of the national membership counts, per grain (GRAINS) and item
         # ("p:<province>", "t:<unit type>", OUTSIDE the body's home province): the
         # count on a date is the sum of the changes up to it.
@@ -262,6 +286,7 @@ class Membership(ReadModel):
         Community.MemberAdmitted.TOPIC,
         Community.MemberRoleChanged.TOPIC,
         Community.MemberExited.TOPIC,
+        Community.MemberRecordAnnulled.TOPIC,
         Community.Dissolved.TOPIC,
         Community.RecommendingProvinceSet.TOPIC,
     )
@@ -300,7 +325,11 @@ class Membership(ReadModel):
             elif isinstance(e, MemberUnit.Relocated | MemberUnit.Renamed):
                 ids.add(e.originator_id)
             elif isinstance(
-                e, Community.MemberAdmitted | Community.MemberRoleChanged | Community.MemberExited
+                e,
+                Community.MemberAdmitted
+                | Community.MemberRoleChanged
+                | Community.MemberExited
+                | Community.MemberRecordAnnulled,
             ):
                 joined.add((e.originator_id, e.unit_id))
             elif isinstance(e, Community.RecommendingProvinceSet):
@@ -322,7 +351,8 @@ class Membership(ReadModel):
         for r in self.select_in(
             c,
             "SELECT community_id, version, unit_id, unit_type, admitted_on, exited_on "
-            "FROM {periods} WHERE unit_id {in} ORDER BY community_id, version",
+            "FROM {periods} WHERE unit_id {in} AND annulled_at IS NULL "
+            "ORDER BY community_id, version",
             wanted,
         ):
             self.periods[r["unit_id"]].append(
@@ -400,6 +430,7 @@ class Membership(ReadModel):
                     f"[{entry(day, version, at, event.role)}]",
                     u.names,
                     u.division_history,
+                    None,
                 ]
                 w.insert("periods", row)
                 period = _Period(oid, version, event.unit_type, day, None, row)
@@ -527,11 +558,51 @@ class Membership(ReadModel):
                 old = self._rehome(oid, since, event.province)
                 for p, history in moved:
                     self._count(presence(p, self.homes[oid], history), presence(p, old, history))
+            case Community.MemberRecordAnnulled():
+                self._annul(event, c)
             case Community.Dissolved():
                 w.later(
                     "UPDATE {communities} SET dissolved_on = ? WHERE community_id = ?",
                     (iso(event.effective_on), oid),
                 )
+
+    def _annul(self, event: Any, c: Any) -> None:
+        """Rare: what the batch holds is sent first, then the period's row is read,
+        closed and (but for an admission) replaced, here and now."""
+        self._flush(c)
+        oid, unit, at = str(event.originator_id), str(event.unit_id), iso(event.timestamp)
+        period = next(p for p in reversed(self.periods[unit]) if p.community == oid)
+        home, divisions = self.homes[oid], self.units[unit].divisions
+        old = presence(period, home, divisions)
+        [row] = self.run(
+            c,
+            "SELECT * FROM {periods} WHERE community_id = ? AND version = ?",
+            (oid, period.version),
+        ).fetchall()
+        self.run(
+            c,
+            "UPDATE {periods} SET annulled_at = ? WHERE community_id = ? AND version = ?",
+            (at, oid, period.version),
+        )
+        if event.record == MemberRecord.ADMISSION:
+            self.periods[unit].remove(period)
+            self._count([], old)
+            return
+        before = [row[k] for k in PERIOD_COLUMNS]
+        before[_VERSION], before[_ADMITTED_AT] = event.originator_version, at
+        if event.record == MemberRecord.EXIT:
+            before[_EXITED_ON : _EXITED_AT + 1] = (None, None, None, None)
+            period.exited_on = None
+        else:  # a role change: the last entry of the roles
+            roles = history(before[_ROLES])[:-1]
+            before[_ROLES] = "[" + ",".join(entry(*e) for e in roles) + "]"
+        self.run(
+            c,
+            f"INSERT INTO {{periods}} VALUES ({', '.join('?' * len(before))})",
+            before,
+        )
+        period.version = event.originator_version
+        self._count(presence(period, home, divisions), old)
 
     def _open(self, community: str, unit: str) -> _Period:
         for period in self.periods[unit]:
@@ -562,16 +633,23 @@ class Membership(ReadModel):
             self.changes[day, item] -= sign
 
     def finish(self, c: Any) -> None:
+        self._flush(c)
+
+    def _flush(self, c: Any) -> None:
+        """Send what the batch holds: rows, changes to rows, counts."""
         super().finish(c)
         for added in self.fresh:
             added.row = None  # sent: later changes update the table
+        self.fresh = []
         self._update(c)
+        self.changed, self.changed_units = {}, {}
         rows: Counter[tuple[str, str, str]] = Counter()
         for (day, item), n in self.changes.items():
             if n:
                 for grain, width in GRAINS:
                     rows[grain, day[:width], item] += n
         rows = Counter({key: n for key, n in rows.items() if n})  # not those that cancel out
+        self.changes = Counter()
         if not rows:
             return
         if self.dialect.arrays:
@@ -659,6 +737,7 @@ SELECT c.name, c.recorded_at, p.unit_id, p.code, p.unit_type, p.admitted_on, p.r
 FROM {communities} c LEFT JOIN {periods} p ON p.community_id = c.community_id
   AND p.admitted_on <= ? AND p.admitted_at <= ?
   AND NOT (p.exited_on IS NOT NULL AND p.exited_on <= ? AND p.exited_at <= ?)
+  AND (p.annulled_at IS NULL OR p.annulled_at > ?)
 WHERE c.community_id = ?
 """
 
@@ -680,7 +759,7 @@ def members(
     t, d = at.bound, iso(day)
     assert d is not None
     with store.reading() as query:
-        rows = query(model.sql(_MEMBERS), (d, t, d, t, str(community_id)))
+        rows = query(model.sql(_MEMBERS), (d, t, d, t, t, str(community_id)))
     name = body_row(rows, community_id, at)["name"]
     result = []
     for r in rows:
@@ -715,7 +794,7 @@ _UNIT_PERIODS = """
 SELECT p.community_id, c.name AS community_name, p.admitted_on, p.admitted_by, p.exited_on,
   p.exit_reason, p.exited_by, p.roles
 FROM {periods} p JOIN {communities} c ON c.community_id = p.community_id
-WHERE p.unit_id = ? ORDER BY c.position, p.version
+WHERE p.unit_id = ? AND p.annulled_at IS NULL ORDER BY c.position, p.version
 """
 
 

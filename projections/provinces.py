@@ -256,6 +256,7 @@ _HOLDINGS = """
 SELECT p.community_id, p.unit_type, p.divisions FROM {periods} p
 WHERE p.admitted_on <= ? AND p.admitted_at <= ?
   AND NOT (p.exited_on IS NOT NULL AND p.exited_on <= ? AND p.exited_at <= ?)
+  AND (p.annulled_at IS NULL OR p.annulled_at > ?)
 """
 
 
@@ -318,7 +319,7 @@ def distribution(
 
 
 def _holding_params(d: str, at: KnownAt) -> tuple[str, ...]:
-    return (d, at.bound, d, at.bound)
+    return (d, at.bound, d, at.bound, at.bound)
 
 
 def _holdings(rows: list[Any], d: str, at: KnownAt) -> list[Holding]:

@@ -540,6 +540,13 @@ class Journal:
                 body, codes[2], reason="withdrawal", effective_on="2024-05-22", principal=p
             )
         )
+        # the exit's date was wrong: annulled and recorded again
+        step(lambda L, p: L.annul_member_record(body, codes[2], reason="日期有误", principal=p))
+        step(
+            lambda L, p: L.exit_member(
+                body, codes[2], reason="withdrawal", effective_on="2024-05-24", principal=p
+            )
+        )
         step(lambda L, p: L.deregister_unit(codes[3], effective_on="2024-05-23", principal=p))
         meeting = step(
             lambda L, p: L.record_meeting(

@@ -23,6 +23,7 @@ from api.resources import ENDPOINTS
 from api.stream import Hub
 from domain import bundle, merkle
 from domain.checkpoints import Checkpoint
+from domain.values import DATE_FORMS
 from tests.api.support import (
     ADMITTED_ON,
     MEETING_ON,
@@ -350,6 +351,17 @@ def _(w: World, send) -> None:
     assert {m["unit_id"] for m in answer["members"]} == {w.unit_ids[0], w.unit_ids[2]}
 
 
+@route("POST", "/communities/{id}/members/{unit_id}/annul")
+def _(w: World, send) -> None:
+    unit = w.register(division="330212")
+    members = f"/communities/{w.community_id}/members"
+    w.api.post(members, {"unit_id": unit["code"], "effective_on": "2025-03-01"})
+    answer = send(f"{members}/{unit['id']}/annul", json={"reason": "误录：该单位未申请加入"})
+    assert (answer["id"], answer["memberships"]) == (unit["id"], [])
+    listed = w.api.get(members, as_of="2025-03-01")["members"]
+    assert unit["id"] not in {m["unit_id"] for m in listed}
+
+
 @route("POST", "/communities/{id}/members/{unit_id}/role")
 def _(w: World, send) -> None:
     answer = send(
@@ -569,7 +581,7 @@ def refuses_known_at(w: World, path: str, **params: str) -> None:
     assert response.status_code == 422
     assert response.json()["detail"] == (
         "known-at time must be a timestamp such as 2025-07-15T09:30:00+08:00 or a date "
-        "YYYY-MM-DD; got '2025-07-15T9:30'"
+        f"{DATE_FORMS}; got '2025-07-15T9:30'"
     )
 
 

@@ -109,6 +109,7 @@ KINDS = (
     ["admit"] * 8
     + ["exit"] * 3
     + ["role"] * 3
+    + ["annul"] * 2
     + ["relocate"] * 3
     + ["seat"] * 4
     + ["meeting"] * 3
@@ -237,6 +238,10 @@ class History:
                 council = self._council(b)
                 current = [s.unit_id for s in council.seats if s.until is None] if council else []
             code = pick(current, op.unit) if current else code
+        if op.kind == "annul" and op.mask % 4:
+            # mostly a unit with a membership record in the body
+            recorded = [p.unit_id for p in ledger.community(b).periods]
+            code = pick(recorded, op.unit) if recorded else code
         match op.kind:
             case "admit":
                 ledger.admit_member(
@@ -250,6 +255,8 @@ class History:
                 ledger.change_member_role(
                     b, code, role=pick(list(Role), op.choice), effective_on=day, principal=P
                 )
+            case "annul":
+                ledger.annul_member_record(b, code, reason="录入有误", principal=P)
             case "dissolve" if op.choice % 3 == 0:  # rarely: the body is done with
                 ledger.dissolve_community(b, effective_on=day, principal=P)
             case "seat":

@@ -1,0 +1,123 @@
+"""Membership records made in error (issue 17, step 2): the last admission, role change
+or exit of a unit in a body is annulled with a reason, as a new event; the member list,
+the unit's periods and the reports answer as if it had not been recorded, while the
+history and an answer as known at a time before the annulment still show it. A
+correction is the annulment followed by the record as it should have been. Through the
+real entry point, on both stores."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+
+import pytest
+from freezegun import freeze_time
+
+from tests.cli.steps import NEWCOMER, SEATS, council_body_in
+
+BODY = "深圳市域产教联合体"
+
+
+@pytest.fixture
+def clock():
+    with freeze_time("2025-07-15T02:00:00Z") as frozen:
+        yield frozen
+
+
+def ok(run, *args: str) -> dict:
+    code, out, err = run(*args, "--format", "json")
+    assert code == 0, err
+    return json.loads(out)
+
+
+def members(run, *when: str) -> dict[str, str]:
+    """Credit code → role of the body's members on 2025-07-01."""
+    listed = ok(run, "member", "list", BODY, "--as-of", "2025-07-01", *when)["members"]
+    return {m["code"]: m["role"] for m in listed}
+
+
+def test_an_admission_in_error_is_annulled_and_stays_in_the_history(run, ledger, clock):
+    council_body_in(ledger)
+    ok(run, "member", "admit", BODY, NEWCOMER, "--effective-on", "2025-06-01")
+    clock.tick(60)
+    assert NEWCOMER in members(run)
+    before = "2025-07-15T10:00:30+08:00"  # after the admission, before the annulment
+
+    unit = ok(run, "member", "annul", BODY, NEWCOMER, "--reason", "误录：该单位未申请加入")
+    assert unit["code"] == NEWCOMER and unit["memberships"] == []
+    assert NEWCOMER not in members(run)
+    assert NEWCOMER in members(run, "--known-at", before)  # as the ledger knew it then
+
+    history = ok(run, "history", NEWCOMER)
+    assert [e["type"] for e in history["events"]] == ["chanjiao.unit.registered.v1"]
+    body = ok(run, "community", "list")[0]["id"]
+    events = ok(run, "history", body)["events"]
+    admitted, annulled = events[-2], events[-1]
+    assert admitted["type"] == "chanjiao.community.member_admitted.v1"
+    assert annulled["type"] == "chanjiao.community.member_record_annulled.v1"
+    assert annulled["data"]["record"] == "admission"
+    assert annulled["data"]["annulled"] == admitted["version"]
+    assert annulled["data"]["reason"] == "误录：该单位未申请加入"
+    assert annulled["principal"] == "secretary:li"
+
+    # nothing left to annul
+    code, out, err = run("member", "annul", BODY, NEWCOMER, "--reason", "再次")
+    assert (code, out) == (4, "")
+    assert "has no membership recorded in 深圳市域产教联合体; there is nothing to annul" in err
+
+
+def test_an_exit_on_the_wrong_date_is_corrected(run, ledger, clock):
+    council_body_in(ledger)
+    ok(run, "member", "admit", BODY, NEWCOMER, "--effective-on", "2025-01-10")
+    ok(run, "member", "exit", BODY, NEWCOMER, "--reason", "主动退出", "--effective-on", "2025-3-1")
+    clock.tick(60)
+    assert NEWCOMER not in members(run)
+
+    ok(run, "member", "annul", BODY, NEWCOMER, "--reason", "退出日期应为2025-07-10")
+    assert members(run)[NEWCOMER] == "participant"
+    ok(run, "member", "exit", BODY, NEWCOMER, "--reason", "主动退出", "--effective-on", "2025-7-10")
+    assert members(run)[NEWCOMER] == "participant"  # a member until 10 July after all
+    [period] = ok(run, "unit", "show", NEWCOMER)["memberships"]
+    assert (period["admitted_on"], period["exited_on"]) == ("2025-01-10", "2025-07-10")
+    assert NEWCOMER not in members(run, "--known-at", "2025-07-15T10:00:30+08:00")
+
+
+def test_a_role_change_in_error_is_annulled(run, ledger):
+    council_body_in(ledger)
+    ok(run, "member", "role", BODY, SEATS[1], "--role", "牵头单位", "--effective-on", "2025-05-01")
+    assert members(run)[SEATS[1]] == "lead"
+    ok(run, "member", "annul", BODY, SEATS[1], "--reason", "选错了单位")
+    assert members(run)[SEATS[1]] == "participant"
+    # the admission is the last record now; it holds a seat, so it stays
+    code, out, err = run("member", "annul", BODY, SEATS[1], "--reason", "又错")
+    assert (code, out) == (4, "")
+    assert "seat" in err and "单位" in err
+    assert members(run)[SEATS[1]] == "participant"
+
+
+def test_over_http_an_annulment_takes_a_reason(ledger):
+    from starlette.testclient import TestClient
+
+    from api.app import create_app
+    from api.tokens import Tokens
+    from projections.read_models import open_store
+
+    body = council_body_in(ledger)
+    ledger.admit_member(
+        body, NEWCOMER, role="participant", effective_on="2025-06-01", principal="p"
+    )
+    token = (
+        Tokens(open_store(ledger))
+        .issue(role="secretary", name="t", issued_by="t", communities=[str(body)])
+        .token
+    )
+    path = f"/communities/{body}/members/{NEWCOMER}/annul"
+    with TestClient(create_app(ledger=ledger)) as client:
+        headers = {"Authorization": f"Bearer {token}"}
+        refused = client.post(path, json={}, headers=headers)
+        assert refused.status_code == 422, refused.text
+        assert "reason" in refused.json()["detail"]
+        answer = client.post(path, json={"reason": "误录"}, headers=headers)
+        assert answer.status_code == 200, answer.text
+    assert answer.json()["memberships"] == []
+    assert not ledger.community(body).is_member_on(ledger.unit(NEWCOMER).id, date(2025, 6, 1))
