@@ -209,3 +209,42 @@ def test_a_refused_command_writes_nothing(memory_ledger):
         admit(memory_ledger, body, UNIVERSITY, "2024-02-01")
         admit(memory_ledger, body, UNIVERSITY, "2024-02-02")
     assert memory_ledger.recorder.max_notification_id() == before + 1
+
+
+def test_annulments_take_back_a_units_records_latest_first(memory_ledger):
+    body = make(memory_ledger)
+    admit(memory_ledger, body, ENTERPRISE, "2024-02-01")
+    memory_ledger.change_member_role(
+        body.id, ENTERPRISE, role="lead", effective_on="2024-03-01", principal="p"
+    )
+    memory_ledger.exit_member(
+        body.id, ENTERPRISE, reason="withdrawal", effective_on="2024-06-30", principal="p"
+    )
+    admit(memory_ledger, body, ENTERPRISE, "2025-01-01")
+    states, taken_back = [], []
+    for _ in range(4):
+        memory_ledger.annul_member_record(body.id, ENTERPRISE, reason="错录", principal="p")
+        event = list(memory_ledger.events.get(body.id))[-1]
+        assert isinstance(event, Community.MemberRecordAnnulled)
+        assert (event.unit_id, event.reason) == (memory_ledger.unit(ENTERPRISE).id, "错录")
+        taken_back.append((event.record, event.annulled))
+        states.append(memory_ledger.community(body.id).periods)
+    # each names the version of the event it takes back (the founding is version 1)
+    assert taken_back == [("admission", 5), ("exit", 4), ("role_change", 3), ("admission", 2)]
+    [open_again] = states[1]
+    assert (open_again.exited_on, open_again.role) == (None, Role.LEAD)
+    [first] = states[2]
+    assert first.roles == ((date(2024, 2, 1), Role.PARTICIPANT),) and first.recorded == (2,)
+    assert states[3] == []
+    with pytest.raises(NotAMember, match="there is nothing to annul"):
+        memory_ledger.annul_member_record(body.id, ENTERPRISE, reason="错录", principal="p")
+
+
+def test_nothing_is_annulled_where_nothing_is_recorded_or_the_body_is_dissolved(memory_ledger):
+    body = make(memory_ledger)
+    with pytest.raises(NotAMember, match="has no membership recorded in 全国集成电路"):
+        memory_ledger.annul_member_record(body.id, ENTERPRISE, reason="x", principal="p")
+    admit(memory_ledger, body, ENTERPRISE, "2024-02-01")
+    memory_ledger.dissolve_community(body.id, effective_on="2025-06-30", principal="p")
+    with pytest.raises(CommunityDissolved, match="can no longer be annulled"):
+        memory_ledger.annul_member_record(body.id, ENTERPRISE, reason="x", principal="p")
