@@ -43,6 +43,15 @@ def seats(ledger: Ledger, store: Store, cmd: Any, council: Any) -> governance.Se
     return governance.seats(ledger, cmd.community_id, as_of=cmd.effective_on)
 
 
+def seats_now(ledger: Ledger, store: Store, cmd: Any, council: Any) -> governance.SeatList:
+    """The seats held today, after an annulment (which has no date of its own)."""
+    return governance.seats(ledger, cmd.community_id)
+
+
+def meetings(ledger: Ledger, store: Store, cmd: Any, council: Any) -> governance.MeetingList:
+    return governance.meetings(ledger, cmd.community_id)
+
+
 def resolution(ledger: Ledger, store: Store, cmd: Any, r: Any) -> governance.RegisterEntry:
     return governance.entry(r)
 
@@ -70,6 +79,8 @@ ANSWERS: dict[type[m.Command], Answer] = {
     m.AdoptCharter: charter,
     m.AssignSeat: seats,
     m.VacateSeat: seats,
+    m.AnnulSeatRecord: seats_now,
+    m.AnnulMeeting: meetings,
     # m.RecordMeeting: the API and the command line each answer in their own shape
     m.RecordResolution: resolution,
     m.DraftAgreement: agreement,

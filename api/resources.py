@@ -231,6 +231,15 @@ ENDPOINTS: list[Endpoint] = [
     ),
     _w("/communities/{id}/council/seats/{unit_id}/vacate", m.VacateSeat, W, governance.SeatList),
     _w(
+        "/communities/{id}/council/seats/{unit_id}/annul", m.AnnulSeatRecord, W, governance.SeatList
+    ),
+    _w(
+        "/communities/{id}/council/meetings/{meeting}/annul",
+        m.AnnulMeeting,
+        W,
+        governance.MeetingList,
+    ),
+    _w(
         "/communities/{id}/council/meetings",
         m.RecordMeeting,
         W,

@@ -130,6 +130,36 @@ class GovernanceCommands:
         return council
 
     @command
+    def annul_seat_record(
+        self: Ledger, community: str | UUID, unit: str | UUID, *, reason: str, principal: str
+    ) -> Council:
+        """Take back the unit's last seat assignment or vacancy, made in error (ADR 0029);
+        refused if a meeting's present seats or a resolution's seat count needed it."""
+        why = parse_text(reason, "reason for the annulment")
+        who = principal_name(principal)
+        body = self.community(community)
+        council = self.council(body)
+        member = self.unit(unit)
+        with self.rules_kept(Timeline(body, council), member.id):
+            council.annul_last_seat_record(member.id, label(member), why, who)
+        self.save(council)
+        return council
+
+    @command
+    def annul_meeting(
+        self: Ledger, community: str | UUID, *, meeting: int | str, reason: str, principal: str
+    ) -> Council:
+        """Take back a meeting recorded in error, one with no resolution (ADR 0029)."""
+        number = _count(meeting, "meeting number")
+        why = parse_text(reason, "reason for the annulment")
+        who = principal_name(principal)
+        body = self.community(community)
+        council = self.council(body.id)
+        council.annul_meeting(number, why, who)
+        self.save(council)
+        return council
+
+    @command
     def record_meeting(
         self: Ledger,
         community: str | UUID,

@@ -148,6 +148,9 @@ Money = Annotated[
     arg(metavar="YUAN"),
 ]
 Resolution = Annotated[str, Meta(description="register number", examples=["2025-007"])]
+AnnulmentReason = Annotated[
+    str, Meta(description="why the record was wrong, kept with the annulment")
+]
 EffectiveOn = Annotated[date, Meta(description="when it took effect")]
 Units = Annotated[list[UnitRef], arg(metavar="UNIT", parse="units")]
 
@@ -338,7 +341,7 @@ class AnnulMemberRecord(Command):
 
     community_id: CommunityId
     unit_id: UnitInPath
-    reason: Annotated[str, Meta(description="why the record was wrong, kept with the annulment")]
+    reason: AnnulmentReason
 
     def run(self, ledger: Ledger, principal: str) -> Any:
         return ledger.annul_member_record(
@@ -460,6 +463,34 @@ class VacateSeat(Command):
     def run(self, ledger: Ledger, principal: str) -> Any:
         return ledger.vacate_seat(
             self.community_id, self.unit_id, effective_on=self.effective_on, principal=principal
+        )
+
+
+class AnnulSeatRecord(Command):
+    """take back a unit's last seat assignment or vacancy, recorded in error"""
+
+    community_id: CommunityId
+    unit_id: UnitInPath
+    reason: AnnulmentReason
+
+    def run(self, ledger: Ledger, principal: str) -> Any:
+        return ledger.annul_seat_record(
+            self.community_id, self.unit_id, reason=self.reason, principal=principal
+        )
+
+
+class AnnulMeeting(Command):
+    """take back a meeting recorded in error (one with no resolution)"""
+
+    community_id: CommunityId
+    meeting: Annotated[
+        str, arg("the meeting's number (council meeting list)", path=True, metavar="MEETING")
+    ]
+    reason: AnnulmentReason
+
+    def run(self, ledger: Ledger, principal: str) -> Any:
+        return ledger.annul_meeting(
+            self.community_id, meeting=self.meeting, reason=self.reason, principal=principal
         )
 
 

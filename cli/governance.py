@@ -46,6 +46,7 @@ def add_commands(group: Callable[..., Any], leaf: Callable[..., argparse.Argumen
     actions = councils.add_parser("seat", help="council seats").add_subparsers(metavar="ACTION")
     add_command(leaf, actions, "assign", m.AssignSeat)
     add_command(leaf, actions, "vacate", m.VacateSeat)
+    add_command(leaf, actions, "annul", m.AnnulSeatRecord)
     p = spreadsheet_arg(leaf(actions, "list", seat_list, "the seats held on a date", csv=True))
     community_arg(p)
     p.add_argument("--as-of", metavar="YYYY-MM-DD")
@@ -54,6 +55,7 @@ def add_commands(group: Callable[..., Any], leaf: Callable[..., argparse.Argumen
         metavar="ACTION"
     )
     add_command(leaf, actions, "record", m.RecordMeeting, answer=meeting)
+    add_command(leaf, actions, "annul", m.AnnulMeeting)
     p = leaf(
         actions, "list", meeting_list, "the meetings, numbered as resolutions name them", csv=True
     )

@@ -442,9 +442,11 @@ def meeting_table(view: MeetingList) -> Table:
         table.add_column(column, justify="right" if column == "meeting" else "left")
     for v in view.meetings:
         decided = str(v.resolutions) + (f" ({', '.join(v.adopted)})" if v.adopted else "")
+        if v.annulled:
+            decided = f"annulled: {v.annulled}"
         table.add_row(
             str(v.meeting),
-            str(v.held_on),
+            f"[strike]{v.held_on}[/strike]" if v.annulled else str(v.held_on),
             f"{len(v.present)} of {v.seats}",
             "、".join(v.present),
             decided,

@@ -92,6 +92,7 @@ COLUMNS: dict[str, tuple[str, str]] = {
     "seats": ("席位数", INTEGER),
     "resolutions": ("决议数", INTEGER),
     "adopted": ("通过的决议", TEXT),
+    "annulled": ("撤销原因", TEXT),
 }
 
 FORMATS = {TEXT: "@", MONEY: "#,##0.00", SHARE_BP: "0.00%", FRACTION: "0.00%", DATE: "yyyy-mm-dd"}
@@ -219,6 +220,7 @@ def more_csv_rows(value: Any) -> list[list[str]] | None:
                     "present",
                     "resolutions",
                     "adopted",
+                    "annulled",
                 ]
             ]
             rows += [
@@ -230,6 +232,7 @@ def more_csv_rows(value: Any) -> list[list[str]] | None:
                     "、".join(v.present),
                     str(v.resolutions),
                     " ".join(v.adopted),
+                    v.annulled or "",
                 ]
                 for v in value.meetings
             ]

@@ -20,6 +20,7 @@ from domain.errors import (
     EffectiveDateTooEarly,
     InvalidInput,
     LikelyDuplicate,
+    MeetingHasResolutions,
     MeetingNotFound,
     ResolutionNotFound,
     SeatRuleBroken,
@@ -64,9 +65,21 @@ class Seat:
     office: Office
     since: date
     until: date | None = None  # first day no longer held
+    recorded: tuple[int, ...] = ()
+    """The versions, in the council's stream, of its assignment and its vacancy."""
 
     def held_on(self, day: date) -> bool:
         return self.since <= day and (self.until is None or day < self.until)
+
+
+class SeatRecord(StrEnum):
+    """The facts about a seat that an annulment can take back."""
+
+    ASSIGNMENT = "assignment"
+    VACANCY = "vacancy"
+
+
+chinese(SeatRecord, {SeatRecord.ASSIGNMENT: ("席位分配",), SeatRecord.VACANCY: ("席位出缺",)})
 
 
 @dataclass(frozen=True)
@@ -74,6 +87,8 @@ class Meeting:
     number: int
     held_on: date
     present: tuple[UUID, ...]
+    annulled_because: str | None = None
+    """Recorded in error and annulled: it keeps its number, and counts for nothing."""
 
 
 @dataclass(frozen=True)
@@ -121,7 +136,13 @@ class Council(LedgerAggregate):
 
         def apply(self, council: Council) -> None:
             council.seats.append(
-                Seat(self.unit_id, self.representative, self.office, self.effective_on)
+                Seat(
+                    self.unit_id,
+                    self.representative,
+                    self.office,
+                    self.effective_on,
+                    recorded=(self.originator_version,),
+                )
             )
 
     class SeatVacated(Event):
@@ -133,7 +154,44 @@ class Council(LedgerAggregate):
         def apply(self, council: Council) -> None:
             seat = council.open_seat(self.unit_id)
             assert seat is not None
-            _swap(council.seats, seat, replace(seat, until=self.effective_on))
+            _swap(
+                council.seats,
+                seat,
+                replace(
+                    seat,
+                    until=self.effective_on,
+                    recorded=(*seat.recorded, self.originator_version),
+                ),
+            )
+
+    class SeatRecordAnnulled(Event):
+        """A unit's last seat record (its assignment or its vacancy: ``record``, the
+        event of version ``annulled``) taken back, recorded in error."""
+
+        TOPIC = "chanjiao.council.seat_record_annulled.v1"
+        unit_id: UUID
+        record: SeatRecord
+        annulled: int
+        reason: str
+
+        def apply(self, council: Council) -> None:
+            seat = council.last_seat(self.unit_id)
+            assert seat is not None and seat.recorded[-1] == self.annulled
+            if self.record is SeatRecord.VACANCY:
+                _swap(council.seats, seat, replace(seat, until=None, recorded=seat.recorded[:-1]))
+            else:
+                council.seats.remove(seat)
+
+    class MeetingAnnulled(Event):
+        """A meeting recorded in error, taken back: it keeps its number."""
+
+        TOPIC = "chanjiao.council.meeting_annulled.v1"
+        meeting: int
+        reason: str
+
+        def apply(self, council: Council) -> None:
+            meeting = council.meeting(self.meeting)
+            _swap(council.meetings, meeting, replace(meeting, annulled_because=self.reason))
 
     class MeetingHeld(Event):
         TOPIC = "chanjiao.council.meeting_held.v1"
@@ -209,6 +267,14 @@ class Council(LedgerAggregate):
 
     def seats_on(self, day: date) -> list[Seat]:
         return [s for s in self.seats if s.held_on(day)]
+
+    def last_seat(self, unit_id: UUID) -> Seat | None:
+        return next((s for s in reversed(self.seats) if s.unit_id == unit_id), None)
+
+    @property
+    def meetings_held(self) -> list[Meeting]:
+        """The meetings that count: those not annulled."""
+        return [m for m in self.meetings if m.annulled_because is None]
 
     def meeting(self, number: int) -> Meeting:
         for meeting in self.meetings:
@@ -303,7 +369,9 @@ class Council(LedgerAggregate):
                 f"held no council seat on {held_on}: {', '.join(absent)}; only seat "
                 "holders can be recorded as present"
             )
-        same = [m for m in self.meetings if m.held_on == held_on and set(m.present) == set(present)]
+        same = [
+            m for m in self.meetings_held if m.held_on == held_on and set(m.present) == set(present)
+        ]
         if same and not again:
             raise LikelyDuplicate(
                 f"meeting {same[0].number} of this council, on {held_on} with the same "
@@ -338,6 +406,11 @@ class Council(LedgerAggregate):
         name: Names = str,
     ) -> Resolution:
         held = self.meeting(meeting)
+        if held.annulled_because is not None:
+            raise MeetingNotFound(
+                f"meeting {meeting} of the council was annulled ({held.annulled_because}); "
+                "no resolution can be recorded at it"
+            )
         if len(set(recused)) != len(recused):
             twice = sorted({name(u) for u in recused if recused.count(u) > 1})
             raise InvalidInput(f"a seat is listed as recused more than once: {', '.join(twice)}")
@@ -381,6 +454,46 @@ class Council(LedgerAggregate):
             principal=principal,
         )
         return self.resolutions[-1]
+
+    def annul_last_seat_record(
+        self, unit_id: UUID, unit_label: str, reason: str, principal: str
+    ) -> SeatRecord:
+        """Take back the unit's last seat record, made in error: a vacancy reopens the
+        seat, an assignment removes it. Latest first, as membership records (ADR 0029);
+        whether meetings and resolutions still hold is the rules' question (ADR 0016)."""
+        seat = self.last_seat(unit_id)
+        if seat is None or not seat.recorded:
+            raise SeatRuleBroken(
+                f"{unit_label} has no council seat recorded; there is nothing to annul"
+            )
+        record = SeatRecord.VACANCY if seat.until is not None else SeatRecord.ASSIGNMENT
+        self.trigger_event(
+            self.SeatRecordAnnulled,
+            unit_id=unit_id,
+            record=record,
+            annulled=seat.recorded[-1],
+            reason=reason,
+            principal=principal,
+        )
+        return record
+
+    def annul_meeting(self, number: int, reason: str, principal: str) -> Meeting:
+        """Take back a meeting recorded in error. Not one with resolutions: their
+        outcomes were decided with it, and a resolution stands until revoked."""
+        meeting = self.meeting(number)
+        if meeting.annulled_because is not None:
+            raise InvalidInput(
+                f"meeting {number} was already annulled ({meeting.annulled_because})"
+            )
+        decided = [r.number or f"'{r.title}'" for r in self.resolutions if r.meeting == number]
+        if decided:
+            raise MeetingHasResolutions(
+                f"meeting {number} on {meeting.held_on} has resolutions recorded at it "
+                f"({', '.join(decided)}); a meeting whose resolutions stand cannot be "
+                "annulled (revoke an adopted one by a later resolution instead)"
+            )
+        self.trigger_event(self.MeetingAnnulled, meeting=number, reason=reason, principal=principal)
+        return self.meeting(number)
 
     def _check_revocable(self, number: str, held_on: date) -> None:
         earlier = self.resolution(number)

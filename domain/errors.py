@@ -57,6 +57,10 @@ class Conflict(LedgerError):
     """The request is well formed but the ledger's current state refuses it."""
 
 
+class MeetingHasResolutions(Conflict):
+    """A meeting whose resolutions stand cannot be annulled."""
+
+
 class LikelyDuplicate(Conflict):
     """What is recorded again looks like a record already there (a body of the same
     name and division, a meeting on the same day with the same seats): refused unless

@@ -305,7 +305,7 @@ def _present_seats_held(t: Timeline, name: Names) -> Iterator[Breach]:
     """Everyone recorded present at a meeting held a seat that day."""
     if t.council is None:
         return
-    for meeting in t.council.meetings:
+    for meeting in t.council.meetings_held:
         holders = {s.unit_id for s in t.council.seats_on(meeting.held_on)}
         for unit_id in meeting.present:
             if unit_id not in holders:

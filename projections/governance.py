@@ -68,6 +68,7 @@ class MeetingView(msgspec.Struct, frozen=True):
     seats: int  # the seats held that day
     resolutions: int
     adopted: list[str]  # the numbers of the resolutions it adopted
+    annulled: str | None = None  # why, if it was recorded in error and annulled
 
 
 class MeetingList(msgspec.Struct, frozen=True):
@@ -158,6 +159,7 @@ def meetings(ledger: Ledger, community: str | UUID) -> MeetingList:
                 seats=len(council.seats_on(m.held_on)),
                 resolutions=len(decided),
                 adopted=[r.number for r in decided if r.number],
+                annulled=m.annulled_because,
             )
         )
     return MeetingList(community_id=body.id, community_name=body.name, meetings=views)

@@ -535,6 +535,15 @@ class Journal:
             )
         )
         step(lambda L, p: L.vacate_seat(body, codes[2], effective_on="2024-05-21", principal=p))
+        # a vacancy and a meeting recorded in error, annulled (the vacancy recorded again)
+        step(lambda L, p: L.annul_seat_record(body, codes[2], reason="录早了", principal=p))
+        step(lambda L, p: L.vacate_seat(body, codes[2], effective_on="2024-05-21", principal=p))
+        wrong = step(
+            lambda L, p: L.record_meeting(
+                body, held_on="2024-05-25", present=codes[:2], principal=p
+            )
+        )
+        step(lambda L, p: L.annul_meeting(body, meeting=wrong, reason="并未开会", principal=p))
         step(
             lambda L, p: L.exit_member(
                 body, codes[2], reason="withdrawal", effective_on="2024-05-22", principal=p

@@ -362,6 +362,29 @@ def _(w: World, send) -> None:
     assert unit["id"] not in {m["unit_id"] for m in listed}
 
 
+@route("POST", "/communities/{id}/council/seats/{unit_id}/annul")
+def _(w: World, send) -> None:
+    unit = w.register()["id"]
+    c = w.community_id
+    w.api.post(f"/communities/{c}/members", {"unit_id": unit, "effective_on": "2025-04-01"})
+    seat = {"unit_id": unit, "representative": "赵六", "office": "理事", "effective_on": "2025-5-1"}
+    w.api.post(f"/communities/{c}/council/seats", seat)
+    answer = send(f"/communities/{c}/council/seats/{unit}/annul", json={"reason": "不是该单位"})
+    assert unit not in {s["unit_id"] for s in answer["seats"]}
+    assert len(answer["seats"]) == 3
+
+
+@route("POST", "/communities/{id}/council/meetings/{meeting}/annul")
+def _(w: World, send) -> None:
+    meetings = f"/communities/{w.community_id}/council/meetings"
+    number = w.api.post(meetings, {"held_on": "2025-05-02", "present": w.unit_ids[:2]})[
+        "meeting_id"
+    ]
+    answer = send(f"{meetings}/{number}/annul", json={"reason": "日期录错"})
+    [annulled] = [m for m in answer["meetings"] if m["meeting"] == number]
+    assert annulled["annulled"] == "日期录错"
+
+
 @route("POST", "/communities/{id}/members/{unit_id}/role")
 def _(w: World, send) -> None:
     answer = send(

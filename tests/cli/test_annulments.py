@@ -121,3 +121,50 @@ def test_over_http_an_annulment_takes_a_reason(ledger):
         assert answer.status_code == 200, answer.text
     assert answer.json()["memberships"] == []
     assert not ledger.community(body).is_member_on(ledger.unit(NEWCOMER).id, date(2025, 6, 1))
+
+
+def test_a_seat_vacated_in_error_is_reopened_and_a_meeting_in_error_keeps_its_number(run, ledger):
+    council_body_in(ledger)
+    seat = ("council", "seat")
+    ok(run, *seat, "vacate", BODY, SEATS[5], "--effective-on", "2025-06-01")
+    held = {s["code"] for s in ok(run, *seat, "list", BODY, "--as-of", "2025-07-01")["seats"]}
+    assert SEATS[5] not in held
+    ok(run, *seat, "annul", BODY, SEATS[5], "--reason", "该席位并未出缺")
+    held = {s["code"] for s in ok(run, *seat, "list", BODY, "--as-of", "2025-07-01")["seats"]}
+    assert SEATS[5] in held
+
+    meeting = ("council", "meeting")
+    first = meeting_number(run, "2025-06-10")
+    ok(run, *meeting, "annul", BODY, str(first), "--reason", "并未开会")
+    listed = ok(run, *meeting, "list", BODY)["meetings"]
+    assert [(m["meeting"], m["annulled"]) for m in listed] == [(first, "并未开会")]
+    # the same meeting may be recorded again without --again, under the next number
+    assert meeting_number(run, "2025-06-10") == first + 1
+    code, _, err = run(*meeting, "annul", BODY, str(first), "--reason", "再次")
+    assert code == 2 and "meeting 1 was already annulled (并未开会)" in err
+    code, _, err = run(
+        "council", "resolution", "record", BODY, "--meeting", str(first), "--matter", "ordinary",
+        "--title", "决议", "--for", "6", "--against", "0", "--abstain", "0",
+    )  # fmt: skip
+    assert code == 3 and "meeting 1 of the council was annulled (并未开会)" in err
+
+
+def test_a_meeting_with_resolutions_and_a_seat_present_at_meetings_stay(run, ledger):
+    council_body_in(ledger)
+    number = meeting_number(run, "2025-06-10")
+    code, _, err = run(
+        "council", "resolution", "record", BODY, "--meeting", str(number), "--matter", "ordinary",
+        "--title", "年度计划", "--for", "6", "--against", "0", "--abstain", "0",
+    )  # fmt: skip
+    assert code == 0, err
+    code, _, err = run("council", "meeting", "annul", BODY, str(number), "--reason", "x")
+    assert code == 4 and "has resolutions recorded at it (2025-001)" in err
+    # the seats were assigned in 2024; every one was present at the meeting
+    code, _, err = run("council", "seat", "annul", BODY, SEATS[0], "--reason", "x")
+    assert code == 4 and "was recorded present at council meeting 1" in err
+
+
+def meeting_number(run, held_on: str) -> int:
+    return ok(run, "council", "meeting", "record", BODY, "--held-on", held_on, "--present", *SEATS)[
+        "meeting"
+    ]
