@@ -162,6 +162,9 @@ HISTORY = [
     ("2025-09-01", "nb", "joyson", "exit", "withdrawal"),
     # recorded late: took effect in spring 2025, entered after the autumn exits
     ("2025-04-10", "nb", "nbcc", "role", "lead"),
+    # admitted to the wrong body by mistake, and the admission annulled
+    ("2025-09-15", "nb", "szsec", "admit", "participant"),
+    ("", "nb", "szsec", "annul", "误录：该单位是苏州工业园区市域产教联合体的成员"),
 ]
 
 
@@ -558,5 +561,7 @@ def _record(ledger: Ledger, body: object, code: str, day: str, action: str, deta
         ledger.admit_member(body, code, role=detail, effective_on=day, principal=PRINCIPAL)
     elif action == "exit":
         ledger.exit_member(body, code, reason=detail, effective_on=day, principal=PRINCIPAL)
+    elif action == "annul":
+        ledger.annul_member_record(body, code, reason=detail, principal=PRINCIPAL)
     else:
         ledger.change_member_role(body, code, role=detail, effective_on=day, principal=PRINCIPAL)
