@@ -29,7 +29,9 @@ def add_commands(leaf: Callable[..., argparse.ArgumentParser], groups: Any) -> N
         "effective date, recorded time, principal and hash",
     )
     p.add_argument(
-        "id", metavar="ID", help="id of a unit, community, council or agreement, or a credit code"
+        "id",
+        metavar="WHAT",
+        help="the name of a unit, community or agreement, an id (a council's too) or a credit code",
     )
     p = leaf(
         groups,

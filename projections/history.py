@@ -18,7 +18,7 @@ from application.ledger import Ledger
 from domain.agreement import BenefitAgreement
 from domain.community import Community
 from domain.council import Council
-from domain.errors import InvalidInput, NotFound
+from domain.errors import AmbiguousName, InvalidInput, NotFound
 from domain.unit import MemberUnit
 
 DATE_FIELDS = (
@@ -114,10 +114,7 @@ def find(ledger: Ledger, ref: str | UUID) -> Any:
     try:
         aggregate_id = as_uuid(ref, "id")
     except InvalidInput:
-        raise InvalidInput(
-            "give the id of a unit, community, council or agreement (a UUID such as 8c0e…) "
-            f"or a unit's 18-character credit code; got {ref!r}"
-        ) from None
+        return _named(ledger, str(ref))
     try:
         return ledger.repository.get(aggregate_id)
     except AggregateNotFoundError:
@@ -125,6 +122,29 @@ def find(ledger: Ledger, ref: str | UUID) -> Any:
             f"nothing is recorded under {aggregate_id}: it is not the id of a member unit, "
             "community, council or agreement"
         ) from None
+
+
+def _named(ledger: Ledger, text: str) -> Any:
+    """A unit, body or agreement by its name (ADR 0027): the one kind that has it."""
+    found = []
+    for lookup in (ledger.community, ledger.agreement, ledger.unit):
+        try:
+            found.append(lookup(text))
+        except NotFound:
+            continue
+    if len(found) == 1:
+        return found[0]
+    if found:
+        kinds = ", ".join(
+            f"{kind} {name}"
+            for kind, name in (describe(a, lambda b: ledger.community(b).name) for a in found)
+        )
+        raise AmbiguousName(f"{text!r} names more than one record: {kinds}; give an id")
+    raise NotFound(
+        f"nothing is named {text!r}: no member unit, community or agreement has it in its "
+        "name; give a name, an id (a UUID such as 8c0e…; a council's too) or a unit's "
+        "18-character credit code"
+    )
 
 
 def describe(aggregate: Any, community_name: Callable[[UUID], str]) -> tuple[str, str]:

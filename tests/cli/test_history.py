@@ -95,6 +95,8 @@ def test_a_unit_is_named_by_its_credit_code_and_a_council_by_its_id(run, ledger,
         abstentions=0,
         principal="p",
     )
+    by_name = ok(run, "history", "深圳市域")  # a body by a part of its name
+    assert (by_name["kind"], by_name["name"]) == ("community", "深圳市域产教联合体")
     council = ok(run, "history", str(council_id_for(UUID(body))))
     assert (council["kind"], council["name"]) == ("council", "council of 深圳市域产教联合体")
     steps = [(e["type"].split(".")[2], e["effective_on"]) for e in council["events"]]
@@ -111,7 +113,7 @@ def test_an_unknown_or_malformed_id_is_refused_in_the_users_terms(run, body):
             "it is not the id of a member unit, community, council or agreement",
         ),
         (credit_code(999), 3, f"no member unit with credit code {credit_code(999)} is registered"),
-        ("nonsense", 2, "or a unit's 18-character credit code; got 'nonsense'"),
+        ("nonsense", 3, "nothing is named 'nonsense': no member unit, community or agreement"),
     ]:
         code, out, err = run("history", ref)
         assert (code, out) == (status, ""), ref
