@@ -69,6 +69,7 @@ ANSWERS: dict[type[m.Command], Answer] = {
     m.RenameUnit: unit,
     m.RelocateUnit: unit,
     m.DeregisterUnit: unit,
+    m.CorrectRegistration: unit,
     m.FoundCommunity: community,
     m.SetRecommendingProvince: recommending,
     m.DissolveCommunity: community,

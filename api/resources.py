@@ -170,6 +170,7 @@ ENDPOINTS: list[Endpoint] = [
     _w("/units/{id}/rename", m.RenameUnit, UC, membership.UnitView),
     _w("/units/{id}/relocate", m.RelocateUnit, UC, membership.UnitView),
     _w("/units/{id}/deregister", m.DeregisterUnit, UC, membership.UnitView),
+    _w("/units/{id}/correct", m.CorrectRegistration, UC, membership.UnitView),
     _w("/communities", m.FoundCommunity, Access.RECORD, membership.CommunityView, created=True),
     _e(
         "GET",

@@ -44,6 +44,7 @@ from domain.community import Community
 from domain.errors import (
     AlreadyRegistered,
     CommunityNotFound,
+    CorrectionTooLate,
     LikelyDuplicate,
     ResolutionRequired,
     UnitDeregistered,
@@ -198,6 +199,53 @@ class Ledger(AgreementCommands, GovernanceCommands, Application[UUID]):
         who = principal_name(principal)
         record = self.unit(unit)
         record.relocate(new_division, day, who)
+        self.save(record)
+        return record
+
+    @command
+    def correct_registration(
+        self,
+        unit: str | UUID,
+        *,
+        name: str | None = None,
+        unit_type: str | None = None,
+        level: str | None = None,
+        division: str | None = None,
+        reason: str,
+        principal: str,
+    ) -> MemberUnit:
+        """Correct a unit's registration details recorded in error (ADR 0029); what is
+        not given stays as registered. Its type only while it belongs to no body (the
+        admissions recorded it), its province only while no body's recommending
+        province is its own."""
+        why = parse_text(reason, "reason for the correction")
+        who = principal_name(principal)
+        record = self.unit(unit)
+        new_name = parse_text(name, "unit name") if name is not None else record.name
+        kind = (
+            parse_choice(UnitType, unit_type, "unit type")
+            if unit_type is not None
+            else record.unit_type
+        )
+        if level is not None or unit_type is not None:
+            new_level = parse_level(kind, level)
+        else:
+            new_level = record.level
+        new_division = listed_division(division, None) if division is not None else record.division
+        bodies = list(self.communities_of(record.id))
+        if (kind, new_level) != (record.unit_type, record.level) and bodies:
+            raise CorrectionTooLate(
+                f"{label(record)} is recorded in {_names(bodies)} as registered; its type "
+                "can be corrected only while it belongs to no body: annul those admissions "
+                "first (member annul), then admit it again"
+            )
+        named = [b for b in bodies if any(r.unit_id == record.id for r in b.recommendations)]
+        if province_of(new_division) != record.province and named:
+            raise CorrectionTooLate(
+                f"the recommending province of {_names(named)} is that of {label(record)}; "
+                "its province can be corrected only once another recommending province is set"
+            )
+        record.correct_registration(new_name, kind, new_level, new_division, why, who)
         self.save(record)
         return record
 
@@ -525,3 +573,7 @@ class Ledger(AgreementCommands, GovernanceCommands, Application[UUID]):
             if len(page) < 500:
                 return
             start = page[-1].id + 1
+
+
+def _names(bodies: list[Community]) -> str:
+    return "、".join(body.name for body in bodies)

@@ -184,6 +184,33 @@ class RegisterUnit(Command, kw_only=True):
         )
 
 
+class CorrectRegistration(Command, kw_only=True):
+    """correct a unit's registration details, recorded in error"""
+
+    unit_id: UnitInPath
+    name: Annotated[str | None, Meta(description="the name as it should have been registered")] = (
+        None
+    )
+    type: Annotated[str | None, Meta(description=choices(UnitType, last=" or "))] = None
+    level: Annotated[
+        str | None,
+        Meta(description=f"vocational schools: {choices(VocationalLevel, last=' or ')}"),
+    ] = None
+    division: Annotated[str | None, Meta(description="6-digit GB/T 2260 division code")] = None
+    reason: AnnulmentReason
+
+    def run(self, ledger: Ledger, principal: str) -> Any:
+        return ledger.correct_registration(
+            self.unit_id,
+            name=self.name,
+            unit_type=self.type,
+            level=self.level,
+            division=self.division,
+            reason=self.reason,
+            principal=principal,
+        )
+
+
 class RenameUnit(Command):
     """record a unit's new name"""
 

@@ -181,6 +181,7 @@ def parser() -> argparse.ArgumentParser:
     add_command(leaf, units, "register", m.RegisterUnit)
     add_command(leaf, units, "rename", m.RenameUnit)
     add_command(leaf, units, "relocate", m.RelocateUnit)
+    add_command(leaf, units, "correct", m.CorrectRegistration)
     add_command(leaf, units, "deregister", m.DeregisterUnit)
     unit_arg(leaf(units, "show", unit_show, "a unit, its history and its memberships"))
     for name, help_ in (

@@ -57,6 +57,10 @@ class Conflict(LedgerError):
     """The request is well formed but the ledger's current state refuses it."""
 
 
+class CorrectionTooLate(Conflict):
+    """A record others were built on cannot be corrected in place."""
+
+
 class MeetingHasResolutions(Conflict):
     """A meeting whose resolutions stand cannot be annulled."""
 

@@ -4,7 +4,12 @@ from __future__ import annotations
 
 from datetime import date
 
-from domain.errors import EffectiveDateTooEarly, NothingToChange, UnitDeregistered
+from domain.errors import (
+    CorrectionTooLate,
+    EffectiveDateTooEarly,
+    NothingToChange,
+    UnitDeregistered,
+)
 from domain.events import LedgerAggregate, LedgerCreated, LedgerEvent
 from domain.values import UnitType, VocationalLevel, province_of
 
@@ -48,6 +53,22 @@ class MemberUnit(LedgerAggregate):
 
         def apply(self, unit: MemberUnit) -> None:
             unit.deregistered_on = self.effective_on
+
+    class RegistrationCorrected(Event):
+        """The registration's details, recorded in error, as they should have been: the
+        unit is as if registered so (its credit code, its identity, stays)."""
+
+        TOPIC = "chanjiao.unit.registration_corrected.v1"
+        name: str
+        unit_type: UnitType
+        level: VocationalLevel | None
+        division: str
+        reason: str
+
+        def apply(self, unit: MemberUnit) -> None:
+            unit.names = [(date.min, self.name)]
+            unit.divisions = [(date.min, self.division)]
+            unit.unit_type, unit.level = self.unit_type, self.level
 
     def __init__(
         self,
@@ -109,6 +130,42 @@ class MemberUnit(LedgerAggregate):
         latest = max(self.names[-1][0], self.divisions[-1][0])
         self._check_change(effective_on, latest, "deregistered")
         self.trigger_event(self.Deregistered, effective_on=effective_on, principal=principal)
+
+    def correct_registration(
+        self,
+        name: str,
+        unit_type: UnitType,
+        level: VocationalLevel | None,
+        division: str,
+        reason: str,
+        principal: str,
+    ) -> None:
+        """Correct what was registered, before anything else is recorded about the unit:
+        once it was renamed, relocated or deregistered, those records are built on the
+        registration (ADR 0029). Whether its type may change is the ledger's question:
+        the bodies it belongs to recorded it."""
+        if self.deregistered_on is not None or len(self.names) > 1 or len(self.divisions) > 1:
+            raise CorrectionTooLate(
+                f"unit {self.code} ({self.name}) was renamed, relocated or deregistered since "
+                "it was registered; its registration can no longer be corrected: record a "
+                "renaming or a relocation instead"
+            )
+        if (name, unit_type, level, division) == (
+            self.name,
+            self.unit_type,
+            self.level,
+            self.division,
+        ):
+            raise NothingToChange(f"unit {self.code} is registered so already")
+        self.trigger_event(
+            self.RegistrationCorrected,
+            name=name,
+            unit_type=unit_type,
+            level=level,
+            division=division,
+            reason=reason,
+            principal=principal,
+        )
 
     def _check_change(self, effective_on: date, latest: date, what: str) -> None:
         if self.deregistered_on is not None:

@@ -124,6 +124,7 @@ class CostSharing(ReadModel):
         MemberUnit.Registered.TOPIC,
         MemberUnit.Renamed.TOPIC,
         MemberUnit.Relocated.TOPIC,
+        MemberUnit.RegistrationCorrected.TOPIC,
         Community.Founded.TOPIC,
         A.Drafted.TOPIC,
         A.Approved.TOPIC,
@@ -204,6 +205,14 @@ class CostSharing(ReadModel):
                 w.insert(
                     "unit_divisions",
                     (oid, iso(event.effective_on), event.originator_version, event.division, at),
+                )
+            case MemberUnit.RegistrationCorrected():  # as registered, known from now
+                seq = event.originator_version
+                w.insert("unit_names", (oid, BEGINNING, seq, event.name, at))
+                w.insert("unit_divisions", (oid, BEGINNING, seq, event.division, at))
+                w.later(
+                    "UPDATE {units} SET unit_type = ? WHERE unit_id = ?",
+                    (event.unit_type.value, oid),
                 )
             case Community.Founded():
                 w.insert("communities", (oid, event.name, at))

@@ -281,6 +281,7 @@ class Membership(ReadModel):
         MemberUnit.Registered.TOPIC,
         MemberUnit.Renamed.TOPIC,
         MemberUnit.Relocated.TOPIC,
+        MemberUnit.RegistrationCorrected.TOPIC,
         MemberUnit.Deregistered.TOPIC,
         Community.Founded.TOPIC,
         Community.MemberAdmitted.TOPIC,
@@ -322,7 +323,9 @@ class Membership(ReadModel):
         for e in events:
             if isinstance(e, MemberUnit.Registered | Community.Founded):
                 new.add(e.originator_id)  # nothing to read: it starts in this batch
-            elif isinstance(e, MemberUnit.Relocated | MemberUnit.Renamed):
+            elif isinstance(
+                e, MemberUnit.Relocated | MemberUnit.Renamed | MemberUnit.RegistrationCorrected
+            ):
                 ids.add(e.originator_id)
             elif isinstance(
                 e,
@@ -476,45 +479,17 @@ class Membership(ReadModel):
                 self.fresh.append(u)
                 self.periods[oid] = []
             case MemberUnit.Renamed():
-                more = "," + entry(
-                    iso(event.effective_on),
-                    event.originator_version,
-                    iso(event.timestamp),
-                    event.name,
-                )
-                u = self.units[oid]
-                u.names = appended(u.names, more)
-                if u.row is not None:
-                    u.row[_UNIT_NAMES] = u.names
-                else:
-                    self._unit_changes(oid).names += more
-                for p in self.periods[oid]:
-                    if p.row is not None:
-                        p.row[_NAMES] = u.names
-                    else:
-                        self._changes(p).names += more
+                self._rename(oid, iso(event.effective_on), event)
             case MemberUnit.Relocated():
-                since = iso(event.effective_on)
-                more = "," + entry(
-                    since, event.originator_version, iso(event.timestamp), event.division
+                self._relocate(oid, iso(event.effective_on), event)
+            case MemberUnit.RegistrationCorrected():
+                # as registered: entries from the beginning, known from now (ADR 0029)
+                self._rename(oid, BEGINNING, event)
+                self._relocate(oid, BEGINNING, event)
+                w.later(
+                    "UPDATE {units} SET unit_type = ?, level = ? WHERE unit_id = ?",
+                    (event.unit_type.value, event.level and event.level.value, oid),
                 )
-                u = self.units[oid]
-                u.division_history = appended(u.division_history, more)
-                if u.row is not None:
-                    u.row[_UNIT_DIVISIONS] = u.division_history
-                else:
-                    self._unit_changes(oid).divisions += more
-                for p in self.periods[oid]:
-                    if p.row is not None:
-                        p.row[_DIVISIONS] = u.division_history
-                    else:
-                        self._changes(p).divisions += more
-                history = u.divisions
-                moved = [p for p in self.periods[oid] if p.exited_on is None or p.exited_on > since]
-                before = [presence(p, self.homes[p.community], history) for p in moved]
-                history.append((since, event.division))
-                for p, old in zip(moved, before, strict=True):
-                    self._count(presence(p, self.homes[p.community], history), old)
             case MemberUnit.Deregistered():
                 w.later(
                     "UPDATE {units} SET deregistered_on = ? WHERE unit_id = ?",
@@ -565,6 +540,43 @@ class Membership(ReadModel):
                     "UPDATE {communities} SET dissolved_on = ? WHERE community_id = ?",
                     (iso(event.effective_on), oid),
                 )
+
+    def _rename(self, oid: str, since: str, event: Any) -> None:
+        """A name from ``since`` in the unit's names and those of its periods' rows."""
+        more = "," + entry(since, event.originator_version, iso(event.timestamp), event.name)
+        u = self.units[oid]
+        u.names = appended(u.names, more)
+        if u.row is not None:
+            u.row[_UNIT_NAMES] = u.names
+        else:
+            self._unit_changes(oid).names += more
+        for p in self.periods[oid]:
+            if p.row is not None:
+                p.row[_NAMES] = u.names
+            else:
+                self._changes(p).names += more
+
+    def _relocate(self, oid: str, since: str, event: Any) -> None:
+        """A division from ``since`` in the unit's divisions and its periods' rows, and
+        the national counts of the periods it moves."""
+        more = "," + entry(since, event.originator_version, iso(event.timestamp), event.division)
+        u = self.units[oid]
+        u.division_history = appended(u.division_history, more)
+        if u.row is not None:
+            u.row[_UNIT_DIVISIONS] = u.division_history
+        else:
+            self._unit_changes(oid).divisions += more
+        for p in self.periods[oid]:
+            if p.row is not None:
+                p.row[_DIVISIONS] = u.division_history
+            else:
+                self._changes(p).divisions += more
+        history = u.divisions
+        moved = [p for p in self.periods[oid] if p.exited_on is None or p.exited_on > since]
+        before = [presence(p, self.homes[p.community], history) for p in moved]
+        history.append((since, event.division))
+        for p, old in zip(moved, before, strict=True):
+            self._count(presence(p, self.homes[p.community], history), old)
 
     def _annul(self, event: Any, c: Any) -> None:
         """Rare: what the batch holds is sent first, then the period's row is read,

@@ -415,6 +415,11 @@ class Journal:
                 )
             )
         step(
+            lambda L, p: L.correct_registration(
+                codes[1], name="更正后的名称", division="320505", reason="登记时录错", principal=p
+            )
+        )
+        step(
             lambda L, p: L.rename_unit(
                 codes[3], name="改名", effective_on="2024-01-15", principal=p
             )

@@ -351,6 +351,21 @@ def _(w: World, send) -> None:
     assert {m["unit_id"] for m in answer["members"]} == {w.unit_ids[0], w.unit_ids[2]}
 
 
+@route("POST", "/units/{id}/correct")
+def _(w: World, send) -> None:
+    unit = w.register(division="330212")
+    answer = send(
+        f"/units/{unit['id']}/correct",
+        json={"name": "宁波更正有限公司", "division": "330203", "reason": "登记时录错"},
+    )
+    assert (answer["name"], answer["division"], answer["province"]) == (
+        "宁波更正有限公司",
+        "330203",
+        "330000",
+    )
+    assert answer["names"] == [[None, "宁波更正有限公司"]]
+
+
 @route("POST", "/communities/{id}/members/{unit_id}/annul")
 def _(w: World, send) -> None:
     unit = w.register(division="330212")

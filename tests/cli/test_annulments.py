@@ -168,3 +168,37 @@ def meeting_number(run, held_on: str) -> int:
     return ok(run, "council", "meeting", "record", BODY, "--held-on", held_on, "--present", *SEATS)[
         "meeting"
     ]
+
+
+def test_a_registration_typed_wrong_is_corrected_until_the_unit_moves_on(run, ledger, clock):
+    council_body_in(ledger)
+    ok(run, "member", "admit", BODY, NEWCOMER, "--effective-on", "2025-06-01")
+    clock.tick(60)
+    before = "2025-07-15T10:00:30+08:00"
+    unit = ok(
+        run, "unit", "correct", NEWCOMER, "--name", "深圳更正科技有限公司", "--division", "440306",
+        "--reason", "登记时名称和区划录错",
+    )  # fmt: skip
+    assert (unit["name"], unit["division"], unit["names"]) == (
+        "深圳更正科技有限公司",
+        "440306",
+        [[None, "深圳更正科技有限公司"]],
+    )
+    listed = ok(run, "member", "list", BODY, "--as-of", "2025-07-01")["members"]
+    assert {m["code"]: m["name"] for m in listed}[NEWCOMER] == "深圳更正科技有限公司"
+    then = ok(run, "member", "list", BODY, "--as-of", "2025-07-01", "--known-at", before)
+    assert {m["code"]: m["name"] for m in then["members"]}[NEWCOMER] == f"单位{NEWCOMER[-4:]}"
+
+    # its type: the admission recorded it, so only once that is annulled
+    code, _, err = run("unit", "correct", NEWCOMER, "--type", "高等学校", "--reason", "类型录错")
+    assert code == 4 and "its type can be corrected only while it belongs to no body" in err
+    ok(run, "member", "annul", BODY, NEWCOMER, "--reason", "类型录错，重新入会")
+    assert (
+        ok(run, "unit", "correct", NEWCOMER, "--type", "高等学校", "--reason", "类型录错")["type"]
+        == "university"
+    )
+
+    # once renamed, the registration is what the renaming was built on
+    ok(run, "unit", "rename", NEWCOMER, "--name", "深圳新名", "--effective-on", "2025-07-01")
+    code, _, err = run("unit", "correct", NEWCOMER, "--name", "又一个名称", "--reason", "x")
+    assert code == 4 and "its registration can no longer be corrected" in err

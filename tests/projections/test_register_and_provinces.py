@@ -110,6 +110,7 @@ KINDS = (
     + ["exit"] * 3
     + ["role"] * 3
     + ["annul"] * 2
+    + ["correct"] * 2
     + ["relocate"] * 3
     + ["seat"] * 4
     + ["meeting"] * 3
@@ -207,6 +208,18 @@ class History:
         if op.kind == "rename":
             ledger.rename_unit(
                 code, name=f"单位{code[-4:]}（{day}更名）", effective_on=day, principal=P
+            )
+            return
+        if op.kind == "correct":  # a registration typed wrong, corrected before it moves
+            kind = pick(list(UnitType), op.choice // 11) if op.choice % 5 == 0 else None
+            ledger.correct_registration(
+                code,
+                name=f"单位{code[-4:]}（更正）" if op.choice % 2 else None,
+                division=pick(DIVISIONS, op.choice // 3),
+                unit_type=kind,
+                level="higher" if kind is UnitType.VOCATIONAL_SCHOOL else None,
+                reason="登记有误",
+                principal=P,
             )
             return
         if op.kind == "deregister" and op.choice % 4 == 0:  # rarely: the unit is done with
