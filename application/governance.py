@@ -4,6 +4,7 @@ that really authorises it."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
@@ -31,6 +32,7 @@ from domain.errors import (
     UnitNotFound,
 )
 from domain.timeline import Timeline
+from domain.unit import MemberUnit
 from domain.values import parse_choice, parse_text
 
 if TYPE_CHECKING:
@@ -121,13 +123,9 @@ class GovernanceCommands:
     ) -> Council:
         day = effective(effective_on)
         who = principal_name(principal)
-        body = self.community(community)
-        council = self.council(body)
-        member = self.unit(unit)
-        with self.rules_kept(Timeline(body, council), member.id):
-            council.vacate_seat(member.id, label(member), day, who)
-        self.save(council)
-        return council
+        return self._change_seat(
+            community, unit, lambda council, m: council.vacate_seat(m.id, label(m), day, who)
+        )
 
     @command
     def annul_seat_record(
@@ -137,11 +135,25 @@ class GovernanceCommands:
         refused if a meeting's present seats or a resolution's seat count needed it."""
         why = parse_text(reason, "reason for the annulment")
         who = principal_name(principal)
+        return self._change_seat(
+            community,
+            unit,
+            lambda council, m: council.annul_last_seat_record(m.id, label(m), why, who),
+        )
+
+    def _change_seat(
+        self: Ledger,
+        community: str | UUID,
+        unit: str | UUID,
+        change: Callable[[Council, MemberUnit], Any],
+    ) -> Council:
+        """``change`` to a unit's seat, kept only if the rules over the body's dates
+        still hold (ADR 0016)."""
         body = self.community(community)
         council = self.council(body)
         member = self.unit(unit)
         with self.rules_kept(Timeline(body, council), member.id):
-            council.annul_last_seat_record(member.id, label(member), why, who)
+            change(council, member)
         self.save(council)
         return council
 

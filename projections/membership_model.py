@@ -17,7 +17,7 @@ nothing read back."""
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import date, datetime
 from typing import Any
 from uuid import UUID
@@ -159,6 +159,11 @@ PERIOD_COLUMNS = (
     "annulled_at",
 )
 _UNIT_NAMES, _UNIT_DIVISIONS = 5, 6  # of a unit's row
+_HISTORIES = {
+    "names": ("names", _UNIT_NAMES, _NAMES),
+    "divisions": ("division_history", _UNIT_DIVISIONS, _DIVISIONS),
+}
+"""A unit's histories: its attribute, its column in a unit's row and in a period's."""
 
 
 Presence = list[tuple[str, str, int]]
@@ -543,34 +548,32 @@ class Membership(ReadModel):
 
     def _rename(self, oid: str, since: str, event: Any) -> None:
         """A name from ``since`` in the unit's names and those of its periods' rows."""
-        more = "," + entry(since, event.originator_version, iso(event.timestamp), event.name)
+        self._grow(oid, "names", since, event, event.name)
+
+    def _grow(self, oid: str, which: str, since: str, event: Any, value: str) -> _Unit:
+        """An entry at the end of one of the unit's histories (``names`` or
+        ``divisions``), in its row and its periods' rows, buffered or sent at the end."""
+        attr, unit_column, period_column = _HISTORIES[which]
+        more = "," + entry(since, event.originator_version, iso(event.timestamp), value)
         u = self.units[oid]
-        u.names = appended(u.names, more)
-        if u.row is not None:
-            u.row[_UNIT_NAMES] = u.names
-        else:
-            self._unit_changes(oid).names += more
-        for p in self.periods[oid]:
-            if p.row is not None:
-                p.row[_NAMES] = u.names
+        text = appended(getattr(u, attr), more)
+        setattr(u, attr, text)
+        targets: list[tuple[list[Any] | None, int, Callable[[], _Changes]]] = [
+            (u.row, unit_column, lambda: self._unit_changes(oid))
+        ]
+        targets += [(p.row, period_column, lambda p=p: self._changes(p)) for p in self.periods[oid]]
+        for row, column, changes in targets:
+            if row is not None:
+                row[column] = text
             else:
-                self._changes(p).names += more
+                found = changes()
+                setattr(found, which, getattr(found, which) + more)
+        return u
 
     def _relocate(self, oid: str, since: str, event: Any) -> None:
         """A division from ``since`` in the unit's divisions and its periods' rows, and
         the national counts of the periods it moves."""
-        more = "," + entry(since, event.originator_version, iso(event.timestamp), event.division)
-        u = self.units[oid]
-        u.division_history = appended(u.division_history, more)
-        if u.row is not None:
-            u.row[_UNIT_DIVISIONS] = u.division_history
-        else:
-            self._unit_changes(oid).divisions += more
-        for p in self.periods[oid]:
-            if p.row is not None:
-                p.row[_DIVISIONS] = u.division_history
-            else:
-                self._changes(p).divisions += more
+        u = self._grow(oid, "divisions", since, event, event.division)
         history = u.divisions
         moved = [p for p in self.periods[oid] if p.exited_on is None or p.exited_on > since]
         before = [presence(p, self.homes[p.community], history) for p in moved]
