@@ -29,6 +29,7 @@ from cli.args import community_arg, known_at_arg, unit_arg
 from cli.commands import add_command
 from cli.render import emit
 from cli.spreadsheet import spreadsheet_arg
+from cli.titles import in_chinese
 from domain.errors import (
     ConfigurationError,
     Conflict,
@@ -157,7 +158,8 @@ def parser() -> argparse.ArgumentParser:
 
     root = argparse.ArgumentParser(
         prog="chanjiao",
-        description="Membership and governance ledger for industry–education communities.",
+        description="产教融合共同体成员与治理账本 · Membership and governance ledger for "
+        "industry–education communities.",
     )
     root.add_argument("--version", action="version", version=f"chanjiao {_version()}")
     # Also before the command (``chanjiao --db URL community list``); a subcommand's own
@@ -225,6 +227,7 @@ def parser() -> argparse.ArgumentParser:
     history.add_commands(leaf, groups)
     p = leaf(groups, "demo", demo, "load a realistic sample ledger into the configured store")
     p.set_defaults(creates=True)
+    in_chinese(root)
     return root
 
 

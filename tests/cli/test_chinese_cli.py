@@ -300,3 +300,29 @@ def test_an_amount_people_would_not_write_is_refused_naming_the_rule(run, amount
         "x",
     )
     assert code == 2 and message in err
+
+
+def test_every_command_is_titled_in_chinese_before_its_english_summary(run, capsys):
+    import argparse
+    import unicodedata
+
+    from cli.main import parser
+
+    def commands(p: argparse.ArgumentParser, path: str = ""):
+        for action in p._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                listed = {choice.dest: choice.help for choice in action._choices_actions}
+                for name, sub in action.choices.items():
+                    yield f"{path} {name}".strip(), listed[name], sub.description
+                    yield from commands(sub, f"{path} {name}")
+
+    found = list(commands(parser()))
+    assert len(found) > 60
+    for path, listed, description in found:
+        title, _, english = listed.partition("：")
+        assert english and listed == description, path
+        assert all(unicodedata.east_asian_width(c) == "W" for c in title.replace("HTTP ", "")), path
+    with pytest.raises(SystemExit) as done:
+        run("member", "admit", "--help")
+    assert done.value.code == 0
+    assert "吸收成员：admit a unit to a community" in capsys.readouterr().out
