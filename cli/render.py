@@ -129,7 +129,7 @@ HEADINGS = {
     "type": "类型",
     "unit": "单位",
     "units": "单位数",
-    "units present": "出席单位数",
+    "units present": "出席单位",
     "until": "至",
     "up to position": "截至位置",
     "value": "值",
