@@ -94,7 +94,7 @@ HEADINGS = {
     "issued": "签发",
     "key id": "密钥标识",
     "kind": "类别",
-    "lead": "牵头",
+    "lead": "牵头类型",
     "matter": "事项",
     "meeting": "会议",
     "members": "成员数",
@@ -378,10 +378,10 @@ def leads_table(view: CommunityDetail) -> Table:
     for kind in ("enterprise", "university", "vocational_school"):
         lead = getattr(view.leads, kind)
         if lead is None:
-            table.add_row(kind.replace("_", " "), "", "missing", "", str(missing[kind]))
+            table.add_row(_shown(UnitType, kind), "", "missing", "", str(missing[kind]))
         else:
             table.add_row(
-                kind.replace("_", " "), lead.code, lead.name, lead.province_name, str(lead.since)
+                _shown(UnitType, kind), lead.code, lead.name, lead.province_name, str(lead.since)
             )
     return table
 
