@@ -47,7 +47,8 @@ def test_a_route_decodes_the_body_and_its_path_into_the_command(command):
     in_body = {f.name for f in msgspec.structs.fields(body)}
     assert in_path.isdisjoint(in_body)
     assert in_path | in_body == set(command.__struct_fields__)
-    assert endpoint.summary == m.summary(command) == CLI[command][0]
+    title, _, english = CLI[command][0].partition("：")  # the command line titles it in Chinese
+    assert title and endpoint.summary == m.summary(command) == english
 
 
 @pytest.mark.parametrize("command", sorted(CLI, key=lambda c: c.__name__))
