@@ -44,7 +44,6 @@ from domain.community import Community
 from domain.errors import (
     AlreadyRegistered,
     CommunityNotFound,
-    CorrectionTooLate,
     LikelyDuplicate,
     ResolutionRequired,
     UnitDeregistered,
@@ -215,9 +214,7 @@ class Ledger(AgreementCommands, GovernanceCommands, Application[UUID]):
         principal: str,
     ) -> MemberUnit:
         """Correct a unit's registration details recorded in error (ADR 0029); what is
-        not given stays as registered. Its type only while it belongs to no body (the
-        admissions recorded it), its province only while no body's recommending
-        province is its own."""
+        not given stays as registered."""
         why = parse_text(reason, "reason for the correction")
         who = principal_name(principal)
         record = self.unit(unit)
@@ -233,19 +230,7 @@ class Ledger(AgreementCommands, GovernanceCommands, Application[UUID]):
             new_level = record.level
         new_division = listed_division(division, None) if division is not None else record.division
         bodies = list(self.communities_of(record.id))
-        if (kind, new_level) != (record.unit_type, record.level) and bodies:
-            raise CorrectionTooLate(
-                f"{label(record)} is recorded in {_names(bodies)} as registered; its type "
-                "can be corrected only while it belongs to no body: annul those admissions "
-                "first (member annul), then admit it again"
-            )
-        named = [b for b in bodies if any(r.unit_id == record.id for r in b.recommendations)]
-        if province_of(new_division) != record.province and named:
-            raise CorrectionTooLate(
-                f"the recommending province of {_names(named)} is that of {label(record)}; "
-                "its province can be corrected only once another recommending province is set"
-            )
-        record.correct_registration(new_name, kind, new_level, new_division, why, who)
+        record.correct_registration(new_name, kind, new_level, new_division, why, who, bodies)
         self.save(record)
         return record
 
@@ -573,7 +558,3 @@ class Ledger(AgreementCommands, GovernanceCommands, Application[UUID]):
             if len(page) < 500:
                 return
             start = page[-1].id + 1
-
-
-def _names(bodies: list[Community]) -> str:
-    return "、".join(body.name for body in bodies)

@@ -138,6 +138,10 @@ UnitInPath = Annotated[str, arg(UNIT_WORDS, path=True, metavar="UNIT")]
 UnitRef = Annotated[str, Meta(description=UNIT_WORDS)]
 Unit = Annotated[UnitRef, arg(positional=True, metavar="UNIT")]
 Division = Annotated[str, Meta(description="6-digit GB/T 2260 division code")]
+TypeOfUnit = Annotated[str, Meta(description=choices(UnitType, last=" or "))]
+Level = Annotated[
+    str | None, Meta(description=f"vocational schools: {choices(VocationalLevel, last=' or ')}")
+]
 Money = Annotated[
     str,
     Meta(
@@ -149,7 +153,7 @@ Money = Annotated[
 ]
 Resolution = Annotated[str, Meta(description="register number", examples=["2025-007"])]
 AnnulmentReason = Annotated[
-    str, Meta(description="why the record was wrong, kept with the annulment")
+    str, Meta(description="why the record was wrong, kept with the annulment or correction")
 ]
 EffectiveOn = Annotated[date, Meta(description="when it took effect")]
 Units = Annotated[list[UnitRef], arg(metavar="UNIT", parse="units")]
@@ -163,14 +167,8 @@ class RegisterUnit(Command, kw_only=True):
 
     code: Annotated[str, Meta(description="18-character unified social credit code")]
     name: str
-    type: Annotated[
-        str,
-        Meta(description=choices(UnitType, last=" or ")),
-    ]
-    level: Annotated[
-        str | None,
-        Meta(description=f"vocational schools: {choices(VocationalLevel, last=' or ')}"),
-    ] = None
+    type: TypeOfUnit
+    level: Level = None
     division: Division
 
     def run(self, ledger: Ledger, principal: str) -> Any:
@@ -191,12 +189,9 @@ class CorrectRegistration(Command, kw_only=True):
     name: Annotated[str | None, Meta(description="the name as it should have been registered")] = (
         None
     )
-    type: Annotated[str | None, Meta(description=choices(UnitType, last=" or "))] = None
-    level: Annotated[
-        str | None,
-        Meta(description=f"vocational schools: {choices(VocationalLevel, last=' or ')}"),
-    ] = None
-    division: Annotated[str | None, Meta(description="6-digit GB/T 2260 division code")] = None
+    type: TypeOfUnit | None = None
+    level: Level = None
+    division: Division | None = None
     reason: AnnulmentReason
 
     def run(self, ledger: Ledger, principal: str) -> Any:

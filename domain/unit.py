@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date
+from typing import TYPE_CHECKING
 
 from domain.errors import (
     CorrectionTooLate,
@@ -12,6 +14,9 @@ from domain.errors import (
 )
 from domain.events import LedgerAggregate, LedgerCreated, LedgerEvent
 from domain.values import UnitType, VocationalLevel, province_of
+
+if TYPE_CHECKING:
+    from domain.community import Community
 
 
 class MemberUnit(LedgerAggregate):
@@ -139,16 +144,31 @@ class MemberUnit(LedgerAggregate):
         division: str,
         reason: str,
         principal: str,
+        bodies: Sequence[Community],
     ) -> None:
         """Correct what was registered, before anything else is recorded about the unit:
         once it was renamed, relocated or deregistered, those records are built on the
-        registration (ADR 0029). Whether its type may change is the ledger's question:
-        the bodies it belongs to recorded it."""
+        registration (ADR 0029). ``bodies``: those it is or was a member of, which
+        recorded its type on admission and may have its province as their
+        recommending province."""
         if self.deregistered_on is not None or len(self.names) > 1 or len(self.divisions) > 1:
             raise CorrectionTooLate(
                 f"unit {self.code} ({self.name}) was renamed, relocated or deregistered since "
                 "it was registered; its registration can no longer be corrected: record a "
                 "renaming or a relocation instead"
+            )
+        if (unit_type, level) != (self.unit_type, self.level) and bodies:
+            raise CorrectionTooLate(
+                f"{self.name} ({self.code}) is recorded in {_listed(bodies)} as registered; "
+                "its type can be corrected only while it belongs to no body: annul those "
+                "admissions first (member annul), then admit it again"
+            )
+        named = [b for b in bodies if any(r.unit_id == self.id for r in b.recommendations)]
+        if province_of(division) != self.province and named:
+            raise CorrectionTooLate(
+                f"the recommending province of {_listed(named)} is that of {self.name} "
+                f"({self.code}); its province can be corrected only once another "
+                "recommending province is set"
             )
         if (name, unit_type, level, division) == (
             self.name,
@@ -177,6 +197,10 @@ class MemberUnit(LedgerAggregate):
                 f"unit {self.code} cannot be {what} effective {effective_on}: "
                 f"its record already holds a change effective {latest}"
             )
+
+
+def _listed(bodies: Sequence[Community]) -> str:
+    return "、".join(body.name for body in bodies)
 
 
 def _value_on(history: list[tuple[date, str]], day: date) -> str:

@@ -202,3 +202,14 @@ def test_a_registration_typed_wrong_is_corrected_until_the_unit_moves_on(run, le
     ok(run, "unit", "rename", NEWCOMER, "--name", "深圳新名", "--effective-on", "2025-07-01")
     code, _, err = run("unit", "correct", NEWCOMER, "--name", "又一个名称", "--reason", "x")
     assert code == 4 and "its registration can no longer be corrected" in err
+
+
+def test_an_annulled_meeting_holds_no_seat(run, ledger):
+    council_body_in(ledger)
+    first = meeting_number(run, "2025-06-10")  # every seat present
+    code, _, err = run("council", "seat", "annul", BODY, SEATS[5], "--reason", "该单位并无席位")
+    assert code == 4 and "was recorded present at council meeting 1" in err
+    ok(run, "council", "meeting", "annul", BODY, str(first), "--reason", "并未开会")
+    ok(run, "council", "seat", "annul", BODY, SEATS[5], "--reason", "该单位并无席位")
+    seats = ok(run, "council", "seat", "list", BODY, "--as-of", "2025-07-01")["seats"]
+    assert SEATS[5] not in {s["code"] for s in seats}

@@ -82,6 +82,7 @@ def test_show_gives_the_leads_and_what_is_missing_since_when(run, body):
     assert code == 0
     assert "leads on 2024-02-15 (trio incomplete)" in out
     assert "苏州芯片有限公司" in out and "missing" in out
+    assert "牵头类型" in out and "企业 enterprise" in out and "高等学校 university" in out
 
 
 def test_recommend_records_the_leads_province_and_show_answers_it(run, body):
@@ -116,6 +117,18 @@ def test_recommend_records_the_leads_province_and_show_answers_it(run, body):
     ) == ("110000", "recommending_province", 2, 6667)
     code, out, _ = run("community", "show", body, "--as-of", "2024-06-01")
     assert "recommending province 北京 (110000), that of 北京理工大学, since 2024-06-01" in out
+    # the lead's province was recorded as the body's: not corrected away underneath it
+    code, out, err = run(
+        "unit", "correct", UNIVERSITY, "--division", "320506", "--reason", "区划录错"
+    )
+    assert (code, out) == (4, "")
+    assert (
+        "the recommending province of 全国集成电路行业产教融合共同体 is that of 北京理工大学" in err
+    )
+    code, _, err = run(
+        "unit", "correct", UNIVERSITY, "--division", "110105", "--reason", "区划录错"
+    )
+    assert code == 0, err  # another district of Beijing: the province stays
 
 
 def test_a_participant_is_a_conflict_and_a_bad_date_invalid_input(run, body):
