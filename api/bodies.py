@@ -76,7 +76,10 @@ class EventsQuery(Body):
 class StreamQuery(Body):
     after: Annotated[
         Annotated[int, Meta(ge=0, le=MAX_POSITION)] | None,
-        Meta(description="default: Last-Event-ID, else 0"),
+        Meta(
+            description="where to start when no Last-Event-ID is sent "
+            "(the header wins: a reconnecting EventSource sends it); default 0"
+        ),
     ] = None
     community_id: UUID | None = None
     type: str | None = None

@@ -59,14 +59,7 @@ async def stream(request: Request) -> Response:
     await _authorised(service, request)
     q: b.StreamQuery = decode_query(request, b.StreamQuery)
     check_type(q.type)
-    after = q.after
-    if after is None:
-        header = request.headers.get("last-event-id", "").strip()
-        if header and not (header.isascii() and header.isdigit()):
-            raise InvalidInput(f"Last-Event-ID must be a position (a whole number); got {header!r}")
-        after = int(header or 0)
-        if after > b.MAX_POSITION:
-            raise InvalidInput(f"Last-Event-ID {header} is beyond any position")
+    after = _resume_from(request, q.after)
 
     async def messages() -> AsyncIterator[tuple[int | None, bytes]]:
         yield None, b"retry: 2000\n\n"
@@ -83,6 +76,21 @@ async def stream(request: Request) -> Response:
 
     send_timeout = service.settings.stream_send_timeout
     return EventStreamResponse(messages(), after=after, send_timeout=send_timeout)
+
+
+def _resume_from(request: Request, after: int | None) -> int:
+    """The position to resume after. ``Last-Event-ID`` wins over ``after``: a browser's
+    EventSource reconnects to the URL it first opened (``?after=0``) and says where it
+    got to only in the header, so letting the query win would replay what it has."""
+    header = request.headers.get("last-event-id", "").strip()
+    if not header:
+        return after or 0
+    if not (header.isascii() and header.isdigit()):
+        raise InvalidInput(f"Last-Event-ID must be a position (a whole number); got {header!r}")
+    position = int(header)
+    if position > b.MAX_POSITION:
+        raise InvalidInput(f"Last-Event-ID {header} is beyond any position")
+    return position
 
 
 class EventStreamResponse(StreamingResponse):

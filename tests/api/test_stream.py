@@ -139,6 +139,28 @@ def test_after_in_the_query_resumes_like_last_event_id(
     assert all(int(m.id) > cut for m in by_query.messages)
 
 
+def test_last_event_id_wins_over_after_as_an_event_source_reconnects(
+    store: str, server_ledger: Ledger
+) -> None:
+    """A browser's EventSource reconnects to the URL it first opened (``?after=0``)
+    and says where it got to only in ``Last-Event-ID``: that must win, or every
+    reconnection replays from the start and the client double-counts."""
+    journal = Journal()
+    writer = Writer(journal, server_ledger)
+    writer.write(server_ledger, "server", 9)
+    with serving(server_ledger, heartbeat=HEARTBEAT) as server:
+        token = server.token()
+        with Subscription(server, token, params={"after": 0}) as first:
+            first.count(4)
+        seen = list(first.messages)
+        got_to = seen[-1].id
+        with Subscription(server, token, params={"after": 0}, last_event_id=got_to) as again:
+            again.to_position(journal.positions()[-1])
+            again.heartbeats(1)
+    assert all(int(m.id) > int(got_to) for m in again.messages)
+    check_exactly_once(journal, seen + again.messages)
+
+
 def test_a_malformed_last_event_id_is_refused_with_a_problem(
     store: str, server_ledger: Ledger
 ) -> None:
