@@ -24,7 +24,7 @@ from adapters.dialect import Dialect
 from domain import merkle
 from domain.checkpoints import Checkpoint
 from domain.errors import TamperedRecord
-from domain.hashing import GENESIS, Problem, event_hash
+from domain.hashing import GENESIS, AuditProblem, event_hash
 
 _TAMPERED_SQLSTATE = "CJ002"
 """Raised by the server-side chain head check (PostgreSQL): a ``TamperedRecord``."""
@@ -444,13 +444,13 @@ class Link(NamedTuple):
     hash: str | None
     previous: str | None
 
-    def problem(self) -> Problem | None:
+    def problem(self) -> AuditProblem | None:
         """What is wrong with the event against its link of the chain, if anything:
         the walk's check of one event, from the hashes on record."""
         n = self.notification
         aggregate, version = _uuid(n.originator_id), n.originator_version
         if self.hash is None:
-            return Problem(
+            return AuditProblem(
                 "inserted",
                 aggregate,
                 version,
@@ -459,7 +459,7 @@ class Link(NamedTuple):
                 "this ledger kept hashes)",
             )
         if version > 1 and self.previous is None:
-            return Problem(
+            return AuditProblem(
                 "deleted",
                 aggregate,
                 version - 1,
@@ -469,7 +469,7 @@ class Link(NamedTuple):
             )
         prev = bytes.fromhex(self.previous) if self.previous else GENESIS
         if event_hash(prev, n.topic, aggregate, version, bytes(n.state)).hex() != self.hash:
-            return Problem(
+            return AuditProblem(
                 "altered", aggregate, version, n.id, "the stored event does not match its hash"
             )
         return None
@@ -479,7 +479,7 @@ class Verification(msgspec.Struct, frozen=True):
     ok: bool
     events_checked: int
     checkpoints_checked: int
-    problems: list[Problem]
+    problems: list[AuditProblem]
 
 
 class Walk:
@@ -507,7 +507,7 @@ class Walk:
         self.checked = 0
         self.position = 0  # the last position walked
 
-    def problems(self, progress: Callable[[int], None] | None = None) -> Iterator[Problem]:
+    def problems(self, progress: Callable[[int], None] | None = None) -> Iterator[AuditProblem]:
         seen: dict[int, tuple[int, bytes]] = {}  # the id's int: version, hash to go on from
         ids: dict[Any, tuple[int, str]] = {}  # the id as read: its int, its canonical text
         pending = list(self.checkpoints)
@@ -532,7 +532,7 @@ class Walk:
                 if hexhash and version == last_version + 1:  # every row of an intact log
                     stored = fromhex(hexhash)
                     if actual != stored:
-                        yield Problem(
+                        yield AuditProblem(
                             "altered",
                             UUID(name),
                             version,
@@ -553,10 +553,10 @@ class Walk:
         if self.until is None:  # hashes left by deleted events belong to the whole log
             yield from self._orphans()
 
-    def _signed(self, checkpoint: Checkpoint) -> Iterator[Problem]:
+    def _signed(self, checkpoint: Checkpoint) -> Iterator[AuditProblem]:
         where = f"checkpoint of {checkpoint.size} events up to position {checkpoint.position}"
         if not checkpoint.signature_ok():
-            yield Problem(
+            yield AuditProblem(
                 "checkpoint",
                 None,
                 None,
@@ -564,7 +564,7 @@ class Walk:
                 f"the {where} does not match its signature: altered or forged",
             )
         elif self.key_id is not None and checkpoint.key_id != self.key_id:
-            yield Problem(
+            yield AuditProblem(
                 "checkpoint",
                 None,
                 None,
@@ -573,10 +573,10 @@ class Walk:
                 f"ledger's key {self.key_id}",
             )
 
-    def _compare(self, checkpoint: Checkpoint) -> Iterator[Problem]:
+    def _compare(self, checkpoint: Checkpoint) -> Iterator[AuditProblem]:
         where = f"position {checkpoint.position}"
         if self.tree.size != checkpoint.size:
-            yield Problem(
+            yield AuditProblem(
                 "checkpoint",
                 None,
                 None,
@@ -585,7 +585,7 @@ class Walk:
                 f"signed {checkpoint.size}: events were deleted or inserted",
             )
         elif self.tree.root().hex() != checkpoint.root:
-            yield Problem(
+            yield AuditProblem(
                 "checkpoint",
                 None,
                 None,
@@ -595,9 +595,9 @@ class Walk:
                 "replaced or moved",
             )
 
-    def _orphans(self) -> Iterator[Problem]:
+    def _orphans(self) -> Iterator[AuditProblem]:
         for row in self.chain.orphans(self.datastore):
-            yield Problem(
+            yield AuditProblem(
                 "deleted",
                 _uuid(row["aggregate"]),
                 row["version"],
@@ -615,11 +615,11 @@ def _check(
     hexhash: str | None,
     last_version: int,
     actual: bytes,
-) -> Iterator[Problem]:
+) -> Iterator[AuditProblem]:
     """A row out of sequence or without a hash (the walk's fast path takes the rest)."""
     stored = bytes.fromhex(hexhash) if hexhash else None
     if version <= last_version:
-        yield Problem(
+        yield AuditProblem(
             "reordered",
             aggregate,
             version,
@@ -627,7 +627,7 @@ def _check(
             f"version {version} comes after version {last_version} in the log",
         )
     elif version > last_version + 1:
-        yield Problem(
+        yield AuditProblem(
             "deleted",
             aggregate,
             last_version + 1,
@@ -635,7 +635,7 @@ def _check(
             f"versions {last_version + 1}–{version - 1} are missing before position {position}",
         )
     if stored is None:
-        yield Problem(
+        yield AuditProblem(
             "inserted",
             aggregate,
             version,
@@ -644,7 +644,7 @@ def _check(
             "this ledger kept hashes)",
         )
     elif version == last_version + 1 and actual != stored:
-        yield Problem(
+        yield AuditProblem(
             "altered", aggregate, version, position, "the stored event does not match its hash"
         )
     # Go on from the hash on record, so one altered event is reported once.

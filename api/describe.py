@@ -29,6 +29,7 @@ def openapi(endpoints: list[Endpoint]) -> dict[str, Any]:
     for e in endpoints:
         shapes += [t for t in (e.body, e.query, e.answer) if t is not None]
     refs, components = msgspec.json.schema_components(shapes, ref_template=REF)
+    _closed_tuples_by_length(components)
     ref = dict(zip(map(_key, shapes), refs, strict=False))
     paths: dict[str, Any] = {}
     for e in endpoints:
@@ -86,6 +87,22 @@ def openapi(endpoints: list[Endpoint]) -> dict[str, Any]:
         },
         "security": [{"bearer": []}],
     }
+
+
+def _closed_tuples_by_length(schema: Any) -> None:
+    """msgspec closes a fixed-length tuple's schema with ``"items": false`` beside its
+    ``maxItems``. Both say the same, and the boolean schema is valid JSON Schema, but
+    code generators for OpenAPI (openapi-python-client among them) refuse a boolean
+    where they expect a schema object: keep ``maxItems`` alone."""
+    if isinstance(schema, dict):
+        prefix = schema.get("prefixItems")
+        if schema.get("items") is False and prefix and schema.get("maxItems") == len(prefix):
+            del schema["items"]
+        for value in schema.values():
+            _closed_tuples_by_length(value)
+    elif isinstance(schema, list):
+        for value in schema:
+            _closed_tuples_by_length(value)
 
 
 def _key(shape: Any) -> str:
@@ -208,8 +225,8 @@ def _event_paths(components: dict[str, Any]) -> dict[str, Any]:
 
 def asyncapi() -> dict[str, Any]:
     """The stream for integrators, AsyncAPI 3.0: one channel, a message per type."""
-    every = schemas("#/components/schemas/{name}")
-    envelope = msgspec.json.schema(CloudEvent)
+    every = schemas(REF)
+    (envelope,), envelopes = msgspec.json.schema_components([CloudEvent], ref_template=REF)
     messages = {
         _message_name(t): {
             "name": t,
@@ -244,7 +261,7 @@ def asyncapi() -> dict[str, Any]:
         "operations": {
             "receiveEvents": {"action": "receive", "channel": {"$ref": "#/channels/events"}}
         },
-        "components": {"messages": messages, "schemas": every["$defs"]},
+        "components": {"messages": messages, "schemas": {**envelopes, **every["$defs"]}},
     }
 
 

@@ -19,7 +19,7 @@ import msgspec
 
 from domain import merkle
 from domain.checkpoints import Checkpoint, signed_by, time_text
-from domain.hashing import GENESIS, Problem, event_hash
+from domain.hashing import GENESIS, AuditProblem, event_hash
 
 FORMAT = "chanjiao-bundle-v1"
 
@@ -108,7 +108,7 @@ class BundleVerification(msgspec.Struct, frozen=True):
     key_id: str | None
     events_checked: int
     checkpoints_checked: int
-    problems: list[Problem]
+    problems: list[AuditProblem]
     key_pinned: bool = False
     """Checked against the key the operator published; else only against the key
     the bundle carries, which anyone could have signed it with."""
@@ -141,7 +141,7 @@ class _Check:
         self.checkpoints: list[Checkpoint] = []
         self.events = 0
 
-    def run(self, lines: Iterable[bytes]) -> Iterator[Problem]:
+    def run(self, lines: Iterable[bytes]) -> Iterator[AuditProblem]:
         seen: dict[UUID, tuple[int, bytes]] = {}
         tree, digest, last_position = merkle.Tree(), Digest(), 0
         leaves: list[tuple[EventLine, bytes]] = []
@@ -174,7 +174,7 @@ class _Check:
             else:
                 self.events += 1
                 if line.position <= last_position:
-                    yield Problem(
+                    yield AuditProblem(
                         "reordered",
                         line.aggregate,
                         line.version,
@@ -186,7 +186,7 @@ class _Check:
                 digest.add(line.position, line.aggregate, line.version, line.hash)
                 if line.proof is None:
                     if line.index != tree.size:
-                        yield Problem(
+                        yield AuditProblem(
                             "reordered",
                             line.aggregate,
                             line.version,
@@ -200,11 +200,11 @@ class _Check:
                     leaves.append((line, actual))
         yield from self._close(tree, digest, leaves)
 
-    def _event(self, seen: dict[UUID, tuple[int, bytes]], e: EventLine) -> Iterator[Problem]:
+    def _event(self, seen: dict[UUID, tuple[int, bytes]], e: EventLine) -> Iterator[AuditProblem]:
         last_version, last_hash = seen.get(e.aggregate, (0, GENESIS))
         actual = event_hash(last_hash, e.topic, e.aggregate, e.version, e.state.encode())
         if e.version <= last_version:
-            yield Problem(
+            yield AuditProblem(
                 "reordered",
                 e.aggregate,
                 e.version,
@@ -212,7 +212,7 @@ class _Check:
                 f"version {e.version} comes after version {last_version}",
             )
         elif e.version > last_version + 1:
-            yield Problem(
+            yield AuditProblem(
                 "deleted",
                 e.aggregate,
                 last_version + 1,
@@ -221,7 +221,7 @@ class _Check:
                 f"position {e.position}",
             )
         elif actual.hex() != e.hash:
-            yield Problem(
+            yield AuditProblem(
                 "altered",
                 e.aggregate,
                 e.version,
@@ -232,7 +232,7 @@ class _Check:
         seen[e.aggregate] = (max(e.version, last_version), _hex(e.hash) or actual)
         return actual
 
-    def _passed(self, tree: merkle.Tree, position: int) -> Iterator[Problem]:
+    def _passed(self, tree: merkle.Tree, position: int) -> Iterator[AuditProblem]:
         """In a whole-log bundle: the checkpoints whose size the tree just reached."""
         for c in self.checkpoints:
             if c.size == tree.size:
@@ -249,7 +249,7 @@ class _Check:
 
     def _close(
         self, tree: merkle.Tree, digest: Digest, leaves: list[tuple[EventLine, bytes]]
-    ) -> Iterator[Problem]:
+    ) -> Iterator[AuditProblem]:
         m = self.manifest
         if m is None:
             yield _problem(
@@ -298,7 +298,7 @@ class _Check:
             if not merkle.verify_inclusion(
                 e.index, anchor.size, merkle.leaf_hash(actual), path, top
             ):
-                yield Problem(
+                yield AuditProblem(
                     "not included",
                     e.aggregate,
                     e.version,
@@ -314,12 +314,12 @@ def _hex(text: str) -> bytes | None:
         return None
 
 
-def _problem(kind: str, detail: str) -> Problem:
-    return Problem(kind, None, None, None, detail)
+def _problem(kind: str, detail: str) -> AuditProblem:
+    return AuditProblem(kind, None, None, None, detail)
 
 
-def _checkpoint(c: Checkpoint, detail: str) -> Problem:
-    return Problem(
+def _checkpoint(c: Checkpoint, detail: str) -> AuditProblem:
+    return AuditProblem(
         "checkpoint",
         None,
         None,

@@ -22,7 +22,10 @@ def event_hash(prev: bytes, topic: str, aggregate: UUID, version: int, state: by
     return hashlib.sha256(prev + head + state).digest()
 
 
-class Problem(msgspec.Struct, frozen=True):
+class AuditProblem(msgspec.Struct, frozen=True):
+    """Something verification found wrong with the log: an event altered, deleted,
+    inserted or reordered, or a checkpoint that does not hold."""
+
     kind: str  # altered, deleted, inserted, reordered, checkpoint
     aggregate: UUID | None
     version: int | None
@@ -30,7 +33,7 @@ class Problem(msgspec.Struct, frozen=True):
     detail: str
 
 
-def named(problems: Sequence[Problem], most: int = 3) -> str:
+def named(problems: Sequence[AuditProblem], most: int = 3) -> str:
     """The first ``most`` problems in a sentence, each event by aggregate, version and
     position."""
     parts = []
