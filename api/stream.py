@@ -23,10 +23,10 @@ from collections.abc import AsyncIterator
 from typing import Any
 from uuid import UUID
 
-from eventsourcing.persistence import PersistenceError
 from starlette.concurrency import run_in_threadpool
 
 from adapters.dialect import is_postgres
+from adapters.notify import start_listening
 from api.events import Encoder, Item
 
 log = logging.getLogger("chanjiao.api.stream")
@@ -61,7 +61,7 @@ class Hub:
         self.ledger.after_save.append(lambda _position: self.wake())
         self._tasks.append(asyncio.create_task(self._follow()))
         if is_postgres(self.ledger.recorder):
-            threading.Thread(target=self._listen, name="chanjiao-listen", daemon=True).start()
+            start_listening(self.ledger.recorder, self.wake, self._stopping)
 
     async def stop(self) -> None:
         """Stop following, after the read under way (if any) has ended.
@@ -131,30 +131,6 @@ class Hub:
             changed.set()
             if len(items) < 1000:
                 return
-
-    def _listen(self) -> None:
-        """PostgreSQL: wake the hub on each NOTIFY on the library's channel."""
-        import psycopg
-
-        recorder: Any = self.ledger.recorder
-        datastore = recorder.datastore
-        while not self._stopping.is_set():
-            try:
-                with datastore.get_connection() as conn:
-                    conn.execute(f'LISTEN "{recorder.channel_name}"')
-                    conn.commit()
-                    self.wake()  # anything recorded while not listening
-                    while not self._stopping.is_set():
-                        for _ in conn.notifies(timeout=1.0, stop_after=1):
-                            self.wake()
-            except (psycopg.Error, PersistenceError) as e:
-                # The database restarted or went away: listen again once it is back
-                # (the library's own connection errors are not psycopg's).
-                log.warning(
-                    "listening for new events failed (%s); trying again in 1 s",
-                    str(e).strip() or type(e).__name__,
-                )
-                self._stopping.wait(1.0)
 
     # --- subscribers ------------------------------------------------------------
 

@@ -19,6 +19,7 @@ from adapters.chain import Verification
 from adapters.codec import to_json
 from api.tokens import TokenInfo
 from cli.projections import Rebuilt, Status
+from cli.relay import RelayStatus
 from domain.agreement import AgreementKind
 from domain.agreement import Status as AgreementStatus
 from domain.bundle import BundleVerification
@@ -110,6 +111,12 @@ HEADINGS = {
     "problem": "问题",
     "province": "省份",
     "read model": "读模型",
+    "relay": "转发",
+    "target": "目标",
+    "published up to": "已转发至",
+    "published": "已转发",
+    "last seen": "最近活动",
+    "only": "范围",
     "recorded": "记录时间",
     "representative": "代表",
     "resolution": "决议",
@@ -218,6 +225,8 @@ def emit(value: Any, fmt: str, *, wide: bool = False) -> None:
                 out.print(table)
         case Status():
             out.print(status_table(value))
+        case RelayStatus():
+            out.print(relay_table(value))
         case Verification() | BundleVerification():
             out.print(verification_table(value))
         case Checkpoint():
@@ -934,4 +943,32 @@ def status_table(view: Status) -> Table:
         table.add_column(column, justify="left" if column == "read model" else "right")
     for m in view.read_models:
         table.add_row(m.name, str(m.position), str(m.behind))
+    return table
+
+
+def relay_table(view: RelayStatus) -> Table:
+    title = f"relays (the log reaches position {view.head})"
+    if not view.relays:
+        title += ": none has run on this ledger; start one with chanjiao relay nats"
+    table = Table(title=title)
+    for column in (
+        "relay",
+        "target",
+        "only",
+        "published up to",
+        "behind",
+        "published",
+        "last seen",
+    ):
+        table.add_column(column, justify="right" if column in ("behind", "published") else "left")
+    for r in view.relays:
+        table.add_row(
+            r.name,
+            r.target,
+            r.filters.replace("; ", "\n") or "every event",
+            str(r.position),
+            str(r.behind),
+            f"{r.published:,} since {r.started_at.astimezone(SHANGHAI):%Y-%m-%d %H:%M:%S}",
+            f"{r.updated_at.astimezone(SHANGHAI):%Y-%m-%d %H:%M:%S}",
+        )
     return table

@@ -29,11 +29,21 @@ def modules(package: str) -> list[Path]:
 
 LAYERS_BELOW = {
     # a package: the first-party packages it must not import (arrows point toward domain/)
-    "domain": {"application", "adapters", "projections", "api", "cli", "bootstrap", "bench"},
-    "application": {"adapters", "projections", "api", "cli", "bootstrap", "bench"},
-    "adapters": {"projections", "api", "cli", "bootstrap", "bench"},
-    "projections": {"api", "cli", "bootstrap", "bench"},
-    "api": {"cli", "bench"},
+    "domain": {
+        "application",
+        "adapters",
+        "projections",
+        "api",
+        "relay",
+        "cli",
+        "bootstrap",
+        "bench",
+    },
+    "application": {"adapters", "projections", "api", "relay", "cli", "bootstrap", "bench"},
+    "adapters": {"projections", "api", "relay", "cli", "bootstrap", "bench"},
+    "projections": {"api", "relay", "cli", "bootstrap", "bench"},
+    "api": {"relay", "cli", "bench"},
+    "relay": {"cli", "bench"},
     "cli": {"bench"},
 }
 THIRD_PARTY = {
