@@ -223,24 +223,74 @@ def _event_paths(components: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+NATS_HEADERS = {
+    "type": "object",
+    "properties": {
+        "Nats-Msg-Id": {
+            "type": "string",
+            "pattern": "^[0-9]+$",
+            "description": "the event's position: JetStream's duplicate window drops a re-send",
+        },
+        "content-type": {"const": "application/cloudevents+json"},
+        "Chanjiao-Community": {
+            "type": "string",
+            "format": "uuid",
+            "description": "the community the event concerns (absent for units' events)",
+        },
+    },
+    "required": ["Nats-Msg-Id", "content-type"],
+}
+
+
 def asyncapi() -> dict[str, Any]:
-    """The stream for integrators, AsyncAPI 3.0: one channel, a message per type."""
+    """The ledger's events for integrators, AsyncAPI 3.0: the server-sent event stream of
+    ``chanjiao serve``, and the NATS JetStream stream that ``chanjiao relay nats`` fills
+    (a channel per event type, its subject)."""
     every = schemas(REF)
     (envelope,), envelopes = msgspec.json.schema_components([CloudEvent], ref_template=REF)
-    messages = {
-        _message_name(t): {
+    messages: dict[str, Any] = {}
+    channels: dict[str, Any] = {
+        "events": {
+            "address": "/events/stream",
+            "servers": [{"$ref": "#/servers/http"}],
+            "description": "server-sent events: id: the position, event: the type, data: the "
+            "CloudEvent; resume with Last-Event-ID",
+            "messages": {},
+        }
+    }
+    operations: dict[str, Any] = {
+        "receiveEvents": {"action": "receive", "channel": {"$ref": "#/channels/events"}}
+    }
+    for t in event_types():
+        name = _message_name(t)
+        payload = {
+            "allOf": [envelope, {"properties": {"type": {"const": t}, "data": every["types"][t]}}]
+        }
+        messages[name] = {
             "name": t,
             "title": t,
             "contentType": "application/json",
-            "payload": {
-                "allOf": [
-                    envelope,
-                    {"properties": {"type": {"const": t}, "data": every["types"][t]}},
-                ]
-            },
+            "payload": payload,
         }
-        for t in event_types()
-    }
+        messages[f"nats_{name}"] = {
+            "name": t,
+            "title": f"{t} on NATS",
+            "contentType": "application/cloudevents+json",
+            "headers": NATS_HEADERS,
+            "payload": payload,
+        }
+        channels["events"]["messages"][name] = {"$ref": f"#/components/messages/{name}"}
+        channels[f"nats_{name}"] = {
+            "address": t,
+            "servers": [{"$ref": "#/servers/nats"}],
+            "description": f"subject {t}; with --subject-prefix P, the leading chanjiao is P",
+            "messages": {name: {"$ref": f"#/components/messages/nats_{name}"}},
+        }
+        operations[f"receive_{name}"] = {
+            "action": "receive",
+            "channel": {"$ref": f"#/channels/nats_{name}"},
+            "messages": [{"$ref": f"#/channels/nats_{name}/messages/{name}"}],
+        }
     return {
         "asyncapi": "3.0.0",
         "info": {
@@ -249,18 +299,28 @@ def asyncapi() -> dict[str, Any]:
             "description": "Every recorded event, as a CloudEvent 1.0 whose id is its "
             "position (strictly increasing in commit order). GET /events/stream is "
             "server-sent events (id: position, event: type, data: the CloudEvent; resume "
-            "with Last-Event-ID); GET /events is the same as a CloudEvents batch.",
+            "with Last-Event-ID); GET /events is the same as a CloudEvents batch. "
+            "chanjiao relay nats publishes each event once, in position order, to the "
+            "JetStream stream CHANJIAO (subjects chanjiao.>), on the subject that is its "
+            "type, with Nats-Msg-Id = its position.",
         },
         "defaultContentType": "application/json",
-        "channels": {
-            "events": {
-                "address": "/events/stream",
-                "messages": {k: {"$ref": f"#/components/messages/{k}"} for k in messages},
-            }
+        "servers": {
+            "http": {
+                "host": "127.0.0.1:8000",
+                "protocol": "http",
+                "description": "chanjiao serve (CHANJIAO_PUBLIC_URL where it is published); "
+                "a bearer token with the integrator, auditor or admin role",
+            },
+            "nats": {
+                "host": "127.0.0.1:4222",
+                "protocol": "nats",
+                "description": "the NATS server chanjiao relay nats publishes to (--url); "
+                "JetStream stream CHANJIAO (--stream), subjects chanjiao.> (--subject-prefix)",
+            },
         },
-        "operations": {
-            "receiveEvents": {"action": "receive", "channel": {"$ref": "#/channels/events"}}
-        },
+        "channels": channels,
+        "operations": operations,
         "components": {"messages": messages, "schemas": {**envelopes, **every["$defs"]}},
     }
 

@@ -9,10 +9,12 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import jsonschema_rs
 import pytest
 from cloudevents.core.formats.json import JSONFormat
 from cloudevents.core.v1.event import CloudEvent
 
+from api.describe import asyncapi
 from bootstrap import Ledger
 from cli.main import main
 from tests.api.streaming_support import Journal
@@ -78,8 +80,20 @@ def test_every_event_lands_once_in_order_as_a_cloudevent(
     finally:
         assert relay.stop() == 0, relay.text()
     check_once_in_order(stream, journal)
+    contract = asyncapi()  # what the published document promises of each NATS message
+    defs = json.loads(
+        json.dumps(contract["components"]["schemas"]).replace("#/components/schemas/", "#/$defs/")
+    )
     types = set()
     for m in stream.messages():
+        channel = contract["channels"]["nats_" + m.subject.split(".", 1)[1].replace(".", "_")]
+        (ref,) = channel["messages"].values()
+        promised = contract["components"]["messages"][ref["$ref"].rsplit("/", 1)[1]]
+        payload = json.loads(
+            json.dumps(promised["payload"]).replace("#/components/schemas/", "#/$defs/")
+        )
+        jsonschema_rs.validate({**payload, "$defs": defs}, json.loads(m.data))
+        jsonschema_rs.validate(promised["headers"], m.headers)
         event = JSONFormat().read(CloudEvent, m.data)
         entry = journal.entries[int(m.headers["Nats-Msg-Id"])]
         assert event.get_id() == str(entry.position)
