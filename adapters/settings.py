@@ -69,6 +69,14 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     token_cache: float = 5.0
     """Seconds a verified API token is trusted without reading the table again; 0: no
     cache. A revocation made by another process takes effect within this time."""
+    webhook_timeout: float = 10.0
+    """Seconds a webhook endpoint has to answer one delivery."""
+    webhook_retry_for: float = 86400.0
+    """Seconds a failing delivery is retried, from its first attempt, before it is
+    marked failed (and the endpoint goes on with the next event)."""
+    webhook_backoff: float = 5.0
+    """Seconds before the first retry; each later one waits twice as long (with
+    jitter), at most an hour."""
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str] = os.environ) -> Settings:
@@ -94,6 +102,14 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             "token_cache": _seconds(
                 "CHANJIAO_TOKEN_CACHE", text("CHANJIAO_TOKEN_CACHE"), zero="no cache"
             ),
+            **{
+                field: _seconds(name, text(name))
+                for field, name in (
+                    ("webhook_timeout", "CHANJIAO_WEBHOOK_TIMEOUT"),
+                    ("webhook_retry_for", "CHANJIAO_WEBHOOK_RETRY_FOR"),
+                    ("webhook_backoff", "CHANJIAO_WEBHOOK_BACKOFF"),
+                )
+            },
         }
         key = text("CHANJIAO_SIGNING_KEY")
         if key is not None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable, Sequence
 from typing import Any
 
 from eventsourcing.persistence import PersistenceError
@@ -29,6 +29,9 @@ from bootstrap import Ledger, read_settings
 from domain.errors import LedgerError
 from projections.read_models import open_store
 
+Companion = Callable[[Ledger, Any, Settings], Callable[[], None]]
+"""Started with the server (ledger, read-model store, settings); returns its stop."""
+
 
 def create_app(
     ledger: Ledger | None = None,
@@ -39,6 +42,7 @@ def create_app(
     poll: float | None = None,
     public_url: str | None = None,
     checkpoint_every: float | None = None,
+    companions: Sequence[Companion] = (),
 ) -> Starlette:
     """The API on ``ledger`` (or a new one on ``url``, closed with the app).
 
@@ -52,7 +56,10 @@ def create_app(
     ``public_url``: where clients reach the server, for the events' ``dataschema``
     (default ``CHANJIAO_PUBLIC_URL``, else http://127.0.0.1:8000).
     ``checkpoint_every``: seconds between signed checkpoints while the log grows
-    (default ``CHANJIAO_CHECKPOINT_EVERY``, else 3600; 0: none)."""
+    (default ``CHANJIAO_CHECKPOINT_EVERY``, else 3600; 0: none).
+    ``companions``: what runs beside the server for its lifetime, each started with the
+    ledger, its store and the settings and returning how to stop it (``chanjiao serve``
+    delivers webhooks so)."""
     settings = settings if settings is not None else read_settings()
     every = settings.checkpoint_every if checkpoint_every is None else checkpoint_every
     owned = ledger is None
@@ -76,6 +83,9 @@ def create_app(
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         await hub.start()
         store.follower.start()
+        stops = [
+            await run_in_threadpool(start, the_ledger, store, settings) for start in companions
+        ]
         signer = (
             asyncio.create_task(checkpointing.run(the_ledger, every, settings.signing_key))
             if every
@@ -84,6 +94,8 @@ def create_app(
         try:
             yield
         finally:
+            for stop in stops:
+                await run_in_threadpool(stop)
             if signer is not None:
                 signer.cancel()
                 with contextlib.suppress(asyncio.CancelledError):

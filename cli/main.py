@@ -24,7 +24,7 @@ from adapters.settings import DEFAULT_DATABASE_URL, check_database, redacted
 from api.tokens import Tokens
 from application import messages as m
 from bootstrap import Ledger, read_settings
-from cli import agreements, audit, governance, history, projections, relay, serve
+from cli import agreements, audit, governance, history, projections, relay, serve, webhook
 from cli.args import community_arg, known_at_arg, unit_arg
 from cli.commands import add_command
 from cli.render import emit
@@ -223,7 +223,7 @@ def parser() -> argparse.ArgumentParser:
     agreements.add_commands(group, leaf)
     projections.add_commands(group, leaf)
     serve.add_commands(group, leaf, groups)
-    relay.add_commands(group, leaf)
+    webhook.add_commands(group, leaf, relay.add_commands(group, leaf))
     audit.add_commands(group, leaf)
     history.add_commands(leaf, groups)
     p = leaf(groups, "demo", demo, "load a realistic sample ledger into the configured store")

@@ -61,11 +61,8 @@ def relay_nats(ledger: Ledger, a: argparse.Namespace) -> Any:
         poll=a.poll,
         batch=a.batch,
     )
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s", stream=sys.stderr
-    )
-    logging.getLogger("nats").setLevel(logging.CRITICAL)  # its errors reach the relay
-    _on_signals(relay.stop)
+    log_to_stderr()
+    on_signals(relay.stop)
 
     def waiting() -> None:
         log.warning(
@@ -80,7 +77,17 @@ def relay_nats(ledger: Ledger, a: argparse.Namespace) -> Any:
     return None
 
 
-def _on_signals(stop: Callable[[], None]) -> None:
+def log_to_stderr() -> None:
+    """A long-running relay's log: one line per event worth telling, on stderr."""
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s", stream=sys.stderr
+    )
+    logging.getLogger("nats").setLevel(logging.CRITICAL)  # its errors reach the relay
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # not a line per webhook POST
+
+
+def on_signals(stop: Callable[[], None]) -> None:
+    """SIGINT and SIGTERM stop the relay after what it is doing."""
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop())
 
@@ -106,7 +113,8 @@ def relay_status(ledger: Ledger, a: argparse.Namespace) -> RelayStatus:
     )
 
 
-def add_commands(group: Callable[..., Any], leaf: Callable[..., argparse.ArgumentParser]) -> None:
+def add_commands(group: Callable[..., Any], leaf: Callable[..., argparse.ArgumentParser]) -> Any:
+    """The ``relay`` commands; the group, for ``relay webhooks`` (cli.webhook)."""
     relays = group("relay", "publish every event to a message broker, for integrators")
     p = leaf(
         relays,
@@ -161,3 +169,4 @@ def add_commands(group: Callable[..., Any], leaf: Callable[..., argparse.Argumen
         "(default 1000)",
     )
     leaf(relays, "status", relay_status, "each relay: how far it has published, how far behind")
+    return relays

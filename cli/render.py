@@ -17,6 +17,7 @@ from rich.console import Console
 from adapters.audit import ConsistencyProof, InclusionProof
 from adapters.chain import Verification
 from adapters.codec import to_json
+from adapters.webhooks import Delivery, Endpoint
 from api.tokens import TokenInfo
 from cli.projections import Rebuilt, Status
 from cli.relay import RelayStatus
@@ -111,6 +112,14 @@ HEADINGS = {
     "problem": "问题",
     "province": "省份",
     "read model": "读模型",
+    "webhook": "回调",
+    "url": "地址",
+    "added": "添加",
+    "removed": "移除",
+    "attempts": "尝试次数",
+    "last result": "最近结果",
+    "last attempt": "最近尝试",
+    "next attempt": "下次尝试",
     "relay": "转发",
     "target": "目标",
     "published up to": "已转发至",
@@ -227,6 +236,10 @@ def emit(value: Any, fmt: str, *, wide: bool = False) -> None:
             out.print(status_table(value))
         case RelayStatus():
             out.print(relay_table(value))
+        case [Endpoint(), *_] | Endpoint():
+            out.print(webhook_table(value if isinstance(value, list) else [value]))
+        case [Delivery(), *_]:
+            out.print(delivery_table(value))
         case Verification() | BundleVerification():
             out.print(verification_table(value))
         case Checkpoint():
@@ -970,5 +983,46 @@ def relay_table(view: RelayStatus) -> Table:
             str(r.behind),
             f"{r.published:,} since {r.started_at.astimezone(SHANGHAI):%Y-%m-%d %H:%M:%S}",
             f"{r.updated_at.astimezone(SHANGHAI):%Y-%m-%d %H:%M:%S}",
+        )
+    return table
+
+
+def _moment(moment: datetime | None) -> str:
+    return f"{moment.astimezone(SHANGHAI):%Y-%m-%d %H:%M:%S}" if moment else ""
+
+
+def webhook_table(endpoints: Sequence[Endpoint]) -> Table:
+    table = Table(title="webhooks (signed per Standard Webhooks; secrets stay in their files)")
+    for column in ("id", "url", "only", "added", "by", "removed"):
+        table.add_column(column)
+    for e in endpoints:
+        only = [*e.types, *map(str, e.communities)]
+        table.add_row(
+            e.id,
+            e.url,
+            "\n".join(only) or "every event",
+            _moment(e.added_at),
+            e.added_by,
+            _moment(e.removed_at),
+        )
+    return table
+
+
+def delivery_table(deliveries: Sequence[Delivery]) -> Table:
+    table = Table(title="webhook deliveries, latest first")
+    for column in ("webhook", "position", "type", "status", "attempts", "last result"):
+        table.add_column(column, justify="right" if column in ("position", "attempts") else "left")
+    table.add_column("last attempt")
+    table.add_column("next attempt")
+    for d in deliveries:
+        table.add_row(
+            d.endpoint,
+            str(d.position),
+            d.type,
+            d.status,
+            str(d.attempts),
+            d.last_result,
+            _moment(d.last_attempt_at),
+            _moment(d.next_attempt_at),
         )
     return table

@@ -64,7 +64,10 @@ def serve(ledger: Ledger, a: argparse.Namespace) -> Any:
         "log_config": _log_config(),
     }
     if a.workers == 1:
-        uvicorn.run(create_app(ledger, settings=a.settings, public_url=public_url), **options)
+        app = create_app(
+            ledger, settings=a.settings, public_url=public_url, companions=[deliver_webhooks]
+        )
+        uvicorn.run(app, **options)
         return None
     # Several processes on one socket: uvicorn's supervisor starts each afresh, and each
     # makes its own app, on a Ledger of its own, from these settings (pickled across).
@@ -78,7 +81,29 @@ def worker_app(settings: Settings) -> Starlette:
     """The app of one server process among several (``chanjiao serve --workers N``)."""
     from api.app import create_app
 
-    return create_app(settings=settings)
+    return create_app(settings=settings, companions=[deliver_webhooks])
+
+
+def deliver_webhooks(ledger: Ledger, store: Any, settings: Settings) -> Callable[[], None]:
+    """The server delivers webhooks too (ADR 0031): one process of the ledger's at a time
+    does, whichever takes the lock first; the others stand by."""
+    from api.events import Encoder
+    from relay.webhooks import Deliverer, WebhookTables, run_in_thread
+
+    deliverer = Deliverer(
+        Encoder(ledger, settings.public_url, settings.event_source),
+        WebhookTables(store),
+        timeout=settings.webhook_timeout,
+        retry_for=settings.webhook_retry_for,
+        backoff=settings.webhook_backoff,
+    )
+    thread = run_in_thread(deliverer, store, ledger.url)
+
+    def stop() -> None:
+        deliverer.stop()
+        thread.join(settings.webhook_timeout + 5)
+
+    return stop
 
 
 def run_workers(factory: Callable[[], Any], workers: int, options: dict[str, Any]) -> None:

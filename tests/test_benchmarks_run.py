@@ -24,6 +24,7 @@ QUICK = [
     ("api.py", [], "of the baseline's req/s"),
     ("api.py", ["--profile"], "(cumulative"),
     ("write_path.py", [], "long/new"),
+    ("relay_nats.py", [], "relay/baseline"),
 ]
 
 
@@ -58,6 +59,10 @@ def in_session(session: int) -> list[int]:
     ids=[" ".join([script, *extra]) for script, extra, _ in QUICK],
 )
 def test_the_benchmark_runs_to_the_end_in_its_quick_mode(script, extra, last, postgres):
+    if script == "relay_nats.py":
+        from tests.relay.nats_support import MACHINE_NATS, nats_problem, need
+
+        need(nats_problem(MACHINE_NATS))
     command = [sys.executable, str(BENCH / script), "--quick", *extra]
     env = dict(os.environ)
     if postgres is None:
