@@ -55,12 +55,15 @@ class LiveServer:
     """``create_app(ledger, heartbeat=…, poll=…)`` served by uvicorn in a thread on
     a free loopback port; ``start()`` returns once ``/healthz`` answers."""
 
-    def __init__(self, ledger: Ledger, *, heartbeat: float = 0.5, poll: float | None = None):
+    def __init__(
+        self, ledger: Ledger, *, heartbeat: float = 0.5, poll: float | None = None, port: int = 0
+    ):
+        """``port``: 0 for a free one; another server's, to take its place."""
         self.ledger = ledger
         self.app = create_app(ledger, heartbeat=heartbeat, poll=poll)
         self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self.sock.bind(("127.0.0.1", 0))
+        self.sock.bind(("127.0.0.1", port))
         self.port = self.sock.getsockname()[1]
         self.url = f"http://127.0.0.1:{self.port}"
         config = uvicorn.Config(

@@ -197,10 +197,3 @@ class RelayProcess:
         code = self.process.wait(timeout)
         self.handle.close()
         return code
-
-
-def wait_until(check: Callable[[], bool], timeout: float = 30.0, what: str = "") -> None:
-    deadline = time.monotonic() + timeout
-    while not check():
-        assert time.monotonic() < deadline, f"timed out waiting for {what or check}"
-        time.sleep(0.05)

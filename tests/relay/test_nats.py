@@ -25,8 +25,8 @@ from tests.relay.nats_support import (
     Stream,
     nats_problem,
     need,
-    wait_until,
 )
+from tests.waiting import wait_until
 
 
 @pytest.fixture(scope="session")

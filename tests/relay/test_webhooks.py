@@ -28,7 +28,8 @@ from cli.main import main
 from cli.serve import deliver_webhooks
 from projections.read_models import open_store
 from tests.api.streaming_support import Journal
-from tests.relay.webhook_support import delivering, receiving, wait_until
+from tests.relay.webhook_support import delivering, receiving
+from tests.waiting import wait_until
 
 ROOT = Path(__file__).resolve().parents[2]
 FAST = {"timeout": 0.5, "retry_for": 30.0, "backoff": 0.2, "poll": 0.1}

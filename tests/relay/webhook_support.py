@@ -110,10 +110,3 @@ def delivering(url: str, **options: Any) -> Iterator[Deliverer]:
         thread.join(30)
         ledger.close()
         assert not thread.is_alive(), "the deliverer did not stop"
-
-
-def wait_until(check: Callable[[], bool], timeout: float = 30.0, what: str = "") -> None:
-    deadline = time.monotonic() + timeout
-    while not check():
-        assert time.monotonic() < deadline, f"timed out waiting for {what or check}"
-        time.sleep(0.05)
