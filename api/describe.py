@@ -71,8 +71,11 @@ def openapi(endpoints: list[Endpoint]) -> dict[str, Any]:
             "responses": {"200": {"description": "ready"}},
         }
     }
+    (envelope,), envelopes = msgspec.json.schema_components([CloudEvent], ref_template=REF)
+    components.update(envelopes)
     return {
         "openapi": "3.1.0",
+        "webhooks": {"event": _webhook(envelope)},
         "info": {
             "title": "chanjiao",
             "version": VERSION,
@@ -103,6 +106,34 @@ def _closed_tuples_by_length(schema: Any) -> None:
     elif isinstance(schema, list):
         for value in schema:
             _closed_tuples_by_length(value)
+
+
+def _webhook(envelope: dict[str, Any]) -> dict[str, Any]:
+    """What ``chanjiao webhook add`` sends each endpoint (ADR 0031)."""
+    header = {"in": "header", "required": True, "schema": {"type": "string"}}
+    return {
+        "post": {
+            "summary": "one recorded event, signed per Standard Webhooks",
+            "operationId": "webhook_event",
+            "security": [],
+            "parameters": [
+                {**header, "name": "webhook-id", "description": "the event's position"},
+                {**header, "name": "webhook-timestamp", "description": "Unix seconds"},
+                {
+                    **header,
+                    "name": "webhook-signature",
+                    "description": "v1, and the base64 HMAC-SHA256 of id.timestamp.body",
+                },
+            ],
+            "requestBody": {
+                "required": True,
+                "content": {"application/cloudevents+json": {"schema": envelope}},
+            },
+            "responses": {
+                "2XX": {"description": "received; anything else, or no answer, is retried"}
+            },
+        }
+    }
 
 
 def _key(shape: Any) -> str:

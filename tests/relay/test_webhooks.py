@@ -23,6 +23,8 @@ from starlette.testclient import TestClient
 
 from adapters.webhooks import WebhookTables, new_secret
 from api.app import create_app
+from api.describe import openapi
+from api.resources import ENDPOINTS
 from bootstrap import Ledger
 from cli.main import main
 from cli.serve import deliver_webhooks
@@ -79,7 +81,9 @@ def test_each_event_is_posted_once_in_order_signed_as_the_reference_library_chec
     assert len(units) == 3
     assert receiver.ids("all") == journal.positions()  # once each, in order
     reference = Webhook(secret[0])
+    documented = openapi(ENDPOINTS)["webhooks"]["event"]["post"]  # what integrators are told
     for r in receiver.delivered("all"):
+        assert {p["name"] for p in documented["parameters"]} <= set(r.headers)
         assert r.headers["content-type"] == "application/cloudevents+json"
         data = reference.verify(r.body, r.headers)  # the spec's own library: raises if not
         assert data["position"] == int(r.headers["webhook-id"])
