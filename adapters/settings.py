@@ -62,6 +62,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     public_url: str | None = None
     """Where clients reach the server; None: the address ``chanjiao serve`` listens on."""
     signing_key: Path = Path(DEFAULT_KEY_FILE)
+    session_key: Path = Path("chanjiao-session.key")
+    """The file of the key that signs the console's session cookies (made on first use)."""
     checkpoint_every: float = 3600.0
     """Seconds between checkpoints the server signs while the log grows; 0: none."""
     stream_send_timeout: float = 15.0
@@ -114,6 +116,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
         key = text("CHANJIAO_SIGNING_KEY")
         if key is not None:
             found["signing_key"] = Path(key)
+        session_key = text("CHANJIAO_SESSION_KEY")
+        if session_key is not None:
+            found["session_key"] = Path(session_key)
         return cls(**{k: v for k, v in found.items() if v is not None})
 
 

@@ -12,7 +12,7 @@ from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
+from starlette.routing import BaseRoute, Route
 
 from adapters.codec import to_json
 from adapters.settings import Settings
@@ -43,6 +43,7 @@ def create_app(
     public_url: str | None = None,
     checkpoint_every: float | None = None,
     companions: Sequence[Companion] = (),
+    pages: Callable[[Service], list[BaseRoute]] | None = None,
 ) -> Starlette:
     """The API on ``ledger`` (or a new one on ``url``, closed with the app).
 
@@ -59,7 +60,9 @@ def create_app(
     (default ``CHANJIAO_CHECKPOINT_EVERY``, else 3600; 0: none).
     ``companions``: what runs beside the server for its lifetime, each started with the
     ledger, its store and the settings and returning how to stop it (``chanjiao serve``
-    delivers webhooks so)."""
+    delivers webhooks so).
+    ``pages``: more routes on the same service, beside the API's (``chanjiao serve``
+    serves the console so, ADR 0032)."""
     settings = settings if settings is not None else read_settings()
     every = settings.checkpoint_every if checkpoint_every is None else checkpoint_every
     owned = ledger is None
@@ -129,6 +132,7 @@ def create_app(
         Route("/events/schemas", feed.all_schemas),
         Route("/events/schemas/{type}", feed.one_schema),
         *_routes(ENDPOINTS, service),
+        *(pages(service) if pages is not None else []),
     ]
     # Errors the API answers (4xx, 503) are handled by Starlette's ExceptionMiddleware;
     # only a handler for Exception itself goes to ServerErrorMiddleware, which re-raises

@@ -170,6 +170,17 @@ class Tokens:
             )
         return info
 
+    def active(self, token_id: str) -> TokenInfo | None:
+        """The token ``token_id`` while it may be used: neither revoked nor expired
+        (the console's sessions name their token by its id, and look it up each time)."""
+        found = self.table.active(token_id)
+        if found is None:
+            return None
+        info = found[0]
+        if info.expires_at is not None and info.expires_at <= datetime.now(UTC):
+            return None
+        return info
+
     def _cached(self, key: str) -> TokenInfo | None:
         if not self.cache:
             return None

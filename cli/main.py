@@ -124,7 +124,10 @@ def demo(ledger: Ledger, a: argparse.Namespace) -> Any:
     load_demo(ledger, a.format)
     issued = Tokens(a.store).issue(role="admin", name="demo", issued_by=a.principal)
     print(
-        "\nTo try the HTTP API, start it with `chanjiao serve` and, in another terminal:\n"
+        "\nStart the server with `chanjiao serve`, then open the console in a browser at\n"
+        "  http://127.0.0.1:8000/\n"
+        f"and sign in with this token: {issued.token}\n"
+        "\nTo try the HTTP API, with the server running, in another terminal:\n"
         f"  export TOKEN={issued.token}\n"
         '  curl -H "Authorization: Bearer $TOKEN" http://127.0.0.1:8000/communities\n'
         '  curl -N -H "Authorization: Bearer $TOKEN" http://127.0.0.1:8000/events/stream\n'

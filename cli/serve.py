@@ -65,7 +65,11 @@ def serve(ledger: Ledger, a: argparse.Namespace) -> Any:
     }
     if a.workers == 1:
         app = create_app(
-            ledger, settings=a.settings, public_url=public_url, companions=[deliver_webhooks]
+            ledger,
+            settings=a.settings,
+            public_url=public_url,
+            companions=[deliver_webhooks],
+            pages=console_pages(a.settings),
         )
         uvicorn.run(app, **options)
         return None
@@ -81,7 +85,16 @@ def worker_app(settings: Settings) -> Starlette:
     """The app of one server process among several (``chanjiao serve --workers N``)."""
     from api.app import create_app
 
-    return create_app(settings=settings, companions=[deliver_webhooks])
+    return create_app(
+        settings=settings, companions=[deliver_webhooks], pages=console_pages(settings)
+    )
+
+
+def console_pages(settings: Settings) -> Callable[[Any], list[Any]]:
+    """The web console's routes (ADR 0032), served at / beside the API."""
+    from console.pages import pages
+
+    return functools.partial(pages, key_file=settings.session_key)
 
 
 def deliver_webhooks(ledger: Ledger, store: Any, settings: Settings) -> Callable[[], None]:

@@ -56,11 +56,18 @@ class LiveServer:
     a free loopback port; ``start()`` returns once ``/healthz`` answers."""
 
     def __init__(
-        self, ledger: Ledger, *, heartbeat: float = 0.5, poll: float | None = None, port: int = 0
+        self,
+        ledger: Ledger,
+        *,
+        heartbeat: float = 0.5,
+        poll: float | None = None,
+        port: int = 0,
+        **options: Any,
     ):
-        """``port``: 0 for a free one; another server's, to take its place."""
+        """``port``: 0 for a free one; another server's, to take its place. ``options``:
+        more of ``create_app``'s (the console's ``pages``)."""
         self.ledger = ledger
-        self.app = create_app(ledger, heartbeat=heartbeat, poll=poll)
+        self.app = create_app(ledger, heartbeat=heartbeat, poll=poll, **options)
         self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self.sock.bind(("127.0.0.1", port))

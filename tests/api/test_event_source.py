@@ -5,28 +5,13 @@ exactly once, in order (api.md: ``Last-Event-ID`` takes precedence over ``after`
 
 from __future__ import annotations
 
-import os
-import shutil
-from collections.abc import Iterator
 from typing import Any
-
-import pytest
 
 from api.events import event_types
 from bootstrap import Ledger
 from tests.api.streaming_support import Journal, LiveServer
+from tests.browser import browser  # noqa: F401 - a fixture
 from tests.waiting import wait_until
-
-CHROMIUM = os.environ.get("CHANJIAO_CHROMIUM", "/usr/bin/chromium")
-REQUIRED = os.environ.get("CHANJIAO_REQUIRE_TOOLS") == "1"  # .ci/run: never skip
-FLAGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-    "--disable-sync",
-]
 
 FOLLOW = """([types, url]) => {
     window.seen = [];
@@ -38,27 +23,6 @@ FOLLOW = """([types, url]) => {
     }
     window.source = source;
 }"""
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    problem = None
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        problem = "playwright is not installed"
-    if problem is None and not shutil.which(CHROMIUM):
-        problem = f"{CHROMIUM} is not installed (Debian's chromium package)"
-    if problem:
-        if REQUIRED:
-            pytest.fail(f"{problem} (CHANJIAO_REQUIRE_TOOLS=1)", pytrace=False)
-        pytest.skip(problem)
-    with sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS, headless=True)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
 
 
 def test_an_event_source_reconnecting_to_after_0_gets_each_event_once(

@@ -1,0 +1,1 @@
+"""The web console for council secretaries and auditors (ADR 0032)."""

@@ -1,0 +1,263 @@
+"""The console's pages (ADR 0032): server-rendered HTML in Chinese, for council
+secretaries and auditors, served by ``chanjiao serve`` beside the API.
+
+Sign-in takes an API token; the session cookie names it (``console.session``). A
+secretary sees only the bodies on its token, an auditor and an admin every body; an
+integrator is pointed to the API's documents. Every answer comes from the same read
+models as the API's."""
+
+from __future__ import annotations
+
+import hmac
+from datetime import date
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qsl
+from uuid import UUID
+
+from jinja2 import Environment, PackageLoader, select_autoescape
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, RedirectResponse, Response
+from starlette.routing import BaseRoute, Mount, Route
+from starlette.staticfiles import StaticFiles
+
+from api.access import Access, Forbidden, check
+from api.endpoint import Service
+from api.tokens import Role, TokenInfo, TokenRequired
+from console.session import COOKIE, LIFETIME, Session, Sessions
+from domain.errors import InvalidInput, NotFound
+from domain.values import CommunityKind, UnitType, chinese_name
+from domain.values import Role as MemberRole
+from projections import leads, membership, membership_model, provinces
+from projections.governance import charter
+
+STATIC = Path(__file__).with_name("static")
+ROLES = {
+    "admin": "管理员",
+    "secretary": "理事会秘书处",
+    "auditor": "审计人员",
+    "integrator": "系统集成方",
+}
+
+templates = Environment(
+    loader=PackageLoader("console", "templates"),
+    autoescape=select_autoescape(["html"]),
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
+
+
+def _label(enum: Any, value: str | None) -> str:
+    if value is None:
+        return ""
+    try:
+        return chinese_name(enum(value))
+    except ValueError:
+        return value
+
+
+templates.filters["kind"] = lambda v: _label(CommunityKind, v)
+templates.filters["unit_type"] = lambda v: _label(UnitType, v)
+templates.filters["member_role"] = lambda v: _label(MemberRole, v)
+templates.filters["day"] = lambda d: d.isoformat() if d else ""
+
+
+def pages(service: Service, key_file: Path) -> list[BaseRoute]:
+    """The console's routes on the server's ``service``; the session key in ``key_file``."""
+    console = Console(service, Sessions(Sessions.key_from(key_file)))
+    return [
+        Route("/", console.home),
+        Route("/signin", console.signin, methods=["GET", "POST"]),
+        Route("/signout", console.signout, methods=["POST"]),
+        Route("/bodies/{id}", console.body),
+        Mount("/static", StaticFiles(directory=STATIC), name="static"),
+    ]
+
+
+FORM = "application/x-www-form-urlencoded"
+FORM_LIMIT = 64 * 1024
+
+
+async def _form(request: Request) -> dict[str, str]:
+    """A posted form's fields (``application/x-www-form-urlencoded``, what the pages'
+    forms send), the first value of each; an oversized or other body reads as empty."""
+    if request.headers.get("content-type", "").split(";")[0].strip() != FORM:
+        return {}
+    body = b""
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > FORM_LIMIT:
+            return {}
+    fields: dict[str, str] = {}
+    for name, value in parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True):
+        fields.setdefault(name, value)
+    return fields
+
+
+class Console:
+    def __init__(self, service: Service, sessions: Sessions) -> None:
+        self.service = service
+        self.sessions = sessions
+
+    # --- signing in and out -------------------------------------------------------
+
+    async def signin(self, request: Request) -> Response:
+        if request.method == "GET":
+            return self._page("signin.html", request, None, status=200)
+        form = await _form(request)
+        secret = form.get("token", "").strip()
+        try:
+            token = await run_in_threadpool(self.service.tokens.check, secret)
+        except TokenRequired:
+            error = "令牌无效、已吊销或已过期；请向管理员索取新的令牌。"
+            return self._page("signin.html", request, None, status=401, error=error)
+        if token.role == Role.INTEGRATOR.value:
+            return self._page("integrator.html", request, None, status=200)
+        _, cookie = self.sessions.open(token.id)
+        response = RedirectResponse("/", status_code=303)
+        response.set_cookie(
+            COOKIE,
+            cookie,
+            max_age=LIFETIME,
+            httponly=True,
+            samesite="strict",
+            secure=request.url.scheme == "https",
+            path="/",
+        )
+        return response
+
+    async def signout(self, request: Request) -> Response:
+        signed = await self._signed_in(request)
+        if isinstance(signed, Response):
+            return signed
+        session, _ = signed
+        form = await _form(request)
+        if not hmac.compare_digest(form.get("csrf", ""), session.csrf):
+            return self._error(
+                request, 403, "表单已过期或来源不明，未执行任何操作。请刷新页面后重试。"
+            )
+        response = RedirectResponse("/signin", status_code=303)
+        response.delete_cookie(COOKIE, path="/")
+        return response
+
+    # --- pages --------------------------------------------------------------------
+
+    async def home(self, request: Request) -> Response:
+        signed = await self._signed_in(request)
+        if isinstance(signed, Response):
+            return signed
+        session, token = signed
+        bodies = await run_in_threadpool(membership.communities, self.service.ledger)
+        if token.role == Role.SECRETARY.value:
+            bodies = [b for b in bodies if b.id in token.communities]
+        return self._page("home.html", request, (session, token), bodies=bodies)
+
+    async def body(self, request: Request) -> Response:
+        signed = await self._signed_in(request)
+        if isinstance(signed, Response):
+            return signed
+        _, token = signed
+        try:
+            community = UUID(request.path_params["id"])
+        except ValueError:
+            return self._error(request, 404, "没有这个共同体。", signed)
+        try:
+            check(token, Access.READ, community)
+        except Forbidden:
+            return self._error(request, 403, "您的令牌不包含这个共同体，无权查看。", signed)
+        as_of = request.query_params.get("as_of", "").strip() or None
+        known_at = request.query_params.get("known_at", "").strip() or None
+        store = self.service.store
+        try:
+            members = await run_in_threadpool(
+                membership_model.members, store, community, as_of, known_at
+            )
+        except NotFound:
+            return self._error(request, 404, "没有这个共同体。", signed)
+        except InvalidInput as e:
+            return self._page(
+                "body.html",
+                request,
+                signed,
+                status=422,
+                error=str(e),
+                as_of=as_of,
+                known_at=known_at,
+                detail=None,
+                members=None,
+                spread=None,
+                rules=None,
+                community=community,
+            )
+        day = members.as_of
+        detail = await run_in_threadpool(leads.community_detail, store, community, day)
+        spread = await run_in_threadpool(provinces.distribution, store, community, day, known_at)
+        rules = await run_in_threadpool(charter, self.service.ledger, community, day)
+        return self._page(
+            "body.html",
+            request,
+            signed,
+            as_of=day.isoformat(),
+            known_at=known_at,
+            detail=detail,
+            members=members,
+            spread=spread,
+            rules=rules,
+            community=community,
+            most=max((p.units for p in spread.provinces), default=0),
+            today=date.today(),
+        )
+
+    # --- shared -------------------------------------------------------------------
+
+    async def _signed_in(self, request: Request) -> tuple[Session, TokenInfo] | Response:
+        """The session and its token, still valid; else a redirect to sign in."""
+        session = self.sessions.read(request.cookies.get(COOKIE))
+        token = (
+            await run_in_threadpool(self.service.tokens.active, session.token_id)
+            if session is not None
+            else None
+        )
+        if session is None or token is None:
+            response = RedirectResponse("/signin", status_code=303)
+            response.delete_cookie(COOKIE, path="/")
+            return response
+        return session, token
+
+    def _page(
+        self,
+        name: str,
+        request: Request,
+        signed: tuple[Session, TokenInfo] | None,
+        *,
+        status: int = 200,
+        **context: Any,
+    ) -> HTMLResponse:
+        session, token = signed if signed is not None else (None, None)
+        html = templates.get_template(name).render(
+            request=request,
+            token=token,
+            csrf=session.csrf if session is not None else "",
+            role=ROLES.get(token.role, token.role) if token is not None else "",
+            **context,
+        )
+        return HTMLResponse(
+            html,
+            status_code=status,
+            headers={
+                "Cache-Control": "no-store",
+                "Content-Security-Policy": "default-src 'self'; style-src 'self'; "
+                "img-src 'self' data:; frame-ancestors 'none'; form-action 'self'",
+                "X-Content-Type-Options": "nosniff",
+            },
+        )
+
+    def _error(
+        self,
+        request: Request,
+        status: int,
+        message: str,
+        signed: tuple[Session, TokenInfo] | None = None,
+    ) -> HTMLResponse:
+        return self._page("error.html", request, signed, status=status, message=message)

@@ -1,0 +1,70 @@
+"""The console in a real browser (Debian's Chromium, driven by Playwright): a secretary
+signs in with a token, opens a body, asks for the members on an earlier date, and signs
+out; another body's page is refused. Screenshots of each page, at 1280 px and at a
+tablet's width, go to tests/console/screenshots/."""
+
+from __future__ import annotations
+
+import functools
+from pathlib import Path
+from typing import Any
+
+from bootstrap import Ledger
+from console.pages import pages
+from tests.api.streaming_support import Journal, LiveServer
+from tests.browser import browser  # noqa: F401 - a fixture
+
+SHOTS = Path(__file__).with_name("screenshots")
+
+
+def test_a_secretarys_visit(
+    database_url: str, ledger: Ledger, browser: Any, tmp_path: Path
+) -> None:
+    journal = Journal()
+    mine = journal.community(ledger, "b", "苏州市域产教联合体")
+    other = journal.community(ledger, "b", "无锡市域产教联合体")
+    for _ in range(4):
+        journal.admit(ledger, mine, journal.unit(ledger, "b"), "b")
+    early = journal.unit(ledger, "b")
+    ledger.admit_member(mine, early, role="lead", effective_on="2024-01-10", principal="b")
+    early_name = ledger.unit(early).name
+    server = LiveServer(ledger, pages=functools.partial(pages, key_file=tmp_path / "k")).start()
+    SHOTS.mkdir(exist_ok=True)
+    store = "postgres" if database_url.startswith("postgres") else "sqlite"
+    try:
+        token = server.app.state.service.tokens.issue(
+            role="secretary", name="苏州秘书处", communities=[mine], issued_by="test"
+        ).token
+        for width, height, tag in ((1280, 900, "desktop"), (768, 1024, "tablet")):
+            context = browser.new_context(
+                viewport={"width": width, "height": height}, locale="zh-CN"
+            )
+            page = context.new_page()
+            page.goto(f"{server.url}/")
+            assert page.url.endswith("/signin")
+            page.screenshot(path=SHOTS / f"signin-{tag}-{store}.png", full_page=True)
+            page.get_by_label("访问令牌").fill(token)
+            page.get_by_role("button", name="登录").click()
+            page.wait_for_url(f"{server.url}/")
+            assert page.get_by_role("link", name="苏州市域产教联合体").is_visible()
+            assert page.get_by_text("无锡市域产教联合体").count() == 0
+            page.screenshot(path=SHOTS / f"home-{tag}-{store}.png", full_page=True)
+            page.get_by_role("link", name="苏州市域产教联合体").click()
+            page.wait_for_selector("text=成员省份分布")
+            assert page.get_by_role("cell", name="单位1", exact=True).is_visible()
+            page.screenshot(path=SHOTS / f"body-{tag}-{store}.png", full_page=True)
+            page.get_by_label("截至日期").fill("2024-01-20")  # before the others joined
+            page.get_by_role("button", name="查询").click()
+            page.wait_for_selector("text=2024-01-20 的成员名单")
+            assert page.get_by_role("cell", name=early_name, exact=True).is_visible()
+            assert page.get_by_role("cell", name="单位1", exact=True).count() == 0
+            page.screenshot(path=SHOTS / f"body-as-of-{tag}-{store}.png", full_page=True)
+            refused = page.goto(f"{server.url}/bodies/{other}")
+            assert refused is not None and refused.status == 403
+            assert page.get_by_text("无权查看").is_visible()
+            page.goto(f"{server.url}/")
+            page.get_by_role("button", name="退出登录").click()
+            page.wait_for_url(f"{server.url}/signin")
+            context.close()
+    finally:
+        server.stop()

@@ -1,0 +1,175 @@
+"""The console's pages (ADR 0032) for every role: sign-in and its cookie, who sees which
+body, members as of a date and as known at a time, CSRF, and sessions that end when
+their token does."""
+
+from __future__ import annotations
+
+import functools
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from starlette.testclient import TestClient
+
+from api.app import create_app
+from bootstrap import Ledger
+from console.pages import pages
+from console.session import COOKIE
+from tests.api.streaming_support import Journal
+
+
+@dataclass
+class World:
+    client: TestClient
+    tokens: dict[str, str]  # role → token
+    ids: dict[str, str]  # token ids
+    mine: str  # the secretary's body
+    other: str
+    late: str  # a unit admitted to ``mine`` backdated, recorded after ``before_late``
+    before_late: str
+
+
+@pytest.fixture
+def world(ledger: Ledger, tmp_path: Path) -> Iterator[World]:
+    journal = Journal()
+    mine = journal.community(ledger, "w", "苏州市域产教联合体")
+    other = journal.community(ledger, "w", "无锡市域产教联合体")
+    for _ in range(3):
+        journal.admit(ledger, mine, journal.unit(ledger, "w"), "w")
+    journal.admit(ledger, other, journal.unit(ledger, "w"), "w")
+    time.sleep(0.01)
+    before_late = datetime.now(UTC).isoformat()
+    time.sleep(0.01)
+    late = journal.unit(ledger, "w")
+    ledger.admit_member(mine, late, role="participant", effective_on="2024-01-15", principal="w")
+    app = create_app(ledger, pages=functools.partial(pages, key_file=tmp_path / "session.key"))
+    tokens, ids = {}, {}
+    for role in ("admin", "secretary", "auditor", "integrator"):
+        issued = app.state.service.tokens.issue(
+            role=role,
+            name=f"{role}-user",
+            communities=[mine] if role == "secretary" else [],
+            issued_by="test",
+        )
+        tokens[role], ids[role] = issued.token, issued.info.id
+    with TestClient(app, base_url="http://127.0.0.1") as client:
+        yield World(client, tokens, ids, mine, other, ledger.unit(late).name, before_late)
+
+
+def sign_in(w: World, role: str) -> TestClient:
+    w.client.cookies.clear()
+    r = w.client.post("/signin", data={"token": w.tokens[role]}, follow_redirects=False)
+    assert r.status_code == 303 and r.headers["location"] == "/"
+    return w.client
+
+
+def csrf_of(html: str) -> str:
+    return html.split('name="csrf" value="', 1)[1].split('"', 1)[0]
+
+
+def test_signed_out_every_page_sends_to_sign_in(world: World) -> None:
+    for path in ("/", f"/bodies/{world.mine}"):
+        r = world.client.get(path, follow_redirects=False)
+        assert (r.status_code, r.headers["location"]) == (303, "/signin")
+    page = world.client.get("/signin")
+    assert (
+        page.status_code == 200 and "访问令牌" in page.text and '<label for="token">' in page.text
+    )
+
+
+def test_sign_in_sets_a_strict_httponly_cookie_that_holds_no_token(world: World) -> None:
+    r = world.client.post(
+        "/signin", data={"token": world.tokens["secretary"]}, follow_redirects=False
+    )
+    cookie = r.headers["set-cookie"]
+    assert "HttpOnly" in cookie and "SameSite=strict" in cookie and "Path=/" in cookie
+    assert world.tokens["secretary"] not in cookie
+    assert "Secure" not in cookie  # plain http here; https makes it Secure
+
+
+def test_a_bad_token_is_refused_in_chinese_and_sets_nothing(world: World) -> None:
+    r = world.client.post("/signin", data={"token": "cj_nope_nope"}, follow_redirects=False)
+    assert r.status_code == 401 and "令牌无效" in r.text
+    assert "set-cookie" not in r.headers
+
+
+def test_a_secretary_sees_and_reads_only_its_own_bodies(world: World) -> None:
+    client = sign_in(world, "secretary")
+    home = client.get("/")
+    assert "苏州市域产教联合体" in home.text and "无锡市域产教联合体" not in home.text
+    body = client.get(f"/bodies/{world.mine}", params={"as_of": "2024-06-30"})
+    assert body.status_code == 200 and "单位1" in body.text and "成员省份分布" in body.text
+    refused = client.get(f"/bodies/{world.other}")
+    assert refused.status_code == 403 and "无权查看" in refused.text
+
+
+def test_an_auditor_reads_every_body_as_of_a_date_and_as_known_at_a_time(world: World) -> None:
+    client = sign_in(world, "auditor")
+    home = client.get("/")
+    assert "苏州市域产教联合体" in home.text and "无锡市域产教联合体" in home.text
+    now = client.get(f"/bodies/{world.mine}", params={"as_of": "2024-06-30"})
+    assert world.late in now.text
+    before_admissions = client.get(f"/bodies/{world.mine}", params={"as_of": "2024-01-20"})
+    assert world.late in before_admissions.text  # backdated to 2024-01-15
+    assert "单位1" not in before_admissions.text  # admitted 2024-02-01
+    known = client.get(
+        f"/bodies/{world.mine}", params={"as_of": "2024-06-30", "known_at": world.before_late}
+    )
+    assert known.status_code == 200 and world.late not in known.text and "单位1" in known.text
+
+
+def test_a_bad_date_is_shown_next_to_the_form_and_nothing_else(world: World) -> None:
+    client = sign_in(world, "admin")
+    r = client.get(f"/bodies/{world.mine}", params={"as_of": "2024-13-45"})
+    assert r.status_code == 422 and 'role="alert"' in r.text and "2024-13-45" in r.text
+    assert "<h2>成员</h2>" not in r.text
+
+
+def test_an_integrator_is_sent_to_the_api_documents(world: World) -> None:
+    r = world.client.post("/signin", data={"token": world.tokens["integrator"]})
+    assert r.status_code == 200 and "/openapi.json" in r.text and "/asyncapi.json" in r.text
+    assert COOKIE not in world.client.cookies
+
+
+def test_sign_out_needs_the_forms_csrf_token(world: World) -> None:
+    client = sign_in(world, "secretary")
+    home = client.get("/")
+    refused = client.post("/signout", data={"csrf": "forged"}, follow_redirects=False)
+    assert refused.status_code == 403 and "未执行任何操作" in refused.text
+    assert client.get("/", follow_redirects=False).status_code == 200  # still signed in
+    out = client.post("/signout", data={"csrf": csrf_of(home.text)}, follow_redirects=False)
+    assert (out.status_code, out.headers["location"]) == (303, "/signin")
+    assert client.get("/", follow_redirects=False).status_code == 303
+
+
+def test_a_revoked_token_or_a_forged_cookie_ends_the_session(world: World) -> None:
+    client = sign_in(world, "auditor")
+    assert client.get("/", follow_redirects=False).status_code == 200
+    cookie = client.cookies[COOKIE]
+    body, signature = cookie.rsplit(".", 1)
+    client.cookies.clear()
+    client.cookies.set(COOKIE, body + "." + signature[::-1])
+    assert client.get("/", follow_redirects=False).status_code == 303
+    client.cookies.clear()
+    client.cookies.set(COOKIE, cookie)
+    assert client.get("/", follow_redirects=False).status_code == 200
+    world.client.app.state.service.tokens.revoke(world.ids["auditor"])  # type: ignore[attr-defined]
+    assert client.get("/", follow_redirects=False).status_code == 303
+
+
+@pytest.mark.parametrize("role", ["admin", "secretary", "auditor"])
+def test_every_page_renders_for_every_role(world: World, role: str) -> None:
+    client = sign_in(world, role)
+    for path in ("/", f"/bodies/{world.mine}", "/signin", "/static/console.css"):
+        r = client.get(path)
+        assert r.status_code == 200, (role, path)
+    for path in ("/", f"/bodies/{world.mine}"):
+        r = client.get(path)
+        assert r.headers["cache-control"] == "no-store"
+        assert "default-src 'self'" in r.headers["content-security-policy"]
+        assert '<html lang="zh-CN">' in r.text
+    missing = client.get("/bodies/00000000-0000-4000-8000-000000000000")
+    assert missing.status_code == (403 if role == "secretary" else 404)
