@@ -9,27 +9,32 @@ models as the API's."""
 from __future__ import annotations
 
 import hmac
-from datetime import date
+import time
+import uuid
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl
 from uuid import UUID
 
+import msgspec
 from jinja2 import Environment, PackageLoader, select_autoescape
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, RedirectResponse, Response
+from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from api.access import Access, Forbidden, check
-from api.endpoint import Service
+from api.endpoint import Service, request_body
+from api.request_bodies import decode_query as read_query
 from api.tokens import Role, TokenInfo, TokenRequired
+from application import messages as m
+from application.messages import Command, fields
 from console.session import COOKIE, LIFETIME, Session, Sessions
-from domain.errors import InvalidInput, NotFound
-from domain.values import CommunityKind, UnitType, chinese_name
+from domain.errors import Conflict, InvalidInput, NotFound
+from domain.values import CommunityKind, ExitReason, UnitType, chinese_name
 from domain.values import Role as MemberRole
-from projections import leads, membership, membership_model, provinces
+from projections import directory, leads, membership, membership_model, provinces
 from projections.governance import charter
 
 STATIC = Path(__file__).with_name("static")
@@ -71,8 +76,40 @@ def pages(service: Service, key_file: Path) -> list[BaseRoute]:
         Route("/signin", console.signin, methods=["GET", "POST"]),
         Route("/signout", console.signout, methods=["POST"]),
         Route("/bodies/{id}", console.body),
+        Route("/bodies/{id}/{action}", console.record, methods=["POST"]),
+        Route("/search/units", console.search_units),
         Mount("/static", StaticFiles(directory=STATIC), name="static"),
     ]
+
+
+ACTIONS: dict[str, tuple[type[Command], str]] = {
+    "admit": (m.AdmitMember, "吸收成员"),
+    "exit": (m.ExitMember, "成员退出"),
+    "role": (m.ChangeMemberRole, "变更成员角色"),
+}
+"""The recording forms of a body's page: the command each runs, and its title."""
+
+FIELD_NAMES = {"unit_id": "单位"}
+
+
+def _lead_last(role: MemberRole) -> bool:
+    """Most units join as members: the role a form offers first."""
+    return role.value == "lead"
+
+
+def _community(request: Request) -> UUID | None:
+    try:
+        return UUID(request.path_params["id"])
+    except ValueError:
+        return None
+
+
+def _may(token: TokenInfo, access: Access, community: UUID) -> bool:
+    try:
+        check(token, access, community)
+    except Forbidden:
+        return False
+    return True
 
 
 FORM = "application/x-www-form-urlencoded"
@@ -157,17 +194,35 @@ class Console:
         signed = await self._signed_in(request)
         if isinstance(signed, Response):
             return signed
-        _, token = signed
-        try:
-            community = UUID(request.path_params["id"])
-        except ValueError:
+        community = _community(request)
+        if community is None:
             return self._error(request, 404, "没有这个共同体。", signed)
+        as_of = request.query_params.get("as_of", "").strip() or None
+        known_at = request.query_params.get("known_at", "").strip() or None
+        done = (
+            ACTIONS[request.query_params["done"]][1]
+            if request.query_params.get("done") in ACTIONS
+            else None
+        )
+        return await self._body(request, signed, community, as_of, known_at, done=done)
+
+    async def _body(
+        self,
+        request: Request,
+        signed: tuple[Session, TokenInfo],
+        community: UUID,
+        as_of: str | None,
+        known_at: str | None,
+        *,
+        status: int = 200,
+        **more: Any,
+    ) -> Response:
+        """A body's page; ``more``: a recording form's error and values, or what was done."""
+        _, token = signed
         try:
             check(token, Access.READ, community)
         except Forbidden:
             return self._error(request, 403, "您的令牌不包含这个共同体，无权查看。", signed)
-        as_of = request.query_params.get("as_of", "").strip() or None
-        known_at = request.query_params.get("known_at", "").strip() or None
         store = self.service.store
         try:
             members = await run_in_threadpool(
@@ -184,10 +239,7 @@ class Console:
                 error=str(e),
                 as_of=as_of,
                 known_at=known_at,
-                detail=None,
                 members=None,
-                spread=None,
-                rules=None,
                 community=community,
             )
         day = members.as_of
@@ -198,6 +250,7 @@ class Console:
             "body.html",
             request,
             signed,
+            status=status,
             as_of=day.isoformat(),
             known_at=known_at,
             detail=detail,
@@ -206,8 +259,96 @@ class Console:
             rules=rules,
             community=community,
             most=max((p.units for p in spread.provinces), default=0),
-            today=date.today(),
+            can_record=_may(token, Access.RECORD, community) and members.known_at is None,
+            key=uuid.uuid4().hex,
+            roles=[(r.value, chinese_name(r)) for r in sorted(MemberRole, key=_lead_last)],
+            reasons=[(r.value, chinese_name(r)) for r in ExitReason],
+            **more,
         )
+
+    async def record(self, request: Request) -> Response:
+        """A recording form: the command the API would run, with the form's fields, once
+        per form shown (its idempotency key), or the page again with the ledger's own
+        words next to the form, and nothing recorded."""
+        signed = await self._signed_in(request)
+        if isinstance(signed, Response):
+            return signed
+        session, token = signed
+        community = _community(request)
+        action = request.path_params["action"]
+        if community is None or action not in ACTIONS:
+            return self._error(request, 404, "没有这个页面。", signed)
+        form = await _form(request)
+        if not hmac.compare_digest(form.pop("csrf", ""), session.csrf):
+            return self._error(
+                request, 403, "表单已过期或来源不明，未执行任何操作。请刷新页面后重试。", signed
+            )
+        if not _may(token, Access.RECORD, community):
+            return self._error(request, 403, "您的令牌不能为这个共同体记录。", signed)
+        key = form.pop("idempotency_key", "") or uuid.uuid4().hex
+        command = ACTIONS[action][0]
+        principal = f"console:{token.name} ({token.id})"
+        try:
+            await run_in_threadpool(
+                self._run, command, community, form, token.id, f"{action}:{key}", principal
+            )
+        except (InvalidInput, Conflict, NotFound) as e:
+            status = 404 if isinstance(e, NotFound) else 409 if isinstance(e, Conflict) else 422
+            return await self._body(
+                request,
+                signed,
+                community,
+                None,
+                None,
+                status=status,
+                failed=action,
+                failure=str(e),
+                values=form,
+            )
+        return RedirectResponse(f"/bodies/{community}?done={action}", status_code=303)
+
+    def _run(
+        self,
+        command: type[Command],
+        community: UUID,
+        form: dict[str, str],
+        token_id: str,
+        key: str,
+        principal: str,
+    ) -> None:
+        in_path = [f.name for f in fields(command) if f.path and f.name != "community_id"]
+        given = {k: v.strip() for k, v in form.items() if v.strip()}
+        targets = {name: given.pop(name, "") for name in in_path}
+        for name, value in targets.items():
+            if not value:
+                raise InvalidInput(f"{FIELD_NAMES.get(name, name)}不能为空")
+        body = read_query(given, request_body(command))
+        cmd = command(community_id=community, **targets, **msgspec.structs.asdict(body))
+        fingerprint = repr(sorted(form.items())).encode()
+        for _ in range(50):  # a double submit: the first is still at it
+            try:
+                with self.service.requests.once(token_id, key, fingerprint) as (replay, keep):
+                    if replay is None:
+                        cmd.run(self.service.ledger, principal)
+                        keep(200, b"{}")
+                    return
+            except Conflict as e:
+                if "still being processed" not in str(e):
+                    raise
+                time.sleep(0.1)
+        raise Conflict("同一表单仍在处理中，请稍后刷新页面查看。")
+
+    async def search_units(self, request: Request) -> Response:
+        """The units whose name (now or before) contains ``q``, or whose credit code
+        starts with it: what the pickers offer as one types."""
+        signed = await self._signed_in(request)
+        if isinstance(signed, Response):
+            return signed
+        text = request.query_params.get("q", "").strip()
+        if not text:
+            return JSONResponse([])
+        found = await run_in_threadpool(directory.unit_list, self.service.store, text, 10)
+        return JSONResponse([{"name": u.name, "code": u.code} for u in found.units])
 
     # --- shared -------------------------------------------------------------------
 

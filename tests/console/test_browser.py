@@ -13,6 +13,7 @@ from bootstrap import Ledger
 from console.pages import pages
 from tests.api.streaming_support import Journal, LiveServer
 from tests.browser import browser  # noqa: F401 - a fixture
+from tests.factories import credit_code
 
 SHOTS = Path(__file__).with_name("screenshots")
 
@@ -28,6 +29,14 @@ def test_a_secretarys_visit(
     early = journal.unit(ledger, "b")
     ledger.admit_member(mine, early, role="lead", effective_on="2024-01-10", principal="b")
     early_name = ledger.unit(early).name
+    newcomer = "苏州新来精密机械有限公司"
+    ledger.register_unit(
+        code=credit_code(900),
+        name=newcomer,
+        unit_type="enterprise",
+        division="320506",
+        principal="b",
+    )
     server = LiveServer(ledger, pages=functools.partial(pages, key_file=tmp_path / "k")).start()
     SHOTS.mkdir(exist_ok=True)
     store = "postgres" if database_url.startswith("postgres") else "sqlite"
@@ -59,6 +68,29 @@ def test_a_secretarys_visit(
             assert page.get_by_role("cell", name=early_name, exact=True).is_visible()
             assert page.get_by_role("cell", name="单位1", exact=True).count() == 0
             page.screenshot(path=SHOTS / f"body-as-of-{tag}-{store}.png", full_page=True)
+            if tag == "desktop":  # record once, from the desktop
+                page.goto(f"{server.url}/bodies/{mine}")
+                before = ledger.recorder.max_notification_id()
+                picker = page.get_by_label("单位（名称或统一社会信用代码）")
+                picker.press_sequentially("新来", delay=50)  # offers units as one types
+                page.locator("#units option").first.wait_for(state="attached")
+                offered = page.locator("#units option").first.get_attribute("value")
+                assert offered == newcomer
+                picker.fill(offered)
+                page.get_by_label("加入日期", exact=True).fill("2024-05-01")
+                page.screenshot(path=SHOTS / f"admit-{store}.png", full_page=True)
+                page.get_by_role("button", name="记录吸收").dblclick()  # a double click
+                page.wait_for_selector("text=已记录：吸收成员")
+                assert page.get_by_role("cell", name=newcomer, exact=True).is_visible()
+                assert ledger.recorder.max_notification_id() == before + 1  # once
+                picker = page.get_by_label("单位（名称或统一社会信用代码）")
+                picker.fill(newcomer)
+                page.get_by_label("加入日期", exact=True).fill("2024-06-01")
+                page.get_by_role("button", name="记录吸收").click()
+                alert = page.locator("#admit-error")
+                assert alert.is_visible() and "未记录" in alert.inner_text()
+                page.screenshot(path=SHOTS / f"admit-refused-{store}.png", full_page=True)
+                assert ledger.recorder.max_notification_id() == before + 1
             refused = page.goto(f"{server.url}/bodies/{other}")
             assert refused is not None and refused.status == 403
             assert page.get_by_text("无权查看").is_visible()

@@ -19,6 +19,7 @@ from bootstrap import Ledger
 from console.pages import pages
 from console.session import COOKIE
 from tests.api.streaming_support import Journal
+from tests.factories import credit_code
 
 
 @dataclass
@@ -173,3 +174,115 @@ def test_every_page_renders_for_every_role(world: World, role: str) -> None:
         assert '<html lang="zh-CN">' in r.text
     missing = client.get("/bodies/00000000-0000-4000-8000-000000000000")
     assert missing.status_code == (403 if role == "secretary" else 404)
+
+
+# --- recording --------------------------------------------------------------------------
+
+
+def form_of(html: str, action: str) -> dict[str, str]:
+    """The hidden fields of the page's ``action`` form: its CSRF and idempotency key."""
+    part = html.split(f'/{action}" class="record">', 1)[1]
+    return {
+        "csrf": part.split('name="csrf" value="', 1)[1].split('"', 1)[0],
+        "idempotency_key": part.split('name="idempotency_key" value="', 1)[1].split('"', 1)[0],
+    }
+
+
+def head(ledger: Ledger) -> int:
+    return ledger.recorder.max_notification_id() or 0
+
+
+def test_a_secretary_admits_a_unit_by_name_once_however_often_the_form_is_sent(
+    world: World, ledger: Ledger
+) -> None:
+    client = sign_in(world, "secretary")
+    name = "苏州新来精密机械有限公司"  # not yet a member of anything
+    ledger.register_unit(
+        code=credit_code(900), name=name, unit_type="enterprise", division="320506", principal="x"
+    )
+    page = client.get(f"/bodies/{world.mine}")
+    assert "吸收成员" in page.text and 'list="units"' in page.text
+    fields = {**form_of(page.text, "admit"), "unit_id": name, "role": "牵头单位"}
+    fields["effective_on"] = "2024年5月1日"  # as people write dates
+    before = head(ledger)
+    sent = [
+        client.post(f"/bodies/{world.mine}/admit", data=fields, follow_redirects=False)
+        for _ in range(3)
+    ]
+    assert all(r.status_code == 303 for r in sent)
+    assert head(ledger) == before + 1  # recorded once
+    done = client.get(sent[0].headers["location"])
+    assert "已记录：吸收成员" in done.text and name in done.text
+
+
+def test_a_refused_command_shows_the_ledgers_words_next_to_its_form_and_records_nothing(
+    world: World, ledger: Ledger
+) -> None:
+    client = sign_in(world, "secretary")
+    page = client.get(f"/bodies/{world.mine}")
+    fields = {**form_of(page.text, "admit"), "unit_id": "单位1", "effective_on": "2024-05-01"}
+    before = head(ledger)
+    again = client.post(f"/bodies/{world.mine}/admit", data=fields)
+    assert again.status_code == 409 and 'id="admit-error"' in again.text
+    assert "（未记录）" in again.text and 'value="单位1"' in again.text
+    bad_date = {**form_of(page.text, "exit"), "unit_id": "单位1", "effective_on": "2024-02-30"}
+    refused = client.post(f"/bodies/{world.mine}/exit", data={**bad_date, "reason": "主动退出"})
+    assert refused.status_code == 422 and 'id="exit-error"' in refused.text
+    nobody = {**form_of(page.text, "role"), "unit_id": "没有这个单位", "role": "牵头单位"}
+    missing = client.post(
+        f"/bodies/{world.mine}/role", data={**nobody, "effective_on": "2024-05-01"}
+    )
+    assert missing.status_code == 404 and 'id="role-error"' in missing.text
+    assert head(ledger) == before
+
+
+def test_recording_needs_the_forms_csrf_and_a_token_that_records_for_the_body(
+    world: World, ledger: Ledger
+) -> None:
+    before = head(ledger)
+    client = sign_in(world, "secretary")
+    page = client.get(f"/bodies/{world.mine}")
+    fields = {**form_of(page.text, "exit"), "unit_id": "单位1", "effective_on": "2024-05-01"}
+    fields["reason"] = "voluntary"
+    forged = client.post(f"/bodies/{world.mine}/exit", data={**fields, "csrf": "x"})
+    assert forged.status_code == 403 and "未执行任何操作" in forged.text
+    elsewhere = client.post(f"/bodies/{world.other}/exit", data=fields)
+    assert elsewhere.status_code == 403
+    auditor = sign_in(world, "auditor")
+    view = auditor.get(f"/bodies/{world.mine}")
+    assert "吸收成员" not in view.text  # an auditor reads; no forms
+    refused = auditor.post(
+        f"/bodies/{world.mine}/exit", data={**fields, "csrf": csrf_of(view.text)}
+    )
+    assert refused.status_code == 403 and "不能为这个共同体记录" in refused.text
+    assert head(ledger) == before
+
+
+def test_search_offers_units_by_part_of_a_name_or_a_code_prefix(world: World) -> None:
+    client = sign_in(world, "secretary")
+    found = client.get("/search/units", params={"q": "单位"}).json()
+    assert len(found) >= 4 and all("单位" in u["name"] for u in found)
+    code = found[0]["code"]
+    assert client.get("/search/units", params={"q": code[:12]}).json()
+    assert client.get("/search/units", params={"q": ""}).json() == []
+
+
+def test_the_consoles_paths_leave_every_api_path_alone() -> None:
+    """The console lives under / beside the API (api.md): none of its paths is one the
+    API answers (``/units/search`` would have been ``GET /units/{id}``)."""
+    import re
+
+    from api.resources import ENDPOINTS
+
+    api = [re.compile("^" + re.sub(r"{\\w+}", "[^/]+", e.path) + "$") for e in ENDPOINTS]
+    api += [re.compile(f"^{p}") for p in ("/events", "/openapi.json", "/asyncapi.json", "/healthz")]
+    for path in (
+        "/",
+        "/signin",
+        "/signout",
+        "/bodies/1",
+        "/bodies/1/admit",
+        "/search/units",
+        "/static/console.css",
+    ):
+        assert not [p.pattern for p in api if p.match(path)], path

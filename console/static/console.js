@@ -1,0 +1,43 @@
+// The console's light enhancement, shipped with the package (no CDN): the unit pickers
+// offer matching units as one types, and a form is sent once however often its button
+// is pressed (the server records it once anyway: each form carries an idempotency key).
+(function () {
+  "use strict";
+  const list = document.getElementById("units");
+  let asked = "";
+  let timer = null;
+  function offer(text) {
+    if (!list || text === asked || text.length < 1) return;
+    asked = text;
+    fetch("/search/units?q=" + encodeURIComponent(text), { credentials: "same-origin" })
+      .then((r) => (r.ok ? r.json() : []))
+      .then((units) => {
+        if (text !== asked) return;
+        list.replaceChildren(
+          ...units.map((u) => {
+            const option = document.createElement("option");
+            option.value = u.name;
+            option.label = u.code;
+            return option;
+          })
+        );
+      })
+      .catch(() => {});
+  }
+  document.querySelectorAll("input.unit-picker").forEach((input) => {
+    input.addEventListener("input", () => {
+      clearTimeout(timer);
+      timer = setTimeout(() => offer(input.value.trim()), 150);
+    });
+  });
+  document.querySelectorAll("form.record").forEach((form) => {
+    form.addEventListener("submit", (event) => {
+      if (form.dataset.sent) {
+        event.preventDefault();
+        return;
+      }
+      form.dataset.sent = "1";
+      form.querySelectorAll("button").forEach((b) => b.setAttribute("aria-busy", "true"));
+    });
+  });
+})();
