@@ -78,6 +78,7 @@ def pages(service: Service, key_file: Path) -> list[BaseRoute]:
         Route("/bodies/{id}", console.body),
         Route("/bodies/{id}/{action}", console.record, methods=["POST"]),
         Route("/search/units", console.search_units),
+        Route("/audit", console.audit, methods=["GET", "POST"]),
         Mount("/static", StaticFiles(directory=STATIC), name="static"),
     ]
 
@@ -90,6 +91,13 @@ ACTIONS: dict[str, tuple[type[Command], str]] = {
 """The recording forms of a body's page: the command each runs, and its title."""
 
 FIELD_NAMES = {"unit_id": "单位"}
+PROBLEMS = {
+    "altered": "被修改",
+    "deleted": "被删除",
+    "inserted": "被插入",
+    "reordered": "顺序被调换",
+    "checkpoint": "检查点不符",
+}
 
 
 def _lead_last(role: MemberRole) -> bool:
@@ -349,6 +357,33 @@ class Console:
             return JSONResponse([])
         found = await run_in_threadpool(directory.unit_list, self.service.store, text, 10)
         return JSONResponse([{"name": u.name, "code": u.code} for u in found.units])
+
+    async def audit(self, request: Request) -> Response:
+        """Auditors and admins: the signed checkpoints, and (on POST) a verification of
+        every hash chain and checkpoint, with what it found."""
+        signed = await self._signed_in(request)
+        if isinstance(signed, Response):
+            return signed
+        session, token = signed
+        if not _may(token, Access.AUDIT, None):
+            return self._error(request, 403, "只有审计人员和管理员可以查看审计页面。", signed)
+        result = None
+        if request.method == "POST":
+            form = await _form(request)
+            if not hmac.compare_digest(form.get("csrf", ""), session.csrf):
+                return self._error(
+                    request, 403, "表单已过期或来源不明，未执行任何操作。请刷新页面后重试。", signed
+                )
+            result = await run_in_threadpool(self.service.ledger.verify)
+        checkpoints = await run_in_threadpool(self.service.ledger.checkpoints)
+        return self._page(
+            "audit.html",
+            request,
+            signed,
+            result=result,
+            checkpoints=checkpoints[-20:][::-1],
+            problem_names=PROBLEMS,
+        )
 
     # --- shared -------------------------------------------------------------------
 

@@ -164,7 +164,8 @@ def test_a_revoked_token_or_a_forged_cookie_ends_the_session(world: World) -> No
 @pytest.mark.parametrize("role", ["admin", "secretary", "auditor"])
 def test_every_page_renders_for_every_role(world: World, role: str) -> None:
     client = sign_in(world, role)
-    for path in ("/", f"/bodies/{world.mine}", "/signin", "/static/console.css"):
+    pages_ = ["/", f"/bodies/{world.mine}", "/signin", "/static/console.css"]
+    for path in pages_ + (["/audit"] if role != "secretary" else []):
         r = client.get(path)
         assert r.status_code == 200, (role, path)
     for path in ("/", f"/bodies/{world.mine}"):
@@ -286,3 +287,27 @@ def test_the_consoles_paths_leave_every_api_path_alone() -> None:
         "/static/console.css",
     ):
         assert not [p.pattern for p in api if p.match(path)], path
+
+
+def test_an_auditor_verifies_and_sees_an_event_altered_behind_the_ledgers_back(
+    world: World, ledger: Ledger, database_url: str
+) -> None:
+    from uuid import UUID
+
+    from tests.tampering import alter_stored_event
+
+    client = sign_in(world, "auditor")
+    page = client.get("/audit")
+    assert page.status_code == 200 and "运行校验" in page.text and 'href="/audit"' in page.text
+    clean = client.post("/audit", data={"csrf": csrf_of(page.text)})
+    assert "校验通过" in clean.text
+    position = alter_stored_event(
+        database_url, UUID(world.mine), 2, b'"2024-02-01"', b'"2024-02-02"'
+    )
+    found = client.post("/audit", data={"csrf": csrf_of(page.text)})
+    assert "被修改" in found.text and f'<td class="num">{position}</td>' in found.text
+    assert client.post("/audit", data={"csrf": "forged"}).status_code == 403
+    secretary = sign_in(world, "secretary")
+    refused = secretary.get("/audit")
+    assert refused.status_code == 403 and "审计人员" in refused.text
+    assert 'href="/audit"' not in secretary.get("/").text
