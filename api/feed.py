@@ -16,6 +16,7 @@ import struct
 import time
 from collections.abc import AsyncIterator
 from typing import Any
+from uuid import UUID
 
 import anyio
 from starlette.concurrency import run_in_threadpool
@@ -59,11 +60,21 @@ async def stream(request: Request) -> Response:
     await _authorised(service, request)
     q: b.StreamQuery = decode_query(request, b.StreamQuery)
     check_type(q.type)
-    after = _resume_from(request, q.after)
+    after = resume_from(request, q.after)
+    messages = sse_messages(hub, after, q.type, q.community_id)
+    send_timeout = service.settings.stream_send_timeout
+    return EventStreamResponse(messages, after=after, send_timeout=send_timeout)
+
+
+def sse_messages(
+    hub: Hub, after: int, type_: str | None, community: UUID | None
+) -> AsyncIterator[tuple[int | None, bytes]]:
+    """The stream's messages after ``after``: the retry hint, then each event as
+    ``id:``/``event:``/``data:``, and a comment whenever nothing was sent for a while."""
 
     async def messages() -> AsyncIterator[tuple[int | None, bytes]]:
         yield None, b"retry: 2000\n\n"
-        async with contextlib.aclosing(hub.follow(after, q.type, q.community_id)) as items:
+        async with contextlib.aclosing(hub.follow(after, type_, community)) as items:
             async for item in items:
                 if item is None:
                     yield None, b": keep-alive\n\n"
@@ -74,11 +85,10 @@ async def stream(request: Request) -> Response:
                         % (item.position, item.type.encode(), item.json),
                     )
 
-    send_timeout = service.settings.stream_send_timeout
-    return EventStreamResponse(messages(), after=after, send_timeout=send_timeout)
+    return messages()
 
 
-def _resume_from(request: Request, after: int | None) -> int:
+def resume_from(request: Request, after: int | None) -> int:
     """The position to resume after. ``Last-Event-ID`` wins over ``after``: a browser's
     EventSource reconnects to the URL it first opened (``?after=0``) and says where it
     got to only in the header, so letting the query win would replay what it has."""

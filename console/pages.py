@@ -9,6 +9,7 @@ models as the API's."""
 from __future__ import annotations
 
 import hmac
+import json
 import time
 import uuid
 from pathlib import Path
@@ -26,6 +27,8 @@ from starlette.staticfiles import StaticFiles
 
 from api.access import Access, Forbidden, check
 from api.endpoint import Service, request_body
+from api.events import event_types
+from api.feed import EventStreamResponse, resume_from, sse_messages
 from api.request_bodies import decode_query as read_query
 from api.tokens import Role, TokenInfo, TokenRequired
 from application import messages as m
@@ -79,6 +82,7 @@ def pages(service: Service, key_file: Path) -> list[BaseRoute]:
         Route("/bodies/{id}/{action}", console.record, methods=["POST"]),
         Route("/search/units", console.search_units),
         Route("/audit", console.audit, methods=["GET", "POST"]),
+        Route("/feed", console.feed),
         Mount("/static", StaticFiles(directory=STATIC), name="static"),
     ]
 
@@ -196,7 +200,35 @@ class Console:
         bodies = await run_in_threadpool(membership.communities, self.service.ledger)
         if token.role == Role.SECRETARY.value:
             bodies = [b for b in bodies if b.id in token.communities]
-        return self._page("home.html", request, (session, token), bodies=bodies)
+        live = _may(token, Access.EVENTS, None)
+        head = await run_in_threadpool(self.service.ledger.recorder.max_notification_id)
+        return self._page(
+            "home.html",
+            request,
+            (session, token),
+            bodies=bodies,
+            live=live,
+            head=head or 0,
+            types=json.dumps(event_types()),
+        )
+
+    async def feed(self, request: Request) -> Response:
+        """Auditors and admins: the events recorded from now on, as the API's stream
+        sends them (server-sent events), for the home page's live feed."""
+        signed = await self._signed_in(request)
+        if isinstance(signed, Response):
+            return signed
+        _, token = signed
+        if not _may(token, Access.EVENTS, None):
+            return self._error(request, 403, "只有审计人员和管理员可以查看实时事件。", signed)
+        text = request.query_params.get("after", "0")
+        after = resume_from(request, int(text) if text.isdigit() else 0)
+        hub = request.app.state.hub
+        return EventStreamResponse(
+            sse_messages(hub, after, None, None),
+            after=after,
+            send_timeout=self.service.settings.stream_send_timeout,
+        )
 
     async def body(self, request: Request) -> Response:
         signed = await self._signed_in(request)

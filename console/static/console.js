@@ -40,4 +40,18 @@
       form.querySelectorAll("button").forEach((b) => b.setAttribute("aria-busy", "true"));
     });
   });
+  const feed = document.getElementById("feed");
+  if (feed && window.EventSource) {
+    const source = new EventSource("/feed?after=" + encodeURIComponent(feed.dataset.after));
+    const show = (message) => {
+      const event = JSON.parse(message.data);
+      const item = document.createElement("li");
+      const who = event.data && event.data.principal ? " · " + event.data.principal : "";
+      item.textContent = "#" + event.position + " " + event.type + " · " + event.time + who;
+      item.dataset.position = event.position;
+      feed.prepend(item);
+      while (feed.children.length > 50) feed.lastChild.remove();
+    };
+    JSON.parse(feed.dataset.types).forEach((type) => source.addEventListener(type, show));
+  }
 })();

@@ -100,3 +100,38 @@ def test_a_secretarys_visit(
             context.close()
     finally:
         server.stop()
+
+
+def test_an_auditors_home_page_shows_events_as_they_are_recorded(
+    database_url: str, ledger: Ledger, browser: Any, tmp_path: Path
+) -> None:
+    journal = Journal()
+    body = journal.community(ledger, "a", "苏州市域产教联合体")
+    server = LiveServer(ledger, pages=functools.partial(pages, key_file=tmp_path / "k")).start()
+    store = "postgres" if database_url.startswith("postgres") else "sqlite"
+    try:
+        token = server.app.state.service.tokens.issue(
+            role="auditor", name="审计", issued_by="test"
+        ).token
+        context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN")
+        page = context.new_page()
+        page.goto(f"{server.url}/signin")
+        page.get_by_label("访问令牌").fill(token)
+        page.get_by_role("button", name="登录").click()
+        page.wait_for_url(f"{server.url}/")
+        assert page.get_by_role("heading", name="实时事件").is_visible()
+        page.wait_for_timeout(500)  # the feed is open
+        code = journal.unit(ledger, "live")
+        journal.admit(ledger, body, code, "live")
+        items = page.locator("#feed li")
+        items.nth(1).wait_for()
+        texts = items.all_inner_texts()
+        assert "chanjiao.community.member_admitted.v1" in texts[0]  # newest first
+        assert "chanjiao.unit.registered.v1" in texts[1]
+        assert [int(i.get_attribute("data-position")) for i in items.all()] == sorted(
+            journal.positions()[-2:], reverse=True
+        )
+        page.screenshot(path=SHOTS / f"home-live-{store}.png", full_page=True)
+        context.close()
+    finally:
+        server.stop()

@@ -311,3 +311,12 @@ def test_an_auditor_verifies_and_sees_an_event_altered_behind_the_ledgers_back(
     refused = secretary.get("/audit")
     assert refused.status_code == 403 and "审计人员" in refused.text
     assert 'href="/audit"' not in secretary.get("/").text
+
+
+def test_the_live_feed_is_for_auditors_and_admins(world: World) -> None:
+    secretary = sign_in(world, "secretary")
+    assert "实时事件" not in secretary.get("/").text
+    refused = secretary.get("/feed")
+    assert refused.status_code == 403 and "实时事件" in refused.text
+    auditor = sign_in(world, "auditor")
+    assert 'id="feed"' in auditor.get("/").text
