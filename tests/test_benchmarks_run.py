@@ -25,6 +25,7 @@ QUICK = [
     ("api.py", ["--profile"], "(cumulative"),
     ("write_path.py", [], "long/new"),
     ("relay_nats.py", [], "relay/baseline"),
+    ("console.py", [], "page/API"),
 ]
 
 
