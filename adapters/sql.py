@@ -11,6 +11,8 @@ from eventsourcing.utils import retry
 
 from adapters.dialect import Dialect
 
+TABLE_CREATION_LOCK = 0x63_6A_74_62  # "cjtb": the advisory lock our own tables are made under
+
 
 class Database(Protocol):
     """Where the tables go: the read models' store is one."""
@@ -36,12 +38,18 @@ class Tables:
         self.datastore = database.datastore
         prefix = f"{database.schema}." if database.schema else ""
         self.names = {name: f"{prefix}{name}" for name in tables}
-        with self.datastore.transaction(commit=True) as cursor:
-            for name, columns in tables.items():
-                cursor.execute(f"CREATE TABLE IF NOT EXISTS {self.names[name]} ({columns})")
-            for name, more in (added or {}).items():
-                for column, kind in more.items():
-                    self.dialect.add_column(cursor, self.names[name], column, kind)
+
+        def create() -> None:
+            with self.datastore.transaction(commit=True) as cursor:
+                for name, columns in tables.items():
+                    cursor.execute(f"CREATE TABLE IF NOT EXISTS {self.names[name]} ({columns})")
+                for name, more in (added or {}).items():
+                    for column, kind in more.items():
+                        self.dialect.add_column(cursor, self.names[name], column, kind)
+
+        # Server processes starting together (serve --workers N) make the same tables
+        # at once; PostgreSQL's catalog refuses the second CREATE TABLE IF NOT EXISTS.
+        self.dialect.create_together(self.datastore, TABLE_CREATION_LOCK, create)
 
     def sql(self, text: str) -> str:
         return self.dialect.sql(text.format(**self.names))
