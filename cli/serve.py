@@ -162,7 +162,7 @@ def token_issue(ledger: Ledger, a: argparse.Namespace) -> Any:
     issued = Tokens(a.store).issue(
         role=a.role,
         name=a.name,
-        communities=a.community,
+        communities=[ledger.community(ref).id for ref in a.community],
         issued_by=a.principal,
         valid_for=valid_for,
     )
@@ -215,7 +215,7 @@ def add_commands(
         action="append",
         default=[],
         metavar="ID",
-        help="secretaries: a community it records for; repeat for each",
+        help="secretaries: a community it records for, by name or id; repeat for each",
     )
     p.add_argument(
         "--expires-in",

@@ -75,3 +75,23 @@ def test_the_cli_issues_tokens_that_expire_by_default(run):
     assert timedelta(days=364) < expires - datetime.now(UTC) <= timedelta(days=365)
     code, _, err = run("token", "issue", "--role", "auditor", "--name", "长期", "--expires-in", "0")
     assert code == 0 and "valid until revoked" in err
+
+
+def test_a_secretarys_token_names_its_communities_by_name_or_id(run):
+    code, out, err = run(
+        *("community", "found", "--name", "苏州工业园区市域产教联合体", "--kind", "city"),
+        *("--industry", "智能制造", "--division", "320506", "--founded-on", "2024-01-01"),
+        *("--format", "json"),
+    )
+    assert code == 0, err
+    body = json.loads(out)["id"]
+    code, _, err = run(
+        "token", "issue", "--role", "secretary", "--name", "秘书处", "--community", "园区"
+    )
+    assert code == 0, err
+    code, listing, _ = run("token", "list", "--format", "json")
+    assert json.loads(listing)[0]["communities"] == [body]
+    code, _, err = run(
+        "token", "issue", "--role", "secretary", "--name", "x", "--community", "没有"
+    )
+    assert code == 3 and "没有" in err
