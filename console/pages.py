@@ -34,11 +34,12 @@ from api.tokens import Role, TokenInfo, TokenRequired
 from application import messages as m
 from application.messages import Command, fields
 from console.session import COOKIE, LIFETIME, Session, Sessions
+from domain.charter import Matter, Outcome
 from domain.errors import Conflict, InvalidInput, NotFound
 from domain.values import CommunityKind, ExitReason, UnitType, chinese_name
 from domain.values import Role as MemberRole
 from projections import directory, leads, membership, membership_model, provinces
-from projections.governance import charter
+from projections.governance import Register, charter, register
 
 STATIC = Path(__file__).with_name("static")
 ROLES = {
@@ -79,6 +80,7 @@ def pages(service: Service, key_file: Path) -> list[BaseRoute]:
         Route("/signin", console.signin, methods=["GET", "POST"]),
         Route("/signout", console.signout, methods=["POST"]),
         Route("/bodies/{id}", console.body),
+        Route("/bodies/{id}/resolutions", console.resolutions),
         Route("/bodies/{id}/{action}", console.record, methods=["POST"]),
         Route("/search/units", console.search_units),
         Route("/audit", console.audit, methods=["GET", "POST"]),
@@ -102,6 +104,15 @@ PROBLEMS = {
     "reordered": "顺序被调换",
     "checkpoint": "检查点不符",
 }
+
+
+def _register(ledger: Any, community: UUID) -> Register:
+    """The body's register; empty while it has no council yet."""
+    body = ledger.community(community)  # NotFound for an unknown body
+    try:
+        return register(ledger, community)
+    except NotFound:
+        return Register(body.id, body.name, [])
 
 
 def _lead_last(role: MemberRole) -> bool:
@@ -304,6 +315,31 @@ class Console:
             roles=[(r.value, chinese_name(r)) for r in sorted(MemberRole, key=_lead_last)],
             reasons=[(r.value, chinese_name(r)) for r in ExitReason],
             **more,
+        )
+
+    async def resolutions(self, request: Request) -> Response:
+        """The body's register of resolutions: each with its tally, outcome and the
+        reason the ledger computed it, numbered when adopted."""
+        signed = await self._signed_in(request)
+        if isinstance(signed, Response):
+            return signed
+        community = _community(request)
+        if community is None:
+            return self._error(request, 404, "没有这个共同体。", signed)
+        if not _may(signed[1], Access.READ, community):
+            return self._error(request, 403, "您的令牌不包含这个共同体，无权查看。", signed)
+        try:
+            kept = await run_in_threadpool(_register, self.service.ledger, community)
+        except NotFound:
+            return self._error(request, 404, "没有这个共同体。", signed)
+        return self._page(
+            "resolutions.html",
+            request,
+            signed,
+            register=kept,
+            community=community,
+            matters={m.value: chinese_name(m) for m in Matter},
+            outcomes={o.value: chinese_name(o) for o in Outcome},
         )
 
     async def record(self, request: Request) -> Response:

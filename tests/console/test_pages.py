@@ -31,6 +31,7 @@ class World:
     other: str
     late: str  # a unit admitted to ``mine`` backdated, recorded after ``before_late``
     before_late: str
+    journal: Journal
 
 
 @pytest.fixture
@@ -57,7 +58,8 @@ def world(ledger: Ledger, tmp_path: Path) -> Iterator[World]:
         )
         tokens[role], ids[role] = issued.token, issued.info.id
     with TestClient(app, base_url="http://127.0.0.1") as client:
-        yield World(client, tokens, ids, mine, other, ledger.unit(late).name, before_late)
+        late_name = ledger.unit(late).name
+        yield World(client, tokens, ids, mine, other, late_name, before_late, journal)
 
 
 def sign_in(w: World, role: str) -> TestClient:
@@ -164,7 +166,8 @@ def test_a_revoked_token_or_a_forged_cookie_ends_the_session(world: World) -> No
 @pytest.mark.parametrize("role", ["admin", "secretary", "auditor"])
 def test_every_page_renders_for_every_role(world: World, role: str) -> None:
     client = sign_in(world, role)
-    pages_ = ["/", f"/bodies/{world.mine}", "/signin", "/static/console.css"]
+    pages_ = ["/", f"/bodies/{world.mine}", f"/bodies/{world.mine}/resolutions", "/signin"]
+    pages_.append("/static/console.css")
     for path in pages_ + (["/audit"] if role != "secretary" else []):
         r = client.get(path)
         assert r.status_code == 200, (role, path)
@@ -320,3 +323,20 @@ def test_the_live_feed_is_for_auditors_and_admins(world: World) -> None:
     assert refused.status_code == 403 and "实时事件" in refused.text
     auditor = sign_in(world, "auditor")
     assert 'id="feed"' in auditor.get("/").text
+
+
+def test_the_resolution_register_shows_each_outcome_and_its_reason(
+    world: World, ledger: Ledger
+) -> None:
+    body = world.journal.lifecycle(ledger, "r")  # meetings and resolutions among the rest
+    kept = ledger.council(ledger.community(body)).resolutions
+    assert kept
+    client = sign_in(world, "admin")
+    page = client.get(f"/bodies/{body}/resolutions")
+    assert page.status_code == 200 and "决议登记簿" in page.text
+    assert page.text.count("<tr>") == len(kept) + 1  # a row each, and the heading
+    assert "通过" in page.text
+    assert 'href="/bodies/' in client.get(f"/bodies/{world.mine}").text
+    secretary = sign_in(world, "secretary")
+    assert secretary.get(f"/bodies/{world.mine}/resolutions").text.count("尚无决议") == 1
+    assert secretary.get(f"/bodies/{body}/resolutions").status_code == 403
