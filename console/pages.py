@@ -34,11 +34,19 @@ from api.tokens import Role, TokenInfo, TokenRequired
 from application import messages as m
 from application.messages import Command, fields
 from console.session import COOKIE, LIFETIME, Session, Sessions
+from domain.agreement import Status as AgreementStatus
 from domain.charter import Matter, Outcome
 from domain.errors import Conflict, InvalidInput, NotFound
-from domain.values import CommunityKind, ExitReason, UnitType, chinese_name
+from domain.values import CommunityKind, ExitReason, UnitType, chinese_name, group_yuan
 from domain.values import Role as MemberRole
-from projections import directory, leads, membership, membership_model, provinces
+from projections import (
+    cost_sharing_model,
+    directory,
+    leads,
+    membership,
+    membership_model,
+    provinces,
+)
 from projections.governance import Register, charter, register
 
 STATIC = Path(__file__).with_name("static")
@@ -70,6 +78,8 @@ templates.filters["kind"] = lambda v: _label(CommunityKind, v)
 templates.filters["unit_type"] = lambda v: _label(UnitType, v)
 templates.filters["member_role"] = lambda v: _label(MemberRole, v)
 templates.filters["day"] = lambda d: d.isoformat() if d else ""
+templates.filters["yuan"] = group_yuan
+templates.filters["bp"] = lambda bp: f"{bp / 100:g}%"
 
 
 def pages(service: Service, key_file: Path) -> list[BaseRoute]:
@@ -81,6 +91,7 @@ def pages(service: Service, key_file: Path) -> list[BaseRoute]:
         Route("/signout", console.signout, methods=["POST"]),
         Route("/bodies/{id}", console.body),
         Route("/bodies/{id}/resolutions", console.resolutions),
+        Route("/bodies/{id}/agreements/{agreement}", console.agreement),
         Route("/bodies/{id}/{action}", console.record, methods=["POST"]),
         Route("/search/units", console.search_units),
         Route("/audit", console.audit, methods=["GET", "POST"]),
@@ -104,6 +115,13 @@ PROBLEMS = {
     "reordered": "顺序被调换",
     "checkpoint": "检查点不符",
 }
+
+
+def _fen(yuan: str) -> int:
+    """A decimal string of yuan in fen, for the charts' bar lengths."""
+    whole, _, part = yuan.lstrip("-").partition(".")
+    fen = int(whole or 0) * 100 + int((part + "00")[:2])
+    return -fen if yuan.startswith("-") else fen
 
 
 def _register(ledger: Any, community: UUID) -> Register:
@@ -297,6 +315,7 @@ class Console:
         detail = await run_in_threadpool(leads.community_detail, store, community, day)
         spread = await run_in_threadpool(provinces.distribution, store, community, day, known_at)
         rules = await run_in_threadpool(charter, self.service.ledger, community, day)
+        deals = await run_in_threadpool(cost_sharing_model.agreements, store, community)
         return self._page(
             "body.html",
             request,
@@ -310,6 +329,8 @@ class Console:
             rules=rules,
             community=community,
             most=max((p.units for p in spread.provinces), default=0),
+            agreements=deals.agreements,
+            statuses={st.value: chinese_name(st) for st in AgreementStatus},
             can_record=_may(token, Access.RECORD, community) and members.known_at is None,
             key=uuid.uuid4().hex,
             roles=[(r.value, chinese_name(r)) for r in sorted(MemberRole, key=_lead_last)],
@@ -340,6 +361,59 @@ class Console:
             community=community,
             matters={m.value: chinese_name(m) for m in Matter},
             outcomes={o.value: chinese_name(o) for o in Outcome},
+        )
+
+    async def agreement(self, request: Request) -> Response:
+        """An agreement's cost-sharing report on a date (and as known at a time): per
+        party its shares, the cost it should bear, what it contributed, the balance and
+        the benefit due, with a chart of cost due against contributed."""
+        signed = await self._signed_in(request)
+        if isinstance(signed, Response):
+            return signed
+        community = _community(request)
+        if community is None:
+            return self._error(request, 404, "没有这个协议。", signed)
+        if not _may(signed[1], Access.READ, community):
+            return self._error(request, 403, "您的令牌不包含这个共同体，无权查看。", signed)
+        as_of = request.query_params.get("as_of", "").strip() or None
+        known_at = request.query_params.get("known_at", "").strip() or None
+        ref = request.path_params["agreement"]
+        store = self.service.store
+        try:
+            shown = await run_in_threadpool(cost_sharing_model.report, store, ref, as_of, known_at)
+        except NotFound:
+            return self._error(request, 404, "没有这个协议。", signed)
+        except InvalidInput as e:
+            return self._page(
+                "agreement.html",
+                request,
+                signed,
+                status=422,
+                error=str(e),
+                report=None,
+                community=community,
+                agreement=ref,
+                as_of=as_of,
+                known_at=known_at,
+            )
+        if shown.community_id != community:  # another body's: not reachable from here
+            return self._error(request, 404, "没有这个协议。", signed)
+        most = max(
+            [_fen(p.cost_due) for p in shown.parties]
+            + [_fen(p.contributed) for p in shown.parties],
+            default=0,
+        )
+        return self._page(
+            "agreement.html",
+            request,
+            signed,
+            report=shown,
+            community=community,
+            agreement=ref,
+            as_of=shown.as_of.isoformat(),
+            known_at=known_at,
+            most=most,
+            fen=_fen,
         )
 
     async def record(self, request: Request) -> Response:

@@ -18,6 +18,8 @@ from api.app import create_app
 from bootstrap import Ledger
 from console.pages import pages
 from console.session import COOKIE
+from domain.values import group_yuan
+from projections import cost_sharing
 from tests.api.streaming_support import Journal
 from tests.factories import credit_code
 
@@ -340,3 +342,25 @@ def test_the_resolution_register_shows_each_outcome_and_its_reason(
     secretary = sign_in(world, "secretary")
     assert secretary.get(f"/bodies/{world.mine}/resolutions").text.count("尚无决议") == 1
     assert secretary.get(f"/bodies/{body}/resolutions").status_code == 403
+
+
+def test_an_agreements_cost_sharing_report_with_its_chart(world: World, ledger: Ledger) -> None:
+    body = world.journal.lifecycle(ledger, "c")  # an agreement with costs and contributions
+    client = sign_in(world, "admin")
+    page = client.get(f"/bodies/{body}", params={"as_of": "2025-12-31"})
+    link = page.text.split(f'href="/bodies/{body}/agreements/', 1)[1].split('"', 1)[0]
+    agreement = link.split("?", 1)[0]
+    shown = client.get(f"/bodies/{body}/agreements/{link.replace('&amp;', '&')}")
+    assert shown.status_code == 200 and "成本分摊" in shown.text and "合计" in shown.text
+    api = cost_sharing.report(ledger, agreement, "2025-12-31")  # folded from the events
+    for party in api.parties:
+        assert party.name in shown.text
+        assert group_yuan(party.cost_due) in shown.text
+    if any(p.cost_due != "0.00" for p in api.parties):
+        assert 'class="due"' in shown.text and 'aria-label="各协议方应担成本与已投入"' in shown.text
+    bad = client.get(f"/bodies/{body}/agreements/{agreement}", params={"as_of": "2025-02-30"})
+    assert bad.status_code == 422 and 'role="alert"' in bad.text
+    elsewhere = client.get(f"/bodies/{world.mine}/agreements/{agreement}")
+    assert elsewhere.status_code == 404  # not this body's
+    secretary = sign_in(world, "secretary")
+    assert secretary.get(f"/bodies/{body}/agreements/{agreement}").status_code == 403
