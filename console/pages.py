@@ -19,25 +19,33 @@ from uuid import UUID
 
 import msgspec
 from jinja2 import Environment, PackageLoader, select_autoescape
-from starlette.concurrency import run_in_threadpool
+from starlette.concurrency import iterate_in_threadpool, run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from starlette.responses import (
+    HTMLResponse,
+    JSONResponse,
+    RedirectResponse,
+    Response,
+    StreamingResponse,
+)
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from api.access import Access, Forbidden, check
-from api.endpoint import Service, request_body
+from api.bodies import ExportQuery
+from api.endpoint import Call, Service, request_body
 from api.events import event_types
 from api.feed import EventStreamResponse, resume_from, sse_messages
 from api.request_bodies import decode_query as read_query
+from api.resources import export
 from api.tokens import Role, TokenInfo, TokenRequired
 from application import messages as m
 from application.messages import Command, fields
 from console.session import COOKIE, LIFETIME, Session, Sessions
 from domain.agreement import Status as AgreementStatus
 from domain.charter import Matter, Outcome
-from domain.errors import Conflict, InvalidInput, NotFound
-from domain.values import CommunityKind, ExitReason, UnitType, chinese_name, group_yuan
+from domain.errors import Conflict, InvalidInput, NotFound, TamperedRecord
+from domain.values import SHANGHAI, CommunityKind, ExitReason, UnitType, chinese_name, group_yuan
 from domain.values import Role as MemberRole
 from projections import (
     cost_sharing_model,
@@ -48,6 +56,7 @@ from projections import (
     provinces,
 )
 from projections.governance import Register, charter, register
+from projections.history import history as aggregate_history
 
 STATIC = Path(__file__).with_name("static")
 ROLES = {
@@ -95,6 +104,8 @@ def pages(service: Service, key_file: Path) -> list[BaseRoute]:
         Route("/bodies/{id}/{action}", console.record, methods=["POST"]),
         Route("/search/units", console.search_units),
         Route("/audit", console.audit, methods=["GET", "POST"]),
+        Route("/audit/bundle", console.bundle),
+        Route("/history/{ref}", console.history),
         Route("/feed", console.feed),
         Mount("/static", StaticFiles(directory=STATIC), name="static"),
     ]
@@ -240,6 +251,43 @@ class Console:
             head=head or 0,
             types=json.dumps(event_types()),
         )
+
+    async def bundle(self, request: Request) -> Response:
+        """Auditors and admins: the whole log as a bundle that verifies offline
+        (``chanjiao audit verify-bundle``), exactly as ``GET /audit/export`` gives it."""
+        signed = await self._signed_in(request)
+        if isinstance(signed, Response):
+            return signed
+        _, token = signed
+        if not _may(token, Access.AUDIT, None):
+            return self._error(request, 403, "只有审计人员和管理员可以导出审计包。", signed)
+        call = Call(self.service, token, {}, None, ExportQuery())
+        try:
+            download = await run_in_threadpool(export, call)
+        except TamperedRecord as e:
+            return self._error(request, 409, f"账本校验未通过，不能导出：{e}", signed)
+        return StreamingResponse(
+            iterate_in_threadpool(download.chunks),
+            media_type="application/jsonl",
+            headers={"Content-Disposition": f'attachment; filename="{download.filename}"'},
+        )
+
+    async def history(self, request: Request) -> Response:
+        """Auditors and admins: every event of a unit, body or agreement (by name or
+        id), with when it took effect, when and by whom it was recorded, and its hash."""
+        signed = await self._signed_in(request)
+        if isinstance(signed, Response):
+            return signed
+        _, token = signed
+        if not _may(token, Access.HISTORY, None):
+            return self._error(request, 403, "只有审计人员和管理员可以查看历史。", signed)
+        try:
+            shown = await run_in_threadpool(
+                aggregate_history, self.service.ledger, request.path_params["ref"]
+            )
+        except (NotFound, InvalidInput) as e:
+            return self._error(request, 404, f"找不到：{e}", signed)
+        return self._page("history.html", request, signed, history=shown, shanghai=SHANGHAI)
 
     async def feed(self, request: Request) -> Response:
         """Auditors and admins: the events recorded from now on, as the API's stream

@@ -170,7 +170,8 @@ def test_every_page_renders_for_every_role(world: World, role: str) -> None:
     client = sign_in(world, role)
     pages_ = ["/", f"/bodies/{world.mine}", f"/bodies/{world.mine}/resolutions", "/signin"]
     pages_.append("/static/console.css")
-    for path in pages_ + (["/audit"] if role != "secretary" else []):
+    auditing = ["/audit", f"/history/{world.mine}"] if role != "secretary" else []
+    for path in pages_ + auditing:
         r = client.get(path)
         assert r.status_code == 200, (role, path)
     for path in ("/", f"/bodies/{world.mine}"):
@@ -290,6 +291,12 @@ def test_the_consoles_paths_leave_every_api_path_alone() -> None:
         "/bodies/1/admit",
         "/search/units",
         "/static/console.css",
+        "/audit",
+        "/audit/bundle",
+        "/feed",
+        "/history/1",
+        "/bodies/1/agreements/2",
+        "/bodies/1/resolutions",
     ):
         assert not [p.pattern for p in api if p.match(path)], path
 
@@ -364,3 +371,40 @@ def test_an_agreements_cost_sharing_report_with_its_chart(world: World, ledger: 
     assert elsewhere.status_code == 404  # not this body's
     secretary = sign_in(world, "secretary")
     assert secretary.get(f"/bodies/{body}/agreements/{agreement}").status_code == 403
+
+
+def test_an_auditor_reads_a_bodys_whole_history_by_id_or_name(world: World, ledger: Ledger) -> None:
+    client = sign_in(world, "auditor")
+    page = client.get(f"/bodies/{world.mine}")
+    assert f'href="/history/{world.mine}"' in page.text
+    shown = client.get(f"/history/{world.mine}")
+    versions = ledger.community(world.mine).version
+    assert shown.status_code == 200 and shown.text.count("<tr>") == versions + 1
+    assert "chanjiao.community.member_admitted.v1" in shown.text
+    by_name = client.get("/history/苏州市域产教联合体")
+    assert by_name.status_code == 200 and by_name.text.count("<tr>") == versions + 1
+    assert client.get("/history/没有这个").status_code == 404
+    secretary = sign_in(world, "secretary")
+    assert f'href="/history/{world.mine}"' not in secretary.get(f"/bodies/{world.mine}").text
+    assert secretary.get(f"/history/{world.mine}").status_code == 403
+
+
+def test_an_auditor_exports_a_bundle_that_verifies_offline(
+    world: World, ledger: Ledger, tmp_path: Path, capsys
+) -> None:
+    import json
+
+    from cli.main import main
+
+    client = sign_in(world, "auditor")
+    assert 'href="/audit/bundle"' in client.get("/audit").text
+    bundle = client.get("/audit/bundle")
+    assert bundle.status_code == 200
+    assert bundle.headers["content-disposition"].startswith('attachment; filename="chanjiao-')
+    path = tmp_path / "bundle.jsonl"
+    path.write_bytes(bundle.content)
+    capsys.readouterr()
+    main(["audit", "verify-bundle", str(path), "--format", "json"])
+    verified = json.loads(capsys.readouterr().out)
+    assert verified["ok"] and verified["events_checked"] == head(ledger)
+    assert sign_in(world, "secretary").get("/audit/bundle").status_code == 403
