@@ -364,6 +364,9 @@ class Console:
         spread = await run_in_threadpool(provinces.distribution, store, community, day, known_at)
         rules = await run_in_threadpool(charter, self.service.ledger, community, day)
         deals = await run_in_threadpool(cost_sharing_model.agreements, store, community)
+        invested = await run_in_threadpool(
+            cost_sharing_model.investment, store, community, day, known_at
+        )
         return self._page(
             "body.html",
             request,
@@ -378,6 +381,7 @@ class Console:
             community=community,
             most=max((p.units for p in spread.provinces), default=0),
             agreements=deals.agreements,
+            invested=invested,
             statuses={st.value: chinese_name(st) for st in AgreementStatus},
             can_record=_may(token, Access.RECORD, community) and members.known_at is None,
             key=uuid.uuid4().hex,

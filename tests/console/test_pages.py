@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from uuid import UUID
 
 import pytest
 from starlette.testclient import TestClient
@@ -408,3 +409,35 @@ def test_an_auditor_exports_a_bundle_that_verifies_offline(
     verified = json.loads(capsys.readouterr().out)
     assert verified["ok"] and verified["events_checked"] == head(ledger)
     assert sign_in(world, "secretary").get("/audit/bundle").status_code == 403
+
+
+def test_a_bodys_page_sums_its_investment_by_kind_source_and_province(world: World) -> None:
+    """The section is drawn from the investment summary (the same query as the API's
+    ``GET /communities/{id}/investment``); a body with nothing contributed has none."""
+    from datetime import date
+
+    from console.pages import templates
+    from projections.cost_sharing import InvestmentSummary, Slice
+    from projections.membership import MemberList
+
+    client = sign_in(world, "admin")
+    assert "多元投入" not in client.get(f"/bodies/{world.mine}").text
+    summary = InvestmentSummary(
+        community_id=UUID(world.mine),
+        community_name="苏州市域产教联合体",
+        as_of=date(2025, 9, 30),
+        total_contributed="7010000.00",
+        agreements=[],
+        by_kind=[
+            Slice("funds", "资金", "6000000.00", 8559),
+            Slice("site", "场地", "1010000.00", 1441),
+        ],
+        by_source=[Slice("government", "政府", "3000000.00", 4280)],
+        by_province=[Slice("320000", "江苏", "7010000.00", 10000)],
+    )
+    members = MemberList(UUID(world.mine), "苏州市域产教联合体", date(2025, 9, 30), None, [])
+    html = templates.get_template("body.html").render(
+        members=members, invested=summary, community=world.mine, token=None, csrf=""
+    )
+    assert "多元投入" in html and "7,010,000.00" in html and "6,000,000.00 元（85.59%）" in html
+    assert html.count("<rect") == 4 and 'aria-label="按投入来源"' in html
