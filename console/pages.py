@@ -44,8 +44,18 @@ from application.messages import Command, fields
 from console.session import COOKIE, LIFETIME, Session, Sessions
 from domain.agreement import Status as AgreementStatus
 from domain.charter import Matter, Outcome
+from domain.council import Office
 from domain.errors import Conflict, InvalidInput, NotFound, TamperedRecord
-from domain.values import SHANGHAI, CommunityKind, ExitReason, UnitType, chinese_name, group_yuan
+from domain.values import (
+    SHANGHAI,
+    CommunityKind,
+    ExitReason,
+    UnitType,
+    chinese_name,
+    group_yuan,
+    parse_date,
+    today,
+)
 from domain.values import Role as MemberRole
 from projections import (
     cost_sharing_model,
@@ -55,7 +65,15 @@ from projections import (
     membership_model,
     provinces,
 )
-from projections.governance import Register, charter, register
+from projections.governance import (
+    MeetingList,
+    Register,
+    SeatList,
+    charter,
+    meetings,
+    register,
+    seats,
+)
 from projections.history import history as aggregate_history
 
 STATIC = Path(__file__).with_name("static")
@@ -100,6 +118,7 @@ def pages(service: Service, key_file: Path) -> list[BaseRoute]:
         Route("/signout", console.signout, methods=["POST"]),
         Route("/bodies/{id}", console.body),
         Route("/bodies/{id}/resolutions", console.resolutions),
+        Route("/bodies/{id}/council", console.council),
         Route("/bodies/{id}/agreements/{agreement}", console.agreement),
         Route("/bodies/{id}/{action}", console.record, methods=["POST"]),
         Route("/search/units", console.search_units),
@@ -133,6 +152,16 @@ def _fen(yuan: str) -> int:
     whole, _, part = yuan.lstrip("-").partition(".")
     fen = int(whole or 0) * 100 + int((part + "00")[:2])
     return -fen if yuan.startswith("-") else fen
+
+
+def _council(ledger: Any, community: UUID, as_of: str | None) -> tuple[SeatList, MeetingList]:
+    """The seats on ``as_of`` and the meetings; empty while the body has no council."""
+    body = ledger.community(community)  # NotFound for an unknown body
+    day = parse_date(as_of, "as-of date") if as_of else today()
+    try:
+        return seats(ledger, community, day), meetings(ledger, community)
+    except NotFound:
+        return SeatList(body.id, body.name, day, []), MeetingList(body.id, body.name, [])
 
 
 def _register(ledger: Any, community: UUID) -> Register:
@@ -413,6 +442,34 @@ class Console:
             community=community,
             matters={m.value: chinese_name(m) for m in Matter},
             outcomes={o.value: chinese_name(o) for o in Outcome},
+        )
+
+    async def council(self, request: Request) -> Response:
+        """The council: who holds which seat on a date, and every meeting with who was
+        present and what it adopted."""
+        signed = await self._signed_in(request)
+        if isinstance(signed, Response):
+            return signed
+        community = _community(request)
+        if community is None:
+            return self._error(request, 404, "没有这个共同体。", signed)
+        if not _may(signed[1], Access.READ, community):
+            return self._error(request, 403, "您的令牌不包含这个共同体，无权查看。", signed)
+        as_of = request.query_params.get("as_of", "").strip() or None
+        try:
+            held, met = await run_in_threadpool(_council, self.service.ledger, community, as_of)
+        except NotFound:
+            return self._error(request, 404, "没有这个共同体。", signed)
+        except InvalidInput as e:
+            return self._error(request, 422, str(e), signed)
+        return self._page(
+            "council.html",
+            request,
+            signed,
+            seats=held,
+            meetings=met,
+            community=community,
+            offices={o.value: chinese_name(o) for o in Office},
         )
 
     async def agreement(self, request: Request) -> Response:

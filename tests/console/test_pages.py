@@ -8,7 +8,7 @@ import functools
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from uuid import UUID
 
@@ -170,7 +170,7 @@ def test_a_revoked_token_or_a_forged_cookie_ends_the_session(world: World) -> No
 def test_every_page_renders_for_every_role(world: World, role: str) -> None:
     client = sign_in(world, role)
     pages_ = ["/", f"/bodies/{world.mine}", f"/bodies/{world.mine}/resolutions", "/signin"]
-    pages_.append("/static/console.css")
+    pages_ += [f"/bodies/{world.mine}/council", "/static/console.css"]
     auditing = ["/audit", f"/history/{world.mine}"] if role != "secretary" else []
     for path in pages_ + auditing:
         r = client.get(path)
@@ -298,6 +298,7 @@ def test_the_consoles_paths_leave_every_api_path_alone() -> None:
         "/history/1",
         "/bodies/1/agreements/2",
         "/bodies/1/resolutions",
+        "/bodies/1/council",
     ):
         assert not [p.pattern for p in api if p.match(path)], path
 
@@ -441,3 +442,21 @@ def test_a_bodys_page_sums_its_investment_by_kind_source_and_province(world: Wor
     )
     assert "多元投入" in html and "7,010,000.00" in html and "6,000,000.00 元（85.59%）" in html
     assert html.count("<rect") == 4 and 'aria-label="按投入来源"' in html
+
+
+def test_the_council_page_shows_seats_on_a_date_and_every_meeting(
+    world: World, ledger: Ledger
+) -> None:
+    body = world.journal.lifecycle(ledger, "s")  # seats, meetings and resolutions
+    client = sign_in(world, "admin")
+    assert f'href="/bodies/{body}/council"' in client.get(f"/bodies/{body}").text
+    council = ledger.council(ledger.community(body))
+    held = client.get(f"/bodies/{body}/council", params={"as_of": "2024-03-15"})
+    assert held.status_code == 200 and "理事会席位" in held.text
+    assert len(council.seats_on(date(2024, 3, 15))) >= 1
+    for seat in council.seats_on(date(2024, 3, 15)):
+        assert seat.representative in held.text
+    assert held.text.count('<td class="num">') >= 2 * len(council.meetings)
+    assert client.get(f"/bodies/{body}/council", params={"as_of": "2024-2-30"}).status_code == 422
+    empty = sign_in(world, "secretary").get(f"/bodies/{world.mine}/council")
+    assert "这一天没有席位" in empty.text and "尚无会议" in empty.text
