@@ -178,6 +178,15 @@ def _lead_last(role: MemberRole) -> bool:
     return role.value == "lead"
 
 
+def _auditors_only(what: str) -> str:
+    return f"只有审计人员和管理员可以{what}。"
+
+
+def _forged(csrf: str, session: Session) -> bool:
+    """A form without the session's CSRF token: it came from elsewhere, or is stale."""
+    return not hmac.compare_digest(csrf, session.csrf)
+
+
 def _community(request: Request) -> UUID | None:
     try:
         return UUID(request.path_params["id"])
@@ -192,6 +201,9 @@ def _may(token: TokenInfo, access: Access, community: UUID) -> bool:
         return False
     return True
 
+
+NOT_YOURS = "您的令牌不包含这个共同体，无权查看。"
+FORGED = "表单已过期或来源不明，未执行任何操作。请刷新页面后重试。"
 
 FORM = "application/x-www-form-urlencoded"
 FORM_LIMIT = 64 * 1024
@@ -251,10 +263,8 @@ class Console:
             return signed
         session, _ = signed
         form = await _form(request)
-        if not hmac.compare_digest(form.get("csrf", ""), session.csrf):
-            return self._error(
-                request, 403, "表单已过期或来源不明，未执行任何操作。请刷新页面后重试。"
-            )
+        if _forged(form.get("csrf", ""), session):
+            return self._error(request, 403, FORGED)
         response = RedirectResponse("/signin", status_code=303)
         response.delete_cookie(COOKIE, path="/")
         return response
@@ -284,12 +294,11 @@ class Console:
     async def bundle(self, request: Request) -> Response:
         """Auditors and admins: the whole log as a bundle that verifies offline
         (``chanjiao audit verify-bundle``), exactly as ``GET /audit/export`` gives it."""
-        signed = await self._signed_in(request)
-        if isinstance(signed, Response):
-            return signed
+        entered = await self._entered(request, Access.AUDIT, refused=_auditors_only("导出审计包"))
+        if isinstance(entered, Response):
+            return entered
+        signed, _ = entered
         _, token = signed
-        if not _may(token, Access.AUDIT, None):
-            return self._error(request, 403, "只有审计人员和管理员可以导出审计包。", signed)
         call = Call(self.service, token, {}, None, ExportQuery())
         try:
             download = await run_in_threadpool(export, call)
@@ -304,12 +313,10 @@ class Console:
     async def history(self, request: Request) -> Response:
         """Auditors and admins: every event of a unit, body or agreement (by name or
         id), with when it took effect, when and by whom it was recorded, and its hash."""
-        signed = await self._signed_in(request)
-        if isinstance(signed, Response):
-            return signed
-        _, token = signed
-        if not _may(token, Access.HISTORY, None):
-            return self._error(request, 403, "只有审计人员和管理员可以查看历史。", signed)
+        entered = await self._entered(request, Access.HISTORY, refused=_auditors_only("查看历史"))
+        if isinstance(entered, Response):
+            return entered
+        signed, _ = entered
         try:
             shown = await run_in_threadpool(
                 aggregate_history, self.service.ledger, request.path_params["ref"]
@@ -321,12 +328,11 @@ class Console:
     async def feed(self, request: Request) -> Response:
         """Auditors and admins: the events recorded from now on, as the API's stream
         sends them (server-sent events), for the home page's live feed."""
-        signed = await self._signed_in(request)
-        if isinstance(signed, Response):
-            return signed
-        _, token = signed
-        if not _may(token, Access.EVENTS, None):
-            return self._error(request, 403, "只有审计人员和管理员可以查看实时事件。", signed)
+        entered = await self._entered(
+            request, Access.EVENTS, refused=_auditors_only("查看实时事件")
+        )
+        if isinstance(entered, Response):
+            return entered
         text = request.query_params.get("after", "0")
         after = resume_from(request, int(text) if text.isdigit() else 0)
         hub = request.app.state.hub
@@ -337,12 +343,11 @@ class Console:
         )
 
     async def body(self, request: Request) -> Response:
-        signed = await self._signed_in(request)
-        if isinstance(signed, Response):
-            return signed
-        community = _community(request)
-        if community is None:
-            return self._error(request, 404, "没有这个共同体。", signed)
+        entered = await self._entered(request, Access.READ, body=True)
+        if isinstance(entered, Response):
+            return entered
+        signed, community = entered
+        assert community is not None
         as_of = request.query_params.get("as_of", "").strip() or None
         known_at = request.query_params.get("known_at", "").strip() or None
         done = (
@@ -363,12 +368,9 @@ class Console:
         status: int = 200,
         **more: Any,
     ) -> Response:
-        """A body's page; ``more``: a recording form's error and values, or what was done."""
+        """A body's page, for a token that may read it; ``more``: a recording form's error
+        and values, or what was done."""
         _, token = signed
-        try:
-            check(token, Access.READ, community)
-        except Forbidden:
-            return self._error(request, 403, "您的令牌不包含这个共同体，无权查看。", signed)
         store = self.service.store
         try:
             members = await run_in_threadpool(
@@ -422,14 +424,11 @@ class Console:
     async def resolutions(self, request: Request) -> Response:
         """The body's register of resolutions: each with its tally, outcome and the
         reason the ledger computed it, numbered when adopted."""
-        signed = await self._signed_in(request)
-        if isinstance(signed, Response):
-            return signed
-        community = _community(request)
-        if community is None:
-            return self._error(request, 404, "没有这个共同体。", signed)
-        if not _may(signed[1], Access.READ, community):
-            return self._error(request, 403, "您的令牌不包含这个共同体，无权查看。", signed)
+        entered = await self._entered(request, Access.READ, body=True)
+        if isinstance(entered, Response):
+            return entered
+        signed, community = entered
+        assert community is not None
         try:
             kept = await run_in_threadpool(_register, self.service.ledger, community)
         except NotFound:
@@ -447,14 +446,11 @@ class Console:
     async def council(self, request: Request) -> Response:
         """The council: who holds which seat on a date, and every meeting with who was
         present and what it adopted."""
-        signed = await self._signed_in(request)
-        if isinstance(signed, Response):
-            return signed
-        community = _community(request)
-        if community is None:
-            return self._error(request, 404, "没有这个共同体。", signed)
-        if not _may(signed[1], Access.READ, community):
-            return self._error(request, 403, "您的令牌不包含这个共同体，无权查看。", signed)
+        entered = await self._entered(request, Access.READ, body=True)
+        if isinstance(entered, Response):
+            return entered
+        signed, community = entered
+        assert community is not None
         as_of = request.query_params.get("as_of", "").strip() or None
         try:
             held, met = await run_in_threadpool(_council, self.service.ledger, community, as_of)
@@ -476,14 +472,11 @@ class Console:
         """An agreement's cost-sharing report on a date (and as known at a time): per
         party its shares, the cost it should bear, what it contributed, the balance and
         the benefit due, with a chart of cost due against contributed."""
-        signed = await self._signed_in(request)
-        if isinstance(signed, Response):
-            return signed
-        community = _community(request)
-        if community is None:
-            return self._error(request, 404, "没有这个协议。", signed)
-        if not _may(signed[1], Access.READ, community):
-            return self._error(request, 403, "您的令牌不包含这个共同体，无权查看。", signed)
+        entered = await self._entered(request, Access.READ, body=True)
+        if isinstance(entered, Response):
+            return entered
+        signed, community = entered
+        assert community is not None
         as_of = request.query_params.get("as_of", "").strip() or None
         known_at = request.query_params.get("known_at", "").strip() or None
         ref = request.path_params["agreement"]
@@ -538,10 +531,8 @@ class Console:
         if community is None or action not in ACTIONS:
             return self._error(request, 404, "没有这个页面。", signed)
         form = await _form(request)
-        if not hmac.compare_digest(form.pop("csrf", ""), session.csrf):
-            return self._error(
-                request, 403, "表单已过期或来源不明，未执行任何操作。请刷新页面后重试。", signed
-            )
+        if _forged(form.pop("csrf", ""), session):
+            return self._error(request, 403, FORGED, signed)
         if not _may(token, Access.RECORD, community):
             return self._error(request, 403, "您的令牌不能为这个共同体记录。", signed)
         key = form.pop("idempotency_key", "") or uuid.uuid4().hex
@@ -612,16 +603,15 @@ class Console:
     async def audit(self, request: Request) -> Response:
         """Auditors and admins: the signed checkpoints, and (on POST) a verification of
         every hash chain and checkpoint, with what it found."""
-        signed = await self._signed_in(request)
-        if isinstance(signed, Response):
-            return signed
-        session, token = signed
-        if not _may(token, Access.AUDIT, None):
-            return self._error(request, 403, "只有审计人员和管理员可以查看审计页面。", signed)
+        entered = await self._entered(request, Access.AUDIT, refused=_auditors_only("查看审计页面"))
+        if isinstance(entered, Response):
+            return entered
+        signed, _ = entered
+        session, _ = signed
         result = None
         if request.method == "POST":
             form = await _form(request)
-            if not hmac.compare_digest(form.get("csrf", ""), session.csrf):
+            if _forged(form.get("csrf", ""), session):
                 return self._error(
                     request, 403, "表单已过期或来源不明，未执行任何操作。请刷新页面后重试。", signed
                 )
@@ -637,6 +627,21 @@ class Console:
         )
 
     # --- shared -------------------------------------------------------------------
+
+    async def _entered(
+        self, request: Request, access: Access, *, body: bool = False, refused: str = ""
+    ) -> tuple[tuple[Session, TokenInfo], UUID | None] | Response:
+        """The session and its token, and (``body``) the body the path names, once the
+        token may ``access`` it; else the page that says why (sign in, 404 or 403)."""
+        signed = await self._signed_in(request)
+        if isinstance(signed, Response):
+            return signed
+        community = _community(request) if body else None
+        if body and community is None:
+            return self._error(request, 404, "没有这个共同体。", signed)
+        if not _may(signed[1], access, community):
+            return self._error(request, 403, refused or NOT_YOURS, signed)
+        return signed, community
 
     async def _signed_in(self, request: Request) -> tuple[Session, TokenInfo] | Response:
         """The session and its token, still valid; else a redirect to sign in."""

@@ -26,9 +26,8 @@ import contextlib
 import logging
 import random
 import re
-import threading
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
@@ -42,6 +41,7 @@ from adapters.relays import Progress, RelayTable, now
 from adapters.settings import redacted
 from api.events import Encoder, Item
 from domain.errors import ConfigurationError, InvalidInput
+from relay.running import Running
 
 log = logging.getLogger("chanjiao.relay")
 
@@ -109,7 +109,7 @@ class Resync(Exception):
 
 
 @dataclass
-class NatsRelay:
+class NatsRelay(Running):
     encoder: Encoder
     table: RelayTable
     target: Target
@@ -119,10 +119,6 @@ class NatsRelay:
     backoff_max: float = 30.0
     connect: Callable[..., Any] = nats.connect
     published: int = 0
-    _stopping: threading.Event = field(default_factory=threading.Event)
-    _loop: asyncio.AbstractEventLoop | None = None
-    _stop: asyncio.Event | None = None
-    _wake: asyncio.Event | None = None
     _failed: asyncio.Event | None = None
     _failure: str = ""
     _down: str = ""  # what is unreachable, while it is
@@ -131,27 +127,10 @@ class NatsRelay:
 
     # --- running ------------------------------------------------------------------
 
-    def stop(self) -> None:
-        """Stop after the batch under way (callable from any thread or a signal handler)."""
-        self._stopping.set()
-        if self._loop is not None and self._stop is not None and not self._loop.is_closed():
-            self._loop.call_soon_threadsafe(self._stop.set)
-
-    def wake(self) -> None:
-        """Something may have been recorded (callable from any thread)."""
-        if self._loop is not None and self._wake is not None and not self._loop.is_closed():
-            self._loop.call_soon_threadsafe(self._wake.set)
-
-    @property
-    def stopping(self) -> threading.Event:
-        return self._stopping
-
     async def run(self) -> None:
         """Publish until ``stop()``; every failure is waited out and resumed from the
         stream's end."""
-        self._loop = asyncio.get_running_loop()
-        self._stop, self._wake = asyncio.Event(), asyncio.Event()
-        if self._stopping.is_set():
+        if not self._begin():
             return
         self._started = now()
         ledger = self.encoder.ledger
@@ -333,13 +312,8 @@ class NatsRelay:
     async def _idle(self) -> None:
         """Until something may have been recorded, ``poll`` seconds pass, the relay is
         stopped, or the connection fails."""
-        assert self._stop and self._wake and self._failed
-        waits = [asyncio.ensure_future(e.wait()) for e in (self._wake, self._stop, self._failed)]
-        try:
-            await asyncio.wait(waits, timeout=self.poll, return_when=asyncio.FIRST_COMPLETED)
-        finally:
-            for w in waits:
-                w.cancel()
+        assert self._stop is not None and self._failed is not None
+        await self._pause(self.poll, self._failed)
         if self._failed.is_set() and not self._stop.is_set():
             raise ConnectionError(self._failure or "the connection to NATS was lost")
 

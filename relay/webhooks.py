@@ -20,7 +20,7 @@ import hmac
 import logging
 import random
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
@@ -39,6 +39,7 @@ from adapters.webhooks import (
     read_secret,
 )
 from api.events import Encoder, Item
+from relay.running import Running
 
 log = logging.getLogger("chanjiao.webhooks")
 
@@ -61,37 +62,16 @@ def wants(endpoint: Endpoint, item: Item) -> bool:
 
 
 @dataclass
-class Deliverer:
+class Deliverer(Running):
     encoder: Encoder
     tables: WebhookTables
     timeout: float = 10.0
     retry_for: float = 86400.0
     backoff: float = 5.0
     poll: float = 1.0  # seconds between looks at the ledger and the endpoints
-    _stopping: threading.Event = field(default_factory=threading.Event)
-    _loop: asyncio.AbstractEventLoop | None = None
-    _stop: asyncio.Event | None = None
-    _wake: asyncio.Event | None = None
-
-    @property
-    def stopping(self) -> threading.Event:
-        return self._stopping
-
-    def stop(self) -> None:
-        """Stop (callable from any thread or a signal handler): deliveries under way end
-        after their request; nothing is marked that did not happen."""
-        self._stopping.set()
-        if self._loop is not None and self._stop is not None and not self._loop.is_closed():
-            self._loop.call_soon_threadsafe(self._stop.set)
-
-    def wake(self) -> None:
-        if self._loop is not None and self._wake is not None and not self._loop.is_closed():
-            self._loop.call_soon_threadsafe(self._wake.set)
 
     async def run(self) -> None:
-        self._loop = asyncio.get_running_loop()
-        self._stop, self._wake = asyncio.Event(), asyncio.Event()
-        if self._stopping.is_set():
+        if not self._begin():
             return
         if is_postgres(self.encoder.ledger.recorder):
             start_listening(self.encoder.ledger.recorder, self.wake, self._stopping)
@@ -120,17 +100,6 @@ class Deliverer:
                 for task in workers.values():
                     task.cancel()
                 await asyncio.gather(*workers.values(), return_exceptions=True)
-
-    async def _pause(self, seconds: float, *, wake: bool = True) -> None:
-        """Until ``seconds`` pass, the deliverer stops or (``wake``) an event is recorded."""
-        assert self._stop is not None and self._wake is not None
-        events = [self._stop, self._wake] if wake else [self._stop]
-        waits = [asyncio.ensure_future(e.wait()) for e in events]
-        try:
-            await asyncio.wait(waits, timeout=seconds, return_when=asyncio.FIRST_COMPLETED)
-        finally:
-            for w in waits:
-                w.cancel()
 
     # --- one endpoint -----------------------------------------------------------------
 
