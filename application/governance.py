@@ -5,6 +5,7 @@ that really authorises it."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
@@ -207,31 +208,16 @@ class GovernanceCommands:
         revokes: str | None = None,
         principal: str,
     ) -> Resolution:
-        the_matter = parse_choice(Matter, matter, "matter")
+        motion = _motion(self, community, meeting, matter, votes_for, votes_against, abstentions)
         the_title = parse_text(title, "resolution title")
-        counts = [
-            _count(v, w)
-            for v, w in (
-                (votes_for, "votes for"),
-                (votes_against, "votes against"),
-                (abstentions, "abstentions"),
-                (meeting, "meeting number"),
-            )
-        ]
         recused_seats = [self.unit_id(u) for u in recused]
         revoked = resolution_number(revokes, "the resolution revoked")
         who = principal_name(principal)
-        body = self.community(community)
-        council = self.council(body.id)
-        held_on = council.meeting(counts[3]).held_on
+        body, council, held_on = motion.body, motion.council, motion.held_on
         charter = body.charter_on(held_on)
         resolution = council.record_resolution(
-            meeting=counts[3],
-            matter=the_matter,
+            **motion.counts,
             title=the_title,
-            votes_for=counts[0],
-            votes_against=counts[1],
-            abstentions=counts[2],
             recused=recused_seats,
             revokes=revoked,
             rules=body.rules_on(held_on),
@@ -241,6 +227,39 @@ class GovernanceCommands:
         )
         self.save(council)
         return resolution
+
+    def preview_resolution(
+        self: Ledger,
+        community: str | UUID,
+        *,
+        meeting: int | str,
+        matter: str,
+        votes_for: int,
+        votes_against: int,
+        abstentions: int,
+        recused: list[str | UUID] = (),  # type: ignore[assignment]
+        revokes: str | None = None,
+    ) -> Preview:
+        """The outcome ``record_resolution`` would record for this tally, and its reason,
+        computed by the same rules; or the refusal it would give. Records nothing."""
+        motion = _motion(self, community, meeting, matter, votes_for, votes_against, abstentions)
+        body, held_on = motion.body, motion.held_on
+        tally, decision = motion.council.judge(
+            **motion.counts,
+            recused=[self.unit_id(u) for u in recused],
+            revokes=resolution_number(revokes, "the resolution revoked"),
+            rules=body.rules_on(held_on),
+            name=self.unit_names(),
+        )
+        charter = body.charter_on(held_on)
+        return Preview(
+            held_on,
+            tally.seats,
+            tally.present,
+            decision.outcome.value,
+            decision.reason,
+            charter.version if charter else None,
+        )
 
     # --- reading ----------------------------------------------------------------
 
@@ -333,6 +352,63 @@ class GovernanceCommands:
             return label(self.unit(unit_id))
         except UnitNotFound:
             return str(unit_id)
+
+
+@dataclass(frozen=True)
+class Preview:
+    """What the ledger would decide for a motion, before it is recorded."""
+
+    held_on: date
+    seats: int
+    present: int
+    outcome: str
+    reason: str
+    charter_version: str | None
+
+
+@dataclass(frozen=True)
+class _Motion:
+    body: Community
+    council: Council
+    held_on: date
+    counts: dict[str, Any]
+
+
+def _motion(
+    ledger: Ledger,
+    community: str | UUID,
+    meeting: int | str,
+    matter: str,
+    votes_for: int,
+    votes_against: int,
+    abstentions: int,
+) -> _Motion:
+    """A motion's matter and counts read, and the body, council and meeting it is put to."""
+    the_matter = parse_choice(Matter, matter, "matter")
+    counts = [
+        _count(v, w)
+        for v, w in (
+            (votes_for, "votes for"),
+            (votes_against, "votes against"),
+            (abstentions, "abstentions"),
+            (meeting, "meeting number"),
+        )
+    ]
+    body = ledger.community(community)
+    council = ledger.council(body.id)
+    held_on = council.meeting(counts[3]).held_on
+    return _Motion(
+        body,
+        council,
+        held_on,
+        {
+            "meeting": counts[3],
+            "matter": the_matter,
+            "votes_for": counts[0],
+            "votes_against": counts[1],
+            "abstentions": counts[2],
+        },
+    )
 
 
 def _count(value: int | str, what: str) -> int:

@@ -405,6 +405,56 @@ class Council(LedgerAggregate):
         principal: str,
         name: Names = str,
     ) -> Resolution:
+        tally, decision = self.judge(
+            meeting=meeting,
+            matter=matter,
+            votes_for=votes_for,
+            votes_against=votes_against,
+            abstentions=abstentions,
+            recused=recused,
+            revokes=revokes,
+            rules=rules,
+            name=name,
+        )
+        number = None
+        if decision.outcome is Outcome.ADOPTED:
+            year = self.meeting(meeting).held_on.year
+            taken = sum(1 for r in self.resolutions if r.number and r.number[:4] == str(year))
+            number = f"{year}-{taken + 1:03d}"
+        self.trigger_event(
+            self.ResolutionRecorded,
+            meeting=meeting,
+            matter=matter,
+            title=title,
+            votes_for=votes_for,
+            votes_against=votes_against,
+            abstentions=abstentions,
+            recused=tuple(recused),
+            revokes=revokes,
+            seats=tally.seats,
+            charter_version=charter_version,
+            outcome=decision.outcome,
+            reason=decision.reason,
+            number=number,
+            principal=principal,
+        )
+        return self.resolutions[-1]
+
+    def judge(
+        self,
+        *,
+        meeting: int,
+        matter: Matter,
+        votes_for: int,
+        votes_against: int,
+        abstentions: int,
+        recused: list[UUID],
+        revokes: str | None,
+        rules: Rules,
+        name: Names = str,
+    ) -> tuple[Tally, Decision]:
+        """The tally of a motion at ``meeting`` and the outcome the rules give it, or
+        why it cannot be recorded; records nothing (a form previews it with this)."""
         held = self.meeting(meeting)
         if held.annulled_because is not None:
             raise MeetingNotFound(
@@ -430,30 +480,7 @@ class Council(LedgerAggregate):
             recused=len(recused),
             seats=len(self.seats_on(held.held_on)),
         )
-        decision: Decision = decide(rules, matter, tally)
-        number = None
-        if decision.outcome is Outcome.ADOPTED:
-            year = held.held_on.year
-            taken = sum(1 for r in self.resolutions if r.number and r.number[:4] == str(year))
-            number = f"{year}-{taken + 1:03d}"
-        self.trigger_event(
-            self.ResolutionRecorded,
-            meeting=meeting,
-            matter=matter,
-            title=title,
-            votes_for=votes_for,
-            votes_against=votes_against,
-            abstentions=abstentions,
-            recused=tuple(recused),
-            revokes=revokes,
-            seats=tally.seats,
-            charter_version=charter_version,
-            outcome=decision.outcome,
-            reason=decision.reason,
-            number=number,
-            principal=principal,
-        )
-        return self.resolutions[-1]
+        return tally, decide(rules, matter, tally)
 
     def annul_last_seat_record(
         self, unit_id: UUID, unit_label: str, reason: str, principal: str

@@ -367,3 +367,52 @@ def test_dissolution_vacates_every_seat_with_the_memberships(memory_ledger):
     council = memory_ledger.council(body)
     assert council.seats_on(date(2025, 6, 29)) and council.seats_on(date(2025, 6, 30)) == []
     assert all(s.until == date(2025, 6, 30) for s in council.seats)
+
+
+@pytest.mark.parametrize(
+    ("matter", "present", "f", "a", "recused"),
+    [
+        ("ordinary", 8, 5, 3, 0),
+        ("ordinary", 5, 5, 0, 0),  # no quorum
+        ("removal", 12, 7, 5, 0),  # one short of two-thirds
+        ("removal", 12, 8, 3, 1),  # two-thirds of the 11 voting seats
+    ],
+)
+def test_a_preview_gives_the_outcome_and_reason_recording_gives_and_records_nothing(
+    memory_ledger, matter, present, f, a, recused
+):
+    body = body_with_council(memory_ledger)
+    meeting = memory_ledger.record_meeting(
+        body, held_on="2025-03-10", present=MEMBERS[:present], principal=P
+    )
+    motion = {
+        "meeting": meeting,
+        "matter": matter,
+        "votes_for": f,
+        "votes_against": a,
+        "abstentions": present - recused - f - a,
+        "recused": MEMBERS[:recused],
+    }
+    head = memory_ledger.recorder.max_notification_id()
+    preview = memory_ledger.preview_resolution(body, **motion)
+    assert memory_ledger.recorder.max_notification_id() == head
+    recorded = memory_ledger.record_resolution(body, title="预览", principal=P, **motion)
+    assert (preview.outcome, preview.reason) == (recorded.outcome.value, recorded.reason)
+    assert (preview.held_on, preview.seats, preview.present) == (date(2025, 3, 10), 12, present)
+
+
+def test_a_preview_refuses_what_recording_would_refuse(memory_ledger):
+    body = body_with_council(memory_ledger)
+    meeting = memory_ledger.record_meeting(
+        body, held_on="2025-03-10", present=MEMBERS[:8], principal=P
+    )
+    with pytest.raises(InvalidInput, match="recused seats must have been present"):
+        memory_ledger.preview_resolution(
+            body,
+            meeting=meeting,
+            matter="ordinary",
+            votes_for=7,
+            votes_against=0,
+            abstentions=0,
+            recused=[MEMBERS[11]],
+        )
