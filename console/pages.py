@@ -12,6 +12,9 @@ import hmac
 import json
 import time
 import uuid
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from itertools import zip_longest
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl
@@ -42,28 +45,33 @@ from api.tokens import Role, TokenInfo, TokenRequired
 from application import messages as m
 from application.messages import Command, fields
 from console.session import COOKIE, LIFETIME, Session, Sessions
+from domain.agreement import AgreementKind, ResourceKind
 from domain.agreement import Status as AgreementStatus
 from domain.charter import Matter, Outcome
 from domain.council import Office
-from domain.errors import Conflict, InvalidInput, NotFound, TamperedRecord
+from domain.errors import Conflict, CouncilNotFound, InvalidInput, NotFound, TamperedRecord
 from domain.values import (
     SHANGHAI,
     CommunityKind,
     ExitReason,
     UnitType,
+    VocationalLevel,
     chinese_name,
     group_yuan,
+    parse_bp,
     parse_date,
     today,
 )
 from domain.values import Role as MemberRole
 from projections import (
+    cost_sharing,
     cost_sharing_model,
     directory,
     leads,
     membership,
     membership_model,
     provinces,
+    register_model,
 )
 from projections.governance import (
     MeetingList,
@@ -71,7 +79,6 @@ from projections.governance import (
     SeatList,
     charter,
     meetings,
-    register,
     seats,
 )
 from projections.history import history as aggregate_history
@@ -107,6 +114,33 @@ templates.filters["member_role"] = lambda v: _label(MemberRole, v)
 templates.filters["day"] = lambda d: d.isoformat() if d else ""
 templates.filters["yuan"] = group_yuan
 templates.filters["bp"] = lambda bp: f"{bp / 100:g}%"
+templates.filters["resource"] = lambda v: _label(ResourceKind, v)
+templates.filters["pct"] = lambda bp: f"{bp / 100:g}"
+
+
+def _lead_last(role: MemberRole) -> bool:
+    """Most units join as members: the role a form offers first."""
+    return role.value == "lead"
+
+
+def _options(members: Iterable[Any]) -> list[tuple[str, str]]:
+    return [(member.value, chinese_name(member)) for member in members]
+
+
+templates.globals["options"] = {
+    "role": _options(sorted(MemberRole, key=_lead_last)),
+    "reason": _options(ExitReason),
+    "unit_type": _options(UnitType),
+    "level": [("", "（非职业院校不填）"), *_options(VocationalLevel)],
+    "community_kind": _options(CommunityKind),
+    "office": _options(sorted(Office, key=lambda o: o is not Office.DIRECTOR)),
+    "matter": _options(Matter),
+    "agreement_kind": _options(AgreementKind),
+    "resource": _options(ResourceKind),
+    "requires": [("", "沿用现行规定"), ("yes", "需要决议"), ("no", "不需要决议")],
+}
+"""The choices the recording forms offer, in Chinese; each sends the ledger's value."""
+templates.globals["entry_types"] = {"contribution": "投入", "cost": "成本", "benefit": "收益"}
 
 
 def pages(service: Service, key_file: Path) -> list[BaseRoute]:
@@ -119,7 +153,9 @@ def pages(service: Service, key_file: Path) -> list[BaseRoute]:
         Route("/bodies/{id}", console.body),
         Route("/bodies/{id}/resolutions", console.resolutions),
         Route("/bodies/{id}/council", console.council),
+        Route("/bodies", console.record, methods=["POST"]),
         Route("/bodies/{id}/agreements/{agreement}", console.agreement),
+        Route("/bodies/{id}/agreements/{agreement}/{action}", console.record, methods=["POST"]),
         Route("/bodies/{id}/{action}", console.record, methods=["POST"]),
         Route("/search/units", console.search_units),
         Route("/audit", console.audit, methods=["GET", "POST"]),
@@ -130,14 +166,112 @@ def pages(service: Service, key_file: Path) -> list[BaseRoute]:
     ]
 
 
-ACTIONS: dict[str, tuple[type[Command], str]] = {
-    "admit": (m.AdmitMember, "吸收成员"),
-    "exit": (m.ExitMember, "成员退出"),
-    "role": (m.ChangeMemberRole, "变更成员角色"),
-}
-"""The recording forms of a body's page: the command each runs, and its title."""
+class Form(dict[str, str]):
+    """A posted form: each field's first value, trimmed; ``every(name)``: all of a
+    field's values (ticked boxes, the rows of a table of inputs)."""
 
-FIELD_NAMES = {"unit_id": "单位"}
+    def __init__(self, pairs: Iterable[tuple[str, str]] = ()) -> None:
+        super().__init__()
+        self.many: dict[str, list[str]] = {}
+        for name, value in pairs:
+            self.setdefault(name, value.strip())
+            self.many.setdefault(name, []).append(value.strip())
+
+    def every(self, name: str) -> list[str]:
+        return self.many.get(name, [])
+
+    def nth(self, name: str, i: int) -> str:
+        values = self.every(name)
+        return values[i] if i < len(values) else ""
+
+
+def _percent(text: str, what: str) -> int:
+    """A share typed in percent (``30``, ``33.33``, ``30%``) in basis points."""
+    return parse_bp(text if text.endswith("%") else f"{text}%", what)
+
+
+def _meeting(form: Form, given: dict[str, Any]) -> None:
+    given["present"] = [u for u in form.every("present") if u]
+    given["again"] = "again" in given
+
+
+def _resolution(form: Form, given: dict[str, Any]) -> None:
+    given["votes"] = {
+        "for": given.pop("votes_for", "0"),
+        "against": given.pop("votes_against", "0"),
+        "abstain": given.pop("abstain", "0"),
+    }
+    given["recused"] = [u for u in form.every("recused") if u]
+
+
+def _parties(form: Form, given: dict[str, Any]) -> None:
+    """The rows of the parties table: a unit, its cost share and its benefit share."""
+    rows = zip_longest(
+        form.every("party_unit"),
+        form.every("party_cost"),
+        form.every("party_benefit"),
+        fillvalue="",
+    )
+    given["parties"] = [
+        {
+            "unit_id": unit,
+            "cost_share_bp": _percent(cost, f"{unit or '协议方'}的成本分担比例"),
+            "benefit_share_bp": _percent(benefit, f"{unit or '协议方'}的收益分享比例"),
+        }
+        for unit, cost, benefit in rows
+        if unit or cost or benefit
+    ]
+    for name in ("party_unit", "party_cost", "party_benefit"):
+        given.pop(name, None)
+
+
+def _rules(form: Form, given: dict[str, Any]) -> None:
+    """The charter form's rules: those left blank are kept from the charter in force."""
+    rules: dict[str, Any] = {}
+    if quorum := given.pop("quorum", None):
+        rules["quorum"] = quorum
+    for name in ("admission_requires_resolution", "removal_requires_resolution"):
+        if (choice := given.pop(name, None)) in ("yes", "no"):
+            rules[name] = choice == "yes"
+    given["rules"] = rules
+
+
+@dataclass(frozen=True)
+class Action:
+    """A recording form: the command it runs (the API's, ``application.messages``), its
+    title, the page it sits on and returns to, who may send it, and how its fields
+    that are not the command's own (a table of parties, ticked seats) become them."""
+
+    command: type[Command]
+    title: str
+    page: str = "body"  # "home", "body", "council" or "agreement"
+    access: Access = Access.RECORD
+    shape: Callable[[Form, dict[str, Any]], None] | None = None
+
+
+ACTIONS: dict[str, Action] = {
+    "found": Action(m.FoundCommunity, "成立共同体", "home"),
+    "register": Action(m.RegisterUnit, "登记单位", access=Access.UNITS_WRITE),
+    "admit": Action(m.AdmitMember, "吸收成员"),
+    "exit": Action(m.ExitMember, "成员退出"),
+    "role": Action(m.ChangeMemberRole, "变更成员角色"),
+    "draft": Action(m.DraftAgreement, "起草协议", shape=_parties),
+    "charter": Action(m.AdoptCharter, "通过章程", "council", shape=_rules),
+    "seat": Action(m.AssignSeat, "分配理事会席位", "council"),
+    "vacate": Action(m.VacateSeat, "席位空缺", "council"),
+    "meeting": Action(m.RecordMeeting, "记录会议", "council", shape=_meeting),
+    "resolution": Action(m.RecordResolution, "记录决议", "council", shape=_resolution),
+    "approve": Action(m.ApproveAgreement, "批准协议", "agreement"),
+    "amend": Action(m.AmendAgreement, "修订协议", "agreement", shape=_parties),
+    "terminate": Action(m.TerminateAgreement, "终止协议", "agreement"),
+    "contribution": Action(m.RecordContribution, "记录投入", "agreement"),
+    "cost": Action(m.RecordCost, "记录成本", "agreement"),
+    "benefit": Action(m.RecordBenefit, "记录收益", "agreement"),
+    "reverse": Action(m.ReverseEntry, "冲销条目", "agreement"),
+}
+"""Every recording form of the console, by the last part of the path it posts to."""
+
+FIELD_NAMES = {"unit_id": "单位", "entry": "条目"}
 PROBLEMS = {
     "altered": "被修改",
     "deleted": "被删除",
@@ -164,18 +298,19 @@ def _council(ledger: Any, community: UUID, as_of: str | None) -> tuple[SeatList,
         return SeatList(body.id, body.name, day, []), MeetingList(body.id, body.name, [])
 
 
-def _register(ledger: Any, community: UUID) -> Register:
-    """The body's register; empty while it has no council yet."""
-    body = ledger.community(community)  # NotFound for an unknown body
+def _register(store: Any, community: UUID, known_at: str | None) -> Register:
+    """The body's register as recorded by ``known_at``; empty while it has no council."""
+    body = store.ledger.community(community)  # NotFound for an unknown body
     try:
-        return register(ledger, community)
-    except NotFound:
+        return register_model.register(store, community, known_at)
+    except CouncilNotFound:
         return Register(body.id, body.name, [])
 
 
-def _lead_last(role: MemberRole) -> bool:
-    """Most units join as members: the role a form offers first."""
-    return role.value == "lead"
+def _done(request: Request) -> str | None:
+    """What the form just sent recorded, to say so at the top of the page."""
+    action = ACTIONS.get(request.query_params.get("done", ""))
+    return action.title if action is not None else None
 
 
 def _auditors_only(what: str) -> str:
@@ -209,20 +344,40 @@ FORM = "application/x-www-form-urlencoded"
 FORM_LIMIT = 64 * 1024
 
 
-async def _form(request: Request) -> dict[str, str]:
-    """A posted form's fields (``application/x-www-form-urlencoded``, what the pages'
-    forms send), the first value of each; an oversized or other body reads as empty."""
+async def _form(request: Request) -> Form:
+    """A posted form (``application/x-www-form-urlencoded``, what the pages' forms
+    send); an oversized or other body reads as empty."""
     if request.headers.get("content-type", "").split(";")[0].strip() != FORM:
-        return {}
+        return Form()
     body = b""
     async for chunk in request.stream():
         body += chunk
         if len(body) > FORM_LIMIT:
-            return {}
-    fields: dict[str, str] = {}
-    for name, value in parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True):
-        fields.setdefault(name, value)
-    return fields
+            return Form()
+    return Form(parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True))
+
+
+def _command(action: Action, community: UUID | None, agreement: str | None, form: Form) -> Command:
+    """The form's command: the body and agreement from the page's path, the rest from
+    the fields, read as the API reads a query string (dates as people write them)."""
+    command = action.command
+    names = {f.name for f in fields(command)}
+    ids: dict[str, Any] = {}
+    if "community_id" in names:
+        ids["community_id"] = str(community)
+    if "agreement_id" in names:
+        ids["agreement_id"] = agreement
+    given: dict[str, Any] = {k: v for k, v in form.items() if v}
+    if action.shape is not None:
+        action.shape(form, given)
+    targets = {
+        f.name: given.pop(f.name, "") for f in fields(command) if f.path and f.name not in ids
+    }
+    for name, value in targets.items():
+        if not value:
+            raise InvalidInput(f"{FIELD_NAMES.get(name, name)}不能为空")
+    body = read_query(given, request_body(command))
+    return command(**ids, **targets, **msgspec.structs.asdict(body))
 
 
 class Console:
@@ -275,7 +430,12 @@ class Console:
         signed = await self._signed_in(request)
         if isinstance(signed, Response):
             return signed
-        session, token = signed
+        return await self._home(request, signed, done=_done(request))
+
+    async def _home(
+        self, request: Request, signed: tuple[Session, TokenInfo], *, status: int = 200, **more: Any
+    ) -> Response:
+        _, token = signed
         bodies = await run_in_threadpool(membership.communities, self.service.ledger)
         if token.role == Role.SECRETARY.value:
             bodies = [b for b in bodies if b.id in token.communities]
@@ -284,11 +444,15 @@ class Console:
         return self._page(
             "home.html",
             request,
-            (session, token),
+            signed,
+            status=status,
             bodies=bodies,
             live=live,
             head=head or 0,
             types=json.dumps(event_types()),
+            can_found=_may(token, Access.RECORD, None),
+            key=uuid.uuid4().hex,
+            **more,
         )
 
     async def bundle(self, request: Request) -> Response:
@@ -350,12 +514,7 @@ class Console:
         assert community is not None
         as_of = request.query_params.get("as_of", "").strip() or None
         known_at = request.query_params.get("known_at", "").strip() or None
-        done = (
-            ACTIONS[request.query_params["done"]][1]
-            if request.query_params.get("done") in ACTIONS
-            else None
-        )
-        return await self._body(request, signed, community, as_of, known_at, done=done)
+        return await self._body(request, signed, community, as_of, known_at, done=_done(request))
 
     async def _body(
         self,
@@ -415,9 +574,8 @@ class Console:
             invested=invested,
             statuses={st.value: chinese_name(st) for st in AgreementStatus},
             can_record=_may(token, Access.RECORD, community) and members.known_at is None,
+            can_register=_may(token, Access.UNITS_WRITE, community),
             key=uuid.uuid4().hex,
-            roles=[(r.value, chinese_name(r)) for r in sorted(MemberRole, key=_lead_last)],
-            reasons=[(r.value, chinese_name(r)) for r in ExitReason],
             **more,
         )
 
@@ -429,15 +587,28 @@ class Console:
             return entered
         signed, community = entered
         assert community is not None
+        known_at = request.query_params.get("known_at", "").strip() or None
         try:
-            kept = await run_in_threadpool(_register, self.service.ledger, community)
+            kept = await run_in_threadpool(_register, self.service.store, community, known_at)
         except NotFound:
             return self._error(request, 404, "没有这个共同体。", signed)
+        except InvalidInput as e:
+            return self._page(
+                "resolutions.html",
+                request,
+                signed,
+                status=422,
+                error=str(e),
+                register=None,
+                community=community,
+                known_at=known_at,
+            )
         return self._page(
             "resolutions.html",
             request,
             signed,
             register=kept,
+            known_at=known_at,
             community=community,
             matters={m.value: chinese_name(m) for m in Matter},
             outcomes={o.value: chinese_name(o) for o in Outcome},
@@ -445,33 +616,53 @@ class Console:
 
     async def council(self, request: Request) -> Response:
         """The council: who holds which seat on a date, and every meeting with who was
-        present and what it adopted."""
+        present and what it adopted; for a secretary, the forms that record them."""
         entered = await self._entered(request, Access.READ, body=True)
         if isinstance(entered, Response):
             return entered
         signed, community = entered
         assert community is not None
         as_of = request.query_params.get("as_of", "").strip() or None
+        return await self._council(request, signed, community, as_of, done=_done(request))
+
+    async def _council(
+        self,
+        request: Request,
+        signed: tuple[Session, TokenInfo],
+        community: UUID,
+        as_of: str | None,
+        *,
+        status: int = 200,
+        **more: Any,
+    ) -> Response:
         try:
             held, met = await run_in_threadpool(_council, self.service.ledger, community, as_of)
         except NotFound:
             return self._error(request, 404, "没有这个共同体。", signed)
         except InvalidInput as e:
             return self._error(request, 422, str(e), signed)
+        rules = await run_in_threadpool(charter, self.service.ledger, community, held.as_of)
         return self._page(
             "council.html",
             request,
             signed,
+            status=status,
             seats=held,
             meetings=met,
+            rules=rules,
             community=community,
             offices={o.value: chinese_name(o) for o in Office},
+            can_record=_may(signed[1], Access.RECORD, community),
+            key=uuid.uuid4().hex,
+            outcomes={o.value: chinese_name(o) for o in Outcome},
+            **more,
         )
 
     async def agreement(self, request: Request) -> Response:
         """An agreement's cost-sharing report on a date (and as known at a time): per
         party its shares, the cost it should bear, what it contributed, the balance and
-        the benefit due, with a chart of cost due against contributed."""
+        the benefit due, with a chart of cost due against contributed; its terms and
+        entries; for a secretary, the forms that approve, amend, end and book it."""
         entered = await self._entered(request, Access.READ, body=True)
         if isinstance(entered, Response):
             return entered
@@ -480,11 +671,41 @@ class Console:
         as_of = request.query_params.get("as_of", "").strip() or None
         known_at = request.query_params.get("known_at", "").strip() or None
         ref = request.path_params["agreement"]
+        return await self._agreement(
+            request, signed, community, ref, as_of, known_at, done=_done(request)
+        )
+
+    async def _agreement(
+        self,
+        request: Request,
+        signed: tuple[Session, TokenInfo],
+        community: UUID,
+        ref: str,
+        as_of: str | None,
+        known_at: str | None,
+        *,
+        status: int = 200,
+        **more: Any,
+    ) -> Response:
         store = self.service.store
         try:
-            shown = await run_in_threadpool(cost_sharing_model.report, store, ref, as_of, known_at)
-        except NotFound:
+            view = await run_in_threadpool(cost_sharing.agreement_view, self.service.ledger, ref)
+        except (NotFound, InvalidInput):
             return self._error(request, 404, "没有这个协议。", signed)
+        if view.community_id != community:  # another body's: not reachable from here
+            return self._error(request, 404, "没有这个协议。", signed)
+        page = {
+            "community": community,
+            "agreement": ref,
+            "view": view,
+            "statuses": {st.value: chinese_name(st) for st in AgreementStatus},
+            "can_record": _may(signed[1], Access.RECORD, community) and not known_at,
+            "key": uuid.uuid4().hex,
+            "known_at": known_at,
+            **more,
+        }
+        try:
+            shown = await run_in_threadpool(cost_sharing_model.report, store, ref, as_of, known_at)
         except InvalidInput as e:
             return self._page(
                 "agreement.html",
@@ -493,13 +714,9 @@ class Console:
                 status=422,
                 error=str(e),
                 report=None,
-                community=community,
-                agreement=ref,
                 as_of=as_of,
-                known_at=known_at,
+                **page,
             )
-        if shown.community_id != community:  # another body's: not reachable from here
-            return self._error(request, 404, "没有这个协议。", signed)
         most = max(
             [_fen(p.cost_due) for p in shown.parties]
             + [_fen(p.contributed) for p in shown.parties],
@@ -509,77 +726,145 @@ class Console:
             "agreement.html",
             request,
             signed,
+            status=status,
             report=shown,
-            community=community,
-            agreement=ref,
             as_of=shown.as_of.isoformat(),
-            known_at=known_at,
             most=most,
             fen=_fen,
+            **page,
         )
 
     async def record(self, request: Request) -> Response:
         """A recording form: the command the API would run, with the form's fields, once
         per form shown (its idempotency key), or the page again with the ledger's own
-        words next to the form, and nothing recorded."""
+        words next to the form, and nothing recorded. The resolution form is previewed
+        first: the page shows the outcome and reason the ledger will record."""
         signed = await self._signed_in(request)
         if isinstance(signed, Response):
             return signed
         session, token = signed
-        community = _community(request)
-        action = request.path_params["action"]
-        if community is None or action not in ACTIONS:
+        name = request.path_params.get("action", "found")
+        action = ACTIONS.get(name)
+        community = _community(request) if "id" in request.path_params else None
+        agreement = request.path_params.get("agreement")
+        if (
+            action is None
+            or (action.page == "home") != ("id" not in request.path_params)
+            or (action.page == "agreement") != (agreement is not None)
+            or ("id" in request.path_params and community is None)
+        ):
             return self._error(request, 404, "没有这个页面。", signed)
         form = await _form(request)
         if _forged(form.pop("csrf", ""), session):
             return self._error(request, 403, FORGED, signed)
-        if not _may(token, Access.RECORD, community):
-            return self._error(request, 403, "您的令牌不能为这个共同体记录。", signed)
-        key = form.pop("idempotency_key", "") or uuid.uuid4().hex
-        command = ACTIONS[action][0]
-        principal = f"console:{token.name} ({token.id})"
-        try:
-            await run_in_threadpool(
-                self._run, command, community, form, token.id, f"{action}:{key}", principal
+        if not _may(token, action.access, community):
+            refused = (
+                "只有管理员可以成立共同体。"
+                if community is None
+                else "您的令牌不能为这个共同体记录。"
             )
+            return self._error(request, 403, refused, signed)
+        if agreement is not None and not await run_in_threadpool(
+            self._belongs, agreement, community
+        ):
+            return self._error(request, 404, "没有这个协议。", signed)
+        key = form.pop("idempotency_key", "") or uuid.uuid4().hex
+        preview = form.pop("preview", None) is not None and name == "resolution"
+        principal = f"console:{token.name} ({token.id})"
+        shown = None
+        try:
+            command = _command(action, community, agreement, form)
+            if preview:
+                shown = await run_in_threadpool(self._preview, command)
+            else:
+                await run_in_threadpool(
+                    self._once, command, form, token.id, f"{name}:{key}", principal
+                )
         except (InvalidInput, Conflict, NotFound) as e:
             status = 404 if isinstance(e, NotFound) else 409 if isinstance(e, Conflict) else 422
-            return await self._body(
+            return await self._again(
                 request,
                 signed,
+                action,
                 community,
-                None,
-                None,
-                status=status,
-                failed=action,
+                agreement,
+                status,
+                filled=name,
                 failure=str(e),
                 values=form,
             )
-        return RedirectResponse(f"/bodies/{community}?done={action}", status_code=303)
+        if shown is not None:
+            return await self._again(
+                request,
+                signed,
+                action,
+                community,
+                agreement,
+                200,
+                filled=name,
+                previewed=shown,
+                values=form,
+            )
+        back = {
+            "home": "/",
+            "body": f"/bodies/{community}",
+            "council": f"/bodies/{community}/council",
+            "agreement": f"/bodies/{community}/agreements/{agreement}",
+        }[action.page]
+        return RedirectResponse(f"{back}?done={name}", status_code=303)
 
-    def _run(
+    async def _again(
         self,
-        command: type[Command],
-        community: UUID,
-        form: dict[str, str],
-        token_id: str,
-        key: str,
-        principal: str,
-    ) -> None:
-        in_path = [f.name for f in fields(command) if f.path and f.name != "community_id"]
-        given = {k: v.strip() for k, v in form.items() if v.strip()}
-        targets = {name: given.pop(name, "") for name in in_path}
-        for name, value in targets.items():
-            if not value:
-                raise InvalidInput(f"{FIELD_NAMES.get(name, name)}不能为空")
-        body = read_query(given, request_body(command))
-        cmd = command(community_id=community, **targets, **msgspec.structs.asdict(body))
-        fingerprint = repr(sorted(form.items())).encode()
+        request: Request,
+        signed: tuple[Session, TokenInfo],
+        action: Action,
+        community: UUID | None,
+        agreement: str | None,
+        status: int,
+        **more: Any,
+    ) -> Response:
+        """The page a form sits on, shown again with ``more``: its values, and the
+        ledger's refusal or the outcome it previewed."""
+        if action.page == "home":
+            return await self._home(request, signed, status=status, **more)
+        assert community is not None
+        if action.page == "council":
+            return await self._council(request, signed, community, None, status=status, **more)
+        if action.page == "agreement":
+            assert agreement is not None
+            return await self._agreement(
+                request, signed, community, agreement, None, None, status=status, **more
+            )
+        return await self._body(request, signed, community, None, None, status=status, **more)
+
+    def _belongs(self, agreement: str, community: UUID | None) -> bool:
+        try:
+            return self.service.ledger.agreement(agreement).community_id == community
+        except (NotFound, InvalidInput):
+            return False
+
+    def _preview(self, command: Command) -> Any:
+        assert isinstance(command, m.RecordResolution)
+        return self.service.ledger.preview_resolution(
+            command.community_id,
+            meeting=command.meeting_id,
+            matter=command.matter,
+            votes_for=command.votes.for_,
+            votes_against=command.votes.against,
+            abstentions=command.votes.abstain,
+            recused=list(command.recused),
+            revokes=command.revokes,
+        )
+
+    def _once(self, command: Command, form: Form, token_id: str, key: str, principal: str) -> None:
+        """Run ``command`` once for the form's idempotency ``key``: a second send of the
+        same form (a double click, a reload) waits for the first and records nothing."""
+        fingerprint = repr(sorted(form.many.items())).encode()
         for _ in range(50):  # a double submit: the first is still at it
             try:
                 with self.service.requests.once(token_id, key, fingerprint) as (replay, keep):
                     if replay is None:
-                        cmd.run(self.service.ledger, principal)
+                        command.run(self.service.ledger, principal)
                         keep(200, b"{}")
                     return
             except Conflict as e:

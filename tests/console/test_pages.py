@@ -189,7 +189,7 @@ def test_every_page_renders_for_every_role(world: World, role: str) -> None:
 
 def form_of(html: str, action: str) -> dict[str, str]:
     """The hidden fields of the page's ``action`` form: its CSRF and idempotency key."""
-    part = html.split(f'/{action}" class="record">', 1)[1]
+    part = html.split(f'id="{action}-form">', 1)[1]
     return {
         "csrf": part.split('name="csrf" value="', 1)[1].split('"', 1)[0],
         "idempotency_key": part.split('name="idempotency_key" value="', 1)[1].split('"', 1)[0],
