@@ -5,6 +5,8 @@ runs the API's command; a refusal shows the ledger's words and records nothing."
 
 from __future__ import annotations
 
+import time
+from datetime import UTC, datetime
 from uuid import UUID
 
 from bootstrap import Ledger
@@ -252,3 +254,29 @@ def seats_and_a_resolution(world: World, ledger: Ledger) -> None:
         abstentions=0,
         principal="t",
     )
+
+
+def test_the_register_as_known_at_an_earlier_time(world: World, ledger: Ledger) -> None:
+    seats_and_a_resolution(world, ledger)
+    time.sleep(0.01)
+    between = datetime.now(UTC).isoformat()
+    time.sleep(0.01)
+    ledger.record_resolution(
+        world.mine,
+        meeting=1,
+        matter="ordinary",
+        title="后来补记的决议",
+        votes_for=3,
+        votes_against=0,
+        abstentions=0,
+        principal="t",
+    )
+    client = sign_in(world, "auditor")
+    path = f"/bodies/{world.mine}/resolutions"
+    now = client.get(path).text
+    assert "批准协议" in now and "后来补记的决议" in now
+    then = client.get(path, params={"known_at": between})
+    assert then.status_code == 200 and "批准协议" in then.text
+    assert "后来补记的决议" not in then.text and "仅含" in then.text
+    bad = client.get(path, params={"known_at": "昨天"})
+    assert bad.status_code == 422 and 'id="form-error"' in bad.text
