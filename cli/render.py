@@ -1,9 +1,8 @@
 """Output for people (rich tables), for scripts (JSON and CSV) and for spreadsheets (xlsx,
-``cli.spreadsheet``)."""
+``cli.spreadsheet``); the CSV and the workbook are those of ``projections.tables``."""
 
 from __future__ import annotations
 
-import csv
 import sys
 from collections.abc import Sequence
 from datetime import datetime
@@ -21,6 +20,7 @@ from adapters.webhooks import Delivery, Endpoint
 from api.tokens import TokenInfo
 from cli.projections import Rebuilt, Status
 from cli.relay import RelayStatus
+from cli.spreadsheet import write_xlsx
 from domain.agreement import AgreementKind
 from domain.agreement import Status as AgreementStatus
 from domain.bundle import BundleVerification
@@ -59,6 +59,7 @@ from projections.leads import CommunityDetail
 from projections.membership import CommunityView, MemberList, UnitView
 from projections.provinces import ProvinceDistribution
 from projections.replay import Replay
+from projections.tables import csv_text
 
 HEADINGS = {
     "aggregate": "聚合",
@@ -179,13 +180,11 @@ def emit(value: Any, fmt: str, *, wide: bool = False) -> None:
         sys.stdout.write("\n")
         return
     if fmt == "csv":
-        write_csv(csv_rows(value))
+        sys.stdout.write(csv_text(value))
         return
     if fmt == "xlsx":  # a list of cli/main.py's own, without --output (cli.spreadsheet)
-        from cli.spreadsheet import write_xlsx
-
         try:
-            write_xlsx(value, csv_rows(value), None)
+            write_xlsx(value, None)
         except InvalidInput as e:
             print(f"chanjiao: {e}", file=sys.stderr)
             raise SystemExit(2) from None
@@ -669,149 +668,6 @@ def province_tables(view: ProvinceDistribution) -> list[Table]:
     for t in view.by_type:
         types.add_row(t.unit_type.replace("_", " "), str(t.units))
     return [provinces, types]
-
-
-# --- CSV ------------------------------------------------------------------------------
-
-
-def csv_rows(value: Any) -> list[list[str]]:
-    """A header row and data rows; money as yuan with two decimals, shares in basis
-    points, so a spreadsheet sums the columns exactly."""
-    match value:
-        case CostSharingReport():
-            rows = [
-                [
-                    "unit_id",
-                    "code",
-                    "name",
-                    "cost_share_bp",
-                    "cost_due",
-                    "contributed",
-                    "balance",
-                    "benefit_share_bp",
-                    "benefit_due",
-                ]
-            ]
-            rows += [
-                [
-                    str(p.unit_id),
-                    p.code,
-                    p.name,
-                    str(p.cost_share_bp),
-                    p.cost_due,
-                    p.contributed,
-                    p.balance,
-                    str(p.benefit_share_bp),
-                    p.benefit_due,
-                ]
-                for p in value.parties
-            ]
-            rows.append(
-                [
-                    "",
-                    "",
-                    "total",
-                    "10000",
-                    value.total_costs,
-                    value.total_contributed,
-                    value.total_balance,
-                    "10000",
-                    value.total_benefits,
-                ]
-            )
-            return rows
-        case InvestmentSummary():
-            rows = [["dimension", "key", "name", "amount", "share_bp"]]
-            for dimension, slices in (
-                ("kind", value.by_kind),
-                ("source", value.by_source),
-                ("province", value.by_province),
-            ):
-                rows += [[dimension, s.key, s.name, s.amount, str(s.share_bp)] for s in slices]
-            rows += [
-                ["agreement", str(a.agreement_id), a.title, a.contributed, ""]
-                for a in value.agreements
-            ]
-            return rows
-        case AgreementList():
-            rows = [
-                [
-                    "id",
-                    "title",
-                    "kind",
-                    "community_id",
-                    "community",
-                    "status",
-                    "parties",
-                    "approved_on",
-                    "terminated_on",
-                ]
-            ]
-            rows += [
-                [
-                    str(a.id),
-                    a.title,
-                    a.kind,
-                    str(a.community_id),
-                    a.community_name,
-                    a.status,
-                    str(a.parties),
-                    str(a.approved_on or ""),
-                    str(a.terminated_on or ""),
-                ]
-                for a in value.agreements
-            ]
-            return rows
-        case MemberList():
-            rows = [
-                ["unit_id", "code", "name", "type", "province", "province_name", "role", "since"]
-            ]
-            rows += [
-                [
-                    str(m.unit_id),
-                    m.code,
-                    m.name,
-                    m.type,
-                    m.province,
-                    m.province_name,
-                    m.role,
-                    str(m.since),
-                ]
-                for m in value.members
-            ]
-            return rows
-        case ProvinceDistribution():
-            # one row per province and per unit type, then the totals; the share is
-            # the decimal fraction of members outside the home province ("0.4545")
-            rows = [["dimension", "key", "name", "units", "share"]]
-            rows += [["province", p.province, p.name, str(p.units), ""] for p in value.provinces]
-            rows += [["type", t.unit_type, "", str(t.units), ""] for t in value.by_type]
-            rows.append(["total", "", "", str(value.total), ""])
-            rows.append(
-                [
-                    "outside_home",
-                    value.home_province or "",
-                    value.home_province_name or "",
-                    str(value.outside_home),
-                    value.outside_home_share or "",
-                ]
-            )
-            if value.local is not None:
-                rows.append(["local", "", "", str(value.local), ""])
-                rows.append(["non_local", "", "", str(value.non_local), ""])
-            return rows
-    from cli.spreadsheet import more_csv_rows
-
-    if (more := more_csv_rows(value)) is not None:
-        return more
-    raise TypeError(f"no CSV form for {type(value).__name__}")
-
-
-def write_csv(rows: list[list[str]]) -> None:
-    # A byte-order mark first: spreadsheet programs then read the Chinese names as
-    # UTF-8 rather than the system code page. Rows end in CRLF (RFC 4180).
-    sys.stdout.write("\ufeff")
-    csv.writer(sys.stdout).writerows(rows)
 
 
 def verification_table(view: Verification | BundleVerification) -> Table:

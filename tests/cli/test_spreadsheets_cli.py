@@ -260,10 +260,10 @@ def test_csv_and_json_are_unchanged_by_the_xlsx_option(run, setting):
 
 def test_the_body_list_has_csv_rows_and_a_workbook(setting, ledger):
     # `community list` is one of cli/main.py's commands; its CSV and xlsx forms are
-    # those of cli.render.csv_rows and cli.spreadsheet.workbook, checked here directly.
-    from cli.render import csv_rows
-    from cli.spreadsheet import workbook as build
+    # those of projections.tables.csv_rows and .workbook, checked here directly.
     from projections.membership import communities
+    from projections.tables import csv_rows
+    from projections.tables import workbook as build
 
     rows = csv_rows(communities(ledger))
     assert rows[0][:2] == ["id", "name"]

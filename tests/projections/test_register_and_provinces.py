@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 
 from bootstrap import Ledger
 from cli.demo import BODIES, load_demo
-from cli.render import csv_rows, emit
+from cli.render import emit
 from domain.charter import Matter
 from domain.council import Office
 from domain.errors import (
@@ -35,6 +35,7 @@ from projections.machinery import Store
 from projections.membership_model import Membership
 from projections.provinces import Body, ProvinceCount, TypeCount, bp_text, city_of, share_bp
 from projections.register_model import ResolutionRegister, register
+from projections.tables import csv_rows
 from tests.conftest import STORES
 from tests.factories import credit_code
 
