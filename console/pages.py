@@ -14,10 +14,11 @@ import time
 import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from datetime import date
 from itertools import zip_longest
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, quote
 from uuid import UUID
 
 import msgspec
@@ -82,6 +83,7 @@ from projections.governance import (
     seats,
 )
 from projections.history import history as aggregate_history
+from projections.tables import csv_bytes, xlsx_bytes
 
 STATIC = Path(__file__).with_name("static")
 ROLES = {
@@ -153,6 +155,7 @@ def pages(service: Service, key_file: Path) -> list[BaseRoute]:
         Route("/bodies/{id}", console.body),
         Route("/bodies/{id}/resolutions", console.resolutions),
         Route("/bodies/{id}/council", console.council),
+        Route("/bodies/{id}/download/{what}", console.download),
         Route("/bodies", console.record, methods=["POST"]),
         Route("/bodies/{id}/agreements/{agreement}", console.agreement),
         Route("/bodies/{id}/agreements/{agreement}/{action}", console.record, methods=["POST"]),
@@ -305,6 +308,65 @@ def _register(store: Any, community: UUID, known_at: str | None) -> Register:
         return register_model.register(store, community, known_at)
     except CouncilNotFound:
         return Register(body.id, body.name, [])
+
+
+@dataclass(frozen=True)
+class Query:
+    """A download's question: the body, and the date and time its page asked about."""
+
+    store: Any
+    community: UUID
+    as_of: str | None
+    known_at: str | None
+    agreement: str | None
+
+    def day(self) -> date:
+        return parse_date(self.as_of, "as-of date") if self.as_of else today()
+
+
+def _agreement_report(q: Query) -> Any:
+    report = cost_sharing_model.report(q.store, q.agreement or "", q.as_of, q.known_at)
+    if report.community_id != q.community:  # another body's: not reachable from here
+        raise NotFound("no such agreement")
+    return report
+
+
+DOWNLOADS: dict[str, tuple[str, Access, Callable[[Query], Any]]] = {
+    "members": (
+        "成员名单",
+        Access.READ,
+        lambda q: membership_model.members(q.store, q.community, q.as_of, q.known_at),
+    ),
+    "provinces": (
+        "成员省份分布",
+        Access.READ,
+        lambda q: provinces.distribution(q.store, q.community, q.day(), q.known_at),
+    ),
+    "investment": (
+        "多元投入",
+        Access.REPORT,
+        lambda q: cost_sharing_model.investment(q.store, q.community, q.day(), q.known_at),
+    ),
+    "resolutions": (
+        "决议登记簿",
+        Access.READ,
+        lambda q: _register(q.store, q.community, q.known_at),
+    ),
+    "seats": (
+        "理事会席位",
+        Access.READ,
+        lambda q: _council(q.store.ledger, q.community, q.as_of)[0],
+    ),
+    "meetings": ("会议", Access.READ, lambda q: _council(q.store.ledger, q.community, None)[1]),
+    "report": ("成本分摊", Access.READ, _agreement_report),
+}
+"""What a body's pages offer to download as CSV or xlsx (``projections.tables``, the
+command line's ``--format csv|xlsx``): its name in the file's, who may, and the read."""
+
+DOWNLOAD_TYPES = {
+    "csv": "text/csv; charset=utf-8",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
 
 
 def _done(request: Request) -> str | None:
@@ -872,6 +934,47 @@ class Console:
                     raise
                 time.sleep(0.1)
         raise Conflict("同一表单仍在处理中，请稍后刷新页面查看。")
+
+    async def download(self, request: Request) -> Response:
+        """A table of a body's pages as a file: CSV (UTF-8 with a byte-order mark, which
+        Excel and WPS read as such) or xlsx, for the date and time the page showed."""
+        what = DOWNLOADS.get(request.path_params["what"])
+        fmt = request.query_params.get("format", "csv")
+        access = what[1] if what is not None else Access.READ
+        entered = await self._entered(request, access, body=True)
+        if isinstance(entered, Response):
+            return entered
+        signed, community = entered
+        assert community is not None
+        if what is None or fmt not in DOWNLOAD_TYPES:
+            return self._error(request, 404, "没有这个下载。", signed)
+        params = request.query_params
+        query = Query(
+            self.service.store,
+            community,
+            params.get("as_of", "").strip() or None,
+            params.get("known_at", "").strip() or None,
+            params.get("agreement"),
+        )
+        try:
+            value = await run_in_threadpool(what[2], query)
+        except NotFound:
+            return self._error(request, 404, "没有这个共同体或协议。", signed)
+        except InvalidInput as e:
+            return self._error(request, 422, str(e), signed)
+        content = await run_in_threadpool(xlsx_bytes if fmt == "xlsx" else csv_bytes, value)
+        day = getattr(value, "as_of", None) or today()
+        name = f"{what[0]}-{day.isoformat()}.{fmt}"
+        ascii_name = f"chanjiao-{request.path_params['what']}-{day.isoformat()}.{fmt}"
+        return Response(
+            content,
+            media_type=DOWNLOAD_TYPES[fmt],
+            headers={
+                "Content-Disposition": f'attachment; filename="{ascii_name}"; '
+                f"filename*=UTF-8''{quote(name)}",
+                "Cache-Control": "no-store",
+            },
+        )
 
     async def search_units(self, request: Request) -> Response:
         """The units whose name (now or before) contains ``q``, or whose credit code

@@ -5,6 +5,7 @@ runs the API's command; a refusal shows the ledger's words and records nothing."
 
 from __future__ import annotations
 
+import re
 import time
 from datetime import UTC, datetime
 from uuid import UUID
@@ -214,6 +215,11 @@ def test_an_agreement_from_draft_to_reversal_and_its_report(world: World, ledger
     report = cost_sharing.report(ledger, str(made.id), "2024-12-31")
     assert report.total_costs == "100000.00" and report.total_contributed == "125000.00"
     assert "125,000.00" in page and "60,000.00" in page  # 单位1 bears 60 % of the cost
+    csv = client.get(
+        f"{body}/download/report", params={"agreement": str(made.id), "as_of": "2024-12-31"}
+    )
+    assert csv.status_code == 200 and "125000.00" in csv.text and "60000.00" in csv.text
+    assert "download/report?as_of=2024-12-31&amp;agreement=" in page
     wrong = post(
         world,
         f"{agreement}/cost",
@@ -280,3 +286,42 @@ def test_the_register_as_known_at_an_earlier_time(world: World, ledger: Ledger) 
     assert "后来补记的决议" not in then.text and "仅含" in then.text
     bad = client.get(path, params={"known_at": "昨天"})
     assert bad.status_code == 422 and 'id="form-error"' in bad.text
+
+
+def test_the_pages_tables_download_as_csv_and_xlsx_as_the_command_line_writes_them(
+    world: World, ledger: Ledger
+) -> None:
+    from io import BytesIO
+
+    from openpyxl import load_workbook
+
+    from projections import membership_model
+    from projections.tables import csv_bytes
+
+    client = sign_in(world, "secretary")
+    page = client.get(f"/bodies/{world.mine}", params={"as_of": "2024-01-20"}).text
+    found = re.search(r'href="(/bodies/[^"]+/download/members\?[^"]+format=csv)"', page)
+    assert found is not None
+    link = found.group(1).replace("&amp;", "&")
+    assert "/download/members?as_of=2024-01-20&format=csv" in link
+    got = client.get(link)
+    assert got.status_code == 200 and got.headers["content-type"].startswith("text/csv")
+    assert "filename*=UTF-8''" in got.headers["content-disposition"]
+    store = world.client.app.state.service.store  # type: ignore[attr-defined]
+    expected = membership_model.members(store, world.mine, "2024-01-20", None)
+    assert got.content == csv_bytes(expected)  # what `--format csv` writes
+    assert got.content.startswith("\ufeff".encode()) and world.late.encode() in got.content
+    book = client.get(f"/bodies/{world.mine}/download/members", params={"format": "xlsx"})
+    sheet = load_workbook(BytesIO(book.content)).active
+    names = [row[2] for row in sheet.iter_rows(min_row=2, values_only=True)]
+    assert sorted(names) == sorted(["单位1", "单位2", "单位3", world.late])
+    seats_and_a_resolution(world, ledger)
+    for what in ("provinces", "investment", "resolutions", "seats", "meetings"):
+        r = client.get(f"/bodies/{world.mine}/download/{what}", params={"format": "xlsx"})
+        assert r.status_code == 200, what
+    assert "2024-001" in client.get(f"/bodies/{world.mine}/download/resolutions").text
+    assert client.get(f"/bodies/{world.mine}/download/nothing").status_code == 404
+    assert client.get(f"/bodies/{world.mine}/download/members?format=pdf").status_code == 404
+    assert client.get(f"/bodies/{world.other}/download/members").status_code == 403
+    bad = client.get(f"/bodies/{world.mine}/download/members", params={"as_of": "2024-02-30"})
+    assert bad.status_code == 422
