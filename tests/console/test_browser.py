@@ -135,3 +135,167 @@ def test_an_auditors_home_page_shows_events_as_they_are_recorded(
         context.close()
     finally:
         server.stop()
+
+
+def signed_in(browser: Any, server: Any, token: str, width: int = 1280) -> Any:
+    context = browser.new_context(
+        viewport={"width": width, "height": 900}, locale="zh-CN", accept_downloads=True
+    )
+    page = context.new_page()
+    page.goto(f"{server.url}/signin")
+    page.get_by_label("访问令牌").fill(token)
+    page.get_by_role("button", name="登录").click()
+    page.wait_for_url(f"{server.url}/")
+    return page
+
+
+def test_a_secretarys_council_and_money_day(
+    database_url: str, ledger: Ledger, browser: Any, tmp_path: Path
+) -> None:
+    """Seats held, a meeting recorded by ticking who came, a resolution whose outcome the
+    page shows before it is confirmed, an agreement approved by it, a contribution, and
+    the cost-sharing report downloaded."""
+    journal = Journal()
+    body = journal.community(ledger, "d", "苏州市域产教联合体")
+    names, codes = [], []
+    for person in ("张三", "李四", "王五"):
+        code = journal.unit(ledger, "d")
+        journal.admit(ledger, body, code, "d")
+        ledger.assign_seat(body, code, representative=person, office="director",
+                           effective_on="2024-03-01", principal="d")  # fmt: skip
+        names.append(ledger.unit(code).name)
+        codes.append(code)
+    ledger.draft_agreement(
+        body,
+        title="共享实训基地共建协议",
+        kind="training_base",
+        parties=[
+            {"unit_id": codes[0], "cost_share_bp": 6000, "benefit_share_bp": 5000},
+            {"unit_id": codes[1], "cost_share_bp": 4000, "benefit_share_bp": 5000},
+        ],
+        drafted_on="2024-03-15",
+        principal="d",
+    )
+    server = LiveServer(ledger, pages=functools.partial(pages, key_file=tmp_path / "k")).start()
+    store = "postgres" if database_url.startswith("postgres") else "sqlite"
+    try:
+        token = server.app.state.service.tokens.issue(
+            role="secretary", name="苏州秘书处", communities=[body], issued_by="test"
+        ).token
+        page = signed_in(browser, server, token)
+        page.get_by_role("link", name="苏州市域产教联合体").click()
+        page.get_by_role("link", name="理事会").click()
+        page.wait_for_selector("text=理事会席位")
+        form = page.locator("#meeting-form")
+        form.get_by_label("会议日期").fill("2024-04-10")
+        form.get_by_label(names[0]).check()
+        form.get_by_label(names[1]).check()
+        form.get_by_role("button", name="记录会议").click()
+        page.wait_for_selector("text=已记录：记录会议")
+        assert page.get_by_role("cell", name=f"{names[0]}、{names[1]}").is_visible()
+        form = page.locator("#resolution-form")
+        form.get_by_label("事项").select_option(label="利益分享协议")
+        form.get_by_label("标题").fill("批准共享实训基地共建协议")
+        form.get_by_label("赞成").fill("2")
+        form.get_by_label("反对").fill("0")
+        form.get_by_label("弃权").fill("0")
+        before = ledger.recorder.max_notification_id()
+        form.get_by_role("button", name="预览表决结果").click()
+        preview = page.locator("#resolution-preview")
+        preview.wait_for()
+        assert "账本将判定：通过" in preview.inner_text()
+        assert "出席 2/3 席" in preview.inner_text()
+        assert ledger.recorder.max_notification_id() == before  # nothing yet
+        page.screenshot(path=SHOTS / f"resolution-preview-{store}.png", full_page=True)
+        page.get_by_role("button", name="确认并记录（通过）").dblclick()
+        page.wait_for_selector("text=已记录：记录决议")
+        assert ledger.recorder.max_notification_id() == before + 1  # once
+        page.screenshot(path=SHOTS / f"council-{store}.png", full_page=True)
+        page.get_by_role("link", name="决议登记簿").click()
+        assert page.get_by_role("cell", name="2024-001").is_visible()
+        page.go_back()
+        page.get_by_role("link", name="← 苏州市域产教联合体").click()
+        page.get_by_role("link", name="共享实训基地共建协议").click()
+        form = page.locator("#approve-form")
+        form.get_by_label("批准协议的决议编号").fill("2024-001")
+        form.get_by_role("button", name="记录批准").click()
+        page.wait_for_selector("text=已记录：批准协议")
+        form = page.locator("#contribution-form")
+        form.get_by_label("协议方").select_option(label=names[0])
+        form.get_by_label("投入方式").select_option(label="资金")
+        form.get_by_label("金额（元，可写 12.5万）").fill("12.5万")
+        form.get_by_label("投入日期").fill("2024-05-01")
+        form.get_by_label("说明").fill("建设资金")
+        form.get_by_role("button", name="记录投入").click()
+        page.wait_for_selector("text=已记录：记录投入")
+        assert page.get_by_role("cell", name="125,000.00").first.is_visible()
+        page.screenshot(path=SHOTS / f"agreement-{store}.png", full_page=True)
+        with page.expect_download() as started:
+            page.get_by_role("link", name="Excel（xlsx）").click()
+        saved = tmp_path / started.value.suggested_filename
+        started.value.save_as(saved)
+        assert saved.name.startswith("成本分摊-") and saved.suffix == ".xlsx"
+        from openpyxl import load_workbook
+
+        rows = list(load_workbook(saved).active.iter_rows(values_only=True))
+        assert [r[2] for r in rows[1:3]] == names[:2]
+        page.context.close()
+    finally:
+        server.stop()
+
+
+def test_an_auditors_day(database_url: str, ledger: Ledger, browser: Any, tmp_path: Path) -> None:
+    """Members as of a past date and as known at an earlier time; verification finds an
+    event altered behind the ledger's back; a forged form is refused."""
+    import time
+    from datetime import UTC, datetime
+    from uuid import UUID
+
+    from tests.tampering import alter_stored_event
+
+    journal = Journal()
+    body = journal.community(ledger, "a", "苏州市域产教联合体")
+    early = journal.unit(ledger, "a")
+    journal.admit(ledger, body, early, "a")  # from 2024-02-01
+    time.sleep(0.01)
+    between = datetime.now(UTC).isoformat()
+    time.sleep(0.01)
+    late = journal.unit(ledger, "a")
+    ledger.admit_member(body, late, role="participant", effective_on="2024-01-15", principal="a")
+    early_name, late_name = ledger.unit(early).name, ledger.unit(late).name
+    server = LiveServer(ledger, pages=functools.partial(pages, key_file=tmp_path / "k")).start()
+    store = "postgres" if database_url.startswith("postgres") else "sqlite"
+    try:
+        token = server.app.state.service.tokens.issue(
+            role="auditor", name="审计", issued_by="test"
+        ).token
+        page = signed_in(browser, server, token)
+        page.get_by_role("link", name="苏州市域产教联合体").click()
+        page.get_by_label("截至日期").fill("2024-01-20")
+        page.get_by_role("button", name="查询").click()
+        page.wait_for_selector("text=2024-01-20 的成员名单")
+        assert page.get_by_role("cell", name=late_name, exact=True).is_visible()  # backdated
+        assert page.get_by_role("cell", name=early_name, exact=True).count() == 0
+        page.get_by_label("截至日期").fill("2024-03-01")
+        page.get_by_label("按记录时间（可选）").fill(between)
+        page.get_by_role("button", name="查询").click()
+        page.wait_for_selector("text=时已记录的内容")
+        assert page.get_by_role("cell", name=early_name, exact=True).is_visible()
+        assert page.get_by_role("cell", name=late_name, exact=True).count() == 0  # not yet
+        page.screenshot(path=SHOTS / f"body-known-at-{store}.png", full_page=True)
+        page.get_by_role("link", name="审计").click()
+        page.get_by_role("button", name="运行校验").click()
+        page.wait_for_selector("text=校验通过")
+        position = alter_stored_event(database_url, UUID(body), 2, b'"2024-02-01"', b'"2024-02-02"')
+        page.get_by_role("button", name="运行校验").click()
+        page.wait_for_selector("text=被修改")
+        assert page.get_by_role("cell", name=str(position), exact=True).is_visible()
+        page.screenshot(path=SHOTS / f"audit-tampered-{store}.png", full_page=True)
+        verify = page.get_by_role("button", name="运行校验")
+        csrf = verify.locator("xpath=ancestor::form//input[@name='csrf']")
+        csrf.evaluate("input => { input.value = 'forged'; }")  # a form from elsewhere
+        verify.click()
+        page.wait_for_selector("text=未执行任何操作")
+        page.context.close()
+    finally:
+        server.stop()
