@@ -220,6 +220,10 @@ def test_an_agreement_from_draft_to_reversal_and_its_report(world: World, ledger
     )
     assert csv.status_code == 200 and "125000.00" in csv.text and "60000.00" in csv.text
     assert "download/report?as_of=2024-12-31&amp;agreement=" in page
+    invested = client.get(body, params={"as_of": "2024-12-31"}).text
+    section = invested.split("<h2>多元投入</h2>", 1)[1].split("</section>", 1)[0]
+    assert "各方已投入合计 125,000.00 元" in section and 'aria-label="按投入方式"' in section
+    assert "125,000.00 元（100%）" in section  # all of it funds, from one enterprise
     wrong = post(
         world,
         f"{agreement}/cost",
