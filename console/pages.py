@@ -819,7 +819,9 @@ class Console:
         form = await _form(request)
         if _forged(form.pop("csrf", ""), session):
             return self._error(request, 403, FORGED, signed)
-        if not _may(token, action.access, community):
+        if not _may(token, action.access, community) or (
+            community is not None and not _may(token, Access.READ, community)
+        ):
             refused = (
                 "只有管理员可以成立共同体。"
                 if community is None

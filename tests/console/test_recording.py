@@ -76,6 +76,8 @@ def test_a_secretary_registers_a_unit_then_admits_it(world: World, ledger: Ledge
     )
     assert admitted.status_code == 303
     assert "苏州智造职业技术学院" in client.get(f"/bodies/{world.mine}").text
+    elsewhere = post(world, f"/bodies/{world.other}/register", page, "register", **wrong)
+    assert elsewhere.status_code == 403  # not from another body's page
 
 
 def test_a_council_day_seats_a_meeting_and_a_resolution_previewed_before_it_is_recorded(
