@@ -62,6 +62,7 @@ from adapters.dialect import Dialect
 from adapters.recorders import TABLE_CREATION_LOCK
 from application.repository import project
 from domain.agreement import AgreementKind, BenefitAgreement, Entry, Party, Terms
+from domain.annual import Filing
 from domain.community import Charter, Community, MembershipPeriod, Recommendation
 from domain.council import Council, Meeting, Resolution, Seat
 from domain.unit import MemberUnit
@@ -136,6 +137,7 @@ KINDS = [
             "charters": list[Charter],
             "dissolved_on": date | None,
             "recommendations": tuple[Recommendation, ...],
+            "filings": tuple[Filing, ...],
         },
         _keep_rules,
     ),

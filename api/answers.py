@@ -10,7 +10,7 @@ from typing import Any
 
 from application import messages as m
 from bootstrap import Ledger
-from projections import cost_sharing, governance, leads, membership, membership_model
+from projections import annual, cost_sharing, governance, leads, membership, membership_model
 from projections.machinery import Store
 
 Answer = Callable[[Ledger, Store, Any, Any], Any]
@@ -64,6 +64,10 @@ def entry(ledger: Ledger, store: Store, cmd: Any, entry: Any) -> cost_sharing.En
     return cost_sharing.recorded_entry(ledger, cmd.agreement_id, entry)
 
 
+def filings(ledger: Ledger, store: Store, cmd: Any, filing: Any) -> annual.FilingList:
+    return annual.filings(ledger, cmd.community_id, filing.year)
+
+
 ANSWERS: dict[type[m.Command], Answer] = {
     m.RegisterUnit: unit,
     m.RenameUnit: unit,
@@ -92,4 +96,5 @@ ANSWERS: dict[type[m.Command], Answer] = {
     m.RecordCost: entry,
     m.RecordBenefit: entry,
     m.ReverseEntry: entry,
+    m.RecordFiling: filings,
 }

@@ -46,6 +46,22 @@ class KnownAtQuery(Body):
     known_at: KnownAt = None
 
 
+class FilingsQuery(Body):
+    year: Annotated[
+        Annotated[int, Meta(ge=2000, le=2100)] | None, Meta(description="default: every year")
+    ] = None
+    known_at: KnownAt = None
+
+
+class ObligationsQuery(Body):
+    year: Annotated[
+        Annotated[int, Meta(ge=2000, le=2100)] | None,
+        Meta(description="default: the as-of date's year"),
+    ] = None
+    as_of: Annotated[date | None, Meta(description="default: today in China")] = None
+    known_at: KnownAt = None
+
+
 class UnitQuery(Body):
     code: str
 

@@ -21,6 +21,7 @@ from bootstrap import Ledger
 from domain import bundle
 from domain.checkpoints import Checkpoint
 from projections import (
+    annual,
     cost_sharing,
     cost_sharing_model,
     governance,
@@ -376,6 +377,45 @@ ENDPOINTS: list[Endpoint] = [
         provinces.ProvinceDistribution,
         query=b.ProvincesQuery,
         scope=query_community,
+    ),
+    _w(
+        "/communities/{id}/filings",
+        m.RecordFiling,
+        W,
+        annual.FilingList,
+        created=True,
+    ),
+    _e(
+        "GET",
+        "/communities/{id}/filings",
+        lambda c: annual.filings(
+            c.ledger, community(c), year=c.query.year, known_at=c.query.known_at
+        ),
+        R,
+        "the documents a body filed (of a year), in the order recorded, as recorded by a time",
+        annual.FilingList,
+        query=b.FilingsQuery,
+    ),
+    _e(
+        "GET",
+        "/communities/{id}/obligations",
+        lambda c: annual.obligations(
+            c.ledger, community(c), c.query.year, c.query.as_of, c.query.known_at
+        ),
+        P,
+        "what a body must file for a year, each on time, late, missing or not yet due on a "
+        "date, and the platform's windows",
+        annual.ObligationList,
+        query=b.ObligationsQuery,
+    ),
+    _e(
+        "GET",
+        "/reports/obligations",
+        lambda c: annual.national(c.ledger, c.query.year, c.query.as_of, c.query.known_at),
+        P,
+        "every body's obligations for a year on a date: who is late with what",
+        annual.ObligationReport,
+        query=b.ObligationsQuery,
     ),
     _e(
         "GET",

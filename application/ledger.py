@@ -28,6 +28,7 @@ from eventsourcing.persistence import Recording
 
 from application import names
 from application.agreements import AgreementCommands
+from application.annual import AnnualCommands
 from application.commands import (
     command,
     effective,
@@ -77,7 +78,7 @@ command and reads it after, to tell the writer how far the log reaches with its
 events in it (the HTTP API's ``Chanjiao-Position``)."""
 
 
-class Ledger(AgreementCommands, GovernanceCommands, Application[UUID]):
+class Ledger(AgreementCommands, GovernanceCommands, AnnualCommands, Application[UUID]):
     name = "chanjiao"
     env = {
         # Aggregates stay in memory between commands; each read fetches only the events

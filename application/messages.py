@@ -23,6 +23,7 @@ from msgspec import Meta
 from msgspec import inspect as mi
 
 from domain.agreement import AgreementKind, ResourceKind
+from domain.annual import FilingKind
 from domain.charter import Base, Matter, Threshold
 from domain.council import Office
 from domain.values import CommunityKind, ExitReason, Role, UnitType, VocationalLevel, choices
@@ -41,6 +42,7 @@ def arg(
     many: str | None = None,
     parse: str | None = None,
     cli_help: str | None = None,
+    cli_optional: bool = False,
 ) -> Meta:
     """A field's description, and how the entry points take it beyond its type:
 
@@ -53,7 +55,9 @@ def arg(
       option, or ``"append"``: the option repeated;
     - ``parse``: the command line's reading of one typed value (``cli.commands.READERS``),
       for the formats only the command line has;
-    - ``cli_help``: the command line's help, where it must speak of such a format."""
+    - ``cli_help``: the command line's help, where it must speak of such a format;
+    - ``cli_optional``: not required on the command line, which can fill it otherwise
+      (a file's digest from ``--file``)."""
     hints = {
         "path": path,
         "positional": positional or path,
@@ -62,6 +66,7 @@ def arg(
         "many": many,
         "parse": parse,
         "help": cli_help,
+        "cli_optional": cli_optional,
     }
     extra = {k: v for k, v in hints.items() if v}
     return Meta(description=description, extra=extra) if description else Meta(extra=extra)
@@ -752,4 +757,50 @@ class ReverseEntry(Command):
     def run(self, ledger: Ledger, principal: str) -> Any:
         return ledger.reverse_entry(
             self.agreement_id, entry=self.entry, reason=self.reason, principal=principal
+        )
+
+
+# --- the annual cycle ----------------------------------------------------------------
+
+
+class RecordFiling(Command, kw_only=True):
+    """record a document the body filed for a year (a later one supersedes it)
+
+    A later filing of the same kind and year replaces the document in force; the
+    earlier stays in the history, and the first decides whether it was on time."""
+
+    community_id: CommunityId
+    kind: Annotated[str, Meta(description=choices(FilingKind, last=" or "))]
+    year: Annotated[int, Meta(ge=2000, le=2100, description="the year it is for")]
+    filed_on: Annotated[date, Meta(description="the day it was filed")]
+    title: str
+    sha256: Annotated[
+        str,
+        arg(
+            "SHA-256 of the document file, 64 hexadecimal digits",
+            cli_help="the file's SHA-256 (--file computes it)",
+            cli_optional=True,
+        ),
+    ]
+    size: Annotated[
+        int,
+        Meta(ge=0),
+        arg("the file's size in bytes", cli_help="(--file reads it)", cli_optional=True),
+    ]
+    resolution: Annotated[
+        Resolution | None,
+        Meta(description="the register number of the resolution that reviewed it"),
+    ] = None
+
+    def run(self, ledger: Ledger, principal: str) -> Any:
+        return ledger.record_filing(
+            self.community_id,
+            kind=self.kind,
+            year=self.year,
+            filed_on=self.filed_on,
+            title=self.title,
+            sha256=self.sha256,
+            size=self.size,
+            resolution=self.resolution,
+            principal=principal,
         )

@@ -106,7 +106,9 @@ def _add(p: argparse.ArgumentParser, field: Field, prefix: str = "") -> None:
         kw["action"] = "append"
     elif many:
         kw["nargs"] = many
-    if field.required:
+    if field.required and hints.get("cli_optional"):
+        kw["default"] = None  # the subcommand fills it, or refuses
+    elif field.required:
         kw["required"] = True
     else:
         kw["default"] = field.default

@@ -24,7 +24,17 @@ from adapters.settings import DEFAULT_DATABASE_URL, check_database, redacted
 from api.tokens import Tokens
 from application import messages as m
 from bootstrap import Ledger, read_settings
-from cli import agreements, audit, governance, history, projections, relay, serve, webhook
+from cli import (
+    agreements,
+    annual,
+    audit,
+    governance,
+    history,
+    projections,
+    relay,
+    serve,
+    webhook,
+)
 from cli.args import community_arg, known_at_arg, unit_arg
 from cli.commands import add_command
 from cli.render import emit
@@ -223,6 +233,7 @@ def parser() -> argparse.ArgumentParser:
     spreadsheet_arg(p)
 
     governance.add_commands(group, leaf)
+    annual.add_commands(group, leaf, groups)
     agreements.add_commands(group, leaf)
     projections.add_commands(group, leaf)
     serve.add_commands(group, leaf, groups)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import date, datetime
 from enum import Enum
 from typing import Any
 
@@ -18,11 +18,14 @@ from adapters.chain import Verification
 from adapters.codec import to_json
 from adapters.webhooks import Delivery, Endpoint
 from api.tokens import TokenInfo
+from cli.annual import FileCheck
 from cli.projections import Rebuilt, Status
 from cli.relay import RelayStatus
 from cli.spreadsheet import write_xlsx
 from domain.agreement import AgreementKind
 from domain.agreement import Status as AgreementStatus
+from domain.annual import FilingKind
+from domain.annual import Status as FilingStatus
 from domain.bundle import BundleVerification
 from domain.charter import Matter
 from domain.checkpoints import Checkpoint
@@ -36,8 +39,10 @@ from domain.values import (
     UnitType,
     VocationalLevel,
     bilingual,
+    chinese_name,
     group_yuan,
 )
+from projections.annual import FilingList, ObligationList, ObligationReport, WindowView
 from projections.cost_sharing import (
     AgreementList,
     AgreementView,
@@ -62,6 +67,22 @@ from projections.replay import Replay
 from projections.tables import csv_text
 
 HEADINGS = {
+    "year": "年度",
+    "filed on": "报送日期",
+    "size (bytes)": "大小（字节）",
+    "sha256": "SHA-256",
+    "in force": "现行",
+    "due": "报送期限",
+    "days late": "逾期天数",
+    "on time": "按时",
+    "late": "逾期",
+    "missing": "未报送",
+    "not yet due": "未到期",
+    "late or missing": "逾期或未报送",
+    "window": "填报窗口",
+    "opens": "开始",
+    "closes": "结束",
+    "state": "状态",
     "aggregate": "聚合",
     "agreement": "协议",
     "amount (yuan)": "金额（元）",
@@ -231,6 +252,16 @@ def emit(value: Any, fmt: str, *, wide: bool = False) -> None:
         case ProvinceDistribution():
             for table in province_tables(value):
                 out.print(table)
+        case FilingList():
+            out.print(filing_table(value))
+        case ObligationList():
+            for table in obligation_tables(value):
+                out.print(table)
+        case ObligationReport():
+            for table in obligation_report_tables(value):
+                out.print(table)
+        case FileCheck():
+            out.print(file_check_line(value))
         case Status():
             out.print(status_table(value))
         case RelayStatus():
@@ -405,6 +436,105 @@ def leads_table(view: CommunityDetail) -> Table:
                 _shown(UnitType, kind), lead.code, lead.name, lead.province_name, str(lead.since)
             )
     return table
+
+
+def filing_table(value: FilingList) -> Table:
+    years = f" {value.year}" if value.year is not None else ""
+    table = Table(title=f"{value.community_name}{years}: filings{recorded_by(value.known_at)}")
+    for column in ("year", "kind", "filed on", "title", "in force", "resolution", "recorded"):
+        table.add_column(column)
+    table.add_column("sha256")  # its start: the whole is in --format json and csv
+    table.add_column("size (bytes)", justify="right")
+    for f in value.filings:
+        table.add_row(
+            str(f.year),
+            _shown(FilingKind, f.kind),
+            str(f.filed_on),
+            f.title,
+            "superseded" if f.superseded else "yes",
+            f.resolution or "",
+            f"{f.recorded_at:%Y-%m-%d %H:%M} {f.recorded_by}",
+            f.sha256[:12] + "…",
+            f"{f.size:,}",
+        )
+    return table
+
+
+def _windows_table(windows: Sequence[WindowView], as_of: date) -> Table:
+    table = Table(title=f"the national platform's windows on {as_of}")
+    for column in ("window", "opens", "closes", "state"):
+        table.add_column(column)
+    for w in windows:
+        table.add_row(
+            w.name.replace("_", " "), str(w.opens), str(w.closes), w.state.replace("_", " ")
+        )
+    return table
+
+
+def obligation_tables(value: ObligationList) -> list[Table]:
+    timely = (
+        f"{value.on_time} of {value.due} due filed on time ({value.timeliness})"
+        if value.timeliness
+        else "nothing due yet"
+    )
+    table = Table(
+        title=f"{value.community_name}: obligations for {value.year} on {value.as_of}"
+        f"{recorded_by(value.known_at)}: {timely}"
+    )
+    for column in ("kind", "due", "status", "filed on", "days late", "title"):
+        table.add_column(column)
+    for o in value.obligations:
+        table.add_row(
+            _shown(FilingKind, o.kind),
+            f"{o.due_from} – {o.due_by}",
+            _shown(FilingStatus, o.status),
+            str(o.filed_on or ""),
+            "" if o.days_late is None else str(o.days_late),
+            o.title or "",
+        )
+    return [table, _windows_table(value.windows, value.as_of)]
+
+
+def obligation_report_tables(value: ObligationReport) -> list[Table]:
+    table = Table(
+        title=f"every body's obligations for {value.year} on {value.as_of}"
+        f"{recorded_by(value.known_at)}"
+    )
+    for column in ("community", "type", "on time", "late", "missing", "not yet due"):
+        table.add_column(column, justify="right" if column not in ("community", "type") else None)
+    table.add_column("late or missing")
+    for b in value.bodies:
+        table.add_row(
+            b.community_name,
+            _shown(CommunityKind, b.community_kind),
+            str(b.on_time),
+            str(b.late),
+            str(b.missing),
+            str(b.not_yet_due),
+            "、".join(chinese_name(FilingKind(k)) for k in b.late_or_missing),
+        )
+    by_kind = Table(title="bodies by kind of filing and status")
+    for column in ("kind", "on time", "late", "missing", "not yet due"):
+        by_kind.add_column(column)
+    for kind, counts in value.by_kind.items():
+        by_kind.add_row(
+            _shown(FilingKind, kind),
+            *(str(counts[s]) for s in ("on_time", "late", "missing", "not_yet_due")),
+        )
+    return [table, by_kind, _windows_table(value.windows, value.as_of)]
+
+
+def file_check_line(value: FileCheck) -> str:
+    what = f"{value.kind} {value.year} of {value.community_name}"
+    if value.filing is None:
+        return (
+            f"NOT FILED: this file (SHA-256 {value.sha256}, {value.size:,} bytes) is no "
+            f"document filed as {what}"
+        )
+    when = f"filed on {value.filing.filed_on}, recorded {value.filing.recorded_at:%Y-%m-%d}"
+    if value.matches == "superseded":
+        return f"SUPERSEDED: this file is an earlier {what} ({when}); a later one is in force"
+    return f"MATCHES: this file is the {what} in force ({when})"
 
 
 def register_table(title: str, entries: Sequence[RegisterEntry]) -> Table:

@@ -13,12 +13,14 @@ from datetime import date, datetime
 from enum import StrEnum
 from uuid import UUID
 
+from domain.annual import FILINGS_OF, Filing, FilingKind, check_digest, check_year
 from domain.charter import FOUNDING_RULES, Rules
 from domain.errors import (
     AlreadyMember,
     CharterRuleBroken,
     CommunityDissolved,
     EffectiveDateTooEarly,
+    InvalidInput,
     NotALead,
     NotAMember,
     NotAnIndustryBody,
@@ -236,6 +238,34 @@ class Community(LedgerAggregate):
                 Charter(self.version, self.rules.kept(), self.effective_on, self.resolution)
             )
 
+    class FilingRecorded(Event):
+        """A document of the annual cycle filed (domain.md, "The annual cycle"): a later
+        filing of the same kind and year supersedes the earlier, which stays."""
+
+        TOPIC = "chanjiao.community.filing_recorded.v1"
+        kind: FilingKind
+        year: int
+        filed_on: date
+        title: str
+        sha256: str
+        size: int
+        resolution: str | None
+
+        def apply(self, community: Community) -> None:
+            filing = Filing(
+                kind=self.kind,
+                year=self.year,
+                filed_on=self.filed_on,
+                title=self.title,
+                sha256=self.sha256,
+                size=self.size,
+                resolution=self.resolution,
+                principal=self.principal,
+                recorded_at=self.timestamp,
+                version=self.originator_version,
+            )
+            community.filings = (*community.filings, filing)
+
     class Dissolved(Event):
         TOPIC = "chanjiao.community.dissolved.v1"
         effective_on: date
@@ -256,6 +286,7 @@ class Community(LedgerAggregate):
         self.charters: list[Charter] = []
         self.dissolved_on: date | None = None
         self.recommendations: tuple[Recommendation, ...] = ()  # in order of recording and effect
+        self.filings: tuple[Filing, ...] = ()  # in order of recording
 
     # --- reading ----------------------------------------------------------------
 
@@ -459,6 +490,48 @@ class Community(LedgerAggregate):
         self.trigger_event(
             self.Dissolved, effective_on=effective_on, resolution=resolution, principal=principal
         )
+
+    def file(
+        self,
+        kind: FilingKind,
+        year: int,
+        filed_on: date,
+        title: str,
+        sha256: str,
+        size: int,
+        resolution: str | None,
+        principal: str,
+    ) -> Filing:
+        """Record a document the body filed for ``year`` (its reviewing resolution, if
+        any, checked by the ledger, which sees the council)."""
+        if kind not in FILINGS_OF[self.kind]:
+            allowed = ", ".join(k.value for k in FILINGS_OF[self.kind])
+            raise InvalidInput(
+                f"{self.name} is a {self.kind.value} body; it files {allowed}, not {kind.value}"
+            )
+        if filed_on < self.founded_on:
+            raise EffectiveDateTooEarly(
+                f"{self.name} was founded on {self.founded_on}; nothing was filed on {filed_on}"
+            )
+        if self.dissolved_on is not None and filed_on >= self.dissolved_on:
+            raise CommunityDissolved(
+                f"{self.name} was dissolved effective {self.dissolved_on}; it filed nothing "
+                f"on {filed_on}"
+            )
+        check_year(year, self.founded_on, filed_on)
+        digest, size = check_digest(sha256, size)
+        self.trigger_event(
+            self.FilingRecorded,
+            kind=kind,
+            year=year,
+            filed_on=filed_on,
+            title=title,
+            sha256=digest,
+            size=size,
+            resolution=resolution,
+            principal=principal,
+        )
+        return self.filings[-1]
 
     def check_open(self, effective_on: date) -> None:
         if self.dissolved_on is not None:

@@ -21,6 +21,7 @@ from decimal import Decimal
 from io import BytesIO, StringIO
 from typing import Any
 
+from projections.annual import FilingList, ObligationList, ObligationReport
 from projections.cost_sharing import (
     AgreementList,
     AgreementView,
@@ -325,6 +326,99 @@ def csv_rows(value: Any) -> list[list[str]]:
                 for u in value.units
             ]
             return rows
+        case FilingList():
+            rows = [
+                [
+                    "year",
+                    "kind",
+                    "kind_name",
+                    "filed_on",
+                    "title",
+                    "sha256",
+                    "size",
+                    "resolution",
+                    "recorded_by",
+                    "recorded_at",
+                    "superseded",
+                ]
+            ]
+            rows += [
+                [
+                    str(f.year),
+                    f.kind,
+                    f.kind_name,
+                    str(f.filed_on),
+                    f.title,
+                    f.sha256,
+                    str(f.size),
+                    f.resolution or "",
+                    f.recorded_by,
+                    f.recorded_at.isoformat(),
+                    "yes" if f.superseded else "",
+                ]
+                for f in value.filings
+            ]
+            return rows
+        case ObligationList():
+            rows = [
+                [
+                    "year",
+                    "kind",
+                    "kind_name",
+                    "due_from",
+                    "due_by",
+                    "status",
+                    "status_name",
+                    "filed_on",
+                    "days_late",
+                    "title",
+                    "sha256",
+                ]
+            ]
+            rows += [
+                [
+                    str(o.year),
+                    o.kind,
+                    o.kind_name,
+                    str(o.due_from),
+                    str(o.due_by),
+                    o.status,
+                    o.status_name,
+                    str(o.filed_on or ""),
+                    "" if o.days_late is None else str(o.days_late),
+                    o.title or "",
+                    o.sha256 or "",
+                ]
+                for o in value.obligations
+            ]
+            return rows
+        case ObligationReport():
+            rows = [
+                [
+                    "community_id",
+                    "community",
+                    "type",
+                    "on_time",
+                    "late",
+                    "missing",
+                    "not_yet_due",
+                    "late_or_missing",
+                ]
+            ]
+            rows += [
+                [
+                    str(b.community_id),
+                    b.community_name,
+                    b.community_kind,
+                    str(b.on_time),
+                    str(b.late),
+                    str(b.missing),
+                    str(b.not_yet_due),
+                    " ".join(b.late_or_missing),
+                ]
+                for b in value.bodies
+            ]
+            return rows
     raise TypeError(f"no CSV form for {type(value).__name__}")
 
 
@@ -411,6 +505,24 @@ COLUMNS: dict[str, tuple[str, str]] = {
     "resolutions": ("决议数", INTEGER),
     "adopted": ("通过的决议", TEXT),
     "annulled": ("撤销原因", TEXT),
+    "year": ("年度", INTEGER),
+    "kind_name": ("类别名称", TEXT),
+    "filed_on": ("报送日期", DATE),
+    "sha256": ("SHA-256", TEXT),
+    "size": ("大小（字节）", INTEGER),
+    "resolution": ("决议", TEXT),
+    "recorded_by": ("记录人", TEXT),
+    "recorded_at": ("记录时间", TEXT),
+    "superseded": ("已被替代", TEXT),
+    "due_from": ("报送起始", DATE),
+    "due_by": ("报送截止", DATE),
+    "status_name": ("状态名称", TEXT),
+    "days_late": ("逾期天数", INTEGER),
+    "on_time": ("按时", INTEGER),
+    "late": ("逾期", INTEGER),
+    "missing": ("未报送", INTEGER),
+    "not_yet_due": ("未到期", INTEGER),
+    "late_or_missing": ("逾期或未报送", TEXT),
 }
 
 FORMATS = {TEXT: "@", MONEY: "#,##0.00", SHARE_BP: "0.00%", FRACTION: "0.00%", DATE: "yyyy-mm-dd"}
@@ -433,6 +545,9 @@ def sheet_title(value: Any) -> str:
         "AgreementView": "协议条目 entries",
         "UnitList": "单位 units",
         "MeetingList": "会议 meetings",
+        "FilingList": "报送文件 filings",
+        "ObligationList": "报送义务 obligations",
+        "ObligationReport": "全国报送 obligations",
     }
     return names.get(type(value).__name__, "共同体 communities")
 

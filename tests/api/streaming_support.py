@@ -549,6 +549,19 @@ class Journal:
                 body, lead=codes[0], effective_on="2024-02-10", principal=p
             )
         )
+        step(
+            lambda L, p: L.record_filing(
+                body,
+                kind="work_plan",
+                year=2024,
+                filed_on="2024-03-20",
+                title="2024 年度工作计划",
+                sha256="b" * 64,
+                size=2048,
+                resolution=numbers[0],
+                principal=p,
+            )
+        )
         step(lambda L, p: L.vacate_seat(body, codes[2], effective_on="2024-05-21", principal=p))
         # a vacancy and a meeting recorded in error, annulled (the vacancy recorded again)
         step(lambda L, p: L.annul_seat_record(body, codes[2], reason="录早了", principal=p))

@@ -134,6 +134,7 @@ class World:
     resolution: dict[str, Any]
     agreement: dict[str, Any]
     entries: dict[str, dict[str, Any]] = field(default_factory=dict)
+    filings: dict[str, Any] = field(default_factory=dict)  # its product list for 2025
     serial: int = 100
 
     @property
@@ -186,6 +187,10 @@ class World:
             {"effective_on": on, "resolution": self.adopted("agreement", "2025-06-01")},
             200,
         )
+
+
+PRODUCTS = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"
+"""The SHA-256 of the world's 2025 product list."""
 
 
 def build_world(api: Api) -> World:
@@ -275,6 +280,18 @@ def build_world(api: Api) -> World:
     world.entries["benefit"] = api.post(
         f"/agreements/{a}/benefits",
         {"amount": "300.01", "realized_on": "2024-05-01", "description": "培训收入"},
+    )
+    world.filings = api.post(
+        f"/communities/{community['id']}/filings",
+        {
+            "kind": "product_list",
+            "year": 2025,
+            "filed_on": "2025-12-01",
+            "title": "2025 年核心产品清单",
+            "sha256": PRODUCTS,
+            "size": 4096,
+            "resolution": resolution["number"],
+        },
     )
     return world
 

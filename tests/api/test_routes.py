@@ -28,6 +28,7 @@ from tests.api.support import (
     ADMITTED_ON,
     MEETING_ON,
     PROBLEM,
+    PRODUCTS,
     SEATED_ON,
     UNITS,
     Api,
@@ -452,6 +453,7 @@ def _(w: World, send) -> None:
         "chanjiao.community.founded.v1",
         *["chanjiao.community.member_admitted.v1"] * 3,
         "chanjiao.community.charter_adopted.v1",
+        "chanjiao.community.filing_recorded.v1",
     ]
     assert {e["principal"] for e in events} == {w.admin.principal}
     times = [parse_time(e["recorded_at"]) for e in events]
@@ -1002,6 +1004,82 @@ def _(w: World, send) -> None:
         refuses_known_at(w, "/reports/provinces", **params)
 
 
+# --- the annual cycle ---------------------------------------------------------------
+
+
+@route("POST", "/communities/{id}/filings", 201)
+def _(w: World, send) -> None:
+    filed = send(
+        f"/communities/{w.community_id}/filings",
+        json={
+            "kind": "核心产品清单",
+            "year": 2025,
+            "filed_on": "2025年12月8日",
+            "title": "2025 年核心产品清单（修订）",
+            "sha256": PRODUCTS.upper(),
+            "size": 4096,
+        },
+    )
+    first, shown = filed["filings"]
+    assert (shown["kind"], shown["filed_on"], shown["sha256"]) == (
+        "product_list",
+        "2025-12-08",
+        PRODUCTS,
+    )
+    assert shown["recorded_by"] == w.admin.principal and not shown["superseded"]
+    assert first["superseded"]  # the world's own, filed on 1 December
+    before = w.api.position()
+    wrong = w.api.request(
+        "POST",
+        f"/communities/{w.community_id}/filings",
+        json={"kind": "work_plan", "year": 2025, "filed_on": "2025-12-01", "title": "x",
+              "sha256": PRODUCTS, "size": 1},
+    )  # fmt: skip
+    assert wrong.status_code == 422 and "it files product_list" in wrong.json()["detail"]
+    assert w.api.position() == before
+
+
+@route("GET", "/communities/{id}/filings")
+def _(w: World, send) -> None:
+    listed = send(f"/communities/{w.community_id}/filings", params={"year": 2025})
+    assert [f["title"] for f in listed["filings"]] == ["2025 年核心产品清单"]
+    assert listed["filings"][0]["resolution"] == w.resolution["number"]
+    assert send(f"/communities/{w.community_id}/filings", params={"year": 2024})["filings"] == []
+    refuses_known_at(w, f"/communities/{w.community_id}/filings")
+
+
+@route("GET", "/communities/{id}/obligations")
+def _(w: World, send) -> None:
+    due = send(
+        f"/communities/{w.community_id}/obligations", params={"year": 2025, "as_of": "2025-12-20"}
+    )
+    assert [(o["kind"], o["status"]) for o in due["obligations"]] == [
+        ("product_list", "on_time"),
+        ("technology_demand_list", "missing"),
+        ("talent_demand_list", "missing"),
+    ]
+    assert (due["due"], due["on_time"], due["timeliness"]) == (3, 1, "33%")
+    assert [(x["name"], x["state"]) for x in due["windows"]] == [
+        ("registration", "closed"),
+        ("performance_data", "closed"),
+    ]
+    early = send(
+        f"/communities/{w.community_id}/obligations", params={"year": 2025, "as_of": "2025-11-30"}
+    )
+    assert {o["status"] for o in early["obligations"]} == {"not_yet_due"}
+    refuses_known_at(w, f"/communities/{w.community_id}/obligations")
+
+
+@route("GET", "/reports/obligations")
+def _(w: World, send) -> None:
+    report = send("/reports/obligations", params={"year": 2025, "as_of": "2025-12-20"})
+    [body] = report["bodies"]
+    assert (body["community_id"], body["on_time"], body["missing"]) == (w.community_id, 1, 2)
+    assert body["late_or_missing"] == ["technology_demand_list", "talent_demand_list"]
+    assert report["by_kind"]["product_list"]["on_time"] == 1
+    refuses_known_at(w, "/reports/obligations")
+
+
 # --- outside ENDPOINTS --------------------------------------------------------------
 
 
@@ -1341,7 +1419,7 @@ def test_every_event_recorded_through_the_api_names_the_token_that_caused_it(wor
     ]
     assert secretary.principal == f"api:李秘书 ({secretary.id})"
     rest = [e for e in seen if e not in by_secretary]
-    assert len(rest) == 3 + 5 + 5
+    assert len(rest) == 3 + 6 + 5  # the units, the body (with its filing), the agreement
     assert {e["principal"] for e in rest} == {f"api:ops ({world.admin.id})"}
 
 

@@ -1,0 +1,127 @@
+"""``chanjiao filing …`` and ``chanjiao obligations``: the annual cycle's documents and
+what each body owes, on time or late (domain.md, "The annual cycle")."""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import msgspec
+
+from application import messages as m
+from bootstrap import Ledger
+from cli.args import community_arg, known_at_arg
+from cli.commands import add_command
+from cli.spreadsheet import spreadsheet_arg
+from domain.annual import FilingKind
+from domain.errors import InvalidInput, NotFound
+from domain.values import parse_choice
+from projections import annual
+
+
+def digest(path: str) -> tuple[str, int]:
+    """A file's SHA-256 and size in bytes, read in blocks (documents may be large)."""
+    sha = hashlib.sha256()
+    size = 0
+    try:
+        with Path(path).open("rb") as f:
+            while block := f.read(1 << 20):
+                sha.update(block)
+                size += len(block)
+    except OSError as e:
+        raise InvalidInput(f"cannot read the file {path}: {e.strerror or e}") from None
+    return sha.hexdigest(), size
+
+
+def _with_file(run: Callable[[Ledger, argparse.Namespace], Any]) -> Callable[..., Any]:
+    """``filing add``: the digest and size from ``--file``, or as typed."""
+
+    def add(ledger: Ledger, a: argparse.Namespace) -> Any:
+        if a.file is not None:
+            if a.sha256 is not None or a.size is not None:
+                raise InvalidInput("give --file, or --sha256 and --size, not both")
+            a.sha256, a.size = digest(a.file)
+        elif a.sha256 is None or a.size is None:
+            raise InvalidInput("give the document with --file FILE (or --sha256 and --size)")
+        return run(ledger, a)
+
+    return add
+
+
+class FileCheck(msgspec.Struct, frozen=True):
+    """Whether a file is the document a body filed."""
+
+    community_id: str
+    community_name: str
+    kind: str
+    year: int
+    sha256: str
+    size: int
+    matches: str  # "current": the document in force; "superseded": an earlier one; "none"
+    filing: annual.FilingView | None  # the filing it is
+
+
+def filing_check(ledger: Ledger, a: argparse.Namespace) -> FileCheck:
+    kind = parse_choice(FilingKind, a.kind, "filing kind")
+    sha256, size = digest(a.file)
+    listed = annual.filings(ledger, a.community, int(a.year), a.known_at)
+    mine = [f for f in listed.filings if f.kind == kind.value]
+    if not mine:
+        raise NotFound(f"{listed.community_name} has filed no {kind.value} for {a.year}")
+    same = [f for f in mine if f.sha256 == sha256 and f.size == size]
+    found = same[-1] if same else None
+    matches = "none" if found is None else "superseded" if found.superseded else "current"
+    a.exit_code = 0 if matches == "current" else 6  # as a verification that fails
+    return FileCheck(
+        str(listed.community_id),
+        listed.community_name,
+        kind.value,
+        int(a.year),
+        sha256,
+        size,
+        matches,
+        found,
+    )
+
+
+def filing_list(ledger: Ledger, a: argparse.Namespace) -> Any:
+    return annual.filings(ledger, a.community, a.year, a.known_at)
+
+
+def obligations(ledger: Ledger, a: argparse.Namespace) -> Any:
+    if a.community is None:
+        return annual.national(ledger, a.year, a.as_of, a.known_at)
+    return annual.obligations(ledger, a.community, a.year, a.as_of, a.known_at)
+
+
+def add_commands(
+    group: Callable[..., Any], leaf: Callable[..., argparse.ArgumentParser], groups: Any
+) -> None:
+    filings = group("filing", "the annual cycle's documents: plans, reports, lists")
+    p = add_command(leaf, filings, "add", m.RecordFiling)
+    p.add_argument("--file", metavar="FILE", help="the document: its SHA-256 and size are kept")
+    p.set_defaults(run=_with_file(p.get_default("run")))
+    p = leaf(filings, "list", filing_list, "a body's filings, in the order recorded", csv=True)
+    community_arg(spreadsheet_arg(p))
+    p.add_argument("--year", type=int, metavar="YEAR", help="only those for this year")
+    known_at_arg(p)
+    p = leaf(filings, "check", filing_check, "whether a file is the document a body filed")
+    community_arg(p)
+    p.add_argument("--kind", required=True, help="the kind of filing, e.g. work_plan")
+    p.add_argument("--year", type=int, required=True, metavar="YEAR")
+    p.add_argument("--file", required=True, metavar="FILE")
+    known_at_arg(p)
+    p = leaf(
+        groups,
+        "obligations",
+        obligations,
+        "what a body (or every body) must file for a year, on time, late or missing",
+        csv=True,
+    )
+    p.add_argument("community", metavar="COMMUNITY", nargs="?", help="default: every body")
+    p.add_argument("--year", type=int, metavar="YEAR", help="default: the as-of date's year")
+    p.add_argument("--as-of", metavar="YYYY-MM-DD", help="status on this day (default: today)")
+    known_at_arg(spreadsheet_arg(p))

@@ -1,0 +1,222 @@
+"""The annual cycle (domain.md, "The annual cycle"): what a body files each year, when it
+is due, and whether it was filed on time, as of any date.
+
+Obligations are computed, never typed: from the body's kind, the year and its filings.
+A filing counts from the day it was filed (``filed_on``), whatever day it was recorded,
+so a filing recorded late but filed on time is on time on every date after it was filed.
+The first filing of a kind and year decides timeliness; a later one supersedes its
+document (a corrected plan) and keeps the earlier in the history.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from enum import StrEnum
+
+from domain.errors import InvalidInput
+from domain.values import CommunityKind, chinese
+
+
+class FilingKind(StrEnum):
+    WORK_PLAN = "work_plan"
+    SUMMARY_REPORT = "summary_report"
+    INDUSTRY_ANALYSIS = "industry_analysis"
+    TALENT_FORECAST = "talent_forecast"
+    SUPPLY_DEMAND_LISTS = "supply_demand_lists"
+    PRODUCT_LIST = "product_list"
+    TECHNOLOGY_DEMAND_LIST = "technology_demand_list"
+    TALENT_DEMAND_LIST = "talent_demand_list"
+    OTHER = "other"
+
+
+chinese(
+    FilingKind,
+    {
+        FilingKind.WORK_PLAN: ("年度工作计划", "工作计划"),
+        FilingKind.SUMMARY_REPORT: ("年度总结报告", "总结报告"),
+        FilingKind.INDUSTRY_ANALYSIS: ("行业发展分析报告", "行业分析报告"),
+        FilingKind.TALENT_FORECAST: ("行业人才需求预测报告", "人才需求预测报告"),
+        FilingKind.SUPPLY_DEMAND_LISTS: ("行业人才供需清单和技术供需清单", "供需清单"),
+        FilingKind.PRODUCT_LIST: ("核心产品清单", "产品清单"),
+        FilingKind.TECHNOLOGY_DEMAND_LIST: ("技术需求清单",),
+        FilingKind.TALENT_DEMAND_LIST: ("人才需求清单",),
+        FilingKind.OTHER: ("其他文件", "其他"),
+    },
+)
+
+INDUSTRY_FILINGS = (
+    FilingKind.WORK_PLAN,
+    FilingKind.INDUSTRY_ANALYSIS,
+    FilingKind.TALENT_FORECAST,
+    FilingKind.SUPPLY_DEMAND_LISTS,
+    FilingKind.SUMMARY_REPORT,
+)
+CITY_FILINGS = (
+    FilingKind.PRODUCT_LIST,
+    FilingKind.TECHNOLOGY_DEMAND_LIST,
+    FilingKind.TALENT_DEMAND_LIST,
+)
+FILINGS_OF: dict[CommunityKind, tuple[FilingKind, ...]] = {
+    CommunityKind.INDUSTRY: (*INDUSTRY_FILINGS, FilingKind.OTHER),
+    CommunityKind.CITY: (*CITY_FILINGS, FilingKind.OTHER),
+    CommunityKind.DEVELOPMENT: (FilingKind.OTHER,),
+}
+"""The kinds of filing each kind of body makes (the 2023 guide; the 2024 notice)."""
+
+FIRST_YEAR = 2019  # the national pilot of industry–education integration began then
+
+
+class Status(StrEnum):
+    ON_TIME = "on_time"
+    LATE = "late"
+    MISSING = "missing"
+    NOT_YET_DUE = "not_yet_due"
+
+
+chinese(
+    Status,
+    {
+        Status.ON_TIME: ("按时提交",),
+        Status.LATE: ("逾期提交",),
+        Status.MISSING: ("未提交",),
+        Status.NOT_YET_DUE: ("未到期",),
+    },
+)
+
+
+@dataclass(frozen=True)
+class Filing:
+    """A document a body filed: its kind and year, the day it was filed, its title, the
+    SHA-256 and size of the file (the file stays where the body keeps it), the resolution
+    that reviewed it if any, and who recorded it when."""
+
+    kind: FilingKind
+    year: int
+    filed_on: date
+    title: str
+    sha256: str
+    size: int
+    resolution: str | None
+    principal: str
+    recorded_at: datetime
+    version: int  # the body's event that recorded it
+
+
+@dataclass(frozen=True)
+class Due:
+    """An obligation: a kind of filing for a year, due within [due_from, due_by]."""
+
+    kind: FilingKind
+    year: int
+    due_from: date
+    due_by: date
+
+
+@dataclass(frozen=True)
+class Obligation:
+    due: Due
+    status: Status
+    filed_on: date | None  # the first filing's day, when filed
+    days_late: int | None
+    current: Filing | None  # the latest filing of the kind and year: the document in force
+
+
+def duties(kind: CommunityKind, year: int) -> list[Due]:
+    """What a body of ``kind`` must file for ``year``, with its window (domain.md, "The
+    annual cycle"): an industry body's work plan and three analysis documents in the first
+    quarter, its summary report by 15 December; a city body's three lists by 15 December,
+    the end of the performance-data window (the 2024 notice sets no date of its own)."""
+    quarter = (date(year, 1, 1), date(year, 3, 31))
+    by_december = (date(year, 1, 1), date(year, 12, 15))
+    if kind is CommunityKind.INDUSTRY:
+        return [
+            Due(k, year, *(by_december if k is FilingKind.SUMMARY_REPORT else quarter))
+            for k in INDUSTRY_FILINGS
+        ]
+    if kind is CommunityKind.CITY:
+        return [Due(k, year, *by_december) for k in CITY_FILINGS]
+    return []
+
+
+def status_of(due: Due, filings: Sequence[Filing], as_of: date) -> Obligation:
+    """``due``'s status on ``as_of``: on time or late (by how many days) once filed,
+    missing once the deadline has passed without a filing, else not yet due."""
+    mine = [f for f in filings if f.kind is due.kind and f.year == due.year]
+    filed = [f for f in mine if f.filed_on <= as_of]
+    current = max(filed, key=lambda f: f.version) if filed else None
+    if filed:
+        first = min(f.filed_on for f in filed)
+        late = (first - due.due_by).days
+        if late > 0:
+            return Obligation(due, Status.LATE, first, late, current)
+        return Obligation(due, Status.ON_TIME, first, None, current)
+    if as_of > due.due_by:
+        return Obligation(due, Status.MISSING, None, None, None)
+    return Obligation(due, Status.NOT_YET_DUE, None, None, None)
+
+
+@dataclass(frozen=True)
+class Window:
+    """A window of the national platform: registration, or performance-data collection."""
+
+    name: str
+    opens: date
+    closes: date
+
+    def state(self, on: date) -> str:
+        if on < self.opens:
+            return "not_yet_open"
+        return "open" if on <= self.closes else "closed"
+
+
+def windows(year: int) -> list[Window]:
+    """The platform's windows of ``year`` (the 2023 guide, 五、时间安排): registration
+    1 January – 31 October (in 2023, its first year, from 30 July), performance data
+    1 November – 15 December."""
+    opens = date(2023, 7, 30) if year == 2023 else date(year, 1, 1)
+    return [
+        Window("registration", opens, date(year, 10, 31)),
+        Window("performance_data", date(year, 11, 1), date(year, 12, 15)),
+    ]
+
+
+def parse_year(value: int | str) -> int:
+    """A year of the annual cycle, as typed: 2000 to 2100."""
+    if isinstance(value, bool):
+        raise InvalidInput("year must be a year such as 2025")
+    try:
+        year = int(value)
+    except (TypeError, ValueError):
+        raise InvalidInput(f"year must be a year such as 2025; got {value!r}") from None
+    if not 2000 <= year <= 2100:
+        raise InvalidInput(f"year must be a year from 2000 to 2100, such as 2025; got {value!r}")
+    return year
+
+
+def check_year(year: int, founded_on: date, filed_on: date) -> None:
+    """A filing's year: not before the body was founded, nor after the day it was filed
+    (a plan is filed for its year or the next; nothing is filed for a later year)."""
+    if year < max(FIRST_YEAR, founded_on.year):
+        raise InvalidInput(
+            f"year {year} is before the body was founded ({founded_on.isoformat()}); "
+            "a body files only for the years it exists"
+        )
+    if year > filed_on.year + 1:
+        raise InvalidInput(
+            f"a document filed on {filed_on.isoformat()} cannot be for {year}: at most for "
+            f"the year after ({filed_on.year + 1})"
+        )
+
+
+def check_digest(sha256: str, size: int) -> tuple[str, int]:
+    """A file's SHA-256 (64 hexadecimal digits, kept in lower case) and size in bytes."""
+    text = sha256.strip().lower()
+    if len(text) != 64 or any(c not in "0123456789abcdef" for c in text):
+        raise InvalidInput(
+            f"sha256 must be the file's SHA-256 as 64 hexadecimal digits; got {sha256!r}"
+        )
+    if isinstance(size, bool) or not isinstance(size, int) or size < 0:
+        raise InvalidInput(f"size must be the file's size in bytes, 0 or more; got {size!r}")
+    return text, size

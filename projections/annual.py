@@ -1,0 +1,241 @@
+"""The annual cycle as reports: a body's filings, its obligations for a year with their
+status on a date, and the national view of who is late with what (domain.md, "The annual
+cycle"; ``domain.annual`` computes every status).
+
+They are read from the bodies themselves (each body keeps its filings), as the ledger
+knew them at ``known_at``: a filing recorded after that time is left out.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from uuid import UUID
+
+import msgspec
+
+from application.ledger import Ledger
+from domain.annual import (
+    FILINGS_OF,
+    Filing,
+    Status,
+    duties,
+    parse_year,
+    status_of,
+    windows,
+)
+from domain.community import Community
+from domain.values import chinese_name, parse_date, today
+from projections.known_at import as_known_at
+
+
+class FilingView(msgspec.Struct, frozen=True):
+    kind: str
+    kind_name: str
+    year: int
+    filed_on: date
+    title: str
+    sha256: str
+    size: int
+    resolution: str | None
+    recorded_by: str
+    recorded_at: datetime
+    superseded: bool  # a later filing of the same kind and year replaced its document
+
+
+class FilingList(msgspec.Struct, frozen=True):
+    community_id: UUID
+    community_name: str
+    year: int | None  # None: every year
+    filings: list[FilingView]
+    known_at: datetime | None = None
+
+
+class ObligationView(msgspec.Struct, frozen=True):
+    kind: str
+    kind_name: str
+    year: int
+    due_from: date
+    due_by: date
+    status: str  # on_time, late, missing or not_yet_due
+    status_name: str
+    filed_on: date | None
+    days_late: int | None
+    title: str | None  # the document in force: the latest filing's
+    sha256: str | None
+
+
+class WindowView(msgspec.Struct, frozen=True):
+    name: str  # registration or performance_data
+    opens: date
+    closes: date
+    state: str  # not_yet_open, open or closed
+
+
+class ObligationList(msgspec.Struct, frozen=True):
+    community_id: UUID
+    community_name: str
+    community_kind: str
+    year: int
+    as_of: date
+    obligations: list[ObligationView]
+    due: int  # obligations whose deadline has passed by as_of
+    on_time: int  # of those, filed on time
+    timeliness: str | None  # on_time / due as a percentage; None while nothing is due
+    windows: list[WindowView]
+    known_at: datetime | None = None
+
+
+class BodyObligations(msgspec.Struct, frozen=True):
+    community_id: UUID
+    community_name: str
+    community_kind: str
+    on_time: int
+    late: int
+    missing: int
+    not_yet_due: int
+    late_or_missing: list[str]  # the kinds filed late or missing
+
+
+class ObligationReport(msgspec.Struct, frozen=True):
+    year: int
+    as_of: date
+    bodies: list[BodyObligations]  # only bodies with obligations (industry and city)
+    by_kind: dict[str, dict[str, int]]  # kind → status → bodies
+    windows: list[WindowView]
+    known_at: datetime | None = None
+
+
+def _known(body: Community, known_at: str | None) -> tuple[list[Filing], datetime | None]:
+    """The body's filings as recorded by ``known_at``."""
+    at = as_known_at(known_at)
+    if at.moment is None:
+        return list(body.filings), None
+    return [f for f in body.filings if f.recorded_at <= at.moment], at.moment
+
+
+def filings(
+    ledger: Ledger, community: str | UUID, year: int | None = None, known_at: str | None = None
+) -> FilingList:
+    """The body's filings (of ``year``), in the order recorded."""
+    body = ledger.community(community)
+    kept, moment = _known(body, known_at)
+    latest = {(f.kind, f.year): f.version for f in kept}
+    shown = [
+        FilingView(
+            f.kind.value,
+            chinese_name(f.kind),
+            f.year,
+            f.filed_on,
+            f.title,
+            f.sha256,
+            f.size,
+            f.resolution,
+            f.principal,
+            f.recorded_at,
+            latest[(f.kind, f.year)] != f.version,
+        )
+        for f in kept
+        if year is None or f.year == year
+    ]
+    return FilingList(body.id, body.name, year, shown, moment)
+
+
+def _year_and_day(year: int | str | None, as_of: str | date | None) -> tuple[int, date]:
+    if isinstance(as_of, date):
+        day = as_of
+    else:
+        day = parse_date(as_of, "as-of date") if as_of else today()
+    return (day.year if year is None else parse_year(year)), day
+
+
+def _windows(year: int, day: date) -> list[WindowView]:
+    return [WindowView(w.name, w.opens, w.closes, w.state(day)) for w in windows(year)]
+
+
+def obligations(
+    ledger: Ledger,
+    community: str | UUID,
+    year: int | str | None = None,
+    as_of: str | date | None = None,
+    known_at: str | None = None,
+) -> ObligationList:
+    """Every obligation of the body for ``year`` (default: the as-of date's), with its
+    status on ``as_of`` (default: today), as recorded by ``known_at``."""
+    the_year, day = _year_and_day(year, as_of)
+    body = ledger.community(community)
+    kept, moment = _known(body, known_at)
+    shown = [status_of(due, kept, day) for due in duties(body.kind, the_year)]
+    views = [
+        ObligationView(
+            o.due.kind.value,
+            chinese_name(o.due.kind),
+            o.due.year,
+            o.due.due_from,
+            o.due.due_by,
+            o.status.value,
+            chinese_name(o.status),
+            o.filed_on,
+            o.days_late,
+            o.current.title if o.current else None,
+            o.current.sha256 if o.current else None,
+        )
+        for o in shown
+    ]
+    due = [o for o in shown if o.due.due_by < day or o.status in (Status.ON_TIME, Status.LATE)]
+    on_time = sum(1 for o in due if o.status is Status.ON_TIME)
+    timeliness = f"{100 * on_time / len(due):.0f}%" if due else None
+    return ObligationList(
+        body.id,
+        body.name,
+        body.kind.value,
+        the_year,
+        day,
+        views,
+        len(due),
+        on_time,
+        timeliness,
+        _windows(the_year, day),
+        moment,
+    )
+
+
+def national(
+    ledger: Ledger,
+    year: int | str | None = None,
+    as_of: str | date | None = None,
+    known_at: str | None = None,
+) -> ObligationReport:
+    """Every body's obligations for ``year`` on ``as_of``: per body, how many are on
+    time, late, missing or not yet due; per kind, how many bodies are in each status."""
+    the_year, day = _year_and_day(year, as_of)
+    at = as_known_at(known_at)
+    bodies: list[BodyObligations] = []
+    by_kind: dict[str, dict[str, int]] = {}
+    for community_id in ledger.community_ids():
+        body = ledger.community(community_id)
+        if not FILINGS_OF[body.kind] or body.founded_on.year > the_year:
+            continue
+        if at.moment is not None and body.created_on > at.moment:
+            continue
+        kept, _ = _known(body, known_at)
+        shown = [status_of(due, kept, day) for due in duties(body.kind, the_year)]
+        if not shown:
+            continue
+        counts = {s: sum(1 for o in shown if o.status is s) for s in Status}
+        for o in shown:
+            tally = by_kind.setdefault(o.due.kind.value, {s.value: 0 for s in Status})
+            tally[o.status.value] += 1
+        bodies.append(
+            BodyObligations(
+                body.id,
+                body.name,
+                body.kind.value,
+                counts[Status.ON_TIME],
+                counts[Status.LATE],
+                counts[Status.MISSING],
+                counts[Status.NOT_YET_DUE],
+                [o.due.kind.value for o in shown if o.status in (Status.LATE, Status.MISSING)],
+            )
+        )
+    bodies.sort(key=lambda b: (-(b.late + b.missing), b.community_name))
+    return ObligationReport(the_year, day, bodies, by_kind, _windows(the_year, day), at.moment)

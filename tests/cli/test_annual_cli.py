@@ -1,0 +1,106 @@
+"""The annual cycle through the command line, on both stores: a filing kept by the
+digest of its file, a file checked against it, and the obligations of a body and of
+every body on a date."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from io import BytesIO
+from pathlib import Path
+
+import pytest
+from freezegun import freeze_time
+from openpyxl import load_workbook
+
+pytestmark = pytest.mark.usefixtures("frozen")
+
+
+@pytest.fixture
+def frozen():
+    with freeze_time("2025-12-20T02:00:00Z"):
+        yield
+
+
+@pytest.fixture
+def body(run) -> str:
+    code, out, err = run(
+        "community", "found", "--name", "全国智能制造行业产教融合共同体", "--kind", "行业",
+        "--industry", "智能制造", "--division", "320506", "--founded-on", "2024-01-01",
+        "--format", "json",
+    )  # fmt: skip
+    assert code == 0, err
+    return json.loads(out)["id"]
+
+
+def test_a_filing_is_kept_by_its_files_digest_and_a_file_is_checked_against_it(
+    run, body, tmp_path: Path
+) -> None:
+    plan = tmp_path / "2025年度工作计划.pdf"
+    plan.write_bytes(b"%PDF-1.7 plan" * 1000)
+    code, out, err = run(
+        "filing", "add", body, "--kind", "年度工作计划", "--year", "2025",
+        "--filed-on", "2025-03-20", "--title", "2025 年度工作计划", "--file", str(plan),
+        "--format", "json",
+    )  # fmt: skip
+    assert code == 0, err
+    [filed] = json.loads(out)["filings"]
+    assert filed["sha256"] == hashlib.sha256(plan.read_bytes()).hexdigest()
+    assert filed["size"] == 13000 and filed["kind"] == "work_plan"
+    code, out, _ = run("filing", "check", body, "--kind", "work_plan", "--year", "2025",
+                       "--file", str(plan))  # fmt: skip
+    assert code == 0 and out.startswith("MATCHES")
+    revised = tmp_path / "revised.pdf"
+    revised.write_bytes(b"%PDF-1.7 revised plan")
+    code, _, err = run(
+        "filing", "add", body, "--kind", "work_plan", "--year", "2025", "--filed-on",
+        "2025-04-02", "--title", "2025 年度工作计划（修订）", "--file", str(revised),
+    )  # fmt: skip
+    assert code == 0, err
+    code, out, _ = run("filing", "check", body, "--kind", "work_plan", "--year", "2025",
+                       "--file", str(plan))  # fmt: skip
+    assert code == 6 and out.startswith("SUPERSEDED")
+    plan.write_bytes(b"%PDF-1.7 plan, edited afterwards")
+    code, out, _ = run("filing", "check", body, "--kind", "work_plan", "--year", "2025",
+                       "--file", str(plan))  # fmt: skip
+    assert code == 6 and out.startswith("NOT FILED")
+    code, out, _ = run("filing", "list", body)
+    assert code == 0 and "2025 年度工作计划（修订）" in out and "superseded" in out
+    code, _, err = run("filing", "add", body, "--kind", "work_plan", "--year", "2025",
+                       "--filed-on", "2025-04-02", "--title", "x")  # fmt: skip
+    assert code == 2 and "--file FILE" in err
+    code, _, err = run("filing", "add", body, "--kind", "work_plan", "--year", "2025",
+                       "--filed-on", "2025-04-02", "--title", "x", "--file",
+                       str(tmp_path / "none.pdf"))  # fmt: skip
+    assert code == 2 and "cannot read the file" in err
+
+
+def test_obligations_of_a_body_and_of_every_body_on_a_date(run, body, tmp_path: Path) -> None:
+    analysis = tmp_path / "analysis.docx"
+    analysis.write_bytes(b"analysis")
+    code, _, err = run(
+        "filing", "add", body, "--kind", "industry_analysis", "--year", "2025", "--filed-on",
+        "2025-04-10", "--title", "行业发展分析报告", "--file", str(analysis),
+    )  # fmt: skip
+    assert code == 0, err
+    code, out, _ = run("obligations", body, "--year", "2025", "--as-of", "2025-05-01",
+                       "--format", "json")  # fmt: skip
+    shown = {o["kind"]: o for o in json.loads(out)["obligations"]}
+    assert (shown["industry_analysis"]["status"], shown["industry_analysis"]["days_late"]) == (
+        "late",
+        10,
+    )
+    assert shown["work_plan"]["status"] == "missing"
+    assert shown["summary_report"]["status"] == "not_yet_due"
+    code, out, _ = run("obligations", body, "--year", "2025", "--as-of", "2025-05-01")
+    assert code == 0 and "0 of 4 due filed on time (0%)" in out and "逾期提交" in out
+    code, out, _ = run("obligations", "--year", "2025", "--format", "json")
+    [listed] = json.loads(out)["bodies"]
+    assert (listed["late"], listed["missing"]) == (1, 4)
+    code, out, _ = run("obligations", body, "--year", "2025", "--format", "csv")
+    assert code == 0 and out.splitlines()[0].lstrip("\ufeff").startswith("year,kind,kind_name")
+    book = tmp_path / "o.xlsx"
+    code, _, err = run("obligations", "--year", "2025", "--format", "xlsx", "--output", str(book))
+    assert code == 0, err
+    sheet = load_workbook(BytesIO(book.read_bytes())).active
+    assert sheet.title == "全国报送 obligations" and sheet.cell(2, 2).value
