@@ -12,13 +12,14 @@ characters are computed), so the sample passes every rule a real secretary meets
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 
 from bootstrap import Ledger
 from cli.render import emit
 from domain.errors import AlreadyRegistered
 from domain.values import credit_code_check_character
-from projections import cost_sharing, governance, membership
+from projections import annual, cost_sharing, governance, membership
 
 PRINCIPAL = "demo"
 
@@ -526,10 +527,12 @@ def load_demo(ledger: Ledger, fmt: str) -> None:
             _record(ledger, ids[body], codes[unit], day, action, detail)
         record_governance(ledger, ids["sip"], codes)
         agreements = list(record_cost_sharing(ledger, ids["sip"], codes).values())
+        record_filings(ledger, ids)
         print(
             f"Loaded {len(UNITS)} member units, {len(BODIES)} communities, "
-            f"{len(HISTORY)} membership changes, a council with its register and "
-            f"{len(agreements)} cost-sharing agreements into {ledger.url}."
+            f"{len(HISTORY)} membership changes, a council with its register, "
+            f"{len(agreements)} cost-sharing agreements and {len(FILINGS)} filings into "
+            f"{ledger.url}."
         )
     for community_id in ids.values():
         emit(membership.members(ledger, community_id), fmt)
@@ -537,6 +540,7 @@ def load_demo(ledger: Ledger, fmt: str) -> None:
     for agreement in agreements:
         emit(cost_sharing.report(ledger, agreement, as_of=REPORT_DATE), fmt)
     emit(cost_sharing.investment(ledger, ids["sip"], as_of=REPORT_DATE), fmt)
+    emit(annual.obligations(ledger, ids["nev"], 2025, REPORT_DATE), fmt)
     # things are named as a secretary names them: whole names are never ambiguous
     first = ledger.community(next(iter(ids.values()))).name
     sip = ledger.community(ids["sip"]).name
@@ -551,9 +555,35 @@ def load_demo(ledger: Ledger, fmt: str) -> None:
         f"  chanjiao council meeting list {sip}\n"
         f"  chanjiao charter show {sip}\n"
         f"  chanjiao agreement show {agreement}\n"
+        "  chanjiao obligations --year 2025\n"
         f"  chanjiao report cost-sharing {agreement} --as-of 2025-09-30 "
         "--format xlsx -o 成本分摊.xlsx"
     )
+
+
+FILINGS = [
+    # (body, kind, year, filed on, title): the new-energy body's 2025 cycle, its
+    # forecast late and its supply-demand lists missing; the consortium's product list
+    ("nev", "work_plan", 2025, "2025-03-18", "2025 年度工作计划"),
+    ("nev", "industry_analysis", 2025, "2025-03-28", "新能源汽车行业发展分析报告（2025）"),
+    ("nev", "talent_forecast", 2025, "2025-04-21", "新能源汽车行业人才需求预测报告（2025）"),
+    ("sip", "product_list", 2025, "2025-06-30", "园区核心产品清单（2025）"),
+]
+
+
+def record_filings(ledger: Ledger, ids: dict[str, object]) -> None:
+    """Each document's digest stands for a file the body keeps (here, its title's)."""
+    for body, kind, year, filed_on, title in FILINGS:
+        ledger.record_filing(
+            ids[body],
+            kind=kind,
+            year=year,
+            filed_on=filed_on,
+            title=title,
+            sha256=hashlib.sha256(title.encode()).hexdigest(),
+            size=len(title.encode()),
+            principal=PRINCIPAL,
+        )
 
 
 def _record(ledger: Ledger, body: object, code: str, day: str, action: str, detail: str) -> None:

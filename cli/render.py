@@ -461,7 +461,8 @@ def filing_table(value: FilingList) -> Table:
 
 
 def _windows_table(windows: Sequence[WindowView], as_of: date) -> Table:
-    table = Table(title=f"the national platform's windows on {as_of}")
+    year = windows[0].closes.year if windows else as_of.year
+    table = Table(title=f"the national platform's {year} windows on {as_of}")
     for column in ("window", "opens", "closes", "state"):
         table.add_column(column)
     for w in windows:
