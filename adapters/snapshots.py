@@ -62,7 +62,7 @@ from adapters.dialect import Dialect
 from adapters.recorders import TABLE_CREATION_LOCK
 from application.repository import project
 from domain.agreement import AgreementKind, BenefitAgreement, Entry, Party, Terms
-from domain.annual import Filing
+from domain.annual import Figure, Filing
 from domain.community import Charter, Community, MembershipPeriod, Recommendation
 from domain.council import Council, Meeting, Resolution, Seat
 from domain.unit import MemberUnit
@@ -138,6 +138,7 @@ KINDS = [
             "dissolved_on": date | None,
             "recommendations": tuple[Recommendation, ...],
             "filings": tuple[Filing, ...],
+            "figures": tuple[Figure, ...],
         },
         _keep_rules,
     ),

@@ -68,6 +68,10 @@ def filings(ledger: Ledger, store: Store, cmd: Any, filing: Any) -> annual.Filin
     return annual.filings(ledger, cmd.community_id, filing.year)
 
 
+def indicators(ledger: Ledger, store: Store, cmd: Any, figure: Any) -> annual.IndicatorReport:
+    return annual.indicators(ledger, cmd.community_id, figure.year)
+
+
 ANSWERS: dict[type[m.Command], Answer] = {
     m.RegisterUnit: unit,
     m.RenameUnit: unit,
@@ -97,4 +101,5 @@ ANSWERS: dict[type[m.Command], Answer] = {
     m.RecordBenefit: entry,
     m.ReverseEntry: entry,
     m.RecordFiling: filings,
+    m.RecordIndicator: indicators,
 }

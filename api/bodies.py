@@ -62,6 +62,11 @@ class ObligationsQuery(Body):
     known_at: KnownAt = None
 
 
+class IndicatorsQuery(Body):
+    year: Annotated[int, Meta(ge=2000, le=2100)]
+    known_at: KnownAt = None
+
+
 class UnitQuery(Body):
     code: str
 

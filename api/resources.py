@@ -408,6 +408,23 @@ ENDPOINTS: list[Endpoint] = [
         annual.ObligationList,
         query=b.ObligationsQuery,
     ),
+    _w(
+        "/communities/{id}/indicators",
+        m.RecordIndicator,
+        W,
+        annual.IndicatorReport,
+        created=True,
+    ),
+    _e(
+        "GET",
+        "/communities/{id}/indicators",
+        lambda c: annual.indicators(c.ledger, community(c), c.query.year, c.query.known_at),
+        P,
+        "a body's monitoring indicators for a year, the year before beside them, with the "
+        "figures reported and their evidence, as recorded by a time",
+        annual.IndicatorReport,
+        query=b.IndicatorsQuery,
+    ),
     _e(
         "GET",
         "/reports/obligations",

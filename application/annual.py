@@ -11,9 +11,9 @@ from typing import TYPE_CHECKING
 from uuid import UUID
 
 from application.commands import command, effective, principal_name, resolution_number
-from domain.annual import Filing, FilingKind, parse_year
-from domain.errors import CouncilNotFound, ResolutionNotFound, ResolutionNotUsable
-from domain.values import parse_choice, parse_text
+from domain.annual import MONEY, Figure, Filing, FilingKind, Indicator, parse_year
+from domain.errors import CouncilNotFound, InvalidInput, ResolutionNotFound, ResolutionNotUsable
+from domain.values import parse_choice, parse_text, parse_yuan
 
 if TYPE_CHECKING:
     from application.ledger import Ledger
@@ -55,3 +55,46 @@ class AnnualCommands:
         )
         self.save(body)
         return filing
+
+    @command
+    def record_indicator(
+        self: Ledger,
+        community: str | UUID,
+        *,
+        indicator: str,
+        year: int | str,
+        value: int | str,
+        evidence_sha256: str,
+        unit: str | UUID | None = None,
+        principal: str,
+    ) -> Figure:
+        """A yearly figure of a monitoring indicator: a count, or for money an amount
+        in yuan as people write it (kept in fen)."""
+        the_indicator = parse_choice(Indicator, indicator, "indicator")
+        the_year = parse_year(year)
+        amount = _figure(the_indicator, value)
+        who = principal_name(principal)
+        unit_id = self.unit_id(unit) if unit is not None and str(unit).strip() else None
+        body = self.community(community)
+        figure = body.report(
+            the_indicator,
+            the_year,
+            amount,
+            unit_id,
+            self.label_of(unit_id) if unit_id else "",
+            evidence_sha256,
+            principal=who,
+        )
+        self.save(body)
+        return figure
+
+
+def _figure(indicator: Indicator, value: int | str) -> int:
+    if indicator in MONEY:  # money is yuan as written, as everywhere in the ledger
+        return parse_yuan(value if isinstance(value, str) else str(value))
+    if isinstance(value, str):
+        text = value.strip().replace(",", "")
+        if not text.isdigit():
+            raise InvalidInput(f"{indicator.value} must be a count, 0 or more; got {value!r}")
+        return int(text)
+    return value

@@ -23,7 +23,7 @@ from msgspec import Meta
 from msgspec import inspect as mi
 
 from domain.agreement import AgreementKind, ResourceKind
-from domain.annual import FilingKind
+from domain.annual import FilingKind, Indicator
 from domain.charter import Base, Matter, Threshold
 from domain.council import Office
 from domain.values import CommunityKind, ExitReason, Role, UnitType, VocationalLevel, choices
@@ -802,5 +802,46 @@ class RecordFiling(Command, kw_only=True):
             sha256=self.sha256,
             size=self.size,
             resolution=self.resolution,
+            principal=principal,
+        )
+
+
+class RecordIndicator(Command, kw_only=True):
+    """record a yearly figure of a monitoring indicator (a later one corrects it)
+
+    The body's own figure, or with ``unit_id`` that of a unit that was a member in the
+    year; counts are whole numbers, money is yuan as written."""
+
+    community_id: CommunityId
+    indicator: Annotated[str, Meta(description=choices(Indicator, last=" or "))]
+    year: Annotated[int, Meta(ge=2000, le=2100, description="the year it is for")]
+    value: Annotated[
+        int | str,
+        Meta(description="a count; for funds_invested, yuan as a decimal string"),
+        arg(metavar="VALUE"),
+    ]
+    unit_id: Annotated[
+        str | None,
+        Meta(description=f"the member unit reporting it (default: the body's own); {UNIT_WORDS}"),
+        arg(flag="--unit", metavar="UNIT"),
+    ] = None
+    evidence_sha256: Annotated[
+        str,
+        arg(
+            "SHA-256 of the evidence document, 64 hexadecimal digits",
+            flag="--evidence-sha256",
+            cli_help="the evidence file's SHA-256 (--evidence computes it)",
+            cli_optional=True,
+        ),
+    ]
+
+    def run(self, ledger: Ledger, principal: str) -> Any:
+        return ledger.record_indicator(
+            self.community_id,
+            indicator=self.indicator,
+            year=self.year,
+            value=self.value,
+            unit=self.unit_id,
+            evidence_sha256=self.evidence_sha256,
             principal=principal,
         )

@@ -87,6 +87,25 @@ def filing_check(ledger: Ledger, a: argparse.Namespace) -> FileCheck:
     )
 
 
+def _with_evidence(run: Callable[[Ledger, argparse.Namespace], Any]) -> Callable[..., Any]:
+    """``indicator record``: the evidence's digest from ``--evidence``, or as typed."""
+
+    def record(ledger: Ledger, a: argparse.Namespace) -> Any:
+        if a.evidence is not None:
+            if a.evidence_sha256 is not None:
+                raise InvalidInput("give --evidence, or --evidence-sha256, not both")
+            a.evidence_sha256, _ = digest(a.evidence)
+        elif a.evidence_sha256 is None:
+            raise InvalidInput("give the evidence with --evidence FILE (or --evidence-sha256)")
+        return run(ledger, a)
+
+    return record
+
+
+def indicator_report(ledger: Ledger, a: argparse.Namespace) -> Any:
+    return annual.indicators(ledger, a.community, a.year, a.known_at)
+
+
 def filing_list(ledger: Ledger, a: argparse.Namespace) -> Any:
     return annual.filings(ledger, a.community, a.year, a.known_at)
 
@@ -113,6 +132,20 @@ def add_commands(
     p.add_argument("--kind", required=True, help="the kind of filing, e.g. work_plan")
     p.add_argument("--year", type=int, required=True, metavar="YEAR")
     p.add_argument("--file", required=True, metavar="FILE")
+    known_at_arg(p)
+    figures = group("indicator", "the monitoring indicators' yearly figures and their evidence")
+    p = add_command(leaf, figures, "record", m.RecordIndicator)
+    p.add_argument("--evidence", metavar="FILE", help="the evidence document: its SHA-256 is kept")
+    p.set_defaults(run=_with_evidence(p.get_default("run")))
+    p = leaf(
+        figures,
+        "report",
+        indicator_report,
+        "a body's indicators for a year, the year before beside them",
+        csv=True,
+    )
+    community_arg(spreadsheet_arg(p))
+    p.add_argument("--year", type=int, required=True, metavar="YEAR")
     known_at_arg(p)
     p = leaf(
         groups,

@@ -42,7 +42,13 @@ from domain.values import (
     chinese_name,
     group_yuan,
 )
-from projections.annual import FilingList, ObligationList, ObligationReport, WindowView
+from projections.annual import (
+    FilingList,
+    IndicatorReport,
+    ObligationList,
+    ObligationReport,
+    WindowView,
+)
 from projections.cost_sharing import (
     AgreementList,
     AgreementView,
@@ -67,6 +73,8 @@ from projections.replay import Replay
 from projections.tables import csv_text
 
 HEADINGS = {
+    "indicator": "指标",
+    "reported by": "填报方",
     "year": "年度",
     "filed on": "报送日期",
     "size (bytes)": "大小（字节）",
@@ -260,6 +268,8 @@ def emit(value: Any, fmt: str, *, wide: bool = False) -> None:
         case ObligationReport():
             for table in obligation_report_tables(value):
                 out.print(table)
+        case IndicatorReport():
+            out.print(indicator_table(value))
         case FileCheck():
             out.print(file_check_line(value))
         case Status():
@@ -523,6 +533,34 @@ def obligation_report_tables(value: ObligationReport) -> list[Table]:
             *(str(counts[s]) for s in ("on_time", "late", "missing", "not_yet_due")),
         )
     return [table, by_kind, _windows_table(value.windows, value.as_of)]
+
+
+def indicator_table(value: IndicatorReport) -> Table:
+    table = Table(
+        title=f"{value.community_name}: indicators for {value.year}{recorded_by(value.known_at)}"
+    )
+    table.add_column("indicator")
+    table.add_column("value", justify="right")
+    table.add_column(str(value.year - 1), justify="right")
+    table.add_column("reported by")
+    for row in value.indicators:
+        shown = (
+            ""
+            if row.value is None
+            else f"{row.value:,}"
+            if isinstance(row.value, int)
+            else row.value
+        )
+        before = (
+            ""
+            if row.previous is None
+            else f"{row.previous:,}"
+            if isinstance(row.previous, int)
+            else row.previous
+        )
+        reporters = "、".join(r.unit_name or "共同体" for r in row.reported)
+        table.add_row(f"{row.name} {row.indicator}", shown, before, reporters)
+    return table
 
 
 def file_check_line(value: FileCheck) -> str:

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
+from uuid import UUID
 
 from domain.errors import InvalidInput
 from domain.values import CommunityKind, chinese
@@ -220,3 +221,114 @@ def check_digest(sha256: str, size: int) -> tuple[str, int]:
     if isinstance(size, bool) or not isinstance(size, int) or size < 0:
         raise InvalidInput(f"size must be the file's size in bytes, 0 or more; got {size!r}")
     return text, size
+
+
+# --- monitoring indicators (the 2023 guide, 三、监测指标) ----------------------------
+
+
+class Indicator(StrEnum):
+    """A yearly figure of the guide's indicators (domain.md, "Monitoring indicators");
+    each is a count, except ``funds_invested``, money in fen."""
+
+    # 3. talent training
+    STUDENTS_COMMISSIONED = "students_commissioned"
+    STUDENTS_ORDER_CLASSES = "students_order_classes"
+    STUDENTS_APPRENTICESHIP = "students_apprenticeship"
+    MUTUAL_APPOINTMENTS = "mutual_appointments"
+    GRADUATES_HIRED_BY_MEMBERS = "graduates_hired_by_members"
+    GRADUATES_IN_INDUSTRY = "graduates_in_industry"
+    TRAINING_PRE_JOB = "training_pre_job"
+    TRAINING_ON_JOB = "training_on_job"
+    TRAINING_CONTINUING = "training_continuing"
+    ADMITTED_BACHELOR = "admitted_bachelor"
+    ADMITTED_PROFESSIONAL_MASTER = "admitted_professional_master"
+    # 4. technology
+    FUNDS_INVESTED = "funds_invested"
+    INNOVATION_CENTRES = "innovation_centres"
+    TECHNICAL_UPGRADING_PROJECTS = "technical_upgrading_projects"
+    PROCESS_IMPROVEMENT_PROJECTS = "process_improvement_projects"
+    PRODUCT_UPGRADING_PROJECTS = "product_upgrading_projects"
+    INNOVATION_RESULTS = "innovation_results"
+    TECHNOLOGY_DEMANDS_TAKEN = "technology_demands_taken"
+    TECHNOLOGY_DEMANDS_COMPLETED = "technology_demands_completed"
+    # 5. teaching resources
+    CORE_COURSES = "core_courses"
+    PRACTICE_PROJECTS = "practice_projects"
+    EQUIPMENT_DEVELOPED = "equipment_developed"
+    EQUIPMENT_ADOPTED = "equipment_adopted"
+    # 6. support
+    SUPPORT_POLICIES = "support_policies"
+
+
+chinese(
+    Indicator,
+    {
+        Indicator.STUDENTS_COMMISSIONED: ("委托培养学生数", "委托培养"),
+        Indicator.STUDENTS_ORDER_CLASSES: ("订单培养学生数", "订单培养"),
+        Indicator.STUDENTS_APPRENTICESHIP: ("学徒制培养学生数", "学徒制培养"),
+        Indicator.MUTUAL_APPOINTMENTS: ("校企师资互聘人数", "师资互聘"),
+        Indicator.GRADUATES_HIRED_BY_MEMBERS: ("成员学校毕业生到成员企业就业人数",),
+        Indicator.GRADUATES_IN_INDUSTRY: ("毕业生在本行业就业人数",),
+        Indicator.TRAINING_PRE_JOB: ("岗前培训人次", "岗前培训"),
+        Indicator.TRAINING_ON_JOB: ("在岗培训人次", "在岗培训"),
+        Indicator.TRAINING_CONTINUING: ("继续教育人次", "继续教育"),
+        Indicator.ADMITTED_BACHELOR: ("升入成员高校本科人数", "升本"),
+        Indicator.ADMITTED_PROFESSIONAL_MASTER: ("升入成员高校专业硕士人数", "专硕"),
+        Indicator.FUNDS_INVESTED: ("投入资金", "资金投入额"),
+        Indicator.INNOVATION_CENTRES: ("建成技术创新中心数", "技术创新中心"),
+        Indicator.TECHNICAL_UPGRADING_PROJECTS: ("技术改造项目数", "技术改造"),
+        Indicator.PROCESS_IMPROVEMENT_PROJECTS: ("工艺改进项目数", "工艺改进"),
+        Indicator.PRODUCT_UPGRADING_PROJECTS: ("产品升级项目数", "产品升级"),
+        Indicator.INNOVATION_RESULTS: ("创新成果数", "创新成果"),
+        Indicator.TECHNOLOGY_DEMANDS_TAKEN: ("承接技术需求数", "承接技术需求"),
+        Indicator.TECHNOLOGY_DEMANDS_COMPLETED: ("完成技术需求数", "完成技术需求"),
+        Indicator.CORE_COURSES: ("共同开发核心课程数", "核心课程"),
+        Indicator.PRACTICE_PROJECTS: ("共同开发实践项目数", "实践项目"),
+        Indicator.EQUIPMENT_DEVELOPED: ("研发教学装备数", "研发教学装备"),
+        Indicator.EQUIPMENT_ADOPTED: ("应用教学装备数", "应用教学装备"),
+        Indicator.SUPPORT_POLICIES: ("出台支持政策数", "支持政策"),
+    },
+)
+
+GROUPS: dict[str, tuple[Indicator, ...]] = {
+    "talent_training": tuple(Indicator)[:11],
+    "technology": tuple(Indicator)[11:19],
+    "teaching_resources": tuple(Indicator)[19:23],
+    "support": tuple(Indicator)[23:],
+}
+"""The guide's groups 3 to 6, in its order (groups 1 and 2 are computed: the members'
+spread and qualifications, and the filings' timeliness)."""
+
+MONEY = frozenset({Indicator.FUNDS_INVESTED})
+"""Indicators counted in fen; every other is a count."""
+
+
+@dataclass(frozen=True)
+class Figure:
+    """A yearly figure of an indicator, for the body or for one member unit, with the
+    digest of the document that evidences it and who recorded it when. A later figure
+    for the same indicator, year and unit corrects the earlier, which stays."""
+
+    indicator: Indicator
+    year: int
+    value: int  # a count, or fen
+    unit_id: UUID | None  # None: the body's own figure
+    evidence_sha256: str
+    principal: str
+    recorded_at: datetime
+    version: int
+
+
+def check_value(indicator: Indicator, value: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        what = "an amount in fen" if indicator in MONEY else "a count"
+        raise InvalidInput(f"{indicator.value} must be {what}, 0 or more; got {value!r}")
+    return value
+
+
+def latest(figures: Sequence[Figure]) -> dict[tuple[Indicator, int, UUID | None], Figure]:
+    """Each indicator's figure in force per year and reporter: the latest recorded."""
+    kept: dict[tuple[Indicator, int, UUID | None], Figure] = {}
+    for f in figures:
+        kept[(f.indicator, f.year, f.unit_id)] = f
+    return kept

@@ -13,7 +13,16 @@ from datetime import date, datetime
 from enum import StrEnum
 from uuid import UUID
 
-from domain.annual import FILINGS_OF, Filing, FilingKind, check_digest, check_year
+from domain.annual import (
+    FILINGS_OF,
+    Figure,
+    Filing,
+    FilingKind,
+    Indicator,
+    check_digest,
+    check_value,
+    check_year,
+)
 from domain.charter import FOUNDING_RULES, Rules
 from domain.errors import (
     AlreadyMember,
@@ -266,6 +275,31 @@ class Community(LedgerAggregate):
             )
             community.filings = (*community.filings, filing)
 
+    class IndicatorRecorded(Event):
+        """A yearly figure of a monitoring indicator, the body's own or a member unit's,
+        with its evidence's digest; a later one for the same indicator, year and unit
+        corrects it."""
+
+        TOPIC = "chanjiao.community.indicator_recorded.v1"
+        indicator: Indicator
+        year: int
+        value: int
+        unit_id: UUID | None
+        evidence_sha256: str
+
+        def apply(self, community: Community) -> None:
+            figure = Figure(
+                indicator=self.indicator,
+                year=self.year,
+                value=self.value,
+                unit_id=self.unit_id,
+                evidence_sha256=self.evidence_sha256,
+                principal=self.principal,
+                recorded_at=self.timestamp,
+                version=self.originator_version,
+            )
+            community.figures = (*community.figures, figure)
+
     class Dissolved(Event):
         TOPIC = "chanjiao.community.dissolved.v1"
         effective_on: date
@@ -287,6 +321,7 @@ class Community(LedgerAggregate):
         self.dissolved_on: date | None = None
         self.recommendations: tuple[Recommendation, ...] = ()  # in order of recording and effect
         self.filings: tuple[Filing, ...] = ()  # in order of recording
+        self.figures: tuple[Figure, ...] = ()  # in order of recording
 
     # --- reading ----------------------------------------------------------------
 
@@ -532,6 +567,44 @@ class Community(LedgerAggregate):
             principal=principal,
         )
         return self.filings[-1]
+
+    def report(
+        self,
+        indicator: Indicator,
+        year: int,
+        value: int,
+        unit_id: UUID | None,
+        unit_label: str,
+        evidence_sha256: str,
+        principal: str,
+    ) -> Figure:
+        """Record ``indicator``'s figure for ``year``: the body's own, or (``unit_id``)
+        that of a unit that was a member at some time in that year."""
+        first, last = date(year, 1, 1), date(year, 12, 31)
+        if year < self.founded_on.year or (self.dissolved_on and first >= self.dissolved_on):
+            raise InvalidInput(f"{self.name} did not exist in {year}; it has no figures for it")
+        if unit_id is not None and not any(
+            p.unit_id == unit_id
+            and p.admitted_on <= last
+            and (p.exited_on is None or p.exited_on > first)
+            for p in self.periods
+        ):
+            raise NotAMember(
+                f"{unit_label} was not a member of {self.name} at any time in {year}; "
+                "only members report figures for the body"
+            )
+        value = check_value(indicator, value)
+        digest, _ = check_digest(evidence_sha256, 0)
+        self.trigger_event(
+            self.IndicatorRecorded,
+            indicator=indicator,
+            year=year,
+            value=value,
+            unit_id=unit_id,
+            evidence_sha256=digest,
+            principal=principal,
+        )
+        return self.figures[-1]
 
     def check_open(self, effective_on: date) -> None:
         if self.dissolved_on is not None:

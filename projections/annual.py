@@ -16,15 +16,20 @@ import msgspec
 from application.ledger import Ledger
 from domain.annual import (
     FILINGS_OF,
+    GROUPS,
+    MONEY,
+    Figure,
     Filing,
+    Indicator,
     Status,
     duties,
+    latest,
     parse_year,
     status_of,
     windows,
 )
 from domain.community import Community
-from domain.values import chinese_name, parse_date, today
+from domain.values import chinese_name, format_fen, parse_date, today
 from projections.known_at import as_known_at
 
 
@@ -239,3 +244,96 @@ def national(
         )
     bodies.sort(key=lambda b: (-(b.late + b.missing), b.community_name))
     return ObligationReport(the_year, day, bodies, by_kind, _windows(the_year, day), at.moment)
+
+
+# --- indicators -------------------------------------------------------------------
+
+
+class FigureView(msgspec.Struct, frozen=True):
+    unit_id: UUID | None  # None: the body's own figure
+    unit_name: str | None
+    value: int | str  # a count, or yuan as a decimal string
+    evidence_sha256: str
+    recorded_by: str
+    recorded_at: datetime
+
+
+class IndicatorRow(msgspec.Struct, frozen=True):
+    indicator: str
+    name: str
+    group: str  # talent_training, technology, teaching_resources or support
+    measure: str  # count or yuan
+    value: int | str | None  # the body's own figure, else the sum of its members'; None: none
+    previous: int | str | None  # the same for the year before
+    source: str | None  # body or members
+    reported: list[FigureView]  # the figures in force for the year
+
+
+class IndicatorReport(msgspec.Struct, frozen=True):
+    community_id: UUID
+    community_name: str
+    year: int
+    indicators: list[IndicatorRow]
+    known_at: datetime | None = None
+
+
+def _shown(indicator: Indicator, fen_or_count: int) -> int | str:
+    return format_fen(fen_or_count) if indicator in MONEY else fen_or_count
+
+
+def _year_figure(
+    kept: dict[tuple[Indicator, int, UUID | None], Figure], indicator: Indicator, year: int
+) -> tuple[int | None, str | None, list[Figure]]:
+    """The body's own figure if it recorded one, else the sum of its members'."""
+    mine = [f for (i, y, _), f in kept.items() if i is indicator and y == year]
+    own = next((f for f in mine if f.unit_id is None), None)
+    if own is not None:
+        return own.value, "body", mine
+    if mine:
+        return sum(f.value for f in mine), "members", mine
+    return None, None, mine
+
+
+def indicators(
+    ledger: Ledger, community: str | UUID, year: int | str, known_at: str | None = None
+) -> IndicatorReport:
+    """Every indicator of the guide for ``year``, with the year before beside it and the
+    figures in force, as recorded by ``known_at``."""
+    the_year = parse_year(year)
+    body = ledger.community(community)
+    at = as_known_at(known_at)
+    figures = [f for f in body.figures if at.moment is None or f.recorded_at <= at.moment]
+    kept = latest(figures)
+    names: dict[UUID, str] = {}
+    rows = []
+    for group, members in GROUPS.items():
+        for indicator in members:
+            value, source, mine = _year_figure(kept, indicator, the_year)
+            before, _, _ = _year_figure(kept, indicator, the_year - 1)
+            reported = []
+            for f in sorted(mine, key=lambda f: f.unit_id is not None):
+                if f.unit_id is not None and f.unit_id not in names:
+                    names[f.unit_id] = ledger.label_of(f.unit_id)
+                reported.append(
+                    FigureView(
+                        f.unit_id,
+                        names.get(f.unit_id) if f.unit_id else None,
+                        _shown(indicator, f.value),
+                        f.evidence_sha256,
+                        f.principal,
+                        f.recorded_at,
+                    )
+                )
+            rows.append(
+                IndicatorRow(
+                    indicator.value,
+                    chinese_name(indicator),
+                    group,
+                    "yuan" if indicator in MONEY else "count",
+                    None if value is None else _shown(indicator, value),
+                    None if before is None else _shown(indicator, before),
+                    source,
+                    reported,
+                )
+            )
+    return IndicatorReport(body.id, body.name, the_year, rows, at.moment)

@@ -21,7 +21,7 @@ from decimal import Decimal
 from io import BytesIO, StringIO
 from typing import Any
 
-from projections.annual import FilingList, ObligationList, ObligationReport
+from projections.annual import FilingList, IndicatorReport, ObligationList, ObligationReport
 from projections.cost_sharing import (
     AgreementList,
     AgreementView,
@@ -419,6 +419,51 @@ def csv_rows(value: Any) -> list[list[str]]:
                 for b in value.bodies
             ]
             return rows
+        case IndicatorReport():
+            rows = [
+                [
+                    "year",
+                    "indicator",
+                    "name",
+                    "group",
+                    "measure",
+                    "value",
+                    "previous",
+                    "source",
+                    "unit_id",
+                    "unit_name",
+                    "reported",
+                    "evidence_sha256",
+                    "recorded_by",
+                    "recorded_at",
+                ]
+            ]
+            for row in value.indicators:
+                common = [
+                    str(value.year),
+                    row.indicator,
+                    row.name,
+                    row.group,
+                    row.measure,
+                    "" if row.value is None else str(row.value),
+                    "" if row.previous is None else str(row.previous),
+                    row.source or "",
+                ]
+                if not row.reported:
+                    rows.append([*common, "", "", "", "", "", ""])
+                for f in row.reported:
+                    rows.append(
+                        [
+                            *common,
+                            str(f.unit_id or ""),
+                            f.unit_name or "",
+                            str(f.value),
+                            f.evidence_sha256,
+                            f.recorded_by,
+                            f.recorded_at.isoformat(),
+                        ]
+                    )
+            return rows
     raise TypeError(f"no CSV form for {type(value).__name__}")
 
 
@@ -523,6 +568,15 @@ COLUMNS: dict[str, tuple[str, str]] = {
     "missing": ("未报送", INTEGER),
     "not_yet_due": ("未到期", INTEGER),
     "late_or_missing": ("逾期或未报送", TEXT),
+    "indicator": ("指标", TEXT),
+    "group": ("指标组", TEXT),
+    "measure": ("计量", TEXT),
+    "value": ("数值", TEXT),
+    "previous": ("上年数值", TEXT),
+    "source": ("来源", TEXT),
+    "unit_name": ("填报单位", TEXT),
+    "reported": ("填报数值", TEXT),
+    "evidence_sha256": ("佐证材料 SHA-256", TEXT),
 }
 
 FORMATS = {TEXT: "@", MONEY: "#,##0.00", SHARE_BP: "0.00%", FRACTION: "0.00%", DATE: "yyyy-mm-dd"}
@@ -548,6 +602,7 @@ def sheet_title(value: Any) -> str:
         "FilingList": "报送文件 filings",
         "ObligationList": "报送义务 obligations",
         "ObligationReport": "全国报送 obligations",
+        "IndicatorReport": "监测指标 indicators",
     }
     return names.get(type(value).__name__, "共同体 communities")
 

@@ -562,6 +562,17 @@ class Journal:
                 principal=p,
             )
         )
+        step(
+            lambda L, p: L.record_indicator(
+                body,
+                indicator="students_order_classes",
+                year=2024,
+                value=120,
+                unit=codes[0],
+                evidence_sha256="c" * 64,
+                principal=p,
+            )
+        )
         step(lambda L, p: L.vacate_seat(body, codes[2], effective_on="2024-05-21", principal=p))
         # a vacancy and a meeting recorded in error, annulled (the vacancy recorded again)
         step(lambda L, p: L.annul_seat_record(body, codes[2], reason="录早了", principal=p))

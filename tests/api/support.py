@@ -135,6 +135,7 @@ class World:
     agreement: dict[str, Any]
     entries: dict[str, dict[str, Any]] = field(default_factory=dict)
     filings: dict[str, Any] = field(default_factory=dict)  # its product list for 2025
+    indicators: dict[str, Any] = field(default_factory=dict)  # a member's order classes, 2024
     serial: int = 100
 
     @property
@@ -291,6 +292,16 @@ def build_world(api: Api) -> World:
             "sha256": PRODUCTS,
             "size": 4096,
             "resolution": resolution["number"],
+        },
+    )
+    world.indicators = api.post(
+        f"/communities/{community['id']}/indicators",
+        {
+            "indicator": "students_order_classes",
+            "year": 2024,
+            "value": 45,
+            "unit_id": units[0]["id"],
+            "evidence_sha256": PRODUCTS,
         },
     )
     return world

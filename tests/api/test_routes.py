@@ -454,6 +454,7 @@ def _(w: World, send) -> None:
         *["chanjiao.community.member_admitted.v1"] * 3,
         "chanjiao.community.charter_adopted.v1",
         "chanjiao.community.filing_recorded.v1",
+        "chanjiao.community.indicator_recorded.v1",
     ]
     assert {e["principal"] for e in events} == {w.admin.principal}
     times = [parse_time(e["recorded_at"]) for e in events]
@@ -1032,9 +1033,15 @@ def _(w: World, send) -> None:
     wrong = w.api.request(
         "POST",
         f"/communities/{w.community_id}/filings",
-        json={"kind": "work_plan", "year": 2025, "filed_on": "2025-12-01", "title": "x",
-              "sha256": PRODUCTS, "size": 1},
-    )  # fmt: skip
+        json={
+            "kind": "work_plan",
+            "year": 2025,
+            "filed_on": "2025-12-01",
+            "title": "x",
+            "sha256": PRODUCTS,
+            "size": 1,
+        },
+    )
     assert wrong.status_code == 422 and "it files product_list" in wrong.json()["detail"]
     assert w.api.position() == before
 
@@ -1068,6 +1075,54 @@ def _(w: World, send) -> None:
     )
     assert {o["status"] for o in early["obligations"]} == {"not_yet_due"}
     refuses_known_at(w, f"/communities/{w.community_id}/obligations")
+
+
+@route("POST", "/communities/{id}/indicators", 201)
+def _(w: World, send) -> None:
+    own = send(
+        f"/communities/{w.community_id}/indicators",
+        json={
+            "indicator": "投入资金",
+            "year": 2024,
+            "value": "12.5万",
+            "evidence_sha256": PRODUCTS,
+        },
+    )
+    funds = next(r for r in own["indicators"] if r["indicator"] == "funds_invested")
+    assert (funds["value"], funds["source"], funds["measure"]) == ("125000.00", "body", "yuan")
+    before = w.api.position()
+    outsider = w.api.request(
+        "POST",
+        f"/communities/{w.community_id}/indicators",
+        json={
+            "indicator": "core_courses",
+            "year": 2023,
+            "value": 3,
+            "unit_id": w.unit_ids[0],
+            "evidence_sha256": PRODUCTS,
+        },
+    )
+    assert outsider.status_code == 422 and "did not exist in 2023" in outsider.json()["detail"]
+    negative = w.api.request(
+        "POST",
+        f"/communities/{w.community_id}/indicators",
+        json={"indicator": "core_courses", "year": 2024, "value": -1, "evidence_sha256": PRODUCTS},
+    )
+    assert negative.status_code == 422 and w.api.position() == before
+
+
+@route("GET", "/communities/{id}/indicators")
+def _(w: World, send) -> None:
+    report = send(f"/communities/{w.community_id}/indicators", params={"year": 2024})
+    rows = {r["indicator"]: r for r in report["indicators"]}
+    assert len(rows) == 24
+    order = rows["students_order_classes"]
+    assert (order["value"], order["source"], order["previous"]) == (45, "members", None)
+    [figure] = order["reported"]
+    assert (figure["unit_id"], figure["evidence_sha256"]) == (w.unit_ids[0], PRODUCTS)
+    later = send(f"/communities/{w.community_id}/indicators", params={"year": 2025})
+    assert later["indicators"][1]["previous"] == 45
+    refuses_known_at(w, f"/communities/{w.community_id}/indicators", year="2024")
 
 
 @route("GET", "/reports/obligations")
@@ -1419,7 +1474,7 @@ def test_every_event_recorded_through_the_api_names_the_token_that_caused_it(wor
     ]
     assert secretary.principal == f"api:李秘书 ({secretary.id})"
     rest = [e for e in seen if e not in by_secretary]
-    assert len(rest) == 3 + 6 + 5  # the units, the body (with its filing), the agreement
+    assert len(rest) == 3 + 7 + 5  # the units, the body (a filing, a figure), the agreement
     assert {e["principal"] for e in rest} == {f"api:ops ({world.admin.id})"}
 
 

@@ -25,10 +25,21 @@ def frozen():
 @pytest.fixture
 def body(run) -> str:
     code, out, err = run(
-        "community", "found", "--name", "全国智能制造行业产教融合共同体", "--kind", "行业",
-        "--industry", "智能制造", "--division", "320506", "--founded-on", "2024-01-01",
-        "--format", "json",
-    )  # fmt: skip
+        "community",
+        "found",
+        "--name",
+        "全国智能制造行业产教融合共同体",
+        "--kind",
+        "行业",
+        "--industry",
+        "智能制造",
+        "--division",
+        "320506",
+        "--founded-on",
+        "2024-01-01",
+        "--format",
+        "json",
+    )
     assert code == 0, err
     return json.loads(out)["id"]
 
@@ -39,39 +50,88 @@ def test_a_filing_is_kept_by_its_files_digest_and_a_file_is_checked_against_it(
     plan = tmp_path / "2025年度工作计划.pdf"
     plan.write_bytes(b"%PDF-1.7 plan" * 1000)
     code, out, err = run(
-        "filing", "add", body, "--kind", "年度工作计划", "--year", "2025",
-        "--filed-on", "2025-03-20", "--title", "2025 年度工作计划", "--file", str(plan),
-        "--format", "json",
-    )  # fmt: skip
+        "filing",
+        "add",
+        body,
+        "--kind",
+        "年度工作计划",
+        "--year",
+        "2025",
+        "--filed-on",
+        "2025-03-20",
+        "--title",
+        "2025 年度工作计划",
+        "--file",
+        str(plan),
+        "--format",
+        "json",
+    )
     assert code == 0, err
     [filed] = json.loads(out)["filings"]
     assert filed["sha256"] == hashlib.sha256(plan.read_bytes()).hexdigest()
     assert filed["size"] == 13000 and filed["kind"] == "work_plan"
-    code, out, _ = run("filing", "check", body, "--kind", "work_plan", "--year", "2025",
-                       "--file", str(plan))  # fmt: skip
+    code, out, _ = run(
+        "filing", "check", body, "--kind", "work_plan", "--year", "2025", "--file", str(plan)
+    )
     assert code == 0 and out.startswith("MATCHES")
     revised = tmp_path / "revised.pdf"
     revised.write_bytes(b"%PDF-1.7 revised plan")
     code, _, err = run(
-        "filing", "add", body, "--kind", "work_plan", "--year", "2025", "--filed-on",
-        "2025-04-02", "--title", "2025 年度工作计划（修订）", "--file", str(revised),
-    )  # fmt: skip
+        "filing",
+        "add",
+        body,
+        "--kind",
+        "work_plan",
+        "--year",
+        "2025",
+        "--filed-on",
+        "2025-04-02",
+        "--title",
+        "2025 年度工作计划（修订）",
+        "--file",
+        str(revised),
+    )
     assert code == 0, err
-    code, out, _ = run("filing", "check", body, "--kind", "work_plan", "--year", "2025",
-                       "--file", str(plan))  # fmt: skip
+    code, out, _ = run(
+        "filing", "check", body, "--kind", "work_plan", "--year", "2025", "--file", str(plan)
+    )
     assert code == 6 and out.startswith("SUPERSEDED")
     plan.write_bytes(b"%PDF-1.7 plan, edited afterwards")
-    code, out, _ = run("filing", "check", body, "--kind", "work_plan", "--year", "2025",
-                       "--file", str(plan))  # fmt: skip
+    code, out, _ = run(
+        "filing", "check", body, "--kind", "work_plan", "--year", "2025", "--file", str(plan)
+    )
     assert code == 6 and out.startswith("NOT FILED")
     code, out, _ = run("filing", "list", body)
     assert code == 0 and "2025 年度工作计划（修订）" in out and "superseded" in out
-    code, _, err = run("filing", "add", body, "--kind", "work_plan", "--year", "2025",
-                       "--filed-on", "2025-04-02", "--title", "x")  # fmt: skip
+    code, _, err = run(
+        "filing",
+        "add",
+        body,
+        "--kind",
+        "work_plan",
+        "--year",
+        "2025",
+        "--filed-on",
+        "2025-04-02",
+        "--title",
+        "x",
+    )
     assert code == 2 and "--file FILE" in err
-    code, _, err = run("filing", "add", body, "--kind", "work_plan", "--year", "2025",
-                       "--filed-on", "2025-04-02", "--title", "x", "--file",
-                       str(tmp_path / "none.pdf"))  # fmt: skip
+    code, _, err = run(
+        "filing",
+        "add",
+        body,
+        "--kind",
+        "work_plan",
+        "--year",
+        "2025",
+        "--filed-on",
+        "2025-04-02",
+        "--title",
+        "x",
+        "--file",
+        str(tmp_path / "none.pdf"),
+    )
     assert code == 2 and "cannot read the file" in err
 
 
@@ -79,12 +139,24 @@ def test_obligations_of_a_body_and_of_every_body_on_a_date(run, body, tmp_path: 
     analysis = tmp_path / "analysis.docx"
     analysis.write_bytes(b"analysis")
     code, _, err = run(
-        "filing", "add", body, "--kind", "industry_analysis", "--year", "2025", "--filed-on",
-        "2025-04-10", "--title", "行业发展分析报告", "--file", str(analysis),
-    )  # fmt: skip
+        "filing",
+        "add",
+        body,
+        "--kind",
+        "industry_analysis",
+        "--year",
+        "2025",
+        "--filed-on",
+        "2025-04-10",
+        "--title",
+        "行业发展分析报告",
+        "--file",
+        str(analysis),
+    )
     assert code == 0, err
-    code, out, _ = run("obligations", body, "--year", "2025", "--as-of", "2025-05-01",
-                       "--format", "json")  # fmt: skip
+    code, out, _ = run(
+        "obligations", body, "--year", "2025", "--as-of", "2025-05-01", "--format", "json"
+    )
     shown = {o["kind"]: o for o in json.loads(out)["obligations"]}
     assert (shown["industry_analysis"]["status"], shown["industry_analysis"]["days_late"]) == (
         "late",
@@ -104,3 +176,37 @@ def test_obligations_of_a_body_and_of_every_body_on_a_date(run, body, tmp_path: 
     assert code == 0, err
     sheet = load_workbook(BytesIO(book.read_bytes())).active
     assert sheet.title == "全国报送 obligations" and sheet.cell(2, 2).value
+
+
+def test_an_indicator_recorded_with_its_evidence_and_reported_beside_the_year_before(
+    run, body, tmp_path: Path
+) -> None:
+    evidence = tmp_path / "合作协议汇编.pdf"
+    evidence.write_bytes(b"evidence")
+    for year, value in (("2024", "12"), ("2025", "15")):
+        code, _, err = run(
+            "indicator",
+            "record",
+            body,
+            "--indicator",
+            "核心课程",
+            "--year",
+            year,
+            "--value",
+            value,
+            "--evidence",
+            str(evidence),
+        )
+        assert code == 0, err
+    code, out, _ = run("indicator", "report", body, "--year", "2025", "--format", "json")
+    row = next(r for r in json.loads(out)["indicators"] if r["indicator"] == "core_courses")
+    assert (row["value"], row["previous"]) == (15, 12)
+    assert row["reported"][0]["evidence_sha256"] == hashlib.sha256(b"evidence").hexdigest()
+    code, out, _ = run("indicator", "report", body, "--year", "2025")
+    assert code == 0 and "共同开发核心课程数" in out
+    code, out, _ = run("indicator", "report", body, "--year", "2025", "--format", "csv")
+    assert code == 0 and "core_courses" in out
+    code, _, err = run(
+        "indicator", "record", body, "--indicator", "core_courses", "--year", "2025", "--value", "1"
+    )
+    assert code == 2 and "--evidence FILE" in err

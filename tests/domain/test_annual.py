@@ -17,10 +17,12 @@ from domain.errors import (
     CommunityDissolved,
     EffectiveDateTooEarly,
     InvalidInput,
+    NotAMember,
     ResolutionNotUsable,
 )
 from domain.values import CommunityKind
 from projections import annual
+from tests.factories import credit_code
 
 P = "secretary:zhou"
 DIGEST = hashlib.sha256(b"2025 work plan").hexdigest()
@@ -128,14 +130,26 @@ def industry_body(ledger: Ledger) -> object:
 def test_a_body_files_supersedes_and_keeps_the_history(memory_ledger: Ledger) -> None:
     body = industry_body(memory_ledger)
     first = memory_ledger.record_filing(
-        body.id, kind="work_plan", year=2025, filed_on="2025-03-20", title="2025 年度工作计划",
-        sha256=DIGEST.upper(), size=1024, principal=P,
-    )  # fmt: skip
+        body.id,
+        kind="work_plan",
+        year=2025,
+        filed_on="2025-03-20",
+        title="2025 年度工作计划",
+        sha256=DIGEST.upper(),
+        size=1024,
+        principal=P,
+    )
     assert first.sha256 == DIGEST and first.size == 1024
     memory_ledger.record_filing(
-        body.id, kind="年度工作计划", year="2025", filed_on="2025-05-01",
-        title="2025 年度工作计划（修订）", sha256="a" * 64, size=2048, principal=P,
-    )  # fmt: skip
+        body.id,
+        kind="年度工作计划",
+        year="2025",
+        filed_on="2025-05-01",
+        title="2025 年度工作计划（修订）",
+        sha256="a" * 64,
+        size=2048,
+        principal=P,
+    )
     listed = annual.filings(memory_ledger, body.id, 2025)
     assert [(f.title, f.superseded) for f in listed.filings] == [
         ("2025 年度工作计划", True),
@@ -157,9 +171,15 @@ def test_a_filing_recorded_late_but_filed_on_time_is_on_time_and_known_at_says_w
     body = industry_body(memory_ledger)
     with freeze_time("2025-04-20T02:00:00Z"):
         memory_ledger.record_filing(
-            body.id, kind="industry_analysis", year=2025, filed_on="2025-03-28",
-            title="行业发展分析报告", sha256=DIGEST, size=10, principal=P,
-        )  # fmt: skip
+            body.id,
+            kind="industry_analysis",
+            year=2025,
+            filed_on="2025-03-28",
+            title="行业发展分析报告",
+            sha256=DIGEST,
+            size=10,
+            principal=P,
+        )
     now = annual.obligations(memory_ledger, body.id, 2025, "2025-04-01")
     analysis = next(o for o in now.obligations if o.kind == "industry_analysis")
     assert analysis.status == "on_time"  # on 1 April, as it stands recorded now
@@ -172,15 +192,20 @@ def test_a_filing_recorded_late_but_filed_on_time_is_on_time_and_known_at_says_w
 def test_what_a_filing_may_not_be(memory_ledger: Ledger) -> None:
     body = industry_body(memory_ledger)
     city = memory_ledger.found_community(
-        name="苏州市域产教联合体", kind="city", industry="电子信息", division="320506",
-        founded_on="2024-01-01", principal=P,
-    )  # fmt: skip
+        name="苏州市域产教联合体",
+        kind="city",
+        industry="电子信息",
+        division="320506",
+        founded_on="2024-01-01",
+        principal=P,
+    )
     ok = {"year": 2025, "filed_on": "2025-03-01", "title": "计划", "sha256": DIGEST, "size": 1}
 
     def refused(community, error, match, **change):
         with pytest.raises(error, match=match):
-            memory_ledger.record_filing(community, **{"kind": "work_plan", **ok, **change},
-                                        principal=P)  # fmt: skip
+            memory_ledger.record_filing(
+                community, **{"kind": "work_plan", **ok, **change}, principal=P
+            )
 
     refused(city.id, InvalidInput, "it files product_list")
     refused(body.id, InvalidInput, "filing kind", kind="budget")
@@ -204,3 +229,52 @@ def test_what_a_filing_may_not_be(memory_ledger: Ledger) -> None:
         "missing": 0,
         "not_yet_due": 0,
     }
+
+
+def test_indicators_the_bodys_own_or_its_members_corrected_and_as_known_at(
+    memory_ledger: Ledger,
+) -> None:
+    body = industry_body(memory_ledger)
+    codes = []
+    for i, (joined, left) in enumerate((("2024-03-01", None), ("2024-05-01", "2025-01-01"))):
+        code = credit_code(700 + i)
+        memory_ledger.register_unit(
+            code=code, name=f"成员{i}", unit_type="enterprise", division="320506", principal=P
+        )
+        memory_ledger.admit_member(
+            body.id, code, role="participant", effective_on=joined, principal=P
+        )
+        if left:
+            memory_ledger.exit_member(
+                body.id, code, reason="withdrawal", effective_on=left, principal=P
+            )
+        codes.append(code)
+
+    def record(**given):
+        return memory_ledger.record_indicator(
+            body.id, **{"evidence_sha256": DIGEST, "principal": P, **given}
+        )
+
+    record(indicator="订单培养", year=2024, value="1,200", unit=codes[0])
+    record(indicator="students_order_classes", year=2024, value=300, unit=codes[1])
+    record(indicator="students_order_classes", year=2025, value=900, unit=codes[0])
+    with freeze_time("2025-12-21T02:00:00Z"):
+        record(indicator="students_order_classes", year=2025, value=1000, unit=codes[0])
+    record(indicator="funds_invested", year=2025, value="12.5万")
+    with pytest.raises(NotAMember, match=r"not a member .* at any time in 2025"):
+        record(indicator="core_courses", year=2025, value=1, unit=codes[1])  # left 2025-01-01
+    with pytest.raises(InvalidInput, match="must be a count"):
+        record(indicator="core_courses", year=2025, value="3.5")
+    with pytest.raises(InvalidInput, match="indicator"):
+        record(indicator="happiness", year=2025, value=1)
+    with freeze_time("2025-12-22T02:00:00Z"):
+        report = annual.indicators(memory_ledger, body.id, 2025)
+        rows = {r.indicator: r for r in report.indicators}
+        order = rows["students_order_classes"]
+        assert (order.value, order.previous, order.source) == (1000, 1500, "members")
+        assert [f.value for f in order.reported] == [1000]  # the correction in force
+        assert rows["funds_invested"].value == "125000.00"
+        assert rows["funds_invested"].source == "body"
+        assert rows["core_courses"].value is None
+        then = annual.indicators(memory_ledger, body.id, 2025, "2025-12-20T12:00:00+08:00")
+        assert {r.indicator: r for r in then.indicators}["students_order_classes"].value == 900
