@@ -63,6 +63,8 @@ FILINGS_OF: dict[CommunityKind, tuple[FilingKind, ...]] = {
     CommunityKind.INDUSTRY: (*INDUSTRY_FILINGS, FilingKind.OTHER),
     CommunityKind.CITY: (*CITY_FILINGS, FilingKind.OTHER),
     CommunityKind.DEVELOPMENT: (FilingKind.OTHER,),
+    CommunityKind.VOCATIONAL_GROUP: (FilingKind.OTHER,),
+    CommunityKind.ALLIANCE: (FilingKind.OTHER,),
 }
 """The kinds of filing each kind of body makes (the 2023 guide; the 2024 notice)."""
 

@@ -161,6 +161,11 @@ class CommunityKind(StrEnum):
     INDUSTRY = "industry"
     CITY = "city"
     DEVELOPMENT = "development"
+    # the provincial plan's other bodies (domain.md, "Other bodies the provincial plan
+    # names"): the texts set them no rules of their own, so they keep a development
+    # body's: no lead trio, measured against their own division, no yearly filings due
+    VOCATIONAL_GROUP = "vocational_group"
+    ALLIANCE = "alliance"
 
 
 chinese(
@@ -169,6 +174,8 @@ chinese(
         CommunityKind.INDUSTRY: ("行业产教融合共同体", "行业", "共同体"),
         CommunityKind.CITY: ("市域产教联合体", "市域", "联合体"),
         CommunityKind.DEVELOPMENT: ("职业教育发展共同体", "发展共同体", "发展"),
+        CommunityKind.VOCATIONAL_GROUP: ("职业教育集团", "职教集团"),
+        CommunityKind.ALLIANCE: ("产教融合联盟", "联盟"),
     },
 )
 

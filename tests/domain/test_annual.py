@@ -278,3 +278,33 @@ def test_indicators_the_bodys_own_or_its_members_corrected_and_as_known_at(
         assert rows["core_courses"].value is None
         then = annual.indicators(memory_ledger, body.id, 2025, "2025-12-20T12:00:00+08:00")
         assert {r.indicator: r for r in then.indicators}["students_order_classes"].value == 900
+
+
+@pytest.mark.parametrize(
+    ("kind", "typed"), [("vocational_group", "职教集团"), ("alliance", "联盟")]
+)
+def test_the_provincial_plans_other_bodies_keep_a_development_bodys_rules(
+    memory_ledger: Ledger, kind: str, typed: str
+) -> None:
+    body = memory_ledger.found_community(
+        name=f"江苏{typed}",
+        kind=typed,
+        industry="装备制造",
+        division="320506",
+        founded_on="2024-01-01",
+        principal=P,
+    )
+    assert body.kind.value == kind
+    due = annual.obligations(memory_ledger, body.id, 2025, "2025-12-20")
+    assert due.obligations == [] and due.timeliness is None
+    with pytest.raises(InvalidInput, match="it files other"):
+        memory_ledger.record_filing(
+            body.id,
+            kind="work_plan",
+            year=2025,
+            filed_on="2025-03-01",
+            title="计划",
+            sha256=DIGEST,
+            size=1,
+            principal=P,
+        )

@@ -193,7 +193,8 @@ def test_the_reports_labels_and_the_help_come_from_the_same_table():
     assert {s: f"{chinese_name(s)} {s.value}" for s in Source} == SOURCE_NAMES
     assert SOURCE_NAMES[Source.ENTERPRISE] == "企业 enterprise"
     assert choices(CommunityKind, last=" or ") == (
-        "industry 行业产教融合共同体, city 市域产教联合体 or development 职业教育发展共同体"
+        "industry 行业产教融合共同体, city 市域产教联合体, development 职业教育发展共同体, "
+        "vocational_group 职业教育集团 or alliance 产教融合联盟"
     )
     described = {
         f.name: f.description for f in messages.fields(messages.RegisterUnit) if f.description

@@ -790,7 +790,8 @@ def test_a_choice_is_read_case_insensitively_and_trimmed(member, data):
             CommunityKind,
             "kind",
             "industry (行业产教融合共同体), city (市域产教联合体), "
-            "development (职业教育发展共同体)",
+            "development (职业教育发展共同体), vocational_group (职业教育集团), "
+            "alliance (产教融合联盟)",
         ),
         (
             VocationalLevel,
