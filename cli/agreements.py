@@ -38,7 +38,8 @@ def _agreement_arg(p: argparse.ArgumentParser) -> None:
     p.add_argument("agreement", metavar="AGREEMENT", help=m.AGREEMENT_WORDS)
 
 
-def add_commands(group: Callable[..., Any], leaf: Callable[..., argparse.ArgumentParser]) -> None:
+def add_commands(group: Callable[..., Any], leaf: Callable[..., argparse.ArgumentParser]) -> Any:
+    """The agreement and report commands; returns the report group, which others join."""
     agreements = group("agreement", "cost-sharing, benefit-sharing agreements and their entries")
     add_command(leaf, agreements, "draft", m.DraftAgreement)
     add_command(leaf, agreements, "approve", m.ApproveAgreement)
@@ -101,3 +102,4 @@ def add_commands(group: Callable[..., Any], leaf: Callable[..., argparse.Argumen
     )
     p.add_argument("--as-of", metavar="YYYY-MM-DD", help="default: today")
     known_at_arg(p)
+    return reports

@@ -5,21 +5,32 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import msgspec
 
+from adapters.codec import to_json
+from adapters.signing import SigningKey
 from application import messages as m
 from bootstrap import Ledger
 from cli.args import community_arg, known_at_arg
 from cli.commands import add_command
 from cli.spreadsheet import spreadsheet_arg
-from domain.annual import FilingKind
+from domain.annual import (
+    PACKAGE_FORMAT,
+    FilingKind,
+    PackageSignature,
+    package_statement,
+    verify_package,
+)
 from domain.errors import InvalidInput, NotFound
 from domain.values import parse_choice
 from projections import annual
+from projections.package import package
+from projections.tables import xlsx_book
 
 
 def digest(path: str) -> tuple[str, int]:
@@ -106,6 +117,63 @@ def indicator_report(ledger: Ledger, a: argparse.Namespace) -> Any:
     return annual.indicators(ledger, a.community, a.year, a.known_at)
 
 
+def annual_package(ledger: Ledger, a: argparse.Namespace) -> None:
+    """The yearly package, written to ``--output``: JSON signed by the ledger's key, or
+    xlsx (unsigned, for people) with a sheet per part."""
+    made = package(a.store, a.community, a.year)
+    if a.workbook:
+        data = xlsx_book(
+            [
+                made.members,
+                made.provinces,
+                made.filings,
+                made.obligations,
+                made.indicators,
+                made.investment,
+            ]
+        )
+        what = "a workbook (unsigned: the JSON package is the signed one)"
+    else:
+        key = SigningKey.load(a.settings.signing_key)
+        if key.created:
+            print(f"chanjiao: {key.created_message()}", file=sys.stderr)
+        content = to_json(made)
+        signature = PackageSignature(
+            PACKAGE_FORMAT,
+            hashlib.sha256(content).hexdigest(),
+            key.id,
+            key.public.hex(),
+            key.sign_bytes(package_statement(content)),
+        )
+        data = content + b"\n" + msgspec.json.encode(signature) + b"\n"
+        what = f"signed with key {key.id}"
+    try:
+        Path(a.output).write_bytes(data)
+    except OSError as e:
+        raise InvalidInput(f"cannot write {a.output}: {e.strerror or e}") from None
+    print(
+        f"chanjiao: wrote {a.output}: {made.community.name}, {made.year} as of {made.as_of}, "
+        f"{what}",
+        file=sys.stderr,
+    )
+
+
+def verify_annual(_: Ledger | None, a: argparse.Namespace) -> Any:
+    try:
+        data = Path(a.file).read_bytes()
+    except OSError as e:
+        raise InvalidInput(f"cannot read {a.file}: {e.strerror or e}") from None
+    result = verify_package(data, a.key_id)
+    a.exit_code = 6 if not result.ok else 0 if result.key_pinned else 7
+    if a.exit_code == 7:
+        print(
+            f"chanjiao: {a.file} is only shown consistent with the key it carries "
+            f"({result.key_id}); give the key id the ledger's operator published (--key-id)",
+            file=sys.stderr,
+        )
+    return result
+
+
 def filing_list(ledger: Ledger, a: argparse.Namespace) -> Any:
     return annual.filings(ledger, a.community, a.year, a.known_at)
 
@@ -117,8 +185,31 @@ def obligations(ledger: Ledger, a: argparse.Namespace) -> Any:
 
 
 def add_commands(
-    group: Callable[..., Any], leaf: Callable[..., argparse.ArgumentParser], groups: Any
+    group: Callable[..., Any],
+    leaf: Callable[..., argparse.ArgumentParser],
+    groups: Any,
+    reports: Any,
 ) -> None:
+    p = leaf(reports, "annual", annual_package, "a body's signed yearly package for the platform")
+    community_arg(p)
+    p.add_argument("--year", type=int, required=True, metavar="YEAR")
+    p.add_argument("--output", "-o", required=True, metavar="FILE")
+    p.add_argument(
+        "--xlsx",
+        dest="workbook",
+        action="store_true",
+        help="write the workbook for people instead (not signed)",
+    )
+    p = leaf(
+        reports,
+        "verify-annual",
+        verify_annual,
+        "check a yearly package with no database; exit code 6 if it does not hold, 7 if it "
+        "holds but no --key-id was given",
+    )
+    p.add_argument("file", metavar="FILE")
+    p.add_argument("--key-id", metavar="ID", help="the key id the ledger's operator published")
+    p.set_defaults(offline=True)
     filings = group("filing", "the annual cycle's documents: plans, reports, lists")
     p = add_command(leaf, filings, "add", m.RecordFiling)
     p.add_argument("--file", metavar="FILE", help="the document: its SHA-256 and size are kept")

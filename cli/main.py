@@ -233,8 +233,7 @@ def parser() -> argparse.ArgumentParser:
     spreadsheet_arg(p)
 
     governance.add_commands(group, leaf)
-    annual.add_commands(group, leaf, groups)
-    agreements.add_commands(group, leaf)
+    annual.add_commands(group, leaf, groups, agreements.add_commands(group, leaf))
     projections.add_commands(group, leaf)
     serve.add_commands(group, leaf, groups)
     webhook.add_commands(group, leaf, relay.add_commands(group, leaf))

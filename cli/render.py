@@ -24,7 +24,7 @@ from cli.relay import RelayStatus
 from cli.spreadsheet import write_xlsx
 from domain.agreement import AgreementKind
 from domain.agreement import Status as AgreementStatus
-from domain.annual import FilingKind
+from domain.annual import FilingKind, PackageCheck
 from domain.annual import Status as FilingStatus
 from domain.bundle import BundleVerification
 from domain.charter import Matter
@@ -272,6 +272,12 @@ def emit(value: Any, fmt: str, *, wide: bool = False) -> None:
             out.print(indicator_table(value))
         case FileCheck():
             out.print(file_check_line(value))
+        case PackageCheck():
+            if value.ok:
+                pinned = "the published key" if value.key_pinned else "the key it carries"
+                out.print(f"OK: signed by key {value.key_id}, checked against {pinned}")
+            else:
+                out.print(f"NOT AS SIGNED: {value.problem}")
         case Status():
             out.print(status_table(value))
         case RelayStatus():

@@ -64,6 +64,8 @@ TITLES = {
     "agreement benefit": "记录收益",
     "agreement reverse": "冲销误录条目",
     "report": "报表",
+    "report annual": "年度数据包",
+    "report verify-annual": "核验年度数据包",
     "report cost-sharing": "成本分摊报表",
     "report investment": "投入汇总",
     "report provinces": "跨省分布",

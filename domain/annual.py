@@ -10,12 +10,16 @@ document (a corrected plan) and keeps the earlier in the history.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
 from uuid import UUID
 
+import msgspec
+
+from domain.checkpoints import signed_by
 from domain.errors import InvalidInput
 from domain.values import CommunityKind, chinese
 
@@ -334,3 +338,60 @@ def latest(figures: Sequence[Figure]) -> dict[tuple[Indicator, int, UUID | None]
     for f in figures:
         kept[(f.indicator, f.year, f.unit_id)] = f
     return kept
+
+
+# --- the yearly package for the national platform -------------------------------------
+
+PACKAGE_FORMAT = "chanjiao-annual-v1"
+
+
+def package_statement(content: bytes) -> bytes:
+    """What the ledger's key signs for a yearly package: its format and the SHA-256 of
+    the content line exactly as written."""
+    return f"{PACKAGE_FORMAT}\n{hashlib.sha256(content).hexdigest()}".encode()
+
+
+class PackageSignature(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """The package's second line."""
+
+    format: str
+    content_sha256: str
+    key_id: str
+    public_key: str
+    signature: str
+
+
+class PackageCheck(msgspec.Struct, frozen=True):
+    ok: bool
+    key_id: str | None
+    key_pinned: bool  # checked against the key id the ledger's operator published
+    problem: str | None
+
+
+def verify_package(data: bytes, expected_key: str | None = None) -> PackageCheck:
+    """Whether a yearly package is as the ledger signed it: two lines, the content and
+    its signature by the key that ``expected_key`` (a key id, or the public key in hex)
+    names; without it, only against the key the package carries."""
+    lines = data.split(b"\n")
+    if len(lines) == 3 and lines[2] == b"":
+        lines = lines[:2]
+    if len(lines) != 2:
+        return PackageCheck(False, None, False, "a package is two lines: content, signature")
+    content, signed = lines
+    try:
+        sig = msgspec.json.decode(signed, type=PackageSignature)
+    except msgspec.ValidationError as e:
+        return PackageCheck(False, None, False, f"the signature line cannot be read: {e}")
+    if sig.format != PACKAGE_FORMAT:
+        return PackageCheck(False, sig.key_id, False, f"not a {PACKAGE_FORMAT} package")
+    if hashlib.sha256(content).hexdigest() != sig.content_sha256:
+        return PackageCheck(False, sig.key_id, False, "the content was changed after signing")
+    if not signed_by(sig.public_key, sig.key_id, sig.signature, package_statement(content)):
+        return PackageCheck(False, sig.key_id, False, "the signature does not hold")
+    if expected_key is not None:
+        if expected_key not in (sig.key_id, sig.public_key):
+            return PackageCheck(
+                False, sig.key_id, False, f"signed by key {sig.key_id}, not {expected_key}"
+            )
+        return PackageCheck(True, sig.key_id, True, None)
+    return PackageCheck(True, sig.key_id, False, None)

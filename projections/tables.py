@@ -638,11 +638,18 @@ def width(text: str) -> int:
 
 
 def workbook(title: str, rows: Sequence[Sequence[str]]) -> Any:
+    """A workbook of one sheet, ``rows`` typed (``COLUMNS``) under a frozen header."""
     from openpyxl import Workbook
-    from openpyxl.styles import Font
 
     book = Workbook()
-    sheet = book.active
+    _fill(book.active, title, rows)
+    return book
+
+
+def _fill(sheet: Any, title: str, rows: Sequence[Sequence[str]]) -> None:
+    from openpyxl.styles import Font
+    from openpyxl.utils import get_column_letter
+
     sheet.title = title[:31]
     english = list(rows[0])
     kinds = [COLUMNS.get(name, ("", TEXT))[1] for name in english]
@@ -659,12 +666,19 @@ def workbook(title: str, rows: Sequence[Sequence[str]]) -> Any:
                 cell.number_format = FORMATS[kind]
             shown = len(f"{cell.value:,.2f}") if kind == MONEY and text else width(text)
             widths[c - 1] = max(widths[c - 1], shown)
-    from openpyxl.utils import get_column_letter
-
     for c, w in enumerate(widths, start=1):
         sheet.column_dimensions[get_column_letter(c)].width = min(w + 2, 60)
     sheet.freeze_panes = "A2"
-    return book
+
+
+def xlsx_book(values: Sequence[Any]) -> bytes:
+    """Several read models in one workbook, a sheet each (named by ``sheet_title``)."""
+    book = workbook(sheet_title(values[0]), csv_rows(values[0]))
+    for value in values[1:]:
+        _fill(book.create_sheet(), sheet_title(value), csv_rows(value))
+    data = BytesIO()
+    book.save(data)
+    return data.getvalue()
 
 
 def xlsx_bytes(value: Any) -> bytes:

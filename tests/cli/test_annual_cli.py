@@ -210,3 +210,72 @@ def test_an_indicator_recorded_with_its_evidence_and_reported_beside_the_year_be
         "indicator", "record", body, "--indicator", "core_courses", "--year", "2025", "--value", "1"
     )
     assert code == 2 and "--evidence FILE" in err
+
+
+def test_the_yearly_package_is_signed_and_any_edit_is_found(
+    run, body, tmp_path: Path, monkeypatch
+) -> None:
+    from adapters.signing import SigningKey
+
+    monkeypatch.setenv("CHANJIAO_SIGNING_KEY", str(tmp_path / "signing.key"))
+    plan = tmp_path / "plan.pdf"
+    plan.write_bytes(b"plan")
+    run(
+        "filing",
+        "add",
+        body,
+        "--kind",
+        "work_plan",
+        "--year",
+        "2025",
+        "--filed-on",
+        "2025-03-01",
+        "--title",
+        "2025 年度工作计划",
+        "--file",
+        str(plan),
+    )
+    run(
+        "indicator",
+        "record",
+        body,
+        "--indicator",
+        "core_courses",
+        "--year",
+        "2025",
+        "--value",
+        "7",
+        "--evidence",
+        str(plan),
+    )
+    out = tmp_path / "2025.json"
+    code, _, err = run("report", "annual", body, "--year", "2025", "--output", str(out))
+    assert code == 0 and "signed with key" in err, err
+    content, signature, _ = out.read_bytes().split(b"\n")
+    made = json.loads(content)
+    assert (made["format"], made["year"], made["as_of"]) == (
+        "chanjiao-annual-v1",
+        2025,
+        "2025-12-20",
+    )
+    assert made["filings"]["filings"][0]["sha256"] == hashlib.sha256(b"plan").hexdigest()
+    courses = next(r for r in made["indicators"]["indicators"] if r["indicator"] == "core_courses")
+    assert courses["value"] == 7
+    key = SigningKey.load(tmp_path / "signing.key", create=False)
+    code, out_text, _ = run(
+        "report", "verify-annual", str(out), "--key-id", key.id, "--format", "json"
+    )
+    assert code == 0 and json.loads(out_text)["ok"]
+    assert run("report", "verify-annual", str(out))[0] == 7  # no key id given
+    assert run("report", "verify-annual", str(out), "--key-id", "0" * 16)[0] == 6
+    edited = tmp_path / "edited.json"
+    edited.write_bytes(content.replace(b'"value":7', b'"value":70') + b"\n" + signature + b"\n")
+    code, out_text, _ = run(
+        "report", "verify-annual", str(edited), "--key-id", key.id, "--format", "json"
+    )
+    assert code == 6 and "changed after signing" in json.loads(out_text)["problem"]
+    book = tmp_path / "2025.xlsx"
+    code, _, err = run("report", "annual", body, "--year", "2025", "-o", str(book), "--xlsx")
+    assert code == 0, err
+    sheets = load_workbook(BytesIO(book.read_bytes())).sheetnames
+    assert "报送文件 filings" in sheets and "监测指标 indicators" in sheets
