@@ -67,6 +67,11 @@ class IndicatorsQuery(Body):
     known_at: KnownAt = None
 
 
+class YearQuery(Body):
+    year: Annotated[int, Meta(ge=2000, le=2100)]
+    known_at: KnownAt = None
+
+
 class UnitQuery(Body):
     code: str
 

@@ -427,6 +427,15 @@ ENDPOINTS: list[Endpoint] = [
     ),
     _e(
         "GET",
+        "/reports/indicators",
+        lambda c: annual.national_indicators(c.ledger, c.query.year, c.query.known_at),
+        P,
+        "every indicator for a year summed over the bodies, by kind of body and province",
+        annual.NationalIndicators,
+        query=b.YearQuery,
+    ),
+    _e(
+        "GET",
         "/reports/obligations",
         lambda c: annual.national(c.ledger, c.query.year, c.query.as_of, c.query.known_at),
         P,

@@ -114,6 +114,8 @@ def _with_evidence(run: Callable[[Ledger, argparse.Namespace], Any]) -> Callable
 
 
 def indicator_report(ledger: Ledger, a: argparse.Namespace) -> Any:
+    if a.community is None:
+        return annual.national_indicators(ledger, a.year, a.known_at)
     return annual.indicators(ledger, a.community, a.year, a.known_at)
 
 
@@ -232,10 +234,12 @@ def add_commands(
         figures,
         "report",
         indicator_report,
-        "a body's indicators for a year, the year before beside them",
+        "a body's indicators for a year, the year before beside them; without a body, "
+        "every body's summed by kind and province",
         csv=True,
     )
-    community_arg(spreadsheet_arg(p))
+    spreadsheet_arg(p)
+    p.add_argument("community", metavar="COMMUNITY", nargs="?", help="default: every body")
     p.add_argument("--year", type=int, required=True, metavar="YEAR")
     known_at_arg(p)
     p = leaf(

@@ -41,10 +41,12 @@ from domain.values import (
     bilingual,
     chinese_name,
     group_yuan,
+    province_name,
 )
 from projections.annual import (
     FilingList,
     IndicatorReport,
+    NationalIndicators,
     ObligationList,
     ObligationReport,
     WindowView,
@@ -270,6 +272,8 @@ def emit(value: Any, fmt: str, *, wide: bool = False) -> None:
                 out.print(table)
         case IndicatorReport():
             out.print(indicator_table(value))
+        case NationalIndicators():
+            out.print(national_indicator_table(value))
         case FileCheck():
             out.print(file_check_line(value))
         case PackageCheck():
@@ -566,6 +570,18 @@ def indicator_table(value: IndicatorReport) -> Table:
         )
         reporters = "、".join(r.unit_name or "共同体" for r in row.reported)
         table.add_row(f"{row.name} {row.indicator}", shown, before, reporters)
+    return table
+
+
+def national_indicator_table(value: NationalIndicators) -> Table:
+    table = Table(title=f"every body's indicators for {value.year}{recorded_by(value.known_at)}")
+    for column in ("indicator", "value", "communities", "type", "province"):
+        table.add_column(column, justify="right" if column in ("value", "communities") else None)
+    for row in value.indicators:
+        total = f"{row.total:,}" if isinstance(row.total, int) else row.total
+        kinds = "、".join(f"{chinese_name(CommunityKind(k))} {v}" for k, v in row.by_kind.items())
+        places = "、".join(f"{province_name(p)} {v}" for p, v in row.by_province.items())
+        table.add_row(f"{row.name} {row.indicator}", total, str(row.bodies), kinds, places)
     return table
 
 

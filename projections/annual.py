@@ -29,7 +29,7 @@ from domain.annual import (
     windows,
 )
 from domain.community import Community
-from domain.values import chinese_name, format_fen, parse_date, today
+from domain.values import CommunityKind, chinese_name, format_fen, parse_date, province_of, today
 from projections.known_at import as_known_at
 
 
@@ -337,3 +337,61 @@ def indicators(
                 )
             )
     return IndicatorReport(body.id, body.name, the_year, rows, at.moment)
+
+
+class NationalIndicator(msgspec.Struct, frozen=True):
+    indicator: str
+    name: str
+    group: str
+    measure: str  # count or yuan
+    total: int | str  # over every body that reported it
+    bodies: int  # how many bodies reported it
+    by_kind: dict[str, int | str]  # the body's kind → total
+    by_province: dict[str, int | str]  # the body's province (xx0000) → total
+
+
+class NationalIndicators(msgspec.Struct, frozen=True):
+    year: int
+    indicators: list[NationalIndicator]
+    known_at: datetime | None = None
+
+
+def national_indicators(
+    ledger: Ledger, year: int | str, known_at: str | None = None
+) -> NationalIndicators:
+    """Every indicator for ``year`` summed over the bodies, by kind of body and by the
+    province of the body's division: each body counted once, with its own figure or
+    else its members' sum, as recorded by ``known_at``."""
+    the_year = parse_year(year)
+    at = as_known_at(known_at)
+    sums: dict[Indicator, list[tuple[CommunityKind, str, int]]] = {i: [] for i in Indicator}
+    for community_id in ledger.community_ids():
+        body = ledger.community(community_id)
+        figures = [f for f in body.figures if at.moment is None or f.recorded_at <= at.moment]
+        kept = latest(figures)
+        for indicator in Indicator:
+            value, _, _ = _year_figure(kept, indicator, the_year)
+            if value is not None:
+                sums[indicator].append((body.kind, province_of(body.division), value))
+    rows = []
+    for group, members in GROUPS.items():
+        for indicator in members:
+            reported = sums[indicator]
+            by_kind: dict[str, int] = {}
+            by_province: dict[str, int] = {}
+            for kind, province, value in reported:
+                by_kind[kind.value] = by_kind.get(kind.value, 0) + value
+                by_province[province] = by_province.get(province, 0) + value
+            rows.append(
+                NationalIndicator(
+                    indicator.value,
+                    chinese_name(indicator),
+                    group,
+                    "yuan" if indicator in MONEY else "count",
+                    _shown(indicator, sum(v for _, _, v in reported)),
+                    len(reported),
+                    {k: _shown(indicator, v) for k, v in by_kind.items()},
+                    {p: _shown(indicator, v) for p, v in sorted(by_province.items())},
+                )
+            )
+    return NationalIndicators(the_year, rows, at.moment)

@@ -21,7 +21,13 @@ from decimal import Decimal
 from io import BytesIO, StringIO
 from typing import Any
 
-from projections.annual import FilingList, IndicatorReport, ObligationList, ObligationReport
+from projections.annual import (
+    FilingList,
+    IndicatorReport,
+    NationalIndicators,
+    ObligationList,
+    ObligationReport,
+)
 from projections.cost_sharing import (
     AgreementList,
     AgreementView,
@@ -464,6 +470,26 @@ def csv_rows(value: Any) -> list[list[str]]:
                         ]
                     )
             return rows
+        case NationalIndicators():
+            rows = [
+                [
+                    "year",
+                    "indicator",
+                    "name",
+                    "group",
+                    "measure",
+                    "dimension",
+                    "key",
+                    "value",
+                    "communities",
+                ]
+            ]
+            for row in value.indicators:
+                common = [str(value.year), row.indicator, row.name, row.group, row.measure]
+                rows.append([*common, "total", "", str(row.total), str(row.bodies)])
+                rows += [[*common, "type", k, str(v), ""] for k, v in row.by_kind.items()]
+                rows += [[*common, "province", p, str(v), ""] for p, v in row.by_province.items()]
+            return rows
     raise TypeError(f"no CSV form for {type(value).__name__}")
 
 
@@ -577,6 +603,7 @@ COLUMNS: dict[str, tuple[str, str]] = {
     "unit_name": ("填报单位", TEXT),
     "reported": ("填报数值", TEXT),
     "evidence_sha256": ("佐证材料 SHA-256", TEXT),
+    "communities": ("共同体数", INTEGER),
 }
 
 FORMATS = {TEXT: "@", MONEY: "#,##0.00", SHARE_BP: "0.00%", FRACTION: "0.00%", DATE: "yyyy-mm-dd"}
@@ -603,6 +630,7 @@ def sheet_title(value: Any) -> str:
         "ObligationList": "报送义务 obligations",
         "ObligationReport": "全国报送 obligations",
         "IndicatorReport": "监测指标 indicators",
+        "NationalIndicators": "全国监测指标 indicators",
     }
     return names.get(type(value).__name__, "共同体 communities")
 

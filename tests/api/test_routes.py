@@ -1125,6 +1125,16 @@ def _(w: World, send) -> None:
     refuses_known_at(w, f"/communities/{w.community_id}/indicators", year="2024")
 
 
+@route("GET", "/reports/indicators")
+def _(w: World, send) -> None:
+    report = send("/reports/indicators", params={"year": 2024})
+    order = next(r for r in report["indicators"] if r["indicator"] == "students_order_classes")
+    assert (order["total"], order["bodies"]) == (45, 1)
+    assert (order["by_kind"], order["by_province"]) == ({"city": 45}, {"320000": 45})
+    assert next(r for r in report["indicators"] if r["indicator"] == "core_courses")["bodies"] == 0
+    refuses_known_at(w, "/reports/indicators", year="2024")
+
+
 @route("GET", "/reports/obligations")
 def _(w: World, send) -> None:
     report = send("/reports/obligations", params={"year": 2025, "as_of": "2025-12-20"})

@@ -206,6 +206,11 @@ def test_an_indicator_recorded_with_its_evidence_and_reported_beside_the_year_be
     assert code == 0 and "共同开发核心课程数" in out
     code, out, _ = run("indicator", "report", body, "--year", "2025", "--format", "csv")
     assert code == 0 and "core_courses" in out
+    code, out, _ = run("indicator", "report", "--year", "2025", "--format", "json")
+    national = next(r for r in json.loads(out)["indicators"] if r["indicator"] == "core_courses")
+    assert (national["total"], national["by_kind"]) == (15, {"industry": 15})
+    code, out, _ = run("indicator", "report", "--year", "2025")
+    assert code == 0 and "行业产教融合共同体 15" in out
     code, _, err = run(
         "indicator", "record", body, "--indicator", "core_courses", "--year", "2025", "--value", "1"
     )
