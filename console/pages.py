@@ -48,6 +48,7 @@ from application.messages import Command, fields
 from console.session import COOKIE, LIFETIME, Session, Sessions
 from domain.agreement import AgreementKind, ResourceKind
 from domain.agreement import Status as AgreementStatus
+from domain.annual import FILINGS_OF, Indicator
 from domain.charter import Matter, Outcome
 from domain.council import Office
 from domain.errors import Conflict, CouncilNotFound, InvalidInput, NotFound, TamperedRecord
@@ -65,6 +66,7 @@ from domain.values import (
 )
 from domain.values import Role as MemberRole
 from projections import (
+    annual,
     cost_sharing,
     cost_sharing_model,
     directory,
@@ -117,6 +119,9 @@ templates.filters["day"] = lambda d: d.isoformat() if d else ""
 templates.filters["yuan"] = group_yuan
 templates.filters["bp"] = lambda bp: f"{bp / 100:g}%"
 templates.filters["resource"] = lambda v: _label(ResourceKind, v)
+templates.filters["figure"] = lambda v: (
+    "" if v is None else f"{v:,}" if isinstance(v, int) else group_yuan(v)
+)
 templates.filters["pct"] = lambda bp: f"{bp / 100:g}"
 
 
@@ -139,6 +144,7 @@ templates.globals["options"] = {
     "matter": _options(Matter),
     "agreement_kind": _options(AgreementKind),
     "resource": _options(ResourceKind),
+    "indicator": _options(Indicator),
     "requires": [("", "沿用现行规定"), ("yes", "需要决议"), ("no", "不需要决议")],
 }
 """The choices the recording forms offer, in Chinese; each sends the ledger's value."""
@@ -155,6 +161,7 @@ def pages(service: Service, key_file: Path) -> list[BaseRoute]:
         Route("/bodies/{id}", console.body),
         Route("/bodies/{id}/resolutions", console.resolutions),
         Route("/bodies/{id}/council", console.council),
+        Route("/bodies/{id}/annual", console.annual),
         Route("/bodies/{id}/download/{what}", console.download),
         Route("/bodies", console.record, methods=["POST"]),
         Route("/bodies/{id}/agreements/{agreement}", console.agreement),
@@ -247,7 +254,7 @@ class Action:
 
     command: type[Command]
     title: str
-    page: str = "body"  # "home", "body", "council" or "agreement"
+    page: str = "body"  # "home", "body", "council", "agreement" or "annual"
     access: Access = Access.RECORD
     shape: Callable[[Form, dict[str, Any]], None] | None = None
 
@@ -271,6 +278,8 @@ ACTIONS: dict[str, Action] = {
     "cost": Action(m.RecordCost, "记录成本", "agreement"),
     "benefit": Action(m.RecordBenefit, "记录收益", "agreement"),
     "reverse": Action(m.ReverseEntry, "冲销条目", "agreement"),
+    "filing": Action(m.RecordFiling, "登记报送文件", "annual"),
+    "indicator": Action(m.RecordIndicator, "填报指标数据", "annual"),
 }
 """Every recording form of the console, by the last part of the path it posts to."""
 
@@ -319,6 +328,7 @@ class Query:
     as_of: str | None
     known_at: str | None
     agreement: str | None
+    year: int | None = None
 
     def day(self) -> date:
         return parse_date(self.as_of, "as-of date") if self.as_of else today()
@@ -359,6 +369,23 @@ DOWNLOADS: dict[str, tuple[str, Access, Callable[[Query], Any]]] = {
     ),
     "meetings": ("会议", Access.READ, lambda q: _council(q.store.ledger, q.community, None)[1]),
     "report": ("成本分摊", Access.READ, _agreement_report),
+    "obligations": (
+        "报送义务",
+        Access.REPORT,
+        lambda q: annual.obligations(q.store.ledger, q.community, q.year, q.as_of, q.known_at),
+    ),
+    "filings": (
+        "报送文件",
+        Access.READ,
+        lambda q: annual.filings(q.store.ledger, q.community, q.year, q.known_at),
+    ),
+    "indicators": (
+        "监测指标",
+        Access.REPORT,
+        lambda q: annual.indicators(
+            q.store.ledger, q.community, q.year or today().year, q.known_at
+        ),
+    ),
 }
 """What a body's pages offer to download as CSV or xlsx (``projections.tables``, the
 command line's ``--format csv|xlsx``): its name in the file's, who may, and the read."""
@@ -641,6 +668,59 @@ class Console:
             **more,
         )
 
+    async def annual(self, request: Request) -> Response:
+        """A body's year: what it must file and whether it did, on time or late, the
+        documents it filed (kept by their digest) and its monitoring indicators beside
+        the year before; for a secretary, the forms that record them."""
+        entered = await self._entered(request, Access.READ, body=True)
+        if isinstance(entered, Response):
+            return entered
+        signed, community = entered
+        assert community is not None
+        year = request.query_params.get("year", "").strip() or None
+        as_of = request.query_params.get("as_of", "").strip() or None
+        return await self._annual(request, signed, community, year, as_of, done=_done(request))
+
+    async def _annual(
+        self,
+        request: Request,
+        signed: tuple[Session, TokenInfo],
+        community: UUID,
+        year: str | None,
+        as_of: str | None,
+        *,
+        status: int = 200,
+        **more: Any,
+    ) -> Response:
+        ledger = self.service.ledger
+        try:
+            due = await run_in_threadpool(annual.obligations, ledger, community, year, as_of)
+            shown = due.year
+            filed = await run_in_threadpool(annual.filings, ledger, community, shown)
+            figures = await run_in_threadpool(annual.indicators, ledger, community, shown)
+        except NotFound:
+            return self._error(request, 404, "没有这个共同体。", signed)
+        except InvalidInput as e:
+            return self._error(request, 422, str(e), signed)
+        kind = ledger.community(community).kind
+        return self._page(
+            "annual.html",
+            request,
+            signed,
+            status=status,
+            community=community,
+            year=shown,
+            obligations=due,
+            filings=filed,
+            indicators=figures,
+            filing_kinds=_options(FILINGS_OF[kind]),
+            window_names={"registration": "平台注册填报", "performance_data": "绩效数据采集"},
+            window_states={"open": "进行中", "closed": "已结束", "not_yet_open": "未开始"},
+            can_record=_may(signed[1], Access.RECORD, community),
+            key=uuid.uuid4().hex,
+            **more,
+        )
+
     async def resolutions(self, request: Request) -> Response:
         """The body's register of resolutions: each with its tally, outcome and the
         reason the ledger computed it, numbered when adopted."""
@@ -874,8 +954,10 @@ class Console:
             "body": f"/bodies/{community}",
             "council": f"/bodies/{community}/council",
             "agreement": f"/bodies/{community}/agreements/{agreement}",
+            "annual": f"/bodies/{community}/annual?year={quote(form.get('year', ''))}&",
         }[action.page]
-        return RedirectResponse(f"{back}?done={name}", status_code=303)
+        joiner = "" if back.endswith("&") else "?"
+        return RedirectResponse(f"{back}{joiner}done={name}", status_code=303)
 
     async def _again(
         self,
@@ -894,6 +976,9 @@ class Console:
         assert community is not None
         if action.page == "council":
             return await self._council(request, signed, community, None, status=status, **more)
+        if action.page == "annual":
+            year = more.get("values", {}).get("year") or None
+            return await self._annual(request, signed, community, year, None, status=status, **more)
         if action.page == "agreement":
             assert agreement is not None
             return await self._agreement(
@@ -957,6 +1042,7 @@ class Console:
             params.get("as_of", "").strip() or None,
             params.get("known_at", "").strip() or None,
             params.get("agreement"),
+            int(params["year"]) if params.get("year", "").isdigit() else None,
         )
         try:
             value = await run_in_threadpool(what[2], query)

@@ -40,6 +40,17 @@
       form.querySelectorAll("button").forEach((b) => b.setAttribute("aria-busy", "true"));
     });
   });
+  // A document's SHA-256 and size, computed here: the file itself is never sent.
+  document.querySelectorAll("input[type=file][data-digest]").forEach((input) => {
+    input.addEventListener("change", async () => {
+      const file = input.files && input.files[0];
+      if (!file || !window.crypto || !crypto.subtle) return;
+      const digest = await crypto.subtle.digest("SHA-256", await file.arrayBuffer());
+      const hex = Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0"));
+      document.getElementById(input.dataset.digest).value = hex.join("");
+      if (input.dataset.size) document.getElementById(input.dataset.size).value = file.size;
+    });
+  });
   const feed = document.getElementById("feed");
   if (feed && window.EventSource) {
     const source = new EventSource("/feed?after=" + encodeURIComponent(feed.dataset.after));

@@ -299,3 +299,41 @@ def test_an_auditors_day(database_url: str, ledger: Ledger, browser: Any, tmp_pa
         page.context.close()
     finally:
         server.stop()
+
+
+def test_a_filing_is_kept_by_the_digest_the_page_computes_without_sending_the_file(
+    database_url: str, ledger: Ledger, browser: Any, tmp_path: Path
+) -> None:
+    import hashlib
+
+    journal = Journal()
+    body = journal.community(ledger, "f", "苏州市域产教联合体")
+    document = tmp_path / "2025年核心产品清单.pdf"
+    document.write_bytes(b"%PDF-1.7 " + bytes(range(256)) * 40)
+    server = LiveServer(ledger, pages=functools.partial(pages, key_file=tmp_path / "k")).start()
+    store = "postgres" if database_url.startswith("postgres") else "sqlite"
+    try:
+        token = server.app.state.service.tokens.issue(
+            role="secretary", name="苏州秘书处", communities=[body], issued_by="test"
+        ).token
+        page = signed_in(browser, server, token)
+        page.get_by_role("link", name="苏州市域产教联合体").click()
+        page.get_by_role("link", name="年度报送与监测指标").click()
+        form = page.locator("#filing-form")
+        form.get_by_label("所属年度").fill("2025")
+        form.get_by_label("报送日期").fill("2025-12-01")
+        form.get_by_label("标题").fill("2025 年核心产品清单")
+        form.get_by_label("文件（只计算摘要，不上传）").set_input_files(str(document))
+        digest = hashlib.sha256(document.read_bytes()).hexdigest()
+        page.wait_for_function(
+            "d => document.getElementById('filing-sha256').value === d", arg=digest
+        )
+        assert form.get_by_label("大小（字节）").input_value() == str(document.stat().st_size)
+        form.get_by_role("button", name="记录报送").click()
+        page.wait_for_selector("text=已记录：登记报送文件")
+        [filed] = ledger.community(body).filings
+        assert (filed.sha256, filed.size) == (digest, document.stat().st_size)
+        page.screenshot(path=SHOTS / f"annual-{store}.png", full_page=True)
+        page.context.close()
+    finally:
+        server.stop()

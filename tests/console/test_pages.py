@@ -170,7 +170,8 @@ def test_a_revoked_token_or_a_forged_cookie_ends_the_session(world: World) -> No
 def test_every_page_renders_for_every_role(world: World, role: str) -> None:
     client = sign_in(world, role)
     pages_ = ["/", f"/bodies/{world.mine}", f"/bodies/{world.mine}/resolutions", "/signin"]
-    pages_ += [f"/bodies/{world.mine}/council", "/static/console.css"]
+    pages_ += [f"/bodies/{world.mine}/council", f"/bodies/{world.mine}/annual"]
+    pages_ += ["/static/console.css"]
     auditing = ["/audit", f"/history/{world.mine}"] if role != "secretary" else []
     for path in pages_ + auditing:
         r = client.get(path)

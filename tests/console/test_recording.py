@@ -331,3 +331,46 @@ def test_the_pages_tables_download_as_csv_and_xlsx_as_the_command_line_writes_th
     assert client.get(f"/bodies/{world.other}/download/members").status_code == 403
     bad = client.get(f"/bodies/{world.mine}/download/members", params={"as_of": "2024-02-30"})
     assert bad.status_code == 422
+
+
+def test_a_bodys_year_filings_obligations_and_indicators(world: World, ledger: Ledger) -> None:
+    import hashlib
+
+    client = sign_in(world, "secretary")
+    year = f"/bodies/{world.mine}/annual"
+    page = client.get(year, params={"year": "2025", "as_of": "2025-12-20"})
+    assert page.status_code == 200 and "核心产品清单" in page.text and "未提交" in page.text
+    assert f'href="{year}"' in client.get(f"/bodies/{world.mine}").text
+    digest = hashlib.sha256(b"list").hexdigest()
+    filing = {
+        "kind": "product_list",
+        "year": "2025",
+        "filed_on": "2025-12-01",
+        "title": "2025 年核心产品清单",
+        "sha256": digest,
+        "size": "4",
+    }
+    r = post(world, f"/bodies/{world.mine}/filing", page.text, "filing", **filing)
+    assert r.status_code == 303 and r.headers["location"] == f"{year}?year=2025&done=filing"
+    shown = client.get(year, params={"year": "2025", "as_of": "2025-12-20"}).text
+    assert "按时提交" in shown and digest[:16] in shown
+    before = head(ledger)
+    bad = post(world, f"/bodies/{world.mine}/filing", shown, "filing", **{**filing, "sha256": "x"})
+    assert bad.status_code == 422 and 'id="filing-error"' in bad.text and head(ledger) == before
+    figure = {
+        "indicator": "students_order_classes",
+        "year": "2025",
+        "value": "30",
+        "unit_id": "单位1",
+        "evidence_sha256": digest,
+    }
+    r = post(world, f"/bodies/{world.mine}/indicator", shown, "indicator", **figure)
+    assert r.status_code == 303
+    shown = client.get(year, params={"year": "2025"}).text
+    assert "订单培养学生数" in shown and "单位1" in shown
+    csv = client.get(f"/bodies/{world.mine}/download/obligations", params={"year": "2025"})
+    assert csv.status_code == 200 and "product_list" in csv.text
+    auditor = sign_in(world, "auditor")
+    view = auditor.get(year, params={"year": "2025"})
+    assert view.status_code == 200 and "登记报送文件" not in view.text
+    assert sign_in(world, "secretary").get(f"/bodies/{world.other}/annual").status_code == 403
