@@ -340,6 +340,8 @@ def test_a_bodys_year_filings_obligations_and_indicators(world: World, ledger: L
     year = f"/bodies/{world.mine}/annual"
     page = client.get(year, params={"year": "2025", "as_of": "2025-12-20"})
     assert page.status_code == 200 and "核心产品清单" in page.text and "未提交" in page.text
+    assert 'id="filing-year" name="year" type="number" required min="0" step="1"' in page.text
+    assert page.text.count('value="2025" aria-describedby') == 2  # the forms' year: the page's
     assert f'href="{year}"' in client.get(f"/bodies/{world.mine}").text
     digest = hashlib.sha256(b"list").hexdigest()
     filing = {
