@@ -26,7 +26,11 @@ from cli.main import main
 from tests.factories import credit_code
 
 ROOT = Path(__file__).resolve().parents[2]
-PAIRS, MOST_PAIRS = 16, 80  # write-then-read pairs: at least, and at most
+# Write-then-read pairs: at least, and at most. Which worker accepts a connection is the
+# kernel's choice, and on a busy machine one worker can take nearly all of them for a
+# while (once, 79 of 80 pairs): the cap leaves room to meet three crossings, and the
+# loop stops as soon as it has.
+PAIRS, MOST_PAIRS = 16, 240
 CROSSED = 3  # pairs whose write and read two different workers answered, at least
 STARTED = "Application startup complete."
 
@@ -110,7 +114,7 @@ def test_a_write_answered_by_one_worker_is_seen_by_a_read_the_other_answers(
         for i, code in enumerate(codes):
             ledger.register_unit(
                 code=code,
-                name=f"苏州协同制造{i:02d}有限公司",
+                name=f"苏州协同制造{i:03d}有限公司",
                 unit_type="enterprise",
                 division="320506",
                 principal="secretary:test",
