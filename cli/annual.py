@@ -47,19 +47,25 @@ def digest(path: str) -> tuple[str, int]:
     return sha.hexdigest(), size
 
 
-def _with_file(run: Callable[[Ledger, argparse.Namespace], Any]) -> Callable[..., Any]:
-    """``filing add``: the digest and size from ``--file``, or as typed."""
+def _from_file(
+    run: Callable[[Ledger, argparse.Namespace], Any], file: str, typed: tuple[str, ...]
+) -> Callable[..., Any]:
+    """The digest (and size) of the file option ``file`` into the options ``typed``
+    (``sha256`` first), or those as typed; one of the two, not both."""
+    flags = " and ".join("--" + name.replace("_", "-") for name in typed)
 
-    def add(ledger: Ledger, a: argparse.Namespace) -> Any:
-        if a.file is not None:
-            if a.sha256 is not None or a.size is not None:
-                raise InvalidInput("give --file, or --sha256 and --size, not both")
-            a.sha256, a.size = digest(a.file)
-        elif a.sha256 is None or a.size is None:
-            raise InvalidInput("give the document with --file FILE (or --sha256 and --size)")
+    def fill(ledger: Ledger, a: argparse.Namespace) -> Any:
+        path = getattr(a, file)
+        if path is not None:
+            if any(getattr(a, name) is not None for name in typed):
+                raise InvalidInput(f"give --{file}, or {flags}, not both")
+            for name, value in zip(typed, digest(path), strict=False):
+                setattr(a, name, value)
+        elif any(getattr(a, name) is None for name in typed):
+            raise InvalidInput(f"give the document with --{file} FILE (or {flags})")
         return run(ledger, a)
 
-    return add
+    return fill
 
 
 class FileCheck(msgspec.Struct, frozen=True):
@@ -96,21 +102,6 @@ def filing_check(ledger: Ledger, a: argparse.Namespace) -> FileCheck:
         matches,
         found,
     )
-
-
-def _with_evidence(run: Callable[[Ledger, argparse.Namespace], Any]) -> Callable[..., Any]:
-    """``indicator record``: the evidence's digest from ``--evidence``, or as typed."""
-
-    def record(ledger: Ledger, a: argparse.Namespace) -> Any:
-        if a.evidence is not None:
-            if a.evidence_sha256 is not None:
-                raise InvalidInput("give --evidence, or --evidence-sha256, not both")
-            a.evidence_sha256, _ = digest(a.evidence)
-        elif a.evidence_sha256 is None:
-            raise InvalidInput("give the evidence with --evidence FILE (or --evidence-sha256)")
-        return run(ledger, a)
-
-    return record
 
 
 def indicator_report(ledger: Ledger, a: argparse.Namespace) -> Any:
@@ -215,7 +206,7 @@ def add_commands(
     filings = group("filing", "the annual cycle's documents: plans, reports, lists")
     p = add_command(leaf, filings, "add", m.RecordFiling)
     p.add_argument("--file", metavar="FILE", help="the document: its SHA-256 and size are kept")
-    p.set_defaults(run=_with_file(p.get_default("run")))
+    p.set_defaults(run=_from_file(p.get_default("run"), "file", ("sha256", "size")))
     p = leaf(filings, "list", filing_list, "a body's filings, in the order recorded", csv=True)
     community_arg(spreadsheet_arg(p))
     p.add_argument("--year", type=int, metavar="YEAR", help="only those for this year")
@@ -229,7 +220,7 @@ def add_commands(
     figures = group("indicator", "the monitoring indicators' yearly figures and their evidence")
     p = add_command(leaf, figures, "record", m.RecordIndicator)
     p.add_argument("--evidence", metavar="FILE", help="the evidence document: its SHA-256 is kept")
-    p.set_defaults(run=_with_evidence(p.get_default("run")))
+    p.set_defaults(run=_from_file(p.get_default("run"), "evidence", ("evidence_sha256",)))
     p = leaf(
         figures,
         "report",

@@ -396,6 +396,11 @@ DOWNLOAD_TYPES = {
 }
 
 
+def _asked(request: Request, name: str) -> str | None:
+    """A query parameter as typed, or None when it is missing or blank."""
+    return request.query_params.get(name, "").strip() or None
+
+
 def _done(request: Request) -> str | None:
     """What the form just sent recorded, to say so at the top of the page."""
     action = ACTIONS.get(request.query_params.get("done", ""))
@@ -601,8 +606,8 @@ class Console:
             return entered
         signed, community = entered
         assert community is not None
-        as_of = request.query_params.get("as_of", "").strip() or None
-        known_at = request.query_params.get("known_at", "").strip() or None
+        as_of = _asked(request, "as_of")
+        known_at = _asked(request, "known_at")
         return await self._body(request, signed, community, as_of, known_at, done=_done(request))
 
     async def _body(
@@ -677,8 +682,8 @@ class Console:
             return entered
         signed, community = entered
         assert community is not None
-        year = request.query_params.get("year", "").strip() or None
-        as_of = request.query_params.get("as_of", "").strip() or None
+        year = _asked(request, "year")
+        as_of = _asked(request, "as_of")
         return await self._annual(request, signed, community, year, as_of, done=_done(request))
 
     async def _annual(
@@ -729,7 +734,7 @@ class Console:
             return entered
         signed, community = entered
         assert community is not None
-        known_at = request.query_params.get("known_at", "").strip() or None
+        known_at = _asked(request, "known_at")
         try:
             kept = await run_in_threadpool(_register, self.service.store, community, known_at)
         except NotFound:
@@ -764,7 +769,7 @@ class Console:
             return entered
         signed, community = entered
         assert community is not None
-        as_of = request.query_params.get("as_of", "").strip() or None
+        as_of = _asked(request, "as_of")
         return await self._council(request, signed, community, as_of, done=_done(request))
 
     async def _council(
@@ -810,8 +815,8 @@ class Console:
             return entered
         signed, community = entered
         assert community is not None
-        as_of = request.query_params.get("as_of", "").strip() or None
-        known_at = request.query_params.get("known_at", "").strip() or None
+        as_of = _asked(request, "as_of")
+        known_at = _asked(request, "known_at")
         ref = request.path_params["agreement"]
         return await self._agreement(
             request, signed, community, ref, as_of, known_at, done=_done(request)
@@ -1039,8 +1044,8 @@ class Console:
         query = Query(
             self.service.store,
             community,
-            params.get("as_of", "").strip() or None,
-            params.get("known_at", "").strip() or None,
+            _asked(request, "as_of"),
+            _asked(request, "known_at"),
             params.get("agreement"),
             int(params["year"]) if params.get("year", "").isdigit() else None,
         )

@@ -164,6 +164,13 @@ def status_of(due: Due, filings: Sequence[Filing], as_of: date) -> Obligation:
     return Obligation(due, Status.NOT_YET_DUE, None, None, None)
 
 
+def obligations_of(
+    kind: CommunityKind, year: int, filings: Sequence[Filing], as_of: date
+) -> list[Obligation]:
+    """Every obligation of a body of ``kind`` for ``year``, with its status on ``as_of``."""
+    return [status_of(due, filings, as_of) for due in duties(kind, year)]
+
+
 @dataclass(frozen=True)
 class Window:
     """A window of the national platform: registration, or performance-data collection."""
@@ -224,8 +231,10 @@ def check_digest(sha256: str, size: int) -> tuple[str, int]:
         raise InvalidInput(
             f"sha256 must be the file's SHA-256 as 64 hexadecimal digits; got {sha256!r}"
         )
-    if isinstance(size, bool) or not isinstance(size, int) or size < 0:
-        raise InvalidInput(f"size must be the file's size in bytes, 0 or more; got {size!r}")
+    if isinstance(size, bool) or not isinstance(size, int) or not 0 <= size <= LARGEST_FIGURE:
+        raise InvalidInput(
+            f"size must be the file's size in bytes, from 0 to {LARGEST_FIGURE:,}; got {size!r}"
+        )
     return text, size
 
 
@@ -325,10 +334,17 @@ class Figure:
     version: int
 
 
+LARGEST_FIGURE = 10**15
+"""Above any count or amount in fen a body reports (ten trillion yuan), and within what
+every store and JSON reader keeps exactly."""
+
+
 def check_value(indicator: Indicator, value: int) -> int:
+    what = "an amount in fen" if indicator in MONEY else "a count"
     if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        what = "an amount in fen" if indicator in MONEY else "a count"
         raise InvalidInput(f"{indicator.value} must be {what}, 0 or more; got {value!r}")
+    if value > LARGEST_FIGURE:
+        raise InvalidInput(f"{indicator.value} must be {what} up to {LARGEST_FIGURE:,}")
     return value
 
 

@@ -22,10 +22,9 @@ from domain.annual import (
     Filing,
     Indicator,
     Status,
-    duties,
     latest,
+    obligations_of,
     parse_year,
-    status_of,
     windows,
 )
 from domain.community import Community
@@ -169,7 +168,7 @@ def obligations(
     the_year, day = _year_and_day(year, as_of)
     body = ledger.community(community)
     kept, moment = _known(body, known_at)
-    shown = [status_of(due, kept, day) for due in duties(body.kind, the_year)]
+    shown = obligations_of(body.kind, the_year, kept, day)
     views = [
         ObligationView(
             o.due.kind.value,
@@ -223,7 +222,7 @@ def national(
         if at.moment is not None and body.created_on > at.moment:
             continue
         kept, _ = _known(body, known_at)
-        shown = [status_of(due, kept, day) for due in duties(body.kind, the_year)]
+        shown = obligations_of(body.kind, the_year, kept, day)
         if not shown:
             continue
         counts = {s: sum(1 for o in shown if o.status is s) for s in Status}

@@ -44,6 +44,13 @@ def body(run) -> str:
     return json.loads(out)["id"]
 
 
+def check_plan(run, body: str, path: Path) -> tuple[int, str, str]:
+    """``filing check`` of ``path`` against the body's 2025 work plan."""
+    return run(
+        "filing", "check", body, "--kind", "work_plan", "--year", "2025", "--file", str(path)
+    )
+
+
 def test_a_filing_is_kept_by_its_files_digest_and_a_file_is_checked_against_it(
     run, body, tmp_path: Path
 ) -> None:
@@ -70,9 +77,7 @@ def test_a_filing_is_kept_by_its_files_digest_and_a_file_is_checked_against_it(
     [filed] = json.loads(out)["filings"]
     assert filed["sha256"] == hashlib.sha256(plan.read_bytes()).hexdigest()
     assert filed["size"] == 13000 and filed["kind"] == "work_plan"
-    code, out, _ = run(
-        "filing", "check", body, "--kind", "work_plan", "--year", "2025", "--file", str(plan)
-    )
+    code, out, _ = check_plan(run, body, plan)
     assert code == 0 and out.startswith("MATCHES")
     revised = tmp_path / "revised.pdf"
     revised.write_bytes(b"%PDF-1.7 revised plan")
@@ -92,14 +97,10 @@ def test_a_filing_is_kept_by_its_files_digest_and_a_file_is_checked_against_it(
         str(revised),
     )
     assert code == 0, err
-    code, out, _ = run(
-        "filing", "check", body, "--kind", "work_plan", "--year", "2025", "--file", str(plan)
-    )
+    code, out, _ = check_plan(run, body, plan)
     assert code == 6 and out.startswith("SUPERSEDED")
     plan.write_bytes(b"%PDF-1.7 plan, edited afterwards")
-    code, out, _ = run(
-        "filing", "check", body, "--kind", "work_plan", "--year", "2025", "--file", str(plan)
-    )
+    code, out, _ = check_plan(run, body, plan)
     assert code == 6 and out.startswith("NOT FILED")
     code, out, _ = run("filing", "list", body)
     assert code == 0 and "2025 年度工作计划（修订）" in out and "superseded" in out

@@ -215,6 +215,7 @@ def test_what_a_filing_may_not_be(memory_ledger: Ledger) -> None:
     refused(body.id, InvalidInput, "in the future", filed_on="2026-01-05")
     refused(body.id, InvalidInput, "64 hexadecimal digits", sha256="abc")
     refused(body.id, InvalidInput, "size", size=-1)
+    refused(body.id, InvalidInput, "size", size=10**30)
     refused(body.id, InvalidInput, "filing title", title=" ")
     refused(body.id, ResolutionNotUsable, "has no resolution 2025-001", resolution="2025-001")
     memory_ledger.dissolve_community(body.id, effective_on="2025-06-01", principal=P)
@@ -265,6 +266,8 @@ def test_indicators_the_bodys_own_or_its_members_corrected_and_as_known_at(
         record(indicator="core_courses", year=2025, value=1, unit=codes[1])  # left 2025-01-01
     with pytest.raises(InvalidInput, match="must be a count"):
         record(indicator="core_courses", year=2025, value="3.5")
+    with pytest.raises(InvalidInput, match="up to 1,000,000,000,000,000"):
+        record(indicator="core_courses", year=2025, value="9" * 30)
     with pytest.raises(InvalidInput, match="indicator"):
         record(indicator="happiness", year=2025, value=1)
     with freeze_time("2025-12-22T02:00:00Z"):
