@@ -65,7 +65,7 @@ from domain.agreement import AgreementKind, BenefitAgreement, Entry, Party, Term
 from domain.annual import Figure, Filing
 from domain.community import Charter, Community, MembershipPeriod, Recommendation
 from domain.council import Council, Meeting, Resolution, Seat
-from domain.unit import MemberUnit
+from domain.unit import Held, MemberUnit
 from domain.values import CommunityKind, UnitType, VocationalLevel
 
 INTERVAL = 1000
@@ -123,6 +123,7 @@ KINDS = [
             "names": list[tuple[date, str]],
             "divisions": list[tuple[date, str]],
             "deregistered_on": date | None,
+            "qualifications": tuple[Held, ...],
         },
     ),
     Kind(

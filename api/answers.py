@@ -78,6 +78,8 @@ ANSWERS: dict[type[m.Command], Answer] = {
     m.RelocateUnit: unit,
     m.DeregisterUnit: unit,
     m.CorrectRegistration: unit,
+    m.QualifyUnit: unit,
+    m.EndQualification: unit,
     m.FoundCommunity: community,
     m.SetRecommendingProvince: recommending,
     m.DissolveCommunity: community,

@@ -29,6 +29,7 @@ from projections import (
     membership,
     membership_model,
     provinces,
+    quality,
     register_model,
 )
 from projections.history import entries as history_entries
@@ -172,6 +173,8 @@ ENDPOINTS: list[Endpoint] = [
     _w("/units/{id}/relocate", m.RelocateUnit, UC, membership.UnitView),
     _w("/units/{id}/deregister", m.DeregisterUnit, UC, membership.UnitView),
     _w("/units/{id}/correct", m.CorrectRegistration, UC, membership.UnitView),
+    _w("/units/{id}/qualifications", m.QualifyUnit, UC, membership.UnitView),
+    _w("/units/{id}/qualifications/end", m.EndQualification, UC, membership.UnitView),
     _w("/communities", m.FoundCommunity, Access.RECORD, membership.CommunityView, created=True),
     _e(
         "GET",
@@ -375,6 +378,18 @@ ENDPOINTS: list[Endpoint] = [
         P,
         "member units by province and type: one body's, or every body's",
         provinces.ProvinceDistribution,
+        query=b.ProvincesQuery,
+        scope=query_community,
+    ),
+    _e(
+        "GET",
+        "/reports/quality",
+        lambda c: quality.quality(
+            c.store, c.query.community_id, as_of=c.query.as_of, known_at=c.query.known_at
+        ),
+        P,
+        "members by the qualifications they hold on a date (优质多元): one body's or every body's",
+        quality.QualityReport,
         query=b.ProvincesQuery,
         scope=query_community,
     ),

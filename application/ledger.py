@@ -40,6 +40,7 @@ from application.commands import (
 from application.governance import GovernanceCommands
 from application.names import Directory
 from application.repository import KeptAggregates
+from domain.annual import check_digest
 from domain.charter import Matter
 from domain.community import Community
 from domain.errors import (
@@ -55,10 +56,12 @@ from domain.unit import MemberUnit
 from domain.values import (
     CommunityKind,
     ExitReason,
+    Qualification,
     Role,
     UnitType,
     parse_choice,
     parse_credit_code,
+    parse_date,
     parse_level,
     parse_text,
     parse_timestamp,
@@ -199,6 +202,51 @@ class Ledger(AgreementCommands, GovernanceCommands, AnnualCommands, Application[
         who = principal_name(principal)
         record = self.unit(unit)
         record.relocate(new_division, day, who)
+        self.save(record)
+        return record
+
+    @command
+    def qualify_unit(
+        self,
+        unit: str | UUID,
+        *,
+        qualification: str,
+        since: str | date,
+        until: str | date | None = None,
+        source: str,
+        sha256: str | None = None,
+        principal: str,
+    ) -> MemberUnit:
+        """A qualification (``domain.values.Qualification``) held from ``since``, to
+        ``until`` (its last day, which may be ahead) when the list names a term."""
+        the_qualification = parse_choice(Qualification, qualification, "qualification")
+        first = effective(since, "first day held")
+        last = parse_date(until, "last day held") if until is not None and str(until) else None
+        named_by = parse_text(source, "source (the list or notice that names it)")
+        digest = check_digest(sha256, 0)[0] if sha256 is not None and sha256.strip() else None
+        who = principal_name(principal)
+        record = self.unit(unit)
+        record.qualify(the_qualification, first, last, named_by, digest, who)
+        self.save(record)
+        return record
+
+    @command
+    def end_qualification(
+        self,
+        unit: str | UUID,
+        *,
+        qualification: str,
+        ended_on: str | date,
+        reason: str,
+        principal: str,
+    ) -> MemberUnit:
+        """The unit no longer holds ``qualification`` from ``ended_on``."""
+        the_qualification = parse_choice(Qualification, qualification, "qualification")
+        day = effective(ended_on, "date it ended")
+        why = parse_text(reason, "reason")
+        who = principal_name(principal)
+        record = self.unit(unit)
+        record.end_qualification(the_qualification, day, why, who)
         self.save(record)
         return record
 

@@ -26,7 +26,15 @@ from domain.agreement import AgreementKind, ResourceKind
 from domain.annual import FilingKind, Indicator
 from domain.charter import Base, Matter, Threshold
 from domain.council import Office
-from domain.values import CommunityKind, ExitReason, Role, UnitType, VocationalLevel, choices
+from domain.values import (
+    CommunityKind,
+    ExitReason,
+    Qualification,
+    Role,
+    UnitType,
+    VocationalLevel,
+    choices,
+)
 
 if TYPE_CHECKING:
     from application.ledger import Ledger
@@ -249,6 +257,62 @@ class DeregisterUnit(Command):
     def run(self, ledger: Ledger, principal: str) -> Any:
         return ledger.deregister_unit(
             self.unit_id, effective_on=self.effective_on, principal=principal
+        )
+
+
+QualificationName = Annotated[str, Meta(description=choices(Qualification, last=" or "))]
+
+
+class QualifyUnit(Command, kw_only=True):
+    """record a qualification a unit holds (产教融合型企业, 双高…) from a date
+
+    Whether a member holds it on a day counts in the body's quality report; periods
+    of one qualification may not overlap."""
+
+    unit_id: UnitInPath
+    qualification: QualificationName
+    since: Annotated[date, Meta(description="the first day it is held")]
+    until: Annotated[
+        date | None, Meta(description="the last day it is held, where the list sets a term")
+    ] = None
+    source: Annotated[
+        str, Meta(description="the list or notice that names the unit, e.g. its document number")
+    ]
+    sha256: Annotated[
+        str | None,
+        arg(
+            "SHA-256 of that document, 64 hexadecimal digits",
+            cli_help="the document's SHA-256 (--file computes it)",
+        ),
+    ] = None
+
+    def run(self, ledger: Ledger, principal: str) -> Any:
+        return ledger.qualify_unit(
+            self.unit_id,
+            qualification=self.qualification,
+            since=self.since,
+            until=self.until,
+            source=self.source,
+            sha256=self.sha256,
+            principal=principal,
+        )
+
+
+class EndQualification(Command, kw_only=True):
+    """record that a unit no longer holds a qualification from a date"""
+
+    unit_id: UnitInPath
+    qualification: QualificationName
+    ended_on: Annotated[date, Meta(description="the first day it is no longer held")]
+    reason: Annotated[str, Meta(description="why: withdrawn, lapsed, delisted…")]
+
+    def run(self, ledger: Ledger, principal: str) -> Any:
+        return ledger.end_qualification(
+            self.unit_id,
+            qualification=self.qualification,
+            ended_on=self.ended_on,
+            reason=self.reason,
+            principal=principal,
         )
 
 

@@ -11,7 +11,7 @@ from bootstrap import Ledger
 from cli.args import community_arg, known_at_arg
 from cli.commands import add_command
 from cli.spreadsheet import spreadsheet_arg
-from projections import cost_sharing, cost_sharing_model, provinces
+from projections import cost_sharing, cost_sharing_model, provinces, quality
 
 
 def show(ledger: Ledger, a: argparse.Namespace) -> Any:
@@ -32,6 +32,10 @@ def report_investment(ledger: Ledger, a: argparse.Namespace) -> Any:
 
 def report_provinces(ledger: Ledger, a: argparse.Namespace) -> Any:
     return provinces.distribution(a.store, a.community, as_of=a.as_of, known_at=a.known_at)
+
+
+def report_quality(ledger: Ledger, a: argparse.Namespace) -> Any:
+    return quality.quality(a.store, a.community, as_of=a.as_of, known_at=a.known_at)
 
 
 def _agreement_arg(p: argparse.ArgumentParser) -> None:
@@ -99,6 +103,19 @@ def add_commands(group: Callable[..., Any], leaf: Callable[..., argparse.Argumen
         metavar="COMMUNITY",
         nargs="?",
         help="community id (default: every body, nationally)",
+    )
+    p.add_argument("--as-of", metavar="YYYY-MM-DD", help="default: today")
+    known_at_arg(p)
+    p = leaf(
+        reports,
+        "quality",
+        report_quality,
+        "members by the qualifications they hold (优质多元): one body's, or every body's",
+        csv=True,
+    )
+    spreadsheet_arg(p)
+    p.add_argument(
+        "community", metavar="COMMUNITY", nargs="?", help="default: every body, nationally"
     )
     p.add_argument("--as-of", metavar="YYYY-MM-DD", help="default: today")
     known_at_arg(p)

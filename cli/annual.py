@@ -16,7 +16,7 @@ from adapters.codec import to_json
 from adapters.signing import SigningKey
 from application import messages as m
 from bootstrap import Ledger
-from cli.args import community_arg, known_at_arg
+from cli.args import community_arg, digest, from_file, known_at_arg
 from cli.commands import add_command
 from cli.spreadsheet import spreadsheet_arg
 from domain.annual import (
@@ -31,41 +31,6 @@ from domain.values import parse_choice
 from projections import annual
 from projections.package import package
 from projections.tables import xlsx_book
-
-
-def digest(path: str) -> tuple[str, int]:
-    """A file's SHA-256 and size in bytes, read in blocks (documents may be large)."""
-    sha = hashlib.sha256()
-    size = 0
-    try:
-        with Path(path).open("rb") as f:
-            while block := f.read(1 << 20):
-                sha.update(block)
-                size += len(block)
-    except OSError as e:
-        raise InvalidInput(f"cannot read the file {path}: {e.strerror or e}") from None
-    return sha.hexdigest(), size
-
-
-def _from_file(
-    run: Callable[[Ledger, argparse.Namespace], Any], file: str, typed: tuple[str, ...]
-) -> Callable[..., Any]:
-    """The digest (and size) of the file option ``file`` into the options ``typed``
-    (``sha256`` first), or those as typed; one of the two, not both."""
-    flags = " and ".join("--" + name.replace("_", "-") for name in typed)
-
-    def fill(ledger: Ledger, a: argparse.Namespace) -> Any:
-        path = getattr(a, file)
-        if path is not None:
-            if any(getattr(a, name) is not None for name in typed):
-                raise InvalidInput(f"give --{file}, or {flags}, not both")
-            for name, value in zip(typed, digest(path), strict=False):
-                setattr(a, name, value)
-        elif any(getattr(a, name) is None for name in typed):
-            raise InvalidInput(f"give the document with --{file} FILE (or {flags})")
-        return run(ledger, a)
-
-    return fill
 
 
 class FileCheck(msgspec.Struct, frozen=True):
@@ -119,6 +84,7 @@ def annual_package(ledger: Ledger, a: argparse.Namespace) -> None:
             [
                 made.members,
                 made.provinces,
+                made.quality,
                 made.filings,
                 made.obligations,
                 made.indicators,
@@ -206,7 +172,7 @@ def add_commands(
     filings = group("filing", "the annual cycle's documents: plans, reports, lists")
     p = add_command(leaf, filings, "add", m.RecordFiling)
     p.add_argument("--file", metavar="FILE", help="the document: its SHA-256 and size are kept")
-    p.set_defaults(run=_from_file(p.get_default("run"), "file", ("sha256", "size")))
+    p.set_defaults(run=from_file(p.get_default("run"), "file", ("sha256", "size")))
     p = leaf(filings, "list", filing_list, "a body's filings, in the order recorded", csv=True)
     community_arg(spreadsheet_arg(p))
     p.add_argument("--year", type=int, metavar="YEAR", help="only those for this year")
@@ -220,7 +186,7 @@ def add_commands(
     figures = group("indicator", "the monitoring indicators' yearly figures and their evidence")
     p = add_command(leaf, figures, "record", m.RecordIndicator)
     p.add_argument("--evidence", metavar="FILE", help="the evidence document: its SHA-256 is kept")
-    p.set_defaults(run=_from_file(p.get_default("run"), "evidence", ("evidence_sha256",)))
+    p.set_defaults(run=from_file(p.get_default("run"), "evidence", ("evidence_sha256",)))
     p = leaf(
         figures,
         "report",

@@ -35,7 +35,7 @@ from cli import (
     serve,
     webhook,
 )
-from cli.args import community_arg, known_at_arg, unit_arg
+from cli.args import community_arg, from_file, known_at_arg, unit_arg
 from cli.commands import add_command
 from cli.render import emit
 from cli.spreadsheet import spreadsheet_arg
@@ -198,6 +198,10 @@ def parser() -> argparse.ArgumentParser:
     add_command(leaf, units, "relocate", m.RelocateUnit)
     add_command(leaf, units, "correct", m.CorrectRegistration)
     add_command(leaf, units, "deregister", m.DeregisterUnit)
+    p = add_command(leaf, units, "qualify", m.QualifyUnit)
+    p.add_argument("--file", metavar="FILE", help="the list or notice: its SHA-256 is kept")
+    p.set_defaults(run=from_file(p.get_default("run"), "file", ("sha256",), required=False))
+    add_command(leaf, units, "end-qualification", m.EndQualification)
     unit_arg(leaf(units, "show", unit_show, "a unit, its history and its memberships"))
     for name, help_ in (
         ("list", "the registered units by credit code; with TEXT, those it names"),

@@ -71,6 +71,7 @@ from projections.history import AggregateHistory
 from projections.leads import CommunityDetail
 from projections.membership import CommunityView, MemberList, UnitView
 from projections.provinces import ProvinceDistribution
+from projections.quality import QualityReport
 from projections.replay import Replay
 from projections.tables import csv_text
 
@@ -117,6 +118,9 @@ HEADINGS = {
     "entry": "条目",
     "events": "事件数",
     "exit reason": "退出原因",
+    "ended because": "终止原因",
+    "qualification": "资质",
+    "source": "来源",
     "expires": "到期",
     "for/against/abstain": "赞成/反对/弃权",
     "founded": "成立",
@@ -226,6 +230,8 @@ def emit(value: Any, fmt: str, *, wide: bool = False) -> None:
             out.print(member_table(value))
         case UnitView():
             out.print(unit_table(value))
+            if value.qualifications:
+                out.print(qualification_table(value))
         case CommunityDetail():
             out.print(community_table([value], title=value.name))
             if value.leads is not None:
@@ -262,6 +268,8 @@ def emit(value: Any, fmt: str, *, wide: bool = False) -> None:
         case ProvinceDistribution():
             for table in province_tables(value):
                 out.print(table)
+        case QualityReport():
+            out.print(quality_table(value))
         case FilingList():
             out.print(filing_table(value))
         case ObligationList():
@@ -364,6 +372,15 @@ def unit_table(view: UnitView) -> Table:
             _shown(ExitReason, p.exit_reason),
             resolutions,
         )
+    return table
+
+
+def qualification_table(view: UnitView) -> Table:
+    table = Table(title=f"{view.name}: qualifications")
+    for column in ("qualification", "from", "to", "source", "ended because"):
+        table.add_column(column)
+    for q in view.qualifications:
+        table.add_row(q.name, str(q.since), str(q.until or ""), q.source, q.ended_because or "")
     return table
 
 
@@ -859,6 +876,20 @@ def province_tables(view: ProvinceDistribution) -> list[Table]:
     for t in view.by_type:
         types.add_row(t.unit_type.replace("_", " "), str(t.units))
     return [provinces, types]
+
+
+def quality_table(view: QualityReport) -> Table:
+    head = f"{view.community_name or 'all communities'}: members on {view.as_of}"
+    table = Table(title=f"{head}{recorded_by(view.known_at)}, by qualification held")
+    table.add_column("qualification")
+    table.add_column("units", justify="right")
+    for q in view.by_qualification:
+        table.add_row(q.name, str(q.units))
+    table.add_section()
+    share = f" ({view.qualified_bp / 100:.2f}%)" if view.qualified_bp is not None else ""
+    table.add_row("holding at least one", f"{view.qualified}{share}")
+    table.add_row("members", str(view.total))
+    return table
 
 
 def verification_table(view: Verification | BundleVerification) -> Table:

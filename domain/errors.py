@@ -79,6 +79,11 @@ class UnitDeregistered(Conflict):
     pass
 
 
+class QualificationRefused(Conflict):
+    """A qualification the unit's type cannot hold, or one that overlaps a period
+    already recorded, or an end with no period to end."""
+
+
 class AlreadyMember(Conflict):
     pass
 

@@ -3,20 +3,72 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date
+from dataclasses import dataclass, replace
+from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING
 
 from domain.errors import (
     CorrectionTooLate,
     EffectiveDateTooEarly,
+    InvalidInput,
     NothingToChange,
+    QualificationRefused,
     UnitDeregistered,
 )
 from domain.events import LedgerAggregate, LedgerCreated, LedgerEvent
-from domain.values import UnitType, VocationalLevel, province_of
+from domain.values import (
+    HOLDERS,
+    Qualification,
+    UnitType,
+    VocationalLevel,
+    chinese_name,
+    may_hold,
+    province_of,
+)
 
 if TYPE_CHECKING:
     from domain.community import Community
+
+
+@dataclass(frozen=True)
+class Ending:
+    """A qualification withdrawn or lapsed early: not held from ``on``."""
+
+    on: date
+    reason: str
+    principal: str
+    recorded_at: datetime
+
+
+@dataclass(frozen=True)
+class Held:
+    """A period a unit held a qualification: from ``since`` to ``until`` (the last day,
+    ``None``: open), as the list or notice ``source`` named it, with its document's
+    SHA-256 if one was given; ``ending``, if it was ended early. The periods of one
+    qualification never overlap, so whether a unit holds it on a day depends only on
+    the periods recorded, never on the order they were recorded in."""
+
+    qualification: Qualification
+    since: date
+    until: date | None
+    source: str
+    sha256: str | None
+    principal: str
+    recorded_at: datetime
+    ending: Ending | None = None
+
+    def last_day(self, known_at: datetime | None = None) -> date | None:
+        """The last day held, as known at ``known_at`` (default: everything)."""
+        end = self.ending
+        if end is None or (known_at is not None and end.recorded_at > known_at):
+            return self.until
+        return end.on - timedelta(days=1)
+
+    def holds_on(self, day: date, known_at: datetime | None = None) -> bool:
+        if known_at is not None and self.recorded_at > known_at:
+            return False
+        last = self.last_day(known_at)
+        return self.since <= day and (last is None or day <= last)
 
 
 class MemberUnit(LedgerAggregate):
@@ -75,6 +127,48 @@ class MemberUnit(LedgerAggregate):
             unit.divisions = [(date.min, self.division)]
             unit.unit_type, unit.level = self.unit_type, self.level
 
+    class QualificationRecorded(Event):
+        """A qualification held from ``since`` (to ``until``, its last day, if the
+        list names one), as ``source`` named it."""
+
+        TOPIC = "chanjiao.unit.qualification_recorded.v1"
+        qualification: Qualification
+        since: date
+        until: date | None
+        source: str
+        sha256: str | None
+
+        def apply(self, unit: MemberUnit) -> None:
+            held = Held(
+                qualification=self.qualification,
+                since=self.since,
+                until=self.until,
+                source=self.source,
+                sha256=self.sha256,
+                principal=self.principal,
+                recorded_at=self.timestamp,
+            )
+            unit.qualifications = (*unit.qualifications, held)
+
+    class QualificationEnded(Event):
+        """The period of ``qualification`` that began ``since`` ended early: not held
+        from ``ended_on``."""
+
+        TOPIC = "chanjiao.unit.qualification_ended.v1"
+        qualification: Qualification
+        since: date
+        ended_on: date
+        reason: str
+
+        def apply(self, unit: MemberUnit) -> None:
+            ending = Ending(self.ended_on, self.reason, self.principal, self.timestamp)
+            unit.qualifications = tuple(
+                replace(h, ending=ending)
+                if (h.qualification, h.since) == (self.qualification, self.since)
+                else h
+                for h in unit.qualifications
+            )
+
     def __init__(
         self,
         code: str,
@@ -90,6 +184,7 @@ class MemberUnit(LedgerAggregate):
         self.names: list[tuple[date, str]] = [(date.min, name)]
         self.divisions: list[tuple[date, str]] = [(date.min, division)]
         self.deregistered_on: date | None = None
+        self.qualifications: tuple[Held, ...] = ()  # in order of recording
 
     # --- reading ----------------------------------------------------------------
 
@@ -115,6 +210,12 @@ class MemberUnit(LedgerAggregate):
     def division_on(self, day: date) -> str:
         return _value_on(self.divisions, day)
 
+    def qualifications_on(self, day: date, known_at: datetime | None = None) -> list[Qualification]:
+        """The qualifications held on ``day``, as recorded by ``known_at`` (default:
+        everything), in the closed list's order."""
+        held = {h.qualification for h in self.qualifications if h.holds_on(day, known_at)}
+        return [q for q in Qualification if q in held]
+
     # --- deciding ---------------------------------------------------------------
 
     def rename(self, name: str, effective_on: date, principal: str) -> None:
@@ -135,6 +236,77 @@ class MemberUnit(LedgerAggregate):
         latest = max(self.names[-1][0], self.divisions[-1][0])
         self._check_change(effective_on, latest, "deregistered")
         self.trigger_event(self.Deregistered, effective_on=effective_on, principal=principal)
+
+    def qualify(
+        self,
+        qualification: Qualification,
+        since: date,
+        until: date | None,
+        source: str,
+        sha256: str | None,
+        principal: str,
+    ) -> None:
+        name = chinese_name(qualification)
+        if not may_hold(qualification, self.unit_type, self.level):
+            raise QualificationRefused(
+                f"{self.name} ({self.code}) is registered as {_kind(self.unit_type, self.level)}; "
+                f"{name} is held only by {_holders(qualification)}"
+            )
+        if until is not None and until < since:
+            raise InvalidInput(f"{name}: the last day held ({until}) is before the first ({since})")
+        if self.deregistered_on is not None and since >= self.deregistered_on:
+            raise UnitDeregistered(
+                f"unit {self.code} ({self.name}) was deregistered on {self.deregistered_on}"
+            )
+        for h in self.qualifications:
+            last = h.last_day()
+            if h.qualification is qualification and _overlap(since, until, h.since, last):
+                raise QualificationRefused(
+                    f"{self.name} ({self.code}) is already recorded as {name} "
+                    f"{_period(h.since, last)}, which overlaps {_period(since, until)}; "
+                    "end that period first if it ended"
+                )
+        self.trigger_event(
+            self.QualificationRecorded,
+            qualification=qualification,
+            since=since,
+            until=until,
+            source=source,
+            sha256=sha256,
+            principal=principal,
+        )
+
+    def end_qualification(
+        self, qualification: Qualification, ended_on: date, reason: str, principal: str
+    ) -> None:
+        """Not held from ``ended_on``: ends the period that holds it the day before."""
+        name = chinese_name(qualification)
+        day_before = ended_on - timedelta(days=1)
+        held = next(
+            (
+                h
+                for h in self.qualifications
+                if h.qualification is qualification and h.holds_on(day_before)
+            ),
+            None,
+        )
+        if held is None:
+            raise QualificationRefused(
+                f"{self.name} ({self.code}) is not recorded as {name} on {day_before}, "
+                f"the day before {ended_on}: there is no period to end"
+            )
+        if held.last_day() == day_before:
+            raise NothingToChange(
+                f"{self.name} ({self.code}) holds {name} {_period(held.since, day_before)} already"
+            )
+        self.trigger_event(
+            self.QualificationEnded,
+            qualification=qualification,
+            since=held.since,
+            ended_on=ended_on,
+            reason=reason,
+            principal=principal,
+        )
 
     def correct_registration(
         self,
@@ -162,6 +334,17 @@ class MemberUnit(LedgerAggregate):
                 f"{self.name} ({self.code}) is recorded in {_listed(bodies)} as registered; "
                 "its type can be corrected only while it belongs to no body: annul those "
                 "admissions first (member annul), then admit it again"
+            )
+        kept = [
+            chinese_name(h.qualification)
+            for h in self.qualifications
+            if not may_hold(h.qualification, unit_type, level)
+        ]
+        if kept:
+            raise CorrectionTooLate(
+                f"{self.name} ({self.code}) is recorded as {'、'.join(kept)}, which "
+                f"{_kind(unit_type, level)} cannot hold; end or keep those periods, and "
+                "correct the type only if they were recorded in error"
             )
         named = [b for b in bodies if any(r.unit_id == self.id for r in b.recommendations)]
         if province_of(division) != self.province and named:
@@ -197,6 +380,22 @@ class MemberUnit(LedgerAggregate):
                 f"unit {self.code} cannot be {what} effective {effective_on}: "
                 f"its record already holds a change effective {latest}"
             )
+
+
+def _kind(unit_type: UnitType, level: VocationalLevel | None) -> str:
+    return chinese_name(unit_type) + (f"（{chinese_name(level)}）" if level else "")
+
+
+def _holders(qualification: Qualification) -> str:
+    return "、".join(sorted(_kind(t, lv) for t, lv in HOLDERS[qualification]))
+
+
+def _overlap(a: date, a_last: date | None, b: date, b_last: date | None) -> bool:
+    return (a_last is None or b <= a_last) and (b_last is None or a <= b_last)
+
+
+def _period(since: date, last: date | None) -> str:
+    return f"from {since}" + (f" to {last}" if last is not None else "")
 
 
 def _listed(bodies: Sequence[Community]) -> str:

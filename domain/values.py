@@ -157,6 +157,65 @@ chinese(
 )
 
 
+class Qualification(StrEnum):
+    """A recognition that makes a member unit count as high-quality in the "diverse,
+    high-quality" indicator (优质多元): a closed list, each held for dated periods
+    (``domain.unit.Held``), each by the unit types in ``HOLDERS``."""
+
+    INTEGRATION_ENTERPRISE = "integration_enterprise"
+    CENTRAL_SOE = "central_soe"
+    LISTED_COMPANY = "listed_company"
+    LITTLE_GIANT = "little_giant"
+    HIGH_TECH = "high_tech"
+    DOUBLE_HIGH = "double_high"
+    DOUBLE_EXCELLENT = "double_excellent"
+    DOUBLE_FIRST_CLASS = "double_first_class"
+
+
+chinese(
+    Qualification,
+    {
+        Qualification.INTEGRATION_ENTERPRISE: ("产教融合型企业", "产教融合型企业建设培育"),
+        Qualification.CENTRAL_SOE: ("中央企业", "央企"),
+        Qualification.LISTED_COMPANY: ("上市公司", "上市企业"),
+        Qualification.LITTLE_GIANT: ("专精特新小巨人企业", "专精特新小巨人", "小巨人企业"),
+        Qualification.HIGH_TECH: ("高新技术企业", "高企"),
+        Qualification.DOUBLE_HIGH: ("双高计划学校", "双高", "双高校", "双高计划"),
+        Qualification.DOUBLE_EXCELLENT: ("双优计划学校", "双优", "双优校", "双优计划"),
+        Qualification.DOUBLE_FIRST_CLASS: ("双一流建设高校", "双一流", "双一流高校"),
+    },
+)
+
+_ENTERPRISES = frozenset({(UnitType.ENTERPRISE, None)})
+HOLDERS: dict[Qualification, frozenset[tuple[UnitType, VocationalLevel | None]]] = {
+    Qualification.INTEGRATION_ENTERPRISE: _ENTERPRISES,
+    Qualification.CENTRAL_SOE: _ENTERPRISES,
+    Qualification.LISTED_COMPANY: _ENTERPRISES,
+    Qualification.LITTLE_GIANT: _ENTERPRISES,
+    Qualification.HIGH_TECH: _ENTERPRISES,
+    # 中国特色高水平高职学校和专业建设计划: higher vocational schools, some since
+    # raised to undergraduate level
+    Qualification.DOUBLE_HIGH: frozenset(
+        {
+            (UnitType.VOCATIONAL_SCHOOL, VocationalLevel.HIGHER),
+            (UnitType.VOCATIONAL_SCHOOL, VocationalLevel.UNDERGRADUATE),
+        }
+    ),
+    # 中等职业教育"双优计划": secondary vocational schools
+    Qualification.DOUBLE_EXCELLENT: frozenset(
+        {(UnitType.VOCATIONAL_SCHOOL, VocationalLevel.SECONDARY)}
+    ),
+    Qualification.DOUBLE_FIRST_CLASS: frozenset({(UnitType.UNIVERSITY, None)}),
+}
+"""Which units may hold each qualification: (unit type, vocational level)."""
+
+
+def may_hold(
+    qualification: Qualification, unit_type: UnitType, level: VocationalLevel | None
+) -> bool:
+    return (unit_type, level) in HOLDERS[qualification]
+
+
 class CommunityKind(StrEnum):
     INDUSTRY = "industry"
     CITY = "city"

@@ -12,7 +12,14 @@ from application.ledger import Ledger
 from domain.community import Community, MembershipPeriod
 from domain.divisions import division_name, history
 from domain.unit import MemberUnit
-from domain.values import parse_date, parse_timestamp, province_name, province_of, today
+from domain.values import (
+    chinese_name,
+    parse_date,
+    parse_timestamp,
+    province_name,
+    province_of,
+    today,
+)
 
 
 class Member(msgspec.Struct, frozen=True):
@@ -48,6 +55,18 @@ class Period(msgspec.Struct, frozen=True):
     exited_by: str | None
 
 
+class QualificationView(msgspec.Struct, frozen=True):
+    qualification: str
+    name: str  # 产教融合型企业
+    since: date
+    until: date | None  # the last day held; None: open
+    source: str
+    sha256: str | None
+    recorded_by: str
+    recorded_at: datetime
+    ended_because: str | None  # ended early: why (``until`` is then the day before)
+
+
 class UnitView(msgspec.Struct, frozen=True):
     id: UUID
     code: str
@@ -63,6 +82,8 @@ class UnitView(msgspec.Struct, frozen=True):
     names: list[tuple[date | None, str]]
     divisions: list[tuple[date | None, str]]
     memberships: list[Period]
+    qualifications: list[QualificationView] = []
+    """Every period of a qualification recorded, in the order recorded."""
 
 
 class CommunityView(msgspec.Struct, frozen=True):
@@ -181,6 +202,20 @@ def _unit_view(unit: MemberUnit, periods: list[Period]) -> UnitView:
         names=[(_since(d), n) for d, n in unit.names],
         divisions=[(_since(d), v) for d, v in unit.divisions],
         memberships=periods,
+        qualifications=[
+            QualificationView(
+                qualification=h.qualification.value,
+                name=chinese_name(h.qualification),
+                since=h.since,
+                until=h.last_day(),
+                source=h.source,
+                sha256=h.sha256,
+                recorded_by=h.principal,
+                recorded_at=h.recorded_at,
+                ended_because=h.ending.reason if h.ending else None,
+            )
+            for h in unit.qualifications
+        ],
     )
 
 

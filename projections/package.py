@@ -1,7 +1,8 @@
 """A body's yearly package for the national platform (issue 20, step 6): the body, its
-members and their provinces, its filings with their digests, its obligations, its
-indicators with their evidence digests and its investment, all as of the year's last
-day (or today, for the year under way), in one document the ledger's key signs.
+members, their provinces and the qualifications they hold, its filings with their
+digests, its obligations, its indicators with their evidence digests and its
+investment, all as of the year's last day (or today, for the year under way), in one
+document the ledger's key signs.
 
 The file is two lines: the content as JSON, then the signature of its SHA-256
 (``domain.annual.package_statement``), so the province can check it was not edited
@@ -16,7 +17,7 @@ import msgspec
 
 from domain.annual import PACKAGE_FORMAT, parse_year
 from domain.values import today
-from projections import annual, cost_sharing, membership, provinces
+from projections import annual, cost_sharing, membership, provinces, quality
 from projections.cost_sharing_model import investment
 from projections.machinery import Store
 from projections.membership_model import members
@@ -31,6 +32,7 @@ class AnnualPackage(msgspec.Struct, frozen=True):
     community: membership.CommunityView
     members: membership.MemberList
     provinces: provinces.ProvinceDistribution
+    quality: quality.QualityReport
     filings: annual.FilingList
     obligations: annual.ObligationList
     indicators: annual.IndicatorReport
@@ -51,6 +53,7 @@ def package(store: Store, community: str | UUID, year: int | str) -> AnnualPacka
         membership.community_view(body),
         members(store, body.id, day),
         provinces.distribution(store, body.id, day),
+        quality.quality(store, body.id, day),
         annual.filings(ledger, body.id, the_year),
         annual.obligations(ledger, body.id, the_year, day),
         annual.indicators(ledger, body.id, the_year),

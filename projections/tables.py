@@ -38,6 +38,7 @@ from projections.directory import UnitList
 from projections.governance import MeetingList, Register, SeatList
 from projections.membership import CommunityView, MemberList
 from projections.provinces import ProvinceDistribution
+from projections.quality import QualityReport
 
 # --- CSV ------------------------------------------------------------------------------
 
@@ -170,6 +171,18 @@ def csv_rows(value: Any) -> list[list[str]]:
             if value.local is not None:
                 rows.append(["local", "", "", str(value.local), ""])
                 rows.append(["non_local", "", "", str(value.non_local), ""])
+            return rows
+        case QualityReport():
+            # one row per qualification and per unit type, then the totals; the share
+            # is the decimal fraction of members holding at least one ("0.2500")
+            rows = [["dimension", "key", "name", "units", "share"]]
+            rows += [
+                ["qualification", q.qualification, q.name, str(q.units), ""]
+                for q in value.by_qualification
+            ]
+            rows += [["type", t.unit_type, "", str(t.units), ""] for t in value.by_type]
+            rows.append(["total", "", "", str(value.total), ""])
+            rows.append(["qualified", "", "", str(value.qualified), value.qualified_share or ""])
             return rows
         # the lists that had no CSV before the workbooks (ADR 0028)
         case Register():
@@ -621,6 +634,7 @@ def sheet_title(value: Any) -> str:
         "AgreementList": "协议 agreements",
         "MemberList": "成员 members",
         "ProvinceDistribution": "省域分布 provinces",
+        "QualityReport": "成员资质 quality",
         "Register": "决议 resolutions",
         "SeatList": "理事席位 seats",
         "AgreementView": "协议条目 entries",

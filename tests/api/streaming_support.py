@@ -439,6 +439,20 @@ class Journal:
                 codes[3], division="320505", effective_on="2024-01-16", principal=p
             )
         )
+        step(
+            lambda L, p: L.qualify_unit(
+                codes[3], qualification="上市公司", since="2020-01-01", source="上交所", principal=p
+            )
+        )
+        step(
+            lambda L, p: L.end_qualification(
+                codes[3],
+                qualification="上市公司",
+                ended_on="2024-01-17",
+                reason="退市",
+                principal=p,
+            )
+        )
         body = step(
             lambda L, p: L.found_community(
                 name=f"生命周期联合体{who}",

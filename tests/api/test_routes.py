@@ -200,6 +200,61 @@ def _(w: World, send) -> None:
     assert (answer["id"], answer["deregistered_on"]) == (unit["id"], "2025-06-30")
 
 
+@route("POST", "/units/{id}/qualifications")
+def _(w: World, send) -> None:
+    unit = send(
+        f"/units/{w.unit_ids[2]}/qualifications",
+        json={"qualification": "双一流", "since": "2022-02-14", "source": "教研函〔2022〕1号"},
+    )
+    [held] = unit["qualifications"]
+    assert (held["qualification"], held["name"], held["since"], held["until"]) == (
+        "double_first_class",
+        "双一流建设高校",
+        "2022-02-14",
+        None,
+    )
+    assert held["recorded_by"] == w.admin.principal and held["sha256"] is None
+    report = w.api.get("/reports/quality", community_id=w.community_id, as_of="2024-06-30")
+    assert (report["qualified"], report["qualified_share"]) == (1, "0.3333")
+    before = w.api.position()
+    school = w.api.request(  # 双一流 is for universities: refused, nothing written
+        "POST",
+        f"/units/{w.unit_ids[1]}/qualifications",
+        json={"qualification": "double_first_class", "since": "2022-02-14", "source": "x"},
+    )
+    assert (
+        school.status_code == 409
+        and "双一流建设高校 is held only by 高等学校" in (school.json()["detail"])
+    )
+    assert w.api.position() == before
+
+
+@route("POST", "/units/{id}/qualifications/end")
+def _(w: World, send) -> None:
+    w.api.post(
+        f"/units/{w.unit_ids[0]}/qualifications",
+        {"qualification": "产教融合型企业", "since": "2021-06-01", "source": "第一批名单"},
+        status=200,
+    )
+    unit = send(
+        f"/units/{w.unit_ids[0]}/qualifications/end",
+        json={
+            "qualification": "integration_enterprise",
+            "ended_on": "2024-07-01",
+            "reason": "复核未通过",
+        },
+    )
+    [held] = unit["qualifications"]
+    assert (held["until"], held["ended_because"]) == ("2024-06-30", "复核未通过")
+    for day, qualified in (("2024-06-30", 1), ("2024-07-01", 0)):
+        report = w.api.get("/reports/quality", community_id=w.community_id, as_of=day)
+        assert report["by_qualification"][0] == {
+            "qualification": "integration_enterprise",
+            "name": "产教融合型企业",
+            "units": qualified,
+        }
+
+
 @route("GET", "/units/{id}/history")
 def _(w: World, send) -> None:
     history = send(f"/units/{w.unit_ids[0]}/history")
@@ -1003,6 +1058,34 @@ def _(w: World, send) -> None:
             [{"province": "320000", "name": "江苏", "units": 1}],
         )
         refuses_known_at(w, "/reports/provinces", **params)
+
+
+@route("GET", "/reports/quality")
+def _(w: World, send) -> None:
+    one = send("/reports/quality", params={"community_id": w.community_id, "as_of": "2024-06-30"})
+    assert (one["community_id"], one["total"], one["qualified"], one["qualified_share"]) == (
+        w.community_id,
+        3,
+        0,
+        "0.0000",
+    )
+    assert [q["qualification"] for q in one["by_qualification"]][:3] == [
+        "integration_enterprise",
+        "central_soe",
+        "listed_company",
+    ]
+    assert {t["unit_type"]: t["units"] for t in one["by_type"]} == {
+        "enterprise": 1,
+        "vocational_school": 1,
+        "university": 1,
+    }
+    national = send("/reports/quality", params={"as_of": "2023-12-31"})
+    assert (national["community_id"], national["total"], national["qualified_bp"]) == (
+        None,
+        0,
+        None,
+    )
+    refuses_known_at(w, "/reports/quality")
 
 
 # --- the annual cycle ---------------------------------------------------------------

@@ -285,3 +285,83 @@ def test_the_yearly_package_is_signed_and_any_edit_is_found(
     assert code == 0, err
     sheets = load_workbook(BytesIO(book.read_bytes())).sheetnames
     assert "报送文件 filings" in sheets and "监测指标 indicators" in sheets
+    assert "成员资质 quality" in sheets
+    assert made["quality"]["community_id"] == body
+
+
+def test_a_members_qualifications_count_in_the_quality_report_on_each_date(
+    run, body, tmp_path: Path
+) -> None:
+    from tests.factories import credit_code
+
+    code, out, err = run(
+        "unit",
+        "register",
+        "--code",
+        credit_code(7),
+        "--name",
+        "苏州智能装备有限公司",
+        "--type",
+        "企业",
+        "--division",
+        "320506",
+        "--format",
+        "json",
+    )
+    assert code == 0, err
+    unit = json.loads(out)["id"]
+    code, _, err = run(
+        "member", "admit", body, unit, "--role", "participant", "--effective-on", "2024-02-01"
+    )
+    assert code == 0, err
+    notice = tmp_path / "第一批产教融合型企业名单.pdf"
+    notice.write_bytes(b"list")
+    code, out, err = run(
+        "unit",
+        "qualify",
+        "苏州智能装备",
+        "--qualification",
+        "产教融合型企业",
+        "--since",
+        "2024-06-01",
+        "--source",
+        "发改办社会〔2024〕1号",
+        "--file",
+        str(notice),
+        "--format",
+        "json",
+    )
+    assert code == 0, err
+    [held] = json.loads(out)["qualifications"]
+    assert held["sha256"] == hashlib.sha256(b"list").hexdigest()
+    code, _, err = run(
+        "unit",
+        "end-qualification",
+        unit,
+        "--qualification",
+        "integration_enterprise",
+        "--ended-on",
+        "2025-07-01",
+        "--reason",
+        "复核未通过",
+    )
+    assert code == 0, err
+    shown = {}
+    for day in ("2024-05-31", "2024-06-01", "2025-06-30", "2025-07-01"):
+        code, out, _ = run("report", "quality", body, "--as-of", day, "--format", "json")
+        report = json.loads(out)
+        shown[day] = (report["by_qualification"][0]["units"], report["qualified_share"])
+    assert shown == {
+        "2024-05-31": (0, "0.0000"),
+        "2024-06-01": (1, "1.0000"),
+        "2025-06-30": (1, "1.0000"),
+        "2025-07-01": (0, "0.0000"),
+    }
+    code, out, _ = run("report", "quality", "--as-of", "2025-01-01", "--format", "csv")
+    assert code == 0 and "qualification,integration_enterprise,产教融合型企业,1," in out
+    code, out, _ = run("report", "quality", body, "--as-of", "2025-01-01")
+    assert code == 0 and "holding at least one" in out
+    code, _, err = run(
+        "unit", "qualify", unit, "--qualification", "双高", "--since", "2024-01-01", "--source", "x"
+    )
+    assert code == 4 and "双高计划学校 is held only by" in err
