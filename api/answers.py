@@ -100,6 +100,7 @@ ANSWERS: dict[type[m.Command], Answer] = {
     m.TerminateAgreement: agreement,
     m.RecordContribution: entry,
     m.RecordCost: entry,
+    m.RecordFunding: entry,
     m.RecordBenefit: entry,
     m.ReverseEntry: entry,
     m.RecordFiling: filings,

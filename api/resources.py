@@ -335,6 +335,14 @@ ENDPOINTS: list[Endpoint] = [
         scope=agreement_community,
     ),
     _w(
+        "/agreements/{id}/funding",
+        m.RecordFunding,
+        W,
+        cost_sharing.EntryView,
+        created=True,
+        scope=agreement_community,
+    ),
+    _w(
         "/agreements/{id}/costs",
         m.RecordCost,
         W,

@@ -28,6 +28,7 @@ from domain.agreement import (
     AgreementKind,
     BenefitAgreement,
     Entry,
+    Funder,
     Party,
     ResourceKind,
     check_shares,
@@ -37,6 +38,7 @@ from domain.charter import Matter
 from domain.community import Community
 from domain.errors import (
     AgreementNotFound,
+    AgreementRuleBroken,
     InvalidAmount,
     InvalidInput,
     InvalidShares,
@@ -191,6 +193,48 @@ class AgreementCommands:
                 "members contribute to the body's agreements"
             )
         entry = record.contribute(member.id, label(member), resource, fen, day, text, who)
+        self.save(record)
+        return entry
+
+    @command
+    def record_funding(
+        self: Ledger,
+        agreement: str | UUID,
+        *,
+        funder: str,
+        funder_kind: str,
+        kind: str,
+        amount: str,
+        received_on: str | date,
+        description: str,
+        principal: str,
+    ) -> Entry:
+        """Funding from outside the body, ``amount`` in yuan: a funder that is a member
+        of the body on the day puts money in as a party, by contribution."""
+        who_funds = parse_text(funder, "funder")
+        funder_is = parse_choice(Funder, funder_kind, "kind of funder")
+        resource = parse_choice(ResourceKind, kind, "kind of funding")
+        fen = _amount(amount)
+        day = effective(received_on, "date the funding was received")
+        text = parse_text(description, "description")
+        who = principal_name(principal)
+        record = self.agreement(agreement)
+        body = self.community(record.community_id)
+        body.check_open(day)
+        if self.directory is not None:
+            candidates = [n.id for n in self.directory.units(who_funds)]
+        else:
+            candidates = [p.unit_id for p in body.members_on(day)]
+        for unit_id in candidates:
+            unit = self.unit(unit_id)
+            if names.normal(unit.name_on(day)) == names.normal(who_funds) and body.is_member_on(
+                unit_id, day
+            ):
+                raise AgreementRuleBroken(
+                    f"{label(unit)} is a member of {body.name} on {day}: what a member puts "
+                    "in is recorded as a party's contribution, not as outside funding"
+                )
+        entry = record.receive_funding(who_funds, funder_is, resource, fen, day, text, who)
         self.save(record)
         return entry
 

@@ -22,7 +22,7 @@ import msgspec
 from msgspec import Meta
 from msgspec import inspect as mi
 
-from domain.agreement import AgreementKind, ResourceKind
+from domain.agreement import AgreementKind, Funder, ResourceKind
 from domain.annual import FilingKind, Indicator
 from domain.charter import Base, Matter, Threshold
 from domain.council import Office
@@ -770,6 +770,33 @@ class RecordContribution(Command):
             kind=self.kind,
             amount=self.amount,
             contributed_on=self.contributed_on,
+            description=self.description,
+            principal=principal,
+        )
+
+
+class RecordFunding(Command):
+    """record funding from outside the body (a government special fund, a donor)
+
+    It counts in the body's multi-source investment; it is no party's contribution and
+    bears no share of costs or benefits."""
+
+    agreement_id: AgreementId
+    funder: Annotated[str, Meta(description="who funds it: a department, fund or donor")]
+    funder_kind: Annotated[str, Meta(description=choices(Funder, last=" or "))]
+    kind: Annotated[str, Meta(description=choices(ResourceKind, last=" or "))]
+    amount: Money
+    received_on: Annotated[date, Meta(description="when it was received")]
+    description: str
+
+    def run(self, ledger: Ledger, principal: str) -> Any:
+        return ledger.record_funding(
+            self.agreement_id,
+            funder=self.funder,
+            funder_kind=self.funder_kind,
+            kind=self.kind,
+            amount=self.amount,
+            received_on=self.received_on,
             description=self.description,
             principal=principal,
         )

@@ -1,4 +1,4 @@
-"""``chanjiao agreement …`` and ``chanjiao report cost-sharing|investment|provinces``."""
+"""``chanjiao agreement …`` and ``chanjiao report cost-sharing|investment|provinces|quality``."""
 
 from __future__ import annotations
 
@@ -63,6 +63,7 @@ def add_commands(group: Callable[..., Any], leaf: Callable[..., argparse.Argumen
     p = spreadsheet_arg(leaf(agreements, "list", list_, "every agreement, or one body's", csv=True))
     p.add_argument("community", metavar="COMMUNITY", nargs="?", help="community id (optional)")
     add_command(leaf, agreements, "contribute", m.RecordContribution)
+    add_command(leaf, agreements, "fund", m.RecordFunding)
     add_command(leaf, agreements, "cost", m.RecordCost)
     add_command(leaf, agreements, "benefit", m.RecordBenefit)
     add_command(leaf, agreements, "reverse", m.ReverseEntry)

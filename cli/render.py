@@ -118,6 +118,8 @@ HEADINGS = {
     "entry": "条目",
     "events": "事件数",
     "exit reason": "退出原因",
+    "outside funding": "外部投入",
+    "funder": "出资方",
     "ended because": "终止原因",
     "qualification": "资质",
     "source": "来源",
@@ -743,7 +745,7 @@ def entries_table(title: str, entries: Sequence[EntryView]) -> Table:
             str(e.entry),
             str(e.on),
             e.type,
-            e.unit_name or "",
+            e.unit_name or (f"{e.funder} (outside)" if e.funder else ""),
             e.kind or "",
             group_yuan(e.amount),
             description,
@@ -813,13 +815,24 @@ def cost_sharing_table(view: CostSharingReport) -> Table:
         "10000",
         group_yuan(view.total_benefits),
     )
+    if view.outside_funding != "0.00":
+        table.add_row(
+            "outside funding, no party's",
+            "",
+            "",
+            "",
+            group_yuan(view.outside_funding),
+            "",
+            "",
+            "",
+        )
     return table
 
 
 def investment_tables(view: InvestmentSummary) -> list[Table]:
-    head = f"{view.community_name}: contributions as of {view.as_of}{recorded_by(view.known_at)}"
+    head = f"{view.community_name}: investment as of {view.as_of}{recorded_by(view.known_at)}"
     agreements = Table(title=f"{head}, by agreement")
-    for column in ("agreement", "status", "contributed", "costs", "benefits"):
+    for column in ("agreement", "status", "contributed", "outside funding", "costs", "benefits"):
         agreements.add_column(
             column, justify="left" if column in ("agreement", "status") else "right"
         )
@@ -828,6 +841,7 @@ def investment_tables(view: InvestmentSummary) -> list[Table]:
             a.title,
             a.status,
             group_yuan(a.contributed),
+            group_yuan(a.outside_funding),
             group_yuan(a.costs),
             group_yuan(a.benefits),
         )
@@ -836,6 +850,7 @@ def investment_tables(view: InvestmentSummary) -> list[Table]:
         ("by kind", view.by_kind),
         ("by source", view.by_source),
         ("by province", view.by_province),
+        ("by funder", view.by_funder),
     ):
         table = Table(title=f"{head}, {title}")
         table.add_column(title.removeprefix("by "))
@@ -846,8 +861,8 @@ def investment_tables(view: InvestmentSummary) -> list[Table]:
         table.add_section()
         table.add_row(
             "total",
-            group_yuan(view.total_contributed),
-            "100.00%" if slices and view.total_contributed != "0.00" else "",
+            group_yuan(view.total_invested),
+            "100.00%" if slices and view.total_invested != "0.00" else "",
         )
         tables.append(table)
     return tables

@@ -62,6 +62,7 @@ TITLES = {
     "agreement show": "查看协议",
     "agreement list": "协议列表",
     "agreement contribute": "记录投入",
+    "agreement fund": "记录外部投入",
     "agreement cost": "记录成本",
     "agreement benefit": "记录收益",
     "agreement reverse": "冲销误录条目",

@@ -46,7 +46,7 @@ from api.tokens import Role, TokenInfo, TokenRequired
 from application import messages as m
 from application.messages import Command, fields
 from console.session import COOKIE, LIFETIME, Session, Sessions
-from domain.agreement import AgreementKind, ResourceKind
+from domain.agreement import AgreementKind, Funder, ResourceKind
 from domain.agreement import Status as AgreementStatus
 from domain.annual import FILINGS_OF, Indicator
 from domain.charter import Matter, Outcome
@@ -144,11 +144,17 @@ templates.globals["options"] = {
     "matter": _options(Matter),
     "agreement_kind": _options(AgreementKind),
     "resource": _options(ResourceKind),
+    "funder": _options(Funder),
     "indicator": _options(Indicator),
     "requires": [("", "沿用现行规定"), ("yes", "需要决议"), ("no", "不需要决议")],
 }
 """The choices the recording forms offer, in Chinese; each sends the ledger's value."""
-templates.globals["entry_types"] = {"contribution": "投入", "cost": "成本", "benefit": "收益"}
+templates.globals["entry_types"] = {
+    "contribution": "投入",
+    "cost": "成本",
+    "benefit": "收益",
+    "funding": "外部投入",
+}
 
 
 def pages(service: Service, key_file: Path) -> list[BaseRoute]:
@@ -275,6 +281,7 @@ ACTIONS: dict[str, Action] = {
     "amend": Action(m.AmendAgreement, "修订协议", "agreement", shape=_parties),
     "terminate": Action(m.TerminateAgreement, "终止协议", "agreement"),
     "contribution": Action(m.RecordContribution, "记录投入", "agreement"),
+    "funding": Action(m.RecordFunding, "记录外部投入", "agreement"),
     "cost": Action(m.RecordCost, "记录成本", "agreement"),
     "benefit": Action(m.RecordBenefit, "记录收益", "agreement"),
     "reverse": Action(m.ReverseEntry, "冲销条目", "agreement"),

@@ -10,8 +10,10 @@ on the day it was incurred, even when the shares changed later.
 
 While active it records numbered entries: contributions of the parties (funds,
 equipment, a site, personnel, technology — in kind at their agreed valuation),
-shared costs incurred and benefits realised, all in integer fen. An entry is never
-edited; a mistake is corrected by reversing the entry (with a reason) and
+shared costs incurred and benefits realised, all in integer fen; and funding from
+outside the body (a government special fund, a donor: ``FundingReceived``), which
+counts in the body's multi-source investment but bears no share and credits no
+party. An entry is never edited; a mistake is corrected by reversing the entry (with a reason) and
 recording the right one. What each party should bear and is due is computed by
 ``settle``, with the largest-remainder split of ``domain.allocation``.
 
@@ -119,6 +121,37 @@ def source_of(unit_type: UnitType) -> Source:
     return _SOURCES.get(unit_type, Source.OTHER)
 
 
+class Funder(StrEnum):
+    """Who funds an agreement from outside the body: not a member, so neither party
+    to the agreement nor bearing a share (domain.md, "multi-source investment")."""
+
+    GOVERNMENT_FUND = "government_fund"
+    ENTERPRISE = "enterprise"
+    SOCIAL = "social"
+    FINANCIAL = "financial"
+    OTHER = "other"
+
+
+chinese(
+    Funder,
+    {
+        Funder.GOVERNMENT_FUND: ("政府专项资金", "专项资金", "财政专项资金", "政府资金"),
+        Funder.ENTERPRISE: ("非成员企业", "企业"),
+        Funder.SOCIAL: ("社会捐赠", "社会组织", "基金会", "捐赠"),
+        Funder.FINANCIAL: ("金融机构", "银行"),
+        Funder.OTHER: ("其他",),
+    },
+)
+
+_FUNDER_SOURCES = {Funder.GOVERNMENT_FUND: Source.GOVERNMENT, Funder.ENTERPRISE: Source.ENTERPRISE}
+
+
+def source_of_funder(funder: Funder) -> Source:
+    """A government special fund is government money, a non-member enterprise's is
+    enterprise money; donors, banks and the rest count as ``other``."""
+    return _FUNDER_SOURCES.get(funder, Source.OTHER)
+
+
 class Status(StrEnum):
     DRAFT = "draft"
     ACTIVE = "active"
@@ -139,6 +172,7 @@ class EntryKind(StrEnum):
     CONTRIBUTION = "contribution"
     COST = "cost"
     BENEFIT = "benefit"
+    FUNDING = "funding"  # from outside the body: no party's, no share
 
 
 chinese(
@@ -147,6 +181,7 @@ chinese(
         EntryKind.CONTRIBUTION: ("投入", "出资"),
         EntryKind.COST: ("成本", "费用"),
         EntryKind.BENEFIT: ("收益", "利益"),
+        EntryKind.FUNDING: ("外部投入", "外部资金"),
     },
 )
 
@@ -215,6 +250,8 @@ class Entry:
     unit_id: UUID | None = None  # the contributing party
     resource: ResourceKind | None = None
     reversed_because: str | None = None
+    funder: str | None = None  # funding: who, from outside the body
+    funder_kind: Funder | None = None
 
     @property
     def live(self) -> bool:
@@ -335,6 +372,33 @@ class BenefitAgreement(LedgerAggregate):
                 )
             )
 
+    class FundingReceived(Event):
+        """Funds or resources from outside the body (a government special fund, a
+        donor): investment in the agreement that no party put in or owes."""
+
+        TOPIC = "chanjiao.agreement.funding_received.v1"
+        entry: int
+        funder: str
+        funder_kind: Funder
+        kind: ResourceKind
+        amount_fen: int
+        received_on: date
+        description: str
+
+        def apply(self, agreement: BenefitAgreement) -> None:
+            agreement.entries.append(
+                Entry(
+                    self.entry,
+                    EntryKind.FUNDING,
+                    self.received_on,
+                    self.amount_fen,
+                    self.description,
+                    resource=self.kind,
+                    funder=self.funder,
+                    funder_kind=self.funder_kind,
+                )
+            )
+
     class EntryReversed(Event):
         TOPIC = "chanjiao.agreement.entry_reversed.v1"
         entry: int
@@ -431,6 +495,8 @@ class BenefitAgreement(LedgerAggregate):
                 assert entry.unit_id is not None
                 contributed[entry.unit_id] += entry.amount_fen
                 continue
+            if entry.kind is EntryKind.FUNDING:
+                continue  # no party's: it credits nobody and nobody owes it
             terms = self.terms_on(entry.on)
             assert terms is not None, "entries are recorded only while the agreement is active"
             due, weights = (
@@ -550,6 +616,30 @@ class BenefitAgreement(LedgerAggregate):
             kind=kind,
             amount_fen=amount_fen,
             contributed_on=day,
+            description=description,
+            principal=principal,
+        )
+        return self.entries[-1]
+
+    def receive_funding(
+        self,
+        funder: str,
+        funder_kind: Funder,
+        kind: ResourceKind,
+        amount_fen: int,
+        day: date,
+        description: str,
+        principal: str,
+    ) -> Entry:
+        self._terms_for_entry(day, "outside funding")
+        self.trigger_event(
+            self.FundingReceived,
+            entry=len(self.entries) + 1,
+            funder=funder,
+            funder_kind=funder_kind,
+            kind=kind,
+            amount_fen=amount_fen,
+            received_on=day,
             description=description,
             principal=principal,
         )

@@ -19,14 +19,17 @@ from domain.agreement import (
     BenefitAgreement,
     Entry,
     EntryKind,
+    Funder,
     Party,
     ResourceKind,
     Source,
     source_of,
+    source_of_funder,
 )
 from domain.allocation import allocate
 from domain.unit import MemberUnit
 from domain.values import (
+    UnitType,
     bilingual,
     format_fen,
     parse_date,
@@ -59,6 +62,7 @@ class CostSharingReport(msgspec.Struct, frozen=True):
     total_contributed: str
     total_balance: str
     total_benefits: str
+    outside_funding: str  # from funders outside the body: in no party's figures
     parties: list[PartyFigures]
     known_at: datetime | None = None  # None: everything recorded so far
 
@@ -88,6 +92,8 @@ class EntryView(msgspec.Struct, frozen=True):
     unit_name: str | None
     kind: str | None  # what was contributed
     reversed_because: str | None
+    funder: str | None = None  # funding from outside the body: who
+    funder_kind: str | None = None
 
 
 class AgreementView(msgspec.Struct, frozen=True):
@@ -137,17 +143,21 @@ class AgreementTotals(msgspec.Struct, frozen=True):
     contributed: str
     costs: str
     benefits: str
+    outside_funding: str
 
 
 class InvestmentSummary(msgspec.Struct, frozen=True):
     community_id: UUID
     community_name: str
     as_of: date
-    total_contributed: str
+    total_contributed: str  # by members, as parties
+    outside_funding: str  # by funders outside the body
+    total_invested: str  # both: what the slices below add up to
     agreements: list[AgreementTotals]
     by_kind: list[Slice]
     by_source: list[Slice]
-    by_province: list[Slice]
+    by_province: list[Slice]  # outside funders under OUTSIDE
+    by_funder: list[Slice]  # members, then each kind of outside funder
     known_at: datetime | None = None  # None: everything recorded so far
 
 
@@ -189,6 +199,7 @@ def report(
         total_contributed=format_fen(totals[EntryKind.CONTRIBUTION]),
         total_balance=format_fen(sum(p.balance for p in positions)),
         total_benefits=format_fen(totals[EntryKind.BENEFIT]),
+        outside_funding=format_fen(totals[EntryKind.FUNDING]),
         parties=rows,
     )
 
@@ -230,6 +241,8 @@ def entry_view(
         unit_name=unit.name_on(entry.on) if unit else None,
         kind=entry.resource,
         reversed_because=entry.reversed_because,
+        funder=entry.funder,
+        funder_kind=entry.funder_kind,
     )
 
 
@@ -266,6 +279,15 @@ def agreements(ledger: Ledger, community: str | UUID | None = None) -> Agreement
     return AgreementList(body_id, body.name if body else None, result)
 
 
+OUTSIDE = "outside"
+"""The slice of ``by_province`` for funders outside the body, who have no province."""
+MEMBERS = "members"
+"""The slice of ``by_funder`` for what members put in."""
+FUNDER_NAMES = {
+    MEMBERS: "成员单位 members",
+    **{funder.value: bilingual(funder) for funder in Funder},
+}
+
 SOURCE_NAMES = {source: bilingual(source) for source in Source}
 """``企业 enterprise``: the names of the sources, from their Chinese beside the enum."""
 KIND_NAMES = {kind: bilingual(kind) for kind in ResourceKind}
@@ -275,16 +297,15 @@ KIND_NAMES = {kind: bilingual(kind) for kind in ResourceKind}
 def investment(
     ledger: Ledger, community: str | UUID, as_of: str | date | None = None
 ) -> InvestmentSummary:
-    """The body's multi-source investment picture: every live contribution to any
-    of its agreements up to ``as_of``, by kind, by the contributor's type (its
-    registered type) and by the contributor's province on the contribution date."""
+    """The body's multi-source investment picture: every live contribution and outside
+    funding of any of its agreements up to ``as_of``, by kind, by source (a member's
+    registered type, an outside funder's kind), by the contributor's province on the
+    contribution date (outside funders apart) and by funder."""
     day = parse_date(as_of, "as-of date") if as_of else today()
     body = ledger.community(community)
     records = [ledger.agreement(a) for a in ledger.agreement_ids(body.id)]
     units = _units(ledger, {u for r in records for u in r.party_ids})
-    by_kind: dict[str, int] = dict.fromkeys(ResourceKind, 0)
-    by_source: dict[str, int] = dict.fromkeys(Source, 0)
-    by_province: dict[str, int] = defaultdict(int)
+    parts = Investment()
     totals = []
     for record in records:
         live = list(record.live_entries(until=day))
@@ -293,9 +314,11 @@ def investment(
             if entry.kind is EntryKind.CONTRIBUTION:
                 assert entry.unit_id is not None and entry.resource is not None
                 unit = units[entry.unit_id]
-                by_kind[entry.resource] += entry.amount_fen
-                by_source[source_of(unit.unit_type)] += entry.amount_fen
-                by_province[province_of(unit.division_on(entry.on))] += entry.amount_fen
+                division = unit.division_on(entry.on)
+                parts.add(entry.resource, unit.unit_type, division, entry.amount_fen)
+            elif entry.kind is EntryKind.FUNDING:
+                assert entry.funder_kind is not None and entry.resource is not None
+                parts.add_outside(entry.resource, entry.funder_kind, entry.amount_fen)
         totals.append(
             AgreementTotals(
                 agreement_id=record.id,
@@ -304,19 +327,67 @@ def investment(
                 contributed=format_fen(sums[EntryKind.CONTRIBUTION]),
                 costs=format_fen(sums[EntryKind.COST]),
                 benefits=format_fen(sums[EntryKind.BENEFIT]),
+                outside_funding=format_fen(sums[EntryKind.FUNDING]),
             )
         )
-    provinces = sorted(by_province.items(), key=lambda kv: (-kv[1], kv[0]))
-    return InvestmentSummary(
-        community_id=body.id,
-        community_name=body.name,
-        as_of=day,
-        total_contributed=format_fen(sum(by_kind.values())),
-        agreements=totals,
-        by_kind=_slices([(k, KIND_NAMES[ResourceKind(k)], v) for k, v in by_kind.items()]),
-        by_source=_slices([(k, SOURCE_NAMES[Source(k)], v) for k, v in by_source.items()]),
-        by_province=_slices([(k, province_name(k), v) for k, v in provinces]),
-    )
+    return parts.summary(body.id, body.name, day, totals)
+
+
+class Investment:
+    """The sums of an investment summary, added up entry by entry (or group by group,
+    from the read model): the one place its slices are made."""
+
+    def __init__(self) -> None:
+        self.by_kind: dict[str, int] = dict.fromkeys(ResourceKind, 0)
+        self.by_source: dict[str, int] = dict.fromkeys(Source, 0)
+        self.by_province: dict[str, int] = defaultdict(int)
+        self.by_funder: dict[str, int] = dict.fromkeys([MEMBERS, *Funder], 0)
+
+    def add(self, resource: str, unit_type: str, division: str, fen: int) -> None:
+        """A member's contribution: its type and its division on the day."""
+        self.by_kind[resource] += fen
+        self.by_source[source_of(UnitType(unit_type))] += fen
+        self.by_province[province_of(division)] += fen
+        self.by_funder[MEMBERS] += fen
+
+    def add_outside(self, resource: str, funder: str, fen: int) -> None:
+        self.by_kind[resource] += fen
+        self.by_source[source_of_funder(Funder(funder))] += fen
+        self.by_province[OUTSIDE] += fen
+        self.by_funder[funder] += fen
+
+    def summary(
+        self,
+        community_id: UUID,
+        community_name: str,
+        day: date,
+        totals: list[AgreementTotals],
+        known_at: datetime | None = None,
+    ) -> InvestmentSummary:
+        members = self.by_funder[MEMBERS]
+        invested = sum(self.by_kind.values())
+        provinces = sorted(
+            self.by_province.items(), key=lambda kv: (kv[0] == OUTSIDE, -kv[1], kv[0])
+        )
+        return InvestmentSummary(
+            community_id=community_id,
+            community_name=community_name,
+            as_of=day,
+            total_contributed=format_fen(members),
+            outside_funding=format_fen(invested - members),
+            total_invested=format_fen(invested),
+            agreements=totals,
+            by_kind=_slices([(k, KIND_NAMES[ResourceKind(k)], v) for k, v in self.by_kind.items()]),
+            by_source=_slices([(k, SOURCE_NAMES[Source(k)], v) for k, v in self.by_source.items()]),
+            by_province=_slices(
+                [
+                    (k, "成员以外 outside the body" if k == OUTSIDE else province_name(k), v)
+                    for k, v in provinces
+                ]
+            ),
+            by_funder=_slices([(k, FUNDER_NAMES[k], v) for k, v in self.by_funder.items()]),
+            known_at=known_at,
+        )
 
 
 # --- helpers --------------------------------------------------------------------

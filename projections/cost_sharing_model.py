@@ -54,22 +54,20 @@ from typing import Any
 from uuid import UUID
 
 from application import names as named
-from domain.agreement import BenefitAgreement, EntryKind, ResourceKind, Source, source_of
+from domain.agreement import BenefitAgreement, EntryKind
 from domain.allocation import allocate
 from domain.community import Community
 from domain.errors import AgreementNotFound
 from domain.unit import MemberUnit
-from domain.values import UnitType, format_fen, parse_date, province_name, province_of, today
+from domain.values import format_fen, parse_date, today
 from projections.cost_sharing import (
-    KIND_NAMES,
-    SOURCE_NAMES,
     AgreementList,
     AgreementSummary,
     AgreementTotals,
     CostSharingReport,
+    Investment,
     InvestmentSummary,
     PartyFigures,
-    _slices,
 )
 from projections.known_at import EVERYTHING, KnownAt, as_known_at, body_row
 from projections.machinery import ReadModel, Store, iso
@@ -98,7 +96,7 @@ class CostSharing(ReadModel):
         "entry_type TEXT NOT NULL, on_date {date} NOT NULL, amount_fen BIGINT NOT NULL, "
         "description TEXT NOT NULL, unit_id {id}, resource TEXT, reversed_because TEXT, "
         "terms_seq INTEGER, recorded_at TEXT NOT NULL, reversed_at TEXT, "
-        "PRIMARY KEY (agreement_id, entry)",
+        "funder TEXT, funder_kind TEXT, PRIMARY KEY (agreement_id, entry)",
         "splits": "agreement_id {id} NOT NULL, entry INTEGER NOT NULL, "
         "generation BIGINT NOT NULL, party_order INTEGER NOT NULL, unit_id {id} NOT NULL, "
         "entry_type TEXT NOT NULL, on_date {date} NOT NULL, part_fen BIGINT NOT NULL, "
@@ -131,6 +129,7 @@ class CostSharing(ReadModel):
         A.Amended.TOPIC,
         A.Terminated.TOPIC,
         A.ContributionRecorded.TOPIC,
+        A.FundingReceived.TOPIC,
         A.CostIncurred.TOPIC,
         A.BenefitRealized.TOPIC,
         A.EntryReversed.TOPIC,
@@ -293,6 +292,8 @@ class CostSharing(ReadModel):
                         None,
                         at,
                         None,
+                        None,
+                        None,
                     ),
                 )
                 w.insert(
@@ -309,6 +310,26 @@ class CostSharing(ReadModel):
                         at,
                         None,
                         None,
+                    ),
+                )
+            case A.FundingReceived():  # no party's: no split
+                w.insert(
+                    "entries",
+                    (
+                        oid,
+                        event.entry,
+                        EntryKind.FUNDING.value,
+                        iso(event.received_on),
+                        event.amount_fen,
+                        event.description,
+                        None,
+                        event.kind.value,
+                        None,
+                        None,
+                        at,
+                        None,
+                        event.funder,
+                        event.funder_kind.value,
                     ),
                 )
             case A.CostIncurred() | A.BenefitRealized():
@@ -332,6 +353,8 @@ class CostSharing(ReadModel):
                         None,
                         seq,
                         at,
+                        None,
+                        None,
                         None,
                     ),
                 )
@@ -570,6 +593,7 @@ def report(
         total_contributed=format_fen(totals[EntryKind.CONTRIBUTION]),
         total_balance=format_fen(balance),
         total_benefits=format_fen(totals[EntryKind.BENEFIT]),
+        outside_funding=format_fen(totals[EntryKind.FUNDING]),
         parties=parties,
         known_at=at.moment,
     )
@@ -639,6 +663,13 @@ SELECT resource, unit_type, division, SUM(amount_fen) AS fen FROM (
 GROUP BY resource, unit_type, division
 """
 
+_FUNDING = f"""
+SELECT e.resource, e.funder_kind, SUM(e.amount_fen) AS fen
+FROM {{agreements}} a JOIN {{entries}} e ON e.agreement_id = a.agreement_id
+WHERE a.community_id = ? AND e.entry_type = ? AND e.on_date <= ? AND {_ENTRY_KNOWN}
+GROUP BY e.resource, e.funder_kind
+"""
+
 
 def investment(
     store: Store,
@@ -660,6 +691,7 @@ def investment(
         contributions = query(
             model.sql(_CONTRIBUTIONS), (t, key, EntryKind.CONTRIBUTION.value, d, t, t)
         )
+        funding = query(model.sql(_FUNDING), (key, EntryKind.FUNDING.value, d, t, t))
     sums: dict[str, dict[EntryKind, int]] = {}
     heads: dict[str, Any] = {}
     for r in per_agreement:
@@ -667,21 +699,16 @@ def investment(
         totals = sums.setdefault(r["agreement_id"], dict.fromkeys(EntryKind, 0))
         if r["entry_type"] is not None:
             totals[EntryKind(r["entry_type"])] = int(r["fen"])
-    by_kind: dict[str, int] = dict.fromkeys(ResourceKind, 0)
-    by_source: dict[str, int] = dict.fromkeys(Source, 0)
-    by_province: dict[str, int] = defaultdict(int)
-    for r in contributions:
-        fen = int(r["fen"])
-        by_kind[ResourceKind(r["resource"])] += fen
-        by_source[source_of(UnitType(r["unit_type"]))] += fen
-        by_province[province_of(r["division"])] += fen  # where it was on the day
-    provinces = sorted(by_province.items(), key=lambda kv: (-kv[1], kv[0]))
-    return InvestmentSummary(
-        community_id=body_id,
-        community_name=body_name,
-        as_of=day,
-        total_contributed=format_fen(sum(by_kind.values())),
-        agreements=[
+    parts = Investment()
+    for r in contributions:  # where the member was on the day
+        parts.add(r["resource"], r["unit_type"], r["division"], int(r["fen"]))
+    for r in funding:
+        parts.add_outside(r["resource"], r["funder_kind"], int(r["fen"]))
+    return parts.summary(
+        body_id,
+        body_name,
+        day,
+        [
             AgreementTotals(
                 agreement_id=UUID(a),
                 title=heads[a]["title"],
@@ -689,13 +716,11 @@ def investment(
                 contributed=format_fen(t[EntryKind.CONTRIBUTION]),
                 costs=format_fen(t[EntryKind.COST]),
                 benefits=format_fen(t[EntryKind.BENEFIT]),
+                outside_funding=format_fen(t[EntryKind.FUNDING]),
             )
             for a, t in sums.items()
         ],
-        by_kind=_slices([(k, KIND_NAMES[ResourceKind(k)], v) for k, v in by_kind.items()]),
-        by_source=_slices([(k, SOURCE_NAMES[Source(k)], v) for k, v in by_source.items()]),
-        by_province=_slices([(k, province_name(k), v) for k, v in provinces]),
-        known_at=at.moment,
+        at.moment,
     )
 
 

@@ -91,6 +91,8 @@ def csv_rows(value: Any) -> list[list[str]]:
                     value.total_benefits,
                 ]
             )
+            if value.outside_funding != "0.00":  # in no party's figures
+                rows.append(["", "", "outside_funding", "", "", value.outside_funding, "", "", ""])
             return rows
         case InvestmentSummary():
             rows = [["dimension", "key", "name", "amount", "share_bp"]]
@@ -98,11 +100,17 @@ def csv_rows(value: Any) -> list[list[str]]:
                 ("kind", value.by_kind),
                 ("source", value.by_source),
                 ("province", value.by_province),
+                ("funder", value.by_funder),
             ):
                 rows += [[dimension, s.key, s.name, s.amount, str(s.share_bp)] for s in slices]
             rows += [
                 ["agreement", str(a.agreement_id), a.title, a.contributed, ""]
                 for a in value.agreements
+            ]
+            rows += [
+                ["outside_funding", str(a.agreement_id), a.title, a.outside_funding, ""]
+                for a in value.agreements
+                if a.outside_funding != "0.00"
             ]
             return rows
         case AgreementList():

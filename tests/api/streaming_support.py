@@ -533,6 +533,18 @@ class Journal:
             )
         ).number
         step(
+            lambda L, p: L.record_funding(
+                agreement,
+                funder="市财政局",
+                funder_kind="government_fund",
+                kind="funds",
+                amount="2000",
+                received_on="2024-04-01",
+                description="专项资金",
+                principal=p,
+            )
+        )
+        step(
             lambda L, p: L.record_cost(
                 agreement, amount="500", incurred_on="2024-04-02", description="成本", principal=p
             )

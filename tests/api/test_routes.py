@@ -839,6 +839,57 @@ def _(w: World, send) -> None:
     assert (entry["unit_id"], entry["on"]) == (w.unit_ids[1], "2024-06-01")
 
 
+@route("POST", "/agreements/{id}/funding", 201)
+def _(w: World, send) -> None:
+    entry = send(
+        f"/agreements/{w.agreement_id}/funding",
+        json={
+            "funder": "苏州市财政局",
+            "funder_kind": "政府专项资金",
+            "kind": "资金",
+            "amount": "50万",
+            "received_on": "2024-06-01",
+            "description": "产教融合专项资金",
+        },
+    )
+    assert (entry["entry"], entry["type"], entry["amount"], entry["unit_id"]) == (
+        4,
+        "funding",
+        "500000.00",
+        None,
+    )
+    assert (entry["funder"], entry["funder_kind"]) == ("苏州市财政局", "government_fund")
+    summary = w.api.get(f"/communities/{w.community_id}/investment", as_of="2024-12-31")
+    assert (summary["total_contributed"], summary["outside_funding"]) == (
+        "100000.00",
+        "500000.00",
+    )
+    assert summary["total_invested"] == "600000.00"
+    funders = {s["key"]: s["amount"] for s in summary["by_funder"] if s["amount"] != "0.00"}
+    assert funders == {"members": "100000.00", "government_fund": "500000.00"}
+    assert summary["by_province"][-1]["key"] == "outside"
+    report = w.api.get(f"/agreements/{w.agreement_id}/report", as_of="2024-12-31")
+    assert (report["total_contributed"], report["outside_funding"]) == ("100000.00", "500000.00")
+    before = w.api.position()
+    member = w.api.request(  # a member's money is a party's contribution
+        "POST",
+        f"/agreements/{w.agreement_id}/funding",
+        json={
+            "funder": UNITS[0][1],
+            "funder_kind": "enterprise",
+            "kind": "funds",
+            "amount": "1",
+            "received_on": "2024-06-01",
+            "description": "x",
+        },
+    )
+    assert (
+        member.status_code == 409
+        and "recorded as a party's contribution" in (member.json()["detail"])
+    )
+    assert w.api.position() == before
+
+
 @route("POST", "/agreements/{id}/costs", 201)
 def _(w: World, send) -> None:
     entry = send(

@@ -225,7 +225,65 @@ def test_the_investment_summary_adds_up_by_kind_source_and_province(run, body, r
     assert {s["key"]: s["amount"] for s in summary["by_source"]}["enterprise"] == "600.50"
     _code, out, _ = run("report", "investment", body, "--format", "csv")
     rows = list(csv.DictReader(io.StringIO(out.removeprefix("\ufeff"))))
-    assert {r["dimension"] for r in rows} == {"kind", "source", "province", "agreement"}
+    assert {r["dimension"] for r in rows} == {"kind", "source", "province", "funder", "agreement"}
+
+
+def test_outside_funding_adds_a_source_but_no_partys_figure(run, body, resolutions):
+    agreement = draft(run, body)
+    ok(run, "agreement", "approve", agreement, "--resolution", resolutions[0])
+    ok(
+        run,
+        "agreement",
+        "contribute",
+        agreement,
+        A,
+        "--kind",
+        "funds",
+        "--amount",
+        "300",
+        "--contributed-on",
+        "2024-06-01",
+        "--description",
+        "投入",
+    )
+    entry = ok(
+        run,
+        "agreement",
+        "fund",
+        agreement,
+        "--funder",
+        "深圳市教育局",
+        "--funder-kind",
+        "专项资金",
+        "--kind",
+        "设备",
+        "--amount",
+        "0.1万",
+        "--received-on",
+        "2024-06-02",
+        "--description",
+        "实训设备专项",
+    )
+    assert (entry["type"], entry["funder_kind"], entry["amount"]) == (
+        "funding",
+        "government_fund",
+        "1000.00",
+    )
+    summary = ok(run, "report", "investment", body)
+    assert (summary["total_contributed"], summary["outside_funding"]) == ("300.00", "1000.00")
+    for dimension in ("by_kind", "by_source", "by_province", "by_funder"):
+        assert sum(s["share_bp"] for s in summary[dimension]) == 10000
+        assert sum(Decimal(s["amount"]) for s in summary[dimension]) == Decimal("1300.00")
+    assert {s["key"]: s["amount"] for s in summary["by_source"]}["government"] == "1000.00"
+    assert [s["key"] for s in summary["by_province"]] == ["440000", "outside"]
+    report = ok(run, "report", "cost-sharing", agreement)
+    assert (report["total_contributed"], report["outside_funding"]) == ("300.00", "1000.00")
+    assert sum(Decimal(p["contributed"]) for p in report["parties"]) == Decimal("300.00")
+    code, out, _ = run("report", "investment", body)
+    assert code == 0 and "政府专项资金" in out
+    reversed_ = ok(run, "agreement", "reverse", agreement, str(entry["entry"]), "--reason", "重复")
+    assert reversed_["reversed_because"] == "重复"
+    assert ok(run, "report", "investment", body)["outside_funding"] == "0.00"
 
 
 def test_a_mistaken_entry_is_reversed_not_edited(run, body, resolutions):

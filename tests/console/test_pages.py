@@ -429,6 +429,8 @@ def test_a_bodys_page_sums_its_investment_by_kind_source_and_province(world: Wor
         community_name="苏州市域产教联合体",
         as_of=date(2025, 9, 30),
         total_contributed="7010000.00",
+        outside_funding="0.00",
+        total_invested="7010000.00",
         agreements=[],
         by_kind=[
             Slice("funds", "资金", "6000000.00", 8559),
@@ -436,13 +438,14 @@ def test_a_bodys_page_sums_its_investment_by_kind_source_and_province(world: Wor
         ],
         by_source=[Slice("government", "政府", "3000000.00", 4280)],
         by_province=[Slice("320000", "江苏", "7010000.00", 10000)],
+        by_funder=[Slice("members", "成员单位", "7010000.00", 10000)],
     )
     members = MemberList(UUID(world.mine), "苏州市域产教联合体", date(2025, 9, 30), None, [])
     html = templates.get_template("body.html").render(
         members=members, invested=summary, community=world.mine, token=None, csrf=""
     )
     assert "多元投入" in html and "7,010,000.00" in html and "6,000,000.00 元（85.59%）" in html
-    assert html.count("<rect") == 4 and 'aria-label="按投入来源"' in html
+    assert html.count("<rect") == 5 and 'aria-label="按出资方"' in html
 
 
 def test_the_council_page_shows_seats_on_a_date_and_every_meeting(

@@ -204,6 +204,17 @@ def test_an_agreement_from_draft_to_reversal_and_its_report(world: World, ledger
         ("cost", {"amount": "100,000", "incurred_on": "2024-05-02", "description": "设备采购"}),
         ("benefit", {"amount": "2000", "realized_on": "2024-06-01", "description": "培训收入"}),
         ("cost", {"amount": "999", "incurred_on": "2024-05-03", "description": "录错的一笔"}),
+        (
+            "funding",
+            {
+                "funder": "苏州市财政局",
+                "funder_kind": "government_fund",
+                "kind": "funds",
+                "amount": "3万",
+                "received_on": "2024-07-01",
+                "description": "产教融合专项资金",
+            },
+        ),
     ]
     for action, fields in entries:
         page = client.get(agreement).text
@@ -216,6 +227,8 @@ def test_an_agreement_from_draft_to_reversal_and_its_report(world: World, ledger
     assert "已冲销：金额录错" in page
     report = cost_sharing.report(ledger, str(made.id), "2024-12-31")
     assert report.total_costs == "100000.00" and report.total_contributed == "125000.00"
+    assert report.outside_funding == "30000.00"  # in no party's figures
+    assert "苏州市财政局" in page and "外部投入" in page
     assert "125,000.00" in page and "60,000.00" in page  # 单位1 bears 60 % of the cost
     csv = client.get(
         f"{body}/download/report", params={"agreement": str(made.id), "as_of": "2024-12-31"}
@@ -224,8 +237,10 @@ def test_an_agreement_from_draft_to_reversal_and_its_report(world: World, ledger
     assert "download/report?as_of=2024-12-31&amp;agreement=" in page
     invested = client.get(body, params={"as_of": "2024-12-31"}).text
     section = invested.split("<h2>多元投入</h2>", 1)[1].split("</section>", 1)[0]
-    assert "各方已投入合计 125,000.00 元" in section and 'aria-label="按投入方式"' in section
-    assert "125,000.00 元（100%）" in section  # all of it funds, from one enterprise
+    assert "投入合计 155,000.00 元：成员单位投入 125,000.00 元" in section
+    assert "政府专项资金等）投入 30,000.00 元" in section and 'aria-label="按出资方"' in section
+    assert "155,000.00 元（100%）" in section  # all of it funds
+    assert "30,000.00 元（19.35%）" in section  # the special fund, of everything invested
     wrong = post(
         world,
         f"{agreement}/cost",

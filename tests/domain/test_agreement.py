@@ -27,6 +27,7 @@ from domain.errors import (
     EffectiveDateTooEarly,
     EntryNotFound,
     InvalidAmount,
+    InvalidChoice,
     InvalidInput,
     InvalidShares,
     LedgerError,
@@ -889,3 +890,45 @@ def test_nothing_more_is_recorded_against_the_agreements_of_a_dissolved_body(mem
     ):
         with refused(memory_ledger, CommunityDissolved, "was dissolved effective 2025-01-01"):
             record()
+
+
+def fund(ledger, agreement, funder: str, amount: str, on: str):
+    return ledger.record_funding(
+        agreement,
+        funder=funder,
+        funder_kind="政府专项资金",
+        kind="funds",
+        amount=amount,
+        received_on=on,
+        description="专项资金",
+        principal=P,
+    )
+
+
+def test_outside_funding_credits_no_party_and_changes_no_split(memory_ledger):
+    _, agreement = active(memory_ledger)
+    with refused(memory_ledger, AgreementRuleBroken, "took effect 2024-05-10"):
+        fund(memory_ledger, agreement, "苏州市财政局", "1000", "2024-05-09")
+    with refused(memory_ledger, InvalidChoice, "kind of funder"):
+        memory_ledger.record_funding(
+            agreement,
+            funder="某基金会",
+            funder_kind="天使",
+            kind="funds",
+            amount="1",
+            received_on="2024-06-01",
+            description="x",
+            principal=P,
+        )
+    name = UNITS[A][0]
+    with refused(memory_ledger, AgreementRuleBroken, "recorded as a party's contribution"):
+        fund(memory_ledger, agreement, f" {name} ", "1000", "2024-06-01")  # a member, by name
+    cost(memory_ledger, agreement, "1000", "2024-06-01")
+    contribute(memory_ledger, agreement, A, "400", "2024-06-01")
+    before = by_unit(memory_ledger.agreement(agreement).settle(date(2024, 12, 31)))
+    entry = fund(memory_ledger, agreement, "苏州市财政局", "5000", "2024-06-02")
+    assert (entry.kind, entry.funder, entry.unit_id) == (EntryKind.FUNDING, "苏州市财政局", None)
+    record = memory_ledger.agreement(agreement)
+    positions = record.settle(date(2024, 12, 31))
+    assert by_unit(positions) == before  # nobody's cost is lower, nobody contributed more
+    assert_columns_add_up(positions, costs=100_000, benefits=0, contributions=40_000)

@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 
 from bootstrap import Ledger
 from cli.demo import load_demo
-from domain.agreement import ResourceKind
+from domain.agreement import Funder, ResourceKind
 from domain.errors import LedgerError, UnitNotFound
 from domain.values import MAX_FEN, format_fen, unit_id_for
 from projections import cost_sharing, cost_sharing_model, membership
@@ -183,6 +183,14 @@ entries = [
         st.integers(0, 5),
         st.sampled_from(list(ResourceKind)),
     ),
+    st.tuples(
+        st.just("fund"),
+        which,
+        days,
+        amounts,
+        st.sampled_from(list(Funder)),
+        st.sampled_from(list(ResourceKind)),
+    ),
 ]
 commands = st.one_of(
     *entries,
@@ -242,6 +250,18 @@ def run(ledger: Ledger, body: UUID, agreement_ids: list[UUID], command: tuple) -
                     amount=format_fen(fen),
                     contributed_on=day,
                     description="投入",
+                    principal=P,
+                )
+            case "fund":
+                i, day, fen, funder, kind = args
+                ledger.record_funding(
+                    agreement_ids[i],
+                    funder="市财政局",
+                    funder_kind=funder,
+                    kind=kind,
+                    amount=format_fen(fen),
+                    received_on=after_approval(i, day),
+                    description="专项资金",
                     principal=P,
                 )
             case "approve":
