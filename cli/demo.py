@@ -526,13 +526,16 @@ def load_demo(ledger: Ledger, fmt: str) -> None:
         for day, body, unit, action, detail in HISTORY:
             _record(ledger, ids[body], codes[unit], day, action, detail)
         record_governance(ledger, ids["sip"], codes)
-        agreements = list(record_cost_sharing(ledger, ids["sip"], codes).values())
+        made = record_cost_sharing(ledger, ids["sip"], codes)
+        agreements = list(made.values())
         record_filings(ledger, ids)
+        record_quality_and_funding(ledger, ids, made, codes)
         print(
-            f"Loaded {len(UNITS)} member units, {len(BODIES)} communities, "
-            f"{len(HISTORY)} membership changes, a council with its register, "
-            f"{len(agreements)} cost-sharing agreements and {len(FILINGS)} filings into "
-            f"{ledger.url}."
+            f"Loaded {len(UNITS)} member units ({len(QUALIFICATIONS)} qualifications), "
+            f"{len(BODIES)} communities, {len(HISTORY)} membership changes, a council with "
+            f"its register, {len(agreements)} cost-sharing agreements with "
+            f"{len(FUNDING)} outside fundings, {len(FILINGS)} filings and "
+            f"{len(INDICATORS)} indicator figures into {ledger.url}."
         )
     for community_id in ids.values():
         emit(membership.members(ledger, community_id), fmt)
@@ -541,6 +544,7 @@ def load_demo(ledger: Ledger, fmt: str) -> None:
         emit(cost_sharing.report(ledger, agreement, as_of=REPORT_DATE), fmt)
     emit(cost_sharing.investment(ledger, ids["sip"], as_of=REPORT_DATE), fmt)
     emit(annual.obligations(ledger, ids["nev"], 2025, REPORT_DATE), fmt)
+    emit(annual.indicators(ledger, ids["nev"], 2025), fmt)
     # things are named as a secretary names them: whole names are never ambiguous
     first = ledger.community(next(iter(ids.values()))).name
     sip = ledger.community(ids["sip"]).name
@@ -556,6 +560,8 @@ def load_demo(ledger: Ledger, fmt: str) -> None:
         f"  chanjiao charter show {sip}\n"
         f"  chanjiao agreement show {agreement}\n"
         "  chanjiao obligations --year 2025\n"
+        f"  chanjiao report quality {first} --as-of 2025-12-31\n"
+        f"  chanjiao report investment {sip} --as-of 2025-12-31\n"
         f"  chanjiao report cost-sharing {agreement} --as-of 2025-09-30 "
         "--format xlsx -o 成本分摊.xlsx"
     )
@@ -582,6 +588,89 @@ def record_filings(ledger: Ledger, ids: dict[str, object]) -> None:
             title=title,
             sha256=hashlib.sha256(title.encode()).hexdigest(),
             size=len(title.encode()),
+            principal=PRINCIPAL,
+        )
+
+
+QUALIFICATIONS = [
+    # (unit, qualification, first day, last day or None): examples, not official lists
+    ("catl", "integration_enterprise", "2021-06-01", None),
+    ("byd", "listed_company", "2011-06-30", None),
+    ("saic", "listed_company", "1997-11-25", None),
+    ("bosch", "high_tech", "2022-12-01", "2025-11-30"),
+    ("szpt", "double_high", "2019-12-10", None),
+    ("tongji", "double_first_class", "2017-09-21", None),
+    ("jlu", "double_first_class", "2017-09-21", None),
+    ("szsec", "double_excellent", "2023-06-01", None),
+]
+
+FUNDING = [
+    # (agreement, funder, kind of funder, resource, amount, received on, description)
+    (
+        "base",
+        "江苏省财政厅",
+        "government_fund",
+        "funds",
+        "2000000.00",
+        "2025-05-10",
+        "省级产教融合专项资金：实训基地设备购置",
+    ),
+    (
+        "college",
+        "苏州市慈善总会",
+        "social",
+        "equipment",
+        "300000.00",
+        "2025-06-18",
+        "捐赠发酵罐两台",
+    ),
+]
+
+INDICATORS = [
+    # (body, indicator, year, value, reporting unit or None): the new-energy body's figures
+    ("nev", "core_courses", 2024, "8", None),
+    ("nev", "core_courses", 2025, "12", None),
+    ("nev", "students_order_classes", 2024, "260", "byd"),
+    ("nev", "students_order_classes", 2025, "180", "byd"),
+    ("nev", "students_order_classes", 2025, "140", "catl"),
+    ("nev", "funds_invested", 2025, "1200万", None),
+    ("nev", "graduates_hired_by_members", 2025, "415", None),
+]
+
+
+def record_quality_and_funding(
+    ledger: Ledger, ids: dict[str, object], agreements: dict[str, object], codes: dict[str, str]
+) -> None:
+    """The members' qualifications, outside funding of the consortium's agreements, and
+    the new-energy body's indicators; each evidence digest stands for a file (its text's)."""
+    for unit, qualification, since, until in QUALIFICATIONS:
+        ledger.qualify_unit(
+            codes[unit],
+            qualification=qualification,
+            since=since,
+            until=until,
+            source="示例名单（演示数据）",
+            principal=PRINCIPAL,
+        )
+    for key, funder, funder_kind, kind, amount, day, description in FUNDING:
+        ledger.record_funding(
+            agreements[key],
+            funder=funder,
+            funder_kind=funder_kind,
+            kind=kind,
+            amount=amount,
+            received_on=day,
+            description=description,
+            principal=PRINCIPAL,
+        )
+    for body, indicator, year, value, unit in INDICATORS:
+        ledger.record_indicator(
+            ids[body],
+            indicator=indicator,
+            year=year,
+            value=value,
+            evidence_sha256=hashlib.sha256(f"{indicator} {year} {unit}".encode()).hexdigest(),
+            unit=codes[unit] if unit else None,
             principal=PRINCIPAL,
         )
 
