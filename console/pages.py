@@ -74,6 +74,7 @@ from projections import (
     membership,
     membership_model,
     provinces,
+    quality,
     register_model,
 )
 from projections.governance import (
@@ -358,6 +359,11 @@ DOWNLOADS: dict[str, tuple[str, Access, Callable[[Query], Any]]] = {
         "成员省份分布",
         Access.READ,
         lambda q: provinces.distribution(q.store, q.community, q.day(), q.known_at),
+    ),
+    "quality": (
+        "成员资质",
+        Access.READ,
+        lambda q: quality.quality(q.store, q.community, q.day(), q.known_at),
     ),
     "investment": (
         "多元投入",
@@ -710,6 +716,9 @@ class Console:
             shown = due.year
             filed = await run_in_threadpool(annual.filings, ledger, community, shown)
             figures = await run_in_threadpool(annual.indicators, ledger, community, shown)
+            held = await run_in_threadpool(
+                quality.quality, self.service.store, community, due.as_of
+            )
         except NotFound:
             return self._error(request, 404, "没有这个共同体。", signed)
         except InvalidInput as e:
@@ -725,6 +734,7 @@ class Console:
             obligations=due,
             filings=filed,
             indicators=figures,
+            quality=held,
             filing_kinds=_options(FILINGS_OF[kind]),
             window_names={"registration": "平台注册填报", "performance_data": "绩效数据采集"},
             window_states={"open": "进行中", "closed": "已结束", "not_yet_open": "未开始"},

@@ -183,7 +183,8 @@ def test_errors_are_one_clear_line_on_stderr_with_a_distinct_exit_code_and_write
 def test_the_demo_loads_once_and_then_shows_what_is_loaded(run):
     code, out, err = run("demo")
     assert (code, err) == (0, "")
-    assert "Loaded 34 member units, 3 communities" in out
+    assert "Loaded 34 member units (8 qualifications), 3 communities" in out
+    assert "2 outside fundings, 4 filings and 7 indicator figures" in out
     token = re.search(r"export TOKEN=(cj_\S+)", out).group(1)  # an admin token to try the API
     code, listing, _ = run("token", "list", "--format", "json")
     assert [(t["name"], t["role"]) for t in json.loads(listing)] == [("demo", "admin")]

@@ -385,6 +385,17 @@ def test_a_bodys_year_filings_obligations_and_indicators(world: World, ledger: L
     assert r.status_code == 303
     shown = client.get(year, params={"year": "2025"}).text
     assert "订单培养学生数" in shown and "单位1" in shown
+    ledger.qualify_unit(
+        "单位1", qualification="上市公司", since="2020-01-01", source="上交所", principal="x"
+    )
+    held = client.get(year, params={"year": "2025", "as_of": "2025-12-20"}).text
+    section = held.split("<h2>成员资质（优质多元）</h2>", 1)[1].split("</section>", 1)[0]
+    assert "截至 2025-12-20" in section and "中 1 家持有至少一项资质" in section
+    assert '<tr><td>上市公司</td><td class="num">1</td></tr>' in section
+    listed = client.get(
+        f"/bodies/{world.mine}/download/quality", params={"as_of": "2025-12-20"}
+    ).text
+    assert "qualification,listed_company,上市公司,1," in listed
     csv = client.get(f"/bodies/{world.mine}/download/obligations", params={"year": "2025"})
     assert csv.status_code == 200 and "product_list" in csv.text
     auditor = sign_in(world, "auditor")
