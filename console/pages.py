@@ -56,6 +56,7 @@ from domain.values import (
     SHANGHAI,
     CommunityKind,
     ExitReason,
+    Qualification,
     UnitType,
     VocationalLevel,
     chinese_name,
@@ -147,6 +148,7 @@ templates.globals["options"] = {
     "resource": _options(ResourceKind),
     "funder": _options(Funder),
     "indicator": _options(Indicator),
+    "qualification": _options(Qualification),
     "requires": [("", "沿用现行规定"), ("yes", "需要决议"), ("no", "不需要决议")],
 }
 """The choices the recording forms offer, in Chinese; each sends the ledger's value."""
@@ -288,6 +290,8 @@ ACTIONS: dict[str, Action] = {
     "reverse": Action(m.ReverseEntry, "冲销条目", "agreement"),
     "filing": Action(m.RecordFiling, "登记报送文件", "annual"),
     "indicator": Action(m.RecordIndicator, "填报指标数据", "annual"),
+    # a unit's qualification holds in every body it belongs to: as renaming, admins only
+    "qualify": Action(m.QualifyUnit, "记录单位资质", "annual", Access.UNITS_CHANGE),
 }
 """Every recording form of the console, by the last part of the path it posts to."""
 
@@ -739,6 +743,7 @@ class Console:
             window_names={"registration": "平台注册填报", "performance_data": "绩效数据采集"},
             window_states={"open": "进行中", "closed": "已结束", "not_yet_open": "未开始"},
             can_record=_may(signed[1], Access.RECORD, community),
+            can_qualify=_may(signed[1], Access.UNITS_CHANGE, community),
             key=uuid.uuid4().hex,
             **more,
         )

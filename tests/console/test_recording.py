@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 import time
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from uuid import UUID
 
 from bootstrap import Ledger
@@ -402,3 +402,53 @@ def test_a_bodys_year_filings_obligations_and_indicators(world: World, ledger: L
     view = auditor.get(year, params={"year": "2025"})
     assert view.status_code == 200 and "登记报送文件" not in view.text
     assert sign_in(world, "secretary").get(f"/bodies/{world.other}/annual").status_code == 403
+
+
+def test_an_admin_records_a_members_qualification_on_the_years_page(
+    world: World, ledger: Ledger
+) -> None:
+    year = f"/bodies/{world.mine}/annual"
+    secretary = sign_in(world, "secretary").get(year, params={"year": "2025"}).text
+    assert 'id="qualify-form"' not in secretary  # it holds in every body: admins only
+    refused = post(
+        world,
+        f"/bodies/{world.mine}/qualify",
+        secretary,
+        "indicator",
+        unit_id="单位1",
+        qualification="listed_company",
+        since="2020-01-01",
+        source="x",
+    )
+    assert refused.status_code == 403
+    client = sign_in(world, "admin")
+    page = client.get(year, params={"year": "2025"}).text
+    assert "上市公司" in page.split('id="qualify-form">', 1)[1]
+    before = head(ledger)
+    wrong = post(  # 双高 is for vocational schools: refused in the ledger's words
+        world,
+        f"/bodies/{world.mine}/qualify",
+        page,
+        "qualify",
+        unit_id="单位1",
+        qualification="double_high",
+        since="2020-01-01",
+        source="教职成函〔2019〕14号",
+    )
+    assert wrong.status_code == 409 and "双高计划学校 is held only by" in wrong.text
+    assert head(ledger) == before and 'value="教职成函〔2019〕14号"' in wrong.text
+    done = post(
+        world,
+        f"/bodies/{world.mine}/qualify",
+        page,
+        "qualify",
+        unit_id="单位1",
+        qualification="上市公司",
+        since="2020年1月1日",
+        source="上交所公告",
+    )
+    assert done.status_code == 303 and done.headers["location"].endswith("done=qualify")
+    [held] = ledger.unit("单位1").qualifications
+    assert (held.since, held.source, held.sha256) == (date(2020, 1, 1), "上交所公告", None)
+    shown = client.get(year, params={"year": "2025", "as_of": "2025-06-30"}).text
+    assert '<tr><td>上市公司</td><td class="num">1</td></tr>' in shown
