@@ -292,6 +292,7 @@ ACTIONS: dict[str, Action] = {
     "indicator": Action(m.RecordIndicator, "填报指标数据", "annual"),
     # a unit's qualification holds in every body it belongs to: as renaming, admins only
     "qualify": Action(m.QualifyUnit, "记录单位资质", "annual", Access.UNITS_CHANGE),
+    "unqualify": Action(m.EndQualification, "记录资质终止", "annual", Access.UNITS_CHANGE),
 }
 """Every recording form of the console, by the last part of the path it posts to."""
 

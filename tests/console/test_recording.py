@@ -452,3 +452,29 @@ def test_an_admin_records_a_members_qualification_on_the_years_page(
     assert (held.since, held.source, held.sha256) == (date(2020, 1, 1), "上交所公告", None)
     shown = client.get(year, params={"year": "2025", "as_of": "2025-06-30"}).text
     assert '<tr><td>上市公司</td><td class="num">1</td></tr>' in shown
+    ended = post(
+        world,
+        f"/bodies/{world.mine}/unqualify",
+        shown,
+        "unqualify",
+        unit_id="单位1",
+        qualification="上市公司",
+        ended_on="2025-07-01",
+        reason="退市",
+    )
+    assert ended.status_code == 303 and ended.headers["location"].endswith("done=unqualify")
+    [held] = ledger.unit("单位1").qualifications
+    assert (held.last_day(), held.ending.reason) == (date(2025, 6, 30), "退市")
+    after = client.get(year, params={"year": "2025", "as_of": "2025-07-01"}).text
+    assert '<tr><td>上市公司</td><td class="num">0</td></tr>' in after
+    again = post(
+        world,
+        f"/bodies/{world.mine}/unqualify",
+        after,
+        "unqualify",
+        unit_id="单位1",
+        qualification="上市公司",
+        ended_on="2025-07-01",
+        reason="退市",
+    )
+    assert again.status_code == 409 and "already" in again.text
