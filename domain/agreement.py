@@ -631,10 +631,10 @@ class BenefitAgreement(LedgerAggregate):
         description: str,
         principal: str,
     ) -> Entry:
-        self._terms_for_entry(day, "outside funding")
-        self.trigger_event(
+        return self._enter(
             self.FundingReceived,
-            entry=len(self.entries) + 1,
+            "outside funding",
+            day,
             funder=funder,
             funder_kind=funder_kind,
             kind=kind,
@@ -643,33 +643,30 @@ class BenefitAgreement(LedgerAggregate):
             description=description,
             principal=principal,
         )
-        return self.entries[-1]
 
     def incur_cost(self, amount_fen: int, day: date, description: str, principal: str) -> Entry:
-        self._terms_for_entry(day, "a shared cost")
-        self.trigger_event(
+        return self._enter(
             self.CostIncurred,
-            entry=len(self.entries) + 1,
+            "a shared cost",
+            day,
             amount_fen=amount_fen,
             incurred_on=day,
             description=description,
             principal=principal,
         )
-        return self.entries[-1]
 
     def realize_benefit(
         self, amount_fen: int, day: date, description: str, principal: str
     ) -> Entry:
-        self._terms_for_entry(day, "a benefit")
-        self.trigger_event(
+        return self._enter(
             self.BenefitRealized,
-            entry=len(self.entries) + 1,
+            "a benefit",
+            day,
             amount_fen=amount_fen,
             realized_on=day,
             description=description,
             principal=principal,
         )
-        return self.entries[-1]
 
     def reverse(self, number: int, reason: str, principal: str) -> Entry:
         entry = self.entry(number)
@@ -680,6 +677,14 @@ class BenefitAgreement(LedgerAggregate):
             )
         self.trigger_event(self.EntryReversed, entry=number, reason=reason, principal=principal)
         return self.entry(number)
+
+    def _enter(
+        self, event: type[BenefitAgreement.Event], what: str, day: date, **fields: object
+    ) -> Entry:
+        """Record the next numbered entry, while the agreement is in force on ``day``."""
+        self._terms_for_entry(day, what)
+        self.trigger_event(event, entry=len(self.entries) + 1, **fields)
+        return self.entries[-1]
 
     def _terms_for_entry(self, day: date, what: str) -> Terms:
         terms = self.terms_on(day)
