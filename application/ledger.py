@@ -123,7 +123,9 @@ class Ledger(AgreementCommands, GovernanceCommands, AnnualCommands, Application[
         also = ALSO_IN_SAVE.get()
         if also is not None:
             kwargs["in_transaction"] = also
-        return super().save(*objs, **kwargs)
+        recordings = super().save(*objs, **kwargs)
+        self.repository.keep(objs)
+        return recordings
 
     def event_hashes(self, aggregate: UUID) -> dict[int, str]:
         """The hash on record for each version of an aggregate (hex; ADR 0014);

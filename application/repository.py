@@ -12,6 +12,8 @@ from uuid import UUID
 
 from eventsourcing.application import Repository
 
+from domain.events import LedgerAggregate
+
 
 def project(aggregate: Any, events: Iterable[Any]) -> Any:
     """The library's ``project_aggregate`` without its ``assert isinstance(event,
@@ -66,3 +68,26 @@ class KeptAggregates(Repository[UUID]):
                 deepcopy_from_cache=False,
             )
             return copy.deepcopy(kept) if deepcopy_from_cache else kept
+
+    def keep(self, saved: Iterable[Any]) -> None:
+        """Keep a copy of each aggregate just saved, unless a newer one is kept.
+
+        With fast-forwarding on, the library caches an aggregate only when it is
+        read, so the first read after a save (the unit registered, then admitted)
+        replayed it from the store: a snapshot query and an events query to learn
+        what this process had just written. The command's own object stays the
+        caller's; the copy is the aggregates' cheap one (ADR 0020). A kept
+        aggregate is still fast-forwarded on every read, so another writer's
+        events are seen as before."""
+        if self.cache is None:
+            return
+        for aggregate in saved:
+            if not isinstance(aggregate, LedgerAggregate):
+                continue
+            with self._stripes[hash(aggregate.id) % self.STRIPES]:
+                try:
+                    kept = self.cache.get(aggregate.id)
+                except KeyError:
+                    kept = None
+                if kept is None or kept.version < aggregate.version:
+                    self.cache.put(aggregate.id, copy.deepcopy(aggregate))
