@@ -56,12 +56,18 @@ class Chained:
     """What both stores' recorders add; mixed in before the library's class."""
 
     chain: Chain
+    checks_reads = True
+    """A recording takes ``reads={aggregate id: version read}`` and is refused, as a
+    conflict (``IntegrityError``), if any of them has a later version stored (ADR 0034)."""
 
     def _chained_insert(self, cursor: Any, stored_events: Sequence[StoredEvent], kwargs: Any):
         _count_attempt()
         in_transaction = kwargs.pop("in_transaction", None)
+        reads = kwargs.pop("reads", None)
         result = super()._insert_events(cursor, stored_events, **kwargs)  # type: ignore[misc]
         if stored_events:
+            if reads:
+                self._check_reads(cursor, reads)
             self.chain.append(cursor, stored_events)
             if in_transaction is not None:
                 in_transaction(cursor)
@@ -86,6 +92,12 @@ class Chained:
         return super().insert_events(stored_events, **kwargs)  # type: ignore[misc]
 
 
+def changed_since_read(aggregate: Any, version: int) -> IntegrityError:
+    return IntegrityError(
+        f"{aggregate} was read at version {version} and has changed since: decide again"
+    )
+
+
 def _count_attempt() -> None:
     attempts = _ATTEMPTS.get()
     if attempts is not None:
@@ -108,6 +120,17 @@ class ChainedSQLiteRecorder(Chained, SQLiteApplicationRecorder):
         # cannot leave two writers deadlocked on a shared lock.
         return self._chained_insert(c, stored_events, kwargs)
 
+    def _check_reads(self, cursor: Any, reads: dict[Any, int]) -> None:
+        """Under the write lock the insert took: nothing else records meanwhile."""
+        for aggregate, version in reads.items():
+            cursor.execute(
+                f"SELECT 1 FROM {self.events_table_name} "
+                "WHERE originator_id = ? AND originator_version = ?",
+                (aggregate.hex, version + 1),
+            )
+            if cursor.fetchone() is not None:
+                raise changed_since_read(aggregate, version)
+
 
 class ChainedPostgresRecorder(Chained, PostgresApplicationRecorder):
     """Records a batch by one call of ``chanjiao_record_events`` (ADR 0021), which takes
@@ -124,7 +147,8 @@ class ChainedPostgresRecorder(Chained, PostgresApplicationRecorder):
         self.requests_table = f"{schema}.{REQUESTS_TABLE}"
         self.record_statement = (
             f"SELECT {self.record_function}(%s::uuid[], %s::bigint[], %s::text[], "
-            "%s::bytea[], %s::integer, %s::text, %s::text, %s::text) AS positions"
+            "%s::bytea[], %s::integer, %s::text, %s::text, %s::text, %s::uuid[], "
+            "%s::bigint[]) AS positions"
         )
         self._select_statements: dict[tuple[str, ...], str] = {}
 
@@ -158,7 +182,8 @@ class ChainedPostgresRecorder(Chained, PostgresApplicationRecorder):
         channel = self.channel_name.replace('"', '""')
         return f"""CREATE OR REPLACE FUNCTION {self.record_function}(
     ids uuid[], versions bigint[], topics text[], states bytea[], wait_ms integer,
-    fence_token text, fence_key text, fence_attempt text)
+    fence_token text, fence_key text, fence_attempt text, read_ids uuid[],
+    read_versions bigint[])
 RETURNS bigint[] LANGUAGE plpgsql AS $$
 DECLARE
     positions bigint[];
@@ -180,6 +205,15 @@ BEGIN
         END IF;
     END IF;
     LOCK TABLE {events} IN EXCLUSIVE MODE;
+    SELECT r.id, r.v INTO event FROM unnest(read_ids, read_versions) AS r(id, v)
+        WHERE EXISTS (SELECT FROM {events} e
+            WHERE e.originator_id = r.id AND e.originator_version = r.v + 1)
+        LIMIT 1;
+    IF FOUND THEN
+        RAISE unique_violation USING MESSAGE = format(
+            '%s was read at version %s and has changed since: decide again',
+            event.id, event.v);
+    END IF;
     NOTIFY "{channel}";
     WITH inserted AS (
         INSERT INTO {events} (originator_id, originator_version, topic, state)
@@ -215,10 +249,12 @@ $$"""
             raise TypeError(f"the fence's table {fence.table} is not {self.requests_table}")
         if not stored_events:
             return None
-        return self._record(stored_events, fence)
+        return self._record(stored_events, fence, kwargs.get("reads") or {})
 
     @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)
-    def _record(self, stored_events: Sequence[StoredEvent], fence: Fence | None) -> list[int]:
+    def _record(
+        self, stored_events: Sequence[StoredEvent], fence: Fence | None, reads: dict[Any, int]
+    ) -> list[int]:
         _count_attempt()
         # No fence is '' rather than NULL: a NULL is bound untyped, and psycopg would
         # prepare the call again for the other parameter types.
@@ -232,6 +268,8 @@ $$"""
             token,
             key,
             attempt,
+            list(reads),
+            list(reads.values()),
         )
         with self.datastore.get_connection() as conn:
             assert conn.autocommit  # one statement, one transaction, one round trip

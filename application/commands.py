@@ -14,6 +14,7 @@ from uuid import UUID
 
 from eventsourcing.persistence import IntegrityError
 
+from application.repository import READS, ReadSet
 from domain.divisions import check_division
 from domain.errors import ConcurrentChange, InvalidDate, InvalidInput
 from domain.unit import MemberUnit
@@ -35,15 +36,42 @@ MAX_ATTEMPTS = 8
 def command(method: Callable[P, R]) -> Callable[P, R]:
     """Run get → decide → save again when the save is refused because an aggregate
     changed underneath it: the re-run reads the new state and re-checks every rule
-    (ADR 0006). Only if that keeps happening does the caller get ConcurrentChange."""
+    (ADR 0006). Only if that keeps happening does the caller get ConcurrentChange.
+
+    A command reads kept aggregates as kept, without asking the store what others
+    recorded since; its save is refused if any of them changed (ADR 0034). So the
+    first re-run is at once, every aggregate fast-forwarded; later ones back off. An
+    attempt that ends without recording anything (a refusal, or nothing to record)
+    had no save to check its reads: if it read anything unchecked, it is decided
+    again on fresh state before its answer counts. A command run by another command
+    shares the outer one's reads."""
 
     @functools.wraps(method)
     def run(*args: P.args, **kwargs: P.kwargs) -> R:
+        if READS.get() is not None:
+            return method(*args, **kwargs)
+        fresh = False
         for attempt in range(MAX_ATTEMPTS):
+            reads = ReadSet(fresh=fresh)
+            token = READS.set(reads)
             try:
-                return method(*args, **kwargs)
+                result = method(*args, **kwargs)
             except IntegrityError:
-                time.sleep(random.uniform(0, 0.005 * 2**attempt))
+                if attempt:
+                    time.sleep(random.uniform(0, 0.005 * 2**attempt))
+                fresh = True
+                continue
+            except Exception:
+                if reads.unchecked and not reads.saved:
+                    fresh = True
+                    continue
+                raise
+            finally:
+                READS.reset(token)
+            if reads.unchecked and not reads.saved:
+                fresh = True
+                continue
+            return result
         raise ConcurrentChange(
             f"the record kept changing while {method.__name__.replace('_', ' ')} "
             f"was being recorded ({MAX_ATTEMPTS} attempts); nothing was recorded, try again"

@@ -39,7 +39,7 @@ from application.commands import (
 )
 from application.governance import GovernanceCommands
 from application.names import Directory
-from application.repository import KeptAggregates
+from application.repository import READS, KeptAggregates
 from domain.annual import check_digest
 from domain.charter import Matter
 from domain.community import Community
@@ -109,6 +109,7 @@ class Ledger(AgreementCommands, GovernanceCommands, AnnualCommands, Application[
             event_store=self.events,
             snapshot_store=self.snapshots,
             cache_maxsize=int(self.env.get(self.AGGREGATE_CACHE_MAXSIZE) or 0) or None,
+            checks_reads=getattr(self.recorder, "checks_reads", False),
         )
 
     @property
@@ -119,11 +120,18 @@ class Ledger(AgreementCommands, GovernanceCommands, AnnualCommands, Application[
 
     def save(self, *objs: Any, **kwargs: Any) -> list[Recording[UUID]]:
         """As the library saves, and with the adapter's ``ALSO_IN_SAVE`` (if one is set
-        around this command) handed to the recorder, to run inside the transaction."""
+        around this command) handed to the recorder, to run inside the transaction, and
+        the command's read set (``application.repository.ReadSet``), for the store to
+        refuse the recording if any aggregate read has changed since."""
         also = ALSO_IN_SAVE.get()
         if also is not None:
             kwargs["in_transaction"] = also
+        reads = READS.get()
+        if reads is not None and self.repository.checks_reads:
+            kwargs["reads"] = reads.to_check(objs)
         recordings = super().save(*objs, **kwargs)
+        if reads is not None and recordings:
+            reads.saved = True
         self.repository.keep(objs)
         return recordings
 
