@@ -47,6 +47,7 @@ from adapters.idempotency import TABLE as REQUESTS_TABLE
 from domain.errors import TamperedRecord
 
 TABLE_CREATION_LOCK = 0x6368616E6A69616F  # "chanjiao"
+NO_HEAD = 2**63 - 1  # a read set checked against every version stored
 
 _ATTEMPTS: ContextVar[list[int] | None] = ContextVar("recording_attempts", default=None)
 """How many times the library has begun the current recording transaction."""
@@ -57,17 +58,19 @@ class Chained:
 
     chain: Chain
     checks_reads = True
-    """A recording takes ``reads={aggregate id: version read}`` and is refused, as a
-    conflict (``IntegrityError``), if any of them has a later version stored (ADR 0034)."""
+    """A recording takes ``reads={aggregate id: version read}`` and ``reads_head`` (a
+    position) and is refused, as a conflict (``IntegrityError``), if any of them had a
+    later version stored at or before that position (ADR 0034)."""
 
     def _chained_insert(self, cursor: Any, stored_events: Sequence[StoredEvent], kwargs: Any):
         _count_attempt()
         in_transaction = kwargs.pop("in_transaction", None)
         reads = kwargs.pop("reads", None)
+        head = kwargs.pop("reads_head", None)
         result = super()._insert_events(cursor, stored_events, **kwargs)  # type: ignore[misc]
         if stored_events:
             if reads:
-                self._check_reads(cursor, reads)
+                self._check_reads(cursor, reads, head)
             self.chain.append(cursor, stored_events)
             if in_transaction is not None:
                 in_transaction(cursor)
@@ -120,16 +123,29 @@ class ChainedSQLiteRecorder(Chained, SQLiteApplicationRecorder):
         # cannot leave two writers deadlocked on a shared lock.
         return self._chained_insert(c, stored_events, kwargs)
 
-    def _check_reads(self, cursor: Any, reads: dict[Any, int]) -> None:
+    def _check_reads(self, cursor: Any, reads: dict[Any, int], head: int | None) -> None:
         """Under the write lock the insert took: nothing else records meanwhile."""
+        changed = self._first_changed(cursor, reads, head)
+        if changed is not None:
+            raise changed_since_read(changed, reads[changed])
+
+    def _first_changed(self, cursor: Any, reads: dict[Any, int], head: int | None) -> Any:
+        bound = "" if head is None else f" AND rowid <= {int(head)}"
         for aggregate, version in reads.items():
             cursor.execute(
                 f"SELECT 1 FROM {self.events_table_name} "
-                "WHERE originator_id = ? AND originator_version = ?",
+                f"WHERE originator_id = ? AND originator_version = ?{bound}",
                 (aggregate.hex, version + 1),
             )
             if cursor.fetchone() is not None:
-                raise changed_since_read(aggregate, version)
+                return aggregate
+        return None
+
+    def reads_changed(self, reads: dict[Any, int], head: int | None = None) -> bool:
+        """Whether any aggregate read has a later version stored (at or before the
+        position ``head``, if given; ADR 0034)."""
+        with self.datastore.transaction(commit=False) as cursor:
+            return self._first_changed(cursor, reads, head) is not None
 
 
 class ChainedPostgresRecorder(Chained, PostgresApplicationRecorder):
@@ -148,9 +164,15 @@ class ChainedPostgresRecorder(Chained, PostgresApplicationRecorder):
         self.record_statement = (
             f"SELECT {self.record_function}(%s::uuid[], %s::bigint[], %s::text[], "
             "%s::bytea[], %s::integer, %s::text, %s::text, %s::text, %s::uuid[], "
-            "%s::bigint[]) AS positions"
+            "%s::bigint[], %s::bigint) AS positions"
         )
         self._select_statements: dict[tuple[str, ...], str] = {}
+        self.reads_changed_statement = (
+            "SELECT 1 FROM unnest(%s::uuid[], %s::bigint[]) AS r(id, v) WHERE EXISTS "
+            f"(SELECT FROM {schema}.{self.events_table_name} e "
+            "WHERE e.originator_id = r.id AND e.originator_version = r.v + 1 "
+            "AND e.notification_id <= %s::bigint) LIMIT 1"
+        )
 
     def create_table(self) -> None:
         """Under an advisory lock: processes that start together on an empty database
@@ -183,7 +205,7 @@ class ChainedPostgresRecorder(Chained, PostgresApplicationRecorder):
         return f"""CREATE OR REPLACE FUNCTION {self.record_function}(
     ids uuid[], versions bigint[], topics text[], states bytea[], wait_ms integer,
     fence_token text, fence_key text, fence_attempt text, read_ids uuid[],
-    read_versions bigint[])
+    read_versions bigint[], read_head bigint)
 RETURNS bigint[] LANGUAGE plpgsql AS $$
 DECLARE
     positions bigint[];
@@ -207,7 +229,8 @@ BEGIN
     LOCK TABLE {events} IN EXCLUSIVE MODE;
     SELECT r.id, r.v INTO event FROM unnest(read_ids, read_versions) AS r(id, v)
         WHERE EXISTS (SELECT FROM {events} e
-            WHERE e.originator_id = r.id AND e.originator_version = r.v + 1)
+            WHERE e.originator_id = r.id AND e.originator_version = r.v + 1
+            AND e.notification_id <= read_head)
         LIMIT 1;
     IF FOUND THEN
         RAISE unique_violation USING MESSAGE = format(
@@ -249,11 +272,17 @@ $$"""
             raise TypeError(f"the fence's table {fence.table} is not {self.requests_table}")
         if not stored_events:
             return None
-        return self._record(stored_events, fence, kwargs.get("reads") or {})
+        return self._record(
+            stored_events, fence, kwargs.get("reads") or {}, kwargs.get("reads_head")
+        )
 
     @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)
     def _record(
-        self, stored_events: Sequence[StoredEvent], fence: Fence | None, reads: dict[Any, int]
+        self,
+        stored_events: Sequence[StoredEvent],
+        fence: Fence | None,
+        reads: dict[Any, int],
+        head: int | None,
     ) -> list[int]:
         _count_attempt()
         # No fence is '' rather than NULL: a NULL is bound untyped, and psycopg would
@@ -270,6 +299,7 @@ $$"""
             attempt,
             list(reads),
             list(reads.values()),
+            NO_HEAD if head is None else head,
         )
         with self.datastore.get_connection() as conn:
             assert conn.autocommit  # one statement, one transaction, one round trip
@@ -286,6 +316,15 @@ $$"""
                 raise
         assert row is not None
         return list(row["positions"])
+
+    @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)
+    def reads_changed(self, reads: dict[Any, int], head: int | None = None) -> bool:
+        """Whether any aggregate read has a later version stored (at or before the
+        position ``head``, if given; ADR 0034): one query."""
+        params = (list(reads), list(reads.values()), NO_HEAD if head is None else head)
+        with self.datastore.get_connection() as conn:
+            row = conn.execute(self.reads_changed_statement, params, prepare=True).fetchone()
+        return row is not None
 
     @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)
     def select_notifications(

@@ -6,10 +6,11 @@ from __future__ import annotations
 import functools
 import random
 import re
+import threading
 import time
 from collections.abc import Callable
 from datetime import date
-from typing import ParamSpec, TypeVar
+from typing import Any, ParamSpec, TypeVar
 from uuid import UUID
 
 from eventsourcing.persistence import IntegrityError
@@ -32,6 +33,10 @@ R = TypeVar("R")
 
 MAX_ATTEMPTS = 8
 
+_RETRYING = threading.Lock()
+"""Held by a command run again after a conflict: the threads of one process that lost a
+race on the same aggregate re-run one after another instead of racing again."""
+
 
 def command(method: Callable[P, R]) -> Callable[P, R]:
     """Run get → decide → save again when the save is refused because an aggregate
@@ -39,36 +44,40 @@ def command(method: Callable[P, R]) -> Callable[P, R]:
     (ADR 0006). Only if that keeps happening does the caller get ConcurrentChange.
 
     A command reads kept aggregates as kept, without asking the store what others
-    recorded since; its save is refused if any of them changed (ADR 0034). So the
-    first re-run is at once, every aggregate fast-forwarded; later ones back off. An
-    attempt that ends without recording anything (a refusal, or nothing to record)
-    had no save to check its reads: if it read anything unchecked, it is decided
-    again on fresh state before its answer counts. A command run by another command
-    shares the outer one's reads."""
+    recorded since; its save is refused if any of them changed (ADR 0034), and the
+    re-run reads every aggregate fresh. An attempt that ends without recording
+    anything (a refusal, or nothing to do) had no save to check its reads: if it read
+    anything unchecked, one query asks whether any of it has changed since, and if so
+    it is decided again on fresh state before its answer counts. A command run by
+    another command shares the outer one's reads."""
 
     @functools.wraps(method)
     def run(*args: P.args, **kwargs: P.kwargs) -> R:
         if READS.get() is not None:
             return method(*args, **kwargs)
+        ledger: Any = args[0]
         fresh = False
         for attempt in range(MAX_ATTEMPTS):
             reads = ReadSet(fresh=fresh)
             token = READS.set(reads)
             try:
-                result = method(*args, **kwargs)
-            except IntegrityError:
                 if attempt:
-                    time.sleep(random.uniform(0, 0.005 * 2**attempt))
+                    with _RETRYING:
+                        result = method(*args, **kwargs)
+                else:
+                    result = method(*args, **kwargs)
+            except IntegrityError:
+                time.sleep(random.uniform(0, 0.005 * 2**attempt))
                 fresh = True
                 continue
             except Exception:
-                if reads.unchecked and not reads.saved:
+                if stale(ledger, reads):
                     fresh = True
                     continue
                 raise
             finally:
                 READS.reset(token)
-            if reads.unchecked and not reads.saved:
+            if stale(ledger, reads):
                 fresh = True
                 continue
             return result
@@ -78,6 +87,16 @@ def command(method: Callable[P, R]) -> Callable[P, R]:
         )
 
     return run
+
+
+def stale(ledger: Any, reads: ReadSet) -> bool:
+    """An attempt that recorded nothing, decided on kept aggregates read unchecked, of
+    which one has changed in the store since."""
+    return (
+        reads.unchecked
+        and not reads.saved
+        and ledger.recorder.reads_changed(reads.versions, reads.head)
+    )
 
 
 def unit_ref(ref: str | UUID) -> UUID:

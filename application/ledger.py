@@ -127,12 +127,13 @@ class Ledger(AgreementCommands, GovernanceCommands, AnnualCommands, Application[
         if also is not None:
             kwargs["in_transaction"] = also
         reads = READS.get()
-        if reads is not None and self.repository.checks_reads:
+        if reads is not None and reads.head is not None:
             kwargs["reads"] = reads.to_check(objs)
-        recordings = super().save(*objs, **kwargs)
+            kwargs["reads_head"] = reads.head
+        with self.repository.saving(objs):
+            recordings = super().save(*objs, **kwargs)
         if reads is not None and recordings:
             reads.saved = True
-        self.repository.keep(objs)
         return recordings
 
     def event_hashes(self, aggregate: UUID) -> dict[int, str]:
@@ -180,7 +181,7 @@ class Ledger(AgreementCommands, GovernanceCommands, AnnualCommands, Application[
         }
         unit_id = unit_id_for(code)
         try:
-            existing = self._unit(unit_id)
+            existing = self._unit(unit_id, unknown_is_absent=True)
         except UnitNotFound:
             pass
         else:
@@ -325,9 +326,9 @@ class Ledger(AgreementCommands, GovernanceCommands, AnnualCommands, Application[
                 ) from None
             raise
 
-    def _unit(self, unit_id: UUID) -> MemberUnit:
+    def _unit(self, unit_id: UUID, *, unknown_is_absent: bool = False) -> MemberUnit:
         try:
-            record = self.repository.get(unit_id)
+            record = self.repository.get(unit_id, unknown_is_absent=unknown_is_absent)
         except AggregateNotFoundError:
             record = None
         if not isinstance(record, MemberUnit):

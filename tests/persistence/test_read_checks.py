@@ -13,7 +13,7 @@ import pytest
 from eventsourcing.persistence import IntegrityError
 
 from bootstrap import Ledger
-from domain.errors import AlreadyMember
+from domain.errors import AlreadyMember, AlreadyRegistered
 from tests.factories import credit_code
 
 
@@ -109,7 +109,8 @@ def test_an_aggregate_only_read_is_checked_at_the_save(two, monkeypatch) -> None
     there.rename_unit(code, name="新名称", effective_on="2024-01-15", principal="q")
     saves = Saves(here, monkeypatch)
     here.admit_member(body, code, role="participant", effective_on="2024-02-01", principal="p")
-    assert saves.calls == [({unit.id: kept_at}, False), ({unit.id: kept_at + 1}, True)]
+    # The re-run reads everything fresh and has nothing to check.
+    assert saves.calls == [({unit.id: kept_at}, False), ({}, True)]
     assert admissions(there, body, code) == 1
 
 
@@ -126,17 +127,49 @@ def test_an_aggregate_found_absent_is_checked_for_its_creation(two, monkeypatch)
 
 
 def test_the_store_refuses_a_recording_whose_reads_have_moved_on(ledger: Ledger) -> None:
-    """The recorders' check itself, on both stores: a version read that has a later one
-    stored is a conflict, and nothing is recorded; the version stored last is not."""
+    """The recorders' check itself, on both stores: a version read that had a later one
+    stored by the position the command began from is a conflict, and nothing is
+    recorded; one stored after that position is not."""
     _, (code, other) = body_with_units(ledger, 2)
     unit = ledger.unit(code)
     ledger.rename_unit(code, name="新名称", effective_on="2024-01-15", principal="q")
-    before = ledger.recorder.max_notification_id()
+    renamed_at = ledger.recorder.max_notification_id()
+    before = renamed_at
     renamed = ledger.unit(other)
     renamed.rename("另一个名称", date(2024, 2, 1), "p")
     events = renamed.collect_events()
     with pytest.raises(IntegrityError):
         ledger.events.put(events, reads={unit.id: unit.version})
+    with pytest.raises(IntegrityError):  # read when the rename was already stored
+        ledger.events.put(events, reads={unit.id: unit.version}, reads_head=renamed_at)
     assert ledger.recorder.max_notification_id() == before
-    ledger.events.put(events, reads={unit.id: unit.version + 1})
+    assert ledger.recorder.reads_changed({unit.id: unit.version})
+    assert ledger.recorder.reads_changed({unit.id: unit.version}, renamed_at)
+    assert not ledger.recorder.reads_changed({unit.id: unit.version}, renamed_at - 1)
+    assert not ledger.recorder.reads_changed({unit.id: unit.version + 1})
+    # Read before the rename was stored: a change made while the command ran, which
+    # the check lets pass as a fast-forward at the read would have.
+    ledger.events.put(events, reads={unit.id: unit.version}, reads_head=renamed_at - 1)
     assert ledger.recorder.max_notification_id() == before + 1
+
+
+def test_a_unit_registered_elsewhere_is_refused_here_without_a_lookup_first(
+    two, monkeypatch
+) -> None:
+    """A new registration does not ask the store whether the code is taken when this
+    process has never seen it: the store refuses the record if it exists, and the
+    command, run again with the read fresh, gives the refusal in the user's words."""
+    here, there = two
+    code = credit_code(7)
+    there.register_unit(
+        code=code, name="先登记的", unit_type="enterprise", division="320506", principal="q"
+    )
+    before = here.recorder.max_notification_id()
+    saves = Saves(here, monkeypatch)
+    with pytest.raises(AlreadyRegistered, match="先登记的"):
+        here.register_unit(
+            code=code, name="后登记的", unit_type="enterprise", division="320506", principal="p"
+        )
+    assert [taken for _, taken in saves.calls] == [False]
+    assert here.recorder.max_notification_id() == before
+    assert here.unit(code).name == "先登记的"
