@@ -11,7 +11,7 @@ import pytest
 
 from bootstrap import Ledger
 from tests.domain.test_kept_aggregates import demo_history
-from tests.factories import credit_code
+from tests.factories import city_body_with_units, credit_code
 from tests.persistence.test_snapshots import same
 
 
@@ -38,23 +38,7 @@ def test_a_command_that_fails_to_save_leaves_the_kept_aggregate_as_it_was(
 ):
     ledger = Ledger(database_url)
     try:
-        codes = [credit_code(i) for i in (1, 2)]
-        for code in codes:
-            ledger.register_unit(
-                code=code,
-                name=f"企业{code[-3:]}",
-                unit_type="enterprise",
-                division="320506",
-                principal="p",
-            )
-        body = ledger.found_community(
-            name="苏州联合体",
-            kind="city",
-            industry="电子",
-            division="320500",
-            founded_on="2024-01-01",
-            principal="p",
-        ).id
+        body, codes = city_body_with_units(ledger, 2)
         ledger.admit_member(
             body, codes[0], role="participant", effective_on="2024-02-01", principal="p"
         )

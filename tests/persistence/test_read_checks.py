@@ -14,7 +14,7 @@ from eventsourcing.persistence import IntegrityError
 
 from bootstrap import Ledger
 from domain.errors import AlreadyMember, AlreadyRegistered
-from tests.factories import credit_code
+from tests.factories import city_body_with_units, credit_code
 
 
 @pytest.fixture
@@ -47,27 +47,6 @@ class Saves:
         monkeypatch.setattr(ledger.recorder, "insert_events", recorded)
 
 
-def body_with_units(ledger: Ledger, n: int) -> tuple[Any, list[str]]:
-    codes = [credit_code(i) for i in range(1, n + 1)]
-    for code in codes:
-        ledger.register_unit(
-            code=code,
-            name=f"企业{code[-4:]}",
-            unit_type="enterprise",
-            division="320506",
-            principal="p",
-        )
-    body = ledger.found_community(
-        name="苏州联合体",
-        kind="city",
-        industry="电子",
-        division="320500",
-        founded_on="2024-01-01",
-        principal="p",
-    ).id
-    return body, codes
-
-
 def admissions(ledger: Ledger, body: Any, code: str) -> int:
     unit = ledger.unit(code).id
     return sum(1 for p in ledger.community(body).periods if p.unit_id == unit)
@@ -75,7 +54,7 @@ def admissions(ledger: Ledger, body: Any, code: str) -> int:
 
 def test_a_stale_kept_body_is_decided_again_and_the_refusal_is_the_fresh_one(two) -> None:
     here, there = two
-    body, (code,) = body_with_units(here, 1)
+    body, (code,) = city_body_with_units(here, 1)
     here.community(body)  # kept here, before the other process admits the unit
     there.admit_member(body, code, role="participant", effective_on="2024-02-01", principal="q")
     with pytest.raises(AlreadyMember):
@@ -85,7 +64,7 @@ def test_a_stale_kept_body_is_decided_again_and_the_refusal_is_the_fresh_one(two
 
 def test_a_refusal_decided_on_a_stale_read_is_decided_again_before_it_is_given(two) -> None:
     here, there = two
-    body, (code,) = body_with_units(here, 1)
+    body, (code,) = city_body_with_units(here, 1)
     here.admit_member(body, code, role="participant", effective_on="2024-02-01", principal="p")
     # Kept here as a member; the other process records the exit.
     there.exit_member(body, code, reason="withdrawal", effective_on="2024-06-01", principal="q")
@@ -103,7 +82,7 @@ def test_an_aggregate_only_read_is_checked_at_the_save(two, monkeypatch) -> None
     by the other process since it was kept here makes the first save a conflict, and
     the second, with the unit read fresh, is taken."""
     here, there = two
-    body, (code,) = body_with_units(here, 1)
+    body, (code,) = city_body_with_units(here, 1)
     unit = here.unit(code)
     kept_at = unit.version
     there.rename_unit(code, name="新名称", effective_on="2024-01-15", principal="q")
@@ -118,7 +97,7 @@ def test_an_aggregate_found_absent_is_checked_for_its_creation(two, monkeypatch)
     """A body with no council yet is read as version 0: a council begun meanwhile by
     the other process refuses the save, as any change would."""
     here, _ = two
-    body, (code,) = body_with_units(here, 1)
+    body, (code,) = city_body_with_units(here, 1)
     here.admit_member(body, code, role="participant", effective_on="2024-02-01", principal="p")
     saves = Saves(here, monkeypatch)
     here.exit_member(body, code, reason="withdrawal", effective_on="2024-06-01", principal="p")
@@ -130,7 +109,7 @@ def test_the_store_refuses_a_recording_whose_reads_have_moved_on(ledger: Ledger)
     """The recorders' check itself, on both stores: a version read that had a later one
     stored by the position the command began from is a conflict, and nothing is
     recorded; one stored after that position is not."""
-    _, (code, other) = body_with_units(ledger, 2)
+    _, (code, other) = city_body_with_units(ledger, 2)
     unit = ledger.unit(code)
     ledger.rename_unit(code, name="新名称", effective_on="2024-01-15", principal="q")
     renamed_at = ledger.recorder.max_notification_id()
