@@ -598,12 +598,9 @@ class Store:
     @contextmanager
     def snapshot(self) -> Iterator[Callable[..., list[Any]]]:
         """Several reads that see one state of the tables: a catch-up committing in
-        between cannot make one answer mix old and new rows. PostgreSQL needs
-        REPEATABLE READ for that (READ COMMITTED takes a snapshot per statement);
-        a SQLite transaction reads from one snapshot anyway."""
-        with self._transaction(commit=False) as cursor:
-            if self.dialect.snapshot:
-                cursor.execute(self.dialect.snapshot)
+        between cannot make one answer mix old and new rows (``Dialect.snapshot``)."""
+        with self.dialect.snapshot(self.datastore) as cursor:
+            self.dialect.as_text(cursor)
 
             def query(sql: str, params: Sequence[Any] = ()) -> list[Any]:
                 cursor.execute(self.dialect.sql(sql), tuple(params))
