@@ -1,14 +1,18 @@
 """The mapper's upcasting path: an event stored at an older class version is read
-back as the current version, the library's convention (ADR 0002, 0003)."""
+back as the current version, the library's convention (ADR 0002, 0003); and the
+recorder's notifications, built without the dataclass's ``__init__``."""
 
 from __future__ import annotations
 
+import dataclasses
 from uuid import uuid4
 
+import pytest
 from eventsourcing.domain import Aggregate
-from eventsourcing.persistence import StoredEvent
+from eventsourcing.persistence import Notification, StoredEvent
 
 from adapters.codec import MsgspecMapper
+from adapters.recorders import notification
 from domain.events import LedgerCreated, LedgerEvent
 
 
@@ -45,3 +49,21 @@ def test_an_event_stored_at_version_1_is_upcast_and_decoded_typed():
     again = mapper.to_stored_event(event)
     assert b'"class_version":2' in again.state
     assert mapper.to_domain_event(again) == event
+
+
+def test_a_notification_read_as_a_row_is_the_librarys_own() -> None:
+    """``adapters.recorders.notification`` builds the library's frozen dataclass without
+    its ``__init__``: equal to one built the usual way, frozen, and usable as one."""
+    aggregate = uuid4()
+    built = notification(7, aggregate, 3, "domain.unit:MemberUnit.Registered", b"{}")
+    usual = Notification(
+        id=7,
+        originator_id=aggregate,
+        originator_version=3,
+        topic="domain.unit:MemberUnit.Registered",
+        state=b"{}",
+    )
+    assert built == usual and repr(built) == repr(usual) and hash(built) == hash(usual)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        built.id = 8  # type: ignore[misc]
+    assert dataclasses.replace(built, id=8).id == 8
