@@ -152,12 +152,11 @@ class ChainedSQLiteRecorder(Chained, SQLiteApplicationRecorder):
             raise changed_since_read(changed, reads[changed])
 
     def _first_changed(self, cursor: Any, reads: dict[Any, int], head: int | None) -> Any:
-        bound = "" if head is None else f" AND rowid <= {int(head)}"
         for aggregate, version in reads.items():
             cursor.execute(
                 f"SELECT 1 FROM {self.events_table_name} "
-                f"WHERE originator_id = ? AND originator_version = ?{bound}",
-                (aggregate.hex, version + 1),
+                "WHERE originator_id = ? AND originator_version = ? AND rowid <= ?",
+                (aggregate.hex, version + 1, NO_HEAD if head is None else head),
             )
             if cursor.fetchone() is not None:
                 return aggregate

@@ -44,11 +44,11 @@ def command(method: Callable[P, R]) -> Callable[P, R]:
     (ADR 0006). Only if that keeps happening does the caller get ConcurrentChange.
 
     A command reads kept aggregates as kept, without asking the store what others
-    recorded since; its save is refused if any of them changed (ADR 0034), and the
-    re-run reads every aggregate fresh. An attempt that ends without recording
-    anything (a refusal, or nothing to do) had no save to check its reads: if it read
-    anything unchecked, one query asks whether any of it has changed since, and if so
-    it is decided again on fresh state before its answer counts. A command run by
+    recorded since; its save is refused if any of them was stale when read (ADR
+    0034), and the re-run reads every aggregate fresh. An attempt that ends without
+    recording anything (a refusal, or nothing to do) had no save to check its reads:
+    if it read anything unchecked, one query asks whether any of it was stale, and
+    if so it is decided again on fresh state before its answer counts. A command run by
     another command shares the outer one's reads."""
 
     @functools.wraps(method)

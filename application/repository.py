@@ -22,8 +22,7 @@ from domain.events import LedgerAggregate
 class ReadSet:
     """What one attempt of a command read: each aggregate's id and the version it was
     read at. The save sends it along, and the store refuses the recording (as a
-    conflict, so the command runs again) if any of them has gained a version since:
-    a command commits only on the state it decided on.
+    conflict, so the command runs again) if any of them was stale when it was read.
 
     ``fresh``: fast-forward every kept aggregate as it is read (a re-run after a
     conflict, or a store that cannot check reads). Otherwise a kept aggregate is

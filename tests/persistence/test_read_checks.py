@@ -12,7 +12,9 @@ from typing import Any
 import pytest
 from eventsourcing.persistence import IntegrityError
 
+from application.repository import ABSENT, READS, ReadSet
 from bootstrap import Ledger
+from domain.council import council_id_for
 from domain.errors import AlreadyMember, AlreadyRegistered
 from tests.factories import city_body_with_units, credit_code
 
@@ -152,3 +154,50 @@ def test_a_unit_registered_elsewhere_is_refused_here_without_a_lookup_first(
     assert [taken for _, taken in saves.calls] == [False]
     assert here.recorder.max_notification_id() == before
     assert here.unit(code).name == "先登记的"
+
+
+def test_a_body_kept_without_a_council_sees_the_council_begun_elsewhere(two, monkeypatch) -> None:
+    """A council found absent is kept as absent (no lookup on the next command); once
+    the other process begins one, the next command that reads it here is refused at
+    its save and decided again on the council as it stands."""
+    here, there = two
+    body, codes = city_body_with_units(here, 3)
+    for code in codes:
+        here.admit_member(body, code, role="participant", effective_on="2024-02-01", principal="p")
+    here.exit_member(body, codes[0], reason="withdrawal", effective_on="2024-03-01", principal="p")
+    council = council_id_for(body)
+    assert here.repository.cache.get(council) is ABSENT
+    there.assign_seat(
+        body,
+        codes[1],
+        representative="张三",
+        office="chair",
+        effective_on="2024-04-01",
+        principal="q",
+    )
+    saves = Saves(here, monkeypatch)
+    here.exit_member(body, codes[2], reason="withdrawal", effective_on="2024-05-01", principal="p")
+    assert [taken for _, taken in saves.calls] == [False, True]
+    assert here.repository.cache.get(council) is not ABSENT
+
+
+def test_an_aggregate_being_saved_by_another_thread_is_read_fresh(ledger: Ledger) -> None:
+    """From before a save records until its new version is kept, the kept one may be
+    older than the store's: a command reads it fresh meanwhile, not as kept."""
+    _, (code,) = city_body_with_units(ledger, 1)
+    unit = ledger.unit(code)
+    repository = ledger.repository
+
+    def read_in_a_command() -> ReadSet:
+        reads = ReadSet(fresh=False)
+        token = READS.set(reads)
+        try:
+            repository.get(unit.id)
+        finally:
+            READS.reset(token)
+        return reads
+
+    assert read_in_a_command().unchecked  # kept, nobody saving it: as kept
+    with repository.saving([unit]):
+        assert not read_in_a_command().unchecked  # being saved: fresh
+    assert read_in_a_command().unchecked
