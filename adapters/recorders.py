@@ -62,20 +62,6 @@ class Chained:
     position) and is refused, as a conflict (``IntegrityError``), if any of them had a
     later version stored at or before that position (ADR 0034)."""
 
-    def _chained_insert(self, cursor: Any, stored_events: Sequence[StoredEvent], kwargs: Any):
-        _count_attempt()
-        in_transaction = kwargs.pop("in_transaction", None)
-        reads = kwargs.pop("reads", None)
-        head = kwargs.pop("reads_head", None)
-        result = super()._insert_events(cursor, stored_events, **kwargs)  # type: ignore[misc]
-        if stored_events:
-            if reads:
-                self._check_reads(cursor, reads, head)
-            self.chain.append(cursor, stored_events)
-            if in_transaction is not None:
-                in_transaction(cursor)
-        return result
-
     def insert_events(self, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Any:
         attempts = [0]
         token = _ATTEMPTS.set(attempts)
@@ -141,9 +127,20 @@ class ChainedSQLiteRecorder(Chained, SQLiteApplicationRecorder):
                 cursor.execute(statement)
 
     def _insert_events(self, c: Any, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Any:
+        _count_attempt()
+        in_transaction = kwargs.pop("in_transaction", None)
+        reads = kwargs.pop("reads", None)
+        head = kwargs.pop("reads_head", None)
         # The library inserts first, taking SQLite's write lock, so the chain's reads
         # cannot leave two writers deadlocked on a shared lock.
-        return self._chained_insert(c, stored_events, kwargs)
+        result = super()._insert_events(c, stored_events, **kwargs)
+        if stored_events:
+            if reads:
+                self._check_reads(c, reads, head)
+            self.chain.append(c, stored_events)
+            if in_transaction is not None:
+                in_transaction(c)
+        return result
 
     def _check_reads(self, cursor: Any, reads: dict[Any, int], head: int | None) -> None:
         """Under the write lock the insert took: nothing else records meanwhile."""
