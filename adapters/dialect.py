@@ -68,6 +68,21 @@ class Dialect:
                 with suppress(psycopg.Error):  # a broken connection leaves the pool
                     conn.isolation_level = None
 
+    @contextmanager
+    def statement(self, datastore: Any, *, commit: bool) -> Iterator[Any]:
+        """A cursor for one statement that is its own transaction. On PostgreSQL the
+        library's connections are in autocommit mode, so the statement commits (or
+        ends) as it completes: one round trip, where ``datastore.transaction`` takes
+        three (``BEGIN``, the statement, ``COMMIT``). SQLite's is the library's
+        transaction, which costs no round trip."""
+        if not self.postgres:
+            with datastore.transaction(commit=commit) as cursor:
+                yield cursor
+            return
+        with datastore.get_connection() as conn:
+            assert conn.autocommit
+            yield conn.cursor()
+
     def add_column(self, cursor: Any, table: str, column: str, kind: str) -> None:
         """Add ``column`` to ``table`` unless it has it already (SQLite has no
         ``ADD COLUMN IF NOT EXISTS``)."""

@@ -60,7 +60,8 @@ class Tables:
         return self.dialect.changed(cursor)
 
     def write(self, text: str, params: Sequence[Any] = ()) -> int:
-        with self.datastore.transaction(commit=True) as cursor:
+        """One statement, committed as it completes."""
+        with self.dialect.statement(self.datastore, commit=True) as cursor:
             return self.run(cursor, text, params)
 
     @retry((InterfaceError, OperationalError), max_attempts=3, wait=0.2)
@@ -68,6 +69,6 @@ class Tables:
         """Retried as the library retries its own reads: after the database restarted,
         a pooled connection fails once before the pool replaces it (a write is not
         retried: its first attempt may have committed)."""
-        with self.datastore.transaction(commit=False) as cursor:
+        with self.dialect.statement(self.datastore, commit=False) as cursor:
             cursor.execute(self.sql(text), tuple(params))
             return [dict(row) for row in cursor.fetchall()]

@@ -233,6 +233,45 @@ def test_a_save_on_postgresql_is_one_round_trip(postgres_url):
         ledger.close()
 
 
+def test_a_key_kept_or_looked_up_on_postgresql_is_one_round_trip(postgres_url):
+    """The API's own small tables (keys, tokens, webhooks) are read and written one
+    statement at a time, each its own transaction: no BEGIN and COMMIT around it."""
+    ledger = Ledger(postgres_url)
+    keys = RequestKeys(Tracking.of(ledger.factory))
+    datastore = ledger.factory.datastore
+    get_connection = datastore.get_connection
+    try:
+        with tempfile.TemporaryFile() as log:
+
+            @contextmanager
+            def traced() -> Iterator[Any]:
+                with get_connection() as conn:
+                    conn.pgconn.trace(os.dup(log.fileno()))
+                    conn.pgconn.set_trace_flags(Trace.SUPPRESS_TIMESTAMPS | Trace.REGRESS_MODE)
+                    try:
+                        yield conn
+                    finally:
+                        conn.pgconn.untrace()
+
+            def round_trips(work: Any) -> int:
+                start = log.seek(0, os.SEEK_END)
+                datastore.get_connection = traced
+                try:
+                    work()
+                finally:
+                    del datastore.get_connection
+                log.seek(start)
+                return log.read().count(b"\tReadyForQuery\t")
+
+            at = datetime.now(UTC)
+            assert round_trips(lambda: keys.reserve("token", "k", "f", "a", at)) == 1
+            assert round_trips(lambda: keys.find("token", "k")) == 1
+            assert round_trips(lambda: keys.answer("token", "k", "a", 201, b"{}")) == 1
+        assert keys.find("token", "k").status == 201  # the write committed
+    finally:
+        ledger.close()
+
+
 # --- what is refused records nothing, on both stores ---------------------------------------
 
 
