@@ -14,6 +14,7 @@ from uuid import UUID
 
 import msgspec
 
+from application import names
 from application.ledger import Ledger
 from domain.agreement import (
     BenefitAgreement,
@@ -222,16 +223,16 @@ def agreement_view(ledger: Ledger, agreement: str | UUID | BenefitAgreement) -> 
         terminated_on=record.terminated_on,
         terminated_by=record.terminated_by,
         terms=terms,
-        entries=[entry_view(record, e, units) for e in record.entries],
+        entries=[entry_view(record.id, e, units) for e in record.entries],
     )
 
 
 def entry_view(
-    record: BenefitAgreement, entry: Entry, units: dict[UUID, MemberUnit] | None = None
+    agreement_id: UUID, entry: Entry, units: dict[UUID, MemberUnit] | None = None
 ) -> EntryView:
     unit = (units or {}).get(entry.unit_id) if entry.unit_id else None
     return EntryView(
-        agreement_id=record.id,
+        agreement_id=agreement_id,
         entry=entry.number,
         type=entry.kind,
         on=entry.on,
@@ -247,9 +248,10 @@ def entry_view(
 
 
 def recorded_entry(ledger: Ledger, agreement: str | UUID, entry: Entry) -> EntryView:
-    record = ledger.agreement(agreement)
+    """The answer to the command that recorded (or reversed) ``entry``: the entry as the
+    command left it, without reading the agreement back from the store."""
     units = _units(ledger, [entry.unit_id] if entry.unit_id else [])
-    return entry_view(record, record.entry(entry.number), units)
+    return entry_view(names.agreement_id(ledger.directory, agreement), entry, units)
 
 
 def agreements(ledger: Ledger, community: str | UUID | None = None) -> AgreementList:
