@@ -1,20 +1,21 @@
-"""The HTTP API's Idempotency-Keys as stored (``api_requests``, ADR 0012 and 0015): one
-row per token and key, holding the request's fingerprint, the attempt that holds the
-key, whether its events were recorded, and its answer once made."""
+"""The HTTP API's Idempotency-Keys as stored (``api_requests``, ADR 0012, 0015 and 0035):
+one row per token and key, written by the transaction that records the request's events
+(``KeyToRecord``), holding the request's fingerprint, the attempt that recorded it and,
+once made, its answer."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
 import msgspec
 
 from adapters.sql import Database, Tables
+from domain.errors import Conflict
 
 TABLE = "api_requests"
-FENCE_LOST = "CJ001"
-"""The SQLSTATE of PostgreSQL's recording function when the fence no longer holds."""
+KEY_RECORDED = "CJ001"
+"""The SQLSTATE of PostgreSQL's recording function when the key is recorded already."""
 
 _COLUMNS = (
     "token_id TEXT NOT NULL, idem_key TEXT NOT NULL, fingerprint TEXT NOT NULL, "
@@ -24,7 +25,14 @@ _COLUMNS = (
 _HELD = "token_id = ? AND idem_key = ? AND attempt = ?"
 
 
+class KeyRecorded(Conflict):
+    """Another attempt of the same request has recorded it: this one records nothing."""
+
+
 class Reservation(msgspec.Struct, frozen=True):
+    """A key's row. ``recorded`` is 0 only in a row an earlier release reserved before
+    running its command (ADR 0015); this one writes a row only with the events."""
+
     fingerprint: str
     attempt: str
     started_at: datetime
@@ -36,18 +44,6 @@ class Reservation(msgspec.Struct, frozen=True):
 class RequestKeys:
     def __init__(self, database: Database) -> None:
         self.tables = Tables(database, {TABLE: _COLUMNS})
-
-    def reserve(
-        self, token_id: str, key: str, fingerprint: str, attempt: str, at: datetime
-    ) -> bool:
-        """False when the key is already held."""
-        return bool(
-            self.tables.write(
-                "INSERT INTO {api_requests} VALUES (?, ?, ?, ?, ?, 0, NULL, NULL) "
-                "ON CONFLICT DO NOTHING",
-                (token_id, key, fingerprint, attempt, at.isoformat()),
-            )
-        )
 
     def find(self, token_id: str, key: str) -> Reservation | None:
         rows = self.tables.read(
@@ -65,35 +61,25 @@ class RequestKeys:
             row["answer"].encode() if row["answer"] is not None else None,
         )
 
-    def take_over(self, token_id: str, key: str, held_by: str, attempt: str, at: datetime) -> bool:
-        """Give the key to ``attempt`` if ``held_by`` still holds it, unrecorded."""
-        return bool(
-            self.tables.write(
-                "UPDATE {api_requests} SET attempt = ?, started_at = ? "
-                "WHERE token_id = ? AND idem_key = ? AND attempt = ? AND recorded = 0",
-                (attempt, at.isoformat(), token_id, key, held_by),
-            )
-        )
+    def to_record(
+        self, token_id: str, key: str, fingerprint: str, attempt: str, at: datetime
+    ) -> KeyToRecord:
+        """What a command's save takes (``save(in_transaction=…)``) to write the key in
+        the transaction that records its events — or, where the key is recorded
+        already, to raise ``KeyRecorded`` and record nothing."""
+        return KeyToRecord(self, (token_id, key, fingerprint, attempt, at.isoformat()))
 
-    def mark_recorded(self, cursor: Any, token_id: str, key: str, attempt: str) -> bool:
-        """Inside the recording transaction (``cursor``): mark the key recorded if
-        ``attempt`` still holds it and it was not recorded yet; False otherwise."""
-        # RETURNING, not the row count: PostgreSQL's recorder runs in pipeline mode,
-        # where a cursor's rowcount is not yet known.
+    def record(self, cursor: Any, params: tuple[str, ...]) -> bool:
+        """Inside the recording transaction (``cursor``): write the key as recorded by
+        this attempt; False if it is there already."""
+        # RETURNING, not the row count: the library's SQLite cursor keeps its own.
         self.tables.run(
             cursor,
-            f"UPDATE {{api_requests}} SET recorded = 1 WHERE {_HELD} AND recorded = 0 RETURNING 1",
-            (token_id, key, attempt),
+            "INSERT INTO {api_requests} (token_id, idem_key, fingerprint, attempt, "
+            "started_at, recorded) VALUES (?, ?, ?, ?, ?, 1) ON CONFLICT DO NOTHING RETURNING 1",
+            params,
         )
         return bool(cursor.fetchall())
-
-    def fence(
-        self, token_id: str, key: str, attempt: str, refused: Callable[[], Exception]
-    ) -> Fence:
-        """What a command's save takes (``save(in_transaction=…)``) to mark the key
-        recorded in the transaction that records its events, or raise ``refused()``
-        and record nothing where ``attempt`` no longer holds it."""
-        return Fence(self, token_id, key, attempt, refused)
 
     def answer(self, token_id: str, key: str, attempt: str, status: int, answer: bytes) -> None:
         self.tables.write(
@@ -101,43 +87,42 @@ class RequestKeys:
             (status, answer.decode(), token_id, key, attempt),
         )
 
-    def release(self, token_id: str, key: str, attempt: str) -> None:
-        """Let go of a key ``attempt`` holds, unless its events were recorded."""
+    def clear_abandoned(self, token_id: str, key: str, attempt: str) -> None:
+        """Drop a reservation an earlier release made for ``attempt`` and never
+        recorded (its server stopped): the request may run now."""
         self.tables.write(
             f"DELETE FROM {{api_requests}} WHERE {_HELD} AND recorded = 0",
             (token_id, key, attempt),
         )
 
 
-class Fence:
-    """A fenced Idempotency-Key to mark in the recording transaction (ADR 0015, 0021).
+class KeyToRecord:
+    """An Idempotency-Key to write in the recording transaction (ADR 0035).
 
     The recorders take it as ``save(in_transaction=…)``. SQLite's calls it with the
-    recording cursor (``mark_recorded``); PostgreSQL's passes its parameters to the
-    server-side function that records the events (the same ``UPDATE … WHERE attempt =
-    mine AND recorded = 0``, in the same transaction), so the save stays one call.
-    Either way, where the attempt no longer holds the key, ``refused()`` is raised and
-    nothing is recorded."""
+    recording cursor (``record``); PostgreSQL's passes ``params`` to the server-side
+    function that records the events (the same ``INSERT … ON CONFLICT DO NOTHING``, in
+    the same transaction), so the save stays one call. Either way, where the key is
+    there already, ``KeyRecorded`` is raised and nothing is recorded."""
 
-    __slots__ = ("keys", "params", "refused")
+    __slots__ = ("keys", "params")
 
-    def __init__(
-        self,
-        keys: RequestKeys,
-        token_id: str,
-        key: str,
-        attempt: str,
-        refused: Callable[[], Exception],
-    ) -> None:
+    def __init__(self, keys: RequestKeys, params: tuple[str, ...]) -> None:
         self.keys = keys
-        self.params = (token_id, key, attempt)
-        self.refused = refused
+        self.params = params
+        """Token id, key, fingerprint, attempt and its start (ISO 8601)."""
 
     @property
     def table(self) -> str:
         """The keys' table, as its schema names it."""
         return self.keys.tables.names[TABLE]
 
+    def refused(self) -> KeyRecorded:
+        return KeyRecorded(
+            f"the request with Idempotency-Key {self.params[1]!r} was recorded by another "
+            "attempt; this one recorded nothing"
+        )
+
     def __call__(self, cursor: Any) -> None:
-        if not self.keys.mark_recorded(cursor, *self.params):
+        if not self.keys.record(cursor, self.params):
             raise self.refused()

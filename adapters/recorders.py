@@ -8,16 +8,17 @@ What they add to every recording (ADR 0014, 0015, 0021):
 
 - the events' hash chain (``adapters.chain``), checked and appended in the same
   transaction;
-- ``in_transaction``, when ``save`` is given one: the HTTP API's fenced Idempotency-Key
-  (``adapters.idempotency.Fence``), marked recorded in the same transaction, so that it
-  commits or rolls back with the events;
+- ``in_transaction``, when ``save`` is given one: the HTTP API's Idempotency-Key
+  (``adapters.idempotency.KeyToRecord``), written in the same transaction, so that it
+  commits or rolls back with the events and a second attempt of the request records
+  nothing;
 - a retried recording whose first attempt committed, though its acknowledgement was
   lost, is recognised by its events stored exactly so, instead of being decided again
   and recorded twice.
 
-On SQLite the library inserts, then the chain is appended and the fence called with the
+On SQLite the library inserts, then the chain is appended and the key written with the
 cursor, in Python (one process writes a file at a time). On PostgreSQL all of it — the
-ordering lock, the events, their hashes, the fence and the ``NOTIFY`` — is one call of
+key, the ordering lock, the events, their hashes and the ``NOTIFY`` — is one call of
 a server-side function (``chanjiao_record_events``), one statement in autocommit mode:
 one round trip, the ordering lock held only inside the database (ADR 0021).
 """
@@ -42,7 +43,7 @@ from eventsourcing.utils import retry
 from psycopg.rows import tuple_row
 
 from adapters.chain import Chain
-from adapters.idempotency import FENCE_LOST, Fence
+from adapters.idempotency import KEY_RECORDED, KeyRecorded, KeyToRecord
 from adapters.idempotency import TABLE as REQUESTS_TABLE
 from domain.errors import TamperedRecord
 
@@ -67,7 +68,9 @@ class Chained:
         token = _ATTEMPTS.set(attempts)
         try:
             return self._insert_retrying(stored_events, **kwargs)
-        except IntegrityError:
+        except (IntegrityError, KeyRecorded):
+            # A retried recording refused for its versions, or for its key, that the
+            # first attempt took: recorded once, its acknowledgement lost.
             if attempts[0] > 1 and stored_events:
                 positions = self.chain.stored_as(self.datastore, stored_events)  # type: ignore[attr-defined]
                 if positions is not None:
@@ -168,7 +171,7 @@ class ChainedSQLiteRecorder(Chained, SQLiteApplicationRecorder):
 
 class ChainedPostgresRecorder(Chained, PostgresApplicationRecorder):
     """Records a batch by one call of ``chanjiao_record_events`` (ADR 0021), which takes
-    the library's ordering lock (``LOCK TABLE … IN EXCLUSIVE MODE``), marks the fenced
+    the library's ordering lock (``LOCK TABLE … IN EXCLUSIVE MODE``), writes the
     Idempotency-Key if one is given, inserts the events, checks each aggregate's stored
     head and appends the events' hashes (``Chain.function_statements``), sends the
     library's ``NOTIFY`` and returns the positions; the statement commits as it ends."""
@@ -181,8 +184,8 @@ class ChainedPostgresRecorder(Chained, PostgresApplicationRecorder):
         self.requests_table = f"{schema}.{REQUESTS_TABLE}"
         self.record_statement = (
             f"SELECT {self.record_function}(%s::uuid[], %s::bigint[], %s::text[], "
-            "%s::bytea[], %s::integer, %s::text, %s::text, %s::text, %s::uuid[], "
-            "%s::bigint[], %s::bigint) AS positions"
+            "%s::bytea[], %s::integer, %s::text[], %s::uuid[], %s::bigint[], %s::bigint) "
+            "AS positions"
         )
         self._select_statements: dict[tuple[str, ...], str] = {}
         self.reads_changed_statement = (
@@ -212,8 +215,8 @@ class ChainedPostgresRecorder(Chained, PostgresApplicationRecorder):
             conn.execute(statement)
 
     def _record_function_statement(self) -> str:
-        """The one call that commits a batch. Fence first (nothing waits on the table
-        lock for a key it lost), then the ordering lock, which is held from before the
+        """The one call that commits a batch. The key first (nothing waits on the table
+        lock for a key recorded already), then the ordering lock, which is held from before the
         first position is drawn until the statement's transaction commits: no two
         recording transactions interleave their positions, so commits come in position
         order and a reader following positions never passes one still to commit."""
@@ -222,8 +225,7 @@ class ChainedPostgresRecorder(Chained, PostgresApplicationRecorder):
         channel = self.channel_name.replace('"', '""')
         return f"""CREATE OR REPLACE FUNCTION {self.record_function}(
     ids uuid[], versions bigint[], topics text[], states bytea[], wait_ms integer,
-    fence_token text, fence_key text, fence_attempt text, read_ids uuid[],
-    read_versions bigint[], read_head bigint)
+    request text[], read_ids uuid[], read_versions bigint[], read_head bigint)
 RETURNS bigint[] LANGUAGE plpgsql AS $$
 DECLARE
     positions bigint[];
@@ -235,13 +237,14 @@ DECLARE
     chained_hashes text[] := '{{}}';
 BEGIN
     PERFORM set_config('lock_timeout', wait_ms || 'ms', true);
-    IF fence_attempt <> '' THEN
-        UPDATE {self.requests_table} SET recorded = 1
-            WHERE token_id = fence_token AND idem_key = fence_key
-            AND attempt = fence_attempt AND recorded = 0;
+    IF request[1] <> '' THEN
+        INSERT INTO {self.requests_table}
+            (token_id, idem_key, fingerprint, attempt, started_at, recorded)
+            VALUES (request[1], request[2], request[3], request[4], request[5], 1)
+            ON CONFLICT DO NOTHING;
         IF NOT FOUND THEN
-            RAISE EXCEPTION USING ERRCODE = '{FENCE_LOST}', MESSAGE = format(
-                'the Idempotency-Key %s is not held by attempt %s', fence_key, fence_attempt);
+            RAISE EXCEPTION USING ERRCODE = '{KEY_RECORDED}', MESSAGE = format(
+                'the Idempotency-Key %s was recorded by another attempt', request[2]);
         END IF;
     END IF;
     LOCK TABLE {events} IN EXCLUSIVE MODE;
@@ -280,41 +283,37 @@ END
 $$"""
 
     def _insert_retrying(self, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Any:
-        fence = kwargs.get("in_transaction")
-        if fence is not None and not isinstance(fence, Fence):
+        key = kwargs.get("in_transaction")
+        if key is not None and not isinstance(key, KeyToRecord):
             raise TypeError(
-                "on PostgreSQL a recording takes in_transaction=Fence(…) only (the key's "
-                f"parameters go to the server-side function), not {fence!r}"
+                "on PostgreSQL a recording takes in_transaction=KeyToRecord(…) only (the "
+                f"key's parameters go to the server-side function), not {key!r}"
             )
-        if fence is not None and fence.table != self.requests_table:
-            raise TypeError(f"the fence's table {fence.table} is not {self.requests_table}")
+        if key is not None and key.table != self.requests_table:
+            raise TypeError(f"the key's table {key.table} is not {self.requests_table}")
         if not stored_events:
             return None
-        return self._record(
-            stored_events, fence, kwargs.get("reads") or {}, kwargs.get("reads_head")
-        )
+        return self._record(stored_events, key, kwargs.get("reads") or {}, kwargs.get("reads_head"))
 
     @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)
     def _record(
         self,
         stored_events: Sequence[StoredEvent],
-        fence: Fence | None,
+        key: KeyToRecord | None,
         reads: dict[Any, int],
         head: int | None,
     ) -> list[int]:
         _count_attempt()
-        # No fence is '' rather than NULL: a NULL is bound untyped, and psycopg would
-        # prepare the call again for the other parameter types.
-        token, key, attempt = fence.params if fence is not None else ("", "", "")
+        # No key is empty strings rather than NULL or an empty array, which are bound
+        # untyped: psycopg would prepare the call again for the other parameter types.
+        request = list(key.params) if key is not None else [""] * 5
         params = (
             [e.originator_id for e in stored_events],
             [e.originator_version for e in stored_events],
             [e.topic for e in stored_events],
             [e.state for e in stored_events],
             int(self.datastore.lock_timeout * 1000),
-            token,
-            key,
-            attempt,
+            request,
             list(reads),
             list(reads.values()),
             NO_HEAD if head is None else head,
@@ -327,8 +326,8 @@ $$"""
                 # every call after it is one round trip.
                 row = conn.execute(self.record_statement, params, prepare=True).fetchone()
             except psycopg.Error as e:
-                if e.sqlstate == FENCE_LOST and fence is not None:
-                    raise fence.refused() from None
+                if e.sqlstate == KEY_RECORDED and key is not None:
+                    raise key.refused() from None
                 if e.sqlstate == Chain.TAMPERED:
                     raise TamperedRecord(e.diag.message_primary or str(e)) from None
                 raise

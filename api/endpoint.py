@@ -210,12 +210,14 @@ async def dispatch(endpoint: Endpoint, service: Service, request: Request) -> Re
                 return endpoint.status, answer, {"Content-Disposition": disposition}
             return endpoint.status, to_json(answer), reached()
         fingerprint = b"\n".join([endpoint.method.encode(), request.url.path.encode(), raw])
-        with service.requests.once(token.id, key, fingerprint) as (replay, keep):
-            if replay is not None:
-                return replay.status, replay.answer, {"Idempotent-Replayed": "true"}
-            answer = to_json(endpoint.run(call))
-            keep(endpoint.status, answer)
-            return endpoint.status, answer, reached()
+
+        def answered() -> tuple[int, bytes]:
+            return endpoint.status, to_json(endpoint.run(call))
+
+        answer = service.requests.once(token.id, key, fingerprint, answered)
+        if answer.replayed:
+            return answer.status, answer.body, {"Idempotent-Replayed": "true"}
+        return answer.status, answer.body, reached()
 
     status, content, headers = await run_in_threadpool(work)
     if isinstance(content, Download):  # a sync iterator: Starlette reads it in the threadpool

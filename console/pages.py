@@ -1039,11 +1039,13 @@ class Console:
         fingerprint = repr(sorted(form.many.items())).encode()
         for _ in range(50):  # a double submit: the first is still at it
             try:
-                with self.service.requests.once(token_id, key, fingerprint) as (replay, keep):
-                    if replay is None:
-                        command.run(self.service.ledger, principal)
-                        keep(200, b"{}")
-                    return
+
+                def run() -> tuple[int, bytes]:
+                    command.run(self.service.ledger, principal)
+                    return 200, b"{}"
+
+                self.service.requests.once(token_id, key, fingerprint, run)
+                return
             except Conflict as e:
                 if "still being processed" not in str(e):
                     raise

@@ -14,7 +14,7 @@ from typing import Any
 import httpx
 import pytest
 
-from api.idempotency import STALE, TakenOver
+from api.idempotency import STALE
 from bootstrap import Ledger
 from tests.api.support import PROBLEM, Api, World, issue, serving
 from tests.factories import credit_code
@@ -252,7 +252,9 @@ def _left_behind(
     )
 
 
-def test_a_request_abandoned_before_recording_is_run_once_it_is_stale(world) -> None:
+def test_a_reservation_an_earlier_release_abandoned_is_run_once_it_is_stale(world) -> None:
+    """An earlier release reserved a key before running its command; a reservation its
+    stopped server left behind, never recorded, no longer holds the key once stale."""
     path, body = _cost(world)
     raw = httpx.Request("POST", "http://x", json=body).content
     _left_behind(world.api, "abandoned", path, raw, recorded=False, age=STALE * 2)
@@ -265,8 +267,9 @@ def test_a_request_abandoned_before_recording_is_run_once_it_is_stale(world) -> 
 
 @pytest.mark.parametrize("recorded", [False, True], ids=["before", "after its recording"])
 def test_a_request_still_running_elsewhere_is_not_run_twice(world, recorded) -> None:
-    """Still running: before its events are saved, or after, while its answer is
-    being made and stored — not an answer "lost when the server stopped"."""
+    """Still running in another process: after its recording, while its answer is being
+    made and stored (or, in an earlier release, before it, holding a reservation) — not
+    an answer "lost when the server stopped"."""
     path, body = _cost(world)
     raw = httpx.Request("POST", "http://x", json=body).content
     _left_behind(world.api, "running", path, raw, recorded=recorded, age=timedelta(seconds=1))
@@ -287,30 +290,32 @@ def test_a_request_recorded_whose_answer_was_lost_is_never_recorded_again(world)
     assert world.api.position() == before
 
 
-def test_a_request_taken_over_while_still_running_records_nothing(world) -> None:
-    """The fence: a slow request whose key a retry took over cannot record as well."""
+def test_an_attempt_still_running_when_a_retry_recorded_records_nothing(world) -> None:
+    """Two attempts of one request at once (a retry sent too soon): the slower one,
+    finding at its save the key the other wrote with its events, records nothing and is
+    answered as the other was."""
     path, body = _cost(world)
     raw = httpx.Request("POST", "http://x", json=body).content
     fingerprint = b"\n".join([b"POST", path.encode(), raw])
     requests = world.api.app.state.service.requests
-    with requests.once(world.api.caller.id, "slow", fingerprint) as (replay, _keep):
-        assert replay is None  # the slow attempt holds the key …
-        requests.keys.tables.write(
-            "UPDATE {api_requests} SET started_at = ?",
-            ((datetime.now(UTC) - STALE * 2).isoformat(),),
-        )
+    seen: dict[str, Any] = {}
+
+    def slow() -> tuple[int, bytes]:
         retry = world.api.request("POST", path, content=raw, headers={"Idempotency-Key": "slow"})
-        assert retry.status_code == 201, retry.text  # … until a retry takes it over
-        before = world.api.position()
-        with pytest.raises(TakenOver, match="a retry took it over"):
-            world.api.ledger.record_cost(
-                world.agreement_id,
-                amount="250.00",
-                incurred_on="2024-04-02",
-                description="slow",
-                principal="p",
-            )
-        assert world.api.position() == before
+        assert retry.status_code == 201 and REPLAYED not in retry.headers, retry.text
+        seen["retry"], seen["before"] = retry.content, world.api.position()
+        world.api.ledger.record_cost(
+            world.agreement_id,
+            amount="250.00",
+            incurred_on="2024-06-30",
+            description="水电费",
+            principal="p",
+        )
+        raise AssertionError("recorded a second time")
+
+    answer = requests.once(world.api.caller.id, "slow", fingerprint, slow)
+    assert (answer.status, answer.body, answer.replayed) == (201, seen["retry"], True)
+    assert world.api.position() == seen["before"]
     assert total_costs(world) == "1484.50"  # recorded once, by the retry
 
 

@@ -1,7 +1,7 @@
-"""A command's events, their hashes, its Idempotency-Key's fenced mark and the NOTIFY
+"""A command's events, their hashes, its Idempotency-Key and the NOTIFY
 are committed by one call (ADR 0021): on PostgreSQL one server-side function, one
 round trip, the hashes computed in SQL byte for byte as ``domain.hashing`` computes
-them; positions still commit in order; a lost fence or a taken version records
+them; positions still commit in order; a key recorded already or a taken version records
 nothing, on both stores."""
 
 from __future__ import annotations
@@ -21,11 +21,11 @@ import pytest
 from eventsourcing.persistence import IntegrityError, StoredEvent
 from psycopg.pq import Trace
 
-from adapters.idempotency import RequestKeys
+from adapters.idempotency import KeyRecorded, RequestKeys
 from adapters.tracking import Tracking
 from application.ledger import ALSO_IN_SAVE
 from bootstrap import Ledger
-from domain.errors import Conflict, TamperedRecord
+from domain.errors import TamperedRecord
 from domain.hashing import GENESIS, event_hash
 from tests.factories import credit_code
 
@@ -186,23 +186,16 @@ def keys(ledger: Ledger) -> RequestKeys:
     return RequestKeys(Tracking.of(ledger.factory))
 
 
-class Refused(Conflict):
-    pass
-
-
 @contextmanager
-def fenced(keys: RequestKeys, attempt: str, key: str = "k") -> Iterator[None]:
-    """Around a command, as ``api.idempotency`` does: its save marks ``key`` for
+def keyed(keys: RequestKeys, attempt: str, key: str = "k") -> Iterator[None]:
+    """Around a command, as ``api.idempotency`` does: its save writes ``key`` for
     ``attempt``, or records nothing."""
-    marker = ALSO_IN_SAVE.set(keys.fence("token", key, attempt, lambda: Refused("fence lost")))
+    to_record = keys.to_record("token", key, "fingerprint", attempt, datetime.now(UTC))
+    marker = ALSO_IN_SAVE.set(to_record)
     try:
         yield
     finally:
         ALSO_IN_SAVE.reset(marker)
-
-
-def reserve(keys: RequestKeys, attempt: str, key: str = "k") -> None:
-    assert keys.reserve("token", key, "fingerprint", attempt, datetime.now(UTC))
 
 
 def test_a_save_on_postgresql_is_one_round_trip(postgres_url):
@@ -216,13 +209,12 @@ def test_a_save_on_postgresql_is_one_round_trip(postgres_url):
                     units[n % 3], name=f"乙公司{n}", effective_on="2025-01-01", principal="p"
                 )
             for n in range(10):
-                reserve(keys, f"attempt-{n}", f"key-{n}")
-                with fenced(keys, f"attempt-{n}", f"key-{n}"):
+                with keyed(keys, f"attempt-{n}", f"key-{n}"):
                     ledger.rename_unit(
                         units[0], name=f"丁公司{n}", effective_on="2025-03-01", principal="p"
                     )
         assert [total - prepared for total, prepared in counts] == [1] * 30
-        # the call is prepared once per pooled connection, whatever the fence
+        # the call is prepared once per pooled connection, with a key or without
         assert (
             sum(prepared for _, prepared in counts)
             <= ledger.factory.datastore.pool.get_stats()["pool_size"]
@@ -263,10 +255,12 @@ def test_a_key_kept_or_looked_up_on_postgresql_is_one_round_trip(postgres_url):
                 log.seek(start)
                 return log.read().count(b"\tReadyForQuery\t")
 
-            at = datetime.now(UTC)
-            assert round_trips(lambda: keys.reserve("token", "k", "f", "a", at)) == 1
+            unit = register(ledger, 1)
+            with keyed(keys, "a"):
+                ledger.rename_unit(unit, name="乙公司", effective_on="2025-01-01", principal="p")
             assert round_trips(lambda: keys.find("token", "k")) == 1
             assert round_trips(lambda: keys.answer("token", "k", "a", 201, b"{}")) == 1
+            assert round_trips(lambda: keys.clear_abandoned("token", "gone", "a")) == 1
         assert keys.find("token", "k").status == 201  # the write committed
     finally:
         ledger.close()
@@ -275,23 +269,25 @@ def test_a_key_kept_or_looked_up_on_postgresql_is_one_round_trip(postgres_url):
 # --- what is refused records nothing, on both stores ---------------------------------------
 
 
-def test_a_fenced_key_that_lost_its_fence_records_nothing(ledger, keys):
+def test_a_key_recorded_by_another_attempt_records_nothing(ledger, keys):
+    """Two attempts of one request: the first to save writes the key with its events;
+    the other's save, whatever it decided, records nothing."""
     unit = register(ledger, 1)
-    reserve(keys, "slow")
-    assert keys.take_over("token", "k", "slow", "retry", datetime.now(UTC))  # a retry took it
     before, hashes = ledger.recorder.max_notification_id(), ledger.event_hashes(unit)
-    with fenced(keys, "slow"), pytest.raises(Refused):
+    with keyed(keys, "first"):
         ledger.rename_unit(unit, name="乙公司", effective_on="2025-01-01", principal="p")
-    assert ledger.recorder.max_notification_id() == before
-    assert ledger.event_hashes(unit) == hashes
-    assert not keys.find("token", "k").recorded
-    with fenced(keys, "retry"):  # the attempt that holds it records, once
-        ledger.rename_unit(unit, name="乙公司", effective_on="2025-01-01", principal="p")
-    assert keys.find("token", "k").recorded
+    recorded = keys.find("token", "k")
+    assert (recorded.attempt, recorded.recorded, recorded.status) == ("first", True, None)
     assert ledger.recorder.max_notification_id() == before + 1
-    with fenced(keys, "retry"), pytest.raises(Refused):  # recorded already: never twice
+    hashes = ledger.event_hashes(unit)
+    with keyed(keys, "second"), pytest.raises(KeyRecorded, match="another attempt"):
         ledger.rename_unit(unit, name="丙公司", effective_on="2025-02-01", principal="p")
     assert ledger.recorder.max_notification_id() == before + 1
+    assert ledger.event_hashes(unit) == hashes
+    assert keys.find("token", "k").attempt == "first"
+    with keyed(keys, "second", key="other"):  # another key records
+        ledger.rename_unit(unit, name="丙公司", effective_on="2025-02-01", principal="p")
+    assert ledger.recorder.max_notification_id() == before + 2
     assert ledger.verify().ok
 
 

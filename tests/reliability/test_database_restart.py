@@ -30,7 +30,7 @@ import time
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 from uuid import UUID
@@ -40,6 +40,9 @@ import psycopg
 import pytest
 from eventsourcing.persistence import OperationalError
 
+from adapters.idempotency import RequestKeys
+from adapters.tracking import Tracking
+from application.ledger import ALSO_IN_SAVE
 from bootstrap import Ledger
 from domain.unit import MemberUnit
 from domain.values import format_fen, unit_id_for
@@ -880,26 +883,47 @@ def test_a_commit_whose_acknowledgement_is_lost_is_recorded_once(postgres_url: s
     datastore = recorder.datastore
     inserting = threading.local()
     armed = threading.Event()
-    hook, real = recorder._insert_events, datastore.get_connection
+    # The recording's one call (ADR 0021); the library retries it as a whole.
+    hook, real = recorder._record, datastore.get_connection
+    keys = RequestKeys(Tracking.of(ledger.factory))
+    broken: list[str] = []
 
-    def noting(cursor: Any, stored: Any, **kwargs: Any) -> Any:
+    def noting(*args: Any, **kwargs: Any) -> Any:
         inserting.now = True
-        return hook(cursor, stored, **kwargs)
+        return hook(*args, **kwargs)
 
     @contextlib.contextmanager
     def breaking_after_commit() -> Iterator[Any]:
-        inserting.now = False
         with real() as conn:
             yield conn
-            if armed.is_set() and inserting.now:  # the transaction has committed
+            if armed.is_set() and getattr(inserting, "now", False):  # it has committed
                 armed.clear()
+                inserting.now = False
+                broken.append(what)
                 raise psycopg.OperationalError("server closed the connection unexpectedly")
 
-    recorder._insert_events, datastore.get_connection = noting, breaking_after_commit
+    def keyed_contribution() -> Any:
+        to_record = keys.to_record("token", "lost", "fingerprint", "a", datetime.now(UTC))
+        marker = ALSO_IN_SAVE.set(to_record)
+        try:
+            return ledger.record_contribution(
+                s.agreement,
+                s.parties[0],
+                kind="funds",
+                amount="100.00",
+                contributed_on="2024-06-01",
+                description="确认丢失的带键投入",
+                principal=SETUP,
+            )
+        finally:
+            ALSO_IN_SAVE.reset(marker)
+
+    recorder._record, datastore.get_connection = noting, breaking_after_commit
     outcomes = {}
     try:
         code = credit_code(500, division="350902")
         for what, call in [
+            ("keyed contribution", keyed_contribution),
             (
                 "contribution",
                 lambda: ledger.record_contribution(
@@ -932,7 +956,8 @@ def test_a_commit_whose_acknowledgement_is_lost_is_recorded_once(postgres_url: s
             recorded = (recorder.max_notification_id() or 0) - before
             outcomes[what] += f"; {recorded} event(s) recorded"
     finally:
-        recorder._insert_events, datastore.get_connection = hook, real
+        del recorder._record
+        datastore.get_connection = real
         ledger.close()
     check = Ledger(postgres_url)
     try:
@@ -942,6 +967,9 @@ def test_a_commit_whose_acknowledgement_is_lost_is_recorded_once(postgres_url: s
         check.close()
     print(f"\nlost acknowledgement: {outcomes}")
     assert entries.count("确认丢失的投入") == 1, (entries, outcomes)
+    assert entries.count("确认丢失的带键投入") == 1, (entries, outcomes)
+    assert broken == list(outcomes), "each acknowledgement was lost once"
+    assert all(outcome.startswith("returned") for outcome in outcomes.values()), outcomes
     assert registered == "确认丢失的登记"
     assert "AlreadyRegistered" not in outcomes["registration"], outcomes
 
@@ -956,7 +984,7 @@ def test_a_503_tells_the_truth_and_the_retry_with_its_key_is_answered(
       recorded, then the database goes away while the server reads the answer from the
       read models;
     - before it: the command fails (nothing recorded), and the database is still away
-      when the server drops the key's reservation.
+      when the server looks the key up again (another attempt might have recorded it).
 
     Either way the 503 must not say "nothing was recorded" when something was, and a
     retry with the same key once the database is back must be answered — not met with
@@ -978,11 +1006,17 @@ def test_a_503_tells_the_truth_and_the_retry_with_its_key_is_answered(
         def register_unit(**kwargs: Any) -> Any:
             raise away
 
-        def release(*ids: Any) -> None:
-            raise away
+        find = service.requests.keys.find
+        looked_up: list[Any] = []
+
+        def find_once(*ids: Any) -> Any:  # before the command; then the database is away
+            if looked_up:
+                raise away
+            looked_up.append(ids)
+            return find(*ids)
 
         monkeypatch.setattr(service.ledger, "register_unit", register_unit)
-        monkeypatch.setattr(service.requests.keys, "release", release)
+        monkeypatch.setattr(service.requests.keys, "find", find_once)
     code = world.next_code()
     body = {"code": code, "name": "重启时刻的登记", "type": "enterprise", "division": "320506"}
     headers = {"Idempotency-Key": f"restart-{moment}"}
