@@ -1104,7 +1104,7 @@ def profile_store(store: str, url: str, args: argparse.Namespace) -> None:
 
         def marking(run: Callable[..., Any]) -> Callable[..., Any]:
             """The idempotency table's statement run inside the save is the mark."""
-            mark = w("idempotency: mark, in the save's transaction", run)
+            mark = w("idempotency: write the key, in the save's transaction", run)
 
             def choose(*a: Any, **kw: Any) -> Any:
                 inside = bool(st.stack) and st.stack[-1][0].startswith("save: INSERT")
@@ -1123,8 +1123,13 @@ def profile_store(store: str, url: str, args: argparse.Namespace) -> None:
             (service.tokens, "check", w("token check", service.tokens.check)),
             (
                 service.requests.keys.tables,
+                "read",
+                w("idempotency: look the key up", service.requests.keys.tables.read),
+            ),
+            (
+                service.requests.keys.tables,
                 "write",
-                w("idempotency: reserve, keep the answer", service.requests.keys.tables.write),
+                w("idempotency: keep the answer", service.requests.keys.tables.write),
             ),
             (service.requests.keys.tables, "run", marking(service.requests.keys.tables.run)),
             (ledger.repository, "get", w("load aggregates (replay)", ledger.repository.get)),
