@@ -254,7 +254,7 @@ $$""",
         elif topics:
             only = f" AND e.topic IN ({', '.join(p for _ in topics)})"
         chosen = ([list(topics)] if self.postgres else list(topics)) if topics else []
-        with datastore.transaction(commit=False) as cursor:
+        with Dialect.of(datastore).statement(datastore, commit=False) as cursor:
             cursor.execute(  # the page first: only its events are looked up in the chain
                 "SELECT e.position, e.originator_id AS aggregate, e.originator_version AS "
                 "version, e.topic, e.state, c.hash, b.hash AS previous FROM "

@@ -591,9 +591,12 @@ class Store:
         return next(m for m in self.live if isinstance(m, cls))
 
     def query(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
-        """Rows of one read query (``?`` placeholders, or SQL from ``ReadModel.sql``)."""
-        with self.snapshot() as query:
-            return query(sql, params)
+        """Rows of one read query (``?`` placeholders, or SQL from ``ReadModel.sql``):
+        one statement, which sees one state of the tables by itself."""
+        with self.dialect.statement(self.datastore, commit=False) as cursor:
+            self.dialect.as_text(cursor)
+            cursor.execute(self.dialect.sql(sql), tuple(params))
+            return list(cursor.fetchall())
 
     @contextmanager
     def snapshot(self) -> Iterator[Callable[..., list[Any]]]:

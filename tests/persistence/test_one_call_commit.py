@@ -27,6 +27,8 @@ from application.ledger import ALSO_IN_SAVE
 from bootstrap import Ledger
 from domain.errors import TamperedRecord
 from domain.hashing import GENESIS, event_hash
+from projections.machinery import Store
+from projections.read_models import MODELS
 from tests.factories import credit_code
 
 TOPIC = "domain.unit:MemberUnit.Renamed"
@@ -227,7 +229,8 @@ def test_a_save_on_postgresql_is_one_round_trip(postgres_url):
 
 def test_a_key_kept_or_looked_up_on_postgresql_is_one_round_trip(postgres_url):
     """The API's own small tables (keys, tokens, webhooks) are read and written one
-    statement at a time, each its own transaction: no BEGIN and COMMIT around it."""
+    statement at a time, each its own transaction: no BEGIN and COMMIT around it; so
+    are the read models' reads of one query."""
     ledger = Ledger(postgres_url)
     keys = RequestKeys(Tracking.of(ledger.factory))
     datastore = ledger.factory.datastore
@@ -261,6 +264,11 @@ def test_a_key_kept_or_looked_up_on_postgresql_is_one_round_trip(postgres_url):
             assert round_trips(lambda: keys.find("token", "k")) == 1
             assert round_trips(lambda: keys.answer("token", "k", "a", 201, b"{}")) == 1
             assert round_trips(lambda: keys.clear_abandoned("token", "gone", "a")) == 1
+            # and the read models' one-query reads: a page of events with their links,
+            # the models' positions
+            assert round_trips(lambda: ledger.chain.links(datastore, 1, 10, 10)) == 1
+            store = Store(ledger, MODELS)
+            assert round_trips(lambda: store.positions([m.key for m in store.live])) == 1
         assert keys.find("token", "k").status == 201  # the write committed
     finally:
         ledger.close()
