@@ -29,14 +29,13 @@ class Directory:
 
     def units(self, text: str) -> list[Named]:
         model = self.store.model(Membership)
-        with self.store.reading() as query:
-            rows = query(
-                model.sql(
-                    "SELECT unit_id, code, names FROM {units} WHERE lower(names) LIKE ? "
-                    "ESCAPE '!' ORDER BY code"
-                ),
-                (_pattern(text),),
-            )
+        rows = self.store.read(
+            model.sql(
+                "SELECT unit_id, code, names FROM {units} WHERE lower(names) LIKE ? "
+                "ESCAPE '!' ORDER BY code"
+            ),
+            (_pattern(text),),
+        )
         wanted = normal(text)
         now, before = [], []
         for r in rows:
@@ -50,14 +49,13 @@ class Directory:
 
     def communities(self, text: str) -> list[Named]:
         model = self.store.model(Membership)
-        with self.store.reading() as query:
-            rows = query(
-                model.sql(
-                    "SELECT community_id, name, division, founded_on FROM {communities} "
-                    "WHERE lower(name) LIKE ? ESCAPE '!' ORDER BY founded_on, name"
-                ),
-                (_pattern(text),),
-            )
+        rows = self.store.read(
+            model.sql(
+                "SELECT community_id, name, division, founded_on FROM {communities} "
+                "WHERE lower(name) LIKE ? ESCAPE '!' ORDER BY founded_on, name"
+            ),
+            (_pattern(text),),
+        )
         return _matching(
             text,
             [Named(UUID(r["community_id"]), r["name"], f"founded {r['founded_on']}") for r in rows],
@@ -65,15 +63,14 @@ class Directory:
 
     def agreements(self, text: str) -> list[Named]:
         model = self.store.model(CostSharing)
-        with self.store.reading() as query:
-            rows = query(
-                model.sql(
-                    "SELECT a.agreement_id, a.title, c.name FROM {agreements} a "
-                    "JOIN {communities} c ON c.community_id = a.community_id "
-                    "WHERE lower(a.title) LIKE ? ESCAPE '!' ORDER BY a.seq"
-                ),
-                (_pattern(text),),
-            )
+        rows = self.store.read(
+            model.sql(
+                "SELECT a.agreement_id, a.title, c.name FROM {agreements} a "
+                "JOIN {communities} c ON c.community_id = a.community_id "
+                "WHERE lower(a.title) LIKE ? ESCAPE '!' ORDER BY a.seq"
+            ),
+            (_pattern(text),),
+        )
         return _matching(
             text, [Named(UUID(r["agreement_id"]), r["title"], r["name"]) for r in rows]
         )
@@ -131,8 +128,7 @@ def unit_list(store: Store, search: str | None = None, limit: int = 200) -> Unit
     if text:
         sql += " WHERE lower(names) LIKE ? ESCAPE '!' OR code LIKE ?"
         params = (_pattern(text), text.upper() + "%")
-    with store.reading() as query:
-        rows = query(model.sql(sql + " ORDER BY code"), params)
+    rows = store.read(model.sql(sql + " ORDER BY code"), params)
     wanted = normal(text)
     found = []
     for r in rows:

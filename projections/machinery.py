@@ -421,6 +421,19 @@ class Store:
                     return
             self.catch_up()
 
+    def read(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
+        """``reading`` for an answer of one query: the check and the query as two
+        statements, without a transaction around them (two round trips, not four).
+        One statement sees one state of the tables by itself, and this one begins
+        after the check: it sees at least what the check found."""
+        target: int | None = None
+        while True:
+            head, done = self._where(self.query)
+            target = head if target is None else target
+            if done >= target:
+                return self.query(sql, params)
+            self.catch_up()
+
     def wait(self, position: int, timeout: float = 5.0) -> None:
         """Block until every live read model has processed ``position``."""
         for model in self.live:

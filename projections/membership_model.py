@@ -773,8 +773,7 @@ def members(
     model = store.model(Membership)
     t, d = at.bound, iso(day)
     assert d is not None
-    with store.reading() as query:
-        rows = query(model.sql(_MEMBERS), (d, t, d, t, t, str(community_id)))
+    rows = store.read(model.sql(_MEMBERS), (d, t, d, t, t, str(community_id)))
     name = body_row(rows, community_id, at)["name"]
     result = []
     for r in rows:
