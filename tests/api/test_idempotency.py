@@ -319,6 +319,34 @@ def test_an_attempt_still_running_when_a_retry_recorded_records_nothing(world) -
     assert total_costs(world) == "1484.50"  # recorded once, by the retry
 
 
+def test_an_attempt_refused_by_what_its_twin_recorded_gets_the_twins_answer(world) -> None:
+    """A slower attempt of a registration, whose twin registered the code meanwhile,
+    fails by the rule ("registered already") before it saves; the request's answer is
+    still its twin's, not that refusal."""
+    path, body = REQUESTS["a unit's registration"](world)
+    raw = httpx.Request("POST", "http://x", json=body).content
+    fingerprint = b"\n".join([b"POST", path.encode(), raw])
+    requests = world.api.app.state.service.requests
+    seen: dict[str, Any] = {}
+
+    def slow() -> tuple[int, bytes]:
+        twin = world.api.request("POST", path, content=raw, headers={"Idempotency-Key": "reg"})
+        assert twin.status_code == 201 and REPLAYED not in twin.headers, twin.text
+        seen["twin"], seen["before"] = twin.content, world.api.position()
+        world.api.ledger.register_unit(
+            code=body["code"],
+            name=body["name"],
+            unit_type="enterprise",
+            division="320506",
+            principal="p",
+        )
+        raise AssertionError("registered a second time")
+
+    answer = requests.once(world.api.caller.id, "reg", fingerprint, slow)
+    assert (answer.status, answer.body, answer.replayed) == (201, seen["twin"], True)
+    assert world.api.position() == seen["before"]
+
+
 def test_a_write_answer_carries_the_position_it_reached_and_a_replay_or_read_none(world):
     """``Chanjiao-Position`` (ADR 0023): how far the log reaches with the command's
     events in it — what a client may wait for elsewhere; a replay recorded nothing."""

@@ -286,6 +286,18 @@ def test_outside_funding_adds_a_source_but_no_partys_figure(run, body, resolutio
     assert ok(run, "report", "investment", body)["outside_funding"] == "0.00"
 
 
+def test_an_entry_recorded_by_the_agreements_title_answers_with_its_id(run, body, resolutions):
+    """The answer is made from the entry the command recorded (ADR 0035): it still names
+    the agreement by its id, whatever the command was given."""
+    agreement = draft(run, body)
+    ok(run, "agreement", "approve", agreement, "--resolution", resolutions[0])
+    args = ["--incurred-on", "2024-05-01", "--description", "耗材"]
+    entry = ok(run, "agreement", "cost", "实训基地", "--amount", "120", *args)
+    assert (entry["agreement_id"], entry["entry"], entry["amount"]) == (agreement, 1, "120.00")
+    reversed_ = ok(run, "agreement", "reverse", "共享实训基地", "1", "--reason", "记错")
+    assert (reversed_["agreement_id"], reversed_["reversed_because"]) == (agreement, "记错")
+
+
 def test_a_mistaken_entry_is_reversed_not_edited(run, body, resolutions):
     agreement = draft(run, body)
     ok(run, "agreement", "approve", agreement, "--resolution", resolutions[0])

@@ -18,30 +18,18 @@ import pytest
 from bootstrap import Ledger
 from domain.community import Community
 from domain.errors import AlreadyMember, ConcurrentChange
-from tests.factories import credit_code
+from tests.factories import city_body_with_units, credit_code
 
-UNITS = [credit_code(100 + i) for i in range(6)]
+UNITS = [credit_code(i) for i in range(1, 7)]
 
 
 def setup_body(url: str) -> UUID:
+    """Six enterprises (``UNITS``) and a city body that admitted none of them."""
     ledger = Ledger(url)
     try:
-        for code in UNITS:
-            ledger.register_unit(
-                code=code,
-                name=f"企业{code[-4:]}",
-                unit_type="enterprise",
-                division="320506",
-                principal="p",
-            )
-        return ledger.found_community(
-            name="苏州市域产教联合体",
-            kind="city",
-            industry="电子信息",
-            division="320500",
-            founded_on="2024-01-01",
-            principal="p",
-        ).id
+        body, codes = city_body_with_units(ledger, len(UNITS))
+        assert codes == UNITS
+        return body
     finally:
         ledger.close()
 

@@ -11,9 +11,8 @@ import random
 import tempfile
 import threading
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
@@ -23,13 +22,13 @@ from psycopg.pq import Trace
 
 from adapters.idempotency import KeyRecorded, RequestKeys
 from adapters.tracking import Tracking
-from application.ledger import ALSO_IN_SAVE
 from bootstrap import Ledger
 from domain.errors import TamperedRecord
 from domain.hashing import GENESIS, event_hash
 from projections.machinery import Store
 from projections.read_models import MODELS
 from tests.factories import credit_code
+from tests.idempotency_keys import keyed
 
 TOPIC = "domain.unit:MemberUnit.Renamed"
 
@@ -133,19 +132,15 @@ def test_events_of_odd_states_are_chained_as_domain_hashing_chains_them(database
 
 
 @contextmanager
-def exchanges(ledger: Ledger) -> Iterator[list[tuple[int, int]]]:
-    """Counts the client/server exchanges (a ``ReadyForQuery`` from the server ends
-    each: outside pipeline mode, one round trip) of every ``recorder.insert_events``
-    call made meanwhile, by libpq's own protocol trace of the connections it used;
-    and of those, how many prepared a statement (``Parse`` of a named one), which
-    psycopg does once per connection."""
-    recorder, datastore = ledger.recorder, ledger.factory.datastore
-    counts: list[tuple[int, int]] = []
-    get_connection, insert_events = datastore.get_connection, recorder.insert_events
+def traced(datastore: Any) -> Iterator[Callable[[Callable[[], Any]], tuple[Any, bytes]]]:
+    """``run(work)``: ``work()``'s result, and libpq's own protocol trace of every
+    connection it took from ``datastore`` meanwhile. A ``ReadyForQuery`` from the
+    server ends each exchange: outside pipeline mode, one round trip."""
+    get_connection = datastore.get_connection
     with tempfile.TemporaryFile() as log:
 
         @contextmanager
-        def traced() -> Iterator[Any]:
+        def tracing() -> Iterator[Any]:
             with get_connection() as conn:
                 conn.pgconn.trace(os.dup(log.fileno()))
                 conn.pgconn.set_trace_flags(Trace.SUPPRESS_TIMESTAMPS | Trace.REGRESS_MODE)
@@ -154,16 +149,37 @@ def exchanges(ledger: Ledger) -> Iterator[list[tuple[int, int]]]:
                 finally:
                     conn.pgconn.untrace()  # flushes the trace
 
-        def counted(*args: Any, **kwargs: Any) -> Any:
+        def run(work: Callable[[], Any]) -> tuple[Any, bytes]:
             start = log.seek(0, os.SEEK_END)
-            datastore.get_connection = traced
+            datastore.get_connection = tracing
             try:
-                return insert_events(*args, **kwargs)
+                result = work()
             finally:
                 del datastore.get_connection
-                log.seek(start)
-                trace = log.read()
-                counts.append((trace.count(b"\tReadyForQuery\t"), trace.count(b'\tParse\t "_pg')))
+            log.seek(start)
+            return result, log.read()
+
+        yield run
+
+
+def round_trips(trace: bytes) -> int:
+    return trace.count(b"\tReadyForQuery\t")
+
+
+@contextmanager
+def exchanges(ledger: Ledger) -> Iterator[list[tuple[int, int]]]:
+    """Counts the round trips of every ``recorder.insert_events`` call made meanwhile
+    (``traced``); and of those, how many prepared a statement (``Parse`` of a named
+    one), which psycopg does once per connection."""
+    recorder = ledger.recorder
+    counts: list[tuple[int, int]] = []
+    insert_events = recorder.insert_events
+    with traced(ledger.factory.datastore) as run:
+
+        def counted(*args: Any, **kwargs: Any) -> Any:
+            result, trace = run(lambda: insert_events(*args, **kwargs))
+            counts.append((round_trips(trace), trace.count(b'\tParse\t "_pg')))
+            return result
 
         recorder.insert_events = counted
         try:
@@ -186,18 +202,6 @@ def register(ledger: Ledger, serial: int) -> UUID:
 def keys(ledger: Ledger) -> RequestKeys:
     """The API's Idempotency-Keys, in the ledger's database."""
     return RequestKeys(Tracking.of(ledger.factory))
-
-
-@contextmanager
-def keyed(keys: RequestKeys, attempt: str, key: str = "k") -> Iterator[None]:
-    """Around a command, as ``api.idempotency`` does: its save writes ``key`` for
-    ``attempt``, or records nothing."""
-    to_record = keys.to_record("token", key, "fingerprint", attempt, datetime.now(UTC))
-    marker = ALSO_IN_SAVE.set(to_record)
-    try:
-        yield
-    finally:
-        ALSO_IN_SAVE.reset(marker)
 
 
 def test_a_save_on_postgresql_is_one_round_trip(postgres_url):
@@ -234,41 +238,23 @@ def test_a_key_kept_or_looked_up_on_postgresql_is_one_round_trip(postgres_url):
     ledger = Ledger(postgres_url)
     keys = RequestKeys(Tracking.of(ledger.factory))
     datastore = ledger.factory.datastore
-    get_connection = datastore.get_connection
     try:
-        with tempfile.TemporaryFile() as log:
+        with traced(datastore) as run:
 
-            @contextmanager
-            def traced() -> Iterator[Any]:
-                with get_connection() as conn:
-                    conn.pgconn.trace(os.dup(log.fileno()))
-                    conn.pgconn.set_trace_flags(Trace.SUPPRESS_TIMESTAMPS | Trace.REGRESS_MODE)
-                    try:
-                        yield conn
-                    finally:
-                        conn.pgconn.untrace()
-
-            def round_trips(work: Any) -> int:
-                start = log.seek(0, os.SEEK_END)
-                datastore.get_connection = traced
-                try:
-                    work()
-                finally:
-                    del datastore.get_connection
-                log.seek(start)
-                return log.read().count(b"\tReadyForQuery\t")
+            def trips(work: Callable[[], Any]) -> int:
+                return round_trips(run(work)[1])
 
             unit = register(ledger, 1)
             with keyed(keys, "a"):
                 ledger.rename_unit(unit, name="乙公司", effective_on="2025-01-01", principal="p")
-            assert round_trips(lambda: keys.find("token", "k")) == 1
-            assert round_trips(lambda: keys.answer("token", "k", "a", 201, b"{}")) == 1
-            assert round_trips(lambda: keys.clear_abandoned("token", "gone", "a")) == 1
+            assert trips(lambda: keys.find("token", "k")) == 1
+            assert trips(lambda: keys.answer("token", "k", "a", 201, b"{}")) == 1
+            assert trips(lambda: keys.clear_abandoned("token", "gone", "a")) == 1
             # and the read models' one-query reads: a page of events with their links,
             # the models' positions
-            assert round_trips(lambda: ledger.chain.links(datastore, 1, 10, 10)) == 1
+            assert trips(lambda: ledger.chain.links(datastore, 1, 10, 10)) == 1
             store = Store(ledger, MODELS)
-            assert round_trips(lambda: store.positions([m.key for m in store.live])) == 1
+            assert trips(lambda: store.positions([m.key for m in store.live])) == 1
         assert keys.find("token", "k").status == 201  # the write committed
     finally:
         ledger.close()

@@ -30,7 +30,7 @@ import time
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import date
 from pathlib import Path
 from typing import Any
 from uuid import UUID
@@ -42,13 +42,13 @@ from eventsourcing.persistence import OperationalError
 
 from adapters.idempotency import RequestKeys
 from adapters.tracking import Tracking
-from application.ledger import ALSO_IN_SAVE
 from bootstrap import Ledger
 from domain.unit import MemberUnit
 from domain.values import format_fen, unit_id_for
 from tests.api.streaming_support import Message, parse_sse
 from tests.conftest import REQUIRE_POSTGRES
 from tests.factories import credit_code
+from tests.idempotency_keys import keyed
 from tests.reliability.server import ServerProcess, free_port, issue_token
 
 PG_BIN = Path(os.environ.get("CHANJIAO_PG_BIN", "/usr/lib/postgresql/15/bin"))
@@ -902,21 +902,20 @@ def test_a_commit_whose_acknowledgement_is_lost_is_recorded_once(postgres_url: s
                 broken.append(what)
                 raise psycopg.OperationalError("server closed the connection unexpectedly")
 
+    def contribution(description: str) -> Any:
+        return ledger.record_contribution(
+            s.agreement,
+            s.parties[0],
+            kind="funds",
+            amount="100.00",
+            contributed_on="2024-06-01",
+            description=description,
+            principal=SETUP,
+        )
+
     def keyed_contribution() -> Any:
-        to_record = keys.to_record("token", "lost", "fingerprint", "a", datetime.now(UTC))
-        marker = ALSO_IN_SAVE.set(to_record)
-        try:
-            return ledger.record_contribution(
-                s.agreement,
-                s.parties[0],
-                kind="funds",
-                amount="100.00",
-                contributed_on="2024-06-01",
-                description="确认丢失的带键投入",
-                principal=SETUP,
-            )
-        finally:
-            ALSO_IN_SAVE.reset(marker)
+        with keyed(keys, "a", "lost"):
+            return contribution("确认丢失的带键投入")
 
     recorder._record, datastore.get_connection = noting, breaking_after_commit
     outcomes = {}
@@ -924,18 +923,7 @@ def test_a_commit_whose_acknowledgement_is_lost_is_recorded_once(postgres_url: s
         code = credit_code(500, division="350902")
         for what, call in [
             ("keyed contribution", keyed_contribution),
-            (
-                "contribution",
-                lambda: ledger.record_contribution(
-                    s.agreement,
-                    s.parties[0],
-                    kind="funds",
-                    amount="100.00",
-                    contributed_on="2024-06-01",
-                    description="确认丢失的投入",
-                    principal=SETUP,
-                ),
-            ),
+            ("contribution", lambda: contribution("确认丢失的投入")),
             (
                 "registration",
                 lambda: ledger.register_unit(
