@@ -14,8 +14,10 @@ from typing import Any
 import httpx
 import pytest
 
+from adapters.idempotency import KeyRecorded
 from api.idempotency import STALE
 from bootstrap import Ledger
+from domain.errors import AlreadyRegistered
 from tests.api.support import PROBLEM, Api, World, issue, serving
 from tests.factories import credit_code
 
@@ -290,32 +292,42 @@ def test_a_request_recorded_whose_answer_was_lost_is_never_recorded_again(world)
     assert world.api.position() == before
 
 
+def _overtaken(
+    w: World, path: str, body: dict[str, Any], again: Callable[[], Any], refused: type
+) -> None:
+    """One attempt of a request, overtaken while it runs: its twin (the same request,
+    the same key, sent over HTTP) records first, then this attempt runs ``again`` —
+    the command itself — and is ``refused``. It records nothing and answers as its twin
+    did."""
+    raw = httpx.Request("POST", "http://x", json=body).content
+    fingerprint = b"\n".join([b"POST", path.encode(), raw])
+    seen: dict[str, Any] = {}
+
+    def slow() -> tuple[int, bytes]:
+        twin = w.api.request("POST", path, content=raw, headers={"Idempotency-Key": "twin"})
+        assert twin.status_code == 201 and REPLAYED not in twin.headers, twin.text
+        seen["twin"], seen["before"] = twin.content, w.api.position()
+        with pytest.raises(refused) as met:
+            again()
+        raise met.value
+
+    answer = w.api.app.state.service.requests.once(w.api.caller.id, "twin", fingerprint, slow)
+    assert (answer.status, answer.body, answer.replayed) == (201, seen["twin"], True)
+    assert w.api.position() == seen["before"]
+
+
 def test_an_attempt_still_running_when_a_retry_recorded_records_nothing(world) -> None:
     """Two attempts of one request at once (a retry sent too soon): the slower one,
     finding at its save the key the other wrote with its events, records nothing and is
     answered as the other was."""
     path, body = _cost(world)
-    raw = httpx.Request("POST", "http://x", json=body).content
-    fingerprint = b"\n".join([b"POST", path.encode(), raw])
-    requests = world.api.app.state.service.requests
-    seen: dict[str, Any] = {}
-
-    def slow() -> tuple[int, bytes]:
-        retry = world.api.request("POST", path, content=raw, headers={"Idempotency-Key": "slow"})
-        assert retry.status_code == 201 and REPLAYED not in retry.headers, retry.text
-        seen["retry"], seen["before"] = retry.content, world.api.position()
-        world.api.ledger.record_cost(
-            world.agreement_id,
-            amount="250.00",
-            incurred_on="2024-06-30",
-            description="水电费",
-            principal="p",
-        )
-        raise AssertionError("recorded a second time")
-
-    answer = requests.once(world.api.caller.id, "slow", fingerprint, slow)
-    assert (answer.status, answer.body, answer.replayed) == (201, seen["retry"], True)
-    assert world.api.position() == seen["before"]
+    _overtaken(
+        world,
+        path,
+        body,
+        lambda: world.api.ledger.record_cost(world.agreement_id, **body, principal="p"),
+        KeyRecorded,  # at its save
+    )
     assert total_costs(world) == "1484.50"  # recorded once, by the retry
 
 
@@ -324,27 +336,17 @@ def test_an_attempt_refused_by_what_its_twin_recorded_gets_the_twins_answer(worl
     fails by the rule ("registered already") before it saves; the request's answer is
     still its twin's, not that refusal."""
     path, body = REQUESTS["a unit's registration"](world)
-    raw = httpx.Request("POST", "http://x", json=body).content
-    fingerprint = b"\n".join([b"POST", path.encode(), raw])
-    requests = world.api.app.state.service.requests
-    seen: dict[str, Any] = {}
 
-    def slow() -> tuple[int, bytes]:
-        twin = world.api.request("POST", path, content=raw, headers={"Idempotency-Key": "reg"})
-        assert twin.status_code == 201 and REPLAYED not in twin.headers, twin.text
-        seen["twin"], seen["before"] = twin.content, world.api.position()
+    def register_again() -> None:
         world.api.ledger.register_unit(
             code=body["code"],
             name=body["name"],
-            unit_type="enterprise",
-            division="320506",
+            unit_type=body["type"],
+            division=body["division"],
             principal="p",
         )
-        raise AssertionError("registered a second time")
 
-    answer = requests.once(world.api.caller.id, "reg", fingerprint, slow)
-    assert (answer.status, answer.body, answer.replayed) == (201, seen["twin"], True)
-    assert world.api.position() == seen["before"]
+    _overtaken(world, path, body, register_again, AlreadyRegistered)  # before any save
 
 
 def test_a_write_answer_carries_the_position_it_reached_and_a_replay_or_read_none(world):
