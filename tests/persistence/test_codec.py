@@ -9,7 +9,7 @@ from uuid import uuid4
 
 import pytest
 from eventsourcing.domain import Aggregate
-from eventsourcing.persistence import Notification, StoredEvent
+from eventsourcing.persistence import MapperDeserialisationError, Notification, StoredEvent
 
 from adapters.codec import MsgspecMapper
 from adapters.recorders import notification
@@ -67,3 +67,56 @@ def test_a_notification_read_as_a_row_is_the_librarys_own() -> None:
     with pytest.raises(dataclasses.FrozenInstanceError):
         built.id = 8  # type: ignore[misc]
     assert dataclasses.replace(built, id=8).id == 8
+
+
+class Tagged(Aggregate):
+    TOPIC = "test.tagged"
+
+    class Event(LedgerEvent):
+        pass
+
+    class Created(Event, LedgerCreated):
+        TOPIC = "test.tagged.created"
+
+    class Noted(Event):
+        TOPIC = "test.tagged.noted"
+        text: str
+        tags: tuple[str, ...] = ()  # added later, with a default
+        seen: list[str] = dataclasses.field(default_factory=list)
+
+
+def test_a_field_added_with_a_default_is_filled_in_for_events_stored_without_it():
+    mapper = MsgspecMapper(transcoder=None)  # type: ignore[arg-type]
+    stored = StoredEvent(
+        originator_id=uuid4(),
+        originator_version=2,
+        topic="test.tagged.noted",
+        state=b'{"timestamp":"2025-07-15T02:00:00Z","principal":"p","text":"t"}',
+    )
+    event = mapper.to_domain_event(stored)
+    assert isinstance(event, Tagged.Noted)
+    assert vars(event) == {
+        "timestamp": event.timestamp,
+        "principal": "p",
+        "text": "t",
+        "tags": (),
+        "seen": [],
+        "originator_id": stored.originator_id,
+        "originator_version": 2,
+    }
+    # A list from a default factory is the event's own, not shared between events.
+    assert mapper.to_domain_event(stored).seen is not event.seen
+    full = mapper.to_domain_event(mapper.to_stored_event(event))
+    assert full == event and full.tags == ()
+
+
+def test_an_event_stored_without_a_field_that_has_no_default_is_refused():
+    mapper = MsgspecMapper(transcoder=None)  # type: ignore[arg-type]
+    stored = StoredEvent(
+        originator_id=uuid4(),
+        originator_version=2,
+        topic="test.tagged.noted",
+        state=b'{"timestamp":"2025-07-15T02:00:00Z","principal":"p"}',
+    )
+    with pytest.raises(MapperDeserialisationError, match="text"):
+        mapper.to_domain_event(stored)
