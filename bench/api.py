@@ -1259,6 +1259,7 @@ def profile_store(store: str, url: str, args: argparse.Namespace) -> None:
                 stats = pstats.Stats(profiler)
                 if args.pstats:
                     saved = Path(args.pstats, f"api-{store}-{name}.pstats")
+                    saved.parent.mkdir(parents=True, exist_ok=True)
                     stats.dump_stats(saved)
                     print(f"    (saved as {saved})")
                 table: Any = stats.stats  # type: ignore[attr-defined]

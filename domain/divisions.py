@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from datetime import date
-from functools import cache
+from functools import cache, lru_cache
 from importlib.resources import files
 from typing import NamedTuple
 
@@ -131,11 +131,18 @@ def history(code: str) -> tuple[Listing, ...]:
 
 
 def _in_force(code: str, on: date | None) -> Listing | None:
+    return _in_force_in(code, None if on is None else on.year)
+
+
+@lru_cache(maxsize=1 << 16)
+def _in_force_in(code: str, year: int | None) -> Listing | None:
+    """The listing of ``code`` in force in ``year`` (today's if None). The table is
+    the year-end lists shipped with the code, so the answer for a code and a year never
+    changes: remembered, since every member of a list asks it (2-3 µs a call)."""
     table = _table()
     listings = table.by_code.get(code, ())
-    if on is None:
+    if year is None:
         return next((ls for ls in reversed(listings) if ls.end is None), None)
-    year = on.year
     accepted = [ls for ls in listings if ls.accepted_in(year, table.first)]
     if not accepted:
         return None
