@@ -40,6 +40,7 @@ become the driver's, and what does differ between the stores is said by
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 import zlib
@@ -92,6 +93,14 @@ def rowset(columns: str) -> str:
         for i, (name, kind) in enumerate(c.split() for c in columns.split(","))
     )
     return f"(SELECT {picked} FROM json_array_elements(?::json) e)"
+
+
+_SELECT = re.compile(r"\s*SELECT\s+(?!DISTINCT\b|ALL\b)", re.IGNORECASE)
+"""The start of a query to which ``Store.read`` can add the check's columns: a plain
+``SELECT`` (not ``DISTINCT``)."""
+_UNION = re.compile(r"\b(UNION|INTERSECT|EXCEPT)\b", re.IGNORECASE)
+"""A set operation, whose select lists would no longer match once the first had the
+check's columns: such a query is checked apart."""
 
 
 def rows_param(rows: Sequence[Sequence[Any]]) -> str:
@@ -386,18 +395,30 @@ class Store:
         where both live in one database — inside a snapshot, both as that snapshot
         sees them."""
         keys = [m.key for m in self.live]
-        chain = getattr(self.ledger, "chain", None)
-        if chain is None:  # memory://: the log is not in the read models' database
+        check = self._check()
+        if check is None:  # memory://: the log is not in the read models' database
             return self.head(), min(self.positions(keys, query).values())
-        marks = self.dialect.marks(len(keys))
-        mine = f"FROM {self.table} WHERE application_name IN ({marks})"
-        row = query(
-            f"SELECT (SELECT MAX({chain.position}) FROM {chain.events}) AS head, "
-            f"(SELECT MIN(notification_id) {mine}) AS done, (SELECT COUNT(*) {mine}) AS known",
-            (*keys, *keys),
-        )[0]
-        done = (row["done"] or 0) if row["known"] == len(keys) else 0
-        return row["head"] or 0, done
+        columns, params = check
+        return self._checked(query(f"SELECT {columns}", params)[0])
+
+    def _check(self) -> tuple[str, tuple[str, ...]] | None:
+        """The check as three columns of a select list (``_head``, ``_done``,
+        ``_known``) and their parameters; None where the log is in another database."""
+        chain = getattr(self.ledger, "chain", None)
+        if chain is None:
+            return None
+        keys = tuple(m.key for m in self.live)
+        mine = f"FROM {self.table} WHERE application_name IN ({self.dialect.marks(len(keys))})"
+        return (
+            f"(SELECT MAX({chain.position}) FROM {chain.events}) AS _head, "
+            f"(SELECT MIN(notification_id) {mine}) AS _done, (SELECT COUNT(*) {mine}) AS _known",
+            keys + keys,
+        )
+
+    def _checked(self, row: Any) -> tuple[int, int]:
+        """(head, done) from a row holding the check's columns."""
+        done = (row["_done"] or 0) if row["_known"] == len(self.live) else 0
+        return row["_head"] or 0, done
 
     def ready(self) -> int:
         """Make sure the read models hold every event recorded before this call (one
@@ -422,10 +443,33 @@ class Store:
             self.catch_up()
 
     def read(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
-        """``reading`` for an answer of one query: the check and the query as two
-        statements, without a transaction around them (two round trips, not four).
-        One statement sees one state of the tables by itself, and this one begins
-        after the check: it sees at least what the check found."""
+        """``reading`` for an answer of one query (a plain ``SELECT``): one statement
+        and one round trip, the check carried by the query itself as three columns
+        more of every row (``_check``), which the database works out once. One
+        statement sees one state of the tables, so the rows are as current as the
+        check says. A query that finds no row brings no check: it is asked again after
+        a check of its own (``_read_after_check``), since a check made after it could
+        find the read models further on than the query saw them."""
+        check = self._check()
+        select = _SELECT.match(sql)
+        if check is None or select is None or _UNION.search(sql):
+            return self._read_after_check(sql, params)
+        columns, checks = check
+        checked = f"SELECT {columns}, {sql[select.end() :]}"
+        target: int | None = None
+        while True:
+            rows = self.query(checked, (*checks, *params))
+            if not rows:
+                return self._read_after_check(sql, params)
+            head, done = self._checked(rows[0])
+            target = head if target is None else target
+            if done >= target:
+                return rows
+            self.catch_up()
+
+    def _read_after_check(self, sql: str, params: Sequence[Any]) -> list[Any]:
+        """The check and the query as two statements, without a transaction around
+        them: the query begins after the check, so it sees at least what it found."""
         target: int | None = None
         while True:
             head, done = self._where(self.query)

@@ -25,7 +25,9 @@ from adapters.tracking import Tracking
 from bootstrap import Ledger
 from domain.errors import TamperedRecord
 from domain.hashing import GENESIS, event_hash
+from projections.directory import Directory
 from projections.machinery import Store
+from projections.membership_model import members
 from projections.read_models import MODELS
 from tests.factories import credit_code
 from tests.idempotency_keys import keyed
@@ -234,7 +236,7 @@ def test_a_save_on_postgresql_is_one_round_trip(postgres_url):
 def test_a_key_kept_or_looked_up_on_postgresql_is_one_round_trip(postgres_url):
     """The API's own small tables (keys, tokens, webhooks) are read and written one
     statement at a time, each its own transaction: no BEGIN and COMMIT around it; so
-    are the read models' reads of one query."""
+    are the read models' reads of one query, which carry their own currency check."""
     ledger = Ledger(postgres_url)
     keys = RequestKeys(Tracking.of(ledger.factory))
     datastore = ledger.factory.datastore
@@ -255,6 +257,21 @@ def test_a_key_kept_or_looked_up_on_postgresql_is_one_round_trip(postgres_url):
             assert trips(lambda: ledger.chain.links(datastore, 1, 10, 10)) == 1
             store = Store(ledger, MODELS)
             assert trips(lambda: store.positions([m.key for m in store.live])) == 1
+            # an answer of one query carries the check that the read models are up to
+            # date; one that finds nothing is checked apart and asked again
+            body = ledger.found_community(
+                name="苏州联合体",
+                kind="city",
+                industry="电子",
+                division="320500",
+                founded_on="2024-01-01",
+                principal="p",
+            )
+            store.catch_up()
+            found = Directory(store)
+            assert trips(lambda: members(store, body.id)) == 1
+            assert trips(lambda: found.units("乙公司")) == 1
+            assert trips(lambda: found.units("无此单位")) == 3
         assert keys.find("token", "k").status == 201  # the write committed
     finally:
         ledger.close()
