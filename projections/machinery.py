@@ -323,6 +323,8 @@ class Store:
         self._catching_up = threading.RLock()
         self._indexed: set[str] = set()
         """The models (keys) whose ``indexes`` this store has seen built."""
+        self._with_check: dict[str, tuple[str, tuple[str, ...]] | tuple[()]] = {}
+        """``read``'s queries with the check added (``_add_check``), by their text."""
         self.follower: Any = None
         """The ``read_models.Follower`` catching this store up in the background, if any."""
         self._create_tables()
@@ -450,12 +452,12 @@ class Store:
         check says. A query that finds no row brings no check: it is asked again after
         a check of its own (``_read_after_check``), since a check made after it could
         find the read models further on than the query saw them."""
-        check = self._check()
-        select = _SELECT.match(sql)
-        if check is None or select is None or _UNION.search(sql):
+        found = self._with_check.get(sql)
+        if found is None:
+            found = self._with_check[sql] = self._add_check(sql)
+        if not found:
             return self._read_after_check(sql, params)
-        columns, checks = check
-        checked = f"SELECT {columns}, {sql[select.end() :]}"
+        checked, checks = found
         target: int | None = None
         while True:
             rows = self.query(checked, (*checks, *params))
@@ -466,6 +468,16 @@ class Store:
             if done >= target:
                 return rows
             self.catch_up()
+
+    def _add_check(self, sql: str) -> tuple[str, tuple[str, ...]] | tuple[()]:
+        """``sql`` with the check's columns first in its select list, and the check's
+        parameters; empty where the check cannot go there (``_SELECT``, ``_UNION``)."""
+        check = self._check()
+        select = _SELECT.match(sql)
+        if check is None or select is None or _UNION.search(sql):
+            return ()
+        columns, checks = check
+        return f"SELECT {columns}, {sql[select.end() :]}", checks
 
     def _read_after_check(self, sql: str, params: Sequence[Any]) -> list[Any]:
         """The check and the query as two statements, without a transaction around
