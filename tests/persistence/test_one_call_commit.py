@@ -29,7 +29,7 @@ from projections.directory import Directory
 from projections.machinery import Store
 from projections.membership_model import members
 from projections.read_models import MODELS
-from tests.factories import credit_code
+from tests.factories import city_body_with_units, credit_code
 from tests.idempotency_keys import keyed
 
 TOPIC = "domain.unit:MemberUnit.Renamed"
@@ -259,17 +259,10 @@ def test_a_key_kept_or_looked_up_on_postgresql_is_one_round_trip(postgres_url):
             assert trips(lambda: store.positions([m.key for m in store.live])) == 1
             # an answer of one query carries the check that the read models are up to
             # date; one that finds nothing is checked apart and asked again
-            body = ledger.found_community(
-                name="苏州联合体",
-                kind="city",
-                industry="电子",
-                division="320500",
-                founded_on="2024-01-01",
-                principal="p",
-            )
+            body, _ = city_body_with_units(ledger, 0)
             store.catch_up()
             found = Directory(store)
-            assert trips(lambda: members(store, body.id)) == 1
+            assert trips(lambda: members(store, body)) == 1
             assert trips(lambda: found.units("乙公司")) == 1
             assert trips(lambda: found.units("无此单位")) == 3
         assert keys.find("token", "k").status == 201  # the write committed
