@@ -396,10 +396,9 @@ class Store:
         """(head of the log, position every live model has reached), in one query
         where both live in one database — inside a snapshot, both as that snapshot
         sees them."""
-        keys = [m.key for m in self.live]
         check = self._check()
         if check is None:  # memory://: the log is not in the read models' database
-            return self.head(), min(self.positions(keys, query).values())
+            return self.head(), min(self.positions([m.key for m in self.live], query).values())
         columns, params = check
         return self._checked(query(f"SELECT {columns}", params)[0])
 
@@ -445,28 +444,25 @@ class Store:
             self.catch_up()
 
     def read(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
-        """``reading`` for an answer of one query (a plain ``SELECT``): one statement
-        and one round trip, the check carried by the query itself as three columns
-        more of every row (``_check``), which the database works out once. One
-        statement sees one state of the tables, so the rows are as current as the
-        check says. A query that finds no row brings no check: it is asked again after
-        a check of its own (``_read_after_check``), since a check made after it could
-        find the read models further on than the query saw them."""
+        """``reading`` for an answer of one query, in one statement and one round trip:
+        the check travels with the query as three columns more of every row
+        (``_add_check``), which the database works out once, and one statement sees one
+        state of the tables, so the rows are as current as the check says. Where the
+        check cannot go with the query, or the query finds no row to carry it, the check
+        is asked first and the query after it, which then sees at least what it found."""
         found = self._with_check.get(sql)
         if found is None:
             found = self._with_check[sql] = self._add_check(sql)
-        if not found:
-            return self._read_after_check(sql, params)
-        checked, checks = found
         target: int | None = None
         while True:
-            rows = self.query(checked, (*checks, *params))
-            if not rows:
-                return self._read_after_check(sql, params)
-            head, done = self._checked(rows[0])
+            rows = self.query(found[0], (*found[1], *params)) if found else []
+            if rows:
+                head, done = self._checked(rows[0])
+            else:
+                head, done = self._where(self.query)
             target = head if target is None else target
             if done >= target:
-                return rows
+                return rows or self.query(sql, params)
             self.catch_up()
 
     def _add_check(self, sql: str) -> tuple[str, tuple[str, ...]] | tuple[()]:
@@ -478,17 +474,6 @@ class Store:
             return ()
         columns, checks = check
         return f"SELECT {columns}, {sql[select.end() :]}", checks
-
-    def _read_after_check(self, sql: str, params: Sequence[Any]) -> list[Any]:
-        """The check and the query as two statements, without a transaction around
-        them: the query begins after the check, so it sees at least what it found."""
-        target: int | None = None
-        while True:
-            head, done = self._where(self.query)
-            target = head if target is None else target
-            if done >= target:
-                return self.query(sql, params)
-            self.catch_up()
 
     def wait(self, position: int, timeout: float = 5.0) -> None:
         """Block until every live read model has processed ``position``."""

@@ -59,6 +59,35 @@ def test_a_save_does_not_wait_for_the_read_models_but_the_next_read_sees_it(ledg
     assert behind(store) == 0
 
 
+QUERIES = {
+    "one row": ("SELECT code FROM {units} WHERE code = ?", ("later",)),
+    "every row": ("SELECT code FROM {units} ORDER BY code", ()),
+    "DISTINCT": ("SELECT DISTINCT code FROM {units} ORDER BY code", ()),
+    "UNION": (
+        "SELECT code FROM {units} WHERE code = ? UNION SELECT code FROM {units} "
+        "WHERE code <> ? ORDER BY code",
+        ("later", "later"),
+    ),
+}
+
+
+@pytest.mark.parametrize("shape", QUERIES)
+def test_an_answer_of_one_query_sees_every_event_recorded_before_it(ledger, shape):
+    """``Store.read`` carries its currency check in the query where it can. Whether the
+    query finds rows from before the models fell behind, finds none, or cannot take
+    the check's columns, it answers from models that have caught up."""
+    store = open_store(ledger, follow=True)  # never started: nothing follows
+    first = unit(ledger, 1).code
+    store.ready()
+    later = unit(ledger, 2).code
+    assert behind(store) > 0
+    sql, params = QUERIES[shape]
+    params = tuple(later if p == "later" else p for p in params)
+    rows = store.read(store.model(Membership).sql(sql), params)
+    assert [r["code"] for r in rows] == ([later] if shape == "one row" else sorted([first, later]))
+    assert behind(store) == 0
+
+
 def test_a_read_sees_what_another_process_recorded_just_before(database_url):
     with Ledger(database_url) as writer, Ledger(database_url) as reader:
         store = open_store(reader, follow=True)
