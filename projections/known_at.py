@@ -42,8 +42,14 @@ def as_known_at(value: str | datetime | None) -> KnownAt:
 def body_row(rows: Sequence[Any], community_id: UUID, at: KnownAt) -> Any:
     """The body's row (with its ``recorded_at``), refused if it was never founded or
     its founding was recorded after the time."""
-    if not rows:
-        raise CommunityNotFound(f"no community {community_id} has been founded")
-    if rows[0]["recorded_at"] > at.bound:
-        raise CommunityNotFound(at.later(f"community {community_id}"))
+    founded(rows[0]["recorded_at"] if rows else None, community_id, at)
     return rows[0]
+
+
+def founded(recorded_at: str | None, community_id: UUID, at: KnownAt) -> None:
+    """Refuse a body whose founding was not recorded (``recorded_at`` None), or was
+    recorded after the time."""
+    if recorded_at is None:
+        raise CommunityNotFound(f"no community {community_id} has been founded")
+    if recorded_at > at.bound:
+        raise CommunityNotFound(at.later(f"community {community_id}"))

@@ -19,6 +19,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable, Sequence
 from datetime import date, datetime
+from functools import lru_cache
 from typing import Any
 from uuid import UUID
 
@@ -28,7 +29,7 @@ from application import names as named
 from domain.community import Community, MemberRecord
 from domain.unit import MemberUnit
 from domain.values import parse_date, province_name, province_of, today
-from projections.known_at import LATEST, as_known_at, body_row
+from projections.known_at import LATEST, as_known_at, founded
 from projections.machinery import ReadModel, Store, iso, rows_param, rowset
 from projections.membership import Member, MemberList, Period, name_of_division
 
@@ -57,10 +58,15 @@ def history(text: str) -> list[Entry]:
     return _decode(text)
 
 
+@lru_cache(maxsize=16_384)
 def in_force(text: str, day: str, bound: str = LATEST) -> str | None:
     """The value of a history in force on ``day`` as recorded by ``bound``: of the
     entries since that day or before, recorded by then, the one with the latest
-    (since, seq); None if there is none."""
+    (since, seq); None if there is none.
+
+    Remembered: a list of members asks it three times a member, and the same body's
+    list is asked again and again with the same histories and the same day; a hit
+    costs a hash of the text where a miss decodes it (0.15 → 0.02 ms for a list of 30 members)."""
     found, key = None, ("", -1)
     for since, seq, recorded_at, value in _decode(text):
         if since <= day and recorded_at <= bound and (since, seq) > key:
@@ -773,25 +779,30 @@ def members(
     model = store.model(Membership)
     t, d = at.bound, iso(day)
     assert d is not None
-    rows = store.read(model.sql(_MEMBERS), (d, t, d, t, t, str(community_id)))
-    name = body_row(rows, community_id, at)["name"]
-    listed = [r for r in rows if r["unit_id"] is not None]  # not the body's row alone
+    # Rows as tuples, taken apart in _MEMBERS's order: a list of hundreds of members
+    # is hundreds of rows, and a dict for each cost about as much as reading it.
+    rows = store.read(model.sql(_MEMBERS), (d, t, d, t, t, str(community_id)), tuples=True)
+    founded(rows[0][1] if rows else None, community_id, at)
+    name = rows[0][0]
+    listed = [r[2:] for r in rows if r[2] is not None]  # not the body's row alone
     # Ids are read as text on both stores: msgspec parses a list of them in C, where
     # ``UUID(text)`` took 1 µs each.
-    unit_ids = msgspec.convert([r["unit_id"] for r in listed], list[UUID])
+    unit_ids = msgspec.convert([r[0] for r in listed], list[UUID])
     result = []
-    for r, unit_id in zip(listed, unit_ids, strict=True):
-        division = in_force(r["divisions"], d, t)
+    for (_, code, unit_type, admitted_on, roles, names, divisions), unit_id in zip(
+        listed, unit_ids, strict=True
+    ):
+        division = in_force(divisions, d, t)
         result.append(
             Member(
                 unit_id=unit_id,
-                code=r["code"],
-                name=in_force(r["names"], d, t),
-                type=r["unit_type"],
+                code=code,
+                name=in_force(names, d, t),
+                type=unit_type,
                 province=province_of(division),
                 province_name=province_name(division),
-                role=in_force(r["roles"], d, t),
-                since=date.fromisoformat(r["admitted_on"]),
+                role=in_force(roles, d, t),
+                since=date.fromisoformat(admitted_on),
                 division=division,
                 division_name=name_of_division(division, day),
             )

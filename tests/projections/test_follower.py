@@ -71,11 +71,13 @@ QUERIES = {
 }
 
 
+@pytest.mark.parametrize("tuples", [False, True], ids=["named", "tuples"])
 @pytest.mark.parametrize("shape", QUERIES)
-def test_an_answer_of_one_query_sees_every_event_recorded_before_it(ledger, shape):
+def test_an_answer_of_one_query_sees_every_event_recorded_before_it(ledger, shape, tuples):
     """``Store.read`` carries its currency check in the query where it can. Whether the
     query finds rows from before the models fell behind, finds none, or cannot take
-    the check's columns, it answers from models that have caught up."""
+    the check's columns, it answers from models that have caught up — with rows by
+    column name or, as tuples, holding the query's own columns only."""
     store = open_store(ledger, follow=True)  # never started: nothing follows
     first = unit(ledger, 1).code
     store.ready()
@@ -83,8 +85,9 @@ def test_an_answer_of_one_query_sees_every_event_recorded_before_it(ledger, shap
     assert behind(store) > 0
     sql, params = QUERIES[shape]
     params = tuple(later if p == "later" else p for p in params)
-    rows = store.read(store.model(Membership).sql(sql), params)
-    assert [r["code"] for r in rows] == ([later] if shape == "one row" else sorted([first, later]))
+    rows = store.read(store.model(Membership).sql(sql), params, tuples=tuples)
+    codes = [tuple(r) for r in rows] if tuples else [(r["code"],) for r in rows]
+    assert codes == [(c,) for c in ([later] if shape == "one row" else sorted([first, later]))]
     assert behind(store) == 0
 
 
