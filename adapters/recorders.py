@@ -25,7 +25,7 @@ one round trip, the ordering lock held only inside the database (ADR 0021).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from contextvars import ContextVar
 from typing import Any
 
@@ -52,6 +52,18 @@ NO_HEAD = 2**63 - 1  # a read set checked against every version stored
 
 _ATTEMPTS: ContextVar[list[int] | None] = ContextVar("recording_attempts", default=None)
 """How many times the library has begun the current recording transaction."""
+
+
+def _array(elements: Iterable[str]) -> str:
+    """A PostgreSQL array literal of elements written already (numbers, UUIDs, or
+    quoted by ``_texts``)."""
+    return "{" + ",".join(elements) + "}"
+
+
+def _texts(values: Iterable[str]) -> str:
+    """A ``text[]`` literal: each value double-quoted, its backslashes and double
+    quotes escaped, so any text (an Idempotency-Key as sent) comes back as it was."""
+    return _array('"' + v.replace("\\", "\\\\").replace('"', '\\"') + '"' for v in values)
 
 
 class Chained:
@@ -306,16 +318,19 @@ $$"""
         _count_attempt()
         # No key is empty strings rather than NULL or an empty array, which are bound
         # untyped: psycopg would prepare the call again for the other parameter types.
-        request = list(key.params) if key is not None else [""] * 5
+        request = key.params if key is not None else ("",) * 5
+        # The arrays go as PostgreSQL's array literals, cast by the statement: psycopg
+        # dumping nine Python lists, each searched for its elements' type, cost about
+        # 0.12 ms a save; these strings cost a few µs.
         params = (
-            [e.originator_id for e in stored_events],
-            [e.originator_version for e in stored_events],
-            [e.topic for e in stored_events],
-            [e.state for e in stored_events],
+            _array(str(e.originator_id) for e in stored_events),
+            _array(str(e.originator_version) for e in stored_events),
+            _texts(e.topic for e in stored_events),
+            _array(f'"\\\\x{e.state.hex()}"' for e in stored_events),
             int(self.datastore.lock_timeout * 1000),
-            request,
-            list(reads),
-            list(reads.values()),
+            _texts(request),
+            _array(str(i) for i in reads),
+            _array(str(v) for v in reads.values()),
             NO_HEAD if head is None else head,
         )
         with self.datastore.get_connection() as conn:

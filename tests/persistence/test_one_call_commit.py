@@ -295,6 +295,22 @@ def test_a_key_recorded_by_another_attempt_records_nothing(ledger, keys):
     assert ledger.verify().ok
 
 
+ODD_KEYS = ['a"b', "a\\b", '\\"', "a,b", "{a}", "NULL", " spaced ", "键值-幂等", "'; --", '}{,"\\']
+
+
+def test_a_key_of_any_text_is_recorded_as_sent(ledger, keys):
+    """On PostgreSQL the key travels inside an array literal: quotes, backslashes,
+    commas, braces, the word NULL and spaces come back exactly, and hold the key."""
+    unit = register(ledger, 1)
+    for i, key in enumerate(ODD_KEYS):
+        with keyed(keys, f"first {i}", key=key):
+            ledger.rename_unit(unit, name=f"乙公司{i}", effective_on="2025-01-01", principal="p")
+        assert keys.find("token", key).attempt == f"first {i}"
+        with keyed(keys, "second", key=key), pytest.raises(KeyRecorded):
+            ledger.rename_unit(unit, name="丙公司", effective_on="2025-02-01", principal="p")
+    assert ledger.verify().ok
+
+
 def test_a_version_taken_meanwhile_is_the_librarys_integrity_error_and_records_nothing(ledger):
     unit = register(ledger, 1)
     before, hashes = ledger.recorder.max_notification_id(), ledger.event_hashes(unit)
