@@ -52,6 +52,8 @@ class Hub:
         self._reading = 0  # reads of the ledger running in worker threads
         self._reading_lock = threading.Lock()
         self._closed = False  # no read may start: the ledger may be closed
+        self._subscribers = 0
+        self._behind = False  # recent and head were left behind while no one followed
 
     # --- running ----------------------------------------------------------------
 
@@ -112,10 +114,28 @@ class Hub:
             if self._stopping.is_set():
                 return
             try:
+                if not self._subscribers:
+                    # No one to read for: a save costs no page read and encoding. The
+                    # window is moved to the head when a subscriber comes.
+                    self._behind = True
+                    continue
+                if self._behind:
+                    await self._skip_to_head()
                 await self._read_new()
             except Exception:
                 log.exception("the event stream could not read new events")
                 await asyncio.sleep(1)
+
+    async def _skip_to_head(self) -> None:
+        """Start the window afresh at the head: what came before it is read from the
+        database by a subscriber that needs it, as for any subscriber further behind
+        than memory reaches. Subscribers waiting on the window look again."""
+        head = await run_in_threadpool(self._max)
+        self.recent = []
+        self.head = self.floor = max(head, self.head)
+        self._behind = False
+        changed, self._changed = self._changed, asyncio.Event()
+        changed.set()
 
     async def _read_new(self) -> None:
         while True:
@@ -139,6 +159,18 @@ class Hub:
     ) -> AsyncIterator[Item | None]:
         """Every event after ``after`` passing the filters, then each new one as it
         is recorded; ``None`` when ``heartbeat`` seconds pass with nothing to send."""
+        self._subscribers += 1
+        try:
+            if self._behind:
+                self._kick.set()  # the window moves to the head before it is trusted
+            async for item in self._follow_from(after, type_, community):
+                yield item
+        finally:
+            self._subscribers -= 1
+
+    async def _follow_from(
+        self, after: int, type_: str | None, community: UUID | None
+    ) -> AsyncIterator[Item | None]:
         last = after
         loop = asyncio.get_running_loop()
         quiet_since = loop.time()  # when this subscriber was last sent anything

@@ -116,6 +116,36 @@ def test_every_event_arrives_exactly_once_in_order_across_a_disconnect(
     assert len(journal.entries) == 1 + 8 + 10 + 4 + 12 + 6
 
 
+def test_saves_while_no_one_follows_read_nothing_and_still_all_arrive(
+    store: str, server_ledger: Ledger, other_ledger: Ledger
+) -> None:
+    """With no subscriber the stream reads no page of the log on a save; one who comes
+    afterwards gets every event exactly once, and then the live ones — also after
+    everyone has left and events were recorded meanwhile."""
+    journal = Journal()
+    writer = Writer(journal, server_ledger)
+    with serving(server_ledger, heartbeat=HEARTBEAT, poll=_poll(store)) as server:
+        hub = server.app.state.hub
+        pages = []
+        page = hub.encoder.page
+        hub.encoder.page = lambda *a: pages.append(a) or page(*a)
+        token = server.token()
+        writer.write(server_ledger, "server", 6)
+        writer.write(other_ledger, "other", 3)
+        time.sleep(2 * (_poll(store) or 0.1))
+        assert pages == []  # woken, and nothing read
+        for turn in range(2):
+            with Subscription(server, token) as sub:
+                sub.to_position(journal.positions()[-1])
+                writer.write(server_ledger, f"live-{turn}", 2)
+                writer.write(other_ledger, f"other-live-{turn}", 1)
+                sub.to_position(journal.positions()[-1])
+                sub.heartbeats(1)
+            check_exactly_once(journal, sub.messages)
+            writer.write(server_ledger, f"alone-{turn}", 3)  # no one follows
+        assert pages  # read for the subscribers
+
+
 def test_after_in_the_query_resumes_like_last_event_id(
     store: str, server_ledger: Ledger, other_ledger: Ledger
 ) -> None:
