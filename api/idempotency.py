@@ -1,13 +1,16 @@
 """``Idempotency-Key`` on POST: a retry gets the first answer and records nothing.
 
-Nothing is written before the command runs (ADR 0035). The transaction that records
-the command's events also writes the key (``application.ledger.ALSO_IN_SAVE``), with
-the request's fingerprint and the attempt's id, so that the key and the events commit
-or vanish together; the answer is stored just after. A request finds its key:
+Nothing is written before the command runs, nor read (ADR 0035 and its amendment). The
+transaction that records the command's events also writes the key
+(``application.ledger.ALSO_IN_SAVE``), with the request's fingerprint and the attempt's
+id, so that the key and the events commit or vanish together; the answer is stored just
+after. A request runs; where its save finds the key written already, or its command is
+refused by what the key's first attempt recorded, or it records nothing, the key is
+looked up and the request finds it:
 
-- absent: it runs. Two attempts of one request that run at once (a client that retried
-  too soon, a double click) may both decide, but only one records: the other's save
-  finds the key written and records nothing, and it is answered as a retry is;
+- absent: its own answer. Two attempts of one request that run at once (a client that
+  retried too soon, a double click) may both decide, but only one records: the other's
+  save finds the key written and records nothing, and it is answered as a retry is;
 - with an answer: the answer is sent again (``Idempotent-Replayed: true``);
 - with a different request under it: 422;
 - recorded, its answer not yet stored: 409, try again shortly — or, once the attempt
@@ -30,7 +33,7 @@ from datetime import UTC, datetime, timedelta
 import msgspec
 
 from adapters.idempotency import RequestKeys, Reservation
-from application.ledger import ALSO_IN_SAVE
+from application.ledger import ALSO_IN_SAVE, SAVED_AT
 from domain.errors import Conflict, InvalidInput
 from projections.machinery import Store
 
@@ -64,15 +67,31 @@ class Requests:
     ) -> Answer:
         """The answer to ``request`` sent under ``key``: the first one's, if a request
         with this key recorded before, else ``run()``'s (the command, then its status
-        and body), with the key written by the command's save."""
+        and body), with the key written by the command's save.
+
+        The key is not looked up first: a request sent once (nearly every one) runs
+        straight away, and its save writes the key or, where another attempt wrote it,
+        records nothing (``KeyRecorded``). A retry is told by that refusal, or by the
+        rule its first attempt's events now break, and only then is the key looked up
+        and the first answer sent; a command that recorded nothing looks it up after
+        it ran, since it wrote no key that could have been refused."""
         if not 1 <= len(key) <= 200:
             raise InvalidInput("Idempotency-Key must be 1 to 200 characters")
         fingerprint = hashlib.sha256(request).hexdigest()
-        earlier = self.keys.find(token_id, key)
-        if earlier is not None:
-            replay = self._earlier(token_id, key, fingerprint, earlier)
-            if replay is not None:
-                return replay
+        answer = self._attempt(token_id, key, fingerprint, run)
+        if answer is None:  # an earlier release's reservation, dropped: run now
+            answer = self._attempt(token_id, key, fingerprint, run, last=True)
+        assert answer is not None
+        return answer
+
+    def _attempt(
+        self,
+        token_id: str,
+        key: str,
+        fingerprint: str,
+        run: Callable[[], tuple[int, bytes]],
+        last: bool = False,
+    ) -> Answer | None:
         attempt = f"{INSTANCE}.{uuid.uuid4().hex}"
         with _running_lock:
             _running.add(attempt)
@@ -80,22 +99,31 @@ class Requests:
             marker = ALSO_IN_SAVE.set(
                 self.keys.to_record(token_id, key, fingerprint, attempt, datetime.now(UTC))
             )
+            SAVED_AT.set(None)
             try:
                 status, body = run()
             except Exception:
-                # Another attempt of the same request may have recorded it meanwhile:
-                # this one failed because of it (its key refused, or a rule such as "a
-                # code is registered once"); the request's answer is the other's.
+                # A retry, or another attempt of the same request that recorded it
+                # meanwhile: this one failed because of it (its key refused, or a rule
+                # such as "a code is registered once"); the answer is the other's.
                 earlier = self.keys.find(token_id, key)
                 if earlier is None or earlier.attempt == attempt:
                     raise
                 replay = self._earlier(token_id, key, fingerprint, earlier)
-                if replay is None:
+                if replay is None and last:
                     raise
                 return replay
             finally:
                 ALSO_IN_SAVE.reset(marker)
-            # Nothing to store where nothing was recorded: the statement changes no row.
+            if SAVED_AT.get() is None:
+                # Recorded nothing, so no key of this attempt's was refused: a request
+                # recorded before under the key is answered by its own answer.
+                earlier = self.keys.find(token_id, key)
+                if earlier is not None:
+                    replay = self._earlier(token_id, key, fingerprint, earlier)
+                    if replay is not None or not last:
+                        return replay
+                return Answer(status, body)
             self.keys.answer(token_id, key, attempt, status, body)
             return Answer(status, body)
         finally:

@@ -17,7 +17,7 @@ import pytest
 from adapters.idempotency import KeyRecorded
 from api.idempotency import STALE
 from bootstrap import Ledger
-from domain.errors import AlreadyRegistered
+from domain.errors import AlreadyRegistered, InvalidInput
 from tests.api.support import PROBLEM, Api, World, issue, serving
 from tests.factories import credit_code
 
@@ -252,6 +252,36 @@ def _left_behind(
         "INSERT INTO {api_requests} VALUES (?, ?, ?, ?, ?, ?, NULL, NULL)",
         (api.caller.id, key, fingerprint, uuid.uuid4().hex, started.isoformat(), int(recorded)),
     )
+
+
+def test_a_retry_of_a_command_that_records_nothing_gets_the_first_answer(world) -> None:
+    """The key is looked up only once a command is refused, or has recorded nothing
+    (then it wrote no key that could be refused): a retry that runs and records
+    nothing is answered by the first answer all the same."""
+    requests = world.api.app.state.service.requests
+    token = world.api.caller.id
+    path, body = _cost(world)
+
+    def record() -> tuple[int, bytes]:
+        world.api.ledger.record_cost(
+            world.agreement_id,
+            principal="p",
+            amount="1.00",
+            incurred_on="2024-06-30",
+            description="水电费",
+        )
+        return 201, b'{"first": true}'
+
+    first = requests.once(token, "k-nothing", b"request", record)
+    assert (first.status, first.body, first.replayed) == (201, b'{"first": true}', False)
+    before = world.api.position()
+    again = requests.once(token, "k-nothing", b"request", lambda: (200, b'{"again": true}'))
+    assert (again.status, again.body, again.replayed) == (201, b'{"first": true}', True)
+    fresh = requests.once(token, "k-fresh", b"request", lambda: (200, b'{"fresh": true}'))
+    assert (fresh.status, fresh.body, fresh.replayed) == (200, b'{"fresh": true}', False)
+    with pytest.raises(InvalidInput, match="different request"):
+        requests.once(token, "k-nothing", b"another", lambda: (200, b"{}"))
+    assert world.api.position() == before
 
 
 def test_a_reservation_an_earlier_release_abandoned_is_run_once_it_is_stale(world) -> None:

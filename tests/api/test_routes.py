@@ -1656,6 +1656,7 @@ def test_no_read_of_the_ledger_outlives_the_apps_lifespan(ledger) -> None:
                 done.set()
 
         hub.encoder.page = slow_page
+        hub._subscribers += 1  # as if someone followed the stream: the hub reads new events
         api = Api(app, client, issue(app, "admin"))
         api.post(
             "/units",
