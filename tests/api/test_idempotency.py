@@ -260,7 +260,6 @@ def test_a_retry_of_a_command_that_records_nothing_gets_the_first_answer(world) 
     nothing is answered by the first answer all the same."""
     requests = world.api.app.state.service.requests
     token = world.api.caller.id
-    path, body = _cost(world)
 
     def record() -> tuple[int, bytes]:
         world.api.ledger.record_cost(
