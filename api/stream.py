@@ -99,7 +99,14 @@ class Hub:
         return await run_in_threadpool(read)
 
     def wake(self) -> None:
-        """Something may have been recorded (callable from any thread)."""
+        """Something may have been recorded (callable from any thread). While no one
+        follows, the loop is not even woken: the window is only marked behind. A
+        subscriber that comes meanwhile either is counted by the second look or finds
+        the mark, and then wakes the loop itself (``follow``)."""
+        if not self._subscribers:
+            self._behind = True
+            if not self._subscribers:
+                return
         if self._loop is not None and not self._loop.is_closed():
             self._loop.call_soon_threadsafe(self._kick.set)
 
