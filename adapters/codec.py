@@ -52,15 +52,6 @@ def to_json(value: Any) -> bytes:
     return _encoder.encode(value)
 
 
-@functools.cache
-def _decoder(topic: str) -> tuple[type, msgspec.json.Decoder[Any], type[msgspec.Struct]]:
-    """The event class of ``topic`` and a typed decoder for its stored state (its
-    fields minus id and version), built once per topic."""
-    cls = resolve_topic(topic)
-    shape = msgspec.defstruct(f"{cls.__name__}State", [(f.name, t) for f, t in _fields(cls)])
-    return cls, msgspec.json.Decoder(shape), shape
-
-
 def _fields(cls: type) -> list[tuple[dataclasses.Field[Any], Any]]:
     """An event class's stored fields (all but id and version) and their types."""
     hints = typing.get_type_hints(cls, localns=_REAL_TYPES)
@@ -197,7 +188,9 @@ class MsgspecMapper(Mapper[UUID]):
         return reader.decode(_encoder.encode(state))
 
 
+@functools.cache
 def state_type(topic: str) -> type[msgspec.Struct]:
     """The shape of an event type's stored fields (what the event stream publishes
-    as its ``data``, and describes with ``msgspec.json.schema``)."""
-    return _decoder(topic)[2]
+    as its ``data``, and describes with ``msgspec.json.schema``), built once per topic."""
+    cls = resolve_topic(topic)
+    return msgspec.defstruct(f"{cls.__name__}State", [(f.name, t) for f, t in _fields(cls)])

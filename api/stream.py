@@ -137,10 +137,12 @@ class Hub:
         """Start the window afresh at the head: what came before it is read from the
         database by a subscriber that needs it, as for any subscriber further behind
         than memory reaches. Subscribers waiting on the window look again."""
+        # Cleared before the head is read: a save that marks the window behind again
+        # meanwhile (the last subscriber gone) is not forgotten.
+        self._behind = False
         head = await run_in_threadpool(self._max)
         self.recent = []
         self.head = self.floor = max(head, self.head)
-        self._behind = False
         changed, self._changed = self._changed, asyncio.Event()
         changed.set()
 

@@ -400,8 +400,7 @@ class Store:
         if check is None:  # memory://: the log is not in the read models' database
             return self.head(), min(self.positions([m.key for m in self.live], query).values())
         columns, params = check
-        row = query(f"SELECT {columns}", params)[0]
-        return self._checked((row["_head"], row["_done"], row["_known"]))
+        return self._checked(query(f"SELECT {columns}", params)[0], tuples=False)
 
     def _check(self) -> tuple[str, tuple[str, ...]] | None:
         """The check as three columns of a select list (``_head``, ``_done``,
@@ -417,9 +416,9 @@ class Store:
             keys + keys,
         )
 
-    def _checked(self, columns: Sequence[Any]) -> tuple[int, int]:
-        """(head, done) from the check's three columns' values."""
-        head, done, known = columns
+    def _checked(self, row: Any, *, tuples: bool) -> tuple[int, int]:
+        """(head, done) from a row that holds the check's columns (first, in a tuple)."""
+        head, done, known = row[:3] if tuples else (row["_head"], row["_done"], row["_known"])
         return head or 0, (done or 0) if known == len(self.live) else 0
 
     def ready(self) -> int:
@@ -459,10 +458,7 @@ class Store:
         while True:
             rows = self.query(found[0], (*found[1], *params), tuples=tuples) if found else []
             if rows:
-                first = rows[0]
-                head, done = self._checked(
-                    first[:3] if tuples else (first["_head"], first["_done"], first["_known"])
-                )
+                head, done = self._checked(rows[0], tuples=tuples)
             else:
                 head, done = self._where(self.query)
             target = head if target is None else target
