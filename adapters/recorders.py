@@ -260,16 +260,20 @@ BEGIN
         END IF;
     END IF;
     LOCK TABLE {events} IN EXCLUSIVE MODE;
-    SELECT r.id, r.v INTO event FROM unnest(read_ids, read_versions) AS r(id, v)
-        WHERE EXISTS (SELECT FROM {events} e
-            WHERE e.originator_id = r.id AND e.originator_version = r.v + 1
-            AND e.notification_id <= read_head)
-        LIMIT 1;
-    IF FOUND THEN
-        RAISE unique_violation USING MESSAGE = format(
-            '%s was read at version %s and has changed since: decide again',
-            event.id, event.v);
-    END IF;
+    -- One look-up by the primary key per aggregate read: its generic plan is as cheap
+    -- as any, so it is planned once per connection (a join of the arrays with the
+    -- table was planned again on every call, and a plan made while the table was
+    -- small could stay a scan of it).
+    FOR i IN 1..coalesce(cardinality(read_ids), 0) LOOP
+        PERFORM FROM {events} e WHERE e.originator_id = read_ids[i]
+            AND e.originator_version = read_versions[i] + 1
+            AND e.notification_id <= read_head;
+        IF FOUND THEN
+            RAISE unique_violation USING MESSAGE = format(
+                '%s was read at version %s and has changed since: decide again',
+                read_ids[i], read_versions[i]);
+        END IF;
+    END LOOP;
     NOTIFY "{channel}";
     WITH inserted AS (
         INSERT INTO {events} (originator_id, originator_version, topic, state)
