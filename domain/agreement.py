@@ -25,7 +25,7 @@ adopted ``agreement`` resolutions of the same body's council.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
 from uuid import UUID
@@ -240,8 +240,12 @@ class Terms:
         return next((p for p in self.parties if p.unit_id == unit_id), None)
 
 
-@dataclass(frozen=True)
-class Entry:
+class Entry(msgspec.Struct, frozen=True, gc=False):
+    """One numbered entry. A Struct rather than a dataclass: a long agreement holds
+    thousands, and a snapshot decodes into these about twice as fast (ADR 0024's
+    amendment). Its fields are values only, so it can never be part of a reference
+    cycle and needs no tracking by the garbage collector (``gc=False``)."""
+
     number: int
     kind: EntryKind
     on: date  # contributed, incurred or realised on
@@ -406,7 +410,9 @@ class BenefitAgreement(LedgerAggregate):
 
         def apply(self, agreement: BenefitAgreement) -> None:
             entry = agreement.entry(self.entry)
-            agreement.entries[entry.number - 1] = replace(entry, reversed_because=self.reason)
+            agreement.entries[entry.number - 1] = msgspec.structs.replace(
+                entry, reversed_because=self.reason
+            )
 
     def __init__(
         self,
