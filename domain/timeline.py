@@ -18,8 +18,16 @@ Every function is pure: the ledger gathers the aggregates, this module judges.
 
 from __future__ import annotations
 
-from collections import defaultdict
-from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import (
+    Callable,
+    Collection,
+    Container,
+    Hashable,
+    Iterable,
+    Iterator,
+    Mapping,
+    Sequence,
+)
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from uuid import UUID
@@ -37,7 +45,7 @@ from domain.errors import (
     SeatRuleBroken,
     UnitDeregistered,
 )
-from domain.values import LEAD_TYPES, CommunityKind, Role
+from domain.values import LEAD_TYPES, CommunityKind, Role, UnitType
 
 Names = Callable[[UUID], str]
 """A unit's label as users know it: its name and credit code."""
@@ -83,6 +91,7 @@ class Timeline:
 
 
 def breaches(timeline: Timeline, name: Names) -> dict[Hashable, Breach]:
+    """Every breach of the rules on the timeline, by key."""
     found: dict[Hashable, Breach] = {}
     for rule in RULES:
         for breach in rule(timeline, name):
@@ -90,20 +99,27 @@ def breaches(timeline: Timeline, name: Names) -> dict[Hashable, Breach]:
     return found
 
 
-def added(before: Mapping[Hashable, Breach], after: Mapping[Hashable, Breach]) -> list[Breach]:
-    """The breaches a command would add, earliest first."""
+def added(before: Container[Hashable], after: Mapping[Hashable, Breach]) -> list[Breach]:
+    """The breaches a command would add, earliest first (``before``: the keys of those
+    found before it)."""
     return sorted((b for k, b in after.items() if k not in before), key=lambda b: b.day)
 
 
 # --- membership ------------------------------------------------------------------
 
 
-def membership_spans(body: Community) -> dict[UUID, list[Span]]:
-    spans: dict[UUID, list[Span]] = defaultdict(list)
+def membership_spans(body: Community, units: Collection[UUID]) -> dict[UUID, list[Span]]:
+    """The membership spans of ``units``, each unit's sorted by start. Only theirs: a
+    rule about a council's seats or an agreement's parties asks about a few dozen units
+    of a body that may have hundreds of members, every command."""
+    spans: dict[UUID, list[Span]] = {}
     for period in body.periods:
-        spans[period.unit_id].append(Span(period.admitted_on, period.exited_on))
+        if period.unit_id in units:
+            span = Span(period.admitted_on, period.exited_on)
+            spans.setdefault(period.unit_id, []).append(span)
     for unit_spans in spans.values():
-        unit_spans.sort(key=lambda s: s.start)
+        if len(unit_spans) > 1:
+            unit_spans.sort(key=lambda s: s.start)
     return spans
 
 
@@ -134,16 +150,13 @@ def _leads(t: Timeline, name: Names) -> Iterator[Breach]:
     body = t.body
     if body.kind is not CommunityKind.INDUSTRY:
         return
+    # One pass over the periods, only those that ever lead: most members never do.
+    leading: dict[UnitType, list[tuple[Span, UUID]]] = {}
+    for p in body.periods:
+        if p.unit_type in LEAD_TYPES and any(role is Role.LEAD for _, role in p.roles):
+            leading.setdefault(p.unit_type, []).extend((span, p.unit_id) for span in _lead_spans(p))
     for unit_type in LEAD_TYPES:
-        spans = sorted(
-            (
-                (span, p.unit_id)
-                for p in body.periods
-                if p.unit_type is unit_type
-                for span in _lead_spans(p)
-            ),
-            key=lambda item: item[0].start,
-        )
+        spans = sorted(leading.get(unit_type, ()), key=lambda item: item[0].start)
         for i, (first, first_unit) in enumerate(spans):
             for second, second_unit in spans[i + 1 :]:
                 day = first.first_common_day(second)
@@ -253,7 +266,7 @@ def _seats_held_by_members(t: Timeline, name: Names) -> Iterator[Breach]:
     """Only members hold seats, on every day of the seat."""
     if t.council is None:
         return
-    spans = membership_spans(t.body)
+    spans = membership_spans(t.body, {seat.unit_id for seat in t.council.seats})
     for seat in t.council.seats:
         seat_span = Span(seat.since, seat.until)
         day = first_uncovered_day(seat_span, spans.get(seat.unit_id, ()))
@@ -375,7 +388,8 @@ def _parties_are_members(t: Timeline, name: Names) -> Iterator[Breach]:
     """An agreement's parties are members of the body on every day their shares are in
     force. A contribution comes only from a party in force on its date (the agreement
     checks), so this keeps contributors members on their dates too."""
-    spans = membership_spans(t.body)
+    parties = {p.unit_id for a in t.agreements for terms in a.terms for p in terms.parties}
+    spans = membership_spans(t.body, parties) if parties else {}
     for agreement in t.agreements:
         ends = [terms.effective_on for terms in agreement.terms[1:]] + [agreement.terminated_on]
         for terms, end in zip(agreement.terms, ends, strict=False):
