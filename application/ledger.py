@@ -40,6 +40,7 @@ from application.commands import (
 from application.governance import GovernanceCommands
 from application.names import Directory
 from application.repository import READS, KeptAggregates
+from application.timelines import CheckedTimelines
 from domain.annual import check_digest
 from domain.charter import Matter
 from domain.community import Community
@@ -95,6 +96,8 @@ class Ledger(AgreementCommands, GovernanceCommands, AnnualCommands, Application[
         """``env``: the library's settings for the store ``url`` names, which the
         composition root (``bootstrap``) makes from it."""
         self.after_save: list[Callable[[int], None]] = []
+        self.checked_timelines = CheckedTimelines()
+        """The breaches of timelines checked already (``rules_kept``)."""
         """Called with the last position after every save (read models catch up)."""
         self.directory: Directory | None = None
         """Where names are looked up (``application.names``): the read models give
@@ -134,6 +137,7 @@ class Ledger(AgreementCommands, GovernanceCommands, AnnualCommands, Application[
             recordings = super().save(*objs, **kwargs)
         if reads is not None and recordings:
             reads.saved = True
+            self.checked_timelines.saved(reads.checked, objs)
         return recordings
 
     def event_hashes(self, aggregate: UUID) -> dict[int, str]:
@@ -582,13 +586,23 @@ class Ledger(AgreementCommands, GovernanceCommands, AnnualCommands, Application[
     def rules_kept(self, timeline: Timeline, subject: UUID | None = None) -> Iterator[None]:
         """Refuse what the block decides if it breaks a rule on any date that was kept
         before it (ADR 0016). The block changes the timeline's aggregates in memory
-        only; a refusal leaves nothing to save."""
+        only; a refusal leaves nothing to save. The breaches before are usually known
+        from the command before on the same body (``application.timelines``): then the
+        rules are walked once, after the block."""
         name = self.unit_names()
-        before = breaches(timeline, name)
+        before = self.checked_timelines.known(timeline)
+        if before is None:
+            before = frozenset(breaches(timeline, name))
+            self.checked_timelines.found(timeline, before)
         yield
-        new = added(before, breaches(timeline, name))
+        after = breaches(timeline, name)
+        new = added(before, after)
         if new:
             raise new[0].error(new[0].explain(subject))
+        pending = self.checked_timelines.found(timeline, frozenset(after))
+        reads = READS.get()
+        if pending is not None and reads is not None:
+            reads.checked.append(pending)
 
     def community_as_known_at(self, ref: str | UUID, known_at: str | datetime) -> Community:
         """The community as the ledger knew it at a recorded time: a fold of the

@@ -34,7 +34,7 @@ class ReadSet:
     store's unique key whenever it changed. ``saved``: a save of this attempt
     reached the store."""
 
-    __slots__ = ("fresh", "head", "saved", "unchecked", "versions")
+    __slots__ = ("checked", "fresh", "head", "saved", "unchecked", "versions")
 
     def __init__(self, *, fresh: bool) -> None:
         self.fresh = fresh
@@ -43,6 +43,9 @@ class ReadSet:
         self.saved = False
         self.unchecked = False
         self.versions: dict[UUID, int] = {}
+        self.checked: list[Any] = []
+        """Timelines checked with this attempt's events not yet saved
+        (``application.timelines.Pending``): kept once a save of them succeeds."""
 
     def read(self, aggregate: Any, *, checked: bool) -> Any:
         self.versions.setdefault(aggregate.id, aggregate.version)

@@ -8,11 +8,13 @@ import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date
-from uuid import UUID
+from uuid import UUID, uuid4
 
 import pytest
 from freezegun import freeze_time
 
+import application.ledger as ledger_module
+from application.timelines import CheckedTimelines
 from bootstrap import Ledger
 from domain.errors import (
     CharterRuleBroken,
@@ -24,6 +26,7 @@ from domain.errors import (
     SeatRuleBroken,
     UnitDeregistered,
 )
+from domain.timeline import Timeline
 from tests.factories import credit_code
 
 P = "secretary:he"
@@ -405,3 +408,67 @@ def test_the_recommending_lead_keeps_leading_on_the_recommendations_date(units):
     ):
         leave(units, body, HUAWEI, "2024-05-01")
     leave(units, body, HUAWEI, "2024-06-02")
+
+
+# --- the breaches before a command, known from the command before -----------------
+
+
+def test_a_command_on_a_body_as_the_last_command_left_it_walks_the_rules_once(units, monkeypatch):
+    """Each command after the first finds the breaches before it known: the rules are
+    walked once, after it decides; a refusal comes all the same."""
+    walks: list[int] = []
+    walk = ledger_module.breaches
+    monkeypatch.setattr(ledger_module, "breaches", lambda t, n: walks.append(1) or walk(t, n))
+    body = found(units)
+    admit(units, body, HUAWEI, "2024-06-01", role="lead")
+    assert len(walks) == 2  # the first command on the body: before and after
+    admit(units, body, ZJU, "2024-06-01", role="lead")
+    admit(units, body, CHIP, "2024-06-01")
+    assert len(walks) == 4
+    with refused(
+        units,
+        LeadAlreadyHeld,
+        f"{label(BYD)} cannot lead 全国新能源汽车行业产教融合共同体 from 2024-07-01: "
+        f"{label(HUAWEI)} leads as enterprise since 2024-06-01; an industry community "
+        "has one lead enterprise at a time",
+    ):
+        admit(units, body, BYD, "2024-07-01", role="lead")
+    assert len(walks) == 5
+    admit(units, body, BYD, "2024-07-01")  # the body as the refused command found it
+    assert len(walks) == 6
+
+
+class _Aggregate:
+    def __init__(self, version: int, unsaved: int = 0) -> None:
+        self.id = uuid4()
+        self.version = version
+        self.pending_events = [object()] * unsaved
+
+
+def test_breaches_found_on_events_not_yet_saved_are_kept_only_once_they_are():
+    """Until its save succeeds, another writer may store a different event under the
+    same version: what was found on the command's own must not be taken for it."""
+    checked = CheckedTimelines()
+    body, council = _Aggregate(7, unsaved=1), _Aggregate(3)
+    timeline = Timeline(body, council)  # type: ignore[arg-type]
+    pending = checked.found(timeline, frozenset({"a breach"}))
+    assert pending is not None
+    body.pending_events = []  # as a reader of version 7 finds it
+    assert checked.known(timeline) is None
+    checked.saved([pending], [council])  # a save without the body's event
+    assert checked.known(timeline) is None
+    checked.saved([pending], [body])
+    assert checked.known(timeline) == frozenset({"a breach"})
+    body.pending_events = [object()]
+    assert checked.known(timeline) is None  # a timeline holding unsaved events is not looked up
+    body.pending_events = []
+    assert checked.known(Timeline(body, council, deregistered={uuid4(): date(2025, 1, 1)})) is None
+    assert checked.known(Timeline(body)) is None  # without the council: another timeline
+
+
+def test_only_the_last_timelines_checked_are_kept():
+    checked = CheckedTimelines(size=2)
+    timelines = [Timeline(_Aggregate(1)) for _ in range(3)]  # type: ignore[arg-type]
+    for t in timelines:
+        assert checked.found(t, frozenset()) is None
+    assert [checked.known(t) for t in timelines] == [None, frozenset(), frozenset()]
