@@ -27,7 +27,7 @@ from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.persistence import Recording
 
 from application import names
-from application.agreements import AgreementCommands
+from application.agreements import AgreementCommands, Drafted
 from application.annual import AnnualCommands
 from application.commands import (
     command,
@@ -96,9 +96,11 @@ class Ledger(AgreementCommands, GovernanceCommands, AnnualCommands, Application[
         """``env``: the library's settings for the store ``url`` names, which the
         composition root (``bootstrap``) makes from it."""
         self.after_save: list[Callable[[int], None]] = []
+        """Called with the last position after every save (read models catch up)."""
         self.checked_timelines = CheckedTimelines()
         """The breaches of timelines checked already (``rules_kept``)."""
-        """Called with the last position after every save (read models catch up)."""
+        self.drafted = Drafted()
+        """Each body's agreements (``agreement_ids``)."""
         self.directory: Directory | None = None
         """Where names are looked up (``application.names``): the read models give
         one when they are opened on this ledger; without it, ids and codes only."""

@@ -932,3 +932,31 @@ def test_outside_funding_credits_no_party_and_changes_no_split(memory_ledger):
     positions = record.settle(date(2024, 12, 31))
     assert by_unit(positions) == before  # nobody's cost is lower, nobody contributed more
     assert_columns_add_up(positions, costs=100_000, benefits=0, contributions=40_000)
+
+
+def test_agreement_ids_reads_only_the_draftings_recorded_since_it_last_read(ledger):
+    """An exit checks every agreement of its body: the log's draftings are read once,
+    then only what was recorded since, by this process or another."""
+    body = body_with_council(ledger)
+    first = draft(ledger, body, title="实训基地", on="2024-06-01")
+    read: list[int] = []
+    select = ledger.recorder.select_notifications
+
+    def counted(*args, **kwargs):
+        page = select(*args, **kwargs)
+        if "chanjiao.agreement.drafted.v1" in kwargs.get("topics", ()):
+            read.append(len(page))
+        return page
+
+    ledger.recorder.select_notifications = counted  # type: ignore[method-assign]
+    assert list(ledger.agreement_ids(body)) == [first]
+    assert sum(read) == 1
+    assert list(ledger.agreement_ids(body)) == [first]
+    assert sum(read) == 1  # nothing recorded since: nothing read
+    with Ledger(ledger.url) as other:  # another process drafts one more
+        second = draft(other, body, title="产业学院", on="2024-03-01")
+    elsewhere = draft(ledger, body_with_council(ledger, name="无锡产教联合体"), title="外地学院")
+    assert list(ledger.agreement_ids(body)) == [first, second]
+    assert sum(read) == 3
+    assert list(ledger.agreement_ids()) == [first, second, elsewhere]
+    assert sum(read) == 3
