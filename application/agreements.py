@@ -9,7 +9,6 @@ resolution of the same body's council passed by then."""
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import date
 from typing import TYPE_CHECKING, Any
@@ -25,6 +24,7 @@ from application.commands import (
     principal_name,
     resolution_number,
 )
+from application.log_index import EVERY
 from domain.agreement import (
     AgreementKind,
     BenefitAgreement,
@@ -54,42 +54,6 @@ if TYPE_CHECKING:
 
 PartyInput = Mapping[str, Any]
 """``{"unit_id": id or credit code, "cost_share_bp": …, "benefit_share_bp": …}``"""
-
-
-class Drafted:
-    """Which agreements each body has drafted, as far as the log has been read: the
-    first call reads every agreement's drafting from the log, each call after it only
-    what was recorded since (an exit checks every agreement of its body, ADR 0016, and
-    reading the whole log's draftings each time grew with the ledger). Up to the log's
-    head when called, as a read of the log then would be; thread-safe."""
-
-    PAGE = 500
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._read_to = 0
-        self._all: list[UUID] = []
-        self._by_body: dict[UUID, list[UUID]] = {}
-
-    def ids(self, ledger: Ledger, community: UUID | None) -> list[UUID]:
-        with self._lock:
-            head = ledger.recorder.max_notification_id() or 0
-            start = self._read_to + 1
-            while start <= head:
-                page = ledger.recorder.select_notifications(
-                    start=start, limit=self.PAGE, stop=head, topics=[BenefitAgreement.Drafted.TOPIC]
-                )
-                for notification in page:
-                    drafted: Any = ledger.mapper.to_domain_event(notification)
-                    self._all.append(notification.originator_id)
-                    self._by_body.setdefault(drafted.community_id, []).append(
-                        notification.originator_id
-                    )
-                if len(page) < self.PAGE:
-                    break
-                start = page[-1].id + 1
-            self._read_to = max(self._read_to, head)
-            return list(self._all if community is None else self._by_body.get(community, ()))
 
 
 class AgreementCommands:
@@ -343,7 +307,7 @@ class AgreementCommands:
 
     def agreement_ids(self: Ledger, community: UUID | None = None) -> Iterator[UUID]:
         """Every agreement (of one body, if given), in the order drafted."""
-        yield from self.drafted.ids(self, community)
+        yield from self.drafted.ids(self, EVERY if community is None else community)
 
     def _party_labels(
         self: Ledger, body: Community, parties: Sequence[Party], day: date

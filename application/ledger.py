@@ -27,7 +27,7 @@ from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.persistence import Recording
 
 from application import names
-from application.agreements import AgreementCommands, Drafted
+from application.agreements import AgreementCommands
 from application.annual import AnnualCommands
 from application.commands import (
     command,
@@ -38,9 +38,11 @@ from application.commands import (
     resolution_number,
 )
 from application.governance import GovernanceCommands
+from application.log_index import LogIndex
 from application.names import Directory
 from application.repository import READS, KeptAggregates
 from application.timelines import CheckedTimelines
+from domain.agreement import BenefitAgreement
 from domain.annual import check_digest
 from domain.charter import Matter
 from domain.community import Community
@@ -82,6 +84,14 @@ command and reads it after, to tell the writer how far the log reaches with its
 events in it (the HTTP API's ``Chanjiao-Position``)."""
 
 
+def _drafted_for(event: Any) -> UUID:
+    return event.community_id  # type: ignore[no-any-return]
+
+
+def _admitted_unit(event: Any) -> UUID:
+    return event.unit_id  # type: ignore[no-any-return]
+
+
 class Ledger(AgreementCommands, GovernanceCommands, AnnualCommands, Application[UUID]):
     name = "chanjiao"
     env = {
@@ -99,8 +109,12 @@ class Ledger(AgreementCommands, GovernanceCommands, AnnualCommands, Application[
         """Called with the last position after every save (read models catch up)."""
         self.checked_timelines = CheckedTimelines()
         """The breaches of timelines checked already (``rules_kept``)."""
-        self.drafted = Drafted()
+        self.drafted = LogIndex(BenefitAgreement.Drafted.TOPIC, key=_drafted_for)
         """Each body's agreements (``agreement_ids``)."""
+        self.founded = LogIndex(Community.Founded.TOPIC)
+        """Every body, in the order founded (``community_ids``)."""
+        self.admitted = LogIndex(Community.MemberAdmitted.TOPIC, key=_admitted_unit)
+        """The bodies that ever admitted each unit (``communities_of``)."""
         self.directory: Directory | None = None
         """Where names are looked up (``application.names``): the read models give
         one when they are opened on this ledger; without it, ids and codes only."""
@@ -557,10 +571,12 @@ class Ledger(AgreementCommands, GovernanceCommands, AnnualCommands, Application[
         return record
 
     def communities_of(self, unit_id: UUID) -> Iterator[Community]:
-        """Every body the unit is or was a member of."""
-        for community_id in self.community_ids():
+        """Every body the unit is or was a member of, in the order founded."""
+        founded = self.founded.positions(self)
+        admitted = sorted(self.admitted.ids(self, unit_id), key=lambda b: founded.get(b, 0))
+        for community_id in admitted:
             body = self.community(community_id)
-            if body.last_period(unit_id) is not None:
+            if body.last_period(unit_id) is not None:  # not if its admission was annulled
                 yield body
 
     def timeline(self, body: Community) -> Timeline:
@@ -624,13 +640,4 @@ class Ledger(AgreementCommands, GovernanceCommands, AnnualCommands, Application[
 
     def community_ids(self) -> Iterator[UUID]:
         """Every community, in the order their founding was recorded."""
-        start = 1
-        while True:
-            page = self.recorder.select_notifications(
-                start=start, limit=500, topics=[Community.Founded.TOPIC]
-            )
-            for notification in page:
-                yield notification.originator_id
-            if len(page) < 500:
-                return
-            start = page[-1].id + 1
+        yield from self.founded.ids(self)

@@ -472,3 +472,29 @@ def test_only_the_last_timelines_checked_are_kept():
     for t in timelines:
         assert checked.found(t, frozenset()) is None
     assert [checked.known(t) for t in timelines] == [None, frozenset(), frozenset()]
+
+
+def test_a_units_bodies_are_found_as_the_log_stands_whoever_recorded_them(units):
+    """A deregistration checks every body the unit belongs to, found from the log's
+    admissions as it stands when asked (read once, then only what is new): bodies and
+    admissions another process recorded count, an annulled admission does not."""
+    first = found(units, kind="city", name="深圳市域产教联合体")
+    admit(units, first, CHIP, "2024-02-01")
+    leave(units, first, CHIP, "2024-09-01")
+    assert list(units.communities_of(units.unit(CHIP).id)) == [units.community(first)]
+    with Ledger(units.url) as other:  # another process, after this one has read the log
+        second = found(other, kind="city", name="苏州市域产教联合体")
+        admit(other, second, CHIP, "2024-03-01")
+        third = found(other, kind="city", name="无锡市域产教联合体")
+        admit(other, third, CHIP, "2024-03-01")
+        other.annul_member_record(third, CHIP, reason="错录", principal=P)
+    assert list(units.community_ids()) == [first, second, third]
+    assert [b.id for b in units.communities_of(units.unit(CHIP).id)] == [first, second]
+    with refused(
+        units,
+        UnitDeregistered,
+        f"{label(CHIP)} is deregistered effective 2024-10-01, but it is a member of "
+        "苏州市域产教联合体 from 2024-03-01; record its exit effective 2024-10-01 at the "
+        "latest first",
+    ):
+        units.deregister_unit(CHIP, effective_on="2024-10-01", principal=P)
