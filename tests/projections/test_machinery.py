@@ -5,6 +5,7 @@ On SQLite and PostgreSQL."""
 from __future__ import annotations
 
 import contextlib
+import gc
 import io
 import os
 import signal
@@ -565,3 +566,39 @@ def test_a_batch_rolled_back_leaves_nothing_remembered_either(
             ), day
     finally:
         ledger.close()
+
+
+def test_a_catch_up_collects_garbage_less_often_and_puts_the_thresholds_back(demo_url, monkeypatch):
+    """While any catch-up runs, the collector's first generation waits for 50,000
+    allocations; when the last one ends, the thresholds are as they were, also when
+    catch-ups overlap or one fails."""
+    gc_before = gc.get_threshold()
+    gc.set_threshold(700, 11, 12)
+    try:
+        store = Store(Ledger(demo_url), [Membership])
+        during: list[tuple[int, int, int]] = []
+        real = Store._catch_up
+
+        def watched(self, *args):
+            during.append(gc.get_threshold())
+            return real(self, *args)
+
+        monkeypatch.setattr(Store, "_catch_up", watched)
+        store.catch_up()
+        assert during == [(50_000, 11, 12)]
+        assert gc.get_threshold() == (700, 11, 12)
+        with machinery.fewer_collections():  # another catch-up, in another thread
+            store.catch_up()
+            assert gc.get_threshold() == (50_000, 11, 12)  # not put back by the first to end
+        assert gc.get_threshold() == (700, 11, 12)
+
+        def fails(self, *args):
+            raise RuntimeError("the database went away")
+
+        monkeypatch.setattr(Store, "_catch_up", fails)
+        with pytest.raises(RuntimeError):
+            store.catch_up()
+        assert gc.get_threshold() == (700, 11, 12)
+        store.ledger.close()
+    finally:
+        gc.set_threshold(*gc_before)
