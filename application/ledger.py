@@ -20,6 +20,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import date, datetime
+from operator import attrgetter
 from typing import Any
 from uuid import UUID
 
@@ -84,14 +85,6 @@ command and reads it after, to tell the writer how far the log reaches with its
 events in it (the HTTP API's ``Chanjiao-Position``)."""
 
 
-def _drafted_for(event: Any) -> UUID:
-    return event.community_id  # type: ignore[no-any-return]
-
-
-def _admitted_unit(event: Any) -> UUID:
-    return event.unit_id  # type: ignore[no-any-return]
-
-
 class Ledger(AgreementCommands, GovernanceCommands, AnnualCommands, Application[UUID]):
     name = "chanjiao"
     env = {
@@ -109,11 +102,11 @@ class Ledger(AgreementCommands, GovernanceCommands, AnnualCommands, Application[
         """Called with the last position after every save (read models catch up)."""
         self.checked_timelines = CheckedTimelines()
         """The breaches of timelines checked already (``rules_kept``)."""
-        self.drafted = LogIndex(BenefitAgreement.Drafted.TOPIC, key=_drafted_for)
+        self.drafted = LogIndex(BenefitAgreement.Drafted.TOPIC, key=attrgetter("community_id"))
         """Each body's agreements (``agreement_ids``)."""
         self.founded = LogIndex(Community.Founded.TOPIC)
         """Every body, in the order founded (``community_ids``)."""
-        self.admitted = LogIndex(Community.MemberAdmitted.TOPIC, key=_admitted_unit)
+        self.admitted = LogIndex(Community.MemberAdmitted.TOPIC, key=attrgetter("unit_id"))
         """The bodies that ever admitted each unit (``communities_of``)."""
         self.directory: Directory | None = None
         """Where names are looked up (``application.names``): the read models give
