@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from datetime import date, datetime
@@ -61,7 +62,7 @@ from adapters.codec import _enc_hook as _event_enc_hook
 from adapters.dialect import Dialect
 from adapters.recorders import TABLE_CREATION_LOCK
 from application.repository import project
-from domain.agreement import AgreementKind, BenefitAgreement, Entry, Party, Terms
+from domain.agreement import AgreementKind, BenefitAgreement, Entries, Entry, Party, Terms
 from domain.annual import Figure, Filing
 from domain.community import Charter, Community, MembershipPeriod, Recommendation
 from domain.council import Council, Meeting, Resolution, Seat
@@ -86,6 +87,70 @@ def _as_decoded(state: dict[str, Any]) -> None:
 def _keep_rules(state: dict[str, Any]) -> None:
     """A community's charters hold their rules' majorities read-only (ADR 0020)."""
     state["charters"] = [replace(c, rules=c.rules.kept()) for c in state["charters"]]
+
+
+ENTRIES_A_CHUNK = 1000
+"""An agreement's entries are stored in compressed chunks of at most this many."""
+
+_entries_encoder = msgspec.json.Encoder()
+_entries_decoder = msgspec.json.Decoder(list[Entry])
+
+
+class StoredEntries(msgspec.Struct, frozen=True):
+    """An agreement's entries as its snapshot holds them: how many, and the JSON arrays
+    of them, zlib-compressed (a chunk is about a tenth of its JSON)."""
+
+    count: int
+    chunks: tuple[bytes, ...]
+
+
+class PackedEntries:
+    """Stored entries not read yet (``domain.agreement.Unread``): a cold load fetches
+    and decodes about a tenth of the bytes, and builds no entry until a command asks
+    for one (ADR 0024's second amendment). A snapshot taken before they are read
+    stores the same chunks again, and the entries recorded since in new ones."""
+
+    __slots__ = ("_entries", "stored")
+
+    def __init__(self, stored: StoredEntries) -> None:
+        self.stored = stored
+        self._entries: tuple[Entry, ...] | None = None
+
+    @property
+    def count(self) -> int:
+        return self.stored.count
+
+    def read(self) -> tuple[Entry, ...]:
+        """The entries, decoded once (copies of the agreement share this object)."""
+        if self._entries is None:
+            self._entries = tuple(
+                entry
+                for chunk in self.stored.chunks
+                for entry in _entries_decoder.decode(zlib.decompress(chunk))
+            )
+        return self._entries
+
+
+def _pack(entries: Entries) -> StoredEntries:
+    unread, held = entries.parts
+    chunks: tuple[bytes, ...] = ()
+    if isinstance(unread, PackedEntries):
+        chunks = unread.stored.chunks
+    elif unread is not None:  # not made by this module: stored as read
+        held = [*unread.read(), *held]
+    return StoredEntries(
+        len(entries),
+        chunks
+        + tuple(
+            zlib.compress(_entries_encoder.encode(held[i : i + ENTRIES_A_CHUNK]))
+            for i in range(0, len(held), ENTRIES_A_CHUNK)
+        ),
+    )
+
+
+def _entries_unread(state: dict[str, Any]) -> None:
+    """An agreement's entries stay packed until a command reads them."""
+    state["entries"] = Entries(unread=PackedEntries(state["entries"]))
 
 
 @dataclass(frozen=True)
@@ -161,10 +226,11 @@ KINDS = [
             "draft": tuple[Party, ...],
             "drafted_on": date,
             "terms": list[Terms],
-            "entries": list[Entry],
+            "entries": StoredEntries,
             "terminated_on": date | None,
             "terminated_by": str | None,
         },
+        _entries_unread,
     ),
 ]
 _BY_CLASS = {get_topic(k.cls): k for k in KINDS}  # as the library's Snapshot names them
@@ -189,6 +255,8 @@ class StaleSnapshot(MapperDeserialisationError):
 def _enc_hook(obj: Any) -> Any:
     if isinstance(obj, MappingProxyType):
         return dict(obj)
+    if isinstance(obj, Entries):
+        return _pack(obj)
     return _event_enc_hook(obj)
 
 

@@ -24,10 +24,11 @@ adopted ``agreement`` resolutions of the same body's council.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
+from typing import Protocol, overload
 from uuid import UUID
 
 import msgspec
@@ -40,7 +41,7 @@ from domain.errors import (
     InvalidShares,
     NothingToChange,
 )
-from domain.events import LedgerAggregate, LedgerCreated, LedgerEvent
+from domain.events import LedgerAggregate, LedgerCreated, LedgerEvent, copied_with_aggregate
 from domain.values import UnitType, chinese
 
 WHOLE_BP = 10_000
@@ -262,6 +263,97 @@ class Entry(msgspec.Struct, frozen=True, gc=False):
         return self.reversed_because is None
 
 
+class Unread(Protocol):
+    """Entries restored from storage and not read yet: how many, and how to read
+    them (the same entries on every call)."""
+
+    @property
+    def count(self) -> int: ...
+
+    def read(self) -> Sequence[Entry]: ...
+
+
+@copied_with_aggregate
+class Entries(Sequence[Entry]):
+    """An agreement's entries, numbered from 1 in order.
+
+    Those restored from a snapshot may stay unread until something asks for one of
+    them: recording an entry needs only their count, so a command on a long agreement
+    loaded cold costs about what one on a new agreement does (ADR 0024's second
+    amendment). Once read they are held like the ones recorded since. The unread part
+    and the list after it are one value (``_parts``), replaced whole when read, so
+    no reader ever sees the entries counted twice or not at all."""
+
+    __slots__ = ("_parts",)
+
+    def __init__(self, held: Iterable[Entry] = (), unread: Unread | None = None) -> None:
+        self._parts: tuple[Unread | None, list[Entry]] = (
+            unread if unread is not None and unread.count else None,
+            list(held),
+        )
+
+    @property
+    def parts(self) -> tuple[Unread | None, Sequence[Entry]]:
+        """The unread entries (None once read) and those held after them."""
+        return self._parts
+
+    def __len__(self) -> int:
+        unread, held = self._parts
+        return len(held) if unread is None else unread.count + len(held)
+
+    @overload
+    def __getitem__(self, index: int) -> Entry: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> Sequence[Entry]: ...
+
+    def __getitem__(self, index: int | slice) -> Entry | Sequence[Entry]:
+        unread, held = self._parts
+        if unread is not None and isinstance(index, int):  # the latest need no reading
+            position = index + len(self) if index < 0 else index
+            if position >= unread.count:
+                return held[position - unread.count]
+        return self._read()[index]
+
+    def __setitem__(self, index: int, entry: Entry) -> None:
+        self._read()[index] = entry
+
+    def __iter__(self) -> Iterator[Entry]:
+        return iter(self._read())
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Entries):
+            return NotImplemented
+        return self._read() == other._read()
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"Entries({len(self)} entries)"
+
+    def append(self, entry: Entry) -> None:
+        self._parts[1].append(entry)
+
+    def copy(self) -> Entries:
+        """Another list of the same entries (the unread ones shared: they are read
+        into each copy that asks)."""
+        clone = object.__new__(Entries)
+        unread, held = self._parts
+        clone._parts = (unread, held.copy())
+        return clone
+
+    def _read(self) -> list[Entry]:
+        unread, held = self._parts
+        if unread is None:
+            return held
+        restored = list(unread.read())
+        if len(restored) != unread.count:
+            raise ValueError(f"{len(restored)} stored entries read where {unread.count} were")
+        restored += held
+        self._parts = (None, restored)
+        return restored
+
+
 @dataclass(frozen=True)
 class Position:
     """One party's figures as of a date, in fen."""
@@ -428,7 +520,7 @@ class BenefitAgreement(LedgerAggregate):
         self.draft = parties
         self.drafted_on = drafted_on
         self.terms: list[Terms] = []
-        self.entries: list[Entry] = []
+        self.entries = Entries()
         self.terminated_on: date | None = None
         self.terminated_by: str | None = None
 

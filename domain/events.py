@@ -7,6 +7,8 @@ what is stored, so modules can be moved without breaking a ledger (ADR 0002).
 
 from __future__ import annotations
 
+from typing import TypeVar
+
 from eventsourcing.domain import Aggregate
 
 
@@ -35,11 +37,20 @@ class LedgerAggregate(Aggregate):
         clone = object.__new__(type(self))
         clone.__dict__.update(
             {
-                name: value.copy() if type(value) in _CONTAINERS else value
+                name: value.copy() if type(value) in COPIED else value
                 for name, value in vars(self).items()
             }
         )
         return clone
 
 
-_CONTAINERS = (list, dict, set)
+_T = TypeVar("_T", bound=type)
+
+COPIED: set[type] = {list, dict, set}
+"""The containers in an aggregate's state that its copy copies (each with a ``copy``
+method); a domain class that is one registers itself with ``copied_with_aggregate``."""
+
+
+def copied_with_aggregate(cls: _T) -> _T:
+    COPIED.add(cls)
+    return cls

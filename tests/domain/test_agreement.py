@@ -12,13 +12,14 @@ from contextlib import contextmanager
 from datetime import date, timedelta
 from uuid import UUID, uuid4
 
+import msgspec
 import pytest
 from freezegun import freeze_time
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from bootstrap import Ledger
-from domain.agreement import EntryKind, Party, Position, Status
+from domain.agreement import Entries, Entry, EntryKind, Party, Position, Status
 from domain.allocation import allocate
 from domain.errors import (
     AgreementNotFound,
@@ -960,3 +961,73 @@ def test_agreement_ids_reads_only_the_draftings_recorded_since_it_last_read(ledg
     assert sum(read) == 3
     assert list(ledger.agreement_ids()) == [first, second, elsewhere]
     assert sum(read) == 3
+
+
+class Shelved:
+    """Stored entries (``domain.agreement.Unread``) that count how often they are read."""
+
+    def __init__(self, entries: list[Entry]) -> None:
+        self.entries = entries
+        self.reads = 0
+
+    @property
+    def count(self) -> int:
+        return len(self.entries)
+
+    def read(self) -> list[Entry]:
+        self.reads += 1
+        return self.entries
+
+
+def cost_entry(number: int) -> Entry:
+    return Entry(number, EntryKind.COST, date(2025, 3, number % 28 + 1), 100 * number, "耗材")
+
+
+def test_entries_restored_unread_are_counted_and_the_latest_found_without_reading_them():
+    stored = Shelved([cost_entry(n) for n in (1, 2, 3)])
+    entries = Entries(unread=stored)
+    entries.append(cost_entry(4))
+    assert len(entries) == 4
+    assert entries[-1].number == entries[3].number == 4
+    with pytest.raises(IndexError):
+        entries[4]
+    assert stored.reads == 0
+    assert entries[0].number == 1 and stored.reads == 1
+    assert [e.number for e in entries] == [1, 2, 3, 4] and stored.reads == 1
+    assert entries.parts[0] is None and len(entries) == 4
+
+
+def test_a_copy_of_entries_is_changed_apart_and_both_read_the_same_stored_ones():
+    stored = Shelved([cost_entry(n) for n in (1, 2)])
+    kept = Entries(unread=stored)
+    copied = kept.copy()
+    copied.append(cost_entry(3))
+    copied[0] = msgspec.structs.replace(copied[0], reversed_because="录入错误")
+    assert [(e.number, e.live) for e in copied] == [(1, False), (2, True), (3, True)]
+    assert [(e.number, e.live) for e in kept] == [(1, True), (2, True)]
+    assert kept != copied and kept == Entries([cost_entry(1), cost_entry(2)])
+
+
+def test_stored_entries_that_are_not_as_many_as_counted_are_refused_when_read():
+    class Short(Shelved):
+        count = 3  # type: ignore[assignment]
+
+    entries = Entries(unread=Short([cost_entry(1), cost_entry(2)]))
+    assert len(entries) == 3
+    with pytest.raises(ValueError, match="2 stored entries read where 3 were"):
+        list(entries)
+
+
+def test_an_agreement_with_unread_entries_numbers_the_next_and_reverses_an_old_one(
+    memory_ledger,
+):
+    _, agreement_id = active(memory_ledger)
+    agreement = memory_ledger.agreement(agreement_id)
+    stored = Shelved([cost_entry(n) for n in range(1, 6)])
+    agreement.entries = Entries(unread=stored)
+    entry = agreement.incur_cost(100, date(2025, 6, 1), "耗材", P)
+    assert entry.number == 6 and stored.reads == 0
+    reversed_entry = agreement.reverse(2, "录入错误", P)
+    assert stored.reads == 1 and reversed_entry.number == 2 and not reversed_entry.live
+    assert [e.number for e in agreement.entries if not e.live] == [2]
+    assert [e.number for e in agreement.entries] == [1, 2, 3, 4, 5, 6]

@@ -17,7 +17,7 @@ import msgspec
 import pytest
 
 from cli.demo import UNITS, load_demo
-from domain.agreement import BenefitAgreement
+from domain.agreement import BenefitAgreement, Entries
 from domain.community import Community
 from domain.council import Council
 from domain.unit import MemberUnit
@@ -41,7 +41,7 @@ def is_mutable(value: Any) -> bool:
 def children(value: Any) -> list[Any]:
     if isinstance(value, (dict, MappingProxyType)):
         return [*value.keys(), *value.values()]
-    if isinstance(value, (list, tuple, set, frozenset)):
+    if isinstance(value, (list, tuple, set, frozenset, Entries)):
         return list(value)
     if dataclasses.is_dataclass(value):
         return [getattr(value, f.name) for f in dataclasses.fields(value)]

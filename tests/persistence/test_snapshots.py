@@ -11,6 +11,7 @@ import copy
 import dataclasses
 import io
 import logging
+import zlib
 from collections.abc import Iterator
 from types import MappingProxyType
 from typing import Any
@@ -24,7 +25,7 @@ import adapters.snapshots as snapshots
 from adapters.snapshots import KINDS, Kind, SnapshotMapper
 from application.repository import project
 from bootstrap import Ledger
-from domain.agreement import BenefitAgreement
+from domain.agreement import BenefitAgreement, Entries
 from tests.domain.test_kept_aggregates import demo_history, every_aggregate, shared_mutable
 from tests.factories import credit_code
 
@@ -34,7 +35,7 @@ def typed(value: Any) -> Any:
     classes all the way down (a list is not a tuple, a dict not a read-only mapping)."""
     if isinstance(value, dict | MappingProxyType):
         return (type(value), sorted((repr(typed(k)), typed(v)) for k, v in value.items()))
-    if isinstance(value, list | tuple | set | frozenset):
+    if isinstance(value, list | tuple | set | frozenset | Entries):
         items = [typed(x) for x in value]
         return (type(value), sorted(items, key=repr) if isinstance(value, set) else items)
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
@@ -147,6 +148,58 @@ def test_a_snapshot_is_taken_every_interval_and_replaces_the_one_before(
         assert audit.ok and audit.problems == []
     finally:
         ledger.close()
+
+
+def latest_chunks(ledger: Ledger, agreement: Any) -> tuple[bytes, ...]:
+    (row,) = ledger.snapshots.recorder.select_events(agreement, desc=True, limit=1)  # type: ignore[union-attr]
+    entries = ledger.snapshots.mapper.to_domain_event(row).state["entries"]  # type: ignore[union-attr]
+    unread, held = entries.parts
+    assert isinstance(unread, snapshots.PackedEntries) and not held
+    return unread.stored.chunks
+
+
+def test_a_long_agreements_entries_stay_packed_until_a_command_reads_them(
+    demo, database_url, monkeypatch
+):
+    """Recording an entry on an agreement loaded cold reads none of the stored ones,
+    the next snapshot stores their chunks again as they were, and a reversal of an
+    entry in a chunk reads them and is stored."""
+    monkeypatch.setattr(Ledger, "snapshotting_intervals", {k.cls: 5 for k in KINDS})
+    monkeypatch.setattr(snapshots, "ENTRIES_A_CHUNK", 4)
+    reads: list[int] = []
+    read = snapshots.PackedEntries.read
+    monkeypatch.setattr(
+        snapshots.PackedEntries, "read", lambda self: reads.append(self.count) or read(self)
+    )
+    ledger = Ledger(database_url)
+    try:
+        agreement = agreement_of(ledger).id
+        record_costs(ledger, agreement, 12)
+        first = latest_chunks(ledger, agreement)
+        count = len(ledger.agreement(agreement).entries)
+        sizes = [len(msgspec.json.decode(zlib.decompress(c))) for c in first]
+        assert sum(sizes) == count and max(sizes) <= 4
+    finally:
+        ledger.close()
+    again = cold(database_url)
+    try:
+        record_costs(again, agreement, 5)  # a snapshot taken on the way
+        assert reads == []
+        second = latest_chunks(again, agreement)
+        assert second[: len(first)] == first and len(second) > len(first)
+        again.reverse_entry(agreement, entry=1, reason="录入错误", principal="p")
+        assert reads != []
+        record_costs(again, agreement, 5)
+        assert latest_chunks(again, agreement)[0] != first[0]
+    finally:
+        again.close()
+    last = cold(database_url)
+    try:
+        loaded = last.agreement(agreement)
+        assert len(loaded.entries) == count + 10 and not loaded.entries[0].live
+        assert same(loaded, replayed(last, agreement))
+    finally:
+        last.close()
 
 
 def put_snapshot(ledger: Ledger, like: StoredEvent, **changes: Any) -> None:
