@@ -15,6 +15,8 @@ The state is stored typed: each kind's fields are named here with their types
 (``KINDS``), encoded with msgspec and decoded straight into them, so a date comes
 back a ``date``, a frozen record its class, a tuple a tuple. The library's own
 snapshot would come back through the events' mapper as untyped JSON.
+An agreement's entries are the exception: they are stored compressed, in chunks, and
+restored unread until a command looks at an older one (``PackedEntries``).
 
 A snapshot is used only by the code that could have written it: its stored topic
 carries a fingerprint of its kind's fields, of every source file of ``domain/`` (the
