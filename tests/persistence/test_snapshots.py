@@ -15,17 +15,21 @@ import zlib
 from collections.abc import Iterator
 from types import MappingProxyType
 from typing import Any
+from unittest import mock
 
 import msgspec
 import pytest
 from eventsourcing.application import Repository
 from eventsourcing.persistence import StoredEvent
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import adapters.snapshots as snapshots
 from adapters.snapshots import KINDS, Kind, SnapshotMapper
 from application.repository import project
 from bootstrap import Ledger
-from domain.agreement import BenefitAgreement, Entries
+from domain.agreement import BenefitAgreement, Entries, Entry
+from tests.domain.test_agreement import cost_entry
 from tests.domain.test_kept_aggregates import demo_history, every_aggregate, shared_mutable
 from tests.factories import credit_code
 
@@ -200,6 +204,52 @@ def test_a_long_agreements_entries_stay_packed_until_a_command_reads_them(
         assert same(loaded, replayed(last, agreement))
     finally:
         last.close()
+
+
+Step = tuple[str, int]
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.lists(
+        st.one_of(
+            st.tuples(st.just("record"), st.integers(1, 7)),
+            st.tuples(st.just("reverse"), st.integers(0, 1_000)),
+            st.tuples(st.just("snapshot"), st.just(0)),
+            st.tuples(st.just("look"), st.integers(0, 1_000)),
+        ),
+        max_size=30,
+    )
+)
+def test_entries_packed_and_restored_at_any_point_are_the_entries_recorded(steps: list[Step]):
+    """However entries are recorded, reversed, looked at and snapshotted (each snapshot
+    restored unread, as a cold load does), the agreement's entries are the ones a plain
+    list of them holds, and no stored chunk holds more than its share."""
+    expected: list[Entry] = []
+    entries = Entries()
+    with mock.patch.object(snapshots, "ENTRIES_A_CHUNK", 3):
+        for step, n in steps:
+            if step == "record":
+                for _ in range(n):
+                    entry = cost_entry(len(expected) + 1)
+                    expected.append(entry)
+                    entries.append(entry)
+            elif step == "reverse" and expected:
+                i = n % len(expected)
+                expected[i] = msgspec.structs.replace(expected[i], reversed_because="录入错误")
+                entries[i] = msgspec.structs.replace(entries[i], reversed_because="录入错误")
+            elif step == "look" and expected:
+                assert entries[n % len(expected)] == expected[n % len(expected)]
+                assert entries[-1] == expected[-1]
+            elif step == "snapshot":
+                stored = msgspec.json.decode(
+                    snapshots._encoder.encode(entries), type=snapshots.StoredEntries
+                )
+                sizes = [len(msgspec.json.decode(zlib.decompress(c))) for c in stored.chunks]
+                assert stored.count == sum(sizes) == len(expected) and max(sizes, default=0) <= 3
+                entries = Entries(unread=snapshots.PackedEntries(stored))
+            assert len(entries) == len(expected)
+    assert list(entries) == expected
 
 
 def put_snapshot(ledger: Ledger, like: StoredEvent, **changes: Any) -> None:
