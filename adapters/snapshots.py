@@ -23,7 +23,8 @@ carries a fingerprint of its kind's fields, of every source file of ``domain/`` 
 events' ``apply`` that made the state) and of the library's aggregate module. After
 any change to those, older snapshots are passed over and the aggregate is replayed
 from its first event, until the next snapshot is taken. A snapshot that does not
-decode is passed over too (and logged): never a wrong state, at worst a replay.
+decode is passed over too (and logged): never a wrong state, at worst a replay (an
+agreement's packed entries, decoded later, raise ``DamagedSnapshot`` instead).
 Taking one never fails a command: its events are already recorded when it is taken,
 and a snapshot that cannot be taken or stored is logged and left out.
 """
@@ -82,11 +83,11 @@ COMMON: dict[str, Any] = {"_created_on": datetime, "_modified_on": datetime}
 """What the library's ``Aggregate`` keeps besides id, version and pending events."""
 
 
-def _as_decoded(state: dict[str, Any]) -> None:
+def _as_decoded(state: dict[str, Any], where: str) -> None:
     """Most kinds' state is used as decoded."""
 
 
-def _keep_rules(state: dict[str, Any]) -> None:
+def _keep_rules(state: dict[str, Any], where: str) -> None:
     """A community's charters hold their rules' majorities read-only (ADR 0020)."""
     state["charters"] = [replace(c, rules=c.rules.kept()) for c in state["charters"]]
 
@@ -94,7 +95,6 @@ def _keep_rules(state: dict[str, Any]) -> None:
 ENTRIES_A_CHUNK = 1000
 """An agreement's entries are stored in compressed chunks of at most this many."""
 
-_entries_encoder = msgspec.json.Encoder()
 _entries_decoder = msgspec.json.Decoder(list[Entry])
 
 
@@ -106,16 +106,24 @@ class StoredEntries(msgspec.Struct, frozen=True):
     chunks: tuple[bytes, ...]
 
 
+class DamagedSnapshot(RuntimeError):
+    """A snapshot's packed entries that do not decode. They are read only when a
+    command asks for an older entry, after the snapshot was loaded, so this cannot be
+    passed over for a replay as an undecodable snapshot is: the command stops, having
+    recorded nothing, and says how to have the agreement replayed."""
+
+
 class PackedEntries:
     """Stored entries not read yet (``domain.agreement.Unread``): a cold load fetches
     and decodes about a tenth of the bytes, and builds no entry until a command asks
     for one (ADR 0024's second amendment). A snapshot taken before they are read
     stores the same chunks again, and the entries recorded since in new ones."""
 
-    __slots__ = ("_entries", "stored")
+    __slots__ = ("_entries", "stored", "where")
 
-    def __init__(self, stored: StoredEntries) -> None:
+    def __init__(self, stored: StoredEntries, where: str) -> None:
         self.stored = stored
+        self.where = where  # whose snapshot, for an error
         self._entries: tuple[Entry, ...] | None = None
 
     @property
@@ -125,11 +133,19 @@ class PackedEntries:
     def read(self) -> tuple[Entry, ...]:
         """The entries, decoded once (copies of the agreement share this object)."""
         if self._entries is None:
-            self._entries = tuple(
-                entry
-                for chunk in self.stored.chunks
-                for entry in _entries_decoder.decode(zlib.decompress(chunk))
-            )
+            try:
+                self._entries = tuple(
+                    entry
+                    for chunk in self.stored.chunks
+                    for entry in _entries_decoder.decode(zlib.decompress(chunk))
+                )
+            except (zlib.error, msgspec.MsgspecError) as e:
+                raise DamagedSnapshot(
+                    f"the snapshot of agreement {self.where} holds entries that do not "
+                    f"decode ({e}); nothing was recorded. Delete the agreement's rows from "
+                    "the snapshots table (ledger_snapshots on PostgreSQL, stored_snapshots "
+                    "on SQLite) and it is replayed from its events, which are untouched"
+                ) from e
         return self._entries
 
 
@@ -144,15 +160,15 @@ def _pack(entries: Entries) -> StoredEntries:
         len(entries),
         chunks
         + tuple(
-            zlib.compress(_entries_encoder.encode(held[i : i + ENTRIES_A_CHUNK]))
+            zlib.compress(_encoder.encode(held[i : i + ENTRIES_A_CHUNK]))
             for i in range(0, len(held), ENTRIES_A_CHUNK)
         ),
     )
 
 
-def _entries_unread(state: dict[str, Any]) -> None:
+def _entries_unread(state: dict[str, Any], where: str) -> None:
     """An agreement's entries stay packed until a command reads them."""
-    state["entries"] = Entries(unread=PackedEntries(state["entries"]))
+    state["entries"] = Entries(unread=PackedEntries(state["entries"], where))
 
 
 @dataclass(frozen=True)
@@ -161,7 +177,8 @@ class Kind:
 
     cls: type
     fields: dict[str, Any]
-    restore: Callable[[dict[str, Any]], None] = _as_decoded
+    restore: Callable[[dict[str, Any], str], None] = _as_decoded
+    """Makes the decoded state the aggregate's, given whose snapshot it is (for errors)."""
 
     @cached_property
     def topic(self) -> str:
@@ -302,7 +319,7 @@ class SnapshotMapper(Mapper[UUID]):
             if self.compressor:
                 data = self.compressor.decompress(data)
             stored = kind.decoder.decode(data)
-            kind.restore(stored["state"])
+            kind.restore(stored["state"], where)
         except (msgspec.MsgspecError, ValueError, TypeError) as e:
             raise MapperDeserialisationError(f"cannot decode the snapshot of {where}: {e}") from e
         originator_id = stored_event.originator_id

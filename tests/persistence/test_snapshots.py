@@ -6,6 +6,7 @@ the command done; the audit is not concerned with them."""
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import copy
 import dataclasses
@@ -25,6 +26,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import adapters.snapshots as snapshots
+from adapters.dialect import Dialect
 from adapters.snapshots import KINDS, Kind, SnapshotMapper
 from application.repository import project
 from bootstrap import Ledger
@@ -154,6 +156,11 @@ def test_a_snapshot_is_taken_every_interval_and_replaces_the_one_before(
         ledger.close()
 
 
+def chunk_sizes(chunks: tuple[bytes, ...]) -> list[int]:
+    """How many entries each stored chunk holds."""
+    return [len(msgspec.json.decode(zlib.decompress(c))) for c in chunks]
+
+
 def latest_chunks(ledger: Ledger, agreement: Any) -> tuple[bytes, ...]:
     (row,) = ledger.snapshots.recorder.select_events(agreement, desc=True, limit=1)  # type: ignore[union-attr]
     entries = ledger.snapshots.mapper.to_domain_event(row).state["entries"]  # type: ignore[union-attr]
@@ -181,7 +188,7 @@ def test_a_long_agreements_entries_stay_packed_until_a_command_reads_them(
         record_costs(ledger, agreement, 12)
         first = latest_chunks(ledger, agreement)
         count = len(ledger.agreement(agreement).entries)
-        sizes = [len(msgspec.json.decode(zlib.decompress(c))) for c in first]
+        sizes = chunk_sizes(first)
         assert sum(sizes) == count and max(sizes) <= 4
     finally:
         ledger.close()
@@ -245,9 +252,9 @@ def test_entries_packed_and_restored_at_any_point_are_the_entries_recorded(steps
                 stored = msgspec.json.decode(
                     snapshots._encoder.encode(entries), type=snapshots.StoredEntries
                 )
-                sizes = [len(msgspec.json.decode(zlib.decompress(c))) for c in stored.chunks]
+                sizes = chunk_sizes(stored.chunks)
                 assert stored.count == sum(sizes) == len(expected) and max(sizes, default=0) <= 3
-                entries = Entries(unread=snapshots.PackedEntries(stored))
+                entries = Entries(unread=snapshots.PackedEntries(stored, "a"))
             assert len(entries) == len(expected)
     assert list(entries) == expected
 
@@ -256,6 +263,43 @@ def put_snapshot(ledger: Ledger, like: StoredEvent, **changes: Any) -> None:
     """A stored snapshot, as another version of the code (or a damaged row) left it."""
     row = dataclasses.replace(like, originator_version=like.originator_version + 1, **changes)
     ledger.snapshots.recorder.insert_events([row])  # type: ignore[union-attr]
+
+
+def test_packed_entries_that_do_not_decode_stop_the_command_that_reads_them(
+    demo, database_url, monkeypatch
+):
+    """A damaged chunk is found when a command reads the entries (a reversal), not when
+    the snapshot is loaded: that command records nothing and says how to recover, and
+    one that needs only the count still records."""
+    monkeypatch.setattr(Ledger, "snapshotting_intervals", {k.cls: 5 for k in KINDS})
+    ledger = Ledger(database_url)
+    try:
+        agreement = agreement_of(ledger).id
+        record_costs(ledger, agreement, 6)
+        recorder: Any = ledger.snapshots.recorder
+        (row,) = recorder.select_events(agreement, desc=True, limit=1)
+        stored = msgspec.json.decode(row.state)
+        stored["state"]["entries"]["chunks"][0] = base64.b64encode(b"not zlib").decode()
+        dialect = Dialect.of(ledger.recorder)
+        p, table = dialect.placeholder, getattr(recorder, "table", recorder.events_table_name)
+        with recorder.datastore.transaction(commit=True) as cursor:  # damaged where it lies
+            cursor.execute(
+                f"UPDATE {table} SET state = {p} "
+                f"WHERE originator_id = {p} AND originator_version = {p}",
+                (msgspec.json.encode(stored), dialect.key(agreement), row.originator_version),
+            )
+    finally:
+        ledger.close()
+    again = cold(database_url)
+    try:
+        head = again.recorder.max_notification_id()
+        with pytest.raises(snapshots.DamagedSnapshot, match=f"snapshot of agreement {agreement}"):
+            again.reverse_entry(agreement, entry=1, reason="录入错误", principal="p")
+        assert again.recorder.max_notification_id() == head  # nothing recorded
+        record_costs(again, agreement, 1)
+        assert again.recorder.max_notification_id() == head + 1
+    finally:
+        again.close()
 
 
 @pytest.mark.parametrize(
